@@ -1,0 +1,83 @@
+// Side-by-side benchmark: starts real redis-server and Redeno on free ports, runs
+// redis-benchmark with the same flags against both, and prints requests/s and ratios.
+//
+// Usage: deno task bench [-- --requests 200000 --clients 50 --tests ping,set,get,hset]
+
+import { parseArgs } from "node:util";
+import { freePort, type RunningServer, startRedeno, startRedis } from "../tests/_server.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    requests: { type: "string", default: "200000" },
+    clients: { type: "string", default: "50" },
+    tests: { type: "string", default: "ping,set,get,hset" },
+    pipelines: { type: "string", default: "1,16" },
+  },
+});
+
+/** requests/s per test name, parsed from redis-benchmark's CSV output. */
+async function runBenchmark(port: number, pipeline: number): Promise<Map<string, number>> {
+  const output = await new Deno.Command("redis-benchmark", {
+    args: [
+      "-p",
+      String(port),
+      "-t",
+      values.tests!,
+      "-n",
+      values.requests!,
+      "-c",
+      values.clients!,
+      "-P",
+      String(pipeline),
+      "--csv",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const results = new Map<string, number>();
+  for (const line of new TextDecoder().decode(output.stdout).split("\n")) {
+    const cells = line.split(",").map((c) => c.replaceAll('"', ""));
+    const rps = Number(cells[1]);
+    if (cells.length > 1 && Number.isFinite(rps)) results.set(cells[0], rps);
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const servers: RunningServer[] = [];
+  try {
+    const redis = await startRedis(await freePort());
+    servers.push(redis);
+    const redeno = await startRedeno(await freePort());
+    servers.push(redeno);
+    const rows: string[][] = [];
+    for (const pipeline of values.pipelines!.split(",").map(Number)) {
+      // Alternate the servers so neither always runs on a warmer machine.
+      const redisResult = await runBenchmark(redis.port, pipeline);
+      const redenoResult = await runBenchmark(redeno.port, pipeline);
+      for (const [test, redisRps] of redisResult) {
+        const redenoRps = redenoResult.get(test) ?? 0;
+        rows.push([
+          test,
+          String(pipeline),
+          redisRps.toFixed(0),
+          redenoRps.toFixed(0),
+          (redenoRps / redisRps).toFixed(2),
+        ]);
+      }
+    }
+    const header = ["test", "-P", "redis req/s", "redeno req/s", "ratio"];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const format = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
+    console.log(
+      `redis-benchmark -t ${values.tests} -n ${values.requests} -c ${values.clients}`,
+    );
+    console.log(format(header));
+    for (const row of rows) console.log(format(row));
+  } finally {
+    for (const server of servers) await server.stop();
+  }
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,286 @@
+// CLIENT and its subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, HELP.
+
+import { ERR_CLIENT_NAME, ERR_NO_SUCH_CLIENT, ERR_SYNTAX } from "../protocol/errors.ts";
+import type { CommandSpec, Session } from "./context.ts";
+import { validClientName } from "./connection.ts";
+import { replyHelp } from "./_help.ts";
+import { parseInteger } from "./_parse.ts";
+
+/** One line of CLIENT LIST / CLIENT INFO, with Redis's field names and order. */
+export function describeClient(c: Session, now: number): string {
+  const f = c.facts;
+  return `id=${c.id} addr=${f.addr} laddr=${f.laddr} fd=${f.fd} name=${c.name} ` +
+    `age=${Math.floor((now - f.createdAt) / 1000)} ` +
+    `idle=${Math.floor((now - f.lastInteraction) / 1000)} flags=N db=${c.db.id} ` +
+    `sub=0 psub=0 ssub=0 multi=-1 qbuf=${f.queryBuffer} qbuf-free=${f.queryBufferFree} ` +
+    `argv-mem=0 multi-mem=0 rbs=${f.queryBuffer + f.queryBufferFree} rbp=0 ` +
+    `obl=0 oll=0 omem=${f.outputBuffer} ` +
+    `tot-mem=${f.queryBuffer + f.queryBufferFree + f.outputBuffer} events=r ` +
+    `cmd=${f.lastCommand} user=default redir=-1 resp=${c.reply.resp}\n`;
+}
+
+function clientId(s: Session): void {
+  s.reply.integer(s.id);
+}
+
+function clientSetName(s: Session, argv: string[]): void {
+  if (!validClientName(argv[2])) {
+    s.reply.error(ERR_CLIENT_NAME);
+    return;
+  }
+  s.name = argv[2];
+  s.reply.ok();
+}
+
+function clientGetName(s: Session): void {
+  if (s.name === "") s.reply.null();
+  else s.reply.bulk(s.name);
+}
+
+/** CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]] */
+function clientList(s: Session, argv: string[]): void {
+  let ids: Set<number> | null = null;
+  let type = "";
+  if (argv.length === 4 && argv[2].toLowerCase() === "type") {
+    type = argv[3].toLowerCase();
+    if (!["normal", "master", "replica", "slave", "pubsub"].includes(type)) {
+      s.reply.error(`ERR Unknown client type '${argv[3]}'`);
+      return;
+    }
+  } else if (argv.length > 3 && argv[2].toLowerCase() === "id") {
+    ids = new Set();
+    for (let i = 3; i < argv.length; i++) {
+      const id = parseInteger(argv[i]);
+      if (id === null || id <= 0) {
+        s.reply.error("ERR Invalid client ID");
+        return;
+      }
+      ids.add(id);
+    }
+  } else if (argv.length !== 2) {
+    s.reply.error(ERR_SYNTAX);
+    return;
+  }
+  const now = Date.now();
+  let text = "";
+  // Every connection is a normal client until replication and pub/sub exist.
+  if (type === "" || type === "normal") {
+    for (const c of s.server.sessions()) {
+      if (ids === null || ids.has(c.id)) text += describeClient(c, now);
+    }
+  }
+  s.reply.verbatim(text);
+}
+
+function clientInfo(s: Session): void {
+  s.reply.verbatim(describeClient(s, Date.now()));
+}
+
+/** CLIENT KILL ip:port | CLIENT KILL [ID id] [ADDR a] [LADDR a] [TYPE t] [USER u] [SKIPME yes|no] */
+function clientKill(s: Session, argv: string[]): void {
+  if (argv.length === 3) {
+    for (const c of s.server.sessions()) {
+      if (c.facts.addr === argv[2]) {
+        c.close();
+        s.reply.ok();
+        return;
+      }
+    }
+    s.reply.error(ERR_NO_SUCH_CLIENT);
+    return;
+  }
+  if (argv.length % 2 !== 0) {
+    s.reply.error(ERR_SYNTAX);
+    return;
+  }
+  let id = 0, addr = "", laddr = "", type = "", user = "", skipMe = true;
+  for (let i = 2; i < argv.length; i += 2) {
+    const option = argv[i].toLowerCase();
+    const value = argv[i + 1];
+    if (option === "id") {
+      const n = parseInteger(value);
+      if (n === null || n <= 0) {
+        s.reply.error("ERR client-id should be greater than 0");
+        return;
+      }
+      id = n;
+    } else if (option === "addr") addr = value;
+    else if (option === "laddr") laddr = value;
+    else if (option === "user") user = value;
+    else if (option === "type") {
+      type = value.toLowerCase();
+      if (!["normal", "master", "replica", "slave", "pubsub"].includes(type)) {
+        s.reply.error(`ERR Unknown client type '${value}'`);
+        return;
+      }
+    } else if (option === "skipme") {
+      const yes = value.toLowerCase();
+      if (yes !== "yes" && yes !== "no") {
+        s.reply.error(ERR_SYNTAX);
+        return;
+      }
+      skipMe = yes === "yes";
+    } else {
+      s.reply.error(ERR_SYNTAX);
+      return;
+    }
+  }
+  let killed = 0;
+  for (const c of [...s.server.sessions()]) {
+    if (id !== 0 && c.id !== id) continue;
+    if (addr !== "" && c.facts.addr !== addr) continue;
+    if (laddr !== "" && c.facts.laddr !== laddr) continue;
+    if (type !== "" && type !== "normal") continue;
+    if (user !== "" && user !== "default") continue;
+    if (skipMe && c === s) continue;
+    c.close();
+    killed++;
+  }
+  s.reply.integer(killed);
+}
+
+const HELP = [
+  "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "GETNAME",
+  "    The name given to this connection, or nil.",
+  "ID",
+  "    The unique id of this connection.",
+  "INFO",
+  "    One line describing this connection.",
+  "KILL <ip:port>",
+  "    Closes the connection coming from <ip:port>.",
+  "KILL <option> <value> [<option> <value> [...]]",
+  "    Closes the connections that match every filter: ID, ADDR, LADDR, TYPE, USER,",
+  "    SKIPME (yes by default: spare the calling connection).",
+  "LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID <id> [<id> ...]]",
+  "    One line per connection.",
+  "SETNAME <name>",
+  "    Names this connection.",
+];
+
+const sub = {
+  group: "connection",
+  categories: ["connection"],
+  firstKey: 0,
+  lastKey: 0,
+  step: 0,
+} as const;
+
+/** CLIENT and its subcommands. */
+export const clientCommands: CommandSpec[] = [{
+  ...sub,
+  name: "client",
+  arity: -2,
+  flags: [],
+  categories: [],
+  summary: "Inspects and manages client connections.",
+  since: "2.4.0",
+  complexity: "Depends on the subcommand",
+  subcommands: [
+    {
+      ...sub,
+      name: "id",
+      arity: 2,
+      flags: ["noscript", "loading", "stale"],
+      categories: ["slow", "connection"],
+      summary: "Answers the id of this connection.",
+      since: "5.0.0",
+      complexity: "O(1)",
+      handler: clientId,
+    },
+    {
+      ...sub,
+      name: "setname",
+      arity: 3,
+      flags: ["noscript", "loading", "stale"],
+      categories: ["slow", "connection"],
+      summary: "Names this connection.",
+      since: "2.6.9",
+      complexity: "O(1)",
+      args: [{ name: "connection-name", type: "string" }],
+      handler: clientSetName,
+    },
+    {
+      ...sub,
+      name: "getname",
+      arity: 2,
+      flags: ["noscript", "loading", "stale"],
+      categories: ["slow", "connection"],
+      summary: "Answers the name of this connection.",
+      since: "2.6.9",
+      complexity: "O(1)",
+      handler: clientGetName,
+    },
+    {
+      ...sub,
+      name: "list",
+      arity: -2,
+      flags: ["admin", "noscript", "loading", "stale"],
+      categories: ["admin", "slow", "dangerous", "connection"],
+      summary: "Describes every client connection, one line each.",
+      since: "2.4.0",
+      complexity: "O(N) in the number of clients",
+      args: [
+        {
+          name: "client-type",
+          type: "oneof",
+          token: "TYPE",
+          optional: true,
+          arguments: [
+            { name: "normal", type: "pure-token", token: "NORMAL" },
+            { name: "master", type: "pure-token", token: "MASTER" },
+            { name: "replica", type: "pure-token", token: "REPLICA" },
+            { name: "pubsub", type: "pure-token", token: "PUBSUB" },
+          ],
+        },
+        { name: "client-id", type: "integer", token: "ID", optional: true, multiple: true },
+      ],
+      handler: clientList,
+    },
+    {
+      ...sub,
+      name: "info",
+      arity: 2,
+      flags: ["noscript", "loading", "stale"],
+      categories: ["slow", "connection"],
+      summary: "Describes this connection in one line.",
+      since: "6.2.0",
+      complexity: "O(1)",
+      handler: clientInfo,
+    },
+    {
+      ...sub,
+      name: "kill",
+      arity: -3,
+      flags: ["admin", "noscript", "loading", "stale"],
+      categories: ["admin", "slow", "dangerous", "connection"],
+      summary: "Closes client connections chosen by address or by filters.",
+      since: "2.4.0",
+      complexity: "O(N) in the number of clients",
+      args: [{
+        name: "filter",
+        type: "oneof",
+        arguments: [
+          { name: "ip:port", type: "string" },
+          { name: "client-id", type: "integer", token: "ID", optional: true },
+          { name: "ip:port", type: "string", token: "ADDR", optional: true },
+          { name: "ip:port", type: "string", token: "LADDR", optional: true },
+          { name: "username", type: "string", token: "USER", optional: true },
+          { name: "yes/no", type: "string", token: "SKIPME", optional: true },
+        ],
+      }],
+      handler: clientKill,
+    },
+    {
+      ...sub,
+      name: "help",
+      arity: 2,
+      flags: ["loading", "stale"],
+      categories: ["slow", "connection"],
+      summary: "Lists the CLIENT subcommands.",
+      since: "5.0.0",
+      complexity: "O(1)",
+      handler: (s) => replyHelp(s, HELP),
+    },
+  ],
+}];

@@ -1,0 +1,156 @@
+// What a command handler sees: the command table's record types, the calling client
+// (Session) and the server-wide state (ServerApi). The server implements these
+// interfaces, so commands never import from src/server/.
+
+import type { Config } from "../config.ts";
+import type { ReplyWriter } from "../protocol/reply_writer.ts";
+import type { Database, Keyspace } from "../store/keyspace.ts";
+
+/** Runs one command; argv[0] is the command name as the client sent it. */
+export type Handler = (session: Session, argv: string[]) => void;
+
+/** Redis command flags, as COMMAND INFO lists them. */
+export type CommandFlag =
+  | "write"
+  | "readonly"
+  | "denyoom"
+  | "admin"
+  | "pubsub"
+  | "noscript"
+  | "blocking"
+  | "loading"
+  | "stale"
+  | "skip_monitor"
+  | "skip_slowlog"
+  | "fast"
+  | "no_auth"
+  | "may_replicate"
+  | "no_mandatory_keys"
+  | "no_multi"
+  | "allow_busy";
+
+/** Command groups, as COMMAND DOCS names them. */
+export type CommandGroup =
+  | "generic"
+  | "string"
+  | "hash"
+  | "list"
+  | "set"
+  | "sorted-set"
+  | "connection"
+  | "server"
+  | "pubsub"
+  | "transactions"
+  | "scripting"
+  | "bitmap";
+
+/** One argument in COMMAND DOCS (drives redis-cli's hints). */
+export interface ArgDoc {
+  name: string;
+  type:
+    | "key"
+    | "string"
+    | "integer"
+    | "double"
+    | "pattern"
+    | "unix-time"
+    | "pure-token"
+    | "oneof"
+    | "block";
+  token?: string;
+  optional?: boolean;
+  multiple?: boolean;
+  multipleToken?: boolean;
+  /** For type "key": the index into the command's key specs (0 for the first). */
+  keySpecIndex?: number;
+  arguments?: readonly ArgDoc[];
+}
+
+/** One record of the command table. */
+export interface CommandSpec {
+  /** Lowercase name (for a subcommand, just its own part: "get" of CONFIG GET). */
+  name: string;
+  /** Redis's convention: N means exactly N arguments (name included), -N at least N. */
+  arity: number;
+  flags: readonly CommandFlag[];
+  /** ACL categories without the '@' (COMMAND INFO), besides those implied by flags. */
+  categories?: readonly string[];
+  /** Position of the first key argument (0: none), the last (-1: the last argument), and the step. */
+  firstKey: number;
+  lastKey: number;
+  step: number;
+  group: CommandGroup;
+  /** One line in our own words. */
+  summary: string;
+  /** The Redis version that introduced the command. */
+  since: string;
+  complexity?: string;
+  args?: readonly ArgDoc[];
+  /** Absent for a container command such as CONFIG, which only has subcommands. */
+  handler?: Handler;
+  subcommands?: readonly CommandSpec[];
+}
+
+/** Per-client counters and facts, for CLIENT LIST/INFO. */
+export interface SessionFacts {
+  readonly addr: string;
+  readonly laddr: string;
+  readonly fd: number;
+  readonly createdAt: number;
+  readonly lastInteraction: number;
+  readonly lastCommand: string;
+  readonly queryBuffer: number;
+  readonly queryBufferFree: number;
+  readonly outputBuffer: number;
+}
+
+/** The client a command runs for. */
+export interface Session {
+  readonly id: number;
+  readonly reply: ReplyWriter;
+  readonly server: ServerApi;
+  db: Database;
+  name: string;
+  authenticated: boolean;
+  readonly facts: SessionFacts;
+  /** Closes the connection once the pending replies are sent (QUIT, CLIENT KILL). */
+  close(): void;
+  /** Switches the protocol version (HELLO). */
+  setProtocol(version: 2 | 3): void;
+}
+
+/** Server-wide counters reported by INFO stats. */
+export interface ServerStats {
+  connectionsReceived: number;
+  rejectedConnections: number;
+  commandsProcessed: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  expiredKeys: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+  errorReplies: number;
+  /** calls and time per command full name, for INFO commandstats. */
+  commands: Map<string, { calls: number; usec: number; failed: number; rejected: number }>;
+}
+
+/** The server as commands see it. */
+export interface ServerApi {
+  readonly config: Config;
+  readonly keyspace: Keyspace;
+  readonly stats: ServerStats;
+  /** Commands by lowercase name (the one table). */
+  readonly commands: ReadonlyMap<string, CommandSpec>;
+  /** Writes since the last save (Redis's server.dirty). */
+  dirty: number;
+  readonly startedAt: number;
+  readonly port: number;
+  readonly runId: string;
+  readonly configFile: string;
+  /** All connected clients. */
+  sessions(): Iterable<Session>;
+  /** Records a write in its deterministic form for the AOF and replicas. */
+  propagate(db: number, argv: string[]): void;
+  /** Stops the server (SHUTDOWN). */
+  shutdown(): void;
+}

@@ -1,0 +1,33 @@
+// Assembles the one command table from every command family.
+
+import { clientCommands } from "./client.ts";
+import { commandCommands } from "./command.ts";
+import { configCommands } from "./config.ts";
+import { connectionCommands } from "./connection.ts";
+import type { CommandSpec } from "./context.ts";
+import { hashCommands } from "./hash.ts";
+import { infoCommands } from "./info.ts";
+import { keyCommands } from "./keys.ts";
+import { serverCommands } from "./server.ts";
+import { stringCommands } from "./string.ts";
+import { CommandTable } from "./table.ts";
+
+/** Every command spec Redeno implements. */
+export function allCommandSpecs(): CommandSpec[] {
+  return [
+    ...connectionCommands,
+    ...clientCommands,
+    ...serverCommands,
+    ...infoCommands,
+    ...configCommands,
+    ...commandCommands,
+    ...keyCommands,
+    ...stringCommands,
+    ...hashCommands,
+  ];
+}
+
+/** The command table used by dispatch. */
+export function commandTable(): CommandTable {
+  return new CommandTable(allCommandSpecs());
+}

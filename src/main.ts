@@ -1,0 +1,72 @@
+// Entry point and `deno compile` target: arguments → configuration → listen.
+
+import { ConfigError, helpText, loadConfig } from "./config.ts";
+import { Logger, type LogLevel } from "./log.ts";
+import { Server } from "./server/server.ts";
+import { REDENO_VERSION, REDIS_VERSION } from "./version.ts";
+
+/** Starts a server from redis-server style arguments; resolves when it has shut down. */
+export async function main(args: string[]): Promise<number> {
+  let loaded;
+  try {
+    loaded = await loadConfig(args);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
+  if (loaded.kind === "help") {
+    console.log(helpText());
+    return 0;
+  }
+  if (loaded.kind === "version") {
+    console.log(
+      `Redeno v=${REDENO_VERSION} (Redis ${REDIS_VERSION} compatible) deno=${Deno.version.deno}`,
+    );
+    return 0;
+  }
+  const config = loaded.config;
+  const log = new Logger(config.string("loglevel") as LogLevel, config.string("logfile"));
+  config.onChange("loglevel", () => {
+    log.level = config.string("loglevel") as LogLevel;
+  });
+  const dir = config.string("dir");
+  try {
+    Deno.chdir(dir);
+  } catch (error) {
+    log.warning(`Can't chdir to '${dir}': ${error}`);
+    return 1;
+  }
+  log.notice("oO0OoO0OoO0Oo Redeno is starting oO0OoO0OoO0Oo");
+  log.notice(
+    `Redeno version=${REDENO_VERSION}, redis-compat=${REDIS_VERSION}, deno=${Deno.version.deno}, ` +
+      `pid=${Deno.pid}, just started`,
+  );
+  const server = new Server(config, log, { configFile: loaded.configFile ?? "" });
+  try {
+    server.listen();
+  } catch (error) {
+    log.warning((error as Error).message);
+    return 1;
+  }
+  log.notice(`Running mode=standalone, port=${server.port}.`);
+  log.notice("Server initialized");
+  log.notice("Ready to accept connections tcp");
+  const stop = () => {
+    log.warning("Received shutdown signal, scheduling shutdown...");
+    server.shutdown();
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  await server.closed;
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
+  log.close();
+  return 0;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

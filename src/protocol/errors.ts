@@ -1,0 +1,59 @@
+// Redis's error replies, spelled exactly as Redis 7.0 spells them (without the leading "-").
+
+export const ERR_SYNTAX = "ERR syntax error";
+export const ERR_NOT_INTEGER = "ERR value is not an integer or out of range";
+export const ERR_NOT_FLOAT = "ERR value is not a valid float";
+export const ERR_OVERFLOW = "ERR increment or decrement would overflow";
+export const ERR_WRONG_TYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
+export const ERR_NO_SUCH_KEY = "ERR no such key";
+export const ERR_DB_INDEX = "ERR DB index is out of range";
+export const ERR_NOAUTH = "NOAUTH Authentication required.";
+export const ERR_WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled.";
+export const ERR_AUTH_NOT_CONFIGURED =
+  "ERR AUTH <password> called without any password configured for the default user. " +
+  "Are you sure your configuration is correct?";
+export const ERR_NOPROTO = "NOPROTO unsupported protocol version";
+export const ERR_CLIENT_NAME =
+  "ERR Client names cannot contain spaces, newlines or special characters.";
+export const ERR_NO_SUCH_CLIENT = "ERR No such client";
+export const ERR_MAX_CLIENTS = "ERR max number of clients reached";
+export const ERR_INTERNAL = "ERR internal error while running the command";
+
+/** `ERR wrong number of arguments for 'get' command` (name is the full lowercase name). */
+export function errWrongArity(fullName: string): string {
+  return `ERR wrong number of arguments for '${fullName}' command`;
+}
+
+/** `ERR invalid expire time in 'set' command`. */
+export function errInvalidExpire(command: string): string {
+  return `ERR invalid expire time in '${command}' command`;
+}
+
+/** `ERR unknown subcommand 'foo'. Try CONFIG HELP.` */
+export function errUnknownSubcommand(sub: string, container: string): string {
+  return `ERR unknown subcommand '${sub.slice(0, 128)}'. Try ${container.toUpperCase()} HELP.`;
+}
+
+/** `ERR unknown command 'FOO', with args beginning with: 'a' 'b' ` (note the trailing space). */
+export function errUnknownCommand(argv: readonly string[]): string {
+  let args = "";
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${argv[i].slice(0, 128 - args.length)}' `;
+  }
+  return `ERR unknown command '${argv[0].slice(0, 128)}', with args beginning with: ${args}`;
+}
+
+/** Protocol errors: sent as `-ERR Protocol error: ...`, then the connection is closed. */
+export const PROTO_INVALID_MULTIBULK = "invalid multibulk length";
+export const PROTO_INVALID_BULK = "invalid bulk length";
+export const PROTO_UNBALANCED_QUOTES = "unbalanced quotes in request";
+export const PROTO_BIG_INLINE = "too big inline request";
+export const PROTO_BIG_MBULK_COUNT = "too big mbulk count string";
+export const PROTO_BIG_BULK_COUNT = "too big bulk count string";
+export const PROTO_UNAUTH_MULTIBULK = "unauthenticated multibulk length";
+export const PROTO_UNAUTH_BULK = "unauthenticated bulk length";
+
+/** `expected '$', got 'X'` with the offending byte. */
+export function protoExpectedDollar(byte: number): string {
+  return `expected '$', got '${String.fromCharCode(byte)}'`;
+}

@@ -1,0 +1,251 @@
+// Reply writer: encodes replies as RESP2 or RESP3 bytes into a growable buffer.
+//
+// Handlers call the typed methods (bulk, arrayLen, mapLen, double, null ...) and never
+// branch on the protocol version: the writer picks the RESP2 or RESP3 form. Every reply
+// of a pipelined batch lands in one buffer that the connection sends in one write.
+
+import { formatDouble17 } from "./number_format.ts";
+
+/** Bytes as the store keeps them: a one-byte (latin1) string, or raw bytes when huge. */
+export type Bytes = string | Uint8Array;
+
+const INITIAL_SIZE = 16 * 1024;
+const SHRINK_ABOVE = 1 << 20;
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+const utf8 = new TextEncoder();
+
+/** Accumulates replies for one client. */
+export class ReplyWriter {
+  /** Protocol version: 2 or 3 (HELLO switches it). */
+  resp: 2 | 3 = 2;
+  /** Error replies written since creation (for INFO's total_error_replies). */
+  errors = 0;
+  #buf: Uint8Array<ArrayBuffer> = new Uint8Array(INITIAL_SIZE);
+  #len = 0;
+  #spare: Uint8Array<ArrayBuffer> | null = null;
+
+  /** Number of bytes waiting to be sent. */
+  get length(): number {
+    return this.#len;
+  }
+
+  /** Capacity of the current buffer, for CLIENT LIST's omem. */
+  get capacity(): number {
+    return this.#buf.length;
+  }
+
+  /**
+   * Hands out the pending bytes and switches to a second buffer, so replies written
+   * while those bytes are on their way to the socket do not overwrite them.
+   * Give the view back with `release()` once it is sent.
+   */
+  take(): Uint8Array {
+    const out = this.#buf.subarray(0, this.#len);
+    this.#buf = this.#spare ?? new Uint8Array(INITIAL_SIZE);
+    this.#spare = null;
+    this.#len = 0;
+    return out;
+  }
+
+  /** Returns a buffer obtained from `take()` for reuse. */
+  release(view: Uint8Array): void {
+    const buf = new Uint8Array(view.buffer as ArrayBuffer);
+    if (buf.length <= SHRINK_ABOVE) this.#spare = buf;
+  }
+
+  /** Drops pending replies (a connection that is being closed). */
+  discard(): void {
+    this.#len = 0;
+  }
+
+  /** `+OK` */
+  ok(): void {
+    this.#ensure(5);
+    const b = this.#buf;
+    let i = this.#len;
+    b[i++] = 43;
+    b[i++] = 79;
+    b[i++] = 75;
+    b[i++] = 13;
+    b[i++] = 10;
+    this.#len = i;
+  }
+
+  /** A simple string: `+text` (text must not contain CR or LF). */
+  simple(text: string): void {
+    this.#ensure(text.length + 3);
+    this.#buf[this.#len++] = 43;
+    this.#ascii(text);
+    this.#crlf();
+  }
+
+  /** An error: `-ERR text`. Newlines inside are turned into spaces, as Redis does. */
+  error(message: string): void {
+    this.errors++;
+    const clean = message.replace(/[\r\n]/g, " ");
+    this.#ensure(clean.length + 3);
+    this.#buf[this.#len++] = 45;
+    this.#latin1(clean);
+    this.#crlf();
+  }
+
+  /** An integer: `:n`. */
+  integer(n: number | bigint): void {
+    this.#ensure(24);
+    this.#buf[this.#len++] = 58;
+    this.#number(n);
+    this.#crlf();
+  }
+
+  /** A bulk string: `$len\r\n<bytes>\r\n`. */
+  bulk(value: Bytes): void {
+    const len = value.length;
+    this.#ensure(len + 16);
+    this.#buf[this.#len++] = 36;
+    this.#number(len);
+    this.#crlf();
+    if (typeof value === "string") this.#latin1(value);
+    else {
+      this.#buf.set(value, this.#len);
+      this.#len += len;
+    }
+    this.#crlf();
+  }
+
+  /** A bulk string from a number (e.g. INCRBYFLOAT results sent as text). */
+  bulkNumber(n: number | bigint): void {
+    this.bulk(String(n));
+  }
+
+  /** A missing value: `$-1` in RESP2, `_` in RESP3. */
+  null(): void {
+    if (this.resp === 2) this.#raw("$-1\r\n");
+    else this.#raw("_\r\n");
+  }
+
+  /** A missing aggregate: `*-1` in RESP2, `_` in RESP3. */
+  nullArray(): void {
+    if (this.resp === 2) this.#raw("*-1\r\n");
+    else this.#raw("_\r\n");
+  }
+
+  /** An array header: `*n`. */
+  arrayLen(n: number): void {
+    this.#header(42, n);
+  }
+
+  /** A map header: `%n` in RESP3, an array of 2n items in RESP2. */
+  mapLen(n: number): void {
+    if (this.resp === 2) this.#header(42, n * 2);
+    else this.#header(37, n);
+  }
+
+  /** A set header: `~n` in RESP3, an array in RESP2. */
+  setLen(n: number): void {
+    this.#header(this.resp === 2 ? 42 : 126, n);
+  }
+
+  /** A push header: `>n` in RESP3, an array in RESP2. */
+  pushLen(n: number): void {
+    this.#header(this.resp === 2 ? 42 : 62, n);
+  }
+
+  /** A double: `,1.5` in RESP3, a bulk string in RESP2 (`%.17g`, `inf`, `-inf`). */
+  double(d: number): void {
+    const text = formatDouble17(d);
+    if (this.resp === 2) this.bulk(text);
+    else {
+      this.#ensure(text.length + 3);
+      this.#buf[this.#len++] = 44;
+      this.#ascii(text);
+      this.#crlf();
+    }
+  }
+
+  /** A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2. */
+  boolean(value: boolean): void {
+    if (this.resp === 2) this.#raw(value ? ":1\r\n" : ":0\r\n");
+    else this.#raw(value ? "#t\r\n" : "#f\r\n");
+  }
+
+  /** Verbatim text (INFO, CLIENT LIST): `=len\r\ntxt:...` in RESP3, a bulk in RESP2. */
+  verbatim(text: string, format = "txt"): void {
+    if (this.resp === 2) {
+      this.bulk(text);
+      return;
+    }
+    this.#ensure(text.length + 24);
+    this.#buf[this.#len++] = 61;
+    this.#number(text.length + 4);
+    this.#crlf();
+    this.#ascii(format);
+    this.#buf[this.#len++] = 58;
+    this.#latin1(text);
+    this.#crlf();
+  }
+
+  /** Pre-encoded RESP bytes, written as they are. */
+  raw(bytes: Uint8Array): void {
+    this.#ensure(bytes.length);
+    this.#buf.set(bytes, this.#len);
+    this.#len += bytes.length;
+  }
+
+  #raw(text: string): void {
+    this.#ensure(text.length);
+    this.#ascii(text);
+  }
+
+  #header(type: number, n: number): void {
+    this.#ensure(24);
+    this.#buf[this.#len++] = type;
+    this.#number(n);
+    this.#crlf();
+  }
+
+  #crlf(): void {
+    this.#buf[this.#len++] = 13;
+    this.#buf[this.#len++] = 10;
+  }
+
+  // Writes the decimal digits of n (capacity already ensured).
+  #number(n: number | bigint): void {
+    if (typeof n === "number" && n >= 0 && n < 10) {
+      this.#buf[this.#len++] = 48 + n;
+      return;
+    }
+    this.#ascii(String(n));
+  }
+
+  // Text known to hold only ASCII (capacity already ensured).
+  #ascii(text: string): void {
+    const b = this.#buf;
+    let i = this.#len;
+    for (let j = 0; j < text.length; j++) b[i++] = text.charCodeAt(j);
+    this.#len = i;
+  }
+
+  // A one-byte string, copied byte for byte (capacity already ensured).
+  #latin1(text: string): void {
+    const n = text.length;
+    if (n > 256 && ASCII_ONLY.test(text)) {
+      // For ASCII the UTF-8 encoder writes the same bytes, and it is native code.
+      utf8.encodeInto(text, this.#buf.subarray(this.#len, this.#len + n));
+      this.#len += n;
+      return;
+    }
+    const b = this.#buf;
+    let i = this.#len;
+    for (let j = 0; j < n; j++) b[i++] = text.charCodeAt(j);
+    this.#len = i;
+  }
+
+  #ensure(extra: number): void {
+    if (this.#len + extra <= this.#buf.length) return;
+    let size = this.#buf.length * 2;
+    while (size < this.#len + extra) size *= 2;
+    const bigger = new Uint8Array(size);
+    bigger.set(this.#buf.subarray(0, this.#len));
+    this.#buf = bigger;
+  }
+}

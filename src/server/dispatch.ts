@@ -1,0 +1,98 @@
+// Dispatch: finds a request's command in the table, checks arity and authentication,
+// runs the handler and keeps the statistics. Every command runs to completion here,
+// synchronously, so each one is atomic with respect to all other clients.
+
+import { findSubcommand } from "../commands/table.ts";
+import type { CommandTable } from "../commands/table.ts";
+import type { ServerStats } from "../commands/context.ts";
+import {
+  ERR_INTERNAL,
+  ERR_NOAUTH,
+  errUnknownCommand,
+  errUnknownSubcommand,
+  errWrongArity,
+} from "../protocol/errors.ts";
+import type { Logger } from "../log.ts";
+import type { Client } from "./client.ts";
+
+/** What dispatch needs from the server. */
+export interface DispatchContext {
+  readonly table: CommandTable;
+  readonly stats: ServerStats;
+  readonly log: Logger;
+}
+
+/** Runs one request for a client; all replies go to the client's reply writer. */
+export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): void {
+  const reply = client.reply;
+  let spec = ctx.table.lookup(argv[0]);
+  if (spec === undefined) {
+    const lower = argv[0].toLowerCase();
+    if (lower === "post" || lower === "host:") {
+      // A browser or proxy talking HTTP to us: Redis closes without a word.
+      ctx.log.warning(
+        "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: " +
+          "commands to Redis. This is likely due to an attacker attempting to use " +
+          "Cross Protocol Scripting to compromise your Redis instance. Connection aborted.",
+      );
+      client.closeNow();
+      return;
+    }
+    reply.error(errUnknownCommand(argv));
+    return;
+  }
+  let fullName = spec.name;
+  if (spec.subcommands !== undefined) {
+    if (argv.length < 2) {
+      reply.error(errWrongArity(fullName));
+      return;
+    }
+    const sub = findSubcommand(spec, argv[1]);
+    if (sub === undefined) {
+      reply.error(errUnknownSubcommand(argv[1], spec.name));
+      return;
+    }
+    spec = sub;
+    fullName += "|" + sub.name;
+  }
+  const arity = spec.arity;
+  if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
+    reply.error(errWrongArity(fullName));
+    countRejected(ctx.stats, fullName);
+    return;
+  }
+  if (!client.authenticated && !spec.flags.includes("no_auth")) {
+    reply.error(ERR_NOAUTH);
+    countRejected(ctx.stats, fullName);
+    return;
+  }
+  client.lastCommand = fullName;
+  client.running = true;
+  const errorsBefore = reply.errors;
+  try {
+    spec.handler!(client, argv);
+  } catch (error) {
+    // A throw here is a bug in a handler: say so in the log, answer, keep serving.
+    ctx.log.warning(`Internal error in '${fullName}': ${(error as Error)?.stack ?? error}`);
+    reply.error(ERR_INTERNAL);
+  } finally {
+    client.running = false;
+  }
+  ctx.stats.commandsProcessed++;
+  let entry = ctx.stats.commands.get(fullName);
+  if (entry === undefined) {
+    entry = { calls: 0, usec: 0, failed: 0, rejected: 0 };
+    ctx.stats.commands.set(fullName, entry);
+  }
+  entry.calls++;
+  if (reply.errors !== errorsBefore) entry.failed++;
+}
+
+function countRejected(stats: ServerStats, fullName: string): void {
+  let entry = stats.commands.get(fullName);
+  if (entry === undefined) {
+    entry = { calls: 0, usec: 0, failed: 0, rejected: 0 };
+    stats.commands.set(fullName, entry);
+  }
+  entry.rejected++;
+}

@@ -1,0 +1,187 @@
+// The server: listeners and their accept loops, the connected clients, the periodic
+// housekeeping (active expiry, idle timeouts) and a clean shutdown.
+
+import { commandTable } from "../commands/mod.ts";
+import type { CommandSpec, ServerApi, ServerStats, Session } from "../commands/context.ts";
+import type { CommandTable } from "../commands/table.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { ERR_MAX_CLIENTS } from "../protocol/errors.ts";
+import { Keyspace } from "../store/keyspace.ts";
+import { Client } from "./client.ts";
+import { serveConnection } from "./connection.ts";
+
+/** Called with every write command in its deterministic form (AOF, replicas). */
+export type PropagateListener = (db: number, argv: string[]) => void;
+
+const encoder = new TextEncoder();
+
+/** A running Redeno server. */
+export class Server implements ServerApi {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly keyspace: Keyspace;
+  readonly table: CommandTable;
+  readonly stats: ServerStats = {
+    connectionsReceived: 0,
+    rejectedConnections: 0,
+    commandsProcessed: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    expiredKeys: 0,
+    keyspaceHits: 0,
+    keyspaceMisses: 0,
+    errorReplies: 0,
+    commands: new Map(),
+  };
+  readonly clients = new Map<number, Client>();
+  readonly startedAt = Date.now();
+  readonly runId: string;
+  readonly configFile: string;
+  readonly propagateListeners: PropagateListener[] = [];
+  dirty = 0;
+  port = 0;
+  #listeners: Deno.TcpListener[] = [];
+  #nextClientId = 1;
+  #cron: ReturnType<typeof setInterval> | undefined;
+  #stopping: Promise<void> | null = null;
+  #closed: PromiseWithResolvers<void> = Promise.withResolvers();
+
+  constructor(config: Config, log: Logger, options: { configFile?: string } = {}) {
+    this.config = config;
+    this.log = log;
+    this.configFile = options.configFile ?? "";
+    this.keyspace = new Keyspace(config.number("databases"), () => {
+      this.stats.expiredKeys++;
+    });
+    this.table = commandTable();
+    const bytes = crypto.getRandomValues(new Uint8Array(20));
+    this.runId = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  get commands(): ReadonlyMap<string, CommandSpec> {
+    return this.table.byName;
+  }
+
+  /** Resolves once the server has shut down. */
+  get closed(): Promise<void> {
+    return this.#closed.promise;
+  }
+
+  *sessions(): Iterable<Session> {
+    yield* this.clients.values();
+  }
+
+  propagate(db: number, argv: string[]): void {
+    for (const listener of this.propagateListeners) listener(db, argv);
+  }
+
+  /** Opens the listeners on every bind address; resolves when they accept. */
+  listen(): void {
+    const wanted = this.config.bindAddresses();
+    let port = this.config.number("port");
+    for (const entry of wanted) {
+      const optional = entry.startsWith("-");
+      const hostname = optional ? entry.slice(1) : entry;
+      try {
+        const listener = Deno.listen({ hostname, port, transport: "tcp" });
+        port = (listener.addr as Deno.NetAddr).port;
+        this.#listeners.push(listener);
+        this.#acceptLoop(listener);
+      } catch (error) {
+        if (optional) {
+          this.log.verbose(`Could not listen on ${hostname}:${port} (optional): ${error}`);
+          continue;
+        }
+        throw new Error(
+          `Could not create server TCP listening socket ${hostname}:${port}: ${error}`,
+        );
+      }
+    }
+    if (this.#listeners.length === 0) throw new Error("No bind address could be used");
+    this.port = port;
+    this.#cron = setInterval(() => this.#housekeeping(), 1000 / this.config.number("hz"));
+  }
+
+  async #acceptLoop(listener: Deno.TcpListener): Promise<void> {
+    try {
+      for await (const conn of listener) this.#accept(conn);
+    } catch (error) {
+      if (this.#stopping === null) this.log.warning(`Accept loop failed: ${error}`);
+    }
+  }
+
+  #accept(conn: Deno.TcpConn): void {
+    this.stats.connectionsReceived++;
+    if (this.clients.size >= this.config.number("maxclients")) {
+      this.stats.rejectedConnections++;
+      conn.write(encoder.encode(`-${ERR_MAX_CLIENTS}\r\n`)).catch(() => {}).finally(() => {
+        try {
+          conn.close();
+        } catch { /* already closed */ }
+      });
+      return;
+    }
+    try {
+      conn.setNoDelay(true);
+      conn.setKeepAlive(this.config.number("tcp-keepalive") > 0);
+    } catch { /* not a TCP socket option the platform supports */ }
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    const local = conn.localAddr as Deno.NetAddr;
+    const id = this.#nextClientId++;
+    const client = new Client(id, conn, this, {
+      endpoints: { addr: formatAddr(remote), laddr: formatAddr(local), fd: id + 7 },
+      db: this.keyspace.databases[0],
+      onBytesOut: (n) => {
+        this.stats.netOutputBytes += n;
+      },
+    });
+    this.clients.set(id, client);
+    serveConnection(this, client, conn).finally(() => this.clients.delete(id));
+  }
+
+  #housekeeping(): void {
+    const now = Date.now();
+    // Active expiry: sample keys with a TTL until few of them turn out expired or the
+    // time slice (a quarter of the tick, as in Redis) is used up.
+    const deadline = performance.now() + 25;
+    for (const db of this.keyspace.databases) {
+      if (db.expires.size === 0) continue;
+      while (performance.now() < deadline) {
+        const removed = db.expireSample(now, 20);
+        if (removed < 5) break;
+      }
+    }
+    const timeout = this.config.number("timeout");
+    if (timeout > 0) {
+      for (const client of this.clients.values()) {
+        if (now - client.lastInteraction > timeout * 1000) client.closeNow();
+      }
+    }
+  }
+
+  /** Stops accepting, sends what is pending, closes every client. Idempotent. */
+  shutdown(): Promise<void> {
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.log.warning("User requested shutdown...");
+    clearInterval(this.#cron);
+    for (const listener of this.#listeners) {
+      try {
+        listener.close();
+      } catch { /* already closed */ }
+    }
+    await Promise.allSettled([...this.clients.values()].map((c) => c.flush()));
+    for (const client of this.clients.values()) client.closeNow();
+    this.log.warning("Redeno is now ready to exit, bye bye...");
+    this.#closed.resolve();
+  }
+}
+
+// Redis writes IPv6 addresses without brackets too ("::1:53422").
+function formatAddr(addr: Deno.NetAddr): string {
+  return `${addr.hostname}:${addr.port}`;
+}

@@ -1,0 +1,240 @@
+// Test helpers: free ports, starting the real Redeno process and a real redis-server,
+// raw TCP exchanges, and the rule for tests that need external tools (skip with a
+// reason locally; fail when CI=true).
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+/** A server process the tests started. */
+export interface RunningServer {
+  port: number;
+  process: Deno.ChildProcess;
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string;
+  /** Stops the process (SIGTERM, then SIGKILL) and waits for it. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+/** A TCP port nobody listens on right now. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** True when `name` is an executable on PATH. */
+export function hasTool(name: string): boolean {
+  try {
+    const status = new Deno.Command("sh", {
+      args: ["-c", `command -v ${name}`],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync();
+    return status.success;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a test needing these tools should be skipped. Prints why; when CI=true a
+ * missing tool is a failure, not a skip.
+ */
+export function skipWithout(...tools: string[]): boolean {
+  const missing = tools.filter((t) => !hasTool(t));
+  if (missing.length === 0) return false;
+  if (Deno.env.get("CI") === "true") {
+    throw new Error(`CI=true but ${missing.join(", ")} is not installed`);
+  }
+  console.log(
+    `SKIP: ${missing.join(", ")} not installed (apt-get install redis-server redis-tools)`,
+  );
+  return true;
+}
+
+function spawn(cmd: string, args: string[], cwd?: string): {
+  process: Deno.ChildProcess;
+  output: () => string;
+} {
+  const process = new Deno.Command(cmd, {
+    args,
+    cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const decoder = new TextDecoder();
+  for (const stream of [process.stdout, process.stderr]) {
+    (async () => {
+      for await (const chunk of stream) text += decoder.decode(chunk);
+    })().catch(() => {});
+  }
+  return { process, output: () => text };
+}
+
+/** Resolves once something accepts connections on the port and answers PING. */
+export async function waitForPing(port: number, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const reply = await exchange(port, new TextEncoder().encode("PING\r\n"), 500);
+      if (reply.startsWith("+PONG")) return;
+    } catch {
+      // Not up yet.
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing answered PING on port ${port} within ${timeoutMs} ms`);
+}
+
+function wrap(port: number, child: { process: Deno.ChildProcess; output: () => string }) {
+  let status: Promise<Deno.CommandStatus> | null = null;
+  return {
+    port,
+    process: child.process,
+    output: child.output,
+    stop(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
+      if (status === null) {
+        try {
+          child.process.kill(signal);
+        } catch {
+          // Already gone.
+        }
+        const timer = setTimeout(() => {
+          try {
+            child.process.kill("SIGKILL");
+          } catch {
+            // Already gone.
+          }
+        }, 5000);
+        status = child.process.status.finally(() => clearTimeout(timer));
+      }
+      return status;
+    },
+  };
+}
+
+/** Starts Redeno (`deno run src/main.ts`) with extra redis-server style arguments. */
+export async function startRedeno(port: number, args: string[] = []): Promise<RunningServer> {
+  const child = spawn(Deno.execPath(), [
+    "run",
+    "--allow-net",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-sys",
+    `${ROOT}src/main.ts`,
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    ...args,
+  ]);
+  const server = wrap(port, child);
+  try {
+    await waitForPing(port);
+  } catch (error) {
+    await server.stop("SIGKILL");
+    throw new Error(`${(error as Error).message}\n${child.output()}`);
+  }
+  return server;
+}
+
+/** Starts a real redis-server with no persistence. */
+export async function startRedis(port: number, args: string[] = []): Promise<RunningServer> {
+  const child = spawn("redis-server", [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    ...args,
+  ], Deno.makeTempDirSync());
+  const server = wrap(port, child);
+  try {
+    await waitForPing(port);
+  } catch (error) {
+    await server.stop("SIGKILL");
+    throw new Error(`${(error as Error).message}\n${child.output()}`);
+  }
+  return server;
+}
+
+/**
+ * Sends raw bytes, then collects the reply until the server closes the connection or
+ * nothing more arrives for `quietMs`. Returns the bytes as a one-byte string.
+ */
+export async function exchange(
+  port: number,
+  request: Uint8Array,
+  quietMs = 300,
+): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(request);
+    return await readUntilQuiet(conn, quietMs);
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // Closed by the server.
+    }
+  }
+}
+
+/** Reads until the peer closes or stays quiet for `quietMs`; one-byte string. */
+export async function readUntilQuiet(conn: Deno.Conn, quietMs: number): Promise<string> {
+  const buf = new Uint8Array(65536);
+  let out = "";
+  while (true) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"quiet">((r) => {
+      timer = setTimeout(() => r("quiet"), quietMs);
+    });
+    const n = await Promise.race([conn.read(buf), timeout]);
+    clearTimeout(timer);
+    if (n === "quiet") return out;
+    if (n === null) return out + "<closed>";
+    for (let i = 0; i < n; i++) out += String.fromCharCode(buf[i]);
+  }
+}
+
+/** Encodes a command as a RESP multibulk request (arguments are one-byte strings). */
+export function resp(...args: string[]): string {
+  let out = `*${args.length}\r\n`;
+  for (const a of args) out += `$${a.length}\r\n${a}\r\n`;
+  return out;
+}
+
+/** A one-byte string as bytes. */
+export function bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+/** Runs redis-cli with arguments (and optional stdin) and returns its stdout. */
+export async function redisCli(
+  port: number,
+  args: string[],
+  stdin?: Uint8Array,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command("redis-cli", {
+    args: ["-p", String(port), ...args],
+    stdin: stdin ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin) {
+    const writer = child.stdin.getWriter();
+    await writer.write(stdin);
+    await writer.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
