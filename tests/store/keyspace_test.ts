@@ -1,0 +1,76 @@
+// Unit tests of the keyspace: binary keys, lazy and active expiry, databases.
+
+import assert from "node:assert/strict";
+import { HashValue } from "../../src/store/hash.ts";
+import { Keyspace } from "../../src/store/keyspace.ts";
+import { typeOf } from "../../src/store/value.ts";
+
+Deno.test("keys and values are binary-safe one-byte strings", () => {
+  const db = new Keyspace(1).databases[0];
+  const key = "\x00\x80\xff";
+  db.set(key, "\r\n\x00");
+  assert.equal(db.get(key), "\r\n\x00");
+  assert.equal(db.get("\x00\x80"), undefined);
+});
+
+Deno.test("an expired key is invisible and removed on access", () => {
+  const expired: string[] = [];
+  const db = new Keyspace(1, (_db, key) => expired.push(key)).databases[0];
+  db.set("a", "1");
+  db.setExpire("a", Date.now() - 1);
+  assert.equal(db.has("a"), false);
+  assert.equal(db.size, 0);
+  assert.deepEqual(expired, ["a"]);
+});
+
+Deno.test("SET without KEEPTTL clears the TTL, with it keeps the TTL", () => {
+  const db = new Keyspace(1).databases[0];
+  db.set("k", "v");
+  db.setExpire("k", Date.now() + 10000);
+  db.set("k", "w", true);
+  assert.ok(db.getExpire("k") !== undefined);
+  db.set("k", "x");
+  assert.equal(db.getExpire("k"), undefined);
+});
+
+Deno.test("active expiry reclaims keys nobody touches", () => {
+  const db = new Keyspace(1).databases[0];
+  const past = Date.now() - 1;
+  for (let i = 0; i < 1000; i++) {
+    db.set("k" + i, "v");
+    db.setExpire("k" + i, past);
+  }
+  db.set("live", "v");
+  db.setExpire("live", Date.now() + 60000);
+  let removed = 0;
+  for (let round = 0; round < 100 && db.size > 1; round++) {
+    removed += db.expireSample(Date.now(), 20);
+  }
+  assert.equal(removed, 1000);
+  assert.equal(db.size, 1);
+  assert.equal(db.get("live"), "v");
+});
+
+Deno.test("databases are independent and FLUSHALL empties them all", () => {
+  const ks = new Keyspace(16);
+  ks.databases[0].set("a", "1");
+  ks.databases[15].set("a", "2");
+  assert.equal(ks.databases[15].get("a"), "2");
+  assert.equal(ks.size, 2);
+  ks.flushAll();
+  assert.equal(ks.size, 0);
+});
+
+Deno.test("a hash remembers when it outgrew the listpack encoding", () => {
+  const hash = new HashValue();
+  const limits = { maxListpackEntries: 2, maxListpackValue: 8 };
+  assert.equal(hash.set("a", "1", limits), true);
+  assert.equal(hash.set("a", "2", limits), false);
+  assert.equal(hash.encoding, "listpack");
+  hash.set("b", "123456789", limits);
+  assert.equal(hash.encoding, "hashtable");
+  hash.delete("b");
+  assert.equal(hash.encoding, "hashtable");
+  assert.equal(typeOf(hash), "hash");
+  assert.equal(typeOf("x"), "string");
+});
