@@ -73,13 +73,16 @@ function spawn(cmd: string, args: string[], cwd?: string): {
   return { process, output: () => text };
 }
 
-/** Resolves once something accepts connections on the port and answers PING. */
+/**
+ * Resolves once something accepts connections on the port and answers PING (a server
+ * started with a password answers NOAUTH, which counts too).
+ */
 export async function waitForPing(port: number, timeoutMs = 15000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
       const reply = await exchange(port, new TextEncoder().encode("PING\r\n"), 500);
-      if (reply.startsWith("+PONG")) return;
+      if (reply.startsWith("+PONG") || reply.startsWith("-NOAUTH")) return;
     } catch {
       // Not up yet.
     }
