@@ -1,0 +1,715 @@
+// Tests for the configuration: defaults, redis.conf and command-line loading, CONFIG GET/SET.
+import assert from "node:assert/strict";
+import {
+  Config,
+  ConfigError,
+  DIRECTIVES,
+  findDirective,
+  helpText,
+  loadConfig,
+  NOTIFY,
+  parseConfigText,
+  parseMemory,
+} from "../src/config.ts";
+
+/** Loads a configuration from argv, failing the test if it is not a config. */
+async function load(argv: string[]): Promise<Config> {
+  const result = await loadConfig(argv);
+  assert.equal(result.kind, "config");
+  return (result as { config: Config }).config;
+}
+
+/** Writes `text` to a fresh temporary redis.conf and returns its path. */
+async function confFile(text: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "redeno_config_test_" });
+  const path = `${dir}/redis.conf`;
+  await Deno.writeTextFile(path, text);
+  return path;
+}
+
+/** Expects loadConfig to throw a ConfigError and returns it. */
+async function loadError(argv: string[]): Promise<ConfigError> {
+  try {
+    await loadConfig(argv);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+    return e;
+  }
+  throw new Error("loadConfig did not fail");
+}
+
+Deno.test("defaults are Redis 7.0.15's built-in defaults", () => {
+  const c = new Config();
+  assert.equal(c.get("port"), "6379");
+  assert.equal(c.get("bind"), "* -::*");
+  assert.deepEqual(c.bindAddresses(), ["*", "-::*"]);
+  assert.equal(c.get("save"), "3600 1 300 100 60 10000");
+  assert.deepEqual(c.saveRules(), [
+    { seconds: 3600, changes: 1 },
+    { seconds: 300, changes: 100 },
+    { seconds: 60, changes: 10000 },
+  ]);
+  assert.equal(c.get("dir"), Deno.realPathSync(Deno.cwd()));
+  assert.equal(c.number("databases"), 16);
+  assert.equal(c.number("maxclients"), 10000);
+  assert.equal(c.get("proto-max-bulk-len"), "536870912");
+  assert.equal(c.get("client-query-buffer-limit"), "1073741824");
+  assert.equal(c.string("loglevel"), "notice");
+  assert.equal(c.string("appendfsync"), "everysec");
+  assert.equal(c.bool("appendonly"), false);
+  assert.equal(c.bool("protected-mode"), true);
+  assert.equal(c.string("requirepass"), "");
+  assert.equal(c.string("dbfilename"), "dump.rdb");
+  assert.equal(c.number("tcp-keepalive"), 300);
+  assert.equal(c.number("list-max-listpack-size"), -2);
+  assert.equal(
+    c.get("client-output-buffer-limit"),
+    "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+  );
+  assert.deepEqual(c.outputBufferLimits().pubsub, {
+    hard: 33554432,
+    soft: 8388608,
+    softSeconds: 60,
+  });
+});
+
+Deno.test("names are case-insensitive and aliases reach the same value", () => {
+  const c = new Config();
+  assert.equal(c.get("PORT"), "6379");
+  assert.equal(c.get("hash-max-ziplist-entries"), "512");
+  assert.equal(c.number("lua-time-limit"), 5000);
+  assert.equal(c.get("no-such-thing"), undefined);
+  assert.equal(findDirective("SLAVE-READ-ONLY")?.name, "replica-read-only");
+  assert.throws(() => c.number("no-such-thing"));
+});
+
+Deno.test("memory values accept Redis's units", () => {
+  assert.equal(parseMemory("1"), 1n);
+  assert.equal(parseMemory("1b"), 1n);
+  assert.equal(parseMemory("1k"), 1000n);
+  assert.equal(parseMemory("1kb"), 1024n);
+  assert.equal(parseMemory("2M"), 2000000n);
+  assert.equal(parseMemory("2mB"), 2097152n);
+  assert.equal(parseMemory("1g"), 1000000000n);
+  assert.equal(parseMemory("1GB"), 1073741824n);
+  assert.equal(parseMemory("mb"), 0n);
+  assert.equal(parseMemory(""), 0n);
+  assert.equal(parseMemory("99999999999999999999999"), 18446744073709551615n);
+  assert.equal(parseMemory("-1"), null);
+  assert.equal(parseMemory("1 mb"), null);
+  assert.equal(parseMemory("+1"), null);
+  assert.equal(parseMemory("1tb"), null);
+  const c = new Config();
+  assert.equal(c.set([["maxmemory", "100mb"]]), null);
+  assert.equal(c.number("maxmemory"), 104857600);
+  assert.equal(c.get("maxmemory"), "104857600");
+});
+
+Deno.test("CONFIG SET changes values and reports Redis's errors", () => {
+  const c = new Config();
+  assert.equal(c.set([["timeout", "30"], ["LOGLEVEL", "WARNING"]]), null);
+  assert.equal(c.number("timeout"), 30);
+  assert.equal(c.get("loglevel"), "warning");
+  assert.equal(
+    c.set([["foo", "bar"]]),
+    "ERR Unknown option or number of arguments for CONFIG SET - 'foo'",
+  );
+  assert.equal(
+    c.set([["port", "abc"]]),
+    "ERR CONFIG SET failed (possibly related to argument 'port') - argument couldn't be parsed into an integer",
+  );
+  assert.equal(
+    c.set([["port", "70000"]]),
+    "ERR CONFIG SET failed (possibly related to argument 'port') - argument must be between 0 and 65535 inclusive",
+  );
+  assert.equal(
+    c.set([["Daemonize", "no"]]),
+    "ERR CONFIG SET failed (possibly related to argument 'Daemonize') - can't set immutable config",
+  );
+  assert.equal(
+    c.set([["dir", "/tmp"]]),
+    "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config",
+  );
+  assert.equal(
+    c.set([["port", "1"], ["PORT", "2"]]),
+    "ERR CONFIG SET failed (possibly related to argument 'PORT') - duplicate parameter",
+  );
+  assert.equal(
+    c.set([["appendfsync", "sometimes"]]),
+    "ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) must be one of the following: everysec, always, no",
+  );
+  assert.equal(
+    c.set([["appendonly", "maybe"]]),
+    "ERR CONFIG SET failed (possibly related to argument 'appendonly') - argument must be 'yes' or 'no'",
+  );
+  assert.equal(
+    c.set([["maxmemory", "1x"]]),
+    "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value",
+  );
+  assert.equal(
+    c.set([["save", "1 2 3"]]),
+    "ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters",
+  );
+});
+
+Deno.test("CONFIG SET with several pairs is all or nothing", () => {
+  const c = new Config();
+  assert.match(c.set([["timeout", "5"], ["maxmemory", "1mb"], ["port", "x"]])!, /'port'/);
+  assert.equal(c.get("timeout"), "0");
+  assert.equal(c.get("maxmemory"), "0");
+  // The first problem in argument order wins, unknown names included.
+  assert.match(c.set([["daemonize", "no"], ["foo", "1"]])!, /can't set immutable config/);
+  assert.match(c.set([["foo", "1"], ["daemonize", "no"]])!, /Unknown option/);
+});
+
+Deno.test("CONFIG SET save and bind take several values in one string", () => {
+  const c = new Config();
+  assert.equal(c.set([["save", "10 1 20 2"]]), null);
+  assert.deepEqual(c.saveRules(), [{ seconds: 10, changes: 1 }, { seconds: 20, changes: 2 }]);
+  assert.equal(c.set([["save", ""]]), null);
+  assert.deepEqual(c.saveRules(), []);
+  assert.equal(c.get("save"), "");
+  assert.match(c.set([["save", "10  1"]])!, /Invalid save parameters/);
+  assert.equal(c.set([["bind", "127.0.0.1 ::1"]]), null);
+  assert.deepEqual(c.bindAddresses(), ["127.0.0.1", "::1"]);
+  assert.match(c.set([["bind", "a b c d e f g h i j k l m n o p q"]])!, /Too many bind addresses/);
+});
+
+Deno.test("CONFIG SET corrects hz and the replication backlog like Redis", () => {
+  const c = new Config();
+  assert.equal(c.set([["hz", "0"]]), null);
+  assert.equal(c.get("hz"), "1");
+  assert.equal(c.set([["hz", "1000"]]), null);
+  assert.equal(c.get("hz"), "500");
+  assert.equal(c.set([["repl-backlog-size", "1"]]), null);
+  assert.equal(c.get("repl-backlog-size"), "16384");
+});
+
+Deno.test("protected configs can be set when enable-protected-configs allows it", async () => {
+  const c = await load(["--enable-protected-configs", "local"]);
+  assert.match(c.set([["dbfilename", "x.rdb"]])!, /can't set protected config/);
+  assert.equal(c.set([["dbfilename", "x.rdb"]], { local: true }), null);
+  assert.equal(
+    c.set([["dbfilename", "a/b"]], { local: true }),
+    "ERR CONFIG SET failed (possibly related to argument 'dbfilename') - dbfilename can't be a path, just a filename",
+  );
+  const dir = await Deno.makeTempDir();
+  assert.equal(c.set([["dir", dir]], { local: true }), null);
+  assert.equal(c.get("dir"), Deno.realPathSync(dir));
+  assert.match(c.set([["dir", `${dir}/missing`]], { local: true })!, /No such file or directory$/);
+});
+
+Deno.test("onChange listeners run for changed values and can refuse a change", () => {
+  const c = new Config();
+  const seen: string[] = [];
+  const off = c.onChange("requirepass", (value) => {
+    seen.push(value);
+  });
+  assert.equal(c.set([["requirepass", "s3cret"]]), null);
+  assert.equal(c.set([["requirepass", "s3cret"]]), null);
+  assert.deepEqual(seen, ["s3cret"]);
+  c.onChange("port", (value) => value === "1" ? "Unable to listen on this port" : undefined);
+  assert.equal(
+    c.set([["requirepass", "other"], ["port", "1"]]),
+    "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port",
+  );
+  assert.equal(c.get("requirepass"), "s3cret");
+  assert.equal(c.get("port"), "6379");
+  // The requirepass listener saw the new value, then the restored one.
+  assert.deepEqual(seen, ["s3cret", "other", "s3cret"]);
+  off();
+  assert.equal(c.set([["requirepass", ""]]), null);
+  assert.deepEqual(seen, ["s3cret", "other", "s3cret"]);
+});
+
+Deno.test("CONFIG GET matches patterns without case and lists aliases under their own names", () => {
+  const c = new Config();
+  assert.deepEqual(c.match("*ziplist*").map(([n]) => n).sort(), [
+    "hash-max-ziplist-entries",
+    "hash-max-ziplist-value",
+    "list-max-ziplist-size",
+    "zset-max-ziplist-entries",
+    "zset-max-ziplist-value",
+  ]);
+  assert.deepEqual(c.match("PO*"), [["port", "6379"]]);
+  assert.deepEqual(c.match(["PORT", "port", "po?t"]), [["PORT", "6379"]]);
+  assert.deepEqual(c.match(["maxmemory", "maxmemory"]), [["maxmemory", "0"]]);
+  assert.deepEqual(c.match("nothing*"), []);
+  const all = c.match("*");
+  const names = all.map(([n]) => n);
+  assert.equal(new Set(names).size, names.length);
+  assert.ok(names.includes("slave-read-only") && names.includes("replica-read-only"));
+  assert.equal(all.length, DIRECTIVES.reduce((n, d) => n + 1 + (d.aliases?.length ?? 0), 0));
+});
+
+Deno.test("notify-keyspace-events is shown in canonical form and exposed as flags", () => {
+  const c = new Config();
+  assert.equal(c.set([["notify-keyspace-events", "KEAz"]]), null);
+  assert.equal(c.get("notify-keyspace-events"), "AKE");
+  assert.equal(c.number("notify-keyspace-events"), NOTIFY.ALL | NOTIFY.KEYSPACE | NOTIFY.KEYEVENT);
+  assert.equal(c.set([["notify-keyspace-events", "nmKEg"]]), null);
+  assert.equal(c.get("notify-keyspace-events"), "gnKEm");
+  assert.equal(
+    c.set([["notify-keyspace-events", "Q"]]),
+    "ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'.",
+  );
+});
+
+Deno.test("client-output-buffer-limit changes only the classes given", () => {
+  const c = new Config();
+  assert.equal(c.set([["client-output-buffer-limit", "NORMAL 1k 2kb 3 replica 1 1 1"]]), null);
+  assert.equal(
+    c.get("client-output-buffer-limit"),
+    "normal 1000 2048 3 slave 1 1 1 pubsub 33554432 8388608 60",
+  );
+  assert.match(
+    c.set([["client-output-buffer-limit", "master 1 2 3"]])!,
+    /Invalid client class specified in buffer limit configuration\.$/,
+  );
+});
+
+Deno.test("redis.conf text is split into directives with comments and quotes handled", () => {
+  const text = [
+    "# a comment",
+    "",
+    "  PORT 7000  ",
+    'requirepass "p@ss word"',
+    "save ''",
+    "bind 127.0.0.1 -::1\r",
+    "   # indented comment",
+    'dbfilename "d\\x41.rdb"',
+  ].join("\n");
+  assert.deepEqual(parseConfigText(text, "x.conf"), [
+    ["port", ["7000"]],
+    ["requirepass", ["p@ss word"]],
+    ["save", [""]],
+    ["bind", ["127.0.0.1", "-::1"]],
+    ["dbfilename", ["dA.rdb"]],
+  ]);
+  assert.throws(() => parseConfigText('port 1\ndir "abc\n', "x.conf"), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.equal(e.line, 2);
+    assert.equal(e.source, "x.conf");
+    assert.match(e.message, /Unbalanced quotes in configuration line/);
+    return true;
+  });
+});
+
+Deno.test("a config file is loaded and command-line options override it", async () => {
+  const path = await confFile(
+    'port 7000\ntimeout 10\nmaxmemory 2mb\nrequirepass "a b"\nappendonly yes\n',
+  );
+  const c = await load([path, "--timeout", "20", "--maxmemory", "1gb"]);
+  assert.equal(c.number("port"), 7000);
+  assert.equal(c.number("timeout"), 20);
+  assert.equal(c.number("maxmemory"), 1073741824);
+  assert.equal(c.string("requirepass"), "a b");
+  assert.equal(c.bool("appendonly"), true);
+});
+
+Deno.test("a latin1 byte in a config file stays one character", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/redis.conf`;
+  await Deno.writeFile(path, new Uint8Array([...new TextEncoder().encode("requirepass p"), 0xe9]));
+  const c = await load([path]);
+  assert.equal(c.string("requirepass"), "p\xe9");
+});
+
+Deno.test("command-line options take all values up to the next option", async () => {
+  const c = await load(["--save", "900", "1", "300", "10", "--port", "7001"]);
+  assert.equal(c.get("save"), "900 1 300 10");
+  assert.equal(c.number("port"), 7001);
+  assert.equal((await load(["--save", "900 1 300 10"])).get("save"), "900 1 300 10");
+  assert.equal((await load(["--save", ""])).get("save"), "");
+  assert.equal((await load(["--save"])).get("save"), "");
+  const c2 = await load(["--save", "--requirepass", "x"]);
+  assert.equal(c2.get("save"), "");
+  assert.equal(c2.get("requirepass"), "x");
+  // A name's first value is taken even if it looks like an option.
+  assert.equal((await load(["--requirepass", "--x"])).get("requirepass"), "--x");
+  assert.equal((await load(["--port 7002"])).number("port"), 7002);
+  assert.equal((await load(["--bind", "127.0.0.1", "::1"])).get("bind"), "127.0.0.1 ::1");
+});
+
+Deno.test("save lines add up, and the first one replaces the default rules", async () => {
+  const path = await confFile("save 900 1\nsave 300 10\n");
+  assert.equal((await load([path])).get("save"), "900 1 300 10");
+  assert.equal((await load([path, "--save", "60", "5"])).get("save"), "900 1 300 10 60 5");
+  assert.equal((await load([path, "--save", ""])).get("save"), "");
+  const reset = await confFile('save 900 1\nsave ""\nsave 5 5\n');
+  assert.equal((await load([reset])).get("save"), "5 5");
+  const bare = await confFile("save\n");
+  assert.equal((await load([bare])).get("save"), "");
+});
+
+Deno.test("include reads another file in place", async () => {
+  const inner = await confFile("port 7100\n");
+  const outer = await confFile(`port 7000\ninclude ${inner}\ntimeout 3\n`);
+  const c = await load([outer]);
+  assert.equal(c.number("port"), 7100);
+  assert.equal(c.number("timeout"), 3);
+});
+
+Deno.test("help and version are recognised as the first argument", async () => {
+  assert.deepEqual(await loadConfig(["--help"]), { kind: "help" });
+  assert.deepEqual(await loadConfig(["-h"]), { kind: "help" });
+  assert.deepEqual(await loadConfig(["--version"]), { kind: "version" });
+  assert.deepEqual(await loadConfig(["-v"]), { kind: "version" });
+  assert.match(helpText(), /redeno \[\/path\/to\/redis\.conf\]/);
+  assert.match(helpText(), /--port 7777/);
+});
+
+Deno.test("errors in a config file name the file, the line and the reason", async () => {
+  const cases: [string, number, string, string][] = [
+    ["foo bar\n", 1, "foo bar", "Bad directive or wrong number of arguments"],
+    ["port 1 2\n", 1, "port 1 2", "wrong number of arguments"],
+    ["# c\n\nport abc\n", 3, "port abc", "argument couldn't be parsed into an integer"],
+    ['dir "abc\n', 1, 'dir "abc', "Unbalanced quotes in configuration line"],
+    ["port 70000\n", 1, "port 70000", "argument must be between 0 and 65535 inclusive"],
+    ["save 1\n", 1, "save 1", "Invalid save parameters"],
+    ["maxmemory 1x\n", 1, "maxmemory 1x", "argument must be a memory value"],
+    [
+      "loglevel x\n",
+      1,
+      "loglevel x",
+      "argument(s) must be one of the following: debug, verbose, notice, warning",
+    ],
+    ["dir /nonexistent/dir\n", 1, "dir /nonexistent/dir", "No such file or directory"],
+    ["port\n", 1, "port", "wrong number of arguments"],
+    ['appendfilename ""\n', 1, 'appendfilename ""', "appendfilename can't be empty"],
+  ];
+  for (const [text, line, shown, reason] of cases) {
+    const path = await confFile(text);
+    const e = await loadError([path]);
+    assert.equal(e.source, path);
+    assert.equal(e.line, line, text);
+    assert.equal(e.text, shown);
+    assert.equal(e.reason, reason);
+    assert.ok(e.message.includes("*** FATAL CONFIG FILE ERROR"));
+    assert.ok(e.message.includes(`${path}, at line ${line}`));
+    assert.ok(e.message.includes(`>>> '${shown}'`));
+  }
+});
+
+Deno.test("unsupported features are refused with a clear reason", async () => {
+  const daemon = await loadError([await confFile("daemonize yes\n")]);
+  assert.match(daemon.reason, /daemonize yes is not supported/);
+  assert.equal((await load([await confFile("daemonize no\n")])).bool("daemonize"), false);
+  assert.match(
+    (await loadError(["--cluster-enabled", "yes"])).reason,
+    /cluster mode is not supported/,
+  );
+  assert.match(
+    (await loadError([await confFile("rename-command FLUSHALL x\n")])).reason,
+    /rename-command is not supported/,
+  );
+  const missing = await loadError([await confFile("include /nonexistent/x.conf\n")]);
+  assert.match(missing.message, /can't open config file '\/nonexistent\/x\.conf'/);
+});
+
+Deno.test("errors in command-line options say so", async () => {
+  const e = await loadError(["--port", "abc"]);
+  assert.equal(e.source, "command line");
+  assert.equal(e.text, 'port "abc"');
+  assert.match(e.message, /command line/);
+  assert.equal(
+    (await loadError(["--nope", "1"])).reason,
+    "Bad directive or wrong number of arguments",
+  );
+  assert.equal((await loadError(["--port", "1", "--port"])).reason, "wrong number of arguments");
+  assert.equal((await loadError(["--requirepass", "a", "b"])).reason, "wrong number of arguments");
+  assert.match((await loadError(["/nonexistent/redis.conf"])).message, /can't open config file/);
+});
+
+Deno.test("Redis 7.0 deprecated directives are accepted and ignored in files", async () => {
+  const c = await load([
+    await confFile("list-max-ziplist-entries 5\nlua-replicate-commands yes\n"),
+  ]);
+  assert.equal(c.get("list-max-ziplist-entries"), undefined);
+});
+
+Deno.test("the stock redis.conf of the system loads, apart from daemonize", async () => {
+  let text: string;
+  try {
+    text = await Deno.readTextFile("/etc/redis/redis.conf");
+  } catch {
+    console.log("skipped: no /etc/redis/redis.conf");
+    return;
+  }
+  const dir = await Deno.makeTempDir();
+  text = text.replace(/^daemonize yes$/m, "daemonize no").replace(/^dir .*$/m, `dir ${dir}`);
+  const c = await load([await confFile(text)]);
+  assert.equal(c.get("dir"), Deno.realPathSync(dir));
+  assert.equal(c.get("bind"), "127.0.0.1 -::1");
+});
+
+// ---- Comparison with a real redis-server ---------------------------------------------------
+
+/** Encodes a command as RESP bytes (latin1). */
+function command(args: string[]): Uint8Array {
+  let s = `*${args.length}\r\n`;
+  for (const a of args) s += `$${a.length}\r\n${a}\r\n`;
+  return Uint8Array.from(s, (ch) => ch.charCodeAt(0));
+}
+
+/** A tiny RESP2 client: errors come back as Error values. */
+class Client {
+  #conn: Deno.Conn;
+  #buf = "";
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+  async call(...args: string[]): Promise<unknown> {
+    await this.#conn.write(command(args));
+    return await this.#reply();
+  }
+  close(): void {
+    this.#conn.close();
+  }
+  async #line(): Promise<string> {
+    while (true) {
+      const i = this.#buf.indexOf("\r\n");
+      if (i >= 0) {
+        const line = this.#buf.slice(0, i);
+        this.#buf = this.#buf.slice(i + 2);
+        return line;
+      }
+      await this.#fill();
+    }
+  }
+  async #fill(): Promise<void> {
+    const chunk = new Uint8Array(65536);
+    const n = await this.#conn.read(chunk);
+    if (n === null) throw new Error("connection closed");
+    this.#buf += String.fromCharCode(...chunk.subarray(0, n));
+  }
+  async #reply(): Promise<unknown> {
+    const line = await this.#line();
+    const rest = line.slice(1);
+    switch (line[0]) {
+      case "+":
+        return rest;
+      case "-":
+        return new Error(rest);
+      case ":":
+        return Number(rest);
+      case "$": {
+        const n = Number(rest);
+        if (n < 0) return null;
+        while (this.#buf.length < n + 2) await this.#fill();
+        const s = this.#buf.slice(0, n);
+        this.#buf = this.#buf.slice(n + 2);
+        return s;
+      }
+      case "*": {
+        const items = [];
+        for (let i = Number(rest); i > 0; i--) items.push(await this.#reply());
+        return items;
+      }
+    }
+    throw new Error(`unexpected reply line ${line}`);
+  }
+}
+
+/** Starts a throw-away redis-server on a free port, or explains why it can't. */
+async function startRedis(): Promise<{ port: number; stop: () => Promise<void> } | string> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("redis-server", {
+      args: ["--port", String(port), "--save", "", "--appendonly", "no"],
+      cwd: await Deno.makeTempDir(),
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  } catch (e) {
+    return `redis-server could not be started: ${e}`;
+  }
+  const stop = async () => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.status;
+  };
+  for (let i = 0; i < 100; i++) {
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.close();
+      return { port, stop };
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  await stop();
+  return "redis-server did not start listening";
+}
+
+/** Runs `body` against a real redis-server, or skips (failing when CI=true). */
+async function withRedis(body: (client: Client, port: number) => Promise<void>): Promise<void> {
+  const redis = await startRedis();
+  if (typeof redis === "string") {
+    if (Deno.env.get("CI") === "true") throw new Error(redis);
+    console.log(`skipped: ${redis}`);
+    return;
+  }
+  const client = new Client(await Deno.connect({ hostname: "127.0.0.1", port: redis.port }));
+  try {
+    await body(client, redis.port);
+  } finally {
+    client.close();
+    await redis.stop();
+  }
+}
+
+Deno.test("every directive exists in real Redis with the same default", async () => {
+  await withRedis(async (client) => {
+    const reply = await client.call("CONFIG", "GET", "*") as string[];
+    const theirs = new Map<string, string>();
+    for (let i = 0; i < reply.length; i += 2) theirs.set(reply[i], reply[i + 1]);
+    const ours = new Config();
+    for (const [name, value] of ours.match("*")) {
+      assert.ok(theirs.has(name), `${name} is not a Redis 7.0 directive`);
+      // The test server runs with its own port, dir and save.
+      if (["port", "dir", "save"].includes(name)) continue;
+      assert.equal(value, theirs.get(name), `default of ${name}`);
+    }
+  });
+});
+
+Deno.test("CONFIG SET replies and effects match real Redis", async () => {
+  const cases: [string, string][][] = [
+    [["foo", "bar"]],
+    [["port", "abc"]],
+    [["port", "70000"]],
+    [["maxclients", "-1"]],
+    [["maxclients", "0"]],
+    [["daemonize", "yes"]],
+    [["Daemonize", "no"]],
+    [["databases", "3"]],
+    [["io-threads", "2"]],
+    [["appendfilename", "x"]],
+    [["dir", "/tmp"]],
+    [["dbfilename", "x.rdb"]],
+    [["appendfsync", "sometimes"]],
+    [["loglevel", "x"]],
+    [["loglevel", "VERBOSE"]],
+    [["maxmemory-policy", "ALLKEYS-LRU"]],
+    [["appendonly", "maybe"]],
+    [["protected-mode", "YES"]],
+    [["maxmemory", "1x"]],
+    [["maxmemory", "-1"]],
+    [["maxmemory", "mb"]],
+    [["maxmemory", "1kB"]],
+    [["maxmemory", "18446744073709551615"]],
+    [["maxmemory", "18446744073709551616"]],
+    [["maxmemory", "20000000000000000gb"]],
+    [["maxmemory", "0"]],
+    [["proto-max-bulk-len", "100"]],
+    [["proto-max-bulk-len", "1mb"]],
+    [["client-query-buffer-limit", "1"]],
+    [["hash-max-ziplist-entries", "abc"]],
+    [["HASH-MAX-ZIPLIST-ENTRIES", "100"], ["hash-max-listpack-entries", "200"]],
+    [["hash-max-listpack-value", "-1"]],
+    [["set-max-intset-entries", "-1"]],
+    [["list-max-listpack-size", "-6"]],
+    [["list-compress-depth", "-1"]],
+    [["save", "1 2 3"]],
+    [["save", "0 1"]],
+    [["save", "10  1"]],
+    [["save", "+5 -0"]],
+    [["save", "5 99999999999"]],
+    [["save", "10 1 20 2"]],
+    [["save", ""]],
+    [["port", "1"], ["foo", "2"]],
+    [["port", "x"], ["port", "1"]],
+    [["timeout", "-1"]],
+    [["timeout", "1.5"]],
+    [["timeout", "01"]],
+    [["timeout", "+1"]],
+    [["timeout", " 1"]],
+    [["tcp-keepalive", "60"], ["timeout", "bad"]],
+    [["hz", "0"]],
+    [["hz", "1000"]],
+    [["hz", "-1"]],
+    [["lua-time-limit", "100"]],
+    [["busy-reply-threshold", "5000"]],
+    [["slowlog-log-slower-than", "-2"]],
+    [["slowlog-max-len", "-1"]],
+    [["active-expire-effort", "11"]],
+    [["lfu-log-factor", "-1"]],
+    [["repl-backlog-size", "1"]],
+    [["repl-backlog-size", "0"]],
+    [["latency-tracking", "x"]],
+    [["notify-keyspace-events", "KEAz"]],
+    [["notify-keyspace-events", "An"]],
+    [["notify-keyspace-events", "nmKEg"]],
+    [["notify-keyspace-events", "Q"]],
+    [["notify-keyspace-events", ""]],
+    [["client-output-buffer-limit", "normal 1 2"]],
+    [["client-output-buffer-limit", "master 1 2 3"]],
+    [["client-output-buffer-limit", "normal 1x 2 3"]],
+    [["client-output-buffer-limit", "normal 1 2 -3"]],
+    [["client-output-buffer-limit", "normal 1 2 abc"]],
+    [["client-output-buffer-limit", "NORMAL 1k 2kb 3 replica 1 1 1"]],
+    [["client-output-buffer-limit", "pubsub 1 2 +3 slave 0 0 03"]],
+    [["client-output-buffer-limit", ""]],
+    [["oom-score-adj-values", "1 2"]],
+    [["oom-score-adj-values", "1 2 3000"]],
+    [["oom-score-adj-values", "10 20 30"]],
+    [["proc-title-template", "{foo}"]],
+    [["proc-title-template", "{title} {port}"]],
+    [["requirepass", ""]],
+    [["cluster-enabled", "no"]],
+    [["enable-protected-configs", "yes"]],
+    [["supervised", "no"]],
+  ];
+  await withRedis(async (client, port) => {
+    // Start from the test server's own settings.
+    const ours = await load(["--port", String(port), "--save", "", "--appendonly", "no"]);
+    for (const pairs of cases) {
+      const theirs = await client.call("CONFIG", "SET", ...pairs.flat());
+      const expected = theirs instanceof Error ? theirs.message : null;
+      const label = JSON.stringify(pairs);
+      assert.equal(ours.set(pairs), expected, label);
+      for (const [name] of pairs) {
+        // The two servers run in different directories.
+        if (!findDirective(name) || name === "dir") continue;
+        const [, value] = await client.call("CONFIG", "GET", name) as string[];
+        assert.equal(ours.get(name), value, `${label}: CONFIG GET ${name}`);
+      }
+    }
+  });
+});
+
+Deno.test("CONFIG GET with patterns matches real Redis", async () => {
+  const patterns = [
+    ["*ziplist*"],
+    ["*listpack*"],
+    ["PO*"],
+    ["port", "PORT"],
+    ["*max*"],
+    [
+      "slave-*",
+      "replica-*",
+    ],
+    ["[ab]*"],
+    ["?ind"],
+    ["no-such-*"],
+  ];
+  await withRedis(async (client) => {
+    const ours = new Config();
+    for (const args of patterns) {
+      const reply = await client.call("CONFIG", "GET", ...args) as string[];
+      const theirs: string[] = [];
+      for (let i = 0; i < reply.length; i += 2) theirs.push(reply[i]);
+      const known = theirs.filter((n) => findDirective(n));
+      assert.deepEqual(
+        ours.match(args).map(([n]) => n).sort(),
+        known.sort(),
+        `CONFIG GET ${args.join(" ")}`,
+      );
+    }
+  });
+});
