@@ -57,7 +57,12 @@ export interface OutputBufferLimits {
 export type LoadResult =
   | { kind: "help" }
   | { kind: "version" }
-  | { kind: "config"; config: Config };
+  | {
+    kind: "config";
+    config: Config;
+    /** Absolute path of the redis.conf given as first argument, if any (INFO, CONFIG REWRITE). */
+    configFile?: string;
+  };
 
 /** Bits of the notify-keyspace-events flags (`config.number("notify-keyspace-events")`). */
 export const NOTIFY = {
@@ -1336,7 +1341,9 @@ export async function loadConfig(argv: string[]): Promise<LoadResult> {
   const config = new Config();
   const loader = new Loader(config);
   let j = 0;
+  let configFile: string | undefined;
   if (first !== undefined && !first.startsWith("-")) {
+    configFile = absolutePath(first);
     await loader.file(first);
     j = 1;
   }
@@ -1348,7 +1355,21 @@ export async function loadConfig(argv: string[]): Promise<LoadResult> {
     await loader.text(latin1(bytes), "stdin");
   }
   for (const option of parseOptions(rest)) loader.apply(option, "command line");
-  return { kind: "config", config };
+  return configFile === undefined
+    ? { kind: "config", config }
+    : { kind: "config", config, configFile };
+}
+
+/** `path` made absolute against the current directory, `.` and `..` resolved (no symlinks). */
+function absolutePath(path: string): string {
+  const parts: string[] = [];
+  const full = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  for (const part of full.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return "/" + parts.join("/");
 }
 
 /** The text for `redeno --help`. */

@@ -299,7 +299,14 @@ Deno.test("a config file is loaded and command-line options override it", async 
   const path = await confFile(
     'port 7000\ntimeout 10\nmaxmemory 2mb\nrequirepass "a b"\nappendonly yes\n',
   );
-  const c = await load([path, "--timeout", "20", "--maxmemory", "1gb"]);
+  const result = await loadConfig([path, "--timeout", "20", "--maxmemory", "1gb"]);
+  assert.ok(result.kind === "config");
+  assert.equal(result.configFile, path);
+  assert.equal(
+    (await loadConfig(["--port", "1"]) as { configFile?: string }).configFile,
+    undefined,
+  );
+  const c = result.config;
   assert.equal(c.number("port"), 7000);
   assert.equal(c.number("timeout"), 20);
   assert.equal(c.number("maxmemory"), 1073741824);
