@@ -19,10 +19,18 @@ async function load(argv: string[]): Promise<Config> {
   return (result as { config: Config }).config;
 }
 
+/** Every temporary file and directory of these tests lives here, removed when they end. */
+const TEMP_ROOT = Deno.makeTempDirSync({ prefix: "redeno_config_test_" });
+globalThis.addEventListener("unload", () => Deno.removeSync(TEMP_ROOT, { recursive: true }));
+
+/** A fresh empty directory under TEMP_ROOT. */
+async function tempDir(): Promise<string> {
+  return await Deno.makeTempDir({ dir: TEMP_ROOT });
+}
+
 /** Writes `text` to a fresh temporary redis.conf and returns its path. */
 async function confFile(text: string): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "redeno_config_test_" });
-  const path = `${dir}/redis.conf`;
+  const path = `${await tempDir()}/redis.conf`;
   await Deno.writeTextFile(path, text);
   return path;
 }
@@ -193,7 +201,7 @@ Deno.test("protected configs can be set when enable-protected-configs allows it"
     c.set([["dbfilename", "a/b"]], { local: true }),
     "ERR CONFIG SET failed (possibly related to argument 'dbfilename') - dbfilename can't be a path, just a filename",
   );
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   assert.equal(c.set([["dir", dir]], { local: true }), null);
   assert.equal(c.get("dir"), Deno.realPathSync(dir));
   assert.match(c.set([["dir", `${dir}/missing`]], { local: true })!, /No such file or directory$/);
@@ -315,7 +323,7 @@ Deno.test("a config file is loaded and command-line options override it", async 
 });
 
 Deno.test("a latin1 byte in a config file stays one character", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const path = `${dir}/redis.conf`;
   await Deno.writeFile(path, new Uint8Array([...new TextEncoder().encode("requirepass p"), 0xe9]));
   const c = await load([path]);
@@ -443,7 +451,7 @@ Deno.test("the stock redis.conf of the system loads, apart from daemonize", asyn
     console.log("skipped: no /etc/redis/redis.conf");
     return;
   }
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   text = text.replace(/^daemonize yes$/m, "daemonize no").replace(/^dir .*$/m, `dir ${dir}`);
   const c = await load([await confFile(text)]);
   assert.equal(c.get("dir"), Deno.realPathSync(dir));
@@ -527,7 +535,7 @@ async function startRedis(): Promise<{ port: number; stop: () => Promise<void> }
   try {
     child = new Deno.Command("redis-server", {
       args: ["--port", String(port), "--save", "", "--appendonly", "no"],
-      cwd: await Deno.makeTempDir(),
+      cwd: await tempDir(),
       stdout: "null",
       stderr: "null",
     }).spawn();
