@@ -42,7 +42,8 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
     return;
   }
   let fullName = spec.name;
-  if (spec.subcommands !== undefined) {
+  // A container runs its own handler when called bare (COMMAND); CONFIG has none.
+  if (spec.subcommands !== undefined && (argv.length >= 2 || spec.handler === undefined)) {
     if (argv.length < 2) {
       reply.error(errWrongArity(fullName));
       return;

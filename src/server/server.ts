@@ -82,7 +82,7 @@ export class Server implements ServerApi {
     let port = this.config.number("port");
     for (const entry of wanted) {
       const optional = entry.startsWith("-");
-      const hostname = optional ? entry.slice(1) : entry;
+      const hostname = listenHostname(optional ? entry.slice(1) : entry);
       try {
         const listener = Deno.listen({ hostname, port, transport: "tcp" });
         port = (listener.addr as Deno.NetAddr).port;
@@ -179,6 +179,13 @@ export class Server implements ServerApi {
     this.log.warning("Redeno is now ready to exit, bye bye...");
     this.#closed.resolve();
   }
+}
+
+// Redis's wildcards: "*" is every IPv4 address, "::*" every IPv6 address.
+function listenHostname(address: string): string {
+  if (address === "*") return "0.0.0.0";
+  if (address === "::*") return "::";
+  return address;
 }
 
 // Redis writes IPv6 addresses without brackets too ("::1:53422").
