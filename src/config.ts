@@ -95,7 +95,8 @@ const MB = 1048576n;
 /** Every directive Redeno knows, in the order CONFIG GET lists them. */
 export const DIRECTIVES: readonly Directive[] = [
   { name: "port", type: "int", default: "6379", min: 0n, max: 65535n, mutable: true },
-  { name: "bind", type: "special", default: "* -::*", multiArg: true, mutable: true },
+  // Loopback only, as Redis's shipped redis.conf has it (the binary's own is "* -::*").
+  { name: "bind", type: "special", default: "127.0.0.1 -::1", multiArg: true, mutable: true },
   { name: "protected-mode", type: "bool", default: "yes", mutable: true },
   { name: "tcp-backlog", type: "int", default: "511", min: 0n, max: INT_MAX, mutable: false },
   { name: "timeout", type: "int", default: "0", min: 0n, max: INT_MAX, mutable: true },
