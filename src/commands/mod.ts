@@ -1,5 +1,6 @@
 // Assembles the one command table from every command family.
 
+import { bitmapCommands } from "./bitmap.ts";
 import { clientCommands } from "./client.ts";
 import { commandCommands } from "./command.ts";
 import { configCommands } from "./config.ts";
@@ -24,6 +25,7 @@ export function allCommandSpecs(): CommandSpec[] {
     ...keyCommands,
     ...stringCommands,
     ...hashCommands,
+    ...bitmapCommands,
   ];
 }
 

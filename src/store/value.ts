@@ -1,9 +1,9 @@
 // What a key can hold, and the name of each type as TYPE reports it.
 
 import { HashValue } from "./hash.ts";
+import type { StringValue } from "./string.ts";
 
-/** A string value: one-byte string, or raw bytes when too large for a JS string. */
-export type StringValue = string | Uint8Array;
+export type { StringValue };
 
 /** Any value stored under a key. Later types join this union. */
 export type Value = StringValue | HashValue;

@@ -1,0 +1,52 @@
+// Cursors for SCAN, HSCAN (and later SSCAN, ZSCAN) over a JS Map.
+//
+// Redis's cursors walk hash-table buckets; a JS Map has no buckets but its iterators
+// stay valid while the map changes: entries deleted before they are reached are
+// skipped, entries added are visited, and nothing that stays in the map is missed or
+// repeated. So a cursor here is a number naming a live iterator kept on the server.
+// Every call hands out a fresh number, so a client that retries an old cursor gets
+// the old position's successor and not another client's iterator. Open cursors are
+// bounded (the oldest are dropped); an unknown cursor starts a new iteration, which
+// SCAN's contract allows (elements may be returned more than once).
+
+/** How many open cursors a registry keeps before dropping the oldest. */
+const MAX_OPEN = 4096;
+
+/** Open iterations over Maps (or anything with an iterator factory). */
+export class CursorRegistry {
+  #next = 1;
+  #open = new Map<number, { source: object; iterator: Iterator<unknown> }>();
+
+  /**
+   * Continues (or starts, for cursor 0 or an unknown one) an iteration over `source`,
+   * taking up to `count` items from `iterate()`. Returns the items and the cursor to
+   * hand back (0 when the iteration is complete).
+   */
+  scan<T>(
+    source: object,
+    cursor: number,
+    count: number,
+    iterate: () => Iterator<T>,
+  ): { cursor: number; items: T[] } {
+    let entry = cursor === 0 ? undefined : this.#open.get(cursor);
+    if (entry !== undefined) this.#open.delete(cursor);
+    if (entry === undefined || entry.source !== source) {
+      entry = { source, iterator: iterate() };
+    }
+    const iterator = entry.iterator as Iterator<T>;
+    const items: T[] = [];
+    while (items.length < count) {
+      const step = iterator.next();
+      if (step.done) return { cursor: 0, items };
+      items.push(step.value);
+    }
+    const next = this.#next++;
+    if (this.#next > Number.MAX_SAFE_INTEGER) this.#next = 1;
+    this.#open.set(next, entry);
+    if (this.#open.size > MAX_OPEN) {
+      const oldest = this.#open.keys().next().value!;
+      this.#open.delete(oldest);
+    }
+    return { cursor: next, items };
+  }
+}
