@@ -1,9 +1,11 @@
 // Connection commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO.
 
 import {
+  cString,
   ERR_AUTH_NOT_CONFIGURED,
   ERR_CLIENT_NAME,
   ERR_DB_INDEX,
+  ERR_INT_RANGE,
   ERR_NOPROTO,
   ERR_NOT_INTEGER,
   ERR_SYNTAX,
@@ -38,8 +40,12 @@ function quit(s: Session): void {
 /** SELECT index */
 function select(s: Session, argv: string[]): void {
   const index = parseInteger(argv[1]);
-  if (index === null || index < -2147483648 || index > 2147483647) {
+  if (index === null) {
     s.reply.error(ERR_NOT_INTEGER);
+    return;
+  }
+  if (index < -2147483648 || index > 2147483647) {
+    s.reply.error(ERR_INT_RANGE);
     return;
   }
   const db = s.server.keyspace.databases[index];
@@ -92,8 +98,9 @@ export function validClientName(name: string): boolean {
 function hello(s: Session, argv: string[]): void {
   let version: 2 | 3 | 0 = 0;
   if (argv.length >= 2) {
+    // A 64-bit integer (getLongLongFromObject): 99999999999 is NOPROTO, not an error.
     const v = parseInteger(argv[1]);
-    if (v === null || v < -2147483648 || v > 2147483647) {
+    if (v === null) {
       s.reply.error("ERR Protocol version is not an integer or out of range");
       return;
     }
@@ -113,7 +120,7 @@ function hello(s: Session, argv: string[]): void {
     } else if (option === "setname" && more >= 1) {
       name = argv[++i];
     } else {
-      s.reply.error(`ERR Syntax error in HELLO option '${argv[i]}'`);
+      s.reply.error(`ERR Syntax error in HELLO option '${cString(argv[i])}'`);
       return;
     }
   }
@@ -121,7 +128,7 @@ function hello(s: Session, argv: string[]): void {
   if (!s.authenticated) {
     s.reply.error(
       "NOAUTH HELLO must be called with the client already authenticated, otherwise the " +
-        "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and " +
+        "HELLO AUTH <user> <pass> option can be used to authenticate the client and " +
         "select the RESP protocol version at the same time",
     );
     return;

@@ -134,8 +134,8 @@ export class RequestDecoder {
   #multibulk(): string[] | null | undefined {
     const buf = this.#buf;
     if (this.#args === null) {
-      const cr = buf.indexOf(CR, this.#pos);
-      if (cr < 0 || cr >= this.#end) {
+      const cr = findLineEnd(buf, CR, this.#pos, this.#end);
+      if (cr < 0) {
         if (this.#end - this.#pos > this.#maxInline) throw new ProtocolError(PROTO_BIG_MBULK_COUNT);
         return null;
       }
@@ -153,8 +153,8 @@ export class RequestDecoder {
     while (this.#missing > 0) {
       if (this.#bulkLength < 0) {
         if (this.#pos >= this.#end) return null;
-        const cr = buf.indexOf(CR, this.#pos);
-        if (cr < 0 || cr >= this.#end) {
+        const cr = findLineEnd(buf, CR, this.#pos, this.#end);
+        if (cr < 0) {
           if (this.#end - this.#pos > this.#maxInline) {
             throw new ProtocolError(PROTO_BIG_BULK_COUNT);
           }
@@ -189,8 +189,8 @@ export class RequestDecoder {
 
   #inline(): string[] | null | undefined {
     const buf = this.#buf;
-    const lf = buf.indexOf(LF, this.#pos);
-    if (lf < 0 || lf >= this.#end) {
+    const lf = findLineEnd(buf, LF, this.#pos, this.#end);
+    if (lf < 0) {
       if (this.#end - this.#pos > this.#maxInline) throw new ProtocolError(PROTO_BIG_INLINE);
       return null;
     }
@@ -228,6 +228,20 @@ export class RequestDecoder {
     this.#pos = 0;
     this.#end = used;
   }
+}
+
+/**
+ * Where `byte` ends the line that starts at `start`, or -1 while it is incomplete.
+ * Redis finds line ends with strchr, which stops at a NUL byte: a line with a NUL
+ * before its end never completes (until it grows past the inline limit).
+ */
+function findLineEnd(buf: Uint8Array, byte: number, start: number, end: number): number {
+  const at = buf.indexOf(byte, start);
+  if (at < 0 || at >= end) return -1;
+  for (let i = start; i < at; i++) {
+    if (buf[i] === 0) return -1;
+  }
+  return at;
 }
 
 /** A byte range as a one-byte string; tiny strings skip the native call. */

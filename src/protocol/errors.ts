@@ -2,6 +2,9 @@
 
 export const ERR_SYNTAX = "ERR syntax error";
 export const ERR_NOT_INTEGER = "ERR value is not an integer or out of range";
+/** getIntFromObjectOrReply: an integer that does not fit in 32 bits. */
+export const ERR_INT_RANGE =
+  "ERR value is out of range, value must between -2147483648 and 2147483647";
 export const ERR_NOT_FLOAT = "ERR value is not a valid float";
 export const ERR_OVERFLOW = "ERR increment or decrement would overflow";
 export const ERR_WRONG_TYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -29,18 +32,31 @@ export function errInvalidExpire(command: string): string {
   return `ERR invalid expire time in '${command}' command`;
 }
 
+/**
+ * An argument as Redis's `%s` format prints it: a C string, so it ends at the first
+ * NUL byte (`FOO "a\x00b"` is quoted as 'a').
+ */
+export function cString(text: string): string {
+  const nul = text.indexOf("\x00");
+  return nul < 0 ? text : text.slice(0, nul);
+}
+
 /** `ERR unknown subcommand 'foo'. Try CONFIG HELP.` */
 export function errUnknownSubcommand(sub: string, container: string): string {
-  return `ERR unknown subcommand '${sub.slice(0, 128)}'. Try ${container.toUpperCase()} HELP.`;
+  return `ERR unknown subcommand '${
+    cString(sub).slice(0, 128)
+  }'. Try ${container.toUpperCase()} HELP.`;
 }
 
 /** `ERR unknown command 'FOO', with args beginning with: 'a' 'b' ` (note the trailing space). */
 export function errUnknownCommand(argv: readonly string[]): string {
   let args = "";
   for (let i = 1; i < argv.length && args.length < 128; i++) {
-    args += `'${argv[i].slice(0, 128 - args.length)}' `;
+    args += `'${cString(argv[i]).slice(0, 128 - args.length)}' `;
   }
-  return `ERR unknown command '${argv[0].slice(0, 128)}', with args beginning with: ${args}`;
+  return `ERR unknown command '${
+    cString(argv[0]).slice(0, 128)
+  }', with args beginning with: ${args}`;
 }
 
 /** Protocol errors: sent as `-ERR Protocol error: ...`, then the connection is closed. */
