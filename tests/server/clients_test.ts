@@ -7,9 +7,6 @@ import { Redis } from "npm:ioredis@5";
 import { createClient, RESP_TYPES } from "npm:redis@5";
 import { bytes, exchange, freePort, type RunningServer, startRedeno } from "../_server.ts";
 
-// Both libraries keep timers and sockets that end a moment after quit()/close() resolve.
-const libraryTest = { sanitizeOps: false, sanitizeResources: false };
-
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
 /** Number of connections the server lists in CLIENT LIST (the asking one included). */
@@ -51,7 +48,6 @@ function ioredis(port: number, options: { db?: number } = {}): Redis {
 
 Deno.test({
   name: "ioredis connects, pings and sets strings with every expiry option",
-  ...libraryTest,
   fn: () =>
     withRedeno(async (server) => {
       const client = ioredis(server.port);
@@ -87,7 +83,6 @@ Deno.test({
 
 Deno.test({
   name: "ioredis reads and writes hashes",
-  ...libraryTest,
   fn: () =>
     withRedeno(async (server) => {
       const client = ioredis(server.port);
@@ -109,7 +104,6 @@ Deno.test({
 
 Deno.test({
   name: "ioredis round-trips every byte value in keys, values and fields as Buffers",
-  ...libraryTest,
   fn: () =>
     withRedeno(async (server) => {
       const client = ioredis(server.port);
@@ -142,7 +136,6 @@ Deno.test({
 
 Deno.test({
   name: "ioredis pipelines 1000 commands and gets every reply in order",
-  ...libraryTest,
   fn: () =>
     withRedeno(async (server) => {
       const client = ioredis(server.port);
@@ -166,7 +159,6 @@ Deno.test({
 
 Deno.test({
   name: "ioredis selects databases with the db option and SELECT",
-  ...libraryTest,
   fn: () =>
     withRedeno(async (server) => {
       const db0 = ioredis(server.port);
@@ -190,7 +182,6 @@ Deno.test({
 
 Deno.test({
   name: "node-redis over RESP2 sets, gets and hashes with its option objects",
-  ...libraryTest,
   fn: () =>
     withRedeno(async (server) => {
       const client = createClient({ url: `redis://127.0.0.1:${server.port}`, RESP: 2 });
@@ -233,7 +224,6 @@ Deno.test({
 
 Deno.test({
   name: "node-redis round-trips binary Buffers, pipelines 1000 commands and selects a database",
-  ...libraryTest,
   fn: () =>
     withRedeno(async (server) => {
       const client = createClient({ url: `redis://127.0.0.1:${server.port}/3` });
@@ -267,7 +257,6 @@ Deno.test({
 
 Deno.test({
   name: "node-redis speaks RESP3 after HELLO 3 and gets maps and nulls",
-  ...libraryTest,
   fn: () =>
     withRedeno(async (server) => {
       const client = createClient({

@@ -190,8 +190,29 @@ Deno.test({
         () => expectReply(rig, "PING\n  ECHO   x  \r\n", "+PONG\r\n$1\r\nx\r\n"),
       );
       await t.step(
-        "an inline line with a NUL byte never ends (Redis searches it with strchr)",
-        () => expectReply(rig, "PING\x00\r\nPING\r\n", ""),
+        "a NUL byte before a line's end leaves it incomplete, as strchr does",
+        async () => {
+          await expectReply(rig, "PING\x00\r\nPING\r\n", "");
+          await expectReply(rig, "*1\x00\r\n$4\r\nPING\r\n", "");
+          await expectReply(rig, "*1\r\n$4\x00\r\nPING\r\n", "");
+          await expectReply(
+            rig,
+            "PING\r\nPING\x00" + "a".repeat(70000),
+            "+PONG\r\n" + proto("too big inline request"),
+          );
+          await expectReply(
+            rig,
+            "*1\x00\r\n" + "1".repeat(70000),
+            proto("too big mbulk count string"),
+          );
+          await expectReply(
+            rig,
+            "*1\r\n$4\x00\r\n" + "1".repeat(70000),
+            proto("too big bulk count string"),
+          );
+          // NUL bytes inside a bulk's data are just data.
+          await expectReply(rig, resp("ECHO", "a\x00\r\nb"), "$5\r\na\x00\r\nb\r\n");
+        },
       );
       await t.step(
         "an unknown command is quoted with its arguments and a trailing space",
