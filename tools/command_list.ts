@@ -89,7 +89,8 @@ export function replaceList(markdown: string, list: string): string | null {
   const start = markdown.indexOf(START);
   const end = markdown.indexOf(END);
   if (start < 0 || end < start) return null;
-  return markdown.slice(0, start + START.length) + "\n" + list + markdown.slice(end);
+  // Blank lines around the list keep `deno fmt` from changing the README.
+  return markdown.slice(0, start + START.length) + "\n\n" + list + "\n" + markdown.slice(end);
 }
 
 async function readIfExists(path: string): Promise<string | null> {

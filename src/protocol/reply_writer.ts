@@ -11,7 +11,7 @@ export type Bytes = string | Uint8Array;
 
 const INITIAL_SIZE = 16 * 1024;
 const SHRINK_ABOVE = 1 << 20;
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
+const NON_ASCII = /[\x80-\xff]/;
 const utf8 = new TextEncoder();
 
 /** Accumulates replies for one client. */
@@ -228,7 +228,7 @@ export class ReplyWriter {
   // A one-byte string, copied byte for byte (capacity already ensured).
   #latin1(text: string): void {
     const n = text.length;
-    if (n > 256 && ASCII_ONLY.test(text)) {
+    if (n > 256 && !NON_ASCII.test(text)) {
       // For ASCII the UTF-8 encoder writes the same bytes, and it is native code.
       utf8.encodeInto(text, this.#buf.subarray(this.#len, this.#len + n));
       this.#len += n;
