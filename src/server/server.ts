@@ -55,6 +55,11 @@ export class Server implements ServerApi {
       this.stats.expiredKeys++;
     });
     this.table = commandTable();
+    // Connections read these limits when they start; CONFIG SET updates the live ones.
+    config.onChange("proto-max-bulk-len", () => {
+      const limit = config.number("proto-max-bulk-len");
+      for (const client of this.clients.values()) client.decoder.maxBulkLength = limit;
+    });
     const bytes = crypto.getRandomValues(new Uint8Array(20));
     this.runId = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
