@@ -7,6 +7,12 @@ export const ERR_INT_RANGE =
   "ERR value is out of range, value must between -2147483648 and 2147483647";
 export const ERR_NOT_FLOAT = "ERR value is not a valid float";
 export const ERR_OVERFLOW = "ERR increment or decrement would overflow";
+/** HINCRBY when the field holds something that is not an integer. */
+export const ERR_HASH_NOT_INTEGER = "ERR hash value is not an integer";
+/** SCAN-family cursors that strtoul refuses. */
+export const ERR_INVALID_CURSOR = "ERR invalid cursor";
+/** HRANDFIELD WITHVALUES (and the like) with a count too large to double. */
+export const ERR_OUT_OF_RANGE = "ERR value is out of range";
 export const ERR_WRONG_TYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
 export const ERR_NO_SUCH_KEY = "ERR no such key";
 export const ERR_DB_INDEX = "ERR DB index is out of range";
@@ -25,6 +31,11 @@ export const ERR_INTERNAL = "ERR internal error while running the command";
 /** `ERR wrong number of arguments for 'get' command` (name is the full lowercase name). */
 export function errWrongArity(fullName: string): string {
   return `ERR wrong number of arguments for '${fullName}' command`;
+}
+
+/** `ERR value is out of range, value must between -5 and 5` (getRangeLongFromObjectOrReply). */
+export function errValueRange(min: number | bigint, max: number | bigint): string {
+  return `ERR value is out of range, value must between ${min} and ${max}`;
 }
 
 /** `ERR invalid expire time in 'set' command`. */
