@@ -13,6 +13,17 @@ export const ERR_HASH_NOT_INTEGER = "ERR hash value is not an integer";
 export const ERR_INVALID_CURSOR = "ERR invalid cursor";
 /** HRANDFIELD WITHVALUES (and the like) with a count too large to double. */
 export const ERR_OUT_OF_RANGE = "ERR value is out of range";
+/** Bitmap commands: a bit offset that is not an integer, negative or past proto-max-bulk-len. */
+export const ERR_BIT_OFFSET = "ERR bit offset is not an integer or out of range";
+/** SETBIT with a value other than 0 or 1. */
+export const ERR_BIT_VALUE = "ERR bit is not an integer or out of range";
+/** BITPOS with a bit other than 0 or 1. */
+export const ERR_BIT_ARGUMENT = "ERR The bit argument must be 1 or 0.";
+export const ERR_BITOP_NOT = "ERR BITOP NOT must be called with a single source key.";
+export const ERR_BITFIELD_TYPE =
+  "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
+export const ERR_BITFIELD_OVERFLOW = "ERR Invalid OVERFLOW type specified";
+export const ERR_BITFIELD_RO = "ERR BITFIELD_RO only supports the GET subcommand";
 export const ERR_WRONG_TYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
 export const ERR_NO_SUCH_KEY = "ERR no such key";
 export const ERR_DB_INDEX = "ERR DB index is out of range";
