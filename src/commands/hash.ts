@@ -1,58 +1,242 @@
-// Hash commands: HSET, HGET, HGETALL.
+// Hash commands: HSET, HSETNX, HMSET, HGET, HMGET, HGETALL, HKEYS, HVALS, HLEN,
+// HEXISTS, HSTRLEN, HDEL, HINCRBY, HINCRBYFLOAT, HSCAN, HRANDFIELD.
 
-import { ERR_WRONG_TYPE, errWrongArity } from "../protocol/errors.ts";
+import {
+  ERR_HASH_NOT_INTEGER,
+  ERR_INVALID_CURSOR,
+  ERR_NOT_INTEGER,
+  ERR_OUT_OF_RANGE,
+  ERR_OVERFLOW,
+  ERR_SYNTAX,
+  ERR_WRONG_TYPE,
+  errValueRange,
+  errWrongArity,
+} from "../protocol/errors.ts";
 import { type HashLimits, HashValue } from "../store/hash.ts";
+import { hashIncrementError, hincrByFloat } from "../store/long_double.ts";
+import { CursorRegistry } from "../store/scan.ts";
+import { globMatch } from "../util/glob.ts";
 import type { CommandSpec, Session } from "./context.ts";
+import { isWord, parseInt64 } from "./_parse.ts";
 
-// The hash at a key; null (after replying WRONGTYPE) when the key holds another type.
-function hashOrError(s: Session, key: string): HashValue | undefined | null {
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+const UINT64_MAX = 18446744073709551615n;
+
+/** Open HSCAN iterations over hashtable-encoded hashes. */
+const cursors = new CursorRegistry();
+
+/** The limits a hashtable-encoded hash no longer needs (it never converts back). */
+const NO_LIMITS: HashLimits = { maxListpackEntries: Infinity, maxListpackValue: Infinity };
+
+// ---------------------------------------------------------------------------------
+// Lookups: the hash at a key, undefined when missing, null (after replying WRONGTYPE)
+// when the key holds another type. Reads count keyspace hits and misses as Redis's
+// lookupKeyRead does; writes do not.
+
+function readHash(s: Session, key: string): HashValue | undefined | null {
+  const value = s.db.get(key);
+  if (value === undefined) {
+    s.server.stats.keyspaceMisses++;
+    return undefined;
+  }
+  s.server.stats.keyspaceHits++;
+  if (value instanceof HashValue) return value;
+  s.reply.error(ERR_WRONG_TYPE);
+  return null;
+}
+
+function writeHash(s: Session, key: string): HashValue | undefined | null {
   const value = s.db.get(key);
   if (value === undefined || value instanceof HashValue) return value;
   s.reply.error(ERR_WRONG_TYPE);
   return null;
 }
 
-function limits(s: Session): HashLimits {
+/** The hash at a key, created empty when missing; null after replying WRONGTYPE. */
+function writeHashOrCreate(s: Session, key: string): HashValue | null {
+  const hash = writeHash(s, key);
+  if (hash !== undefined) return hash;
+  const created = new HashValue();
+  s.db.set(key, created);
+  return created;
+}
+
+function limits(s: Session, hash: HashValue): HashLimits {
+  if (hash.hashtable) return NO_LIMITS;
   return {
     maxListpackEntries: s.server.config.number("hash-max-listpack-entries"),
     maxListpackValue: s.server.config.number("hash-max-listpack-value"),
   };
 }
 
-/** HSET key field value [field value ...] */
-function hset(s: Session, argv: string[]): void {
-  if (argv.length % 2 !== 0) {
-    s.reply.error(errWrongArity("hset"));
+// Field/value pairs are a flat array in RESP2 and an array of two-element arrays in
+// RESP3 (HRANDFIELD WITHVALUES). TODO: move into the reply writer as a pair helper.
+function pairsHeader(s: Session, n: number, withValues: boolean): void {
+  s.reply.arrayLen(withValues && s.reply.resp === 2 ? n * 2 : n);
+}
+
+function pairReply(s: Session, field: string, value: string | undefined): void {
+  if (value === undefined) {
+    s.reply.bulk(field);
     return;
   }
-  let hash = hashOrError(s, argv[1]);
-  if (hash === null) return;
-  if (hash === undefined) {
-    hash = new HashValue();
-    s.db.set(argv[1], hash);
+  if (s.reply.resp === 3) s.reply.arrayLen(2);
+  s.reply.bulk(field);
+  s.reply.bulk(value);
+}
+
+// ---------------------------------------------------------------------------------
+// Writes
+
+// Sets the field/value pairs of HSET and HMSET; answers how many fields were new, or
+// null after replying with an error.
+function setFields(s: Session, argv: string[], name: string): number | null {
+  if (argv.length % 2 !== 0) {
+    s.reply.error(errWrongArity(name));
+    return null;
   }
-  const lim = limits(s);
+  const hash = writeHashOrCreate(s, argv[1]);
+  if (hash === null) return null;
+  const lim = limits(s, hash);
   let added = 0;
   for (let i = 2; i < argv.length; i += 2) {
     if (hash.set(argv[i], argv[i + 1], lim)) added++;
   }
   s.server.dirty += (argv.length - 2) / 2;
   s.server.propagate(s.db.id, argv);
-  s.reply.integer(added);
+  return added;
 }
+
+/** HSET key field value [field value ...] */
+function hset(s: Session, argv: string[]): void {
+  const added = setFields(s, argv, "hset");
+  if (added !== null) s.reply.integer(added);
+}
+
+/** HMSET key field value [field value ...]: HSET's old form, answering OK. */
+function hmset(s: Session, argv: string[]): void {
+  if (setFields(s, argv, "hmset") !== null) s.reply.ok();
+}
+
+/** HSETNX key field value */
+function hsetnx(s: Session, argv: string[]): void {
+  const hash = writeHashOrCreate(s, argv[1]);
+  if (hash === null) return;
+  if (hash.has(argv[2])) {
+    s.reply.integer(0);
+    return;
+  }
+  hash.set(argv[2], argv[3], limits(s, hash));
+  s.server.dirty++;
+  s.server.propagate(s.db.id, argv);
+  s.reply.integer(1);
+}
+
+/** HDEL key field [field ...]: a hash left empty is removed. */
+function hdel(s: Session, argv: string[]): void {
+  const hash = writeHash(s, argv[1]);
+  if (hash === null) return;
+  let deleted = 0;
+  if (hash !== undefined) {
+    for (let i = 2; i < argv.length; i++) {
+      if (!hash.delete(argv[i])) continue;
+      deleted++;
+      if (hash.size === 0) {
+        s.db.delete(argv[1]);
+        break;
+      }
+    }
+  }
+  if (deleted > 0) {
+    s.server.dirty += deleted;
+    s.server.propagate(s.db.id, argv);
+  }
+  s.reply.integer(deleted);
+}
+
+/** HINCRBY key field increment: signed 64-bit, refusing to overflow. */
+function hincrby(s: Session, argv: string[]): void {
+  const incr = parseInt64(argv[3]);
+  if (incr === null) {
+    s.reply.error(ERR_NOT_INTEGER);
+    return;
+  }
+  const hash = writeHash(s, argv[1]);
+  if (hash === null) return;
+  let value = 0n;
+  const current = hash?.get(argv[2]);
+  if (current !== undefined) {
+    const parsed = parseInt64(current);
+    if (parsed === null) {
+      s.reply.error(ERR_HASH_NOT_INTEGER);
+      return;
+    }
+    value = parsed;
+  }
+  value += incr;
+  if (value > INT64_MAX || value < INT64_MIN) {
+    s.reply.error(ERR_OVERFLOW);
+    return;
+  }
+  const target = hash ?? writeHashOrCreate(s, argv[1])!;
+  target.set(argv[2], value.toString(), limits(s, target));
+  s.server.dirty++;
+  s.server.propagate(s.db.id, argv);
+  s.reply.integer(value);
+}
+
+/**
+ * HINCRBYFLOAT key field increment: long double arithmetic, printed as Redis prints
+ * it, and propagated as an HSET of the result so replicas never recompute it.
+ */
+function hincrbyfloat(s: Session, argv: string[]): void {
+  const incrError = hashIncrementError(argv[3]);
+  if (incrError !== null) {
+    s.reply.error(incrError);
+    return;
+  }
+  const hash = writeHash(s, argv[1]);
+  if (hash === null) return;
+  const result = hincrByFloat(hash?.get(argv[2]) ?? null, argv[3]);
+  if ("error" in result) {
+    s.reply.error(result.error);
+    return;
+  }
+  const target = hash ?? writeHashOrCreate(s, argv[1])!;
+  target.set(argv[2], result.value, limits(s, target));
+  s.server.dirty++;
+  s.server.propagate(s.db.id, ["HSET", argv[1], argv[2], result.value]);
+  s.reply.bulk(result.value);
+}
+
+// ---------------------------------------------------------------------------------
+// Reads
 
 /** HGET key field */
 function hget(s: Session, argv: string[]): void {
-  const hash = hashOrError(s, argv[1]);
+  const hash = readHash(s, argv[1]);
   if (hash === null) return;
   const value = hash?.get(argv[2]);
   if (value === undefined) s.reply.null();
   else s.reply.bulk(value);
 }
 
+/** HMGET key field [field ...]: nil for each missing field. */
+function hmget(s: Session, argv: string[]): void {
+  const hash = readHash(s, argv[1]);
+  if (hash === null) return;
+  s.reply.arrayLen(argv.length - 2);
+  for (let i = 2; i < argv.length; i++) {
+    const value = hash?.get(argv[i]);
+    if (value === undefined) s.reply.null();
+    else s.reply.bulk(value);
+  }
+}
+
 /** HGETALL key: a map in RESP3, a flat array in RESP2. */
 function hgetall(s: Session, argv: string[]): void {
-  const hash = hashOrError(s, argv[1]);
+  const hash = readHash(s, argv[1]);
   if (hash === null) return;
   if (hash === undefined) {
     s.reply.mapLen(0);
@@ -65,59 +249,429 @@ function hgetall(s: Session, argv: string[]): void {
   }
 }
 
+/** HKEYS key */
+function hkeys(s: Session, argv: string[]): void {
+  const hash = readHash(s, argv[1]);
+  if (hash === null) return;
+  if (hash === undefined) {
+    s.reply.arrayLen(0);
+    return;
+  }
+  s.reply.arrayLen(hash.size);
+  for (const field of hash.fields.keys()) s.reply.bulk(field);
+}
+
+/** HVALS key */
+function hvals(s: Session, argv: string[]): void {
+  const hash = readHash(s, argv[1]);
+  if (hash === null) return;
+  if (hash === undefined) {
+    s.reply.arrayLen(0);
+    return;
+  }
+  s.reply.arrayLen(hash.size);
+  for (const value of hash.fields.values()) s.reply.bulk(value);
+}
+
+/** HLEN key */
+function hlen(s: Session, argv: string[]): void {
+  const hash = readHash(s, argv[1]);
+  if (hash !== null) s.reply.integer(hash?.size ?? 0);
+}
+
+/** HEXISTS key field */
+function hexists(s: Session, argv: string[]): void {
+  const hash = readHash(s, argv[1]);
+  if (hash !== null) s.reply.integer(hash?.has(argv[2]) ? 1 : 0);
+}
+
+/** HSTRLEN key field: 0 for a missing field or key. */
+function hstrlen(s: Session, argv: string[]): void {
+  const hash = readHash(s, argv[1]);
+  if (hash !== null) s.reply.integer(hash?.get(argv[2])?.length ?? 0);
+}
+
+// ---------------------------------------------------------------------------------
+// HSCAN
+
+/**
+ * A SCAN cursor as Redis reads it with strtoul: optional sign, decimal digits, the
+ * text ending at its end or at a NUL byte; no leading space, no overflow past 64 bits;
+ * a negative number wraps around; the empty string is 0. Null when refused.
+ */
+function parseScanCursor(text: string): bigint | null {
+  const nul = text.indexOf("\x00");
+  if (nul >= 0) text = text.slice(0, nul);
+  if (text === "") return 0n;
+  const match = /^([+-]?)([0-9]+)$/.exec(text);
+  if (match === null) return null;
+  const n = BigInt(match[2]);
+  if (n > UINT64_MAX) return null;
+  return match[1] === "-" && n !== 0n ? UINT64_MAX + 1n - n : n;
+}
+
+/**
+ * HSCAN key cursor [MATCH pattern] [COUNT count]. A listpack-encoded hash comes back
+ * whole with cursor 0, as in Redis; a hashtable-encoded one is walked COUNT fields at
+ * a time by a live iterator, which returns every field present for the whole scan.
+ */
+function hscan(s: Session, argv: string[]): void {
+  const cursor = parseScanCursor(argv[2]);
+  if (cursor === null) {
+    s.reply.error(ERR_INVALID_CURSOR);
+    return;
+  }
+  const hash = readHash(s, argv[1]);
+  if (hash === null) return;
+  if (hash === undefined) {
+    s.reply.arrayLen(2);
+    s.reply.bulk("0");
+    s.reply.arrayLen(0);
+    return;
+  }
+  let count = 10;
+  let pattern: string | null = null;
+  for (let i = 3; i < argv.length; i += 2) {
+    const more = argv.length - i >= 2;
+    if (more && isWord(argv[i], "count")) {
+      const n = parseInt64(argv[i + 1]);
+      if (n === null) {
+        s.reply.error(ERR_NOT_INTEGER);
+        return;
+      }
+      if (n < 1n) {
+        s.reply.error(ERR_SYNTAX);
+        return;
+      }
+      count = n > 0xffffffffn ? 0xffffffff : Number(n);
+    } else if (more && isWord(argv[i], "match")) {
+      pattern = argv[i + 1] === "*" ? null : argv[i + 1];
+    } else {
+      s.reply.error(ERR_SYNTAX);
+      return;
+    }
+  }
+  let next = 0;
+  let entries: Iterable<[string, string]>;
+  if (!hash.hashtable) {
+    entries = hash.fields;
+  } else {
+    const start = cursor > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(cursor);
+    const step = cursors.scan(hash, start, count, () => hash.fields.entries());
+    next = step.cursor;
+    entries = step.items;
+  }
+  const out: string[] = [];
+  for (const [field, value] of entries) {
+    if (pattern === null || globMatch(pattern, field)) out.push(field, value);
+  }
+  s.reply.arrayLen(2);
+  s.reply.bulk(String(next));
+  s.reply.arrayLen(out.length);
+  for (const item of out) s.reply.bulk(item);
+}
+
+// ---------------------------------------------------------------------------------
+// HRANDFIELD
+
+/** HRANDFIELD key [count [WITHVALUES]] */
+function hrandfield(s: Session, argv: string[]): void {
+  if (argv.length >= 3) {
+    const n = parseInt64(argv[2]);
+    if (n === null) {
+      s.reply.error(ERR_NOT_INTEGER);
+      return;
+    }
+    if (n < -INT64_MAX) {
+      s.reply.error(errValueRange(-INT64_MAX, INT64_MAX));
+      return;
+    }
+    if (argv.length > 4 || (argv.length === 4 && !isWord(argv[3], "withvalues"))) {
+      s.reply.error(ERR_SYNTAX);
+      return;
+    }
+    const withValues = argv.length === 4;
+    if (withValues && (n < -(INT64_MAX / 2n) || n > INT64_MAX / 2n)) {
+      s.reply.error(ERR_OUT_OF_RANGE);
+      return;
+    }
+    hrandfieldWithCount(s, argv[1], n, withValues);
+    return;
+  }
+  const hash = readHash(s, argv[1]);
+  if (hash === null) return;
+  if (hash === undefined) s.reply.null();
+  else s.reply.bulk(hash.randomField());
+}
+
+function hrandfieldWithCount(s: Session, key: string, n: bigint, withValues: boolean): void {
+  const hash = readHash(s, key);
+  if (hash === null) return;
+  if (hash === undefined || n === 0n) {
+    s.reply.arrayLen(0);
+    return;
+  }
+  const size = hash.size;
+  const valueOf = (field: string) => withValues ? hash.fields.get(field) : undefined;
+
+  // Negative: that many picks, repeats allowed, in random order (as is a count of 1).
+  if (n < 0n || n === 1n) {
+    const count = Number(n < 0n ? -n : n);
+    const order = hash.fieldArray();
+    pairsHeader(s, count, withValues);
+    for (let i = 0; i < count; i++) {
+      const field = order[Math.floor(Math.random() * order.length)];
+      pairReply(s, field, valueOf(field));
+    }
+    return;
+  }
+
+  // Asking for the whole hash or more: every field, in the hash's order.
+  if (n >= BigInt(size)) {
+    pairsHeader(s, size, withValues);
+    for (const [field, value] of hash.fields) pairReply(s, field, withValues ? value : undefined);
+    return;
+  }
+
+  const count = Number(n);
+  pairsHeader(s, count, withValues);
+  if (!hash.hashtable || count * 3 > size) {
+    // Selection sampling: distinct fields, kept in the hash's order (Redis does this
+    // for listpacks, and keeps the survivors' order when the count is close to size).
+    let needed = count;
+    let left = size;
+    for (const [field, value] of hash.fields) {
+      if (Math.random() * left < needed) {
+        pairReply(s, field, withValues ? value : undefined);
+        if (--needed === 0) break;
+      }
+      left--;
+    }
+    return;
+  }
+  // A few fields out of many: random distinct picks, in random order.
+  const order = hash.fieldArray();
+  const picked = new Set<number>();
+  while (picked.size < count) {
+    const i = Math.floor(Math.random() * order.length);
+    if (picked.has(i)) continue;
+    picked.add(i);
+    pairReply(s, order[i], valueOf(order[i]));
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// The command table
+
+const KEY = { name: "key", type: "key", keySpecIndex: 0 } as const;
+const FIELD = { name: "field", type: "string" } as const;
+const FIELD_VALUE = {
+  name: "field_value",
+  type: "block",
+  multiple: true,
+  arguments: [FIELD, { name: "value", type: "string" }],
+} as const;
+
+/** A hash command's record: every one takes its key as the first argument. */
+function spec(
+  fields: Omit<CommandSpec, "firstKey" | "lastKey" | "step" | "group">,
+): CommandSpec {
+  return { ...fields, firstKey: 1, lastKey: 1, step: 1, group: "hash" };
+}
+
 /** The hash commands. */
 export const hashCommands: CommandSpec[] = [
-  {
+  spec({
     name: "hset",
     arity: -4,
     flags: ["write", "denyoom", "fast"],
     categories: ["hash"],
-    firstKey: 1,
-    lastKey: 1,
-    step: 1,
-    group: "hash",
     summary: "Sets one or more fields of a hash; answers how many fields were new.",
     since: "2.0.0",
     complexity: "O(1) per field",
-    args: [
-      { name: "key", type: "key", keySpecIndex: 0 },
-      {
-        name: "data",
-        type: "block",
-        multiple: true,
-        arguments: [{ name: "field", type: "string" }, { name: "value", type: "string" }],
-      },
-    ],
+    args: [KEY, FIELD_VALUE],
     handler: hset,
-  },
-  {
+  }),
+  spec({
+    name: "hsetnx",
+    arity: 4,
+    flags: ["write", "denyoom", "fast"],
+    categories: ["hash"],
+    summary: "Sets a field of a hash only when the field is absent.",
+    since: "2.0.0",
+    complexity: "O(1)",
+    args: [KEY, FIELD, { name: "value", type: "string" }],
+    handler: hsetnx,
+  }),
+  spec({
+    name: "hmset",
+    arity: -4,
+    flags: ["write", "denyoom", "fast"],
+    categories: ["hash"],
+    summary: "Sets one or more fields of a hash and answers OK (the old form of HSET).",
+    since: "2.0.0",
+    complexity: "O(1) per field",
+    args: [KEY, FIELD_VALUE],
+    handler: hmset,
+  }),
+  spec({
     name: "hget",
     arity: 3,
     flags: ["readonly", "fast"],
     categories: ["hash"],
-    firstKey: 1,
-    lastKey: 1,
-    step: 1,
-    group: "hash",
     summary: "Answers the value of one field of a hash, or nil.",
     since: "2.0.0",
     complexity: "O(1)",
-    args: [{ name: "key", type: "key", keySpecIndex: 0 }, { name: "field", type: "string" }],
+    args: [KEY, FIELD],
     handler: hget,
-  },
-  {
+  }),
+  spec({
+    name: "hmget",
+    arity: -3,
+    flags: ["readonly", "fast"],
+    categories: ["hash"],
+    summary: "Answers the values of the named fields of a hash, nil for each absent one.",
+    since: "2.0.0",
+    complexity: "O(1) per field",
+    args: [KEY, { ...FIELD, multiple: true }],
+    handler: hmget,
+  }),
+  spec({
     name: "hgetall",
     arity: 2,
     flags: ["readonly"],
     categories: ["hash", "slow"],
-    firstKey: 1,
-    lastKey: 1,
-    step: 1,
-    group: "hash",
     summary: "Answers every field and value of a hash.",
     since: "2.0.0",
     complexity: "O(N) in the size of the hash",
-    args: [{ name: "key", type: "key", keySpecIndex: 0 }],
+    args: [KEY],
     handler: hgetall,
-  },
+  }),
+  spec({
+    name: "hkeys",
+    arity: 2,
+    flags: ["readonly"],
+    categories: ["hash", "slow"],
+    summary: "Answers every field name of a hash.",
+    since: "2.0.0",
+    complexity: "O(N) in the size of the hash",
+    args: [KEY],
+    handler: hkeys,
+  }),
+  spec({
+    name: "hvals",
+    arity: 2,
+    flags: ["readonly"],
+    categories: ["hash", "slow"],
+    summary: "Answers every value of a hash.",
+    since: "2.0.0",
+    complexity: "O(N) in the size of the hash",
+    args: [KEY],
+    handler: hvals,
+  }),
+  spec({
+    name: "hlen",
+    arity: 2,
+    flags: ["readonly", "fast"],
+    categories: ["hash"],
+    summary: "Answers the number of fields in a hash.",
+    since: "2.0.0",
+    complexity: "O(1)",
+    args: [KEY],
+    handler: hlen,
+  }),
+  spec({
+    name: "hexists",
+    arity: 3,
+    flags: ["readonly", "fast"],
+    categories: ["hash"],
+    summary: "Answers 1 when a hash has the field, 0 otherwise.",
+    since: "2.0.0",
+    complexity: "O(1)",
+    args: [KEY, FIELD],
+    handler: hexists,
+  }),
+  spec({
+    name: "hstrlen",
+    arity: 3,
+    flags: ["readonly", "fast"],
+    categories: ["hash"],
+    summary: "Answers the length in bytes of one field's value, 0 when absent.",
+    since: "3.2.0",
+    complexity: "O(1)",
+    args: [KEY, FIELD],
+    handler: hstrlen,
+  }),
+  spec({
+    name: "hdel",
+    arity: -3,
+    flags: ["write", "fast"],
+    categories: ["hash"],
+    summary: "Removes fields from a hash (and the key once empty); answers how many existed.",
+    since: "2.0.0",
+    complexity: "O(1) per field",
+    args: [KEY, { ...FIELD, multiple: true }],
+    handler: hdel,
+  }),
+  spec({
+    name: "hincrby",
+    arity: 4,
+    flags: ["write", "denyoom", "fast"],
+    categories: ["hash"],
+    summary: "Adds an integer to a field of a hash (absent counts as 0); answers the sum.",
+    since: "2.0.0",
+    complexity: "O(1)",
+    args: [KEY, FIELD, { name: "increment", type: "integer" }],
+    handler: hincrby,
+  }),
+  spec({
+    name: "hincrbyfloat",
+    arity: 4,
+    flags: ["write", "denyoom", "fast"],
+    categories: ["hash"],
+    summary: "Adds a decimal number to a field of a hash (absent counts as 0); answers the sum.",
+    since: "2.6.0",
+    complexity: "O(1)",
+    args: [KEY, FIELD, { name: "increment", type: "double" }],
+    handler: hincrbyfloat,
+  }),
+  spec({
+    name: "hscan",
+    arity: -3,
+    flags: ["readonly"],
+    categories: ["hash", "slow"],
+    summary: "Walks the fields and values of a hash a few at a time with a cursor.",
+    since: "2.8.0",
+    complexity: "O(1) per call, O(N) for a whole walk",
+    args: [
+      KEY,
+      { name: "cursor", type: "integer" },
+      { name: "pattern", type: "pattern", token: "MATCH", optional: true },
+      { name: "count", type: "integer", token: "COUNT", optional: true },
+    ],
+    handler: hscan,
+  }),
+  spec({
+    name: "hrandfield",
+    arity: -2,
+    flags: ["readonly"],
+    categories: ["hash", "slow"],
+    summary: "Answers random fields of a hash: distinct for a positive count, repeats allowed " +
+      "for a negative one, optionally with their values.",
+    since: "6.2.0",
+    complexity: "O(N) in the number of fields answered",
+    args: [
+      KEY,
+      {
+        name: "options",
+        type: "block",
+        optional: true,
+        arguments: [
+          { name: "count", type: "integer" },
+          { name: "withvalues", type: "pure-token", token: "WITHVALUES", optional: true },
+        ],
+      },
+    ],
+    handler: hrandfield,
+  }),
 ];
