@@ -2,21 +2,69 @@
 //
 // Keys are one-byte (latin1) strings in a Map; expiry times live in a second Map that
 // only holds keys with a TTL, so keys without one cost nothing extra. An expired key is
-// removed the moment anything looks it up (lazy expiry).
+// removed the moment anything looks it up (lazy expiry) and by the server's periodic
+// sampling (active expiry, `expireSample`).
+//
+// Access times (OBJECT IDLETIME) and access frequencies (OBJECT FREQ) would cost an
+// entry per key, so a database only starts keeping them the first time somebody asks;
+// a key not accessed since then counts as accessed when tracking began.
 
+import { CursorRegistry } from "./scan.ts";
 import type { Value } from "./value.ts";
 
 /** Called when a key is removed because its time ran out. */
 export type ExpireListener = (db: Database, key: string) => void;
 
+/** An absolute expiry time in Unix ms: a number, or a bigint past 2^53 (exact). */
+export type ExpireTime = number | bigint;
+
+/** A key's whole entry, as `take` hands it out and `put` stores it (RENAME, MOVE). */
+export interface Entry {
+  value: Value;
+  expireAt: ExpireTime | undefined;
+  /** Last access (LRU clock, seconds) and LFU word, when tracked. */
+  lru: number | undefined;
+  lfu: number | undefined;
+}
+
+/** Redis's initial LFU counter of a new key. */
+export const LFU_INIT_VAL = 5;
+
+// The LRU clock: whole seconds since this module loaded (small enough to stay a Smi).
+const CLOCK_ORIGIN = Date.now();
+function lruClock(): number {
+  return Math.floor((Date.now() - CLOCK_ORIGIN) / 1000);
+}
+
+// Redis's LFU clock: minutes, modulo 2^16.
+function lfuMinutes(): number {
+  return Math.floor(Date.now() / 60000) & 65535;
+}
+
+/** How the LFU counters grow and decay (lfu-log-factor, lfu-decay-time). */
+export interface LfuParams {
+  logFactor: number;
+  decayTime: number;
+}
+
 /** One numbered database. */
 export class Database {
   readonly id: number;
-  readonly data = new Map<string, Value>();
-  /** Absolute expiry times in Unix milliseconds. */
-  readonly expires = new Map<string, number>();
+  /** Key → value. Swapped as a whole by SWAPDB, so do not keep a reference. */
+  data = new Map<string, Value>();
+  /** Absolute expiry times in Unix milliseconds (rounded past 2^53, see #exact). */
+  expires = new Map<string, number>();
+  // Exact expiry times of the rare keys whose time is not a safe integer.
+  #exact: Map<string, bigint> | null = null;
+  #lru: Map<string, number> | null = null;
+  #lruSince = 0;
+  #lfu: Map<string, number> | null = null;
+  #lfuParams: LfuParams = { logFactor: 10, decayTime: 1 };
+  #tracking = false;
+  #cursors: CursorRegistry | null = null;
   #onExpire: ExpireListener | null;
   #cursor: MapIterator<[string, number]> | null = null;
+  #randomCursor: MapIterator<string> | null = null;
 
   constructor(id: number, onExpire: ExpireListener | null = null) {
     this.id = id;
@@ -28,8 +76,23 @@ export class Database {
     return this.data.size;
   }
 
-  /** The live value of a key, or undefined (an expired key is removed first). */
+  /** The live value of a key, or undefined (an expired key is removed first). Counts as an access. */
   get(key: string): Value | undefined {
+    const value = this.data.get(key);
+    if (value === undefined) return undefined;
+    if (this.expires.size !== 0) {
+      const at = this.expires.get(key);
+      if (at !== undefined && at <= Date.now()) {
+        this.#expire(key);
+        return undefined;
+      }
+    }
+    if (this.#tracking) this.#touch(key);
+    return value;
+  }
+
+  /** Like `get`, but not an access (TYPE, TTL, EXISTS, OBJECT: Redis's LOOKUP_NOTOUCH). */
+  peek(key: string): Value | undefined {
     const value = this.data.get(key);
     if (value === undefined || this.expires.size === 0) return value;
     const at = this.expires.get(key);
@@ -40,28 +103,45 @@ export class Database {
     return value;
   }
 
-  /** True when the key exists and is live. */
+  /** True when the key exists and is live (not an access). */
   has(key: string): boolean {
-    return this.get(key) !== undefined;
+    return this.peek(key) !== undefined;
+  }
+
+  /** True when the key has a TTL that has run out (nothing is removed: KEYS). */
+  isExpired(key: string, now = Date.now()): boolean {
+    if (this.expires.size === 0) return false;
+    const at = this.expires.get(key);
+    return at !== undefined && at <= now;
   }
 
   /** Stores a value and clears any TTL unless `keepTtl`. */
   set(key: string, value: Value, keepTtl = false): void {
+    if (this.#tracking) this.#created(key);
     this.data.set(key, value);
-    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    if (!keepTtl && this.expires.size !== 0 && this.expires.delete(key)) this.#exact?.delete(key);
   }
 
   /** Removes a key; true when a live key was removed. */
   delete(key: string): boolean {
-    if (this.get(key) === undefined) return false;
-    this.data.delete(key);
-    if (this.expires.size !== 0) this.expires.delete(key);
+    if (this.peek(key) === undefined) return false;
+    this.#remove(key);
     return true;
   }
 
   /** Sets the absolute expiry time (Unix ms) of an existing key. */
-  setExpire(key: string, atMs: number): void {
+  setExpire(key: string, atMs: ExpireTime): void {
+    if (typeof atMs === "bigint") {
+      if (atMs > BigInt(Number.MAX_SAFE_INTEGER)) {
+        this.#exact ??= new Map();
+        this.#exact.set(key, atMs);
+        this.expires.set(key, Number(atMs));
+        return;
+      }
+      atMs = Number(atMs);
+    }
     this.expires.set(key, atMs);
+    this.#exact?.delete(key);
   }
 
   /** The absolute expiry time (Unix ms) of a key, or undefined without a TTL. */
@@ -69,16 +149,115 @@ export class Database {
     return this.expires.size === 0 ? undefined : this.expires.get(key);
   }
 
+  /** Like `getExpire`, but exact: a bigint for times past 2^53 ms. */
+  getExpireExact(key: string): ExpireTime | undefined {
+    const at = this.getExpire(key);
+    if (at === undefined || at <= Number.MAX_SAFE_INTEGER) return at;
+    return this.#exact?.get(key) ?? at;
+  }
+
   /** Removes the TTL of a key; true when there was one. */
   persist(key: string): boolean {
-    return this.expires.delete(key);
+    if (!this.expires.delete(key)) return false;
+    this.#exact?.delete(key);
+    return true;
   }
 
   /** Empties the database. */
   clear(): void {
     this.data.clear();
     this.expires.clear();
+    this.#exact = null;
+    this.#lru?.clear();
+    this.#lfu?.clear();
     this.#cursor = null;
+    this.#randomCursor = null;
+  }
+
+  /** Removes a live key and hands out everything stored about it (RENAME, MOVE). */
+  take(key: string): Entry | undefined {
+    const value = this.peek(key);
+    if (value === undefined) return undefined;
+    const entry: Entry = {
+      value,
+      expireAt: this.getExpireExact(key),
+      lru: this.#lru?.get(key),
+      lfu: this.#lfu?.get(key),
+    };
+    this.#remove(key);
+    return entry;
+  }
+
+  /** Stores an entry taken with `take` (from this or another database) under `key`. */
+  put(key: string, entry: Entry): void {
+    this.set(key, entry.value);
+    if (entry.expireAt !== undefined) this.setExpire(key, entry.expireAt);
+    if (entry.lru !== undefined) this.#lru?.set(key, entry.lru);
+    if (entry.lfu !== undefined) this.#lfu?.set(key, entry.lfu);
+  }
+
+  /** Exchanges the whole contents of two databases (SWAPDB); their ids stay. */
+  swapWith(other: Database): void {
+    if (other === this) return;
+    [this.data, other.data] = [other.data, this.data];
+    [this.expires, other.expires] = [other.expires, this.expires];
+    [this.#exact, other.#exact] = [other.#exact, this.#exact];
+    [this.#cursors, other.#cursors] = [other.#cursors, this.#cursors];
+    // What is known about access times follows the keys.
+    [this.#lru, other.#lru] = [other.#lru, this.#lru];
+    [this.#lruSince, other.#lruSince] = [other.#lruSince, this.#lruSince];
+    [this.#lfu, other.#lfu] = [other.#lfu, this.#lfu];
+    [this.#tracking, other.#tracking] = [other.#tracking, this.#tracking];
+    this.#cursor = other.#cursor = null;
+    this.#randomCursor = other.#randomCursor = null;
+  }
+
+  /**
+   * One step of a SCAN over the keys: up to `count` keys (live or not: the caller
+   * filters) and the cursor to hand back, 0 when the iteration is complete. A key
+   * present for the whole iteration is returned; see CursorRegistry.
+   */
+  scan(cursor: number, count: number): { cursor: number; items: string[] } {
+    this.#cursors ??= new CursorRegistry();
+    const data = this.data;
+    return this.#cursors.scan(data, cursor, count, () => data.keys());
+  }
+
+  /**
+   * A random live key, or undefined when there is none (expired keys met on the way
+   * are reclaimed). Small databases are sampled uniformly; large ones by skipping a
+   * random distance along a rotating iterator, so the cost stays bounded.
+   */
+  randomKey(): string | undefined {
+    while (this.data.size > 0) {
+      const key = this.#randomSample();
+      if (this.expires.size !== 0 && this.isExpired(key)) {
+        this.#expire(key);
+        continue;
+      }
+      return key;
+    }
+    return undefined;
+  }
+
+  #randomSample(): string {
+    const size = this.data.size;
+    if (size <= 256) {
+      let skip = Math.floor(Math.random() * size);
+      for (const key of this.data.keys()) {
+        if (skip-- === 0) return key;
+      }
+    }
+    let skip = Math.floor(Math.random() * 256);
+    while (true) {
+      this.#randomCursor ??= this.data.keys();
+      const step = this.#randomCursor.next();
+      if (step.done) {
+        this.#randomCursor = null;
+        continue;
+      }
+      if (skip-- === 0) return step.value;
+    }
   }
 
   /**
@@ -105,9 +284,71 @@ export class Database {
     return removed;
   }
 
-  #expire(key: string): void {
+  // ---- Access tracking (OBJECT IDLETIME, OBJECT FREQ) ----
+
+  /** Seconds since the key was last accessed (starts tracking on first use). */
+  idleSeconds(key: string): number {
+    if (this.#lru === null) {
+      this.#lru = new Map();
+      this.#lruSince = lruClock();
+      this.#tracking = true;
+    }
+    return Math.max(0, lruClock() - (this.#lru.get(key) ?? this.#lruSince));
+  }
+
+  /** The key's logarithmic access counter, after decay (starts tracking on first use). */
+  frequency(key: string, params: LfuParams): number {
+    this.#lfuParams = params;
+    if (this.#lfu === null) {
+      this.#lfu = new Map();
+      this.#tracking = true;
+    }
+    return this.#lfuDecayed(this.#lfu.get(key) ?? (lfuMinutes() << 8 | LFU_INIT_VAL));
+  }
+
+  #lfuDecayed(word: number): number {
+    const counter = word & 255;
+    const then = word >> 8;
+    const now = lfuMinutes();
+    const elapsed = now >= then ? now - then : 65535 - then + now;
+    const periods = this.#lfuParams.decayTime > 0
+      ? Math.floor(elapsed / this.#lfuParams.decayTime)
+      : 0;
+    return periods > counter ? 0 : counter - periods;
+  }
+
+  // An access: refresh the LRU clock, bump the LFU counter (Redis's updateLFU).
+  #touch(key: string): void {
+    this.#lru?.set(key, lruClock());
+    if (this.#lfu !== null) {
+      let counter = this.#lfuDecayed(this.#lfu.get(key) ?? (lfuMinutes() << 8 | LFU_INIT_VAL));
+      if (counter < 255) {
+        const base = Math.max(0, counter - LFU_INIT_VAL);
+        if (Math.random() < 1 / (base * this.#lfuParams.logFactor + 1)) counter++;
+      }
+      this.#lfu.set(key, lfuMinutes() << 8 | counter);
+    }
+  }
+
+  // A value stored: a new key starts fresh; an overwritten one keeps its LFU counter.
+  #created(key: string): void {
+    this.#lru?.set(key, lruClock());
+    if (this.#lfu !== null && !this.data.has(key)) {
+      this.#lfu.set(key, lfuMinutes() << 8 | LFU_INIT_VAL);
+    }
+  }
+
+  #remove(key: string): void {
     this.data.delete(key);
-    this.expires.delete(key);
+    if (this.expires.size !== 0 && this.expires.delete(key)) this.#exact?.delete(key);
+    if (this.#tracking) {
+      this.#lru?.delete(key);
+      this.#lfu?.delete(key);
+    }
+  }
+
+  #expire(key: string): void {
+    this.#remove(key);
     this.#onExpire?.(this, key);
   }
 }
@@ -115,9 +356,23 @@ export class Database {
 /** All databases of the server. */
 export class Keyspace {
   readonly databases: Database[];
+  readonly #listeners: ExpireListener[] = [];
 
+  /** `onExpire` hears about every key removed because its time ran out. */
   constructor(count: number, onExpire: ExpireListener | null = null) {
-    this.databases = Array.from({ length: count }, (_, i) => new Database(i, onExpire));
+    if (onExpire !== null) this.#listeners.push(onExpire);
+    const fanOut: ExpireListener = (db, key) => {
+      for (const listener of this.#listeners) listener(db, key);
+    };
+    this.databases = Array.from({ length: count }, (_, i) => new Database(i, fanOut));
+  }
+
+  /**
+   * Adds a listener for expired keys, called synchronously, before the command that
+   * met the key goes on: the place to propagate a DEL for AOF and replicas.
+   */
+  onExpire(listener: ExpireListener): void {
+    this.#listeners.push(listener);
   }
 
   /** Total number of keys in all databases. */
@@ -125,6 +380,11 @@ export class Keyspace {
     let total = 0;
     for (const db of this.databases) total += db.size;
     return total;
+  }
+
+  /** Exchanges the contents of databases i and j (SWAPDB). */
+  swap(i: number, j: number): void {
+    this.databases[i].swapWith(this.databases[j]);
   }
 
   /** Empties every database. */

@@ -1,7 +1,8 @@
-// What a key can hold, and the name of each type as TYPE reports it.
+// What a key can hold, the name of each type as TYPE reports it, its encoding as
+// OBJECT ENCODING reports it, and deep copies for COPY.
 
 import { HashValue } from "./hash.ts";
-import type { StringValue } from "./string.ts";
+import { stringEncoding, type StringValue } from "./string.ts";
 
 export type { StringValue };
 
@@ -20,4 +21,30 @@ export function typeOf(value: Value): TypeName {
 /** True for string values (a one-byte string or raw bytes). */
 export function isString(value: Value): value is StringValue {
   return typeof value === "string" || value instanceof Uint8Array;
+}
+
+/**
+ * OBJECT ENCODING's answer: derived from a string's content, or the `encoding` a
+ * collection value keeps (every collection type has that getter).
+ */
+export function encodingOf(value: Value): string {
+  if (isString(value)) return stringEncoding(value);
+  return (value as { encoding: string }).encoding;
+}
+
+/**
+ * A copy that shares nothing mutable with the original (COPY): one-byte strings are
+ * immutable and shared; bytes and collections are copied, keeping their encoding.
+ * A collection type without a case here must provide a `clone()` method.
+ */
+export function cloneValue(value: Value): Value {
+  if (typeof value === "string") return value;
+  if (value instanceof Uint8Array) return value.slice();
+  if (value instanceof HashValue) {
+    const copy = new HashValue();
+    for (const [field, v] of value.fields) copy.fields.set(field, v);
+    copy.hashtable = value.hashtable;
+    return copy;
+  }
+  return (value as { clone(): Value }).clone();
 }
