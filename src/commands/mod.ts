@@ -9,6 +9,7 @@ import type { CommandSpec } from "./context.ts";
 import { hashCommands } from "./hash.ts";
 import { infoCommands } from "./info.ts";
 import { keyCommands } from "./keys.ts";
+import { objectCommands } from "./object.ts";
 import { serverCommands } from "./server.ts";
 import { stringCommands } from "./string.ts";
 import { CommandTable } from "./table.ts";
@@ -23,6 +24,7 @@ export function allCommandSpecs(): CommandSpec[] {
     ...configCommands,
     ...commandCommands,
     ...keyCommands,
+    ...objectCommands,
     ...stringCommands,
     ...hashCommands,
     ...bitmapCommands,
