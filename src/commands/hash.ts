@@ -71,7 +71,8 @@ function limits(s: Session, hash: HashValue): HashLimits {
 }
 
 // Field/value pairs are a flat array in RESP2 and an array of two-element arrays in
-// RESP3 (HRANDFIELD WITHVALUES). TODO: move into the reply writer as a pair helper.
+// RESP3 (HRANDFIELD WITHVALUES); the only place here that minds the protocol version,
+// until the reply writer has a helper for pairs (ZRANDMEMBER WITHSCORES needs one too).
 function pairsHeader(s: Session, n: number, withValues: boolean): void {
   s.reply.arrayLen(withValues && s.reply.resp === 2 ? n * 2 : n);
 }
