@@ -81,14 +81,37 @@ export async function waitForPing(port: number, timeoutMs = 15000): Promise<void
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      const reply = await exchange(port, new TextEncoder().encode("PING\r\n"), 500);
+      const reply = await pingOnce(port, 500);
       if (reply.startsWith("+PONG") || reply.startsWith("-NOAUTH")) return;
     } catch {
       // Not up yet.
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`nothing answered PING on port ${port} within ${timeoutMs} ms`);
+}
+
+// Sends PING and returns the first reply line as soon as it is complete.
+async function pingOnce(port: number, timeoutMs: number): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await conn.write(new TextEncoder().encode("PING\r\n"));
+    const timeout = new Promise<null>((r) => {
+      timer = setTimeout(() => r(null), timeoutMs);
+    });
+    const buf = new Uint8Array(1024);
+    let text = "";
+    while (!text.includes("\r\n")) {
+      const n = await Promise.race([conn.read(buf), timeout]);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    return text;
+  } finally {
+    clearTimeout(timer);
+    conn.close();
+  }
 }
 
 function wrap(port: number, child: { process: Deno.ChildProcess; output: () => string }) {

@@ -459,25 +459,27 @@ class Pair {
     this.#readers = [];
   }
 
-  /** Sends the command to both servers (unless argv is null) and reads one reply each. */
+  /**
+   * Sends the command to both servers at once (unless argv is null) and reads one
+   * reply from each; both see the command at nearly the same moment.
+   */
   async roundTrip(argv: readonly string[] | null): Promise<[Reply, Reply]> {
-    const replies: Reply[] = [];
-    for (let i = 0; i < 2; i++) {
-      if (argv !== null) {
-        const request = encodeCommand(argv);
+    const request = argv === null ? null : encodeCommand(argv);
+    const one = async (i: number): Promise<Reply> => {
+      if (request !== null) {
         try {
           let offset = 0;
           while (offset < request.length) {
             offset += await this.#conns[i].write(request.subarray(offset));
           }
         } catch (error) {
-          replies.push({ type: "?", raw: `<write failed: ${(error as Error).message}>` });
-          continue;
+          return { type: "?", raw: `<write failed: ${(error as Error).message}>` };
         }
       }
-      replies.push(await this.#readers[i].read());
-    }
-    return [replies[0], replies[1]];
+      return await this.#readers[i].read();
+    };
+    const [redis, redeno] = await Promise.all([one(0), one(1)]);
+    return [redis, redeno];
   }
 }
 
@@ -504,9 +506,13 @@ export async function runScenario(
   const servers: RunningServer[] = [];
   const pair: { value: Pair | null } = { value: null };
   try {
-    servers.push(await startRedis(freePort(), scenario.args));
     const start = options.against === "redis" ? startRedis : startRedeno;
-    servers.push(await start(freePort(), scenario.args));
+    const started = await Promise.allSettled([
+      startRedis(freePort(), scenario.args),
+      start(freePort(), scenario.args),
+    ]);
+    for (const s of started) if (s.status === "fulfilled") servers.push(s.value);
+    for (const s of started) if (s.status === "rejected") throw s.reason;
     const p = new Pair(servers[0].port, servers[1].port);
     pair.value = p;
     await p.open();
