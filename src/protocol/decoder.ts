@@ -54,6 +54,12 @@ export class RequestDecoder {
   maxBulkLength: number;
   /** When true, the limits for clients that have not authenticated apply. */
   unauthenticated = false;
+  /**
+   * True when the request `next()` just returned had an argument longer than
+   * MAX_ARGUMENT_LENGTH: that argument is an empty placeholder and the request must be
+   * refused rather than run.
+   */
+  oversized = false;
   #maxInline: number;
   #initialSize: number;
   #buf: Latin1Buffer;
@@ -63,6 +69,9 @@ export class RequestDecoder {
   #args: string[] | null = null;
   #missing = 0;
   #bulkLength = -1;
+  // Bytes still to discard of an argument too long to keep.
+  #skip = 0;
+  #hasOversized = false;
 
   constructor(options: DecoderOptions = {}) {
     this.maxBulkLength = options.maxBulkLength ?? 512 * 1024 * 1024;
@@ -123,6 +132,8 @@ export class RequestDecoder {
       if (argv === null) break;
       if (argv !== undefined) {
         this.#compact();
+        this.oversized = this.#hasOversized;
+        this.#hasOversized = false;
         return argv;
       }
     }
@@ -150,7 +161,14 @@ export class RequestDecoder {
       this.#missing = count;
     }
     const args = this.#args;
-    while (this.#missing > 0) {
+    while (true) {
+      if (this.#skip > 0) {
+        const n = Math.min(this.#skip, this.#end - this.#pos);
+        this.#pos += n;
+        this.#skip -= n;
+        if (this.#skip > 0) return null;
+      }
+      if (this.#missing === 0) break;
       if (this.#bulkLength < 0) {
         if (this.#pos >= this.#end) return null;
         const cr = findLineEnd(buf, CR, this.#pos, this.#end);
@@ -165,15 +183,21 @@ export class RequestDecoder {
           throw new ProtocolError(protoExpectedDollar(buf[this.#pos]));
         }
         const length = parseLength(buf, this.#pos + 1, cr);
-        if (
-          length === null || length < 0 || length > this.maxBulkLength ||
-          length > MAX_ARGUMENT_LENGTH
-        ) {
+        if (length === null || length < 0 || length > this.maxBulkLength) {
           throw new ProtocolError(PROTO_INVALID_BULK);
         }
         if (length > 16384 && this.unauthenticated) throw new ProtocolError(PROTO_UNAUTH_BULK);
-        this.#bulkLength = length;
         this.#pos = cr + 2;
+        if (length > MAX_ARGUMENT_LENGTH) {
+          // Accepted like Redis, but too long for a JS string: read past the data without
+          // keeping it, and let the caller refuse the request once it is complete.
+          this.#hasOversized = true;
+          this.#skip = length + 2;
+          args.push("");
+          this.#missing--;
+          continue;
+        }
+        this.#bulkLength = length;
       }
       const length = this.#bulkLength;
       // Redis does not look at the two bytes after the data; neither do we.

@@ -5,6 +5,7 @@
 // this serves several times the requests of a loop over `conn.readable`.
 
 import { ProtocolError } from "../protocol/decoder.ts";
+import { ERR_ARGUMENT_TOO_LONG } from "../protocol/errors.ts";
 import type { Client } from "./client.ts";
 import { dispatch } from "./dispatch.ts";
 import type { Server } from "./server.ts";
@@ -27,7 +28,8 @@ export async function serveConnection(
       try {
         let argv: string[] | null;
         while (!client.closing && (argv = decoder.next()) !== null) {
-          dispatch(server, client, argv);
+          if (decoder.oversized) client.reply.error(ERR_ARGUMENT_TOO_LONG);
+          else dispatch(server, client, argv);
           decoder.unauthenticated = !client.authenticated;
         }
       } catch (error) {

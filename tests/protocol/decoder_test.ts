@@ -120,3 +120,23 @@ Deno.test("the stream wrapper decodes chunked input", async () => {
   for await (const argv of source.pipeThrough(new RequestDecoderStream())) got.push(argv);
   assert.deepEqual(got, [["SET", "a", "1"], ["GET", "a"]]);
 });
+
+Deno.test("an argument too long for a JS string is skipped and the request flagged", () => {
+  const decoder = new RequestDecoder();
+  decoder.push(bytes(`*2\r\n$3\r\nSET\r\n$${536_870_900}\r\n`));
+  assert.equal(decoder.next(), null);
+  const chunk = new Uint8Array(64 * 1024 * 1024);
+  let left = 536_870_900;
+  while (left > 0) {
+    const n = Math.min(left, chunk.length);
+    decoder.push(chunk.subarray(0, n));
+    left -= n;
+    assert.equal(decoder.next(), null);
+  }
+  decoder.push(bytes("\r\nPING\r\n"));
+  assert.deepEqual(decoder.next(), ["SET", ""]);
+  assert.equal(decoder.oversized, true);
+  assert.deepEqual(decoder.next(), ["PING"]);
+  assert.equal(decoder.oversized, false);
+  assert.ok(decoder.capacity < 1024 * 1024, "the skipped data was never buffered");
+});
