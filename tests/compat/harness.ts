@@ -545,7 +545,11 @@ export async function runScenario(
       }
       const [redis, redeno] = await p.roundTrip(argv);
       result.compared++;
-      const same = compare === "type"
+      // A reply that never came is a failure even when neither server answered.
+      const timedOut = redis.raw.startsWith("<timeout>") || redeno.raw.startsWith("<timeout>");
+      const same = timedOut
+        ? false
+        : compare === "type"
         ? redis.type === redeno.type
         : compare === "sorted"
         ? redis.type === redeno.type && sortedForm(redis) === sortedForm(redeno)
