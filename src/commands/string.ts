@@ -16,7 +16,14 @@ import {
   errWrongArity,
 } from "../protocol/errors.ts";
 import { incrByFloat } from "../store/long_double.ts";
-import { appendTo, mutableBytes, type StringValue, toBytes, toLatin1 } from "../store/string.ts";
+import {
+  appendTo,
+  mutableBytes,
+  plainString,
+  type StringValue,
+  toBytes,
+  toLatin1,
+} from "../store/string.ts";
 import { isString, type Value } from "../store/value.ts";
 import type { ArgDoc, CommandSpec, Session } from "./context.ts";
 import { parseInt64 } from "./_parse.ts";
@@ -500,7 +507,8 @@ function incrbyfloat(s: Session, argv: string[]): void {
     s.reply.error(result.error);
     return;
   }
-  s.db.set(key, result.value, true);
+  // Redis stores the sum without trying the int encoding: `3` is an embstr here.
+  s.db.set(key, plainString(result.value), true);
   s.server.dirty++;
   s.server.propagate(s.db.id, ["SET", key, result.value, "KEEPTTL"]);
   s.reply.bulk(result.value);

@@ -6,7 +6,9 @@
 // from its content. A value modified in place (APPEND, SETRANGE, SETBIT, BITFIELD) is
 // held as a Uint8Array, which Redis would also report as "raw"; its buffer may have
 // spare room past `length` so repeated appends and SETBITs grow in amortized O(1).
-// A Uint8Array is also the only way to hold a value longer than V8's longest string.
+// A Uint8Array is also the only way to hold a value longer than V8's longest string,
+// and holds the rare value that reads as an integer but that Redis did not encode as
+// one (`plainString`).
 
 import type { Database } from "./keyspace.ts";
 
@@ -86,6 +88,7 @@ export function mutableBytes(
     }
   }
   if (bytes !== current) db.set(key, bytes, true);
+  else NOT_INT.delete(bytes); // changed in place: "raw" from now on, as in Redis
   return bytes;
 }
 
@@ -114,9 +117,36 @@ export function looksLikeInt64(value: string): boolean {
   return n <= 9223372036854775807n && n >= -9223372036854775808n;
 }
 
+// Byte values that Redis would hold as a plain embstr/raw string although they read as
+// integers (see `plainString`). A WeakSet keeps the mark off the hot path of every
+// other value; an in-place change clears it.
+const NOT_INT = new WeakSet<Uint8Array>();
+
+/**
+ * A value Redis creates without trying the "int" encoding (INCRBYFLOAT's result):
+ * OBJECT ENCODING says "embstr" for `3` where SET would give "int". Text that would
+ * not be "int" anyway stays a string; the rest becomes marked bytes.
+ */
+export function plainString(text: string): StringValue {
+  if (text.length > 20 || !looksLikeInt64(text)) return text;
+  const bytes = toBytes(text);
+  NOT_INT.add(bytes);
+  return bytes;
+}
+
+/** A copy of a string value that keeps its encoding (COPY); strings are shared. */
+export function copyString(value: StringValue): StringValue {
+  if (typeof value === "string") return value;
+  const copy = value.slice();
+  if (NOT_INT.has(value)) NOT_INT.add(copy);
+  return copy;
+}
+
 /** OBJECT ENCODING of a string value: "int", "embstr" or "raw", as Redis would say. */
 export function stringEncoding(value: StringValue): "int" | "embstr" | "raw" {
-  if (typeof value !== "string") return "raw";
+  if (typeof value !== "string") {
+    return NOT_INT.has(value) && value.length <= 44 ? "embstr" : "raw";
+  }
   if (value.length <= 20 && looksLikeInt64(value)) return "int";
   return value.length <= 44 ? "embstr" : "raw";
 }

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { Redis } from "npm:ioredis@5";
-import { stringEncoding } from "../../src/store/string.ts";
+import { copyString, stringEncoding, type StringValue } from "../../src/store/string.ts";
 import type { Value } from "../../src/store/value.ts";
 import { type InProcessServer, startInProcess } from "../_inprocess.ts";
 import { encodeCommand, ReplyReader } from "../compat/harness.ts";
@@ -217,6 +217,22 @@ Deno.test("values changed in place are held as bytes and report the raw encoding
     assert.equal(await t.call("GET", "s"), "$5\r\nShort\r\n");
     await t.call("SETRANGE", "new", "3", "x");
     assert.deepEqual(valueOf(t, "new"), new Uint8Array([0, 0, 0, 120]));
+  }));
+
+Deno.test("an INCRBYFLOAT result that reads as an integer is an embstr, as in Redis", () =>
+  withServer(async (t) => {
+    assert.equal(await t.call("INCRBYFLOAT", "f", "3"), "$1\r\n3\r\n");
+    const value = valueOf(t, "f") as StringValue;
+    assert.equal(stringEncoding(value), "embstr");
+    assert.equal(stringEncoding(copyString(value)), "embstr");
+    assert.equal(await t.call("GET", "f"), "$1\r\n3\r\n");
+    assert.equal(await t.call("SETRANGE", "f", "0", "4"), ":1\r\n");
+    assert.equal(stringEncoding(valueOf(t, "f") as StringValue), "raw");
+    assert.equal(await t.call("INCRBYFLOAT", "f", "0.5"), "$3\r\n4.5\r\n");
+    assert.equal(valueOf(t, "f"), "4.5");
+    assert.equal(await t.call("INCRBYFLOAT", "f", "0.5"), "$1\r\n5\r\n");
+    assert.equal(await t.call("INCR", "f"), ":6\r\n");
+    assert.equal(stringEncoding(valueOf(t, "f") as StringValue), "int");
   }));
 
 Deno.test("counters store canonical integers and work on values held as bytes", () =>
