@@ -117,6 +117,26 @@ export interface Session {
   close(): void;
   /** Switches the protocol version (HELLO). */
   setProtocol(version: 2 | 3): void;
+  /** True between MULTI and EXEC/DISCARD. */
+  readonly inMulti: boolean;
+  /** MULTI: start queueing commands. */
+  beginTransaction(): void;
+  /** DISCARD: drop the queued commands and the watched keys. */
+  discardTransaction(): void;
+  /** EXEC: abort, fail (a watched key changed) or run the queue, replying for each. */
+  execTransaction(): void;
+  /** WATCH one key of the selected database. */
+  watchKey(key: string): void;
+  /** UNWATCH every key. */
+  unwatchAll(): void;
+  /**
+   * Blocks the running command until one of `keys` changes, then runs it again; after
+   * `timeoutMs` (0: never) `onTimeout` replies (default: a null array). Returns false
+   * when the client may not block (inside EXEC): the handler replies as for a timeout.
+   * Called again while the command is re-run and still finds nothing, it keeps the
+   * client's place in line.
+   */
+  block(keys: string[], timeoutMs: number, onTimeout?: () => void): boolean;
 }
 
 /** Server-wide counters reported by INFO stats. */
@@ -149,7 +169,12 @@ export interface ServerApi {
   readonly configFile: string;
   /** All connected clients. */
   sessions(): Iterable<Session>;
-  /** Records a write in its deterministic form for the AOF and replicas. */
+  /** Clients waiting in blocking commands right now. */
+  readonly blockedClients: number;
+  /**
+   * Records a write in its deterministic form for the AOF and replicas; also marks its
+   * keys as changed for WATCH and for clients blocked on them.
+   */
   propagate(db: number, argv: string[]): void;
   /** Stops the server (SHUTDOWN). */
   shutdown(): void;

@@ -114,7 +114,7 @@ function clientsSection(server: ServerApi): Lines {
     ["maxclients", configNumber(server, "maxclients", 10000)],
     ["client_recent_max_input_buffer", maxInput],
     ["client_recent_max_output_buffer", maxOutput],
-    ["blocked_clients", 0],
+    ["blocked_clients", server.blockedClients],
     ["tracking_clients", 0],
     ["clients_in_timeout_table", 0],
   ];

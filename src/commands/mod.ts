@@ -13,6 +13,7 @@ import { objectCommands } from "./object.ts";
 import { serverCommands } from "./server.ts";
 import { stringCommands } from "./string.ts";
 import { CommandTable } from "./table.ts";
+import { transactionCommands } from "./transaction.ts";
 
 /** Every command spec Redeno implements. */
 export function allCommandSpecs(): CommandSpec[] {
@@ -28,6 +29,7 @@ export function allCommandSpecs(): CommandSpec[] {
     ...stringCommands,
     ...hashCommands,
     ...bitmapCommands,
+    ...transactionCommands,
   ];
 }
 

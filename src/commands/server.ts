@@ -19,16 +19,17 @@ function flushMode(s: Session, argv: string[]): boolean {
 function flushdb(s: Session, argv: string[]): void {
   if (!flushMode(s, argv)) return;
   s.server.dirty += s.db.size;
-  s.db.clear();
+  // Propagated first: WATCH only counts the keys that existed before the flush.
   s.server.propagate(s.db.id, argv);
+  s.db.clear();
   s.reply.ok();
 }
 
 function flushall(s: Session, argv: string[]): void {
   if (!flushMode(s, argv)) return;
   s.server.dirty += s.server.keyspace.size;
-  s.server.keyspace.flushAll();
   s.server.propagate(s.db.id, argv);
+  s.server.keyspace.flushAll();
   s.reply.ok();
 }
 

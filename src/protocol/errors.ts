@@ -40,6 +40,7 @@ export const ERR_MAX_CLIENTS = "ERR max number of clients reached";
 /** Our own: an argument longer than V8's longest string (536,870,888 bytes) can't be held. */
 export const ERR_ARGUMENT_TOO_LONG =
   "ERR argument too long: Redeno holds at most 536870888 bytes in one argument";
+export const ERR_EXECABORT = "EXECABORT Transaction discarded because of previous errors.";
 export const ERR_INTERNAL = "ERR internal error while running the command";
 
 /** `ERR wrong number of arguments for 'get' command` (name is the full lowercase name). */

@@ -3,8 +3,19 @@
 
 import type { ServerApi, Session, SessionFacts } from "../commands/context.ts";
 import { RequestDecoder } from "../protocol/decoder.ts";
+import { ERR_EXECABORT } from "../protocol/errors.ts";
 import { ReplyWriter } from "../protocol/reply_writer.ts";
 import type { Database } from "../store/keyspace.ts";
+import type { BlockedState, KeyEvents } from "./key_events.ts";
+
+/** What a client needs from the server to run transactions and blocking commands. */
+export interface ClientHost {
+  readonly keyEvents: KeyEvents;
+  /** Runs one command for the client without queueing it (EXEC, blocked retries). */
+  execute(client: Client, argv: string[]): void;
+  /** A blocked client timed out or was released: serve what it has buffered since. */
+  resume(client: Client): void;
+}
 
 /** Where a client connected from and to. */
 export interface Endpoints {
@@ -32,6 +43,27 @@ export class Client implements Session, SessionFacts {
   closing = false;
   /** True while one of this client's commands runs. */
   running = false;
+  /** The request being run (a blocked command is run again with it). */
+  currentArgv: string[] = [];
+  /** Commands queued since MULTI, or null outside a transaction. */
+  transaction: string[][] | null = null;
+  /** A command was refused while queueing: EXEC must abort. */
+  transactionFailed = false;
+  /** True while EXEC runs the queued commands (blocking commands must not block). */
+  executingTransaction = false;
+  /** WATCHed keys as [db, key]. */
+  readonly watched: [number, string][] = [];
+  /** A watched key changed: EXEC must fail. */
+  watchDirty = false;
+  /** Set while a blocking command waits for data. */
+  blockedState: BlockedState | null = null;
+  /** True while a blocked command is being run again after its key changed. */
+  retrying = false;
+  /** Set when the re-run command found nothing and asked to keep waiting. */
+  stillWaiting = false;
+  /** Runs requests buffered while the client was blocked (set by the connection). */
+  processBuffered: () => void = () => {};
+  #host: ClientHost | null = null;
   #conn: Deno.Conn | null;
   #flushing: Promise<void> | null = null;
   #onBytesOut: (n: number) => void;
@@ -77,6 +109,106 @@ export class Client implements Session, SessionFacts {
     this.reply.resp = version;
   }
 
+  /** Connects the client to the server parts that transactions and blocking use. */
+  attach(host: ClientHost): void {
+    this.#host = host;
+  }
+
+  get inMulti(): boolean {
+    return this.transaction !== null;
+  }
+
+  beginTransaction(): void {
+    this.transaction = [];
+    this.transactionFailed = false;
+  }
+
+  discardTransaction(): void {
+    this.transaction = null;
+    this.transactionFailed = false;
+    this.unwatchAll();
+  }
+
+  /** EXEC: aborts, fails (a watched key changed) or runs every queued command. */
+  execTransaction(): void {
+    const queued = this.transaction ?? [];
+    if (this.transactionFailed) {
+      this.discardTransaction();
+      this.reply.error(ERR_EXECABORT);
+      return;
+    }
+    // A watched key whose time ran out since WATCH counts as changed: looking it up
+    // removes it, and the removal touches its watchers.
+    for (const [db, key] of this.watched) this.server.keyspace.databases[db]?.get(key);
+    const dirty = this.watchDirty;
+    this.discardTransaction();
+    if (dirty) {
+      this.reply.nullArray();
+      return;
+    }
+    this.reply.arrayLen(queued.length);
+    this.executingTransaction = true;
+    try {
+      for (const argv of queued) this.#host!.execute(this, argv);
+    } finally {
+      this.executingTransaction = false;
+    }
+  }
+
+  watchKey(key: string): void {
+    const db = this.db.id;
+    if (this.watched.some(([d, k]) => d === db && k === key)) return;
+    this.watched.push([db, key]);
+    this.#host!.keyEvents.watch(this, db, key);
+  }
+
+  unwatchAll(): void {
+    for (const [db, key] of this.watched) this.#host?.keyEvents.unwatch(this, db, key);
+    this.watched.length = 0;
+    this.watchDirty = false;
+  }
+
+  /**
+   * Blocks the running command until one of `keys` changes or `timeoutMs` passes
+   * (0: forever). Returns false where blocking is not allowed (inside EXEC): the
+   * handler then answers as for a timeout itself.
+   */
+  block(keys: string[], timeoutMs: number, onTimeout?: () => void): boolean {
+    if (this.executingTransaction || this.#host === null) return false;
+    if (this.retrying) {
+      // Still nothing to serve: keep the place in line.
+      this.stillWaiting = true;
+      return true;
+    }
+    const state: BlockedState = {
+      db: this.db.id,
+      keys,
+      argv: this.currentArgv,
+      timer: undefined,
+      onTimeout: onTimeout ?? (() => this.reply.nullArray()),
+    };
+    if (timeoutMs > 0) {
+      state.timer = setTimeout(() => {
+        if (this.blockedState !== state) return;
+        this.unblock();
+        state.onTimeout();
+        this.#host?.resume(this);
+      }, timeoutMs);
+    }
+    this.blockedState = state;
+    this.#host.keyEvents.block(this, state);
+    return true;
+  }
+
+  /** Ends the wait of a blocked command (served, timed out or disconnected). */
+  unblock(): void {
+    const state = this.blockedState;
+    if (state === null) return;
+    clearTimeout(state.timer);
+    this.blockedState = null;
+    this.#host?.keyEvents.unblock(this, state);
+  }
+
   /**
    * Ends the connection. The client running the current command (QUIT) closes after
    * its replies are flushed; any other client (CLIENT KILL) is closed at once.
@@ -89,6 +221,8 @@ export class Client implements Session, SessionFacts {
   /** Closes the socket now, dropping unsent replies. */
   closeNow(): void {
     this.closing = true;
+    this.unblock();
+    this.unwatchAll();
     this.reply.discard();
     try {
       this.#conn?.close();

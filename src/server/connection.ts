@@ -18,26 +18,40 @@ export async function serveConnection(
 ): Promise<void> {
   const decoder = client.decoder;
   const queryLimit = server.config.number("client-query-buffer-limit");
+  // Runs every complete request buffered so far; stops while the client is blocked
+  // (BLPOP...), and is called again by the server once it is released.
+  const processBuffered = (): void => {
+    try {
+      let argv: string[] | null;
+      while (
+        !client.closing && client.blockedState === null && (argv = decoder.next()) !== null
+      ) {
+        if (decoder.oversized) client.reply.error(ERR_ARGUMENT_TOO_LONG);
+        else dispatch(server, client, argv);
+        decoder.unauthenticated = !client.authenticated;
+      }
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      server.log.verbose(`Protocol error (${error.message}) from client id=${client.id}`);
+      client.reply.error(`ERR Protocol error: ${error.message}`);
+      client.closing = true;
+    }
+  };
+  client.processBuffered = () => {
+    processBuffered();
+    client.flush().then(() => {
+      if (client.closing) client.closeNow();
+    }, () => client.closeNow());
+  };
   try {
     while (!client.closing) {
+      // Reads go on while the client is blocked, so a disconnect is noticed at once.
       const n = await conn.read(decoder.spare());
       if (n === null) break;
       decoder.advance(n);
       server.stats.netInputBytes += n;
       client.lastInteraction = Date.now();
-      try {
-        let argv: string[] | null;
-        while (!client.closing && (argv = decoder.next()) !== null) {
-          if (decoder.oversized) client.reply.error(ERR_ARGUMENT_TOO_LONG);
-          else dispatch(server, client, argv);
-          decoder.unauthenticated = !client.authenticated;
-        }
-      } catch (error) {
-        if (!(error instanceof ProtocolError)) throw error;
-        server.log.verbose(`Protocol error (${error.message}) from client id=${client.id}`);
-        client.reply.error(`ERR Protocol error: ${error.message}`);
-        client.closing = true;
-      }
+      processBuffered();
       if (decoder.buffered > queryLimit) {
         server.log.warning(`Closing client id=${client.id}: query buffer over its limit`);
         break;

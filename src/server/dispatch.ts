@@ -20,7 +20,12 @@ export interface DispatchContext {
   readonly table: CommandTable;
   readonly stats: ServerStats;
   readonly log: Logger;
+  /** Runs after each top-level command: serves clients blocked on keys it changed. */
+  afterCommand(): void;
 }
+
+// Commands that act on the transaction itself instead of being queued by MULTI.
+const TRANSACTION_CONTROL = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
 
 /** Runs one request for a client; all replies go to the client's reply writer. */
 export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): void {
@@ -39,18 +44,22 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
       return;
     }
     reply.error(errUnknownCommand(argv));
+    flagTransaction(client);
     return;
   }
+  const topName = spec.name;
   let fullName = spec.name;
   // A container runs its own handler when called bare (COMMAND); CONFIG has none.
   if (spec.subcommands !== undefined && (argv.length >= 2 || spec.handler === undefined)) {
     if (argv.length < 2) {
       reply.error(errWrongArity(fullName));
+      flagTransaction(client);
       return;
     }
     const sub = findSubcommand(spec, argv[1]);
     if (sub === undefined) {
       reply.error(errUnknownSubcommand(argv[1], spec.name));
+      flagTransaction(client);
       return;
     }
     spec = sub;
@@ -60,14 +69,25 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
   if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
     reply.error(errWrongArity(fullName));
     countRejected(ctx.stats, fullName);
+    flagTransaction(client);
     return;
   }
   if (!client.authenticated && !spec.flags.includes("no_auth")) {
     reply.error(ERR_NOAUTH);
     countRejected(ctx.stats, fullName);
+    flagTransaction(client);
+    return;
+  }
+  if (
+    client.transaction !== null && !client.executingTransaction &&
+    !TRANSACTION_CONTROL.has(topName)
+  ) {
+    client.transaction.push(argv);
+    reply.simple("QUEUED");
     return;
   }
   client.lastCommand = fullName;
+  client.currentArgv = argv;
   client.running = true;
   const errorsBefore = reply.errors;
   try {
@@ -87,6 +107,12 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
   }
   entry.calls++;
   if (reply.errors !== errorsBefore) entry.failed++;
+  if (!client.executingTransaction && !client.retrying) ctx.afterCommand();
+}
+
+// A command refused while MULTI queues makes the EXEC that follows abort.
+function flagTransaction(client: Client): void {
+  if (client.transaction !== null) client.transactionFailed = true;
 }
 
 function countRejected(stats: ServerStats, fullName: string): void {

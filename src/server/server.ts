@@ -3,13 +3,15 @@
 
 import { commandTable } from "../commands/mod.ts";
 import type { CommandSpec, ServerApi, ServerStats, Session } from "../commands/context.ts";
-import type { CommandTable } from "../commands/table.ts";
+import { type CommandTable, findSubcommand, keyPositions } from "../commands/table.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { ERR_MAX_CLIENTS } from "../protocol/errors.ts";
 import { Keyspace } from "../store/keyspace.ts";
-import { Client } from "./client.ts";
+import { Client, type ClientHost } from "./client.ts";
 import { serveConnection } from "./connection.ts";
+import { dispatch } from "./dispatch.ts";
+import { KeyEvents } from "./key_events.ts";
 
 /** Called with every write command in its deterministic form (AOF, replicas). */
 export type PropagateListener = (db: number, argv: string[]) => void;
@@ -17,7 +19,7 @@ export type PropagateListener = (db: number, argv: string[]) => void;
 const encoder = new TextEncoder();
 
 /** A running Redeno server. */
-export class Server implements ServerApi {
+export class Server implements ServerApi, ClientHost {
   readonly config: Config;
   readonly log: Logger;
   readonly keyspace: Keyspace;
@@ -39,6 +41,7 @@ export class Server implements ServerApi {
   readonly runId: string;
   readonly configFile: string;
   readonly propagateListeners: PropagateListener[] = [];
+  readonly keyEvents = new KeyEvents();
   dirty = 0;
   port = 0;
   #listeners: Deno.TcpListener[] = [];
@@ -51,8 +54,10 @@ export class Server implements ServerApi {
     this.config = config;
     this.log = log;
     this.configFile = options.configFile ?? "";
-    this.keyspace = new Keyspace(config.number("databases"), () => {
+    this.keyspace = new Keyspace(config.number("databases"), (db, key) => {
       this.stats.expiredKeys++;
+      // Replicas and the AOF never expire keys themselves: they are told.
+      this.propagate(db.id, ["DEL", key]);
     });
     this.table = commandTable();
     // Connections read these limits when they start; CONFIG SET updates the live ones.
@@ -77,8 +82,79 @@ export class Server implements ServerApi {
     yield* this.clients.values();
   }
 
+  get blockedClients(): number {
+    return this.keyEvents.blockedClients;
+  }
+
   propagate(db: number, argv: string[]): void {
     for (const listener of this.propagateListeners) listener(db, argv);
+    if (!this.keyEvents.idle) this.#touchKeys(db, argv);
+  }
+
+  // Tells WATCH and blocked clients which keys a write changed, from the table's key
+  // positions; the commands that reach into other databases are spelled out.
+  #touchKeys(db: number, argv: string[]): void {
+    const name = argv[0].toLowerCase();
+    const events = this.keyEvents;
+    const databases = this.keyspace.databases;
+    if (name === "flushdb" || name === "flushall") {
+      // Propagated before the data goes, so only keys that existed count, as in Redis.
+      const targets = name === "flushall" ? databases : [databases[db]];
+      for (const target of targets) events.touchDatabase(target.id, (k) => target.has(k));
+      return;
+    }
+    if (name === "swapdb") {
+      const a = Number(argv[1]), b = Number(argv[2]);
+      for (const [x, y] of [[a, b], [b, a]]) {
+        events.touchDatabase(x, (k) => databases[x].has(k) || databases[y].has(k));
+        events.readyAllBlocked(x);
+      }
+      return;
+    }
+    let spec = this.table.lookup(name);
+    if (spec === undefined) return;
+    if (spec.subcommands !== undefined && argv.length > 1) {
+      spec = findSubcommand(spec, argv[1]) ?? spec;
+    }
+    for (const at of keyPositions(spec, argv.length)) events.touch(db, argv[at]);
+    if (name === "move") events.touch(Number(argv[2]), argv[1]);
+    if (name === "copy") {
+      const at = argv.findIndex((a, i) => i > 2 && a.toLowerCase() === "db");
+      if (at > 0) events.touch(Number(argv[at + 1]), argv[2]);
+    }
+  }
+
+  /** Runs one command for a client without MULTI queueing (EXEC, blocked retries). */
+  execute(client: Client, argv: string[]): void {
+    dispatch(this, client, argv);
+  }
+
+  /** After each top-level command: serve clients blocked on the keys it changed. */
+  afterCommand(): void {
+    if (this.keyEvents.blockedClients === 0) return;
+    this.keyEvents.serveReady((client) => {
+      const state = client.blockedState!;
+      client.retrying = true;
+      client.stillWaiting = false;
+      const db = client.db;
+      client.db = this.keyspace.databases[state.db];
+      try {
+        dispatch(this, client, state.argv);
+      } finally {
+        client.retrying = false;
+        client.db = db;
+      }
+      if (!client.stillWaiting) {
+        client.unblock();
+        this.resume(client);
+      }
+    });
+  }
+
+  /** Sends a released client's reply and runs what it sent while it was blocked. */
+  resume(client: Client): void {
+    client.flush().catch(() => {});
+    queueMicrotask(() => client.processBuffered());
   }
 
   /** Opens the listeners on every bind address; resolves when they accept. */
@@ -141,6 +217,7 @@ export class Server implements ServerApi {
         this.stats.netOutputBytes += n;
       },
     });
+    client.attach(this);
     this.clients.set(id, client);
     serveConnection(this, client, conn).finally(() => this.clients.delete(id));
   }
