@@ -9,8 +9,11 @@ import type { CommandSpec } from "./context.ts";
 import { hashCommands } from "./hash.ts";
 import { infoCommands } from "./info.ts";
 import { keyCommands } from "./keys.ts";
+import { listCommands } from "./list.ts";
 import { objectCommands } from "./object.ts";
 import { serverCommands } from "./server.ts";
+import { setCommands } from "./set.ts";
+import { sortedSetCommands } from "./sorted_set.ts";
 import { stringCommands } from "./string.ts";
 import { CommandTable } from "./table.ts";
 import { transactionCommands } from "./transaction.ts";
@@ -28,6 +31,9 @@ export function allCommandSpecs(): CommandSpec[] {
     ...objectCommands,
     ...stringCommands,
     ...hashCommands,
+    ...listCommands,
+    ...setCommands,
+    ...sortedSetCommands,
     ...bitmapCommands,
     ...transactionCommands,
   ];

@@ -2,20 +2,24 @@
 // OBJECT ENCODING reports it, and deep copies for COPY.
 
 import { HashValue } from "./hash.ts";
+import type { ListValue } from "./list.ts";
+import type { SetValue } from "./set.ts";
 import { stringEncoding, type StringValue } from "./string.ts";
+import type { SortedSetValue } from "./zset.ts";
 
 export type { StringValue };
 
-/** Any value stored under a key. Later types join this union. */
-export type Value = StringValue | HashValue;
+/** Any value stored under a key. Each collection class has `type`, `encoding`, `clone()`. */
+export type Value = StringValue | HashValue | ListValue | SetValue | SortedSetValue;
 
 /** The type names TYPE replies with. */
-export type TypeName = "string" | "hash";
+export type TypeName = "string" | "hash" | "list" | "set" | "zset";
 
 /** The Redis type of a value. */
 export function typeOf(value: Value): TypeName {
   if (typeof value === "string" || value instanceof Uint8Array) return "string";
-  return "hash";
+  if (value instanceof HashValue) return "hash";
+  return value.type;
 }
 
 /** True for string values (a one-byte string or raw bytes). */
