@@ -4,7 +4,7 @@
 
 import { findSubcommand } from "../commands/table.ts";
 import type { CommandTable } from "../commands/table.ts";
-import type { ServerStats } from "../commands/context.ts";
+import type { CommandSpec, ServerStats } from "../commands/context.ts";
 import {
   ERR_INTERNAL,
   ERR_NOAUTH,
@@ -22,6 +22,12 @@ export interface DispatchContext {
   readonly log: Logger;
   /** Runs after each top-level command: serves clients blocked on keys it changed. */
   afterCommand(): void;
+  /**
+   * Set while a background snapshot (BGSAVE, AOF rewrite) is being written: called
+   * before every write command with the database, the command and its argv, so the
+   * snapshot can save the keys it is about to change as they were.
+   */
+  beforeWrite: ((db: number, spec: CommandSpec, argv: string[]) => void) | null;
 }
 
 // Commands that act on the transaction itself instead of being queued by MULTI.
@@ -85,6 +91,9 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
     client.transaction.push(argv);
     reply.simple("QUEUED");
     return;
+  }
+  if (ctx.beforeWrite !== null && spec.flags.includes("write")) {
+    ctx.beforeWrite(client.db.id, spec, argv);
   }
   client.lastCommand = fullName;
   client.currentArgv = argv;

@@ -42,6 +42,8 @@ export class Server implements ServerApi, ClientHost {
   readonly configFile: string;
   readonly propagateListeners: PropagateListener[] = [];
   readonly keyEvents = new KeyEvents();
+  /** See DispatchContext.beforeWrite: installed by a running background snapshot. */
+  beforeWrite: ((db: number, spec: CommandSpec, argv: string[]) => void) | null = null;
   dirty = 0;
   port = 0;
   #listeners: Deno.TcpListener[] = [];
