@@ -29,8 +29,9 @@ const ERR_NUMKEYS_ARGS = "ERR Number of keys can't be greater than number of arg
 const ERR_LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
 
 /**
- * Redis's SPOP pops most of a set by choosing the members to keep instead, once
- * count * 5 exceeds the set's size; the kept members become a freshly encoded set.
+ * Redis's SPOP pops most of a set by choosing the members to keep instead, once the
+ * count is at least 5 times what remains; the kept members become a freshly encoded
+ * set (observable: a hashtable of integers can become an intset again).
  */
 const SPOP_MOVE_STRATEGY_MUL = 5;
 
@@ -225,10 +226,11 @@ function spopWithCount(s: Session, argv: string[]): void {
 
   const count = Number(n);
   let popped: string[];
-  if (count * SPOP_MOVE_STRATEGY_MUL > size) {
+  const remaining = size - count;
+  if (remaining * SPOP_MOVE_STRATEGY_MUL <= count) {
     // Most of the set: pick the few members that stay, answer with the rest in the
     // set's order, and keep the survivors as a set encoded from scratch.
-    const keep = new Array<string>(size - count);
+    const keep = new Array<string>(remaining);
     for (let i = 0; i < keep.length; i++) keep[i] = set.pop();
     popped = set.toArray();
     set.rebuild(keep, maxIntset(s));
