@@ -460,12 +460,19 @@ Deno.test("BITCOUNT, BITPOS and BITOP handle multi-megabyte values exactly", asy
     assert.equal(await t.call("BITCOUNT", "a"), `:${ones}\r\n`);
     assert.equal(await t.call("BITOP", "AND", "and", "a", "b"), `:${a.length}\r\n`);
     assert.equal(await t.call("BITOP", "XOR", "xor", "a", "b"), `:${a.length}\r\n`);
+    assert.equal(await t.call("BITOP", "OR", "or", "b", "missing", "a"), `:${a.length}\r\n`);
+    assert.equal(await t.call("BITOP", "NOT", "not", "a"), `:${a.length}\r\n`);
     const and = db0(t).data.get("and") as Uint8Array;
     const xor = db0(t).data.get("xor") as Uint8Array;
+    const or = db0(t).data.get("or") as Uint8Array;
+    const not = db0(t).data.get("not") as Uint8Array;
     for (let i = 0; i < a.length; i++) {
       const other = i < b.length ? b[i] : 0;
-      if (and[i] !== (a[i] & other) || xor[i] !== (a[i] ^ other)) {
-        assert.fail(`byte ${i}: and ${and[i]}, xor ${xor[i]}`);
+      if (
+        and[i] !== (a[i] & other) || xor[i] !== (a[i] ^ other) || or[i] !== (a[i] | other) ||
+        not[i] !== (~a[i] & 0xff)
+      ) {
+        assert.fail(`byte ${i}: and ${and[i]}, xor ${xor[i]}, or ${or[i]}, not ${not[i]}`);
       }
     }
     // A long run of set bits, then a clear one far in: found with BITPOS 0.
