@@ -27,6 +27,12 @@ export const ERR_BITFIELD_RO = "ERR BITFIELD_RO only supports the GET subcommand
 export const ERR_WRONG_TYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
 export const ERR_NO_SUCH_KEY = "ERR no such key";
 export const ERR_DB_INDEX = "ERR DB index is out of range";
+/** Blocking commands (BLPOP, BZPOPMIN, ...): a timeout strtold refuses. */
+export const ERR_TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range";
+/** Blocking commands and WAIT: a timeout below zero (or too large, converted as such). */
+export const ERR_TIMEOUT_NEGATIVE = "ERR timeout is negative";
+/** LSET at an index past either end of the list. */
+export const ERR_INDEX_OUT_OF_RANGE = "ERR index out of range";
 export const ERR_NOAUTH = "NOAUTH Authentication required.";
 export const ERR_WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled.";
 export const ERR_AUTH_NOT_CONFIGURED =
