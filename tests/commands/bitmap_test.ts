@@ -556,3 +556,120 @@ Deno.test("ioredis round trips every bitmap command with binary values", async (
     }
   });
 });
+
+// ---------------------------------------------------------------------------------------
+// Random differential run against real Redis.
+// ---------------------------------------------------------------------------------------
+
+// A random bitmap command over a few keys (one a hash), with arguments drawn around the
+// edges: negative and huge indexes, every type width, bad keywords, # offsets.
+function randomCommand(next: () => number): string[] {
+  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
+  const pick = <T>(xs: T[]): T => xs[int(0, xs.length - 1)];
+  const key = pick(["a", "b", "c", "h", "missing", "e"]);
+  const index = () =>
+    pick([
+      String(int(-20, 20)),
+      String(int(-500, 500)),
+      String(int(-3000, 3000)),
+      "-1",
+      "9223372036854775807",
+      "-9223372036854775808",
+      "x",
+    ]);
+  const unit = () => pick(["BIT", "BYTE", "bit", "byte", "foo"]);
+  const type = () => pick(["i", "u"]) + pick([String(int(1, 16)), String(int(1, 64)), "0", "65"]);
+  const offset = (write: boolean) =>
+    pick([String(int(0, 100)), `#${int(0, 10)}`, "-1", "x", write ? "4294967296" : "4294967295"]);
+  const operand = () =>
+    pick([
+      String(int(-300, 300)),
+      "9223372036854775807",
+      "-9223372036854775808",
+      String(2 ** int(0, 62)),
+      String(-(2 ** int(0, 62))),
+      "abc",
+    ]);
+  switch (int(0, 9)) {
+    case 0: {
+      let value = "";
+      for (let run = int(1, 5); run > 0; run--) {
+        const byte = pick([0, 0xff, -1]);
+        for (let n = int(0, 60); n > 0; n--) {
+          value += String.fromCharCode(byte < 0 ? int(0, 255) : byte);
+        }
+      }
+      return ["SET", pick(["a", "b", "c", "e"]), value];
+    }
+    case 1:
+      return ["SETBIT", key, pick([String(int(0, 4000)), index()]), pick(["0", "1", "2"])];
+    case 2:
+      return ["GETBIT", key, pick([String(int(0, 4000)), index()])];
+    case 3: {
+      const argv = ["BITCOUNT", key];
+      const n = pick([0, 2, 2, 3, 3, 1, 4]);
+      if (n >= 1) argv.push(index());
+      if (n >= 2) argv.push(index());
+      if (n >= 3) argv.push(unit());
+      if (n >= 4) argv.push("x");
+      return argv;
+    }
+    case 4:
+    case 5: {
+      const argv = ["BITPOS", key, pick(["0", "1", "0", "1", "2"])];
+      const n = int(0, 4);
+      if (n >= 1) argv.push(index());
+      if (n >= 2) argv.push(index());
+      if (n >= 3) argv.push(unit());
+      if (n >= 4) argv.push("x");
+      return argv;
+    }
+    case 6: {
+      const op = pick(["AND", "OR", "XOR", "NOT", "nope"]);
+      const argv = ["BITOP", op, pick(["a", "b", "c", "d", "h"])];
+      for (let n = op === "NOT" ? pick([1, 1, 2]) : int(1, 4); n > 0; n--) {
+        argv.push(pick(["a", "b", "c", "h", "missing", "e"]));
+      }
+      return argv;
+    }
+    default: {
+      const argv = [pick(["BITFIELD", "BITFIELD", "BITFIELD_RO"]), key];
+      for (let n = int(0, 5); n > 0; n--) {
+        const which = int(0, 4);
+        if (which === 0) argv.push("GET", type(), offset(false));
+        else if (which === 1) argv.push("SET", type(), offset(true), operand());
+        else if (which === 2) argv.push("INCRBY", type(), offset(true), operand());
+        else if (which === 3) argv.push("OVERFLOW", pick(["WRAP", "SAT", "FAIL", "bad"]));
+        else argv.push(pick(["GET", "SET", "FOO"]));
+      }
+      return argv;
+    }
+  }
+}
+
+Deno.test("thousands of random bitmap commands get the same replies from Redeno as from Redis", async () => {
+  if (skipWithout("redis-server")) return;
+  const redis = await startRedis(freePort());
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: redis.port });
+  const reader = new ReplyReader(conn);
+  try {
+    await withServer(async (t) => {
+      const next = random(2024);
+      for (
+        const argv of [
+          ["HSET", "h", "f", "v"],
+          ...Array.from({ length: 4000 }, () => randomCommand(next)),
+        ]
+      ) {
+        const expected = await redisCall(reader, conn, argv);
+        assert.equal(await t.call(...argv), expected, argv.join(" "));
+      }
+      for (const key of ["a", "b", "c", "d", "e"]) {
+        assert.equal(await t.call("GET", key), await redisCall(reader, conn, ["GET", key]));
+      }
+    });
+  } finally {
+    conn.close();
+    await redis.stop();
+  }
+});
