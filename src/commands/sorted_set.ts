@@ -863,17 +863,30 @@ function zrandmemberWithCount(s: Session, key: string, n: bigint, withScores: bo
     return;
   }
 
-  // The whole set or more: every member, lowest score first.
+  // The whole set or more: every member, highest score first (as Redis 7.0 answers).
   if (n >= BigInt(size)) {
     replyPairsHeader(s, size, withScores);
-    for (const [member, score] of zset.entries()) replyPair(s, member, score, withScores);
+    zset.walk(size - 1, true, (member, score) => {
+      replyPair(s, member, score, withScores);
+    });
     return;
   }
 
   const count = Number(n);
   replyPairsHeader(s, count, withScores);
-  if (zset.encoding === "listpack" || count * 3 > size) {
-    // Selection sampling: distinct members, in the set's order.
+  if (count * 3 > size) {
+    // Most of the set: Redis copies it to a table and drops random members, so the
+    // survivors come in table order; here, a random subset in random order.
+    const ranks = Array.from({ length: size }, (_, i) => i);
+    for (let i = 0; i < count; i++) {
+      const j = i + Math.floor(Math.random() * (size - i));
+      [ranks[i], ranks[j]] = [ranks[j], ranks[i]];
+      replyPair(s, zset.memberAt(ranks[i]), zset.scoreAt(ranks[i]), withScores);
+    }
+    return;
+  }
+  if (zset.encoding === "listpack") {
+    // Selection sampling: distinct members, in the set's order (as from a listpack).
     let needed = count;
     let left = size;
     for (const [member, score] of zset.entries()) {
@@ -962,7 +975,7 @@ function setOpGeneric(s: Session, argv: string[], op: SetOp, store: boolean, car
     return;
   }
   if (n < 1) {
-    s.reply.error(cardOnly ? ERR_NUMKEYS : errNoInputKeys(argv[0].toLowerCase()));
+    s.reply.error(errNoInputKeys(argv[0].toLowerCase()));
     return;
   }
   if (n > argv.length - numkeysAt - 1) {
