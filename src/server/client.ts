@@ -193,7 +193,7 @@ export class Client implements Session, SessionFacts {
         this.unblock();
         state.onTimeout();
         this.#host?.resume(this);
-      }, timeoutMs);
+      }, Math.min(timeoutMs, 2 ** 31 - 1)); // setTimeout turns longer delays into 1 ms
     }
     this.blockedState = state;
     this.#host.keyEvents.block(this, state);
