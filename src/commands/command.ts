@@ -6,7 +6,7 @@ import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import { globMatch } from "../util/glob.ts";
 import type { ArgDoc, CommandFlag, CommandSpec, Session } from "./context.ts";
 import { replyHelp } from "./_help.ts";
-import { findSubcommand, keyPositions } from "./table.ts";
+import { findSubcommand, keysOf, keySpecsOf } from "./table.ts";
 
 const ERR_INVALID_COMMAND = "ERR Invalid command specified";
 const ERR_NO_KEY_ARGUMENTS = "ERR The command has no key arguments";
@@ -91,17 +91,6 @@ export function commandCategories(spec: CommandSpec): string[] {
   return CATEGORY_ORDER.filter((c) => has.has(c));
 }
 
-// Our specs carry positions but no key-spec flags; these are the flags Redis gives
-// most commands of each kind.
-function keySpecFlags(spec: CommandSpec): string[] {
-  return spec.flags.includes("write") ? ["RW", "update"] : ["RO", "access"];
-}
-
-// The find_keys "lastkey" of a range spec is relative to the first key when positive.
-function rangeLastKey(spec: CommandSpec): number {
-  return spec.lastKey < 0 ? spec.lastKey : spec.lastKey - spec.firstKey;
-}
-
 // Every command and subcommand with its full name, containers before their children.
 function* everyCommand(s: Session): Generator<Named> {
   for (const spec of s.server.commands.values()) {
@@ -129,36 +118,56 @@ function lookupFullName(s: Session, name: string): Named | undefined {
 /* ---- COMMAND, COMMAND INFO ---- */
 
 function replyKeySpecs(r: ReplyWriter, spec: CommandSpec): void {
-  if (spec.firstKey === 0) {
-    r.setLen(0);
-    return;
+  const specs = keySpecsOf(spec);
+  r.setLen(specs.length);
+  for (const ks of specs) {
+    r.mapLen(3);
+    r.bulk("flags");
+    r.setLen(ks.flags.length);
+    for (const flag of ks.flags) r.simple(flag);
+    r.bulk("begin_search");
+    r.mapLen(2);
+    r.bulk("type");
+    if ("index" in ks.begin) {
+      r.bulk("index");
+      r.bulk("spec");
+      r.mapLen(1);
+      r.bulk("index");
+      r.integer(ks.begin.index);
+    } else {
+      r.bulk("keyword");
+      r.bulk("spec");
+      r.mapLen(2);
+      r.bulk("keyword");
+      r.bulk(ks.begin.keyword);
+      r.bulk("startfrom");
+      r.integer(ks.begin.startFrom);
+    }
+    r.bulk("find_keys");
+    r.mapLen(2);
+    r.bulk("type");
+    if ("range" in ks.find) {
+      r.bulk("range");
+      r.bulk("spec");
+      r.mapLen(3);
+      r.bulk("lastkey");
+      r.integer(ks.find.range.lastKey);
+      r.bulk("keystep");
+      r.integer(ks.find.range.step);
+      r.bulk("limit");
+      r.integer(ks.find.range.limit);
+    } else {
+      r.bulk("keynum");
+      r.bulk("spec");
+      r.mapLen(3);
+      r.bulk("keynumidx");
+      r.integer(ks.find.keynum.keyNumIndex);
+      r.bulk("firstkey");
+      r.integer(ks.find.keynum.firstKey);
+      r.bulk("keystep");
+      r.integer(ks.find.keynum.step);
+    }
   }
-  r.setLen(1);
-  r.mapLen(3);
-  r.bulk("flags");
-  const flags = keySpecFlags(spec);
-  r.setLen(flags.length);
-  for (const flag of flags) r.simple(flag);
-  r.bulk("begin_search");
-  r.mapLen(2);
-  r.bulk("type");
-  r.bulk("index");
-  r.bulk("spec");
-  r.mapLen(1);
-  r.bulk("index");
-  r.integer(spec.firstKey);
-  r.bulk("find_keys");
-  r.mapLen(2);
-  r.bulk("type");
-  r.bulk("range");
-  r.bulk("spec");
-  r.mapLen(3);
-  r.bulk("lastkey");
-  r.integer(rangeLastKey(spec));
-  r.bulk("keystep");
-  r.integer(spec.step);
-  r.bulk("limit");
-  r.integer(0);
 }
 
 /** One COMMAND INFO entry: the ten fields of Redis 7. */
@@ -175,7 +184,9 @@ function replyCommandInfo(r: ReplyWriter, spec: CommandSpec, fullName: string): 
   const categories = commandCategories(spec);
   r.setLen(categories.length);
   for (const category of categories) r.simple("@" + category);
-  r.setLen(0); // tips
+  const tips = spec.tips ?? [];
+  r.setLen(tips.length);
+  for (const tip of tips) r.simple(tip);
   replyKeySpecs(r, spec);
   const subs = spec.subcommands;
   if (subs === undefined || subs.length === 0) {
@@ -340,7 +351,10 @@ function commandList(s: Session, argv: string[]): void {
 /* ---- COMMAND GETKEYS, COMMAND GETKEYSANDFLAGS ---- */
 
 // The key positions of the command in argv[2..], or null after replying with an error.
-function keysOf(s: Session, argv: string[]): { spec: CommandSpec; keys: string[] } | null {
+function callKeys(
+  s: Session,
+  argv: string[],
+): { spec: CommandSpec; keys: { key: string; flags: readonly string[] }[] } | null {
   const call = argv.slice(2);
   let spec = s.server.commands.get(call[0].toLowerCase());
   if (spec !== undefined && spec.subcommands !== undefined && call.length > 1) {
@@ -350,7 +364,7 @@ function keysOf(s: Session, argv: string[]): { spec: CommandSpec; keys: string[]
     s.reply.error(ERR_INVALID_COMMAND);
     return null;
   }
-  if (spec.firstKey === 0) {
+  if (keySpecsOf(spec).length === 0) {
     s.reply.error(ERR_NO_KEY_ARGUMENTS);
     return null;
   }
@@ -358,7 +372,7 @@ function keysOf(s: Session, argv: string[]): { spec: CommandSpec; keys: string[]
     s.reply.error(ERR_INVALID_ARG_COUNT);
     return null;
   }
-  const keys = keyPositions(spec, call.length).map((i) => call[i]);
+  const keys = keysOf(spec, call).map((k) => ({ key: call[k.index], flags: k.flags }));
   if (keys.length === 0 && !spec.flags.includes("no_mandatory_keys")) {
     s.reply.error(ERR_INVALID_ARGS);
     return null;
@@ -368,19 +382,18 @@ function keysOf(s: Session, argv: string[]): { spec: CommandSpec; keys: string[]
 
 /** COMMAND GETKEYS command [arg ...] */
 function commandGetKeys(s: Session, argv: string[]): void {
-  const found = keysOf(s, argv);
+  const found = callKeys(s, argv);
   if (found === null) return;
   s.reply.arrayLen(found.keys.length);
-  for (const key of found.keys) s.reply.bulk(key);
+  for (const { key } of found.keys) s.reply.bulk(key);
 }
 
 /** COMMAND GETKEYSANDFLAGS command [arg ...]: each key with its key-spec flags. */
 function commandGetKeysAndFlags(s: Session, argv: string[]): void {
-  const found = keysOf(s, argv);
+  const found = callKeys(s, argv);
   if (found === null) return;
-  const flags = keySpecFlags(found.spec);
   s.reply.arrayLen(found.keys.length);
-  for (const key of found.keys) {
+  for (const { key, flags } of found.keys) {
     s.reply.arrayLen(2);
     s.reply.bulk(key);
     s.reply.setLen(flags.length);

@@ -66,6 +66,23 @@ export interface ArgDoc {
   arguments?: readonly ArgDoc[];
 }
 
+/**
+ * Where a command's keys are and what it does to them, in Redis 7's key-spec model:
+ * begin_search finds the first key (a fixed index, or the argument after a keyword),
+ * find_keys takes a range from there or reads a key count. Flags are Redis's (RO, RW,
+ * OW, RM, access, update, insert, delete, ...): COMMAND INFO shows them, and the keys
+ * of a write that are not RO are the ones WATCH and blocked clients hear about.
+ */
+export interface KeySpec {
+  flags: readonly string[];
+  begin: { index: number } | { keyword: string; startFrom: number };
+  find:
+    /** lastKey: relative to the first key when >= 0, from the end when < 0 (-1 = last). */
+    | { range: { lastKey: number; step: number; limit: number } }
+    /** keyNumIndex and firstKey relative to the begin index. */
+    | { keynum: { keyNumIndex: number; firstKey: number; step: number } };
+}
+
 /** One record of the command table. */
 export interface CommandSpec {
   /** Lowercase name (for a subcommand, just its own part: "get" of CONFIG GET). */
@@ -75,7 +92,11 @@ export interface CommandSpec {
   flags: readonly CommandFlag[];
   /** ACL categories without the '@' (COMMAND INFO), besides those implied by flags. */
   categories?: readonly string[];
-  /** Position of the first key argument (0: none), the last (-1: the last argument), and the step. */
+  /**
+   * Position of the first key argument (0: none), the last (-1: the last argument), and
+   * the step: Redis's legacy key positions. Commands whose keys these can't describe
+   * (a key count, a destination among sources) also give `keySpecs`.
+   */
   firstKey: number;
   lastKey: number;
   step: number;
@@ -85,6 +106,10 @@ export interface CommandSpec {
   /** The Redis version that introduced the command. */
   since: string;
   complexity?: string;
+  /** Key specs; when absent they are derived from firstKey/lastKey/step. */
+  keySpecs?: readonly KeySpec[];
+  /** COMMAND INFO tips, e.g. "nondeterministic_output". */
+  tips?: readonly string[];
   args?: readonly ArgDoc[];
   /** Absent for a container command such as CONFIG, which only has subcommands. */
   handler?: Handler;

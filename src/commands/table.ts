@@ -1,7 +1,7 @@
 // The command table as data: lookup by name (any letter case), and the facts every
 // consumer derives from a record (full name, keys of a call, COMMAND INFO flags).
 
-import type { CommandSpec } from "./context.ts";
+import type { CommandSpec, KeySpec } from "./context.ts";
 
 /** Commands by lowercase name, plus an uppercase alias of each for the common case. */
 export class CommandTable {
@@ -40,4 +40,77 @@ export function keyPositions(spec: CommandSpec, argc: number): number[] {
   const positions: number[] = [];
   for (let i = spec.firstKey; i <= last && i < argc; i += spec.step) positions.push(i);
   return positions;
+}
+
+/** The key specs of a command: its own, or one derived from firstKey/lastKey/step. */
+export function keySpecsOf(spec: CommandSpec): readonly KeySpec[] {
+  if (spec.keySpecs !== undefined) return spec.keySpecs;
+  if (spec.firstKey === 0) return [];
+  const write = spec.flags.includes("write");
+  return [{
+    flags: write ? ["RW", "update"] : ["RO", "access"],
+    begin: { index: spec.firstKey },
+    find: {
+      range: {
+        lastKey: spec.lastKey < 0 ? spec.lastKey : spec.lastKey - spec.firstKey,
+        step: spec.step,
+        limit: 0,
+      },
+    },
+  }];
+}
+
+/** One key of a call: its position in argv and the flags of the spec that found it. */
+export interface KeyAt {
+  index: number;
+  flags: readonly string[];
+}
+
+/** The keys of one call, found through the command's key specs, in argument order. */
+export function keysOf(spec: CommandSpec, argv: readonly string[]): KeyAt[] {
+  const found: KeyAt[] = [];
+  const argc = argv.length;
+  for (const ks of keySpecsOf(spec)) {
+    let begin: number;
+    if ("index" in ks.begin) begin = ks.begin.index;
+    else {
+      const { keyword, startFrom } = ks.begin;
+      const lower = keyword.toLowerCase();
+      begin = -1;
+      if (startFrom >= 0) {
+        for (let i = startFrom; i < argc; i++) {
+          if (argv[i].toLowerCase() === lower) {
+            begin = i + 1;
+            break;
+          }
+        }
+      } else {
+        for (let i = argc + startFrom; i > 0; i--) {
+          if (argv[i].toLowerCase() === lower) {
+            begin = i + 1;
+            break;
+          }
+        }
+      }
+      if (begin < 0) continue;
+    }
+    if ("range" in ks.find) {
+      const { lastKey, step, limit } = ks.find.range;
+      let last = lastKey >= 0 ? begin + lastKey : argc + lastKey;
+      if (lastKey < 0 && limit > 1) last = begin + Math.floor((argc - begin) / limit) - 1;
+      for (let i = begin; i <= last && i < argc; i += Math.max(step, 1)) {
+        found.push({ index: i, flags: ks.flags });
+      }
+    } else {
+      const { keyNumIndex, firstKey, step } = ks.find.keynum;
+      const count = Number(argv[begin + keyNumIndex]);
+      if (!Number.isInteger(count) || count <= 0) continue;
+      const first = begin + firstKey;
+      for (let n = 0, i = first; n < count && i < argc; n++, i += Math.max(step, 1)) {
+        found.push({ index: i, flags: ks.flags });
+      }
+    }
+  }
+  found.sort((a, b) => a.index - b.index);
+  return found;
 }

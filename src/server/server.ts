@@ -3,7 +3,7 @@
 
 import { commandTable } from "../commands/mod.ts";
 import type { CommandSpec, ServerApi, ServerStats, Session } from "../commands/context.ts";
-import { type CommandTable, findSubcommand, keyPositions } from "../commands/table.ts";
+import { type CommandTable, findSubcommand, keysOf } from "../commands/table.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { ERR_MAX_CLIENTS } from "../protocol/errors.ts";
@@ -118,7 +118,10 @@ export class Server implements ServerApi, ClientHost {
     if (spec.subcommands !== undefined && argv.length > 1) {
       spec = findSubcommand(spec, argv[1]) ?? spec;
     }
-    for (const at of keyPositions(spec, argv.length)) events.touch(db, argv[at]);
+    for (const key of keysOf(spec, argv)) {
+      // Read-only sources (BITOP's, SINTERSTORE's ...) are not changed by the write.
+      if (!key.flags.includes("RO")) events.touch(db, argv[key.index]);
+    }
     if (name === "move") events.touch(Number(argv[2]), argv[1]);
     if (name === "copy") {
       const at = argv.findIndex((a, i) => i > 2 && a.toLowerCase() === "db");
