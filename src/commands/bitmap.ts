@@ -784,6 +784,18 @@ export const bitmapCommands: CommandSpec[] = [
     summary: "Stores the AND, OR, XOR or NOT of strings at a destination key.",
     since: "2.6.0",
     complexity: "O(N)",
+    keySpecs: [
+      {
+        flags: ["OW", "update"],
+        begin: { index: 2 },
+        find: { range: { lastKey: 0, step: 1, limit: 0 } },
+      },
+      {
+        flags: ["RO", "access"],
+        begin: { index: 3 },
+        find: { range: { lastKey: -1, step: 1, limit: 0 } },
+      },
+    ],
     args: [
       { name: "operation", type: "string" },
       { name: "destkey", type: "key", keySpecIndex: 0 },
