@@ -1,0 +1,237 @@
+// Listpacks: the compact serialized sequence Redis 7.0 uses for small hashes, small
+// sorted sets and quicklist nodes, and which RDB files store as one blob.
+//
+// Layout: total bytes (u32 LE), element count (u16 LE, 65535 when too many to count),
+// the entries, and a 0xFF terminator. An entry is an encoding byte (a small integer,
+// an integer of 13/16/24/32/64 bits, or a string with a 6, 12 or 32 bit length), its
+// data, then its own length again in 1-5 bytes ("backlen") so it can be walked
+// backwards. Strings that read as 64-bit integers are stored as integers.
+
+import { looksLikeInt64 } from "../store/string.ts";
+import { ByteReader, ByteWriter, latin1 } from "./rdb_format.ts";
+
+/** Bytes a backlen takes for an entry of `size` bytes. */
+function backlenSize(size: number): number {
+  if (size <= 127) return 1;
+  if (size < 16383) return 2;
+  if (size < 2097151) return 3;
+  if (size < 268435455) return 4;
+  return 5;
+}
+
+function writeBacklen(w: ByteWriter, size: number): void {
+  const n = backlenSize(size);
+  w.ensure(n);
+  const b = w.buf;
+  // Most significant 7-bit group first; every byte but the first carries 0x80.
+  for (let k = n - 1; k >= 0; k--) {
+    const group = Math.floor(size / 2 ** (7 * k)) & 127;
+    b[w.pos++] = k === n - 1 ? group : group | 128;
+  }
+}
+
+/** The element count a listpack header can hold; more is stored as "unknown". */
+const COUNT_UNKNOWN = 65535;
+
+/** Builds listpacks entry by entry. */
+export class ListpackBuilder {
+  readonly #w: ByteWriter;
+  #count = 0;
+
+  constructor(capacity = 256) {
+    this.#w = new ByteWriter(capacity);
+    this.#w.pos = 6; // header, filled in by finish()
+  }
+
+  /** Bytes so far including header and terminator (Redis's node->sz after an append). */
+  get size(): number {
+    return this.#w.pos + 1;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Appends an element (stored as an integer when it reads as one, like Redis). */
+  append(value: string | Uint8Array): void {
+    const w = this.#w;
+    const len = value.length;
+    if (len > 0 && len <= 20) {
+      const text = typeof value === "string" ? value : latin1(value);
+      if (looksLikeInt64(text)) {
+        this.appendInt(len <= 15 ? Number(text) : BigInt(text));
+        return;
+      }
+    }
+    const start = w.pos;
+    w.ensure(5 + len);
+    const b = w.buf;
+    if (len < 64) {
+      b[w.pos++] = 0x80 | len;
+    } else if (len < 4096) {
+      b[w.pos++] = 0xe0 | (len >> 8);
+      b[w.pos++] = len & 0xff;
+    } else {
+      b[w.pos++] = 0xf0;
+      b[w.pos++] = len & 0xff;
+      b[w.pos++] = (len >>> 8) & 0xff;
+      b[w.pos++] = (len >>> 16) & 0xff;
+      b[w.pos++] = (len >>> 24) & 0xff;
+    }
+    if (typeof value === "string") w.latin1(value);
+    else w.bytes(value);
+    writeBacklen(w, w.pos - start);
+    this.#count++;
+  }
+
+  /** Appends a 64-bit integer element. */
+  appendInt(v: number | bigint): void {
+    const w = this.#w;
+    const start = w.pos;
+    w.ensure(10);
+    const b = w.buf;
+    if (typeof v === "bigint") {
+      if (v >= -2147483648n && v <= 2147483647n) v = Number(v);
+      else {
+        b[w.pos++] = 0xf4;
+        new DataView(b.buffer, b.byteOffset).setBigInt64(w.pos, v, true);
+        w.pos += 8;
+        writeBacklen(w, 9);
+        this.#count++;
+        return;
+      }
+    }
+    if (v >= 0 && v <= 127) {
+      b[w.pos++] = v;
+    } else if (v >= -4096 && v <= 4095) {
+      const u = v < 0 ? v + 8192 : v;
+      b[w.pos++] = 0xc0 | (u >> 8);
+      b[w.pos++] = u & 0xff;
+    } else if (v >= -32768 && v <= 32767) {
+      b[w.pos++] = 0xf1;
+      b[w.pos++] = v & 0xff;
+      b[w.pos++] = (v >> 8) & 0xff;
+    } else if (v >= -8388608 && v <= 8388607) {
+      b[w.pos++] = 0xf2;
+      b[w.pos++] = v & 0xff;
+      b[w.pos++] = (v >> 8) & 0xff;
+      b[w.pos++] = (v >> 16) & 0xff;
+    } else if (v >= -2147483648 && v <= 2147483647) {
+      b[w.pos++] = 0xf3;
+      b[w.pos++] = v & 0xff;
+      b[w.pos++] = (v >> 8) & 0xff;
+      b[w.pos++] = (v >> 16) & 0xff;
+      b[w.pos++] = (v >>> 24) & 0xff;
+    } else {
+      b[w.pos++] = 0xf4;
+      new DataView(b.buffer, b.byteOffset).setBigInt64(w.pos, BigInt(v), true);
+      w.pos += 8;
+    }
+    writeBacklen(w, w.pos - start);
+    this.#count++;
+  }
+
+  /** The finished listpack bytes. */
+  finish(): Uint8Array {
+    const w = this.#w;
+    w.u8(0xff);
+    const total = w.pos;
+    const b = w.buf;
+    b[0] = total & 0xff;
+    b[1] = (total >>> 8) & 0xff;
+    b[2] = (total >>> 16) & 0xff;
+    b[3] = (total >>> 24) & 0xff;
+    const count = this.#count < COUNT_UNKNOWN ? this.#count : COUNT_UNKNOWN;
+    b[4] = count & 0xff;
+    b[5] = count >>> 8;
+    return b.subarray(0, total);
+  }
+}
+
+/** A listpack holding these elements. */
+export function encodeListpack(items: Iterable<string | Uint8Array>): Uint8Array {
+  const lp = new ListpackBuilder();
+  for (const item of items) lp.append(item);
+  return lp.finish();
+}
+
+/**
+ * Every element of a listpack as one-byte strings (integers in decimal). `base` is the
+ * blob's offset in the file, for error messages. Checks the header, every entry's
+ * bounds and backlen, and the terminator.
+ */
+export function decodeListpack(blob: Uint8Array, base = 0): string[] {
+  const r = new ByteReader(blob, 0, base);
+  if (blob.length < 7) r.fail("listpack too short");
+  const total = r.u32le();
+  if (total !== blob.length) {
+    r.fail(`listpack header says ${total} bytes, blob has ${blob.length}`, 0);
+  }
+  const declared = blob[4] | (blob[5] << 8);
+  r.pos = 6;
+  const out: string[] = [];
+  const end = blob.length - 1;
+  while (true) {
+    const start = r.pos;
+    if (start >= blob.length) r.fail("listpack without terminator");
+    const b = blob[start];
+    if (b === 0xff) {
+      if (start !== end) r.fail("listpack terminator before the end");
+      break;
+    }
+    let size: number;
+    if ((b & 0x80) === 0) {
+      out.push(String(b));
+      size = 1;
+    } else if ((b & 0xc0) === 0x80) {
+      const len = b & 0x3f;
+      size = 1 + len;
+      if (start + size > end) r.fail("listpack string past the end");
+      out.push(latin1(blob, start + 1, start + size));
+    } else if ((b & 0xe0) === 0xc0) {
+      if (start + 2 > end) r.fail("listpack integer past the end");
+      let v = ((b & 0x1f) << 8) | blob[start + 1];
+      if (v >= 4096) v -= 8192;
+      out.push(String(v));
+      size = 2;
+    } else if ((b & 0xf0) === 0xe0) {
+      if (start + 2 > end) r.fail("listpack string past the end");
+      const len = ((b & 0x0f) << 8) | blob[start + 1];
+      size = 2 + len;
+      if (start + size > end) r.fail("listpack string past the end");
+      out.push(latin1(blob, start + 2, start + size));
+    } else if (b === 0xf0) {
+      if (start + 5 > end) r.fail("listpack string past the end");
+      r.pos = start + 1;
+      const len = r.u32le();
+      size = 5 + len;
+      if (start + size > end) r.fail("listpack string past the end", start);
+      out.push(latin1(blob, start + 5, start + size));
+    } else if (b >= 0xf1 && b <= 0xf4) {
+      const width = b === 0xf1 ? 2 : b === 0xf2 ? 3 : b === 0xf3 ? 4 : 8;
+      size = 1 + width;
+      if (start + size > end) r.fail("listpack integer past the end");
+      const dv = new DataView(blob.buffer, blob.byteOffset + start + 1, width);
+      if (width === 2) out.push(String(dv.getInt16(0, true)));
+      else if (width === 3) {
+        let v = dv.getUint16(0, true) | (dv.getUint8(2) << 16);
+        if (v >= 0x800000) v -= 0x1000000;
+        out.push(String(v));
+      } else if (width === 4) out.push(String(dv.getInt32(0, true)));
+      else out.push(dv.getBigInt64(0, true).toString());
+    } else {
+      return r.fail(`invalid listpack entry encoding 0x${b.toString(16)}`, start);
+    }
+    const bl = backlenSize(size);
+    if (start + size + bl > end) r.fail("listpack entry length past the end", start);
+    // The backlen must repeat the entry size.
+    let decoded = 0;
+    for (let k = 0; k < bl; k++) decoded = decoded * 128 + (blob[start + size + k] & 127);
+    if (decoded !== size) r.fail("listpack entry with a wrong back length", start + size);
+    r.pos = start + size + bl;
+  }
+  if (declared !== COUNT_UNKNOWN && declared !== out.length) {
+    r.fail(`listpack header says ${declared} elements, found ${out.length}`, 4);
+  }
+  return out;
+}

@@ -1,0 +1,569 @@
+// Saving the keyspace to an RDB file and loading it back.
+//
+// A save writes `temp-<pid>.rdb` next to the target, fsyncs it, renames it over the
+// target and fsyncs the directory, so a crash at any moment leaves either the old
+// file or the new one, never a torn one.
+//
+// The background save (BGSAVE, AOF rewrites) keeps serving clients: it serializes in
+// slices of a few milliseconds and yields to the event loop between them, writing
+// with async file I/O. It still produces the keyspace exactly as it was when it
+// started: the server calls a guard before every write command, and the guard
+// serializes each key the command may change, as it is now, before the command runs
+// (a key that does not exist yet is noted as absent, so a key created later is never
+// saved). The slices skip keys the guard already handled. Commands that reach beyond
+// their key arguments (FLUSHALL, SWAPDB, MOVE ...) first make the snapshot finish
+// serializing everything, synchronously.
+
+import type { Database, ExpireTime, Keyspace } from "../store/keyspace.ts";
+import type { Value } from "../store/value.ts";
+import { Crc64 } from "./crc64.ts";
+import { ByteWriter, RdbError } from "./rdb_format.ts";
+import { type LoadedKey, type ReadOptions, readRdb, type ReadSummary } from "./rdb_reader.ts";
+import { isEmptyValue } from "./rdb_values.ts";
+import {
+  writeDbHeader,
+  writeEntry,
+  writeEof,
+  writeHeader,
+  type WriteOptions,
+} from "./rdb_writer.ts";
+
+/** How a snapshot is written. */
+export interface SnapshotOptions {
+  /** rdbcompression (default true). */
+  compress?: boolean;
+  /** rdbchecksum (default true); without it the checksum is written as 0. */
+  checksum?: boolean;
+  /** list-max-listpack-size (default -2). */
+  listMaxListpackSize?: number;
+  /** Marks the file as an AOF base (the aof-base AUX field). */
+  aofBase?: boolean;
+  /** The used-mem AUX field (default: this process's resident set size). */
+  usedMemory?: number;
+  /** The temporary file's name, in the target's directory (default temp-<pid>.rdb). */
+  tempName?: string;
+  /** fsync the file and the directory (default true; tests may turn it off). */
+  fsync?: boolean;
+}
+
+/** What a finished save reports. */
+export interface SnapshotResult {
+  path: string;
+  bytes: number;
+  keys: number;
+  durationMs: number;
+}
+
+/** A write command as the guard sees it: anything with a name (a CommandSpec). */
+export interface GuardedCommand {
+  readonly name: string;
+}
+
+/** Called before every write command while a background save runs. */
+export type WriteGuard<C extends GuardedCommand = GuardedCommand> = (
+  db: number,
+  command: C,
+  argv: string[],
+) => void;
+
+/** What a background save needs from the server. */
+export interface BackgroundOptions<C extends GuardedCommand = GuardedCommand>
+  extends SnapshotOptions {
+  /** Installs the guard (`server.beforeWrite = guard`), or removes it (null). */
+  installGuard(guard: WriteGuard<C> | null): void;
+  /**
+   * The keys a write command may change (its key positions), or null when that cannot
+   * be told from the arguments: the snapshot then completes before the command runs.
+   */
+  writeKeys(command: C, argv: string[]): readonly string[] | null;
+  /** Milliseconds of serializing between yields to the event loop (default 5). */
+  sliceMs?: number;
+}
+
+/**
+ * Commands that change keys outside their key arguments, or whole databases; a
+ * background save finishes serializing before any of them runs.
+ */
+export const SNAPSHOT_BARRIER_COMMANDS: ReadonlySet<string> = new Set([
+  "flushdb",
+  "flushall",
+  "swapdb",
+  "move",
+  "copy",
+  "debug",
+  "migrate",
+  "sort",
+  "eval",
+  "evalsha",
+  "eval_ro",
+  "evalsha_ro",
+  "fcall",
+  "fcall_ro",
+  "function",
+  "script",
+]);
+
+const FLUSH_BYTES = 1 << 20;
+
+function writeOptions(options: SnapshotOptions): WriteOptions {
+  return {
+    compress: options.compress ?? true,
+    listMaxListpackSize: options.listMaxListpackSize ?? -2,
+  };
+}
+
+function usedMemory(options: SnapshotOptions): number {
+  if (options.usedMemory !== undefined) return options.usedMemory;
+  try {
+    return Deno.memoryUsage().rss;
+  } catch {
+    return 0;
+  }
+}
+
+function splitPath(path: string): { dir: string; base: string } {
+  const slash = path.lastIndexOf("/");
+  if (slash < 0) return { dir: ".", base: path };
+  return { dir: slash === 0 ? "/" : path.slice(0, slash), base: path.slice(slash + 1) };
+}
+
+function tempPath(path: string, options: SnapshotOptions): string {
+  const { dir } = splitPath(path);
+  return `${dir}/${options.tempName ?? `temp-${Deno.pid}.rdb`}`;
+}
+
+function syncDirectory(path: string): void {
+  const dir = Deno.openSync(splitPath(path).dir, { read: true });
+  try {
+    dir.syncSync();
+  } finally {
+    dir.close();
+  }
+}
+
+async function syncDirectoryAsync(path: string): Promise<void> {
+  const dir = await Deno.open(splitPath(path).dir, { read: true });
+  try {
+    await dir.sync();
+  } finally {
+    dir.close();
+  }
+}
+
+function writeAllSync(file: Deno.FsFile, chunk: Uint8Array): void {
+  let off = 0;
+  while (off < chunk.length) off += file.writeSync(chunk.subarray(off));
+}
+
+async function writeAll(file: Deno.FsFile, chunk: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < chunk.length) off += await file.write(chunk.subarray(off));
+}
+
+// Writes one key unless it has expired (at snapshot time) or is empty; true if written.
+function writeKey(
+  w: ByteWriter,
+  db: Database,
+  key: string,
+  value: Value,
+  now: number,
+  options: WriteOptions,
+): boolean {
+  let expireAt: ExpireTime | undefined;
+  if (db.expires.size !== 0) {
+    expireAt = db.getExpireExact(key);
+    if (expireAt !== undefined && expireAt <= now) return false;
+  }
+  if (isEmptyValue(value)) return false;
+  writeEntry(w, key, value, expireAt, options);
+  return true;
+}
+
+function trailer(crc: Crc64, checksum: boolean): Uint8Array {
+  return checksum ? crc.bytesLE() : new Uint8Array(8);
+}
+
+/**
+ * Saves the whole keyspace now, synchronously (SAVE, SHUTDOWN): temp file, fsync,
+ * rename over `path`, fsync the directory. On failure the temp file is removed and
+ * `path` is untouched; the error is rethrown.
+ */
+export function saveSnapshotSync(
+  keyspace: Keyspace,
+  path: string,
+  options: SnapshotOptions = {},
+): SnapshotResult {
+  const started = performance.now();
+  const now = Date.now();
+  const wopts = writeOptions(options);
+  const temp = tempPath(path, options);
+  const file = Deno.openSync(temp, { write: true, create: true, truncate: true });
+  let bytes = 0;
+  let keys = 0;
+  try {
+    const crc = new Crc64();
+    const w = new ByteWriter(FLUSH_BYTES + 65536);
+    const flush = () => {
+      const chunk = w.take();
+      crc.update(chunk);
+      writeAllSync(file, chunk);
+      bytes += chunk.length;
+    };
+    writeHeader(w, { ctime: now / 1000, usedMem: usedMemory(options), aofBase: !!options.aofBase });
+    for (const db of keyspace.databases) {
+      if (db.size === 0) continue;
+      writeDbHeader(w, db.id, db.size, db.expires.size);
+      for (const [key, value] of db.data) {
+        if (writeKey(w, db, key, value, now, wopts)) keys++;
+        if (w.pos >= FLUSH_BYTES) flush();
+      }
+    }
+    writeEof(w);
+    flush();
+    const tail = trailer(crc, options.checksum ?? true);
+    writeAllSync(file, tail);
+    bytes += tail.length;
+    if (options.fsync ?? true) file.syncSync();
+    file.close();
+  } catch (error) {
+    try {
+      file.close();
+    } catch {
+      // Already closed.
+    }
+    try {
+      Deno.removeSync(temp);
+    } catch {
+      // Nothing to remove.
+    }
+    throw error;
+  }
+  Deno.renameSync(temp, path);
+  if (options.fsync ?? true) syncDirectory(path);
+  return { path, bytes, keys, durationMs: performance.now() - started };
+}
+
+/** A background save in progress. */
+export interface BackgroundSave {
+  /** Settles when the file is in place (or the save failed or was aborted). */
+  readonly done: Promise<SnapshotResult>;
+  /** Serializes everything still pending now (the file is still written in the background). */
+  finishNow(): void;
+  /** Stops the save, removes the temp file, leaves `path` untouched; `done` rejects. */
+  abort(): Promise<void>;
+  /** Keys serialized so far. */
+  readonly keys: number;
+}
+
+/** Raised by `done` when a background save was aborted. */
+export class SnapshotAborted extends Error {
+  constructor() {
+    super("background save aborted");
+    this.name = "SnapshotAborted";
+  }
+}
+
+type DbState = "absent" | "future" | "active" | "done";
+
+/**
+ * Starts a background save of the keyspace as it is right now (BGSAVE, AOF
+ * rewrites). Installs the write guard through `options.installGuard` and removes it
+ * when the snapshot is fully serialized.
+ */
+export function saveSnapshot<C extends GuardedCommand>(
+  keyspace: Keyspace,
+  path: string,
+  options: BackgroundOptions<C>,
+): BackgroundSave {
+  return new BackgroundSaver(keyspace, path, options);
+}
+
+class BackgroundSaver<C extends GuardedCommand> implements BackgroundSave {
+  readonly done: Promise<SnapshotResult>;
+  keys = 0;
+  readonly #options: BackgroundOptions<C>;
+  readonly #wopts: WriteOptions;
+  readonly #path: string;
+  readonly #temp: string;
+  readonly #now = Date.now();
+  readonly #started = performance.now();
+  readonly #databases: Database[];
+  readonly #state: DbState[];
+  readonly #sizes: { keys: number; expires: number }[];
+  // Keys serialized (or noted absent) per database in the snapshot.
+  readonly #visited: (Set<string> | null)[];
+  // Bytes for databases not reached yet, written by the guard.
+  readonly #pending = new Map<number, ByteWriter>();
+  #current = -1;
+  #iterator: MapIterator<[string, Value]> | null = null;
+  #w = new ByteWriter(FLUSH_BYTES + 65536);
+  readonly #crc = new Crc64();
+  readonly #queue: Uint8Array[] = [];
+  #serialized = false;
+  #aborted = false;
+  #guardInstalled = false;
+  #wake: (() => void) | null = null;
+
+  constructor(keyspace: Keyspace, path: string, options: BackgroundOptions<C>) {
+    this.#options = options;
+    this.#wopts = writeOptions(options);
+    this.#path = path;
+    this.#temp = tempPath(path, options);
+    this.#databases = keyspace.databases.slice();
+    this.#state = this.#databases.map((db) => (db.size === 0 ? "absent" : "future"));
+    this.#sizes = this.#databases.map((db) => ({ keys: db.size, expires: db.expires.size }));
+    this.#visited = this.#databases.map((db) => (db.size === 0 ? null : new Set<string>()));
+    writeHeader(this.#w, {
+      ctime: this.#now / 1000,
+      usedMem: usedMemory(options),
+      aofBase: !!options.aofBase,
+    });
+    options.installGuard(this.#guard);
+    this.#guardInstalled = true;
+    this.done = this.#run();
+    // An unobserved rejection should not crash the process; callers await `done`.
+    this.done.catch(() => {});
+  }
+
+  finishNow(): void {
+    if (this.#serialized || this.#aborted) return;
+    this.#step(Infinity);
+  }
+
+  async abort(): Promise<void> {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#uninstall();
+    this.#wake?.();
+    try {
+      await this.done;
+    } catch {
+      // Expected: SnapshotAborted.
+    }
+  }
+
+  readonly #guard: WriteGuard<C> = (dbId, command, argv) => {
+    if (this.#serialized || this.#aborted) return;
+    const name = command.name;
+    if (SNAPSHOT_BARRIER_COMMANDS.has(name)) {
+      // COPY stays within its key arguments unless it names another database.
+      if (name !== "copy" || argv.some((a, i) => i >= 3 && a.toLowerCase() === "db")) {
+        this.finishNow();
+        return;
+      }
+    }
+    const keys = this.#options.writeKeys(command, argv);
+    if (keys === null) {
+      this.finishNow();
+      return;
+    }
+    for (const key of keys) this.#preserve(dbId, key);
+  };
+
+  // Before `key` in database `dbId` changes: save it as it is, unless already handled.
+  #preserve(dbId: number, key: string): void {
+    const state = this.#state[dbId];
+    if (state === undefined || state === "absent" || state === "done") return;
+    const visited = this.#visited[dbId]!;
+    if (visited.has(key)) return;
+    visited.add(key);
+    const db = this.#databases[dbId];
+    const value = db.data.get(key);
+    if (value === undefined) return;
+    let w: ByteWriter;
+    if (state === "active") {
+      w = this.#w;
+    } else {
+      let pending = this.#pending.get(dbId);
+      if (pending === undefined) {
+        pending = new ByteWriter(4096);
+        this.#pending.set(dbId, pending);
+      }
+      w = pending;
+    }
+    if (writeKey(w, db, key, value, this.#now, this.#wopts)) this.keys++;
+    if (this.#w.pos >= FLUSH_BYTES) this.#flush();
+  }
+
+  // Serializes until `deadline` (performance.now() ms) or the end.
+  #step(deadline: number): void {
+    const w = this.#w;
+    while (!this.#serialized) {
+      if (this.#iterator === null) {
+        if (this.#current >= 0) {
+          this.#state[this.#current] = "done";
+          this.#visited[this.#current] = null;
+        }
+        let next = this.#current + 1;
+        while (next < this.#databases.length && this.#state[next] === "absent") next++;
+        this.#current = next;
+        if (next >= this.#databases.length) {
+          writeEof(w);
+          this.#serialized = true;
+          this.#flush();
+          this.#uninstall();
+          break;
+        }
+        const db = this.#databases[next];
+        this.#state[next] = "active";
+        writeDbHeader(w, next, this.#sizes[next].keys, this.#sizes[next].expires);
+        const pending = this.#pending.get(next);
+        if (pending !== undefined) {
+          w.bytes(pending.buf.subarray(0, pending.pos));
+          this.#pending.delete(next);
+        }
+        this.#iterator = db.data.entries();
+      }
+      const db = this.#databases[this.#current];
+      const visited = this.#visited[this.#current]!;
+      const iterator = this.#iterator!;
+      for (let n = 0; n < 64; n++) {
+        const step = iterator.next();
+        if (step.done) {
+          this.#iterator = null;
+          break;
+        }
+        const [key, value] = step.value;
+        if (visited.has(key)) continue;
+        visited.add(key);
+        if (writeKey(w, db, key, value, this.#now, this.#wopts)) this.keys++;
+      }
+      if (w.pos >= FLUSH_BYTES) this.#flush();
+      if (performance.now() >= deadline) break;
+    }
+  }
+
+  #flush(): void {
+    if (this.#w.pos === 0) return;
+    const chunk = this.#w.take();
+    this.#crc.update(chunk);
+    this.#queue.push(chunk);
+    this.#wake?.();
+  }
+
+  #uninstall(): void {
+    if (!this.#guardInstalled) return;
+    this.#guardInstalled = false;
+    this.#options.installGuard(null);
+  }
+
+  async #run(): Promise<SnapshotResult> {
+    const sliceMs = this.#options.sliceMs ?? 5;
+    const fsync = this.#options.fsync ?? true;
+    let file: Deno.FsFile | null = null;
+    let bytes = 0;
+    try {
+      file = await Deno.open(this.#temp, { write: true, create: true, truncate: true });
+      while (true) {
+        if (this.#aborted) throw new SnapshotAborted();
+        if (!this.#serialized) this.#step(performance.now() + sliceMs);
+        while (this.#queue.length > 0) {
+          const chunk = this.#queue.shift()!;
+          await writeAll(file, chunk);
+          bytes += chunk.length;
+          if (this.#aborted) throw new SnapshotAborted();
+        }
+        if (this.#serialized) break;
+        // Let clients in before the next slice.
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+          setTimeout(resolve, 0);
+        });
+        this.#wake = null;
+      }
+      const tail = trailer(this.#crc, this.#options.checksum ?? true);
+      await writeAll(file, tail);
+      bytes += tail.length;
+      if (fsync) await file.sync();
+      file.close();
+      file = null;
+      if (this.#aborted) throw new SnapshotAborted();
+      await Deno.rename(this.#temp, this.#path);
+      if (fsync) await syncDirectoryAsync(this.#path);
+      return {
+        path: this.#path,
+        bytes,
+        keys: this.keys,
+        durationMs: performance.now() - this.#started,
+      };
+    } catch (error) {
+      this.#uninstall();
+      this.#aborted = true;
+      try {
+        file?.close();
+      } catch {
+        // Already closed.
+      }
+      try {
+        await Deno.remove(this.#temp);
+      } catch {
+        // Nothing to remove.
+      }
+      throw error;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Loading
+
+/** How a snapshot is loaded. */
+export interface LoadOptions extends ReadOptions {
+  /** Called for keys carrying IDLE or FREQ (OBJECT IDLETIME / FREQ on load). */
+  onAccessInfo?(db: Database, key: string, idleSeconds?: number, frequency?: number): void;
+}
+
+/** What loading found, plus timing. */
+export interface LoadResult extends ReadSummary {
+  durationMs: number;
+}
+
+/**
+ * Loads RDB bytes into the keyspace (keys are added; an existing key is a duplicate
+ * and an error). Throws RdbError naming the byte offset on bad data, and when the
+ * file uses more databases than the keyspace has.
+ */
+export function loadSnapshotBytes(
+  keyspace: Keyspace,
+  bytes: Uint8Array,
+  options: LoadOptions = {},
+): LoadResult {
+  const started = performance.now();
+  const databases = keyspace.databases;
+  const summary = readRdb(bytes, (entry: LoadedKey) => {
+    const db = databases[entry.db];
+    if (db === undefined) {
+      throw new RdbError(
+        `the file uses database ${entry.db}, but only ${databases.length} are configured`,
+        0,
+      );
+    }
+    if (db.data.has(entry.key)) return false;
+    db.set(entry.key, entry.value);
+    if (entry.expireAt !== undefined) db.setExpire(entry.key, entry.expireAt);
+    if (entry.idleSeconds !== undefined || entry.frequency !== undefined) {
+      options.onAccessInfo?.(db, entry.key, entry.idleSeconds, entry.frequency);
+    }
+    return true;
+  }, options);
+  return { ...summary, durationMs: performance.now() - started };
+}
+
+/**
+ * Loads an RDB file into the keyspace; null when the file does not exist (a first
+ * start). See `loadSnapshotBytes` for errors.
+ */
+export function loadSnapshot(
+  keyspace: Keyspace,
+  path: string,
+  options: LoadOptions = {},
+): LoadResult | null {
+  let bytes: Uint8Array;
+  try {
+    bytes = Deno.readFileSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+  return loadSnapshotBytes(keyspace, bytes, options);
+}
