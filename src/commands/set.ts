@@ -544,6 +544,21 @@ const MEMBERS = { ...MEMBER, multiple: true } as const;
 const DESTINATION = { name: "destination", type: "key", keySpecIndex: 0 } as const;
 const SOURCE_KEYS = { name: "key", type: "key", keySpecIndex: 1, multiple: true } as const;
 
+// Key specs as Redis 7.0 declares them (COMMAND INFO; WATCH hears only the keys a
+// write does not just read).
+type Spec = NonNullable<CommandSpec["keySpecs"]>[number];
+function keyAt(index: number, flags: string[], lastKey = 0): Spec {
+  return { flags, begin: { index }, find: { range: { lastKey, step: 1, limit: 0 } } };
+}
+const ONE_KEY_SPEC = (flags: string[]) => [keyAt(1, flags)];
+const SOURCES_SPEC = (flags: string[]) => [keyAt(1, flags, -1)];
+const STORE_SPEC = (destination: string[]) => [
+  keyAt(1, destination),
+  keyAt(2, ["RO", "access"], -1),
+];
+const ORDER_TIP = ["nondeterministic_output_order"];
+const OUTPUT_TIP = ["nondeterministic_output"];
+
 /** A set command's record: by default one key, the first argument. */
 function spec(
   fields:
@@ -563,6 +578,7 @@ export const setCommands: CommandSpec[] = [
     summary: "Adds members to a set (creating it); answers how many were new.",
     since: "1.0.0",
     complexity: "O(1) per member",
+    keySpecs: ONE_KEY_SPEC(["RW", "insert"]),
     args: [KEY, MEMBERS],
     handler: sadd,
   }),
@@ -574,6 +590,7 @@ export const setCommands: CommandSpec[] = [
     summary: "Removes members from a set (and the key once empty); answers how many were there.",
     since: "1.0.0",
     complexity: "O(1) per member",
+    keySpecs: ONE_KEY_SPEC(["RW", "delete"]),
     args: [KEY, MEMBERS],
     handler: srem,
   }),
@@ -585,6 +602,7 @@ export const setCommands: CommandSpec[] = [
     summary: "Answers the number of members of a set.",
     since: "1.0.0",
     complexity: "O(1)",
+    keySpecs: ONE_KEY_SPEC(["RO"]),
     args: [KEY],
     handler: scard,
   }),
@@ -596,6 +614,7 @@ export const setCommands: CommandSpec[] = [
     summary: "Answers 1 when the set has the member, 0 otherwise.",
     since: "1.0.0",
     complexity: "O(1)",
+    keySpecs: ONE_KEY_SPEC(["RO"]),
     args: [KEY, MEMBER],
     handler: sismember,
   }),
@@ -607,6 +626,7 @@ export const setCommands: CommandSpec[] = [
     summary: "Answers 1 or 0 for each named member: whether the set has it.",
     since: "6.2.0",
     complexity: "O(1) per member",
+    keySpecs: ONE_KEY_SPEC(["RO", "access"]),
     args: [KEY, MEMBERS],
     handler: smismember,
   }),
@@ -618,6 +638,8 @@ export const setCommands: CommandSpec[] = [
     summary: "Answers every member of a set.",
     since: "1.0.0",
     complexity: "O(N) in the size of the set",
+    keySpecs: ONE_KEY_SPEC(["RO", "access"]),
+    tips: ORDER_TIP,
     args: [KEY],
     handler: sinter,
   }),
@@ -629,6 +651,8 @@ export const setCommands: CommandSpec[] = [
     summary: "Removes and answers one random member, or up to count distinct ones.",
     since: "1.0.0",
     complexity: "O(1), or O(N) in the count",
+    keySpecs: ONE_KEY_SPEC(["RW", "access", "delete"]),
+    tips: OUTPUT_TIP,
     args: [KEY, { name: "count", type: "integer", optional: true }],
     handler: spop,
   }),
@@ -641,6 +665,8 @@ export const setCommands: CommandSpec[] = [
       "repeats allowed for a negative one.",
     since: "1.0.0",
     complexity: "O(1), or O(N) in the count",
+    keySpecs: ONE_KEY_SPEC(["RO", "access"]),
+    tips: OUTPUT_TIP,
     args: [KEY, { name: "count", type: "integer", optional: true }],
     handler: srandmember,
   }),
@@ -653,6 +679,7 @@ export const setCommands: CommandSpec[] = [
     since: "1.0.0",
     complexity: "O(1)",
     lastKey: 2,
+    keySpecs: [keyAt(1, ["RW", "access", "delete"]), keyAt(2, ["RW", "insert"])],
     args: [
       { name: "source", type: "key", keySpecIndex: 0 },
       { name: "destination", type: "key", keySpecIndex: 1 },
@@ -669,6 +696,8 @@ export const setCommands: CommandSpec[] = [
     since: "1.0.0",
     complexity: "O(N*M) worst case: N the smallest set's size, M the number of sets",
     lastKey: -1,
+    keySpecs: SOURCES_SPEC(["RO", "access"]),
+    tips: ORDER_TIP,
     args: [KEYS],
     handler: sinter,
   }),
@@ -683,6 +712,11 @@ export const setCommands: CommandSpec[] = [
     firstKey: 0,
     lastKey: 0,
     step: 0,
+    keySpecs: [{
+      flags: ["RO", "access"],
+      begin: { index: 1 },
+      find: { keynum: { keyNumIndex: 0, firstKey: 1, step: 1 } },
+    }],
     args: [
       { name: "numkeys", type: "integer" },
       KEYS,
@@ -699,6 +733,7 @@ export const setCommands: CommandSpec[] = [
     since: "1.0.0",
     complexity: "O(N*M) worst case: N the smallest set's size, M the number of sets",
     lastKey: -1,
+    keySpecs: STORE_SPEC(["RW", "update"]),
     args: [DESTINATION, SOURCE_KEYS],
     handler: sinterstore,
   }),
@@ -711,6 +746,8 @@ export const setCommands: CommandSpec[] = [
     since: "1.0.0",
     complexity: "O(N) in the total size of the sets",
     lastKey: -1,
+    keySpecs: SOURCES_SPEC(["RO", "access"]),
+    tips: ORDER_TIP,
     args: [KEYS],
     handler: sunion,
   }),
@@ -723,6 +760,7 @@ export const setCommands: CommandSpec[] = [
     since: "1.0.0",
     complexity: "O(N) in the total size of the sets",
     lastKey: -1,
+    keySpecs: STORE_SPEC(["OW", "update"]),
     args: [DESTINATION, SOURCE_KEYS],
     handler: sunionstore,
   }),
@@ -735,6 +773,8 @@ export const setCommands: CommandSpec[] = [
     since: "1.0.0",
     complexity: "O(N) in the total size of the sets",
     lastKey: -1,
+    keySpecs: SOURCES_SPEC(["RO", "access"]),
+    tips: ORDER_TIP,
     args: [KEYS],
     handler: sdiff,
   }),
@@ -747,6 +787,7 @@ export const setCommands: CommandSpec[] = [
     since: "1.0.0",
     complexity: "O(N) in the total size of the sets",
     lastKey: -1,
+    keySpecs: STORE_SPEC(["OW", "update"]),
     args: [DESTINATION, SOURCE_KEYS],
     handler: sdiffstore,
   }),
@@ -758,6 +799,8 @@ export const setCommands: CommandSpec[] = [
     summary: "Walks the members of a set a few at a time with a cursor.",
     since: "2.8.0",
     complexity: "O(1) per call, O(N) for a whole walk",
+    keySpecs: ONE_KEY_SPEC(["RO", "access"]),
+    tips: OUTPUT_TIP,
     args: [
       KEY,
       { name: "cursor", type: "integer" },
