@@ -66,8 +66,16 @@ interface Named {
 }
 
 /** The command's flags, sorted as Redis sorts them. */
-export function commandFlags(spec: CommandSpec): CommandFlag[] {
-  return FLAG_ORDER.filter((flag) => spec.flags.includes(flag));
+export function commandFlags(spec: CommandSpec): string[] {
+  const flags: string[] = FLAG_ORDER.filter((flag) => spec.flags.includes(flag));
+  // Redis adds "movablekeys" (just before allow_busy) when the keys can't be found
+  // from fixed positions: a key count, or a keyword to search for.
+  const movable = keySpecsOf(spec).some((ks) => "keyword" in ks.begin || "keynum" in ks.find);
+  if (movable) {
+    const at = flags.indexOf("allow_busy");
+    flags.splice(at < 0 ? flags.length : at, 0, "movablekeys");
+  }
+  return flags;
 }
 
 /**
@@ -186,7 +194,7 @@ function replyCommandInfo(r: ReplyWriter, spec: CommandSpec, fullName: string): 
   for (const category of categories) r.simple("@" + category);
   const tips = spec.tips ?? [];
   r.setLen(tips.length);
-  for (const tip of tips) r.simple(tip);
+  for (const tip of tips) r.bulk(tip);
   replyKeySpecs(r, spec);
   const subs = spec.subcommands;
   if (subs === undefined || subs.length === 0) {
