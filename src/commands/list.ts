@@ -227,43 +227,68 @@ function parseMpop(
 }
 
 /**
- * Pops up to `count` elements from the first key holding a list and replies
- * [key, [elements...]]; propagated as LPOP/RPOP key n. Answers false when no key
- * holds a list (nothing replied), true once replied (WRONGTYPE included). A run
- * again skips keys of other types (see the header).
+ * The list a multi-key pop serves from, or null (after replying WRONGTYPE), or
+ * undefined when none of the keys holds a list.
+ *
+ * A first run takes the first key holding a list and refuses a key of another type
+ * met on the way, as Redis does. A run again (the client waited) skips other types,
+ * and among several lists takes the one created first: Redis 7.0 serves a waiting
+ * client from the key that became ready first, and a list this client waits on can
+ * only have appeared during the write that woke it, so the oldest list is the key
+ * that woke it. (A list renamed or moved in during the same transaction keeps its
+ * older creation; Redis would rank it by the move.)
  */
-function popFirstNonEmpty(
+function pickList(
   s: Session,
   keys: string[],
-  head: boolean,
-  count: number,
-  rerun: boolean,
-): boolean {
+  again: boolean,
+): { key: string; list: ListValue } | null | undefined {
+  let picked: { key: string; list: ListValue } | undefined;
   for (const key of keys) {
     const value = s.db.get(key);
     if (value === undefined) continue;
     if (!(value instanceof ListValue)) {
-      if (rerun) continue;
+      if (again) continue;
       s.reply.error(ERR_WRONG_TYPE);
-      return true;
+      return null;
     }
-    const n = Math.min(count, value.length);
-    s.reply.arrayLen(2);
-    s.reply.bulk(key);
-    popInto(s, value, n, head);
-    dropIfEmpty(s, key, value);
-    s.server.dirty += n;
-    s.server.propagate(s.db.id, [head ? "LPOP" : "RPOP", key, String(n)]);
-    return true;
+    if (!again) return { key, list: value };
+    if (picked === undefined || value.serial < picked.list.serial) picked = { key, list: value };
   }
-  return false;
+  return picked;
+}
+
+/**
+ * Pops up to `count` elements from the list `pickList` chooses and replies
+ * [key, [elements...]]; propagated as LPOP/RPOP key n. Answers false when no key
+ * holds a list (nothing replied), true once replied (WRONGTYPE included).
+ */
+function popFromFirstList(
+  s: Session,
+  keys: string[],
+  head: boolean,
+  count: number,
+  again: boolean,
+): boolean {
+  const picked = pickList(s, keys, again);
+  if (picked === null) return true;
+  if (picked === undefined) return false;
+  const { key, list } = picked;
+  const n = Math.min(count, list.length);
+  s.reply.arrayLen(2);
+  s.reply.bulk(key);
+  popInto(s, list, n, head);
+  dropIfEmpty(s, key, list);
+  s.server.dirty += n;
+  s.server.propagate(s.db.id, [head ? "LPOP" : "RPOP", key, String(n)]);
+  return true;
 }
 
 /** LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] */
 function lmpop(s: Session, argv: string[]): void {
   const args = parseMpop(s, argv, 1);
   if (args === null) return;
-  if (!popFirstNonEmpty(s, args.keys, args.head, args.count, false)) s.reply.nullArray();
+  if (!popFromFirstList(s, args.keys, args.head, args.count, false)) s.reply.nullArray();
 }
 
 // ---------------------------------------------------------------------------------
@@ -551,19 +576,14 @@ function bpop(s: Session, argv: string[], head: boolean): void {
     return;
   }
   const keys = argv.slice(1, -1);
-  const again = rerun(argv);
-  for (const key of keys) {
-    const value = s.db.get(key);
-    if (value === undefined) continue;
-    if (!(value instanceof ListValue)) {
-      if (again) continue;
-      s.reply.error(ERR_WRONG_TYPE);
-      return;
-    }
+  const picked = pickList(s, keys, rerun(argv));
+  if (picked === null) return;
+  if (picked !== undefined) {
+    const { key, list } = picked;
     s.reply.arrayLen(2);
     s.reply.bulk(key);
-    s.reply.bulk(value.pop(head)!);
-    dropIfEmpty(s, key, value);
+    s.reply.bulk(list.pop(head)!);
+    dropIfEmpty(s, key, list);
     s.server.dirty++;
     s.server.propagate(s.db.id, [head ? "LPOP" : "RPOP", key]);
     waiting.delete(argv);
@@ -607,7 +627,11 @@ function blmove(s: Session, argv: string[]): void {
     s.reply.error(ERR_SYNTAX);
     return;
   }
-  bmove(s, argv, { fromHead, toHead }, argv[5], ["LMOVE", argv[1], argv[2], argv[3], argv[4]]);
+  // Served after waiting, Redis spells the ends in lowercase whatever the client sent.
+  const ends = rerun(argv)
+    ? [fromHead ? "left" : "right", toHead ? "left" : "right"]
+    : [argv[3], argv[4]];
+  bmove(s, argv, { fromHead, toHead }, argv[5], ["LMOVE", argv[1], argv[2], ...ends]);
 }
 
 /** BRPOPLPUSH source destination timeout */
@@ -625,7 +649,7 @@ function blmpop(s: Session, argv: string[]): void {
     s.reply.error(timeout.error);
     return;
   }
-  if (popFirstNonEmpty(s, args.keys, args.head, args.count, rerun(argv))) {
+  if (popFromFirstList(s, args.keys, args.head, args.count, rerun(argv))) {
     waiting.delete(argv);
     return;
   }

@@ -16,9 +16,16 @@ const MIN_CAPACITY = 4;
 // grown element by element instead, which keeps them fast.
 const FAST_NEW_ARRAY = 1 << 25;
 
+let created = 0;
+
 /** A list value. */
 export class ListValue {
   readonly type = "list";
+  /**
+   * Creation order of list values: the blocking commands use it to tell which of
+   * several lists appeared first (see pickList in commands/list.ts).
+   */
+  readonly serial = ++created;
   #items: (string | undefined)[];
   #mask: number;
   #head = 0;
