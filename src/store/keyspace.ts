@@ -216,11 +216,16 @@ export class Database {
    * One step of a SCAN over the keys: up to `count` keys (live or not: the caller
    * filters) and the cursor to hand back, 0 when the iteration is complete. A key
    * present for the whole iteration is returned; see CursorRegistry.
+   *
+   * A Map iterator also visits keys added after it started, so while keys are added
+   * faster than the client scans, it would never end. It stops after as many steps as
+   * there were keys at the start: the keys present then come first (in insertion
+   * order; an overwrite keeps a key's place), so every one still there is reached.
    */
   scan(cursor: number, count: number): { cursor: number; items: string[] } {
     this.#cursors ??= new CursorRegistry();
     const data = this.data;
-    return this.#cursors.scan(data, cursor, count, () => data.keys());
+    return this.#cursors.scan(data, cursor, count, () => firstN(data.keys(), data.size));
   }
 
   /**
@@ -350,6 +355,15 @@ export class Database {
   #expire(key: string): void {
     this.#remove(key);
     this.#onExpire?.(this, key);
+  }
+}
+
+// The first n items of an iterator.
+function* firstN<T>(iterator: Iterator<T>, n: number): Generator<T> {
+  for (let i = 0; i < n; i++) {
+    const step = iterator.next();
+    if (step.done) return;
+    yield step.value;
   }
 }
 
