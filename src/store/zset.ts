@@ -3,8 +3,10 @@
 // Two encodings, as in Redis. A small set is a "listpack": two parallel arrays, members
 // and scores, kept in order; a lookup scans, an insert splices, which at listpack sizes
 // is cheap and keeps the set compact. Past zset-max-listpack-entries or
-// zset-max-listpack-value it becomes a "skiplist": a skip list whose links carry span
-// counts (so ranks cost O(log n)) plus a Map member → score. Like Redis it never
+// zset-max-listpack-value it becomes what Redis calls a "skiplist": here an
+// order-statistics B+tree (inner nodes count the members under each child, so ranks
+// cost O(log n) like a skip list's spans, with far fewer objects and cache misses in
+// JS) plus a Map member → score. Like Redis it never
 // converts back, except for results built afresh (ZRANGESTORE, ZUNIONSTORE ...), which
 // `fromEntries` sizes the way Redis does.
 //
@@ -119,6 +121,28 @@ function before(score: number, member: string, otherScore: number, other: string
   return score < otherScore || (score === otherScore && member < other);
 }
 
+// Array insertion and removal by shifting in place (splice allocates a result array).
+function insertAt(members: string[], scores: number[], at: number, member: string, score: number) {
+  members.push(member);
+  scores.push(score);
+  for (let k = members.length - 1; k > at; k--) {
+    members[k] = members[k - 1];
+    scores[k] = scores[k - 1];
+  }
+  members[at] = member;
+  scores[at] = score;
+}
+
+function removeAt(members: string[], scores: number[], at: number): void {
+  const n = members.length - 1;
+  for (let k = at; k < n; k++) {
+    members[k] = members[k + 1];
+    scores[k] = scores[k + 1];
+  }
+  members.pop();
+  scores.pop();
+}
+
 /** The listpack encoding: sorted parallel arrays. */
 class Packed implements Ordered {
   members: string[] = [];
@@ -147,14 +171,12 @@ class Packed implements Ordered {
     // A listpack keeps a zero score as the integer 0, so -0 comes back as 0.
     if (score === 0) score = 0;
     const at = this.#position(score, member);
-    this.members.splice(at, 0, member);
-    this.scores.splice(at, 0, score);
+    insertAt(this.members, this.scores, at, member, score);
   }
 
   remove(member: string): void {
     const at = this.members.indexOf(member);
-    this.members.splice(at, 1);
-    this.scores.splice(at, 1);
+    removeAt(this.members, this.scores, at);
   }
 
   rank(member: string): number {
@@ -220,218 +242,318 @@ class Packed implements Ordered {
   }
 }
 
-const MAX_LEVEL = 32;
-
-/** A skip-list node: `next[i]` skips `span[i]` ranks at level i. */
-class ZNode {
-  backward: ZNode | null = null;
-  readonly next: (ZNode | null)[];
-  readonly span: number[];
-
-  constructor(public member: string, public score: number, level: number) {
-    this.next = new Array(level).fill(null);
-    this.span = new Array(level).fill(0);
-  }
+// A leaf: a run of members in order, linked to its neighbours for walks.
+class Leaf {
+  members: string[] = [];
+  scores: number[] = [];
+  prev: Leaf | null = null;
+  next: Leaf | null = null;
 }
 
-// Scratch space for the search path of an insert or delete (the server is single-threaded).
-const updatePath: ZNode[] = new Array(MAX_LEVEL);
-const rankPath: number[] = new Array(MAX_LEVEL).fill(0);
-
-// Levels with probability 1/4 of going one higher, as Redis's skip list does.
-function randomLevel(): number {
-  let level = 1;
-  while (level < MAX_LEVEL && Math.random() < 0.25) level++;
-  return level;
+// An inner node: children with their sizes, and for child i >= 1 a separator key
+// (every member of child i is at or above it, every member of child i-1 below it).
+class Inner {
+  children: (Leaf | Inner)[] = [];
+  counts: number[] = [];
+  sepScores: number[] = [];
+  sepMembers: string[] = [];
 }
 
-/** The skiplist encoding's order: a skip list with span counts. */
-class SkipList implements Ordered {
-  readonly head = new ZNode("", 0, MAX_LEVEL);
-  tail: ZNode | null = null;
-  level = 1;
+/** Leaves split past this many members; inner nodes past this many children. */
+const MAX_LEAF = 128;
+const MAX_INNER = 64;
+
+// The path of the last descent: inner nodes and the child taken in each.
+const pathNodes: Inner[] = [];
+const pathIndex: number[] = [];
+
+/** A monotone test over the order: true for every key below some point, false after. */
+type Below = (score: number, member: string) => boolean;
+
+/**
+ * The skiplist encoding's order: a B+tree whose inner nodes count the members below
+ * each child (an order-statistics tree), so inserts, deletes, ranks and the start of
+ * a range cost O(log n) with few, cache-friendly nodes.
+ */
+class CountedTree implements Ordered {
+  root: Leaf | Inner = new Leaf();
+  first: Leaf = this.root as Leaf;
+  last: Leaf = this.root as Leaf;
   length = 0;
 
-  insert(member: string, score: number): void {
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      rankPath[i] = i === this.level - 1 ? 0 : rankPath[i + 1];
-      let next = x.next[i];
-      while (next !== null && before(next.score, next.member, score, member)) {
-        rankPath[i] += x.span[i];
-        x = next;
-        next = x.next[i];
-      }
-      updatePath[i] = x;
+  // Which child of `node` holds (score, member): the last one whose separator is at
+  // or below it (binary search), else the first.
+  #childFor(node: Inner, score: number, member: string): number {
+    let lo = 1, hi = node.children.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (before(score, member, node.sepScores[mid], node.sepMembers[mid])) hi = mid;
+      else lo = mid + 1;
     }
-    const level = randomLevel();
-    if (level > this.level) {
-      for (let i = this.level; i < level; i++) {
-        rankPath[i] = 0;
-        updatePath[i] = this.head;
-        this.head.span[i] = this.length;
-      }
-      this.level = level;
-    }
-    const node = new ZNode(member, score, level);
-    for (let i = 0; i < level; i++) {
-      const prev = updatePath[i];
-      node.next[i] = prev.next[i];
-      prev.next[i] = node;
-      node.span[i] = prev.span[i] - (rankPath[0] - rankPath[i]);
-      prev.span[i] = rankPath[0] - rankPath[i] + 1;
-    }
-    for (let i = level; i < this.level; i++) updatePath[i].span[i]++;
-    node.backward = updatePath[0] === this.head ? null : updatePath[0];
-    if (node.next[0] !== null) node.next[0].backward = node;
-    else this.tail = node;
-    this.length++;
+    return lo - 1;
   }
 
-  // Unlinks x, whose predecessors at each level are in updatePath.
-  #unlink(x: ZNode): void {
-    for (let i = 0; i < this.level; i++) {
-      const prev = updatePath[i];
-      if (prev.next[i] === x) {
-        prev.span[i] += x.span[i] - 1;
-        prev.next[i] = x.next[i];
-      } else {
-        prev.span[i]--;
-      }
+  // Descends to the leaf for (score, member), adding `delta` to the counts on the
+  // way and recording the path.
+  #descend(score: number, member: string, delta: number): Leaf {
+    let node = this.root;
+    let depth = 0;
+    while (node instanceof Inner) {
+      const i = this.#childFor(node, score, member);
+      node.counts[i] += delta;
+      pathNodes[depth] = node;
+      pathIndex[depth] = i;
+      depth++;
+      node = node.children[i];
     }
-    if (x.next[0] !== null) x.next[0].backward = x.backward;
-    else this.tail = x.backward;
-    while (this.level > 1 && this.head.next[this.level - 1] === null) this.level--;
-    this.length--;
+    pathNodes.length = depth;
+    pathIndex.length = depth;
+    return node;
+  }
+
+  insert(member: string, score: number): void {
+    const leaf = this.#descend(score, member, 1);
+    const { members, scores } = leaf;
+    let lo = 0, hi = members.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (before(scores[mid], members[mid], score, member)) lo = mid + 1;
+      else hi = mid;
+    }
+    insertAt(members, scores, lo, member, score);
+    this.length++;
+    if (members.length > MAX_LEAF) this.#splitLeaf(leaf);
+  }
+
+  #splitLeaf(leaf: Leaf): void {
+    const right = new Leaf();
+    const half = leaf.members.length >>> 1;
+    right.members = leaf.members.splice(half);
+    right.scores = leaf.scores.splice(half);
+    right.prev = leaf;
+    right.next = leaf.next;
+    if (leaf.next !== null) leaf.next.prev = right;
+    else this.last = right;
+    leaf.next = right;
+    this.#addSibling(
+      pathNodes.length - 1,
+      leaf,
+      right,
+      leaf.members.length,
+      right.members.length,
+      right.scores[0],
+      right.members[0],
+    );
+  }
+
+  // Puts `right` just after `left` (the child at path depth `depth`) in its parent,
+  // growing a new root when `left` was the root; splits the parent when too wide.
+  #addSibling(
+    depth: number,
+    left: Leaf | Inner,
+    right: Leaf | Inner,
+    leftCount: number,
+    rightCount: number,
+    sepScore: number,
+    sepMember: string,
+  ): void {
+    if (depth < 0) {
+      const root = new Inner();
+      root.children = [left, right];
+      root.counts = [leftCount, rightCount];
+      root.sepScores = [0, sepScore];
+      root.sepMembers = ["", sepMember];
+      this.root = root;
+      return;
+    }
+    const parent = pathNodes[depth];
+    const i = pathIndex[depth];
+    parent.children.splice(i + 1, 0, right);
+    parent.counts[i] = leftCount;
+    parent.counts.splice(i + 1, 0, rightCount);
+    parent.sepScores.splice(i + 1, 0, sepScore);
+    parent.sepMembers.splice(i + 1, 0, sepMember);
+    if (parent.children.length <= MAX_INNER) return;
+    const half = parent.children.length >>> 1;
+    const sibling = new Inner();
+    sibling.children = parent.children.splice(half);
+    sibling.counts = parent.counts.splice(half);
+    sibling.sepScores = parent.sepScores.splice(half);
+    sibling.sepMembers = parent.sepMembers.splice(half);
+    this.#addSibling(
+      depth - 1,
+      parent,
+      sibling,
+      sum(parent.counts),
+      sum(sibling.counts),
+      sibling.sepScores[0],
+      sibling.sepMembers[0],
+    );
   }
 
   remove(member: string, score: number): void {
-    let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.next[i];
-      while (next !== null && before(next.score, next.member, score, member)) {
-        x = next;
-        next = x.next[i];
+    const leaf = this.#descend(score, member, -1);
+    let at = -1;
+    const { members, scores } = leaf;
+    let lo = 0, hi = members.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (before(scores[mid], members[mid], score, member)) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < members.length && members[lo] === member) at = lo;
+    if (at < 0) throw new Error("zset: removing a member that is not there");
+    removeAt(members, scores, at);
+    this.length--;
+    this.#rebalance(leaf);
+  }
+
+  // After a removal: drops an empty leaf, or merges a small one into a neighbour in
+  // the same parent when both fit in one leaf; then shrinks a root with one child.
+  #rebalance(leaf: Leaf): void {
+    const depth = pathNodes.length - 1;
+    if (depth < 0) return;
+    const parent = pathNodes[depth];
+    const i = pathIndex[depth];
+    if (leaf.members.length === 0) {
+      this.#unlinkLeaf(leaf);
+      this.#removeChild(depth, i);
+    } else if (leaf.members.length < MAX_LEAF / 4) {
+      const left = i > 0 ? parent.children[i - 1] as Leaf : null;
+      const right = i + 1 < parent.children.length ? parent.children[i + 1] as Leaf : null;
+      if (left !== null && left.members.length + leaf.members.length <= MAX_LEAF) {
+        left.members.push(...leaf.members);
+        left.scores.push(...leaf.scores);
+        parent.counts[i - 1] += parent.counts[i];
+        this.#unlinkLeaf(leaf);
+        this.#removeChild(depth, i);
+      } else if (right !== null && right.members.length + leaf.members.length <= MAX_LEAF) {
+        leaf.members.push(...right.members);
+        leaf.scores.push(...right.scores);
+        parent.counts[i] += parent.counts[i + 1];
+        this.#unlinkLeaf(right);
+        this.#removeChild(depth, i + 1);
       }
-      updatePath[i] = x;
     }
-    const target = x.next[0];
-    if (target === null || target.member !== member || target.score !== score) {
-      throw new Error("zset: removing a member that is not there");
+    while (this.root instanceof Inner && this.root.children.length === 1) {
+      this.root = this.root.children[0];
     }
-    this.#unlink(target);
+  }
+
+  #unlinkLeaf(leaf: Leaf): void {
+    if (leaf.prev !== null) leaf.prev.next = leaf.next;
+    else this.first = leaf.next!;
+    if (leaf.next !== null) leaf.next.prev = leaf.prev;
+    else this.last = leaf.prev!;
+  }
+
+  // Removes child i of the inner node at path depth `depth`, and that node too
+  // (from its own parent) when it is left with no children.
+  #removeChild(depth: number, i: number): void {
+    const node = pathNodes[depth];
+    node.children.splice(i, 1);
+    node.counts.splice(i, 1);
+    node.sepScores.splice(i, 1);
+    node.sepMembers.splice(i, 1);
+    if (node.children.length === 0 && depth > 0) this.#removeChild(depth - 1, pathIndex[depth - 1]);
+  }
+
+  /** How many members pass `below` (a test that holds up to some point of the order). */
+  countWhile(below: Below): number {
+    let node = this.root;
+    let total = 0;
+    while (node instanceof Inner) {
+      let lo = 1, hi = node.children.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (below(node.sepScores[mid], node.sepMembers[mid])) lo = mid + 1;
+        else hi = mid;
+      }
+      const child = lo - 1;
+      for (let j = 0; j < child; j++) total += node.counts[j];
+      node = node.children[child];
+    }
+    let lo = 0, hi = node.members.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (below(node.scores[mid], node.members[mid])) lo = mid + 1;
+      else hi = mid;
+    }
+    return total + lo;
   }
 
   rank(member: string, score: number): number {
-    let x = this.head;
-    let rank = 0;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.next[i];
-      while (
-        next !== null &&
-        (next.score < score || (next.score === score && next.member <= member))
-      ) {
-        rank += x.span[i];
-        x = next;
-        next = x.next[i];
-      }
-      if (x !== this.head && x.member === member) return rank - 1;
-    }
-    return -1;
+    return this.countWhile((s, m) => before(s, m, score, member));
   }
 
   countBelow(score: number, orEqual: boolean): number {
-    let x = this.head;
-    let rank = 0;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.next[i];
-      while (next !== null && (next.score < score || (orEqual && next.score === score))) {
-        rank += x.span[i];
-        x = next;
-        next = x.next[i];
-      }
-    }
-    return rank;
+    return orEqual ? this.countWhile((s) => s <= score) : this.countWhile((s) => s < score);
   }
 
   lexFirst(min: LexBound): number {
-    let x = this.head;
-    let rank = 0;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.next[i];
-      while (next !== null && !lexGteMin(next.member, min)) {
-        rank += x.span[i];
-        x = next;
-        next = x.next[i];
-      }
-    }
-    return rank;
+    return this.countWhile((_, m) => !lexGteMin(m, min));
   }
 
   lexLast(max: LexBound): number {
-    let x = this.head;
-    let rank = 0;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.next[i];
-      while (next !== null && lexLteMax(next.member, max)) {
-        rank += x.span[i];
-        x = next;
-        next = x.next[i];
-      }
-    }
-    return rank - 1;
+    return this.countWhile((_, m) => lexLteMax(m, max)) - 1;
   }
 
-  /** The node at a 0-based rank, in O(log n). */
-  nodeAt(rank: number): ZNode {
-    let x = this.head;
-    let traversed = 0;
-    const wanted = rank + 1;
-    for (let i = this.level - 1; i >= 0; i--) {
-      while (x.next[i] !== null && traversed + x.span[i] <= wanted) {
-        traversed += x.span[i];
-        x = x.next[i]!;
-      }
-      if (traversed === wanted) return x;
+  // The leaf holding a rank and the rank's index in it.
+  #locate(rank: number): [Leaf, number] {
+    let node = this.root;
+    while (node instanceof Inner) {
+      let i = 0;
+      while (rank >= node.counts[i]) rank -= node.counts[i++];
+      node = node.children[i];
     }
-    throw new Error(`zset: no rank ${rank}`);
+    return [node, rank];
   }
 
   memberAt(rank: number): string {
-    return this.nodeAt(rank).member;
+    const [leaf, i] = this.#locate(rank);
+    return leaf.members[i];
   }
 
   scoreAt(rank: number): number {
-    return this.nodeAt(rank).score;
+    const [leaf, i] = this.#locate(rank);
+    return leaf.scores[i];
   }
 
   walk(rank: number, reverse: boolean, visit: Visit): void {
     if (rank < 0 || rank >= this.length) return;
-    let x: ZNode | null = this.nodeAt(rank);
-    while (x !== null) {
-      if (visit(x.member, x.score) === false) return;
-      x = reverse ? x.backward : x.next[0];
+    let [at, i] = this.#locate(rank) as [Leaf | null, number];
+    while (at !== null) {
+      const { members, scores } = at;
+      if (reverse) {
+        for (; i >= 0; i--) if (visit(members[i], scores[i]) === false) return;
+        at = at.prev;
+        if (at !== null) i = at.members.length - 1;
+      } else {
+        for (; i < members.length; i++) if (visit(members[i], scores[i]) === false) return;
+        at = at.next;
+        i = 0;
+      }
     }
   }
 
   removeRanks(start: number, end: number, removed: (member: string) => void): void {
-    let x = this.head;
-    let traversed = 0;
-    for (let i = this.level - 1; i >= 0; i--) {
-      while (x.next[i] !== null && traversed + x.span[i] <= start) {
-        traversed += x.span[i];
-        x = x.next[i]!;
-      }
-      updatePath[i] = x;
-    }
-    let node = x.next[0];
-    for (let n = end - start + 1; n > 0 && node !== null; n--) {
-      const following: ZNode | null = node.next[0];
-      this.#unlink(node);
-      removed(node.member);
-      node = following;
+    const gone: [string, number][] = [];
+    let left = end - start + 1;
+    this.walk(start, false, (member, score) => {
+      gone.push([member, score]);
+      return --left > 0;
+    });
+    for (const [member, score] of gone) {
+      this.remove(member, score);
+      removed(member);
     }
   }
+}
+
+function sum(values: number[]): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
 }
 
 // ---------------------------------------------------------------------------------
@@ -441,7 +563,7 @@ class SkipList implements Ordered {
 export class SortedSetValue {
   readonly type = "zset";
   #packed: Packed | null = new Packed();
-  #list: SkipList | null = null;
+  #list: CountedTree | null = null;
   #dict: Map<string, number> | null = null;
 
   /**
@@ -575,7 +697,9 @@ export class SortedSetValue {
       for (let i = 0; i < packed.length; i++) yield [packed.members[i], packed.scores[i]];
       return;
     }
-    for (let x = this.#list!.head.next[0]; x !== null; x = x.next[0]) yield [x.member, x.score];
+    for (let leaf: Leaf | null = this.#list!.first; leaf !== null; leaf = leaf.next) {
+      for (let i = 0; i < leaf.members.length; i++) yield [leaf.members[i], leaf.scores[i]];
+    }
   }
 
   /** Member → score in no particular order (ZSCAN's walk over a skiplist's table). */
@@ -673,7 +797,7 @@ export class SortedSetValue {
 
   #toSkiplist(): void {
     const packed = this.#packed!;
-    const list = new SkipList();
+    const list = new CountedTree();
     const dict = new Map<string, number>();
     for (let i = 0; i < packed.length; i++) {
       list.insert(packed.members[i], packed.scores[i]);
@@ -699,43 +823,65 @@ export class SortedSetValue {
       }
       return;
     }
-    const list = this.#list!, dict = this.#dict!;
-    if (list.length !== dict.size) throw new Error("skip list and table differ in size");
-    // Level 0: order, back links, tail, and agreement with the table.
+    const tree = this.#list!, dict = this.#dict!;
+    if (tree.length !== dict.size) throw new Error("tree and table differ in size");
+    // The leaves in order: sorted, linked both ways, agreeing with the table.
     let count = 0;
-    let prev: ZNode | null = null;
-    for (let x = list.head.next[0]; x !== null; x = x.next[0]) {
-      if (x.backward !== prev) throw new Error(`bad back link at rank ${count}`);
-      if (prev !== null && !before(prev.score, prev.member, x.score, x.member)) {
-        throw new Error(`skip list out of order at rank ${count}`);
-      }
-      if (dict.get(x.member) !== x.score) throw new Error(`table disagrees at rank ${count}`);
-      prev = x;
-      count++;
-    }
-    if (count !== list.length) throw new Error("length is wrong");
-    if (list.tail !== prev) throw new Error("tail is wrong");
-    // Every level: spans add up to the ranks they skip.
-    const rankOf = new Map<ZNode, number>();
-    let r = 0;
-    for (let x = list.head.next[0]; x !== null; x = x.next[0]) rankOf.set(x, ++r);
-    for (let i = 0; i < MAX_LEVEL; i++) {
-      if (i >= list.level) {
-        if (list.head.next[i] !== null) throw new Error(`link above the level at ${i}`);
-        continue;
-      }
-      let x: ZNode = list.head;
-      let at = 0;
-      while (true) {
-        const next = x.next[i];
-        const target = next === null ? list.length + 1 : rankOf.get(next)!;
-        if (next !== null && x.span[i] !== target - at) {
-          throw new Error(`wrong span at level ${i}, rank ${at}`);
+    let prev: Leaf | null = null;
+    let last: [number, string] | null = null;
+    for (let leaf: Leaf | null = tree.first; leaf !== null; leaf = leaf.next) {
+      if (leaf.prev !== prev) throw new Error(`bad back link at rank ${count}`);
+      if (leaf.members.length === 0 && tree.root !== leaf) throw new Error("empty leaf");
+      if (leaf.members.length !== leaf.scores.length) throw new Error("leaf arrays differ");
+      for (let i = 0; i < leaf.members.length; i++) {
+        const [m, sc] = [leaf.members[i], leaf.scores[i]];
+        if (last !== null && !before(last[0], last[1], sc, m)) {
+          throw new Error(`out of order at rank ${count}`);
         }
-        if (next === null) break;
-        at = target;
-        x = next;
+        if (dict.get(m) !== sc) throw new Error(`table disagrees at rank ${count}`);
+        last = [sc, m];
+        count++;
       }
+      prev = leaf;
     }
+    if (count !== tree.length) throw new Error("length is wrong");
+    if (tree.last !== prev) throw new Error("last leaf is wrong");
+    // Inner nodes: counts are subtree sizes, separators split the children, depth is even.
+    const check = (
+      node: Leaf | Inner,
+      lo: [number, string] | null,
+      hi: [number, string] | null,
+      depth: number,
+      leafDepth: number[],
+    ): number => {
+      if (node instanceof Leaf) {
+        if (leafDepth.length === 0) leafDepth.push(depth);
+        else if (leafDepth[0] !== depth) throw new Error("leaves at different depths");
+        for (let i = 0; i < node.members.length; i++) {
+          const m = node.members[i], sc = node.scores[i];
+          if (lo !== null && before(sc, m, lo[0], lo[1])) throw new Error("below its separator");
+          if (hi !== null && !before(sc, m, hi[0], hi[1])) throw new Error("above its separator");
+        }
+        return node.members.length;
+      }
+      if (node.children.length === 0) throw new Error("inner node without children");
+      if (node.children.length > MAX_INNER) throw new Error("inner node too wide");
+      let total = 0;
+      for (let i = 0; i < node.children.length; i++) {
+        const from: [number, string] | null = i === 0
+          ? lo
+          : [node.sepScores[i], node.sepMembers[i]];
+        const to: [number, string] | null = i + 1 < node.children.length
+          ? [node.sepScores[i + 1], node.sepMembers[i + 1]]
+          : hi;
+        const size = check(node.children[i], from, to, depth + 1, leafDepth);
+        if (size !== node.counts[i]) {
+          throw new Error(`count ${node.counts[i]} for a child of ${size}`);
+        }
+        total += size;
+      }
+      return total;
+    };
+    if (check(tree.root, null, null, 0, []) !== tree.length) throw new Error("root size is wrong");
   }
 }
