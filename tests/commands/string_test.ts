@@ -22,7 +22,8 @@ interface Harness {
 }
 
 async function withServer(fn: (t: Harness) => Promise<void>): Promise<void> {
-  const inProcess = await startInProcess();
+  // No save points: stopping the server must not leave a dump.rdb behind.
+  const inProcess = await startInProcess([["save", [""]], ["appendonly", ["no"]]]);
   // Our own connection: a reply reader that never drops bytes between commands.
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: inProcess.port });
   const reader = new ReplyReader(conn);
