@@ -257,7 +257,7 @@ export function parseTimeout(text: string): number | string {
   if (r.underflow && r.magnitude < -4951) return ERR_TIMEOUT_NOT_FLOAT;
   const ms = r.value * 1000;
   if (!Number.isFinite(ms) || Math.abs(ms) >= 2 ** 63) return ERR_TIMEOUT_NEGATIVE;
-  const whole = Math.trunc(ms);
+  const whole = Math.trunc(ms) + 0; // + 0 turns -0 into 0
   if (whole < 0) return ERR_TIMEOUT_NEGATIVE;
   return whole;
 }

@@ -662,6 +662,33 @@ function firstZset(
   return undefined;
 }
 
+// Clients blocked in BZPOPMIN, BZPOPMAX or BZMPOP, with the request they wait in: the
+// same request run again is a retry after a write to one of its keys. Redis 7.0
+// serves a retry only from a key holding a sorted set: a key of another type is
+// passed over (no WRONGTYPE) and the client keeps waiting.
+const waiting = new WeakMap<Session, string[]>();
+
+// The first non-empty sorted set for a blocking pop: on a retry, keys of other types
+// are skipped rather than refused.
+function firstZsetFor(s: Session, argv: string[], keys: readonly string[]) {
+  if (waiting.get(s) !== argv) return firstZset(s, keys);
+  for (const key of keys) {
+    const value = s.db.get(key);
+    if (value instanceof SortedSetValue) return { key, zset: value };
+  }
+  return undefined;
+}
+
+// Waits for a write to one of `keys`; answers a null array at once inside EXEC.
+function blockOn(s: Session, argv: string[], keys: string[], timeout: number): void {
+  const blocked = s.block(keys, timeout, () => {
+    waiting.delete(s);
+    s.reply.nullArray();
+  });
+  if (blocked) waiting.set(s, argv);
+  else s.reply.nullArray();
+}
+
 function popName(max: boolean): string {
   return max ? "ZPOPMAX" : "ZPOPMIN";
 }
@@ -714,12 +741,13 @@ function bzpopGeneric(s: Session, argv: string[], max: boolean): void {
     return;
   }
   const keys = argv.slice(1, -1);
-  const found = firstZset(s, keys);
+  const found = firstZsetFor(s, argv, keys);
   if (found === null) return;
   if (found === undefined) {
-    if (!s.block(keys, timeout)) s.reply.nullArray();
+    blockOn(s, argv, keys, timeout);
     return;
   }
+  waiting.delete(s);
   const out = popEntries(s, found.key, found.zset, max, 1);
   wrote(s, 1, [popName(max), found.key]);
   s.reply.arrayLen(3);
@@ -784,12 +812,14 @@ function zmpopGeneric(s: Session, argv: string[], blocking: boolean): void {
   }
   if (count === -1) count = 1;
   const keys = argv.slice(numkeysAt + 1, whereAt);
-  const found = firstZset(s, keys);
+  const found = blocking ? firstZsetFor(s, argv, keys) : firstZset(s, keys);
   if (found === null) return;
   if (found === undefined) {
-    if (!blocking || !s.block(keys, timeout)) s.reply.nullArray();
+    if (blocking) blockOn(s, argv, keys, timeout);
+    else s.reply.nullArray();
     return;
   }
+  if (blocking) waiting.delete(s);
   const out = popEntries(s, found.key, found.zset, max, count);
   wrote(s, out.members.length, [popName(max), found.key, String(out.members.length)]);
   s.reply.arrayLen(2);
@@ -985,7 +1015,7 @@ function setOpGeneric(s: Session, argv: string[], op: SetOp, store: boolean, car
   const sources: Source[] = [];
   let j = numkeysAt + 1;
   for (let i = 0; i < n; i++, j++) {
-    const value = store ? s.db.get(argv[j]) : lookupRead(s, argv[j]);
+    const value = lookupRead(s, argv[j]);
     if (
       value !== undefined && !(value instanceof SortedSetValue) && !(value instanceof SetValue)
     ) {
