@@ -453,6 +453,14 @@ function wait(s: Session, argv: string[]): void {
 
 // ---- The command table ----
 
+// Key specs as Redis 7.0 declares them (COMMAND INFO; WATCH hears only the keys a write
+// does not just read).
+type KeySpecs = NonNullable<CommandSpec["keySpecs"]>;
+function keyAt(index: number, flags: string[], lastKey = 0): KeySpecs[number] {
+  return { flags, begin: { index }, find: { range: { lastKey, step: 1, limit: 0 } } };
+}
+const MULTI_SHARD = ["request_policy:multi_shard", "response_policy:agg_sum"];
+
 const KEY: ArgDoc = { name: "key", type: "key", keySpecIndex: 0 };
 const KEYS_ARG: ArgDoc = { name: "key", type: "key", keySpecIndex: 0, multiple: true };
 const oneKey = { firstKey: 1, lastKey: 1, step: 1 } as const;
@@ -490,6 +498,7 @@ function expireSpec(
     summary,
     since,
     complexity: "O(1)",
+    keySpecs: [keyAt(1, ["RW", "update"])],
     args: [KEY, time, EXPIRE_CONDITION],
     handler: expireCommand(name, relative, seconds),
   };
@@ -512,6 +521,9 @@ function ttlSpec(
     summary,
     since,
     complexity: "O(1)",
+    keySpecs: [keyAt(1, ["RO", "access"])],
+    // A TTL changes with the clock; an absolute expiry time does not.
+    tips: absolute ? undefined : ["nondeterministic_output"],
     args: [KEY],
     handler: ttlCommand(milliseconds, absolute),
   };
@@ -522,6 +534,8 @@ export const keyCommands: CommandSpec[] = [
   {
     ...allKeys,
     name: "del",
+    keySpecs: [keyAt(1, ["RM", "delete"], -1)],
+    tips: MULTI_SHARD,
     arity: -2,
     flags: ["write"],
     categories: ["keyspace"],
@@ -535,6 +549,8 @@ export const keyCommands: CommandSpec[] = [
   {
     ...allKeys,
     name: "unlink",
+    keySpecs: [keyAt(1, ["RM", "delete"], -1)],
+    tips: MULTI_SHARD,
     arity: -2,
     flags: ["write", "fast"],
     categories: ["keyspace"],
@@ -548,6 +564,8 @@ export const keyCommands: CommandSpec[] = [
   {
     ...allKeys,
     name: "exists",
+    keySpecs: [keyAt(1, ["RO"], -1)],
+    tips: MULTI_SHARD,
     arity: -2,
     flags: ["readonly", "fast"],
     categories: ["keyspace"],
@@ -561,6 +579,7 @@ export const keyCommands: CommandSpec[] = [
   {
     ...oneKey,
     name: "type",
+    keySpecs: [keyAt(1, ["RO"])],
     arity: 2,
     flags: ["readonly", "fast"],
     categories: ["keyspace"],
@@ -574,6 +593,8 @@ export const keyCommands: CommandSpec[] = [
   {
     ...allKeys,
     name: "touch",
+    keySpecs: [keyAt(1, ["RO"], -1)],
+    tips: MULTI_SHARD,
     arity: -2,
     flags: ["readonly", "fast"],
     categories: ["keyspace"],
@@ -601,6 +622,7 @@ export const keyCommands: CommandSpec[] = [
   {
     ...oneKey,
     name: "persist",
+    keySpecs: [keyAt(1, ["RW", "update"])],
     arity: 2,
     flags: ["write", "fast"],
     categories: ["keyspace"],
@@ -614,6 +636,7 @@ export const keyCommands: CommandSpec[] = [
   {
     ...noKeys,
     name: "keys",
+    tips: ["request_policy:all_shards", "nondeterministic_output_order"],
     arity: 2,
     flags: ["readonly"],
     categories: ["keyspace", "dangerous"],
@@ -627,6 +650,7 @@ export const keyCommands: CommandSpec[] = [
   {
     ...noKeys,
     name: "scan",
+    tips: ["nondeterministic_output", "request_policy:special"],
     arity: -2,
     flags: ["readonly"],
     categories: ["keyspace"],
@@ -647,6 +671,7 @@ export const keyCommands: CommandSpec[] = [
     lastKey: 2,
     step: 1,
     name: "rename",
+    keySpecs: [keyAt(1, ["RW", "access", "delete"]), keyAt(2, ["OW", "update"])],
     arity: 3,
     flags: ["write"],
     categories: ["keyspace"],
@@ -662,6 +687,7 @@ export const keyCommands: CommandSpec[] = [
     lastKey: 2,
     step: 1,
     name: "renamenx",
+    keySpecs: [keyAt(1, ["RW", "access", "delete"]), keyAt(2, ["OW", "insert"])],
     arity: 3,
     flags: ["write", "fast"],
     categories: ["keyspace"],
@@ -677,6 +703,7 @@ export const keyCommands: CommandSpec[] = [
     lastKey: 2,
     step: 1,
     name: "copy",
+    keySpecs: [keyAt(1, ["RO", "access"]), keyAt(2, ["OW", "update"])],
     arity: -3,
     flags: ["write", "denyoom"],
     categories: ["keyspace"],
@@ -695,6 +722,7 @@ export const keyCommands: CommandSpec[] = [
   {
     ...oneKey,
     name: "move",
+    keySpecs: [keyAt(1, ["RW", "access", "update"])],
     arity: 3,
     flags: ["write", "fast"],
     categories: ["keyspace"],
@@ -721,6 +749,7 @@ export const keyCommands: CommandSpec[] = [
   {
     ...noKeys,
     name: "randomkey",
+    tips: ["request_policy:all_shards", "nondeterministic_output"],
     arity: 1,
     flags: ["readonly"],
     categories: ["keyspace"],
@@ -733,6 +762,7 @@ export const keyCommands: CommandSpec[] = [
   {
     ...noKeys,
     name: "wait",
+    tips: ["request_policy:all_shards", "response_policy:agg_min"],
     arity: 3,
     flags: ["noscript"],
     categories: ["connection"],

@@ -105,10 +105,16 @@ const sub = {
   group: "generic",
   since: "2.2.3",
   complexity: "O(1)",
+  keySpecs: [{
+    flags: ["RO"],
+    begin: { index: 2 },
+    find: { range: { lastKey: 0, step: 1, limit: 0 } },
+  }],
+  tips: ["nondeterministic_output"],
   args: [{ name: "key", type: "key", keySpecIndex: 0 }],
 } as const;
 
-/** OBJECT and its subcommands. */
+/** OBJECT and its subcommands (in the order Redis lists them). */
 export const objectCommands: CommandSpec[] = [{
   name: "object",
   arity: -2,
@@ -129,22 +135,9 @@ export const objectCommands: CommandSpec[] = [{
     },
     {
       ...sub,
-      name: "freq",
-      summary: "Answers the logarithmic access frequency of a key (LFU policies).",
-      since: "4.0.0",
-      handler: freq,
-    },
-    {
-      ...sub,
       name: "idletime",
       summary: "Answers the seconds since a key was last accessed.",
       handler: idletime,
-    },
-    {
-      ...sub,
-      name: "refcount",
-      summary: "Answers the reference count of the value at a key.",
-      handler: refcount,
     },
     {
       name: "help",
@@ -159,6 +152,19 @@ export const objectCommands: CommandSpec[] = [{
       since: "6.2.0",
       complexity: "O(1)",
       handler: (s) => replyHelp(s, HELP),
+    },
+    {
+      ...sub,
+      name: "refcount",
+      summary: "Answers the reference count of the value at a key.",
+      handler: refcount,
+    },
+    {
+      ...sub,
+      name: "freq",
+      summary: "Answers the logarithmic access frequency of a key (LFU policies).",
+      since: "4.0.0",
+      handler: freq,
     },
   ],
 }];

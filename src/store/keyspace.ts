@@ -115,11 +115,24 @@ export class Database {
     return at !== undefined && at <= now;
   }
 
-  /** Stores a value and clears any TTL unless `keepTtl`. */
+  /**
+   * Stores a value and clears any TTL unless `keepTtl`. Overwriting a key whose time
+   * has run out first expires it (counted, and a DEL propagated, as Redis's write
+   * lookup does), so the new value is a new key and never inherits the stale TTL.
+   */
   set(key: string, value: Value, keepTtl = false): void {
+    if (this.expires.size !== 0) {
+      const at = this.expires.get(key);
+      if (at !== undefined) {
+        if (at <= Date.now()) this.#expire(key);
+        else if (!keepTtl) {
+          this.expires.delete(key);
+          this.#exact?.delete(key);
+        }
+      }
+    }
     if (this.#tracking) this.#created(key);
     this.data.set(key, value);
-    if (!keepTtl && this.expires.size !== 0 && this.expires.delete(key)) this.#exact?.delete(key);
   }
 
   /** Removes a key; true when a live key was removed. */

@@ -49,7 +49,8 @@ function drain(t: InProcessServer): string[][] {
 async function reclaimAll(
   ttl: (loadStart: number) => string[],
 ): Promise<{ elapsed: number; worst: number; pings: number; expired: string }> {
-  const server = await startRedeno(freePort());
+  // A directory of its own, so no dump.rdb lying around gets loaded.
+  const server = await startRedeno(freePort(), ["--dir", Deno.makeTempDirSync()]);
   const loader = ioredis(server.port);
   const prober = ioredis(server.port);
   try {
@@ -247,21 +248,30 @@ Deno.test("writes that change nothing propagate nothing", () =>
     assert.deepEqual(drain(t), [["0", "persist", "k"]]);
   }));
 
-Deno.test("keys that expire are reported to the keyspace's expire listeners, lazily and actively", () =>
+Deno.test("keys that expire propagate a DEL, whether met by a command or the active cycle", () =>
   withServer(async (t, client) => {
-    // The server counts expired keys through the listener; the AOF and replicas need a
-    // DEL for each, which is this wiring (see Keyspace.onExpire).
-    t.server.keyspace.onExpire((db, key) => t.server.propagate(db.id, ["DEL", key]));
     await client.select(3);
     await client.set("lazy", "v", "PX", 20);
     drain(t);
     await sleep(40);
     // hz 1: the active cycle first runs a second after start, so this is lazy expiry.
     assert.equal(await client.get("lazy"), null);
-    assert.deepEqual(drain(t), [["3", "DEL", "lazy"]]);
+    assert.deepEqual(drain(t), [["3", "DEL", "lazy"]], "the DEL comes before the GET's nothing");
     await client.set("active", "v", "PX", 20);
     drain(t);
     for (let i = 0; i < 40 && t.propagated.length === 0; i++) await sleep(50);
     assert.deepEqual(drain(t), [["3", "DEL", "active"]]);
     assert.equal(t.server.stats.expiredKeys, 2);
+    // A write that meets an expired key: the DEL goes out before the write itself.
+    await client.set("old", "v", "PX", 20);
+    await sleep(40);
+    drain(t);
+    await client.set("old", "new");
+    assert.deepEqual(drain(t), [["3", "DEL", "old"], ["3", "set", "old", "new"]]);
+    // Even with KEEPTTL the new value is a new key: the stale TTL is gone.
+    await client.set("kept", "v", "PX", 20);
+    await sleep(40);
+    await client.set("kept", "w", "KEEPTTL");
+    assert.equal(await client.get("kept"), "w");
+    assert.equal(await client.pttl("kept"), -1);
   }, [["hz", ["1"]]]));
