@@ -414,6 +414,16 @@ export class ByteReader {
     return n;
   }
 
+  /** A count of things that take at least `minBytes` each: more than the data holds is corrupt. */
+  count(minBytes: number): number {
+    const start = this.pos;
+    const n = this.length();
+    if (n * minBytes > this.remaining) {
+      this.fail(`count ${n} larger than the data left (${this.remaining} bytes)`, start);
+    }
+    return n;
+  }
+
   /**
    * A string's bytes: a view into the buffer for a plain string, fresh bytes for an
    * integer-encoded or compressed one.
@@ -521,6 +531,10 @@ export class ByteReader {
     const dataStart = this.pos;
     const data = this.view(clen);
     if (len === 0) this.fail("compressed string with zero length", start);
+    // One LZF back reference (3 bytes) expands to at most 264 bytes.
+    if (len > clen * 88 + 32) {
+      this.fail(`compressed string claims ${len} bytes from ${clen}`, start);
+    }
     try {
       return lzfDecompress(data, len);
     } catch (error) {

@@ -78,6 +78,8 @@ export interface ReadOptions {
   now?: number;
   /** Check the trailing CRC64 (rdbchecksum; default true). 0 stored = not computed. */
   verifyChecksum?: boolean;
+  /** Number of databases: a SELECTDB beyond it is an error. */
+  databases?: number;
 }
 
 /** What reading a file found besides its keys. */
@@ -157,6 +159,12 @@ export function readRdb(
     if (type === OP_EOF) break;
     if (type === OP_SELECTDB) {
       db = r.length();
+      if (options.databases !== undefined && db >= options.databases) {
+        r.fail(
+          `the file uses database ${db}, but only ${options.databases} are configured`,
+          opStart,
+        );
+      }
       continue;
     }
     if (type === OP_RESIZEDB) {
@@ -243,20 +251,20 @@ export function readObject(r: ByteReader, type: number, typeAt: number): RdbObje
     case TYPE_STRING:
       return { kind: "string", value: r.stringValue() };
     case TYPE_LIST: {
-      const n = r.length();
+      const n = r.count(1);
       const items = new Array<string>(n);
       for (let i = 0; i < n; i++) items[i] = r.string();
       return { kind: "list", items };
     }
     case TYPE_SET: {
-      const n = r.length();
+      const n = r.count(1);
       const members = new Array<string>(n);
       for (let i = 0; i < n; i++) members[i] = r.string();
       return { kind: "set", members };
     }
     case TYPE_ZSET:
     case TYPE_ZSET_2: {
-      const n = r.length();
+      const n = r.count(2);
       const members = new Array<string>(n);
       const scores = new Array<number>(n);
       for (let i = 0; i < n; i++) {
@@ -268,7 +276,7 @@ export function readObject(r: ByteReader, type: number, typeAt: number): RdbObje
       return { kind: "zset", members, scores, packed: false };
     }
     case TYPE_HASH: {
-      const n = r.length();
+      const n = r.count(2);
       const pairs = new Array<string>(n * 2);
       for (let i = 0; i < n * 2; i++) pairs[i] = r.string();
       return { kind: "hash", pairs, packed: false };
@@ -312,7 +320,7 @@ export function readObject(r: ByteReader, type: number, typeAt: number): RdbObje
     }
     case TYPE_LIST_QUICKLIST:
     case TYPE_LIST_QUICKLIST_2: {
-      const nodes = r.length();
+      const nodes = r.count(2);
       const items: string[] = [];
       for (let i = 0; i < nodes; i++) {
         let container = QUICKLIST_NODE_PACKED;
@@ -389,8 +397,9 @@ export function verifyPayload(payload: Uint8Array): boolean {
  * (`verifyPayload`). Returns null for an empty collection; throws RdbError on bad data.
  */
 export function readPayload(payload: Uint8Array, limits: EncodingLimits): Value | null {
-  const body = payload.subarray(0, payload.length - 10);
-  const r = new ByteReader(body);
+  // Like Redis, read from the whole payload: a value that claims more bytes than its
+  // body has runs on into the version and checksum bytes rather than failing.
+  const r = new ByteReader(payload);
   const type = r.u8();
   if (type >= OP_FUNCTION2) r.fail(`unknown value type ${type}`, 0);
   const obj = readObject(r, type, 0);

@@ -17,7 +17,7 @@
 import type { Database, ExpireTime, Keyspace } from "../store/keyspace.ts";
 import type { Value } from "../store/value.ts";
 import { Crc64 } from "./crc64.ts";
-import { ByteWriter, RdbError } from "./rdb_format.ts";
+import { ByteWriter } from "./rdb_format.ts";
 import { type LoadedKey, type ReadOptions, readRdb, type ReadSummary } from "./rdb_reader.ts";
 import { isEmptyValue } from "./rdb_values.ts";
 import {
@@ -27,6 +27,8 @@ import {
   writeHeader,
   type WriteOptions,
 } from "./rdb_writer.ts";
+
+export { RdbError } from "./rdb_format.ts";
 
 /** How a snapshot is written. */
 export interface SnapshotOptions {
@@ -532,12 +534,6 @@ export function loadSnapshotBytes(
   const databases = keyspace.databases;
   const summary = readRdb(bytes, (entry: LoadedKey) => {
     const db = databases[entry.db];
-    if (db === undefined) {
-      throw new RdbError(
-        `the file uses database ${entry.db}, but only ${databases.length} are configured`,
-        0,
-      );
-    }
     if (db.data.has(entry.key)) return false;
     db.set(entry.key, entry.value);
     if (entry.expireAt !== undefined) db.setExpire(entry.key, entry.expireAt);
@@ -545,7 +541,7 @@ export function loadSnapshotBytes(
       options.onAccessInfo?.(db, entry.key, entry.idleSeconds, entry.frequency);
     }
     return true;
-  }, options);
+  }, { ...options, databases: databases.length });
   return { ...summary, durationMs: performance.now() - started };
 }
 

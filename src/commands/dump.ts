@@ -1,0 +1,187 @@
+// DUMP and RESTORE: a key's value serialized the way RDB files hold it (followed by
+// the RDB version and a CRC64), and back. Payloads match Redis's byte for byte where
+// the encodings agree, so values move between Redeno and Redis in both directions.
+
+import type { Config } from "../config.ts";
+import { ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/errors.ts";
+import { RdbError } from "../persistence/rdb_format.ts";
+import { readPayload, verifyPayload } from "../persistence/rdb_reader.ts";
+import type { EncodingLimits } from "../persistence/rdb_values.ts";
+import { dumpPayload, type WriteOptions } from "../persistence/rdb_writer.ts";
+import { toBytes } from "../store/string.ts";
+import type { Value } from "../store/value.ts";
+import type { CommandSpec, Session } from "./context.ts";
+import { isWord, parseInt64 } from "./_parse.ts";
+
+const ERR_BUSYKEY = "BUSYKEY Target key name already exists.";
+const ERR_BAD_TTL = "ERR Invalid TTL value, must be >= 0";
+const ERR_BAD_PAYLOAD = "ERR DUMP payload version or checksum are wrong";
+const ERR_BAD_DATA = "ERR Bad data format";
+const ERR_BAD_IDLETIME = "ERR Invalid IDLETIME value, must be >= 0";
+const ERR_BAD_FREQ = "ERR Invalid FREQ value, must be >= 0 and <= 255";
+
+/** The encoding thresholds a loaded value is held to (the *-max-* directives). */
+export function encodingLimits(config: Config): EncodingLimits {
+  return {
+    hashMaxListpackEntries: config.number("hash-max-listpack-entries"),
+    hashMaxListpackValue: config.number("hash-max-listpack-value"),
+    setMaxIntsetEntries: config.number("set-max-intset-entries"),
+    zsetMaxListpackEntries: config.number("zset-max-listpack-entries"),
+    zsetMaxListpackValue: config.number("zset-max-listpack-value"),
+    listMaxListpackSize: config.number("list-max-listpack-size"),
+  };
+}
+
+/** How values are serialized under the current configuration (rdbcompression ...). */
+export function rdbWriteOptions(config: Config): WriteOptions {
+  return {
+    compress: config.bool("rdbcompression"),
+    listMaxListpackSize: config.number("list-max-listpack-size"),
+  };
+}
+
+/** DUMP key */
+function dump(s: Session, argv: string[]): void {
+  const value = s.db.get(argv[1]);
+  if (value === undefined) {
+    s.server.stats.keyspaceMisses++;
+    s.reply.null();
+    return;
+  }
+  s.server.stats.keyspaceHits++;
+  s.reply.bulk(dumpPayload(value, rdbWriteOptions(s.server.config)));
+}
+
+/** RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency] */
+function restore(s: Session, argv: string[]): void {
+  let replace = false;
+  let absttl = false;
+  let idle = -1n;
+  let freq = -1n;
+  for (let j = 4; j < argv.length; j++) {
+    const more = argv.length - j - 1;
+    const arg = argv[j];
+    if (isWord(arg, "replace")) {
+      replace = true;
+    } else if (isWord(arg, "absttl")) {
+      absttl = true;
+    } else if (isWord(arg, "idletime") && more >= 1 && freq === -1n) {
+      const n = parseInt64(argv[++j]);
+      if (n === null) return s.reply.error(ERR_NOT_INTEGER);
+      if (n < 0n) return s.reply.error(ERR_BAD_IDLETIME);
+      idle = n;
+    } else if (isWord(arg, "freq") && more >= 1 && idle === -1n) {
+      const n = parseInt64(argv[++j]);
+      if (n === null) return s.reply.error(ERR_NOT_INTEGER);
+      if (n < 0n || n > 255n) return s.reply.error(ERR_BAD_FREQ);
+      freq = n;
+    } else {
+      return s.reply.error(ERR_SYNTAX);
+    }
+  }
+  const key = argv[1];
+  if (!replace && s.db.has(key)) return s.reply.error(ERR_BUSYKEY);
+  let ttl = parseInt64(argv[2]);
+  if (ttl === null) return s.reply.error(ERR_NOT_INTEGER);
+  if (ttl < 0n) return s.reply.error(ERR_BAD_TTL);
+  const payload = toBytes(argv[3]);
+  if (!verifyPayload(payload)) return s.reply.error(ERR_BAD_PAYLOAD);
+  let value: Value | null;
+  try {
+    value = readPayload(payload, encodingLimits(s.server.config));
+  } catch (error) {
+    if (!(error instanceof RdbError)) throw error;
+    value = null;
+  }
+  if (value === null) return s.reply.error(ERR_BAD_DATA);
+
+  const deleted = replace && s.db.delete(key);
+  const now = BigInt(Date.now());
+  if (ttl !== 0n && !absttl) ttl += now;
+  if (ttl !== 0n && ttl <= now) {
+    // Already expired: nothing is created; a replaced key is simply gone.
+    if (deleted) {
+      s.server.dirty++;
+      s.server.propagate(s.db.id, ["DEL", key]);
+    }
+    s.reply.ok();
+    return;
+  }
+  s.db.set(key, value);
+  const propagated = argv.slice();
+  if (ttl !== 0n) {
+    s.db.setExpire(key, ttl);
+    if (!absttl) {
+      propagated[2] = String(ttl);
+      propagated.push("ABSTTL");
+    }
+  }
+  if (freq >= 0n) setFrequency(s, key, value, Number(freq));
+  s.server.dirty++;
+  s.server.propagate(s.db.id, propagated);
+  s.reply.ok();
+}
+
+// FREQ under an LFU policy: the key's access counter starts at the given value.
+// IDLETIME is accepted but not applied yet: the keyspace has no way to set a key's
+// last access time from outside.
+function setFrequency(s: Session, key: string, value: Value, counter: number): void {
+  if (!s.server.config.string("maxmemory-policy").endsWith("-lfu")) return;
+  // Reading the frequency starts access tracking, so the counter set below is kept.
+  s.db.frequency(key, {
+    logFactor: s.server.config.number("lfu-log-factor"),
+    decayTime: s.server.config.number("lfu-decay-time"),
+  });
+  const minutes = Math.floor(Date.now() / 60000) & 65535;
+  s.db.put(key, {
+    value,
+    expireAt: s.db.getExpireExact(key),
+    lru: undefined,
+    lfu: (minutes << 8) | counter,
+  });
+}
+
+const KEY = { name: "key", type: "key", keySpecIndex: 0 } as const;
+
+/** DUMP and RESTORE. */
+export const dumpCommands: CommandSpec[] = [
+  {
+    name: "dump",
+    arity: 2,
+    flags: ["readonly"],
+    categories: ["keyspace"],
+    firstKey: 1,
+    lastKey: 1,
+    step: 1,
+    group: "generic",
+    summary: "Serializes the value at a key in Redis's DUMP format.",
+    since: "2.6.0",
+    complexity: "O(1) to find the key, O(N*M) to serialize its N elements of average size M",
+    args: [KEY],
+    handler: dump,
+  },
+  {
+    name: "restore",
+    arity: -4,
+    flags: ["write", "denyoom"],
+    categories: ["keyspace", "dangerous"],
+    firstKey: 1,
+    lastKey: 1,
+    step: 1,
+    group: "generic",
+    summary: "Creates a key from a value serialized by DUMP.",
+    since: "2.6.0",
+    complexity: "O(1) to create the key, O(N*M) to rebuild its N elements of average size M " +
+      "(O(N*M*log(N)) for sorted sets)",
+    args: [
+      KEY,
+      { name: "ttl", type: "integer" },
+      { name: "serialized-value", type: "string" },
+      { name: "replace", type: "pure-token", token: "REPLACE", optional: true },
+      { name: "absttl", type: "pure-token", token: "ABSTTL", optional: true },
+      { name: "seconds", type: "integer", token: "IDLETIME", optional: true },
+      { name: "frequency", type: "integer", token: "FREQ", optional: true },
+    ],
+    handler: restore,
+  },
+];
