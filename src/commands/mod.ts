@@ -6,6 +6,7 @@ import { commandCommands } from "./command.ts";
 import { configCommands } from "./config.ts";
 import { connectionCommands } from "./connection.ts";
 import type { CommandSpec } from "./context.ts";
+import { dumpCommands } from "./dump.ts";
 import { hashCommands } from "./hash.ts";
 import { infoCommands } from "./info.ts";
 import { keyCommands } from "./keys.ts";
@@ -28,6 +29,7 @@ export function allCommandSpecs(): CommandSpec[] {
     ...configCommands,
     ...commandCommands,
     ...keyCommands,
+    ...dumpCommands,
     ...objectCommands,
     ...stringCommands,
     ...hashCommands,
