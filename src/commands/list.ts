@@ -23,7 +23,7 @@ import {
   errWrongArity,
 } from "../protocol/errors.ts";
 import { ListValue } from "../store/list.ts";
-import type { ArgDoc, CommandSpec, Session } from "./context.ts";
+import type { ArgDoc, CommandSpec, KeySpec, Session } from "./context.ts";
 import { isWord, parseInt64, parseInteger } from "./_parse.ts";
 import { parseTimeout } from "./_timeout.ts";
 
@@ -667,6 +667,30 @@ const TIMEOUT: ArgDoc = { name: "timeout", type: "double" };
 const SOURCE: ArgDoc = { name: "source", type: "key", keySpecIndex: 0 };
 const DESTINATION: ArgDoc = { name: "destination", type: "key", keySpecIndex: 1 };
 
+/** Redis's key spec for the one key at `index`, with its flags. */
+function keyAt(index: number, ...flags: string[]): KeySpec {
+  return { flags, begin: { index }, find: { range: { lastKey: 0, step: 1, limit: 0 } } };
+}
+
+/** The source and destination of the moves. */
+const MOVE_KEYS: KeySpec[] = [keyAt(1, "RW", "access", "delete"), keyAt(2, "RW", "insert")];
+
+/** Keys counted by the argument at `index` (LMPOP, BLMPOP). */
+function countedKeys(index: number): KeySpec[] {
+  return [{
+    flags: ["RW", "access", "delete"],
+    begin: { index },
+    find: { keynum: { keyNumIndex: 0, firstKey: 1, step: 1 } },
+  }];
+}
+
+/** Every argument but the last (the timeout) is a key (BLPOP, BRPOP). */
+const KEYS_BEFORE_TIMEOUT: KeySpec[] = [{
+  flags: ["RW", "access", "delete"],
+  begin: { index: 1 },
+  find: { range: { lastKey: -2, step: 1, limit: 0 } },
+}];
+
 function sides(name: string): ArgDoc {
   return {
     name,
@@ -709,6 +733,7 @@ export const listCommands: CommandSpec[] = [
     name: "lpush",
     arity: -3,
     flags: ["write", "denyoom", "fast"],
+    keySpecs: [keyAt(1, "RW", "insert")],
     summary: "Adds elements at the head of a list, creating it if needed; answers its length.",
     since: "1.0.0",
     complexity: "O(1) per element",
@@ -719,6 +744,7 @@ export const listCommands: CommandSpec[] = [
     name: "rpush",
     arity: -3,
     flags: ["write", "denyoom", "fast"],
+    keySpecs: [keyAt(1, "RW", "insert")],
     summary: "Adds elements at the tail of a list, creating it if needed; answers its length.",
     since: "1.0.0",
     complexity: "O(1) per element",
@@ -729,6 +755,7 @@ export const listCommands: CommandSpec[] = [
     name: "lpushx",
     arity: -3,
     flags: ["write", "denyoom", "fast"],
+    keySpecs: [keyAt(1, "RW", "insert")],
     summary: "Adds elements at the head of a list only when the list exists.",
     since: "2.2.0",
     complexity: "O(1) per element",
@@ -739,6 +766,7 @@ export const listCommands: CommandSpec[] = [
     name: "rpushx",
     arity: -3,
     flags: ["write", "denyoom", "fast"],
+    keySpecs: [keyAt(1, "RW", "insert")],
     summary: "Adds elements at the tail of a list only when the list exists.",
     since: "2.2.0",
     complexity: "O(1) per element",
@@ -749,6 +777,7 @@ export const listCommands: CommandSpec[] = [
     name: "lpop",
     arity: -2,
     flags: ["write", "fast"],
+    keySpecs: [keyAt(1, "RW", "access", "delete")],
     summary: "Removes and answers the first element of a list, or the first count elements.",
     since: "1.0.0",
     complexity: "O(N) in the number of elements answered",
@@ -759,6 +788,7 @@ export const listCommands: CommandSpec[] = [
     name: "rpop",
     arity: -2,
     flags: ["write", "fast"],
+    keySpecs: [keyAt(1, "RW", "access", "delete")],
     summary: "Removes and answers the last element of a list, or the last count elements.",
     since: "1.0.0",
     complexity: "O(N) in the number of elements answered",
@@ -769,6 +799,7 @@ export const listCommands: CommandSpec[] = [
     name: "llen",
     arity: 2,
     flags: ["readonly", "fast"],
+    keySpecs: [keyAt(1, "RO")],
     summary: "Answers the number of elements in a list (0 when absent).",
     since: "1.0.0",
     complexity: "O(1)",
@@ -779,6 +810,7 @@ export const listCommands: CommandSpec[] = [
     name: "lrange",
     arity: 4,
     flags: ["readonly"],
+    keySpecs: [keyAt(1, "RO", "access")],
     summary: "Answers the elements between two indexes of a list, both included.",
     since: "1.0.0",
     complexity: "O(S+N): S the offset of start from the nearer end, N the elements answered",
@@ -789,6 +821,7 @@ export const listCommands: CommandSpec[] = [
     name: "lindex",
     arity: 3,
     flags: ["readonly"],
+    keySpecs: [keyAt(1, "RO", "access")],
     summary: "Answers the element at an index of a list (negative counts from the tail).",
     since: "1.0.0",
     complexity: "O(1)",
@@ -799,6 +832,7 @@ export const listCommands: CommandSpec[] = [
     name: "lset",
     arity: 4,
     flags: ["write", "denyoom"],
+    keySpecs: [keyAt(1, "RW", "update")],
     summary: "Replaces the element at an index of a list.",
     since: "1.0.0",
     complexity: "O(1)",
@@ -809,6 +843,7 @@ export const listCommands: CommandSpec[] = [
     name: "lrem",
     arity: 4,
     flags: ["write"],
+    keySpecs: [keyAt(1, "RW", "delete")],
     summary: "Removes elements equal to a value from a list: count from the head (positive), " +
       "from the tail (negative) or all (0); answers how many went.",
     since: "1.0.0",
@@ -820,6 +855,7 @@ export const listCommands: CommandSpec[] = [
     name: "ltrim",
     arity: 4,
     flags: ["write"],
+    keySpecs: [keyAt(1, "RW", "delete")],
     summary: "Keeps only the elements between two indexes of a list, both included.",
     since: "1.0.0",
     complexity: "O(N) in the number of elements removed",
@@ -830,6 +866,7 @@ export const listCommands: CommandSpec[] = [
     name: "linsert",
     arity: 5,
     flags: ["write", "denyoom"],
+    keySpecs: [keyAt(1, "RW", "insert")],
     summary: "Inserts an element before or after the first occurrence of a pivot in a list.",
     since: "2.2.0",
     complexity: "O(N) in the elements passed before the pivot",
@@ -852,6 +889,7 @@ export const listCommands: CommandSpec[] = [
     name: "lpos",
     arity: -3,
     flags: ["readonly"],
+    keySpecs: [keyAt(1, "RO", "access")],
     summary: "Answers the index of matching elements in a list, optionally the rank-th " +
       "match, several matches, or within the first elements only.",
     since: "6.0.6",
@@ -870,6 +908,7 @@ export const listCommands: CommandSpec[] = [
     arity: 5,
     flags: ["write", "denyoom"],
     lastKey: 2,
+    keySpecs: MOVE_KEYS,
     summary: "Moves an element from one end of a list to one end of another (or the same) " +
       "list and answers it.",
     since: "6.2.0",
@@ -882,6 +921,7 @@ export const listCommands: CommandSpec[] = [
     arity: 3,
     flags: ["write", "denyoom"],
     lastKey: 2,
+    keySpecs: MOVE_KEYS,
     summary: "Moves the last element of a list to the head of another (or the same) list " +
       "and answers it.",
     since: "1.2.0",
@@ -896,6 +936,7 @@ export const listCommands: CommandSpec[] = [
     firstKey: 0,
     lastKey: 0,
     step: 0,
+    keySpecs: countedKeys(1),
     summary: "Pops one or more elements from the first non-empty list among several keys " +
       "and answers the key with the elements.",
     since: "7.0.0",
@@ -908,6 +949,7 @@ export const listCommands: CommandSpec[] = [
     arity: -3,
     flags: ["write", "noscript", "blocking"],
     lastKey: -2,
+    keySpecs: KEYS_BEFORE_TIMEOUT,
     summary: "Pops the first element of the first non-empty list among several keys, " +
       "waiting up to a timeout for one to be pushed.",
     since: "2.0.0",
@@ -920,6 +962,7 @@ export const listCommands: CommandSpec[] = [
     arity: -3,
     flags: ["write", "noscript", "blocking"],
     lastKey: -2,
+    keySpecs: KEYS_BEFORE_TIMEOUT,
     summary: "Pops the last element of the first non-empty list among several keys, " +
       "waiting up to a timeout for one to be pushed.",
     since: "2.0.0",
@@ -932,6 +975,7 @@ export const listCommands: CommandSpec[] = [
     arity: 6,
     flags: ["write", "denyoom", "noscript", "blocking"],
     lastKey: 2,
+    keySpecs: MOVE_KEYS,
     summary: "LMOVE that waits up to a timeout for the source list to get an element.",
     since: "6.2.0",
     complexity: "O(1)",
@@ -943,6 +987,7 @@ export const listCommands: CommandSpec[] = [
     arity: 4,
     flags: ["write", "denyoom", "noscript", "blocking"],
     lastKey: 2,
+    keySpecs: MOVE_KEYS,
     summary: "RPOPLPUSH that waits up to a timeout for the source list to get an element.",
     since: "2.2.0",
     complexity: "O(1)",
@@ -956,6 +1001,7 @@ export const listCommands: CommandSpec[] = [
     firstKey: 0,
     lastKey: 0,
     step: 0,
+    keySpecs: countedKeys(2),
     summary: "LMPOP that waits up to a timeout for one of the lists to get an element.",
     since: "7.0.0",
     complexity: "O(N+M): N keys looked at, M elements answered",
