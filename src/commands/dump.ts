@@ -155,6 +155,7 @@ export const dumpCommands: CommandSpec[] = [
     step: 1,
     group: "generic",
     summary: "Serializes the value at a key in Redis's DUMP format.",
+    tips: ["nondeterministic_output"],
     since: "2.6.0",
     complexity: "O(1) to find the key, O(N*M) to serialize its N elements of average size M",
     args: [KEY],
@@ -170,6 +171,11 @@ export const dumpCommands: CommandSpec[] = [
     step: 1,
     group: "generic",
     summary: "Creates a key from a value serialized by DUMP.",
+    keySpecs: [{
+      flags: ["OW", "update"],
+      begin: { index: 1 },
+      find: { range: { lastKey: 0, step: 1, limit: 0 } },
+    }],
     since: "2.6.0",
     complexity: "O(1) to create the key, O(N*M) to rebuild its N elements of average size M " +
       "(O(N*M*log(N)) for sorted sets)",

@@ -1,6 +1,7 @@
 // A tiny RESP2 client for the persistence tests, and a description of a whole dataset
 // (every key's type, encoding, contents and TTL) to compare two servers with.
 
+import { type InProcessServer, startInProcess } from "../_inprocess.ts";
 import { bytes } from "../_server.ts";
 
 /** A reply: bulk strings as one-byte strings, errors as Error objects. */
@@ -274,4 +275,11 @@ function assertDeepEqual(a: unknown, b: unknown, where: string): void {
     const cut = (s: string) => (s.length > 300 ? s.slice(0, 300) + "..." : s);
     throw new Error(`${where}: got ${cut(sa)}, expected ${cut(sb)}`);
   }
+}
+
+/** An in-process Redeno that never saves on its own (no save points, no AOF). */
+export function startQuiet(
+  directives: [string, string[]][] = [],
+): Promise<InProcessServer> {
+  return startInProcess([["save", [""]], ["appendonly", ["no"]], ...directives]);
 }

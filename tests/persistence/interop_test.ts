@@ -7,9 +7,16 @@ import assert from "node:assert/strict";
 import { encodingLimits } from "../../src/commands/dump.ts";
 import { Crc64 } from "../../src/persistence/crc64.ts";
 import { loadSnapshot, saveSnapshotSync } from "../../src/persistence/snapshot.ts";
-import { startInProcess } from "../_inprocess.ts";
 import { freePort, skipWithout, startRedis } from "../_server.ts";
-import { assertSameData, Client, datasetCommands, describe, noise, run } from "./_client.ts";
+import {
+  assertSameData,
+  Client,
+  datasetCommands,
+  describe,
+  noise,
+  run,
+  startQuiet,
+} from "./_client.ts";
 
 async function populate(port: number, commands = datasetCommands()): Promise<void> {
   const c = await Client.connect(port);
@@ -26,7 +33,7 @@ async function populate(port: number, commands = datasetCommands()): Promise<voi
 Deno.test("Redeno's dump.rdb passes redis-check-rdb and loads into redis-server unchanged", async () => {
   if (skipWithout("redis-server", "redis-check-rdb")) return;
   const dir = Deno.makeTempDirSync();
-  const redeno = await startInProcess();
+  const redeno = await startQuiet();
   try {
     await populate(redeno.port);
     const expected = await describe(redeno.port);
@@ -58,7 +65,7 @@ Deno.test("redis-server's dump.rdb with every encoding loads into Redeno unchang
     "--enable-debug-command",
     "yes",
   ]);
-  const redeno = await startInProcess();
+  const redeno = await startQuiet();
   try {
     const extra: (string | number)[][] = [
       // Compressed quicklist nodes (written as LZF blobs) and plain nodes.
@@ -100,7 +107,7 @@ Deno.test("redis-server's dump.rdb with every encoding loads into Redeno unchang
 Deno.test("DUMP gives Redis's exact bytes for strings and small collections", async () => {
   if (skipWithout("redis-server")) return;
   const redis = await startRedis(freePort());
-  const redeno = await startInProcess();
+  const redeno = await startQuiet();
   const a = await Client.connect(redis.port);
   const b = await Client.connect(redeno.port);
   try {
@@ -152,7 +159,7 @@ Deno.test("DUMP gives Redis's exact bytes for strings and small collections", as
 Deno.test("RESTORE takes Redis's payloads of every type and encoding", async () => {
   if (skipWithout("redis-server")) return;
   const redis = await startRedis(freePort());
-  const redeno = await startInProcess();
+  const redeno = await startQuiet();
   const a = await Client.connect(redis.port);
   const b = await Client.connect(redeno.port);
   try {
@@ -216,7 +223,7 @@ Deno.test("loaded values take the encodings Redis gives them under the loader's 
     await writer.stop();
   }
   const reader = await startRedis(freePort(), ["--dir", dir, ...low]);
-  const redeno = await startInProcess(
+  const redeno = await startQuiet(
     [...Array(low.length / 2).keys()].map((i) => [low[2 * i].slice(2), [low[2 * i + 1]]]),
   );
   try {
@@ -355,7 +362,7 @@ Deno.test("an RDB file in the encodings of older Redis versions loads as Redis l
   const check = await run("redis-check-rdb", [`${dir}/dump.rdb`]);
   assert.equal(check.code, 0, check.out);
   const redis = await startRedis(freePort(), ["--dir", dir]);
-  const redeno = await startInProcess();
+  const redeno = await startQuiet();
   try {
     const expected = await describe(redis.port);
     assert.equal(expected.length, 11);

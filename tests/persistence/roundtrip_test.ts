@@ -23,13 +23,12 @@ import { ListValue } from "../../src/store/list.ts";
 import { SetValue } from "../../src/store/set.ts";
 import { encodingOf, typeOf, type Value } from "../../src/store/value.ts";
 import { SortedSetValue } from "../../src/store/zset.ts";
-import { startInProcess } from "../_inprocess.ts";
-import { assertSameData, Client, datasetCommands, describe } from "./_client.ts";
+import { assertSameData, Client, datasetCommands, describe, startQuiet } from "./_client.ts";
 
 Deno.test("every type and encoding survives a save and a load in Redeno", async () => {
   const dir = Deno.makeTempDirSync();
-  const a = await startInProcess();
-  const b = await startInProcess();
+  const a = await startQuiet();
+  const b = await startQuiet();
   try {
     const c = await Client.connect(a.port);
     await c.pipeline(datasetCommands());
@@ -52,7 +51,7 @@ Deno.test("every type and encoding survives a save and a load in Redeno", async 
 });
 
 Deno.test("DUMP payloads of every type round-trip through RESTORE's reader", async () => {
-  const a = await startInProcess();
+  const a = await startQuiet();
   try {
     const c = await Client.connect(a.port);
     await c.pipeline(datasetCommands());

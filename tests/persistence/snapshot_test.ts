@@ -14,8 +14,8 @@ import {
 } from "../../src/persistence/snapshot.ts";
 import { Keyspace } from "../../src/store/keyspace.ts";
 import type { Value } from "../../src/store/value.ts";
-import { type InProcessServer, startInProcess } from "../_inprocess.ts";
-import { Client } from "./_client.ts";
+import type { InProcessServer } from "../_inprocess.ts";
+import { Client, startQuiet } from "./_client.ts";
 
 // Every key of a keyspace as "db key" → serialized value and expiry time.
 function contents(keyspace: Keyspace): Map<string, string> {
@@ -74,7 +74,7 @@ function guardOptions(server: InProcessServer) {
 
 Deno.test("a background save under a stream of writes holds the data as it was at its start", async () => {
   const dir = Deno.makeTempDirSync();
-  const server = await startInProcess();
+  const server = await startQuiet();
   try {
     await fill(server, 120_000);
     const before = contents(server.server.keyspace);
@@ -150,7 +150,7 @@ Deno.test("a background save under a stream of writes holds the data as it was a
 for (const barrier of [["FLUSHALL"], ["FLUSHDB"], ["SWAPDB", "0", "3"], ["MOVE", "k:0", "5"]]) {
   Deno.test(`${barrier[0]} during a background save does not change what it saves`, async () => {
     const dir = Deno.makeTempDirSync();
-    const server = await startInProcess();
+    const server = await startQuiet();
     try {
       await fill(server, 30_000);
       const before = contents(server.server.keyspace);
@@ -174,7 +174,7 @@ for (const barrier of [["FLUSHALL"], ["FLUSHDB"], ["SWAPDB", "0", "3"], ["MOVE",
 
 Deno.test("an aborted background save leaves the old file and no temp file", async () => {
   const dir = Deno.makeTempDirSync();
-  const server = await startInProcess();
+  const server = await startQuiet();
   try {
     await fill(server, 30_000);
     Deno.writeTextFileSync(`${dir}/dump.rdb`, "previous");
