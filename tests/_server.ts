@@ -141,7 +141,10 @@ function wrap(port: number, child: { process: Deno.ChildProcess; output: () => s
   };
 }
 
-/** Starts Redeno (`deno run src/main.ts`) with extra redis-server style arguments. */
+/**
+ * Starts Redeno (`deno run src/main.ts`) with extra redis-server style arguments, in a
+ * fresh temporary `dir` with no save rules unless the arguments say otherwise.
+ */
 export async function startRedeno(port: number, args: string[] = []): Promise<RunningServer> {
   const child = spawn(Deno.execPath(), [
     "run",
@@ -155,6 +158,12 @@ export async function startRedeno(port: number, args: string[] = []): Promise<Ru
     String(port),
     "--bind",
     "127.0.0.1",
+    // Like startRedis: no save rules and a directory of its own, so a test never loads
+    // data another left behind (arguments that follow override both).
+    "--save",
+    "",
+    "--dir",
+    Deno.makeTempDirSync({ prefix: "redeno-test-" }),
     ...args,
   ]);
   const server = wrap(port, child);
