@@ -7,6 +7,7 @@ import { type CommandTable, findSubcommand, keysOf } from "../commands/table.ts"
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { ERR_MAX_CLIENTS } from "../protocol/errors.ts";
+import { Persistence } from "../persistence/persistence.ts";
 import { Keyspace } from "../store/keyspace.ts";
 import { Client, type ClientHost } from "./client.ts";
 import { serveConnection } from "./connection.ts";
@@ -41,6 +42,20 @@ export class Server implements ServerApi, ClientHost {
   readonly runId: string;
   readonly configFile: string;
   readonly propagateListeners: PropagateListener[] = [];
+  /**
+   * The write stream as the AOF (and replicas) take it: the same writes as
+   * propagateListeners, except that the writes of an EXEC, when there are several,
+   * come wrapped in MULTI ... EXEC (MULTI with the first write's database, EXEC with
+   * database -1: no SELECT), as Redis 7.0 propagates them.
+   */
+  readonly replicationFeed: PropagateListener[] = [];
+  /** Snapshots, the AOF, loading at start-up. */
+  readonly persistence: Persistence;
+  /**
+   * Set while the AOF is on: each connection runs it before sending the replies of a
+   * batch (the log reaches the OS, or the disk with appendfsync always, first).
+   */
+  beforeReplies: (() => Promise<void> | void) | null = null;
   readonly keyEvents = new KeyEvents();
   /** See DispatchContext.beforeWrite: installed by a running background snapshot. */
   beforeWrite: ((db: number, spec: CommandSpec, argv: string[]) => void) | null = null;
@@ -51,6 +66,9 @@ export class Server implements ServerApi, ClientHost {
   #cron: ReturnType<typeof setInterval> | undefined;
   #stopping: Promise<void> | null = null;
   #closed: PromiseWithResolvers<void> = Promise.withResolvers();
+  // The writes of the EXEC being run, for the replication feed; null outside EXEC.
+  #transaction: [number, string[]][] | null = null;
+  #replayClient: Client | null = null;
 
   constructor(config: Config, log: Logger, options: { configFile?: string } = {}) {
     this.config = config;
@@ -58,10 +76,15 @@ export class Server implements ServerApi, ClientHost {
     this.configFile = options.configFile ?? "";
     this.keyspace = new Keyspace(config.number("databases"), (db, key) => {
       this.stats.expiredKeys++;
-      // Replicas and the AOF never expire keys themselves: they are told.
-      this.propagate(db.id, ["DEL", key]);
+      // Replicas and the AOF never expire keys themselves: they are told. Inside EXEC
+      // the DEL goes out at once, ahead of the transaction, as in Redis.
+      const argv = ["DEL", key];
+      for (const listener of this.propagateListeners) listener(db.id, argv);
+      for (const listener of this.replicationFeed) listener(db.id, argv);
+      if (!this.keyEvents.idle) this.#touchKeys(db.id, argv);
     });
     this.table = commandTable();
+    this.persistence = new Persistence(this);
     // Connections read these limits when they start; CONFIG SET updates the live ones.
     config.onChange("proto-max-bulk-len", () => {
       const limit = config.number("proto-max-bulk-len");
@@ -90,7 +113,69 @@ export class Server implements ServerApi, ClientHost {
 
   propagate(db: number, argv: string[]): void {
     for (const listener of this.propagateListeners) listener(db, argv);
+    if (this.replicationFeed.length !== 0) {
+      if (this.#transaction !== null) this.#transaction.push([db, argv]);
+      else for (const listener of this.replicationFeed) listener(db, argv);
+    }
     if (!this.keyEvents.idle) this.#touchKeys(db, argv);
+  }
+
+  // After EXEC: its writes go to the replication feed, wrapped when there are several.
+  #endTransaction(): void {
+    const writes = this.#transaction!;
+    this.#transaction = null;
+    if (writes.length === 0) return;
+    const feed = this.replicationFeed;
+    const wrap = writes.length > 1;
+    if (wrap) { for (const listener of feed) listener(writes[0][0], ["MULTI"]); }
+    for (const [db, argv] of writes) for (const listener of feed) listener(db, argv);
+    if (wrap) { for (const listener of feed) listener(-1, ["EXEC"]); }
+  }
+
+  /** The keys a write command may change (for a background snapshot's guard). */
+  keysOf(spec: CommandSpec, argv: string[]): string[] {
+    const keys: string[] = [];
+    for (const key of keysOf(spec, argv)) {
+      if (!key.flags.includes("RO")) keys.push(argv[key.index]);
+    }
+    return keys;
+  }
+
+  /**
+   * Runs a command read from a file at start-up (AOF replay): no client, no reply, no
+   * statistics. Returns an error text when the command does not exist or has the
+   * wrong number of arguments.
+   */
+  replay(db: number, argv: string[]): string | null {
+    let client = this.#replayClient;
+    if (client === null) {
+      client = new Client(0, null, this, {
+        endpoints: { addr: "", laddr: "", fd: -1 },
+        db: this.keyspace.databases[0],
+      });
+      client.authenticated = true;
+      this.#replayClient = client;
+    }
+    let spec = this.table.lookup(argv[0]);
+    if (spec === undefined) return `Unknown command '${argv[0]}'`;
+    let fullName = spec.name;
+    if (spec.subcommands !== undefined && (argv.length >= 2 || spec.handler === undefined)) {
+      const sub = argv.length >= 2 ? findSubcommand(spec, argv[1]) : undefined;
+      if (sub === undefined) return `Unknown subcommand '${argv[1] ?? ""}' of '${spec.name}'`;
+      spec = sub;
+      fullName += "|" + sub.name;
+    }
+    if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) {
+      return `Wrong number of arguments for '${fullName}'`;
+    }
+    client.db = this.keyspace.databases[db];
+    client.currentArgv = argv;
+    try {
+      spec.handler!(client, argv);
+    } finally {
+      client.reply.discard();
+    }
+    return null;
   }
 
   // Tells WATCH and blocked clients which keys a write changed, from the table's key
@@ -131,11 +216,18 @@ export class Server implements ServerApi, ClientHost {
 
   /** Runs one command for a client without MULTI queueing (EXEC, blocked retries). */
   execute(client: Client, argv: string[]): void {
+    if (
+      client.executingTransaction && this.#transaction === null &&
+      this.replicationFeed.length !== 0
+    ) {
+      this.#transaction = [];
+    }
     dispatch(this, client, argv);
   }
 
   /** After each top-level command: serve clients blocked on the keys it changed. */
   afterCommand(): void {
+    if (this.#transaction !== null) this.#endTransaction();
     if (this.keyEvents.blockedClients === 0) return;
     this.keyEvents.serveReady((client) => {
       const state = client.blockedState!;
@@ -158,7 +250,10 @@ export class Server implements ServerApi, ClientHost {
 
   /** Sends a released client's reply and runs what it sent while it was blocked. */
   resume(client: Client): void {
-    client.flush().catch(() => {});
+    const hook = this.beforeReplies;
+    const logged = hook === null ? undefined : hook();
+    if (logged === undefined) client.flush().catch(() => {});
+    else logged.then(() => client.flush()).catch(() => {});
     queueMicrotask(() => client.processBuffered());
   }
 
@@ -258,8 +353,9 @@ export class Server implements ServerApi, ClientHost {
   }
 
   async #shutdown(): Promise<void> {
-    this.log.warning("User requested shutdown...");
+    if (!this.persistence.shutdownPrepared) this.log.warning("User requested shutdown...");
     clearInterval(this.#cron);
+    this.persistence.close();
     for (const listener of this.#listeners) {
       try {
         listener.close();
