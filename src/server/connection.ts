@@ -39,7 +39,10 @@ export async function serveConnection(
   };
   client.processBuffered = () => {
     processBuffered();
-    client.flush().then(() => {
+    // The AOF first (appendfsync always: on disk), then the replies.
+    const logged = server.beforeReplies?.();
+    const flushed = logged === undefined ? client.flush() : logged.then(() => client.flush());
+    flushed.then(() => {
       if (client.closing) client.closeNow();
     }, () => client.closeNow());
   };
@@ -56,7 +59,15 @@ export async function serveConnection(
         server.log.warning(`Closing client id=${client.id}: query buffer over its limit`);
         break;
       }
-      if (client.reply.length > 0) await client.flush();
+      if (client.reply.length > 0) {
+        // The AOF first (appendfsync always: on disk), then the replies of the batch.
+        const hook = server.beforeReplies;
+        if (hook !== null) {
+          const logged = hook();
+          if (logged !== undefined) await logged;
+        }
+        await client.flush();
+      }
     }
     if (client.reply.length > 0) await client.flush();
   } catch (error) {
