@@ -144,6 +144,8 @@ export interface Session {
   setProtocol(version: 2 | 3): void;
   /** True between MULTI and EXEC/DISCARD. */
   readonly inMulti: boolean;
+  /** True while EXEC runs the queued commands (BGSAVE then only schedules). */
+  readonly executingTransaction: boolean;
   /** MULTI: start queueing commands. */
   beginTransaction(): void;
   /** DISCARD: drop the queued commands and the watched keys. */
@@ -179,6 +181,29 @@ export interface ServerStats {
   commands: Map<string, { calls: number; usec: number; failed: number; rejected: number }>;
 }
 
+/** Snapshots and the AOF as commands see them (SAVE, BGSAVE, INFO persistence...). */
+export interface PersistenceApi {
+  /** SAVE: null on success, else why it failed ("in-progress" when a BGSAVE runs). */
+  save(): string | null;
+  /** BGSAVE [SCHEDULE]. */
+  bgsave(
+    schedule: boolean,
+    inExec: boolean,
+  ): "started" | "scheduled" | "in-progress" | "child-active" | "failed";
+  /** BGREWRITEAOF. */
+  bgrewriteaof(inExec: boolean): "started" | "scheduled" | "in-progress" | "failed";
+  /** LASTSAVE: Unix seconds. */
+  lastSave(): number;
+  /**
+   * Before SHUTDOWN: stops background jobs, flushes the AOF, saves when asked (`save`
+   * true) or when save rules exist (`save` undefined). False when the save failed and
+   * `force` is not set.
+   */
+  prepareShutdown(options: { save?: boolean; force?: boolean }): boolean;
+  /** INFO persistence's fields, in order. */
+  info(): [string, string | number][];
+}
+
 /** The server as commands see it. */
 export interface ServerApi {
   readonly config: Config;
@@ -203,4 +228,6 @@ export interface ServerApi {
   propagate(db: number, argv: string[]): void;
   /** Stops the server (SHUTDOWN). */
   shutdown(): void;
+  /** Snapshots and the append-only file. */
+  readonly persistence: PersistenceApi;
 }
