@@ -1,4 +1,4 @@
-// Entry point and `deno compile` target: arguments → configuration → listen.
+// Entry point and `deno compile` target: arguments → configuration → load data → listen.
 
 import { ConfigError, helpText, loadConfig } from "./config.ts";
 import { Logger, type LogLevel } from "./log.ts";
@@ -46,6 +46,13 @@ export async function main(args: string[]): Promise<number> {
   );
   const server = new Server(config, log, { configFile: loaded.configFile ?? "" });
   try {
+    // The dataset is in memory before the first client connects.
+    await server.persistence.start();
+  } catch (error) {
+    log.warning((error as Error).message);
+    return 1;
+  }
+  try {
     server.listen();
   } catch (error) {
     log.warning((error as Error).message);
@@ -56,7 +63,8 @@ export async function main(args: string[]): Promise<number> {
   log.notice("Ready to accept connections tcp");
   const stop = () => {
     log.warning("Received shutdown signal, scheduling shutdown...");
-    server.shutdown();
+    // Saves first when save rules exist, like Redis; a failed save keeps us running.
+    if (server.persistence.prepareShutdown({})) server.shutdown();
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
