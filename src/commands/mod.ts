@@ -12,6 +12,7 @@ import { infoCommands } from "./info.ts";
 import { keyCommands } from "./keys.ts";
 import { listCommands } from "./list.ts";
 import { objectCommands } from "./object.ts";
+import { persistenceCommands } from "./persistence.ts";
 import { serverCommands } from "./server.ts";
 import { setCommands } from "./set.ts";
 import { sortedSetCommands } from "./sorted_set.ts";
@@ -38,6 +39,7 @@ export function allCommandSpecs(): CommandSpec[] {
     ...sortedSetCommands,
     ...bitmapCommands,
     ...transactionCommands,
+    ...persistenceCommands,
   ];
 }
 
