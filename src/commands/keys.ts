@@ -431,11 +431,13 @@ function randomkey(s: Session): void {
 }
 
 /**
- * WAIT numreplicas timeout: Redeno has no replicas, so the answer is 0 acknowledgements,
- * at once (Redis would wait up to the timeout when numreplicas > 0).
+ * WAIT numreplicas timeout: Redeno has no replicas, so the answer is always 0
+ * acknowledgements: at once when none were asked for (or inside EXEC), else, as in
+ * Redis, after the timeout (0: never) has passed.
  */
 function wait(s: Session, argv: string[]): void {
-  if (parseInt64(argv[1]) === null) {
+  const replicas = parseInt64(argv[1]);
+  if (replicas === null) {
     s.reply.error(ERR_NOT_INTEGER);
     return;
   }
@@ -448,7 +450,11 @@ function wait(s: Session, argv: string[]): void {
     s.reply.error(ERR_TIMEOUT_NEGATIVE);
     return;
   }
-  s.reply.integer(0);
+  const replyNone = () => s.reply.integer(0);
+  // Redis keeps the wanted count of a waiting client in a C int: 2^32 + 1 waits for 1,
+  // 2^31 for a negative number, already reached.
+  const wanted = BigInt.asIntN(32, replicas);
+  if (wanted <= 0n || !s.block([], Number(timeout), replyNone)) replyNone();
 }
 
 // ---- The command table ----

@@ -48,7 +48,7 @@ function drain(t: InProcessServer): string[][] {
 // from the end of loading to an empty database and the worst PING round trip.
 async function reclaimAll(
   ttl: (loadStart: number) => string[],
-): Promise<{ elapsed: number; worst: number; pings: number; expired: string }> {
+): Promise<{ loaded: number; elapsed: number; worst: number; pings: number; expired: string }> {
   // A directory of its own, so no dump.rdb lying around gets loaded.
   const server = await startRedeno(freePort(), ["--dir", Deno.makeTempDirSync()]);
   const loader = ioredis(server.port);
@@ -81,7 +81,7 @@ async function reclaimAll(
     const elapsed = Date.now() - loaded;
     assert.equal(size, 0, `${size} keys left ${elapsed} ms after loading`);
     const info = await prober.info("stats");
-    return { elapsed, worst, pings, expired: /expired_keys:(\d+)/.exec(info)![1] };
+    return { loaded, elapsed, worst, pings, expired: /expired_keys:(\d+)/.exec(info)![1] };
   } finally {
     loader.disconnect();
     prober.disconnect();
@@ -99,28 +99,29 @@ Deno.test({
     );
     assert.equal(r.expired, "100000");
     assert.ok(r.elapsed < 2000, `reclaiming took ${r.elapsed} ms`);
-    assert.ok(r.worst < 60, `a PING took ${r.worst.toFixed(1)} ms`);
+    // The slice is 25 ms; the bound leaves room for a loaded machine running tests in parallel.
+    assert.ok(r.worst < 200, `a PING took ${r.worst.toFixed(1)} ms`);
   },
 });
 
 Deno.test({
   name: "100k keys expiring at the same moment after loading are reclaimed in slices",
   async fn() {
-    // Every key expires 1.5 s after loading starts (loading takes about 1 s), so the whole reclaim happens while
-    // the prober is measuring.
+    // Every key expires 1.5 s after loading starts (loading takes about 1 s), so the
+    // whole reclaim normally happens while the prober is measuring.
     let at = 0;
     const r = await reclaimAll((start) => {
       at = start + 1500;
       return ["PXAT", String(at)];
     });
-    const afterExpiry = Date.now() - at;
+    const afterExpiry = r.loaded + r.elapsed - Math.max(at, r.loaded);
     console.log(
       `expiry (one PXAT): ${r.pings} PINGs, worst ${r.worst.toFixed(1)} ms, empty about ` +
         `${afterExpiry} ms after the keys expired`,
     );
     assert.equal(r.expired, "100000");
     assert.ok(afterExpiry < 2000, `reclaiming took ${afterExpiry} ms after expiry`);
-    assert.ok(r.worst < 60, `a PING took ${r.worst.toFixed(1)} ms`);
+    assert.ok(r.worst < 200, `a PING took ${r.worst.toFixed(1)} ms`);
   },
 });
 

@@ -370,6 +370,24 @@ Deno.test("OBJECT FREQ starts at 5 for a new key and grows with accesses under a
     await assert.rejects(client.object("IDLETIME", "k"), /LFU maxmemory policy is selected/);
   }));
 
+Deno.test("WAIT for replicas blocks until its timeout, then answers 0; others are served meanwhile", () =>
+  withServer(async (t, client) => {
+    const other = ioredis(t.port);
+    await other.connect();
+    try {
+      const started = performance.now();
+      const waiting = client.wait(1, 300);
+      await sleep(50);
+      assert.equal(await other.ping(), "PONG");
+      assert.match(await other.info("clients"), /blocked_clients:1/);
+      assert.equal(await waiting, 0);
+      assert.ok(performance.now() - started >= 290, "WAIT answered before its timeout");
+      assert.equal(await client.wait(0, 0), 0);
+    } finally {
+      other.disconnect();
+    }
+  }));
+
 Deno.test("OBJECT REFCOUNT reports shared small integers as Redis does", () =>
   withServer(async (_t, client) => {
     await client.set("small", "42");
