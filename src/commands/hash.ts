@@ -358,7 +358,7 @@ function hscan(s: Session, argv: string[]): void {
     entries = hash.fields;
   } else {
     const start = cursor > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(cursor);
-    const step = cursors.scan(hash, start, count, () => hash.fields.entries());
+    const step = cursors.scan(hash, start, count, () => hash.fields.entries(), hash.size);
     next = step.cursor;
     entries = step.items;
   }

@@ -520,7 +520,7 @@ function sscan(s: Session, argv: string[]): void {
     members = set.members();
   } else {
     const start = cursor > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(cursor);
-    const step = cursors.scan(table, start, count, () => table.keys());
+    const step = cursors.scan(table, start, count, () => table.keys(), table.size);
     next = step.cursor;
     members = step.items;
   }

@@ -1230,7 +1230,13 @@ function zscan(s: Session, argv: string[]): void {
     entries = zset.entries();
   } else {
     const start = cursor > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(cursor);
-    const step = cursors.scan(zset, start, count, () => zset.unordered()[Symbol.iterator]());
+    const step = cursors.scan(
+      zset,
+      start,
+      count,
+      () => zset.unordered()[Symbol.iterator](),
+      zset.size,
+    );
     next = step.cursor;
     entries = step.items;
   }

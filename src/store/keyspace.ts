@@ -238,7 +238,7 @@ export class Database {
   scan(cursor: number, count: number): { cursor: number; items: string[] } {
     this.#cursors ??= new CursorRegistry();
     const data = this.data;
-    return this.#cursors.scan(data, cursor, count, () => firstN(data.keys(), data.size));
+    return this.#cursors.scan(data, cursor, count, () => data.keys(), data.size);
   }
 
   /**
@@ -368,15 +368,6 @@ export class Database {
   #expire(key: string): void {
     this.#remove(key);
     this.#onExpire?.(this, key);
-  }
-}
-
-// The first n items of an iterator.
-function* firstN<T>(iterator: Iterator<T>, n: number): Generator<T> {
-  for (let i = 0; i < n; i++) {
-    const step = iterator.next();
-    if (step.done) return;
-    yield step.value;
   }
 }
 

@@ -15,31 +15,43 @@ const MAX_OPEN = 4096;
 /** Open iterations over Maps (or anything with an iterator factory). */
 export class CursorRegistry {
   #next = 1;
-  #open = new Map<number, { source: object; iterator: Iterator<unknown> }>();
+  #open = new Map<number, { source: object; iterator: Iterator<unknown>; ahead?: unknown[] }>();
 
   /**
    * Continues (or starts, for cursor 0 or an unknown one) an iteration over `source`,
    * taking up to `count` items from `iterate()`. Returns the items and the cursor to
    * hand back (0 when the iteration is complete).
+   *
+   * `size` is the collection's size now: a new iteration takes at most that many
+   * steps. A live iterator also visits entries added during the scan, after all the
+   * older ones, so a scan racing with inserts would otherwise never end; every entry
+   * present from start to end is still among the first `size`.
    */
   scan<T>(
     source: object,
     cursor: number,
     count: number,
     iterate: () => Iterator<T>,
+    size: number,
   ): { cursor: number; items: T[] } {
     let entry = cursor === 0 ? undefined : this.#open.get(cursor);
     if (entry !== undefined) this.#open.delete(cursor);
     if (entry === undefined || entry.source !== source) {
-      entry = { source, iterator: iterate() };
+      entry = { source, iterator: firstN(iterate(), size) };
     }
     const iterator = entry.iterator as Iterator<T>;
-    const items: T[] = [];
+    const items: T[] = (entry.ahead as T[] | undefined) ?? [];
+    entry.ahead = undefined;
     while (items.length < count) {
       const step = iterator.next();
       if (step.done) return { cursor: 0, items };
       items.push(step.value);
     }
+    // Look one item ahead, so an iteration that ends exactly here answers cursor 0
+    // instead of a cursor that leads to an empty page.
+    const peek = iterator.next();
+    if (peek.done) return { cursor: 0, items };
+    entry.ahead = [peek.value];
     const next = this.#next++;
     if (this.#next > Number.MAX_SAFE_INTEGER) this.#next = 1;
     this.#open.set(next, entry);
@@ -48,5 +60,14 @@ export class CursorRegistry {
       this.#open.delete(oldest);
     }
     return { cursor: next, items };
+  }
+}
+
+// The first n items of an iterator.
+function* firstN<T>(iterator: Iterator<T>, n: number): Generator<T> {
+  for (let i = 0; i < n; i++) {
+    const step = iterator.next();
+    if (step.done) return;
+    yield step.value;
   }
 }
