@@ -4,7 +4,8 @@
 import { Config } from "../src/config.ts";
 import { Logger } from "../src/log.ts";
 import { Server } from "../src/server/server.ts";
-import { bytes, freePort, readUntilQuiet, resp } from "./_server.ts";
+import { encodeCommand, ReplyReader } from "./compat/harness.ts";
+import { freePort } from "./_server.ts";
 
 /** A server running inside the test process, with a raw client connection. */
 export interface InProcessServer {
@@ -12,7 +13,7 @@ export interface InProcessServer {
   port: number;
   /** Every propagated write as [db, argv...]. */
   propagated: string[][];
-  /** Sends one command on the shared connection and returns the raw reply bytes. */
+  /** Sends one command on the shared connection and returns its whole raw reply. */
   call(...args: string[]): Promise<string>;
   stop(): Promise<void>;
 }
@@ -25,19 +26,23 @@ export async function startInProcess(
   const port = freePort();
   config.applyDirective("port", [String(port)]);
   config.applyDirective("bind", ["127.0.0.1"]);
+  // Nothing saved or loaded behind the test's back.
+  config.applyDirective("save", [""]);
+  config.applyDirective("dir", [Deno.makeTempDirSync({ prefix: "redeno-inprocess-" })]);
   for (const [name, args] of directives) config.applyDirective(name, args);
   const server = new Server(config, new Logger("warning"));
   const propagated: string[][] = [];
   server.propagateListeners.push((db, argv) => propagated.push([String(db), ...argv]));
   server.listen();
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const reader = new ReplyReader(conn);
   return {
     server,
     port,
     propagated,
     async call(...args: string[]): Promise<string> {
-      await conn.write(bytes(resp(...args)));
-      return await readUntilQuiet(conn, 30);
+      await conn.write(encodeCommand(args));
+      return (await reader.read()).raw;
     },
     async stop(): Promise<void> {
       conn.close();

@@ -14,12 +14,25 @@ export interface RunningServer {
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
-/** A TCP port nobody listens on right now. */
+const handedOut = new Set<number>();
+
+/**
+ * A TCP port nobody listens on right now, picked at random below Linux's ephemeral
+ * range (32768+), where client sockets of other tests take their local ports.
+ */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (handedOut.has(port)) continue;
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+    } catch {
+      continue;
+    }
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error("no free port found");
 }
 
 /** True when `name` is an executable on PATH. */
@@ -142,61 +155,81 @@ function wrap(port: number, child: { process: Deno.ChildProcess; output: () => s
 }
 
 /**
+ * Starts a server on `port`, making sure the process answering is the one started:
+ * another test's server may have taken the port in the meantime, and then this one
+ * fails to bind and exits. In that case it tries again on another free port, so use
+ * the returned server's `port`.
+ */
+async function startOn(
+  port: number,
+  launch: (port: number) => { process: Deno.ChildProcess; output: () => string },
+): Promise<RunningServer> {
+  let lastError: Error | null = null;
+  for (let attempt = 0; attempt < 5; attempt++, port = freePort()) {
+    const child = launch(port);
+    const server = wrap(port, child);
+    let exited = false;
+    child.process.status.then(() => (exited = true));
+    try {
+      await waitForPing(port);
+      // Both servers log this line once they listen; a child that lost the port exits.
+      const deadline = Date.now() + 15000;
+      while (!exited && !child.output().includes("Ready to accept connections")) {
+        if (Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      if (!exited) return server;
+      lastError = new Error(`the server on port ${port} exited:\n${child.output()}`);
+    } catch (error) {
+      await server.stop("SIGKILL");
+      lastError = new Error(`${(error as Error).message}\n${child.output()}`);
+    }
+  }
+  throw lastError;
+}
+
+/**
  * Starts Redeno (`deno run src/main.ts`) with extra redis-server style arguments, in a
  * fresh temporary `dir` with no save rules unless the arguments say otherwise.
  */
-export async function startRedeno(port: number, args: string[] = []): Promise<RunningServer> {
-  const child = spawn(Deno.execPath(), [
-    "run",
-    "--allow-net",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    "--allow-sys",
-    `${ROOT}src/main.ts`,
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    // Like startRedis: no save rules and a directory of its own, so a test never loads
-    // data another left behind (arguments that follow override both).
-    "--save",
-    "",
-    "--dir",
-    Deno.makeTempDirSync({ prefix: "redeno-test-" }),
-    ...args,
-  ]);
-  const server = wrap(port, child);
-  try {
-    await waitForPing(port);
-  } catch (error) {
-    await server.stop("SIGKILL");
-    throw new Error(`${(error as Error).message}\n${child.output()}`);
-  }
-  return server;
+export function startRedeno(port: number, args: string[] = []): Promise<RunningServer> {
+  return startOn(port, (p) =>
+    spawn(Deno.execPath(), [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      `${ROOT}src/main.ts`,
+      "--port",
+      String(p),
+      "--bind",
+      "127.0.0.1",
+      // Like startRedis: no save rules and a directory of its own, so a test never loads
+      // data another left behind (arguments that follow override both).
+      "--save",
+      "",
+      "--dir",
+      Deno.makeTempDirSync({ prefix: "redeno-test-" }),
+      ...args,
+    ]));
 }
 
 /** Starts a real redis-server with no persistence. */
-export async function startRedis(port: number, args: string[] = []): Promise<RunningServer> {
-  const child = spawn("redis-server", [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    ...args,
-  ], Deno.makeTempDirSync());
-  const server = wrap(port, child);
-  try {
-    await waitForPing(port);
-  } catch (error) {
-    await server.stop("SIGKILL");
-    throw new Error(`${(error as Error).message}\n${child.output()}`);
-  }
-  return server;
+export function startRedis(port: number, args: string[] = []): Promise<RunningServer> {
+  return startOn(port, (p) =>
+    spawn("redis-server", [
+      "--port",
+      String(p),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      ...args,
+    ], Deno.makeTempDirSync()));
 }
 
 /**
