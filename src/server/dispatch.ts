@@ -108,6 +108,8 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
   } finally {
     client.running = false;
   }
+  // A blocked command run again when its keys change was counted when it first ran.
+  if (client.retrying) return;
   ctx.stats.commandsProcessed++;
   let entry = ctx.stats.commands.get(fullName);
   if (entry === undefined) {
