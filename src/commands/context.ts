@@ -219,6 +219,8 @@ export interface ServerApi {
   readonly configFile: string;
   /** All connected clients. */
   sessions(): Iterable<Session>;
+  /** Marks a key as changed for WATCH without a write to propagate (LTRIM that trims nothing). */
+  touchKey(db: number, key: string): void;
   /** Clients waiting in blocking commands right now. */
   readonly blockedClients: number;
   /**

@@ -465,13 +465,14 @@ function ltrim(s: Session, argv: string[]): void {
     const range = clampRange(start, stop, n);
     const fromHead = range === null ? n : range[0];
     const fromTail = range === null ? 0 : n - 1 - range[1];
-    // TODO(#4): Redis also invalidates WATCH when nothing is trimmed; that needs a way
-    // to touch a key without propagating a write.
     if (fromHead + fromTail > 0) {
       list.trim(fromHead, fromTail);
       dropIfEmpty(s, argv[1], list);
       s.server.dirty += fromHead + fromTail;
       s.server.propagate(s.db.id, argv);
+    } else {
+      // Redis counts an LTRIM as a change for WATCH even when nothing goes.
+      s.server.touchKey(s.db.id, argv[1]);
     }
   }
   s.reply.ok();

@@ -111,6 +111,10 @@ export class Server implements ServerApi, ClientHost {
     return this.keyEvents.blockedClients;
   }
 
+  touchKey(db: number, key: string): void {
+    this.keyEvents.touch(db, key);
+  }
+
   propagate(db: number, argv: string[]): void {
     for (const listener of this.propagateListeners) listener(db, argv);
     if (this.replicationFeed.length !== 0) {
@@ -209,7 +213,8 @@ export class Server implements ServerApi, ClientHost {
     }
     if (name === "move") events.touch(Number(argv[2]), argv[1]);
     if (name === "copy") {
-      const at = argv.findIndex((a, i) => i > 2 && a.toLowerCase() === "db");
+      // COPY src dst DB n: the last DB option wins, as in Redis.
+      const at = argv.findLastIndex((a, i) => i > 2 && a.toLowerCase() === "db");
       if (at > 0) events.touch(Number(argv[at + 1]), argv[2]);
     }
   }
@@ -281,6 +286,15 @@ export class Server implements ServerApi, ClientHost {
     }
     if (this.#listeners.length === 0) throw new Error("No bind address could be used");
     this.port = port;
+    this.#startCron();
+    this.config.onChange("hz", () => {
+      if (this.#cron !== undefined && this.#stopping === null) this.#startCron();
+    });
+  }
+
+  // Housekeeping runs hz times a second (CONFIG SET hz re-arms it).
+  #startCron(): void {
+    clearInterval(this.#cron);
     this.#cron = setInterval(() => this.#housekeeping(), 1000 / this.config.number("hz"));
   }
 
