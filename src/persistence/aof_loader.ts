@@ -42,6 +42,8 @@ export interface ReplayOptions {
    * command (the last file of the log, with aof-load-truncated yes).
    */
   allowTruncated: boolean;
+  /** Leave the file as it is (a truncated tail is ignored instead of cut off). */
+  readOnly?: boolean;
   /** The manifest's name, for the redis-check-aof hint. */
   manifestName: string;
   /** Called about once a second while a big file loads. */
@@ -82,7 +84,7 @@ export async function replayAofFile(
     reader = new FileReader(file, options.offset ?? 0);
     const state = new ReplayState(target, options, total);
     const result = await state.run(reader);
-    if (result.truncatedAt === undefined) return result;
+    if (result.truncatedAt === undefined || options.readOnly) return result;
     file.close();
     await Deno.truncate(path, result.truncatedAt);
     return result;
@@ -241,9 +243,8 @@ class ReplayState {
     let p = pos + 1;
     const count = readNumber(buf, p);
     if (count === null) return INCOMPLETE;
-    if (count.value === null || count.value < 1) {
-      this.#corrupt(at, "invalid multibulk length");
-    }
+    if (count.value === null) this.#corrupt(at + (count.end - pos), "invalid multibulk length");
+    if (count.value < 1) this.#corrupt(at + 1, "invalid multibulk length");
     p = count.end;
     const argc = count.value;
     const argv = new Array<string>(argc);
@@ -254,9 +255,8 @@ class ReplayState {
       }
       const len = readNumber(buf, p + 1);
       if (len === null) return INCOMPLETE;
-      if (len.value === null || len.value < 0) {
-        this.#corrupt(at + (p - pos), "invalid bulk length");
-      }
+      if (len.value === null) this.#corrupt(at + (len.end - pos), "invalid bulk length");
+      if (len.value < 0) this.#corrupt(at + (p + 1 - pos), "invalid bulk length");
       p = len.end;
       const end = p + len.value;
       if (end + 2 > buf.length) return end + 2 - pos;

@@ -200,10 +200,25 @@ export class Persistence {
   async start(): Promise<void> {
     const log = this.#host.log;
     const started = performance.now();
+    await this.load();
+    if (this.#config("appendonly") === "yes") {
+      this.#openAofOnStart();
+      log.verbose(`Start-up load took ${seconds(performance.now() - started)} seconds`);
+    }
+    this.#cron = setInterval(() => this.#tick(), CRON_MS);
+    Deno.unrefTimer(this.#cron as unknown as number);
+  }
+
+  /**
+   * Loads the dataset as start-up does: the AOF when appendonly is yes, else the RDB
+   * file. `readOnly` (export tools) leaves every file as it is: an old-style AOF is
+   * read where it is and a truncated tail is ignored, not cut off.
+   */
+  async load(options: { readOnly?: boolean } = {}): Promise<void> {
     this.loading = true;
     try {
       if (this.#config("appendonly") === "yes") {
-        await this.#loadAof();
+        await this.#loadAof(options.readOnly ?? false);
       } else {
         this.#loadRdbAtStart();
       }
@@ -211,12 +226,6 @@ export class Persistence {
       this.loading = false;
     }
     this.#host.dirty = 0;
-    if (this.#config("appendonly") === "yes") {
-      this.#openAofOnStart();
-      log.verbose(`Start-up load took ${seconds(performance.now() - started)} seconds`);
-    }
-    this.#cron = setInterval(() => this.#tick(), CRON_MS);
-    Deno.unrefTimer(this.#cron as unknown as number);
   }
 
   /**
@@ -421,7 +430,7 @@ export class Persistence {
     }
   }
 
-  async #loadAof(): Promise<void> {
+  async #loadAof(readOnly: boolean): Promise<void> {
     const log = this.#host.log;
     const dir = this.#aofDir();
     const names = this.#names();
@@ -435,9 +444,15 @@ export class Persistence {
       throw error;
     }
     const oldStyle = `${this.#dir()}/${names.prefix}`;
+    // Where each file is read from (an old-style file stays in `dir` when read-only).
+    const pathOf = (name: string) =>
+      readOnly && name === names.prefix && !exists(`${dir}/${name}`) ? oldStyle : `${dir}/${name}`;
     if (manifest === null) {
       manifest = emptyManifest();
-      if (exists(oldStyle) && Deno.statSync(oldStyle).isFile) {
+      if (readOnly && exists(oldStyle) && Deno.statSync(oldStyle).isFile) {
+        manifest.base = { name: names.prefix, seq: 1, type: "b" };
+        manifest.baseSeq = 1;
+      } else if (exists(oldStyle) && Deno.statSync(oldStyle).isFile) {
         // Redis 7.0's upgrade: the single file becomes the base of a new manifest.
         Deno.mkdirSync(dir, { recursive: true });
         manifest.base = { name: names.prefix, seq: 1, type: "b" };
@@ -452,7 +467,7 @@ export class Persistence {
         );
       }
     } else if (
-      manifest.base?.name === names.prefix && !exists(`${dir}/${names.prefix}`) &&
+      !readOnly && manifest.base?.name === names.prefix && !exists(`${dir}/${names.prefix}`) &&
       exists(oldStyle)
     ) {
       // An upgrade interrupted between the manifest and the move: finish it.
@@ -466,7 +481,7 @@ export class Persistence {
     ];
     if (files.length === 0) return;
     for (const f of files) {
-      if (!exists(`${dir}/${f.name}`)) {
+      if (!exists(pathOf(f.name))) {
         throw new Error(`The AOF file ${f.name} listed in ${names.manifest} doesn't exist`);
       }
     }
@@ -479,7 +494,7 @@ export class Persistence {
     this.#closedIncrSize = 0;
     for (let i = 0; i < files.length; i++) {
       const f = files[i];
-      const path = `${dir}/${f.name}`;
+      const path = pathOf(f.name);
       const last = i === files.length - 1;
       const fileStarted = performance.now();
       const kind = f.type === "b" ? "base" : "incr";
@@ -499,7 +514,8 @@ export class Persistence {
           const result = await replayAofFile(path, target, {
             name: f.name,
             offset,
-            allowTruncated: last && truncatedOk,
+            allowTruncated: last && (truncatedOk || readOnly),
+            readOnly,
             manifestName: names.manifest,
             onProgress: (done, total, commands) => {
               const elapsed = performance.now() - fileStarted;
