@@ -168,6 +168,7 @@ export const persistenceCommands: CommandSpec[] = [
     arity: 1,
     flags: ["loading", "stale", "fast"],
     categories: ["admin", "fast", "dangerous"],
+    tips: ["nondeterministic_output"],
     summary: "Answers the Unix time of the last successful save to disk.",
     since: "1.0.0",
     complexity: "O(1)",

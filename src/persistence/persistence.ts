@@ -674,17 +674,17 @@ export class Persistence {
   #saveSync(): string | null {
     const path = `${this.#dir()}/${this.#config("dbfilename")}`;
     const started = performance.now();
+    // Counted when attempted, as Redis counts rdb_saves.
+    this.#rdbSaves++;
     try {
       this.#snapshots.save(this.#host.keyspace, path, { aofBase: false, preamble: true });
     } catch (error) {
       this.#host.log.warning(`Failed saving the DB: ${(error as Error).message}`);
-      this.#lastBgsaveOk = false;
       return (error as Error).message;
     }
     this.#host.dirty = 0;
     this.#lastSave = Date.now();
     this.#lastBgsaveOk = true;
-    this.#rdbSaves++;
     this.#host.log.notice(`DB saved on disk (${seconds(performance.now() - started)} seconds)`);
     return null;
   }
@@ -717,6 +717,7 @@ export class Persistence {
     }
     const running = { job, started, dirtyAtStart, path };
     this.#bgsave = running;
+    this.#rdbSaves++;
     this.#host.log.notice("Background saving started");
     job.done.then(() => {
       if (this.#bgsave !== running) return;
@@ -725,7 +726,6 @@ export class Persistence {
       this.#lastSave = Date.now();
       this.#lastBgsaveOk = true;
       this.#lastBgsaveSeconds = Math.round((Date.now() - started) / 1000);
-      this.#rdbSaves++;
       this.#host.log.notice("Background saving terminated with success");
     }, (error) => {
       if (this.#bgsave !== running) return;
