@@ -79,6 +79,11 @@ export interface SaveOptions {
   aofBase: boolean;
   /** For an AOF base: an RDB (aof-use-rdb-preamble yes) or commands. */
   preamble: boolean;
+  /**
+   * The file written first, in the target's directory, and renamed over the target
+   * once complete (default temp-<pid>.rdb).
+   */
+  tempName?: string;
 }
 
 /** What a background snapshot needs to keep a point-in-time view. */
@@ -93,7 +98,7 @@ export interface GuardOptions {
 export interface BackgroundJob {
   /** Settles when the file is complete (renamed into place) or has failed. */
   done: Promise<void>;
-  /** Stops writing and removes the partial file. */
+  /** Stops writing and removes the partial file (at once: the process may exit next). */
   abort(): void;
   /** Keys written so far. */
   keys(): number;
@@ -164,7 +169,7 @@ export class Persistence {
   #aofState: AofState = "off";
   #writer: AofWriter | null = null;
   #manifest: AofManifest = emptyManifest();
-  #rewrite: (RunningJob & { temp: string; preamble: boolean }) | null = null;
+  #rewrite: (RunningJob & { temp: string; base: string }) | null = null;
   #rewriteScheduled = false;
   #lastRewriteSeconds = -1;
   #lastRewriteOk = true;
@@ -567,9 +572,11 @@ export class Persistence {
       const seq = manifest.baseSeq + 1;
       const preamble = this.#config("aof-use-rdb-preamble") === "yes";
       const name = names.base(seq, preamble);
-      const temp = `${dir}/${names.tempRewrite(Deno.pid)}`;
-      this.#snapshots.save(this.#host.keyspace, temp, { aofBase: true, preamble });
-      Deno.renameSync(temp, `${dir}/${name}`);
+      this.#snapshots.save(this.#host.keyspace, `${dir}/${name}`, {
+        aofBase: true,
+        preamble,
+        tempName: names.tempRewrite(Deno.pid),
+      });
       manifest.base = { name, seq, type: "b" };
       manifest.baseSeq = seq;
       this.#baseSize = Deno.statSync(`${dir}/${name}`).size;
@@ -775,12 +782,16 @@ export class Persistence {
       this.#rewriteFailed();
       return false;
     }
-    const temp = `${dir}/${names.tempRewrite(Deno.pid)}`;
+    // The new base is written under a temporary name and renamed into place when
+    // complete; the manifest only points at it after that.
+    const temp = names.tempRewrite(Deno.pid);
+    const base = names.base(this.#manifest.baseSeq + 1, preamble);
     let job: BackgroundJob;
     try {
-      job = this.#snapshots.saveInBackground(this.#host.keyspace, temp, {
+      job = this.#snapshots.saveInBackground(this.#host.keyspace, `${dir}/${base}`, {
         aofBase: true,
         preamble,
+        tempName: temp,
         ...this.#guardOptions(),
       });
     } catch (error) {
@@ -788,7 +799,7 @@ export class Persistence {
       this.#rewriteFailed();
       return false;
     }
-    const running = { job, started, temp, preamble };
+    const running = { job, started, temp, base };
     this.#rewrite = running;
     this.#rewriteScheduled = false;
     log.notice("Background append only file rewriting started");
@@ -799,13 +810,12 @@ export class Persistence {
         this.#finishRewrite(running);
       } catch (error) {
         log.warning(`Background AOF rewrite failed at the switch: ${(error as Error).message}`);
-        removeQuietly(temp);
+        removeQuietly(`${dir}/${base}`);
         this.#rewriteFailed();
       }
     }, (error) => {
       if (this.#rewrite !== running) return;
       this.#rewrite = null;
-      removeQuietly(temp);
       log.warning(
         `Background AOF rewrite terminated with error: ${(error as Error)?.message ?? error}`,
       );
@@ -820,18 +830,15 @@ export class Persistence {
   }
 
   // The new base is complete: switch the manifest to it and drop the old files.
-  #finishRewrite(running: { started: number; temp: string; preamble: boolean }): void {
+  #finishRewrite(running: { started: number; temp: string; base: string }): void {
     const log = this.#host.log;
     const dir = this.#aofDir();
     const names = this.#names();
     const next = copyManifest(this.#manifest);
     const seq = next.baseSeq + 1;
-    const baseName = names.base(seq, running.preamble);
-    Deno.renameSync(running.temp, `${dir}/${baseName}`);
+    const baseName = running.base;
     log.notice(
-      `Successfully renamed the temporary AOF base file ${
-        running.temp.slice(dir.length + 1)
-      } into ${baseName}`,
+      `Successfully renamed the temporary AOF base file ${running.temp} into ${baseName}`,
     );
     if (next.base !== null) next.history.push({ ...next.base, type: "h" });
     next.base = { name: baseName, seq, type: "b" };
@@ -879,7 +886,6 @@ export class Persistence {
     if (running === null) return;
     this.#rewrite = null;
     running.job.abort();
-    removeQuietly(running.temp);
   }
 
   // CONFIG SET appendonly.
@@ -1035,11 +1041,12 @@ export function defaultSnapshots(config: ConfigView): SnapshotBackend {
     checksum: config.string("rdbchecksum") === "yes",
     listMaxListpackSize: config.number("list-max-listpack-size"),
     aofBase: options.aofBase,
+    tempName: options.tempName,
   });
   return {
     save(keyspace, path, options) {
       if (options.aofBase && !options.preamble) {
-        const temp = `${path}.tmp-${Deno.pid}`;
+        const temp = `${dirname(path)}/${options.tempName ?? `temp-${Deno.pid}.aof`}`;
         writeAofBase(keyspace, temp);
         Deno.renameSync(temp, path);
         syncDirectory(dirname(path));
@@ -1065,10 +1072,13 @@ export function defaultSnapshots(config: ConfigView): SnapshotBackend {
         installGuard: (guard) => options.installGuard(guard),
         writeKeys: (command, argv) => options.keysOf(command, argv),
       });
+      const temp = `${dirname(path)}/${options.tempName ?? `temp-${Deno.pid}.rdb`}`;
       return {
         done: job.done.then(() => {}),
         abort: () => {
           job.abort().catch(() => {});
+          // The saver removes it too, but later: the process may be about to exit.
+          removeQuietly(temp);
         },
         keys: () => job.keys,
       };

@@ -175,6 +175,24 @@ Deno.test("SHUTDOWN SAVE saves, SHUTDOWN NOSAVE does not, plain SHUTDOWN saves w
   }
 });
 
+Deno.test("SHUTDOWN during a BGSAVE or an AOF rewrite leaves no temporary file behind", async () => {
+  for (const job of ["BGSAVE", "BGREWRITEAOF"]) {
+    const dir = Deno.makeTempDirSync();
+    const s = await startPersistent(dir, [["appendonly", ["yes"]]]);
+    await fill(s.client, 200_000);
+    const before = listDir(`${dir}/appendonlydir`);
+    assert.match(String(await s.call(job)), /started/);
+    await s.client.send([["SHUTDOWN", "NOSAVE"]]);
+    await assert.rejects(() => s.client.read(), /connection closed/);
+    await s.server.closed;
+    assert.deepEqual(listDir(dir), ["appendonlydir"], job);
+    const after = listDir(`${dir}/appendonlydir`);
+    // A rewrite that was cut short leaves its new incr file listed in the manifest.
+    assert.ok(after.every((name) => !name.startsWith("temp-")), `${job}: ${after}`);
+    assert.ok(before.every((name) => after.includes(name)), `${job}: ${after}`);
+  }
+});
+
 Deno.test("INFO persistence lists Redis 7.0's fields in Redis's order, AOF on and off", async () => {
   if (skipWithout("redis-server")) return;
   for (const aof of ["no", "yes"]) {
