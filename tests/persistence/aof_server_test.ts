@@ -354,3 +354,41 @@ function snapshotStrings(data: Map<string, unknown>): Map<string, unknown> {
   }
   return out;
 }
+
+Deno.test("redeno exits with status 1 and names the byte offset when its AOF is corrupt", async () => {
+  const dir = Deno.makeTempDirSync();
+  Deno.mkdirSync(`${dir}/appendonlydir`);
+  Deno.writeTextFileSync(
+    `${dir}/appendonlydir/appendonly.aof.manifest`,
+    "file appendonly.aof.1.incr.aof seq 1 type i\n",
+  );
+  Deno.writeTextFileSync(
+    `${dir}/appendonlydir/appendonly.aof.1.incr.aof`,
+    resp("SET", "a", "1") + "*2\r\n$3\r\nDEL\r\n?1\r\na\r\n",
+  );
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../../src/main.ts", import.meta.url).pathname,
+      "--port",
+      "0",
+      "--dir",
+      dir,
+      "--appendonly",
+      "yes",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(result.stdout) + new TextDecoder().decode(result.stderr);
+  assert.equal(result.code, 1, out);
+  const offset = resp("SET", "a", "1").length + 13;
+  assert.match(
+    out,
+    new RegExp(
+      `Bad file format reading the append only file appendonly.aof.1.incr.aof at offset ${offset}`,
+    ),
+  );
+  assert.doesNotMatch(out, /Ready to accept connections/);
+});
