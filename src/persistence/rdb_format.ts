@@ -463,15 +463,21 @@ export class ByteReader {
 
   /** A string value: a one-byte string, or bytes when too long for a JS string. */
   stringValue(): string | Uint8Array {
-    const save = this.pos;
+    const start = this.pos;
     const n = this.lengthOrEncoding();
-    this.pos = save;
-    if (n > MAX_JS_STRING) return this.stringBytes().slice();
-    if (n === -1 - ENC_LZF) {
-      const bytes = this.stringBytes();
+    if (n >= 0) {
+      this.need(n);
+      const from = this.pos;
+      this.pos += n;
+      return n > MAX_JS_STRING ? this.buf.slice(from, from + n) : latin1(this.buf, from, from + n);
+    }
+    const enc = -1 - n;
+    if (enc <= ENC_INT32) return String(this.#encodedInt(enc));
+    if (enc === ENC_LZF) {
+      const bytes = this.#lzf(start);
       return bytes.length > MAX_JS_STRING ? bytes : latin1(bytes);
     }
-    return this.string();
+    return this.fail(`unknown string encoding ${enc}`, start);
   }
 
   /** Skips a string without decoding it. */

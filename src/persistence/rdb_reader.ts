@@ -189,25 +189,34 @@ export function readRdb(
       );
     }
     const key = r.string();
-    const obj = readObject(r, type, opStart);
     const entryExpire = expireAt;
     const entryIdle = idleSeconds;
     const entryFreq = frequency;
     expireAt = idleSeconds = frequency = undefined;
-    if (objectSize(obj) === 0) {
-      summary.emptySkipped++;
-      continue;
+    let value: Value;
+    if (type === TYPE_STRING) {
+      // The common case, without the intermediate form.
+      value = r.stringValue();
+    } else {
+      const obj = readObject(r, type, opStart);
+      if (objectSize(obj) === 0) {
+        summary.emptySkipped++;
+        continue;
+      }
+      if (skipExpired && entryExpire !== undefined && entryExpire < now) {
+        summary.expiredSkipped++;
+        continue;
+      }
+      try {
+        value = buildValue(obj, limits);
+      } catch (error) {
+        if (error instanceof ValueError) r.fail(error.message, opStart);
+        throw error;
+      }
     }
     if (skipExpired && entryExpire !== undefined && entryExpire < now) {
       summary.expiredSkipped++;
       continue;
-    }
-    let value: Value;
-    try {
-      value = buildValue(obj, limits);
-    } catch (error) {
-      if (error instanceof ValueError) r.fail(error.message, opStart);
-      throw error;
     }
     summary.keys++;
     const entry: LoadedKey = { db, key, value, expireAt: entryExpire };

@@ -297,7 +297,10 @@ class BackgroundSaver<C extends GuardedCommand> implements BackgroundSave {
   // Bytes for databases not reached yet, written by the guard.
   readonly #pending = new Map<number, ByteWriter>();
   #current = -1;
-  #iterator: MapIterator<[string, Value]> | null = null;
+  // The keys of the database being written, as they were when its turn came: keys
+  // created since are not in it, so the walk ends however fast writers add keys.
+  #keys: string[] | null = null;
+  #next = 0;
   #w = new ByteWriter(FLUSH_BYTES + 65536);
   readonly #crc = new Crc64();
   readonly #queue: Uint8Array[] = [];
@@ -391,7 +394,7 @@ class BackgroundSaver<C extends GuardedCommand> implements BackgroundSave {
   #step(deadline: number): void {
     const w = this.#w;
     while (!this.#serialized) {
-      if (this.#iterator === null) {
+      if (this.#keys === null) {
         if (this.#current >= 0) {
           this.#state[this.#current] = "done";
           this.#visited[this.#current] = null;
@@ -414,22 +417,27 @@ class BackgroundSaver<C extends GuardedCommand> implements BackgroundSave {
           w.bytes(pending.buf.subarray(0, pending.pos));
           this.#pending.delete(next);
         }
-        this.#iterator = db.data.entries();
+        // Every key present now is either unchanged since the start or already
+        // handled by the guard (which also notes keys created since as handled).
+        this.#keys = Array.from(db.data.keys());
+        this.#next = 0;
       }
       const db = this.#databases[this.#current];
       const visited = this.#visited[this.#current]!;
-      const iterator = this.#iterator!;
-      for (let n = 0; n < 64; n++) {
-        const step = iterator.next();
-        if (step.done) {
-          this.#iterator = null;
-          break;
-        }
-        const [key, value] = step.value;
+      const keys = this.#keys;
+      const end = Math.min(keys.length, this.#next + 64);
+      for (let i = this.#next; i < end; i++) {
+        const key = keys[i];
         if (visited.has(key)) continue;
         visited.add(key);
-        if (writeKey(w, db, key, value, this.#now, this.#wopts)) this.keys++;
+        // Gone without a write command: reclaimed by expiry, so expired anyway.
+        const value = db.data.get(key);
+        if (value !== undefined && writeKey(w, db, key, value, this.#now, this.#wopts)) {
+          this.keys++;
+        }
       }
+      this.#next = end;
+      if (end === keys.length) this.#keys = null;
       if (w.pos >= FLUSH_BYTES) this.#flush();
       if (performance.now() >= deadline) break;
     }

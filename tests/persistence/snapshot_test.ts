@@ -147,6 +147,42 @@ Deno.test("a background save under a stream of writes holds the data as it was a
   }
 });
 
+Deno.test("a background save ends even while writers add keys faster than it walks them", async () => {
+  const dir = Deno.makeTempDirSync();
+  const server = await startQuiet();
+  try {
+    await fill(server, 20_000);
+    const before = contents(server.server.keyspace);
+    const job = saveSnapshot(server.server.keyspace, `${dir}/dump.rdb`, {
+      ...guardOptions(server),
+      sliceMs: 0.05,
+    });
+    let finished = false;
+    const done = job.done.finally(() => {
+      finished = true;
+    });
+    const writers = await Promise.all([0, 1, 2].map(() => Client.connect(server.port)));
+    let added = 0;
+    await Promise.all(writers.map(async (w, n) => {
+      for (let round = 0; !finished && round < 2000; round++) {
+        const batch = Array.from(
+          { length: 500 },
+          (_, i) => ["SET", `flood:${n}:${round}:${i}`, "x"],
+        );
+        await w.pipeline(batch);
+        added += batch.length;
+      }
+    }));
+    for (const w of writers) w.close();
+    assert.ok(finished, `the save was still running after ${added} keys were added`);
+    await done;
+    assert.deepEqual(loaded(`${dir}/dump.rdb`), before);
+  } finally {
+    await server.stop();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 for (const barrier of [["FLUSHALL"], ["FLUSHDB"], ["SWAPDB", "0", "3"], ["MOVE", "k:0", "5"]]) {
   Deno.test(`${barrier[0]} during a background save does not change what it saves`, async () => {
     const dir = Deno.makeTempDirSync();
