@@ -3,7 +3,6 @@
 
 import {
   ERR_HASH_NOT_INTEGER,
-  ERR_INVALID_CURSOR,
   ERR_NOT_INTEGER,
   ERR_OUT_OF_RANGE,
   ERR_OVERFLOW,
@@ -15,13 +14,12 @@ import {
 import { type HashLimits, HashValue } from "../store/hash.ts";
 import { hashIncrementError, hincrByFloat } from "../store/long_double.ts";
 import { CursorRegistry } from "../store/scan.ts";
-import { globMatch } from "../util/glob.ts";
+import { matches, parseScanCursor, parseScanOptions, replyScan, scanPage } from "./_scan.ts";
 import type { CommandSpec, Session } from "./context.ts";
 import { isWord, parseInt64 } from "./_parse.ts";
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
-const UINT64_MAX = 18446744073709551615n;
 
 /** Open HSCAN iterations over hashtable-encoded hashes. */
 const cursors = new CursorRegistry();
@@ -296,80 +294,35 @@ function hstrlen(s: Session, argv: string[]): void {
 // HSCAN
 
 /**
- * A SCAN cursor as Redis reads it with strtoul: optional sign, decimal digits, the
- * text ending at its end or at a NUL byte; no leading space, no overflow past 64 bits;
- * a negative number wraps around; the empty string is 0. Null when refused.
- */
-function parseScanCursor(text: string): bigint | null {
-  const nul = text.indexOf("\x00");
-  if (nul >= 0) text = text.slice(0, nul);
-  if (text === "") return 0n;
-  const match = /^([+-]?)([0-9]+)$/.exec(text);
-  if (match === null) return null;
-  const n = BigInt(match[2]);
-  if (n > UINT64_MAX) return null;
-  return match[1] === "-" && n !== 0n ? UINT64_MAX + 1n - n : n;
-}
-
-/**
  * HSCAN key cursor [MATCH pattern] [COUNT count]. A listpack-encoded hash comes back
  * whole with cursor 0, as in Redis; a hashtable-encoded one is walked COUNT fields at
  * a time by a live iterator, which returns every field present for the whole scan.
  */
 function hscan(s: Session, argv: string[]): void {
-  const cursor = parseScanCursor(argv[2]);
-  if (cursor === null) {
-    s.reply.error(ERR_INVALID_CURSOR);
-    return;
-  }
+  const cursor = parseScanCursor(s, argv[2]);
+  if (cursor === null) return;
   const hash = readHash(s, argv[1]);
   if (hash === null) return;
   if (hash === undefined) {
-    s.reply.arrayLen(2);
-    s.reply.bulk("0");
-    s.reply.arrayLen(0);
+    replyScan(s, 0, []);
     return;
   }
-  let count = 10;
-  let pattern: string | null = null;
-  for (let i = 3; i < argv.length; i += 2) {
-    const more = argv.length - i >= 2;
-    if (more && isWord(argv[i], "count")) {
-      const n = parseInt64(argv[i + 1]);
-      if (n === null) {
-        s.reply.error(ERR_NOT_INTEGER);
-        return;
-      }
-      if (n < 1n) {
-        s.reply.error(ERR_SYNTAX);
-        return;
-      }
-      count = n > 0xffffffffn ? 0xffffffff : Number(n);
-    } else if (more && isWord(argv[i], "match")) {
-      pattern = argv[i + 1] === "*" ? null : argv[i + 1];
-    } else {
-      s.reply.error(ERR_SYNTAX);
-      return;
-    }
-  }
-  let next = 0;
-  let entries: Iterable<[string, string]>;
-  if (!hash.hashtable) {
-    entries = hash.fields;
-  } else {
-    const start = cursor > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(cursor);
-    const step = cursors.scan(hash, start, count, () => hash.fields.entries(), hash.size);
-    next = step.cursor;
-    entries = step.items;
-  }
+  const options = parseScanOptions(s, argv, 3);
+  if (options === null) return;
+  const page = scanPage(
+    cursors,
+    hash,
+    cursor,
+    options.count,
+    hash.hashtable ? null : hash.fields,
+    () => hash.fields.entries(),
+    hash.size,
+  );
   const out: string[] = [];
-  for (const [field, value] of entries) {
-    if (pattern === null || globMatch(pattern, field)) out.push(field, value);
+  for (const [field, value] of page.items) {
+    if (matches(options, field)) out.push(field, value);
   }
-  s.reply.arrayLen(2);
-  s.reply.bulk(String(next));
-  s.reply.arrayLen(out.length);
-  for (const item of out) s.reply.bulk(item);
+  replyScan(s, page.cursor, out);
 }
 
 // ---------------------------------------------------------------------------------

@@ -17,16 +17,15 @@ import {
 import type { Database } from "../store/keyspace.ts";
 import { cloneValue, typeOf, type Value } from "../store/value.ts";
 import { globMatch } from "../util/glob.ts";
+import { matches, parseScanCursor, parseScanOptions, registryCursor, replyScan } from "./_scan.ts";
 import type { ArgDoc, CommandSpec, Session } from "./context.ts";
 import { isWord, parseInt64 } from "./_parse.ts";
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
-const UINT64_MAX = 18446744073709551615n;
 const ERR_SAME_OBJECT = "ERR source and destination objects are the same";
 const ERR_NX_AND_OTHERS = "ERR NX and XX, GT or LT options at the same time are not compatible";
 const ERR_GT_AND_LT = "ERR GT and LT options at the same time are not compatible";
-const ERR_INVALID_CURSOR = "ERR invalid cursor";
 const ERR_TIMEOUT_NOT_INTEGER = "ERR timeout is not an integer or out of range";
 const ERR_TIMEOUT_NEGATIVE = "ERR timeout is negative";
 
@@ -242,19 +241,6 @@ function keys(s: Session, argv: string[]): void {
   for (const key of found) s.reply.bulk(key);
 }
 
-// Redis parses cursors with strtoul: an optional sign, digits, nothing after (up to a
-// NUL byte); an empty string is 0; no leading space; no overflow. A negative number
-// wraps around, as in C.
-function parseCursor(text: string): bigint | null {
-  const digits = cString(text);
-  if (digits === "") return 0n;
-  const match = /^([+-]?)([0-9]+)$/.exec(digits);
-  if (match === null) return null;
-  const n = BigInt(match[2]);
-  if (n > UINT64_MAX) return null;
-  return match[1] === "-" && n !== 0n ? UINT64_MAX + 1n - n : n;
-}
-
 /**
  * SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. Cursors name live iterators
  * (see CursorRegistry): a key present from the first call to the last is returned.
@@ -262,54 +248,21 @@ function parseCursor(text: string): bigint | null {
  * while the iteration goes on.
  */
 function scan(s: Session, argv: string[]): void {
-  const cursor = parseCursor(argv[1]);
-  if (cursor === null) {
-    s.reply.error(ERR_INVALID_CURSOR);
-    return;
-  }
-  let count = 10;
-  let pattern: string | null = null;
-  let typeName: string | null = null;
-  for (let i = 2; i < argv.length; i += 2) {
-    const option = argv[i];
-    if (i + 1 >= argv.length) {
-      s.reply.error(ERR_SYNTAX);
-      return;
-    }
-    if (isWord(option, "count")) {
-      const n = parseInt64(argv[i + 1]);
-      if (n === null) {
-        s.reply.error(ERR_NOT_INTEGER);
-        return;
-      }
-      if (n < 1n) {
-        s.reply.error(ERR_SYNTAX);
-        return;
-      }
-      count = n > 1_000_000_000n ? 1_000_000_000 : Number(n);
-    } else if (isWord(option, "match")) {
-      pattern = argv[i + 1] === "*" ? null : argv[i + 1];
-    } else if (isWord(option, "type")) {
-      typeName = argv[i + 1].toLowerCase();
-    } else {
-      s.reply.error(ERR_SYNTAX);
-      return;
-    }
-  }
+  const cursor = parseScanCursor(s, argv[1]);
+  if (cursor === null) return;
+  const options = parseScanOptions(s, argv, 2, true);
+  if (options === null) return;
   const db = s.db;
-  const step = db.scan(cursor > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(cursor), count);
+  const step = db.scan(registryCursor(cursor), options.count);
   const found: string[] = [];
   for (const key of step.items) {
-    if (pattern !== null && !globMatch(pattern, key)) continue;
+    if (!matches(options, key)) continue;
     const value = db.peek(key);
     if (value === undefined) continue;
-    if (typeName !== null && typeOf(value) !== typeName) continue;
+    if (options.type !== null && typeOf(value) !== options.type) continue;
     found.push(key);
   }
-  s.reply.arrayLen(2);
-  s.reply.bulk(String(step.cursor));
-  s.reply.arrayLen(found.length);
-  for (const key of found) s.reply.bulk(key);
+  replyScan(s, step.cursor, found);
 }
 
 /** RENAME key newkey and RENAMENX key newkey: the value moves with its TTL. */

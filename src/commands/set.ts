@@ -6,21 +6,14 @@
 // SUNION and SDIFF build their result as a set first, as Redis does, so an all-integer
 // result is listed in numeric order too.
 
-import {
-  ERR_INVALID_CURSOR,
-  ERR_NOT_INTEGER,
-  ERR_SYNTAX,
-  ERR_WRONG_TYPE,
-  errValueRange,
-} from "../protocol/errors.ts";
+import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONG_TYPE, errValueRange } from "../protocol/errors.ts";
 import { CursorRegistry } from "../store/scan.ts";
 import { SetValue } from "../store/set.ts";
-import { globMatch } from "../util/glob.ts";
+import { matches, parseScanCursor, parseScanOptions, replyScan, scanPage } from "./_scan.ts";
 import type { CommandSpec, Session } from "./context.ts";
 import { isWord, parseInt64 } from "./_parse.ts";
 
 const INT64_MAX = 9223372036854775807n;
-const UINT64_MAX = 18446744073709551615n;
 
 // Error replies only the set commands give (spelled as Redis 7.0 spells them).
 const ERR_MUST_BE_POSITIVE = "ERR value is out of range, must be positive";
@@ -457,81 +450,34 @@ function sdiffstore(s: Session, argv: string[]): void {
 // SSCAN
 
 /**
- * A SCAN cursor as Redis reads it with strtoul: optional sign, decimal digits, the
- * text ending at its end or at a NUL byte; no leading space, no overflow past 64 bits;
- * a negative number wraps around; the empty string is 0. Null when refused.
- */
-function parseScanCursor(text: string): bigint | null {
-  const nul = text.indexOf("\x00");
-  if (nul >= 0) text = text.slice(0, nul);
-  if (text === "") return 0n;
-  const match = /^([+-]?)([0-9]+)$/.exec(text);
-  if (match === null) return null;
-  const n = BigInt(match[2]);
-  if (n > UINT64_MAX) return null;
-  return match[1] === "-" && n !== 0n ? UINT64_MAX + 1n - n : n;
-}
-
-/**
  * SSCAN key cursor [MATCH pattern] [COUNT count]. An intset comes back whole, in
  * numeric order, with cursor 0, as in Redis; a hashtable is walked COUNT members at a
  * time by a live iterator, which returns every member present for the whole scan.
  */
 function sscan(s: Session, argv: string[]): void {
-  const cursor = parseScanCursor(argv[2]);
-  if (cursor === null) {
-    s.reply.error(ERR_INVALID_CURSOR);
-    return;
-  }
+  const cursor = parseScanCursor(s, argv[2]);
+  if (cursor === null) return;
   const set = readSet(s, argv[1]);
   if (set === null) return;
   if (set === undefined) {
-    s.reply.arrayLen(2);
-    s.reply.bulk("0");
-    s.reply.arrayLen(0);
+    replyScan(s, 0, []);
     return;
   }
-  let count = 10;
-  let pattern: string | null = null;
-  for (let i = 3; i < argv.length; i += 2) {
-    const more = argv.length - i >= 2;
-    if (more && isWord(argv[i], "count")) {
-      const n = parseInt64(argv[i + 1]);
-      if (n === null) {
-        s.reply.error(ERR_NOT_INTEGER);
-        return;
-      }
-      if (n < 1n) {
-        s.reply.error(ERR_SYNTAX);
-        return;
-      }
-      count = n > 0xffffffffn ? 0xffffffff : Number(n);
-    } else if (more && isWord(argv[i], "match")) {
-      pattern = argv[i + 1] === "*" ? null : argv[i + 1];
-    } else {
-      s.reply.error(ERR_SYNTAX);
-      return;
-    }
-  }
-  let next = 0;
-  let members: Iterable<string>;
+  const options = parseScanOptions(s, argv, 3);
+  if (options === null) return;
   const table = set.table;
-  if (table === null) {
-    members = set.members();
-  } else {
-    const start = cursor > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(cursor);
-    const step = cursors.scan(table, start, count, () => table.keys(), table.size);
-    next = step.cursor;
-    members = step.items;
-  }
+  const page = scanPage(
+    cursors,
+    table ?? set,
+    cursor,
+    options.count,
+    table === null ? set.members() : null,
+    () => table!.keys(),
+    table?.size ?? 0,
+  );
   const out: string[] = [];
-  for (const member of members) {
-    if (pattern === null || globMatch(pattern, member)) out.push(member);
-  }
-  s.reply.arrayLen(2);
-  s.reply.bulk(String(next));
-  s.reply.arrayLen(out.length);
-  for (const member of out) s.reply.bulk(member);
+  for (const member of page.items) if (matches(options, member)) out.push(member);
+  replyScan(s, page.cursor, out);
 }
 
 // ---------------------------------------------------------------------------------

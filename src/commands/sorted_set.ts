@@ -5,7 +5,6 @@
 // the set operations (ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD) and ZSCAN.
 
 import {
-  ERR_INVALID_CURSOR,
   ERR_NOT_FLOAT,
   ERR_NOT_INTEGER,
   ERR_OUT_OF_RANGE,
@@ -26,7 +25,7 @@ import {
   SortedSetValue,
   type ZsetLimits,
 } from "../store/zset.ts";
-import { globMatch } from "../util/glob.ts";
+import { matches, parseScanCursor, parseScanOptions, replyScan, scanPage } from "./_scan.ts";
 import type { ArgDoc, CommandSpec, Session } from "./context.ts";
 import { isWord, parseInt64, parseInteger } from "./_parse.ts";
 import { parseDouble, parseLexRange, parseScoreRange, parseTimeout } from "./_zset_args.ts";
@@ -47,7 +46,6 @@ const ERR_WEIGHT = "ERR weight value is not a float";
 const ERR_LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
 
 const INT64_MAX = 9223372036854775807n;
-const UINT64_MAX = 18446744073709551615n;
 
 function errNoInputKeys(command: string): string {
   return `ERR at least 1 input key is needed for '${command}' command`;
@@ -1168,88 +1166,35 @@ function zintercard(s: Session, argv: string[]): void {
 // ZSCAN
 
 /**
- * A SCAN cursor as Redis reads it with strtoul: optional sign, decimal digits, the
- * text ending at its end or at a NUL byte; no leading space, no overflow past 64 bits;
- * a negative number wraps around; the empty string is 0. Null when refused.
- */
-function parseScanCursor(text: string): bigint | null {
-  const nul = text.indexOf("\x00");
-  if (nul >= 0) text = text.slice(0, nul);
-  if (text === "") return 0n;
-  const match = /^([+-]?)([0-9]+)$/.exec(text);
-  if (match === null) return null;
-  const n = BigInt(match[2]);
-  if (n > UINT64_MAX) return null;
-  return match[1] === "-" && n !== 0n ? UINT64_MAX + 1n - n : n;
-}
-
-/**
  * ZSCAN key cursor [MATCH pattern] [COUNT count]. A listpack comes back whole, in
  * order, with cursor 0, as in Redis; a skiplist's table is walked COUNT members at a
  * time by a live iterator. Scores are sent as text, as Redis sends them.
  */
 function zscan(s: Session, argv: string[]): void {
-  const cursor = parseScanCursor(argv[2]);
-  if (cursor === null) {
-    s.reply.error(ERR_INVALID_CURSOR);
-    return;
-  }
+  const cursor = parseScanCursor(s, argv[2]);
+  if (cursor === null) return;
   const zset = readZset(s, argv[1]);
   if (zset === null) return;
   if (zset === undefined) {
-    s.reply.arrayLen(2);
-    s.reply.bulk("0");
-    s.reply.arrayLen(0);
+    replyScan(s, 0, []);
     return;
   }
-  let count = 10;
-  let pattern: string | null = null;
-  for (let i = 3; i < argv.length; i += 2) {
-    const more = argv.length - i >= 2;
-    if (more && isWord(argv[i], "count")) {
-      const n = parseInt64(argv[i + 1]);
-      if (n === null) {
-        s.reply.error(ERR_NOT_INTEGER);
-        return;
-      }
-      if (n < 1n) {
-        s.reply.error(ERR_SYNTAX);
-        return;
-      }
-      count = n > 0xffffffffn ? 0xffffffff : Number(n);
-    } else if (more && isWord(argv[i], "match")) {
-      pattern = argv[i + 1] === "*" ? null : argv[i + 1];
-    } else {
-      s.reply.error(ERR_SYNTAX);
-      return;
-    }
-  }
-  let next = 0;
-  let entries: Iterable<[string, number]>;
-  if (zset.encoding === "listpack") {
-    entries = zset.entries();
-  } else {
-    const start = cursor > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(cursor);
-    const step = cursors.scan(
-      zset,
-      start,
-      count,
-      () => zset.unordered()[Symbol.iterator](),
-      zset.size,
-    );
-    next = step.cursor;
-    entries = step.items;
-  }
+  const options = parseScanOptions(s, argv, 3);
+  if (options === null) return;
+  const page = scanPage(
+    cursors,
+    zset,
+    cursor,
+    options.count,
+    zset.encoding === "listpack" ? zset.entries() : null,
+    () => zset.unordered()[Symbol.iterator](),
+    zset.size,
+  );
   const out: string[] = [];
-  for (const [member, score] of entries) {
-    if (pattern === null || globMatch(pattern, member)) {
-      out.push(member, formatScore(score));
-    }
+  for (const [member, score] of page.items) {
+    if (matches(options, member)) out.push(member, formatScore(score));
   }
-  s.reply.arrayLen(2);
-  s.reply.bulk(String(next));
-  s.reply.arrayLen(out.length);
-  for (const item of out) s.reply.bulk(item);
+  replyScan(s, page.cursor, out);
 }
 
 function formatScore(score: number): string {
