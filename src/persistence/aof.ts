@@ -151,7 +151,8 @@ export class AofWriter {
       this.#durable = Math.max(this.#durable, upTo);
       if (this.failed) this.#recover();
     }, (error) => {
-      this.#fail(error as Error, "fsync");
+      // A file switched or closed meanwhile was flushed synchronously when it was.
+      if (file === this.#file) this.#fail(error as Error, "fsync");
     }).finally(() => {
       this.#syncing = null;
     });
