@@ -175,6 +175,7 @@ export class Persistence {
   #lastRewriteOk = true;
   #rewrites = 0;
   #rewriteFailures = 0;
+  #lastRewriteFailure = 0;
   #aofWriteOk = true;
   #baseSize = 0;
   // Sizes of the incr files before the one open now.
@@ -824,9 +825,19 @@ export class Persistence {
     return true;
   }
 
+  // After failed rewrites, wait longer each time (up to a minute) before another.
+  #rewriteBackingOff(now: number): boolean {
+    if (this.#rewriteFailures === 0) return false;
+    const wait = Math.min(60_000, 1000 * 2 ** Math.min(this.#rewriteFailures, 6));
+    return now - this.#lastRewriteFailure < wait;
+  }
+
   #rewriteFailed(): void {
     this.#lastRewriteOk = false;
     this.#rewriteFailures++;
+    this.#lastRewriteFailure = Date.now();
+    // AOF being switched on needs its first base: try again (the cron waits a while).
+    if (this.#aofState === "wait_rewrite") this.#rewriteScheduled = true;
   }
 
   // The new base is complete: switch the manifest to it and drop the old files.
@@ -948,6 +959,7 @@ export class Persistence {
     if (this.loading || this.busy) return;
     const now = Date.now();
     if (this.#rewriteScheduled) {
+      if (this.#rewriteBackingOff(now)) return;
       this.#startRewrite();
       return;
     }
@@ -977,7 +989,7 @@ export class Persistence {
       if (percent > 0 && size > minSize) {
         const base = this.#rewriteBaseSize > 0 ? this.#rewriteBaseSize : 1;
         const growth = Math.floor(size * 100 / base) - 100;
-        if (growth >= percent) {
+        if (growth >= percent && !this.#rewriteBackingOff(now)) {
           this.#host.log.notice(`Starting automatic rewriting of AOF on ${growth}% growth`);
           this.#startRewrite();
         }

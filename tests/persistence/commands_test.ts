@@ -124,6 +124,7 @@ Deno.test("BGSAVE and BGREWRITEAOF inside EXEC are scheduled, as in Redis", asyn
       const info = await s.info();
       return info.get("rdb_saves") === "1" && info.get("aof_rewrites") === "1";
     }, "both jobs");
+    await s.server.persistence.idle();
     assert.deepEqual(listDir(dir), ["appendonlydir", "dump.rdb"]);
   } finally {
     await s.stop();
