@@ -939,6 +939,7 @@ const DEFAULTS = new Map<string, Parsed>();
  */
 export class Config {
   #values = new Map<string, Parsed>();
+  #numbers = new Map<string, number>();
   #listeners = new Map<string, ChangeListener[]>();
 
   constructor() {
@@ -952,6 +953,7 @@ export class Config {
         if (d.name !== "dir") DEFAULTS.set(d.name, parsed);
       }
       this.#values.set(d.name, parsed);
+      this.#numbers.clear();
     }
   }
 
@@ -963,8 +965,12 @@ export class Config {
 
   /** The value of an int, memory or bool (1/0) directive, or the notify-keyspace-events flags. */
   number(name: string): number {
+    // Commands read limits on every call: remember answers by the exact name asked.
+    const cached = this.#numbers.get(name);
+    if (cached !== undefined) return cached;
     const n = this.#parsed(name).num;
     if (n === undefined) throw new Error(`config ${name} is not a number`);
+    this.#numbers.set(name, n);
     return n;
   }
 
@@ -1061,6 +1067,7 @@ export class Config {
     todo.forEach(({ d }, i) => {
       if (!old.has(d.name)) old.set(d.name, this.#values.get(d.name)!);
       this.#values.set(d.name, parsed[i]);
+      this.#numbers.clear();
     });
     const notified: string[] = [];
     for (const { key, d } of todo) {
@@ -1072,6 +1079,7 @@ export class Config {
       if (error) {
         // Undo everything, and tell the listeners that already saw a new value.
         for (const [name, value] of old) this.#values.set(name, value);
+        this.#numbers.clear();
         for (const name of notified) this.#notify(name);
         return failed(key, error);
       }
@@ -1121,6 +1129,7 @@ export class Config {
       : parseValue(d, args, false);
     if (typeof result === "string") return result;
     this.#values.set(d.name, result);
+    this.#numbers.clear();
     return null;
   }
 
