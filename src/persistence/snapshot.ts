@@ -265,8 +265,6 @@ export class SnapshotAborted extends Error {
   }
 }
 
-type DbState = "absent" | "future" | "active" | "done";
-
 /**
  * Starts a background save of the keyspace as it is right now (BGSAVE, AOF
  * rewrites). Installs the write guard through `options.installGuard` and removes it
@@ -280,6 +278,17 @@ export function saveSnapshot<C extends GuardedCommand>(
   return new BackgroundSaver(keyspace, path, options);
 }
 
+// A value this large that the walk has already written is remembered, so a write to it
+// afterwards does not serialize it again for nothing; smaller ones are not worth a
+// set entry (a needless copy of them is cheap and is dropped at the end).
+const REMEMBER_PASSED_BYTES = 1024;
+
+function isLarge(value: Value): boolean {
+  return typeof value === "string" || value instanceof Uint8Array
+    ? value.length > REMEMBER_PASSED_BYTES
+    : true;
+}
+
 class BackgroundSaver<C extends GuardedCommand> implements BackgroundSave {
   readonly done: Promise<SnapshotResult>;
   keys = 0;
@@ -290,16 +299,17 @@ class BackgroundSaver<C extends GuardedCommand> implements BackgroundSave {
   readonly #now = Date.now();
   readonly #started = performance.now();
   readonly #databases: Database[];
-  readonly #state: DbState[];
   readonly #sizes: { keys: number; expires: number }[];
-  // Keys serialized (or noted absent) per database in the snapshot.
-  readonly #visited: (Set<string> | null)[];
-  // Bytes for databases not reached yet, written by the guard.
-  readonly #pending = new Map<number, ByteWriter>();
+  // Per database: its keys when the save started (null when empty then, or done).
+  // Every key that existed then is in here, so the walk ends however fast writers add
+  // keys, and a key the guard saved that is not reached by the walk did not exist.
+  readonly #keys: (string[] | null)[];
+  // Per database: values saved by the guard before a write (null: the key did not
+  // exist), each written when the walk reaches its key.
+  readonly #before: (Map<string, Uint8Array | null> | null)[];
+  // Per database: large values the walk has written already.
+  readonly #passed: (Set<string> | null)[];
   #current = -1;
-  // The keys of the database being written, as they were when its turn came: keys
-  // created since are not in it, so the walk ends however fast writers add keys.
-  #keys: string[] | null = null;
   #next = 0;
   #w = new ByteWriter(FLUSH_BYTES + 65536);
   readonly #crc = new Crc64();
@@ -315,9 +325,10 @@ class BackgroundSaver<C extends GuardedCommand> implements BackgroundSave {
     this.#path = path;
     this.#temp = tempPath(path, options);
     this.#databases = keyspace.databases.slice();
-    this.#state = this.#databases.map((db) => (db.size === 0 ? "absent" : "future"));
     this.#sizes = this.#databases.map((db) => ({ keys: db.size, expires: db.expires.size }));
-    this.#visited = this.#databases.map((db) => (db.size === 0 ? null : new Set<string>()));
+    this.#keys = this.#databases.map((db) => (db.size === 0 ? null : Array.from(db.data.keys())));
+    this.#before = this.#databases.map(() => null);
+    this.#passed = this.#databases.map(() => null);
     writeHeader(this.#w, {
       ctime: this.#now / 1000,
       usedMem: usedMemory(options),
@@ -365,42 +376,37 @@ class BackgroundSaver<C extends GuardedCommand> implements BackgroundSave {
     for (const key of keys) this.#preserve(dbId, key);
   };
 
-  // Before `key` in database `dbId` changes: save it as it is, unless already handled.
+  // Before `key` in database `dbId` changes: keep it as it is, unless the walk is past
+  // it (known for large values) or it was kept already.
   #preserve(dbId: number, key: string): void {
-    const state = this.#state[dbId];
-    if (state === undefined || state === "absent" || state === "done") return;
-    const visited = this.#visited[dbId]!;
-    if (visited.has(key)) return;
-    visited.add(key);
+    if (this.#keys[dbId] == null || dbId < this.#current) return;
+    let before = this.#before[dbId];
+    if (before === null) before = this.#before[dbId] = new Map();
+    if (before.has(key) || this.#passed[dbId]?.has(key)) return;
     const db = this.#databases[dbId];
     const value = db.data.get(key);
-    if (value === undefined) return;
-    let w: ByteWriter;
-    if (state === "active") {
-      w = this.#w;
-    } else {
-      let pending = this.#pending.get(dbId);
-      if (pending === undefined) {
-        pending = new ByteWriter(4096);
-        this.#pending.set(dbId, pending);
-      }
-      w = pending;
+    if (value === undefined) {
+      before.set(key, null);
+      return;
     }
-    if (writeKey(w, db, key, value, this.#now, this.#wopts)) this.keys++;
-    if (this.#w.pos >= FLUSH_BYTES) this.#flush();
+    const w = new ByteWriter(256);
+    before.set(
+      key,
+      writeKey(w, db, key, value, this.#now, this.#wopts) ? w.buf.slice(0, w.pos) : null,
+    );
   }
 
   // Serializes until `deadline` (performance.now() ms) or the end.
   #step(deadline: number): void {
     const w = this.#w;
     while (!this.#serialized) {
-      if (this.#keys === null) {
+      if (this.#current < 0 || this.#keys[this.#current] === null) {
         if (this.#current >= 0) {
-          this.#state[this.#current] = "done";
-          this.#visited[this.#current] = null;
+          this.#before[this.#current] = null;
+          this.#passed[this.#current] = null;
         }
         let next = this.#current + 1;
-        while (next < this.#databases.length && this.#state[next] === "absent") next++;
+        while (next < this.#databases.length && this.#keys[next] === null) next++;
         this.#current = next;
         if (next >= this.#databases.length) {
           writeEof(w);
@@ -409,35 +415,35 @@ class BackgroundSaver<C extends GuardedCommand> implements BackgroundSave {
           this.#uninstall();
           break;
         }
-        const db = this.#databases[next];
-        this.#state[next] = "active";
         writeDbHeader(w, next, this.#sizes[next].keys, this.#sizes[next].expires);
-        const pending = this.#pending.get(next);
-        if (pending !== undefined) {
-          w.bytes(pending.buf.subarray(0, pending.pos));
-          this.#pending.delete(next);
-        }
-        // Every key present now is either unchanged since the start or already
-        // handled by the guard (which also notes keys created since as handled).
-        this.#keys = Array.from(db.data.keys());
         this.#next = 0;
       }
-      const db = this.#databases[this.#current];
-      const visited = this.#visited[this.#current]!;
-      const keys = this.#keys;
+      const id = this.#current;
+      const db = this.#databases[id];
+      const keys = this.#keys[id]!;
       const end = Math.min(keys.length, this.#next + 64);
       for (let i = this.#next; i < end; i++) {
         const key = keys[i];
-        if (visited.has(key)) continue;
-        visited.add(key);
+        const kept = this.#before[id]?.get(key);
+        if (kept !== undefined) {
+          if (kept !== null) {
+            w.bytes(kept);
+            this.keys++;
+          }
+          continue;
+        }
         // Gone without a write command: reclaimed by expiry, so expired anyway.
         const value = db.data.get(key);
-        if (value !== undefined && writeKey(w, db, key, value, this.#now, this.#wopts)) {
-          this.keys++;
+        if (value === undefined) continue;
+        if (writeKey(w, db, key, value, this.#now, this.#wopts)) this.keys++;
+        if (isLarge(value)) {
+          let passed = this.#passed[id];
+          if (passed === null) passed = this.#passed[id] = new Set();
+          passed.add(key);
         }
       }
       this.#next = end;
-      if (end === keys.length) this.#keys = null;
+      if (end === keys.length) this.#keys[id] = null;
       if (w.pos >= FLUSH_BYTES) this.#flush();
       if (performance.now() >= deadline) break;
     }

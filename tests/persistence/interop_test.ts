@@ -104,7 +104,7 @@ Deno.test("redis-server's dump.rdb with every encoding loads into Redeno unchang
   }
 });
 
-Deno.test("DUMP gives Redis's exact bytes for strings and small collections", async () => {
+Deno.test("DUMP gives Redis's exact bytes for strings, listpacks, intsets, tail-built lists, skiplists", async () => {
   if (skipWithout("redis-server")) return;
   const redis = await startRedis(freePort());
   const redeno = await startQuiet();
@@ -142,7 +142,15 @@ Deno.test("DUMP gives Redis's exact bytes for strings and small collections", as
     commands.push(["SADD", "is", "5", "-70000", "3"]);
     commands.push(["ZADD", "z", 1.25, "a", 3, "b", -1e100, "c", 4503599627370495, "d"]);
     commands.push(["RPUSH", "l", ...Array.from({ length: 300 }, (_, i) => noise(i % 40, i, 8))]);
-    keys.push("h", "is", "z", "l");
+    // A list of many nodes, filled at the tail: nodes split where Redis splits them.
+    commands.push(["RPUSH", "biglist", ...Array.from({ length: 5000 }, (_, i) => `item-${i}`)]);
+    commands.push(["RPUSH", "mixed", ...Array.from({ length: 3000 }, (_, i) => noise(i % 90, i))]);
+    commands.push([
+      "ZADD",
+      "bigz",
+      ...Array.from({ length: 300 }, (_, i) => [i / 3, `m${i}`]).flat(),
+    ]);
+    keys.push("h", "is", "z", "l", "biglist", "mixed", "bigz");
     await a.pipeline(commands);
     await b.pipeline(commands);
     const da = await a.pipeline(keys.map((k) => ["DUMP", k]));
