@@ -37,6 +37,7 @@ export function rdbWriteOptions(config: Config): WriteOptions {
   return {
     compress: config.bool("rdbcompression"),
     listMaxListpackSize: config.number("list-max-listpack-size"),
+    listCompressDepth: config.number("list-compress-depth"),
   };
 }
 

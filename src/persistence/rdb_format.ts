@@ -283,6 +283,26 @@ export function writeString(w: ByteWriter, value: string | Uint8Array, compress:
   else w.bytes(value);
 }
 
+/**
+ * Writes a quicklist node the way Redis holds it with list-compress-depth: LZF with
+ * the output no larger than the node, kept only if it saves more than 8 bytes, and
+ * only for nodes of at least 48 bytes. False (nothing written) when not compressed.
+ */
+export function writeCompressedNode(w: ByteWriter, blob: Uint8Array): boolean {
+  const len = blob.length;
+  if (len < 48) return false;
+  if (lzfOut.length < len) lzfOut = new Uint8Array(Math.max(len, lzfOut.length * 2));
+  const clen = lzfCompress(blob, lzfOut, len);
+  if (clen === 0 || clen + 8 >= len) return false;
+  w.ensure(19 + clen);
+  w.buf[w.pos++] = 0xc0 | ENC_LZF;
+  w.length(clen);
+  w.length(len);
+  w.buf.set(lzfOut.subarray(0, clen), w.pos);
+  w.pos += clen;
+  return true;
+}
+
 /** Writes raw bytes as an RDB string (no integer encoding: blobs such as listpacks). */
 export function writeBlob(w: ByteWriter, blob: Uint8Array, compress: boolean): void {
   const len = blob.length;

@@ -33,6 +33,7 @@ import {
   TYPE_ZSET_2,
   TYPE_ZSET_LISTPACK,
   writeBlob,
+  writeCompressedNode,
   writeString,
 } from "./rdb_format.ts";
 import { hashFields, listItems, setMembers, zsetEntries } from "./rdb_values.ts";
@@ -43,6 +44,11 @@ export interface WriteOptions {
   compress: boolean;
   /** list-max-listpack-size: how full a quicklist node gets (default -2: 8 kB). */
   listMaxListpackSize?: number;
+  /**
+   * list-compress-depth: nodes further than this from both ends are held compressed
+   * by Redis and written so (default 0: none).
+   */
+  listCompressDepth?: number;
 }
 
 /** The version Redis 7.0.15 reports in the redis-ver AUX field. */
@@ -167,10 +173,18 @@ function writeQuicklist(w: ByteWriter, items: Iterable<string>, options: WriteOp
   }
   if (node !== null) nodes.push({ plain: false, blob: node.finish() });
   w.length(nodes.length);
-  for (const n of nodes) {
+  const depth = options.listCompressDepth ?? 0;
+  const interior = depth > 0 && nodes.length > 2 * depth;
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i];
     w.length(n.plain ? QUICKLIST_NODE_PLAIN : QUICKLIST_NODE_PACKED);
-    if (typeof n.blob === "string") writeString(w, n.blob, options.compress);
-    else writeBlob(w, n.blob, options.compress);
+    if (typeof n.blob === "string") {
+      writeString(w, n.blob, options.compress);
+    } else if (
+      !(interior && i >= depth && i < nodes.length - depth && writeCompressedNode(w, n.blob))
+    ) {
+      writeBlob(w, n.blob, options.compress);
+    }
   }
 }
 

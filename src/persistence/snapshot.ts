@@ -38,6 +38,8 @@ export interface SnapshotOptions {
   checksum?: boolean;
   /** list-max-listpack-size (default -2). */
   listMaxListpackSize?: number;
+  /** list-compress-depth (default 0). */
+  listCompressDepth?: number;
   /** Marks the file as an AOF base (the aof-base AUX field). */
   aofBase?: boolean;
   /** The used-mem AUX field (default: this process's resident set size). */
@@ -111,6 +113,7 @@ function writeOptions(options: SnapshotOptions): WriteOptions {
   return {
     compress: options.compress ?? true,
     listMaxListpackSize: options.listMaxListpackSize ?? -2,
+    listCompressDepth: options.listCompressDepth ?? 0,
   };
 }
 

@@ -151,6 +151,18 @@ Deno.test("DUMP gives Redis's exact bytes for strings, listpacks, intsets, tail-
       ...Array.from({ length: 300 }, (_, i) => [i / 3, `m${i}`]).flat(),
     ]);
     keys.push("h", "is", "z", "l", "biglist", "mixed", "bigz");
+    // Interior nodes held compressed (list-compress-depth) are written compressed.
+    commands.push(["CONFIG", "SET", "list-compress-depth", "1"]);
+    for (const n of [2, 3, 5]) {
+      commands.push([
+        "RPUSH",
+        `deep${n}`,
+        ...Array.from({ length: n * 3000 }, (_, i) => `e${i % 300}`),
+      ]);
+      keys.push(`deep${n}`);
+    }
+    commands.push(["RPUSH", "noisy", ...Array.from({ length: 2000 }, (_, i) => noise(12, i))]);
+    keys.push("noisy");
     await a.pipeline(commands);
     await b.pipeline(commands);
     const da = await a.pipeline(keys.map((k) => ["DUMP", k]));
