@@ -30,6 +30,7 @@ const FLAG_ORDER: readonly CommandFlag[] = [
   "no_auth",
   "may_replicate",
   "no_mandatory_keys",
+  "no_async_loading",
   "no_multi",
   "allow_busy",
 ];

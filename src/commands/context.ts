@@ -26,6 +26,7 @@ export type CommandFlag =
   | "no_auth"
   | "may_replicate"
   | "no_mandatory_keys"
+  | "no_async_loading"
   | "no_multi"
   | "allow_busy";
 

@@ -84,6 +84,11 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
     flagTransaction(client);
     return;
   }
+  if (client.transaction !== null && spec.flags.includes("no_multi")) {
+    reply.error("ERR Command not allowed inside a transaction");
+    flagTransaction(client);
+    return;
+  }
   if (
     client.transaction !== null && !client.executingTransaction &&
     !TRANSACTION_CONTROL.has(topName)
