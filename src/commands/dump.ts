@@ -6,7 +6,7 @@ import type { Config } from "../config.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/errors.ts";
 import { RdbError } from "../persistence/rdb_format.ts";
 import { readPayload, verifyPayload } from "../persistence/rdb_reader.ts";
-import type { EncodingLimits } from "../persistence/rdb_values.ts";
+import { encodingLimits } from "../persistence/persistence.ts";
 import { dumpPayload, type WriteOptions } from "../persistence/rdb_writer.ts";
 import { toBytes } from "../store/string.ts";
 import type { Value } from "../store/value.ts";
@@ -19,18 +19,6 @@ const ERR_BAD_PAYLOAD = "ERR DUMP payload version or checksum are wrong";
 const ERR_BAD_DATA = "ERR Bad data format";
 const ERR_BAD_IDLETIME = "ERR Invalid IDLETIME value, must be >= 0";
 const ERR_BAD_FREQ = "ERR Invalid FREQ value, must be >= 0 and <= 255";
-
-/** The encoding thresholds a loaded value is held to (the *-max-* directives). */
-export function encodingLimits(config: Config): EncodingLimits {
-  return {
-    hashMaxListpackEntries: config.number("hash-max-listpack-entries"),
-    hashMaxListpackValue: config.number("hash-max-listpack-value"),
-    setMaxIntsetEntries: config.number("set-max-intset-entries"),
-    zsetMaxListpackEntries: config.number("zset-max-listpack-entries"),
-    zsetMaxListpackValue: config.number("zset-max-listpack-value"),
-    listMaxListpackSize: config.number("list-max-listpack-size"),
-  };
-}
 
 /** How values are serialized under the current configuration (rdbcompression ...). */
 export function rdbWriteOptions(config: Config): WriteOptions {

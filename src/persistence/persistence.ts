@@ -1052,6 +1052,7 @@ export function defaultSnapshots(config: ConfigView): SnapshotBackend {
     compress: config.string("rdbcompression") === "yes",
     checksum: config.string("rdbchecksum") === "yes",
     listMaxListpackSize: config.number("list-max-listpack-size"),
+    listCompressDepth: config.number("list-compress-depth"),
     aofBase: options.aofBase,
     tempName: options.tempName,
   });

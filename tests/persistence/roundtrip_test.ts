@@ -3,7 +3,8 @@
 // encodings chosen on load follow the loading server's thresholds.
 
 import assert from "node:assert/strict";
-import { encodingLimits, rdbWriteOptions } from "../../src/commands/dump.ts";
+import { rdbWriteOptions } from "../../src/commands/dump.ts";
+import { encodingLimits } from "../../src/persistence/persistence.ts";
 import { ByteWriter } from "../../src/persistence/rdb_format.ts";
 import { readPayload, readRdb, verifyPayload } from "../../src/persistence/rdb_reader.ts";
 import { DEFAULT_LIMITS } from "../../src/persistence/rdb_values.ts";
