@@ -143,6 +143,12 @@ interface RunningJob {
   started: number;
 }
 
+const ERR_MISCONF = "MISCONF Redis is configured to save RDB snapshots, but it's currently " +
+  "unable to persist to disk. Commands that may modify the data set are disabled, because " +
+  "this instance is configured to report errors during writes if RDB snapshotting fails " +
+  "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about " +
+  "the RDB error.";
+
 // Redis waits this long before retrying a failed BGSAVE from the save rules.
 const BGSAVE_RETRY_DELAY_MS = 5000;
 const CRON_MS = 100;
@@ -311,6 +317,18 @@ export class Persistence {
       return "scheduled";
     }
     return this.#startRewrite() ? "started" : "failed";
+  }
+
+  /**
+   * Why write commands (and PING) are refused right now, or null: after a failed
+   * background save, while save rules exist and stop-writes-on-bgsave-error is yes.
+   */
+  writeRefusal(): string | null {
+    if (this.#lastBgsaveOk) return null;
+    const config = this.#host.config;
+    if (config.string("stop-writes-on-bgsave-error") !== "yes") return null;
+    if (config.saveRules().length === 0) return null;
+    return ERR_MISCONF;
   }
 
   /** LASTSAVE: Unix seconds of the last successful save. */

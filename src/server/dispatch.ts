@@ -22,6 +22,8 @@ export interface DispatchContext {
   readonly log: Logger;
   /** Runs after each top-level command: serves clients blocked on keys it changed. */
   afterCommand(): void;
+  /** Why writes are refused (MISCONF after a failed background save), or null. */
+  writeRefusal(): string | null;
   /**
    * Set while a background snapshot (BGSAVE, AOF rewrite) is being written: called
    * before every write command with the database, the command and its argv, so the
@@ -83,6 +85,15 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
     countRejected(ctx.stats, fullName);
     flagTransaction(client);
     return;
+  }
+  if (spec.flags.includes("write") || topName === "ping") {
+    const refusal = ctx.writeRefusal();
+    if (refusal !== null) {
+      reply.error(refusal);
+      countRejected(ctx.stats, fullName);
+      flagTransaction(client);
+      return;
+    }
   }
   if (client.transaction !== null && spec.flags.includes("no_multi")) {
     reply.error("ERR Command not allowed inside a transaction");

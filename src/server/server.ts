@@ -111,6 +111,10 @@ export class Server implements ServerApi, ClientHost {
     return this.keyEvents.blockedClients;
   }
 
+  writeRefusal(): string | null {
+    return this.persistence.writeRefusal();
+  }
+
   touchKey(db: number, key: string): void {
     this.keyEvents.touch(db, key);
   }
