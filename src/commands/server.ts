@@ -30,6 +30,9 @@ function flushall(s: Session, argv: string[]): void {
   s.server.dirty += s.server.keyspace.size;
   s.server.propagate(s.db.id, argv);
   s.server.keyspace.flushAll();
+  // Like Redis, with save rules the now empty dataset is saved at once, so a restart
+  // cannot bring the flushed keys back.
+  if (s.server.config.saveRules().length > 0) s.server.persistence.save();
   s.reply.ok();
 }
 
