@@ -4,19 +4,17 @@
 import {
   ERR_HASH_NOT_INTEGER,
   ERR_NOT_INTEGER,
-  ERR_OUT_OF_RANGE,
   ERR_OVERFLOW,
-  ERR_SYNTAX,
   ERR_WRONG_TYPE,
-  errValueRange,
   errWrongArity,
 } from "../protocol/errors.ts";
 import { type HashLimits, HashValue } from "../store/hash.ts";
 import { hashIncrementError, hincrByFloat } from "../store/long_double.ts";
 import { CursorRegistry } from "../store/scan.ts";
 import { matches, parseScanCursor, parseScanOptions, replyScan, scanPage } from "./_scan.ts";
+import { parseRandomCount } from "./_random_count.ts";
 import type { CommandSpec, Session } from "./context.ts";
-import { isWord, parseInt64 } from "./_parse.ts";
+import { parseInt64 } from "./_parse.ts";
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
@@ -68,11 +66,10 @@ function limits(s: Session, hash: HashValue): HashLimits {
   };
 }
 
-// Field/value pairs are a flat array in RESP2 and an array of two-element arrays in
-// RESP3 (HRANDFIELD WITHVALUES); the only place here that minds the protocol version,
-// until the reply writer has a helper for pairs (ZRANDMEMBER WITHSCORES needs one too).
+// HRANDFIELD's reply: fields alone, or field/value pairs (see ReplyWriter.pairsLen).
 function pairsHeader(s: Session, n: number, withValues: boolean): void {
-  s.reply.arrayLen(withValues && s.reply.resp === 2 ? n * 2 : n);
+  if (withValues) s.reply.pairsLen(n);
+  else s.reply.arrayLen(n);
 }
 
 function pairReply(s: Session, field: string, value: string | undefined): void {
@@ -80,7 +77,7 @@ function pairReply(s: Session, field: string, value: string | undefined): void {
     s.reply.bulk(field);
     return;
   }
-  if (s.reply.resp === 3) s.reply.arrayLen(2);
+  s.reply.pairStart();
   s.reply.bulk(field);
   s.reply.bulk(value);
 }
@@ -331,25 +328,8 @@ function hscan(s: Session, argv: string[]): void {
 /** HRANDFIELD key [count [WITHVALUES]] */
 function hrandfield(s: Session, argv: string[]): void {
   if (argv.length >= 3) {
-    const n = parseInt64(argv[2]);
-    if (n === null) {
-      s.reply.error(ERR_NOT_INTEGER);
-      return;
-    }
-    if (n < -INT64_MAX) {
-      s.reply.error(errValueRange(-INT64_MAX, INT64_MAX));
-      return;
-    }
-    if (argv.length > 4 || (argv.length === 4 && !isWord(argv[3], "withvalues"))) {
-      s.reply.error(ERR_SYNTAX);
-      return;
-    }
-    const withValues = argv.length === 4;
-    if (withValues && (n < -(INT64_MAX / 2n) || n > INT64_MAX / 2n)) {
-      s.reply.error(ERR_OUT_OF_RANGE);
-      return;
-    }
-    hrandfieldWithCount(s, argv[1], n, withValues);
+    const parsed = parseRandomCount(s, argv, "withvalues");
+    if (parsed !== null) hrandfieldWithCount(s, argv[1], parsed.count, parsed.withPairs);
     return;
   }
   const hash = readHash(s, argv[1]);

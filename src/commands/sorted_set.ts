@@ -4,14 +4,7 @@
 // (ZPOPMIN, ZPOPMAX, ZMPOP and the blocking BZPOPMIN, BZPOPMAX, BZMPOP), ZRANDMEMBER,
 // the set operations (ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD) and ZSCAN.
 
-import {
-  ERR_NOT_FLOAT,
-  ERR_NOT_INTEGER,
-  ERR_OUT_OF_RANGE,
-  ERR_SYNTAX,
-  ERR_WRONG_TYPE,
-  errValueRange,
-} from "../protocol/errors.ts";
+import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONG_TYPE } from "../protocol/errors.ts";
 import { formatDouble17 } from "../protocol/number_format.ts";
 import { CursorRegistry } from "../store/scan.ts";
 import { SetValue } from "../store/set.ts";
@@ -26,8 +19,9 @@ import {
   type ZsetLimits,
 } from "../store/zset.ts";
 import { matches, parseScanCursor, parseScanOptions, replyScan, scanPage } from "./_scan.ts";
+import { parseRandomCount } from "./_random_count.ts";
 import type { ArgDoc, CommandSpec, Session } from "./context.ts";
-import { isWord, parseInt64, parseInteger } from "./_parse.ts";
+import { isWord, parseInteger } from "./_parse.ts";
 import { parseDouble, parseLexRange, parseScoreRange, parseTimeout } from "./_zset_args.ts";
 
 const ERR_NAN_SCORE = "ERR resulting score is not a number (NaN)";
@@ -45,7 +39,6 @@ const ERR_COUNT = "ERR count should be greater than 0";
 const ERR_WEIGHT = "ERR weight value is not a float";
 const ERR_LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
 
-const INT64_MAX = 9223372036854775807n;
 
 function errNoInputKeys(command: string): string {
   return `ERR at least 1 input key is needed for '${command}' command`;
@@ -105,8 +98,10 @@ function newEntries(): Entries {
   return { members: [], scores: [] };
 }
 
+// Members alone, or member/score pairs (see ReplyWriter.pairsLen).
 function replyPairsHeader(s: Session, n: number, withScores: boolean): void {
-  s.reply.arrayLen(withScores && s.reply.resp === 2 ? n * 2 : n);
+  if (withScores) s.reply.pairsLen(n);
+  else s.reply.arrayLen(n);
 }
 
 function replyPair(s: Session, member: string, score: number, withScores: boolean): void {
@@ -114,7 +109,7 @@ function replyPair(s: Session, member: string, score: number, withScores: boolea
     s.reply.bulk(member);
     return;
   }
-  if (s.reply.resp === 3) s.reply.arrayLen(2);
+  s.reply.pairStart();
   s.reply.bulk(member);
   s.reply.double(score);
 }
@@ -844,25 +839,8 @@ function bzmpop(s: Session, argv: string[]): void {
 /** ZRANDMEMBER key [count [WITHSCORES]] */
 function zrandmember(s: Session, argv: string[]): void {
   if (argv.length >= 3) {
-    const n = parseInt64(argv[2]);
-    if (n === null) {
-      s.reply.error(ERR_NOT_INTEGER);
-      return;
-    }
-    if (n < -INT64_MAX) {
-      s.reply.error(errValueRange(-INT64_MAX, INT64_MAX));
-      return;
-    }
-    if (argv.length > 4 || (argv.length === 4 && !isWord(argv[3], "withscores"))) {
-      s.reply.error(ERR_SYNTAX);
-      return;
-    }
-    const withScores = argv.length === 4;
-    if (withScores && (n < -(INT64_MAX / 2n) || n > INT64_MAX / 2n)) {
-      s.reply.error(ERR_OUT_OF_RANGE);
-      return;
-    }
-    zrandmemberWithCount(s, argv[1], n, withScores);
+    const parsed = parseRandomCount(s, argv, "withscores");
+    if (parsed !== null) zrandmemberWithCount(s, argv[1], parsed.count, parsed.withPairs);
     return;
   }
   const zset = readZset(s, argv[1]);

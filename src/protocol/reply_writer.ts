@@ -145,6 +145,20 @@ export class ReplyWriter {
     this.#header(this.resp === 2 ? 42 : 126, n);
   }
 
+  /**
+   * A header for `n` pairs (HRANDFIELD WITHVALUES, ZRANGE WITHSCORES ...): a flat
+   * array of 2n items in RESP2, an array of n two-item arrays in RESP3, where each
+   * pair then starts with `pairStart()`.
+   */
+  pairsLen(n: number): void {
+    this.#header(42, this.resp === 2 ? n * 2 : n);
+  }
+
+  /** Opens one pair inside `pairsLen` (nothing in RESP2). */
+  pairStart(): void {
+    if (this.resp === 3) this.#header(42, 2);
+  }
+
   /** A push header: `>n` in RESP3, an array in RESP2. */
   pushLen(n: number): void {
     this.#header(this.resp === 2 ? 42 : 62, n);

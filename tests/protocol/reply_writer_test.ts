@@ -86,3 +86,19 @@ Deno.test("doubles print like C's %.17g", () => {
   assert.equal(formatDouble17(Infinity), "inf");
   assert.equal(formatDouble17(3), "3");
 });
+
+Deno.test("pairs are flat in RESP2 and nested in RESP3", () => {
+  const pairs = (w: ReplyWriter) => {
+    w.pairsLen(2);
+    for (const [a, b] of [["f", "1"], ["g", "2"]]) {
+      w.pairStart();
+      w.bulk(a);
+      w.bulk(b);
+    }
+  };
+  assert.equal(written(2, pairs), "*4\r\n$1\r\nf\r\n$1\r\n1\r\n$1\r\ng\r\n$1\r\n2\r\n");
+  assert.equal(
+    written(3, pairs),
+    "*2\r\n*2\r\n$1\r\nf\r\n$1\r\n1\r\n*2\r\n$1\r\ng\r\n$1\r\n2\r\n",
+  );
+});
