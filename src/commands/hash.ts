@@ -5,7 +5,6 @@ import {
   ERR_HASH_NOT_INTEGER,
   ERR_NOT_INTEGER,
   ERR_OVERFLOW,
-  ERR_WRONG_TYPE,
   errWrongArity,
 } from "../protocol/errors.ts";
 import { type HashLimits, HashValue } from "../store/hash.ts";
@@ -13,6 +12,7 @@ import { hashIncrementError, hincrByFloat } from "../store/long_double.ts";
 import { CursorRegistry } from "../store/scan.ts";
 import { matches, parseScanCursor, parseScanOptions, replyScan, scanPage } from "./_scan.ts";
 import { parseRandomCount } from "./_random_count.ts";
+import { readTyped, writeTyped } from "./_lookup.ts";
 import type { CommandSpec, Session } from "./context.ts";
 import { parseInt64 } from "./_parse.ts";
 
@@ -31,22 +31,11 @@ const NO_LIMITS: HashLimits = { maxListpackEntries: Infinity, maxListpackValue: 
 // lookupKeyRead does; writes do not.
 
 function readHash(s: Session, key: string): HashValue | undefined | null {
-  const value = s.db.get(key);
-  if (value === undefined) {
-    s.server.stats.keyspaceMisses++;
-    return undefined;
-  }
-  s.server.stats.keyspaceHits++;
-  if (value instanceof HashValue) return value;
-  s.reply.error(ERR_WRONG_TYPE);
-  return null;
+  return readTyped(s, key, HashValue);
 }
 
 function writeHash(s: Session, key: string): HashValue | undefined | null {
-  const value = s.db.get(key);
-  if (value === undefined || value instanceof HashValue) return value;
-  s.reply.error(ERR_WRONG_TYPE);
-  return null;
+  return writeTyped(s, key, HashValue);
 }
 
 /** The hash at a key, created empty when missing; null after replying WRONGTYPE. */

@@ -23,6 +23,7 @@ import {
   errWrongArity,
 } from "../protocol/errors.ts";
 import { ListValue } from "../store/list.ts";
+import { readTyped, writeTyped } from "./_lookup.ts";
 import type { ArgDoc, CommandSpec, KeySpec, Session } from "./context.ts";
 import { isWord, parseInt64, parseInteger } from "./_parse.ts";
 import { parseTimeout } from "./_timeout.ts";
@@ -46,22 +47,11 @@ const waiting = new WeakSet<string[]>();
 // lookupKeyRead does; writes do not.
 
 function readList(s: Session, key: string): ListValue | undefined | null {
-  const value = s.db.get(key);
-  if (value === undefined) {
-    s.server.stats.keyspaceMisses++;
-    return undefined;
-  }
-  s.server.stats.keyspaceHits++;
-  if (value instanceof ListValue) return value;
-  s.reply.error(ERR_WRONG_TYPE);
-  return null;
+  return readTyped(s, key, ListValue);
 }
 
 function writeList(s: Session, key: string): ListValue | undefined | null {
-  const value = s.db.get(key);
-  if (value === undefined || value instanceof ListValue) return value;
-  s.reply.error(ERR_WRONG_TYPE);
-  return null;
+  return writeTyped(s, key, ListValue);
 }
 
 /** The list at a key, created empty (sized for `expected` elements) when missing. */

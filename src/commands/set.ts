@@ -10,6 +10,7 @@ import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONG_TYPE, errValueRange } from "../p
 import { CursorRegistry } from "../store/scan.ts";
 import { SetValue } from "../store/set.ts";
 import { matches, parseScanCursor, parseScanOptions, replyScan, scanPage } from "./_scan.ts";
+import { readTyped, writeTyped } from "./_lookup.ts";
 import type { CommandSpec, Session } from "./context.ts";
 import { isWord, parseInt64 } from "./_parse.ts";
 
@@ -37,22 +38,11 @@ const cursors = new CursorRegistry();
 // lookupKeyRead does (the STORE forms read their sources that way too); writes do not.
 
 function readSet(s: Session, key: string): SetValue | undefined | null {
-  const value = s.db.get(key);
-  if (value === undefined) {
-    s.server.stats.keyspaceMisses++;
-    return undefined;
-  }
-  s.server.stats.keyspaceHits++;
-  if (value instanceof SetValue) return value;
-  s.reply.error(ERR_WRONG_TYPE);
-  return null;
+  return readTyped(s, key, SetValue);
 }
 
 function writeSet(s: Session, key: string): SetValue | undefined | null {
-  const value = s.db.get(key);
-  if (value === undefined || value instanceof SetValue) return value;
-  s.reply.error(ERR_WRONG_TYPE);
-  return null;
+  return writeTyped(s, key, SetValue);
 }
 
 /** Reads every key as a set (missing ones as undefined); null after a WRONGTYPE reply. */

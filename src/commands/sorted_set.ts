@@ -20,6 +20,7 @@ import {
 } from "../store/zset.ts";
 import { matches, parseScanCursor, parseScanOptions, replyScan, scanPage } from "./_scan.ts";
 import { parseRandomCount } from "./_random_count.ts";
+import { readTyped, writeTyped } from "./_lookup.ts";
 import type { ArgDoc, CommandSpec, Session } from "./context.ts";
 import { isWord, parseInteger } from "./_parse.ts";
 import { parseDouble, parseLexRange, parseScoreRange, parseTimeout } from "./_zset_args.ts";
@@ -39,7 +40,6 @@ const ERR_COUNT = "ERR count should be greater than 0";
 const ERR_WEIGHT = "ERR weight value is not a float";
 const ERR_LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
 
-
 function errNoInputKeys(command: string): string {
   return `ERR at least 1 input key is needed for '${command}' command`;
 }
@@ -53,22 +53,11 @@ const cursors = new CursorRegistry();
 // Redis's lookupKeyRead does; writes do not.
 
 function readZset(s: Session, key: string): SortedSetValue | undefined | null {
-  const value = s.db.get(key);
-  if (value === undefined) {
-    s.server.stats.keyspaceMisses++;
-    return undefined;
-  }
-  s.server.stats.keyspaceHits++;
-  if (value instanceof SortedSetValue) return value;
-  s.reply.error(ERR_WRONG_TYPE);
-  return null;
+  return readTyped(s, key, SortedSetValue);
 }
 
 function writeZset(s: Session, key: string): SortedSetValue | undefined | null {
-  const value = s.db.get(key);
-  if (value === undefined || value instanceof SortedSetValue) return value;
-  s.reply.error(ERR_WRONG_TYPE);
-  return null;
+  return writeTyped(s, key, SortedSetValue);
 }
 
 function limits(s: Session): ZsetLimits {
