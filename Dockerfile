@@ -11,11 +11,14 @@ FROM debian:bookworm-slim
 RUN groupadd --system redeno && useradd --system --gid redeno --home-dir /data redeno \
   && mkdir -p /data && chown redeno:redeno /data
 COPY --from=build /src/redeno /usr/local/bin/redeno
+COPY docker/entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 USER redeno
 WORKDIR /data
 VOLUME /data
 EXPOSE 6379
-# Like the official redis image: listen on every interface, keep data in /data.
-# protected-mode is off because the container network is the boundary; set
-# requirepass (e.g. `docker run redeno --requirepass secret`) when exposing it.
-ENTRYPOINT ["redeno", "--bind", "0.0.0.0", "-::", "--dir", "/data", "--protected-mode", "no"]
+# With options only (`docker run redeno --requirepass secret`) the server listens on
+# every interface (the container network is the boundary, so protected-mode is off:
+# set requirepass when exposing it) and keeps its data in /data. With a config file
+# first (`docker run -v ./redis.conf:/etc/redeno.conf redeno /etc/redeno.conf`), the
+# file decides.
+ENTRYPOINT ["docker-entrypoint.sh"]
