@@ -6,7 +6,7 @@ import type { Config } from "../config.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/errors.ts";
 import { RdbError } from "../persistence/rdb_format.ts";
 import { readPayload, verifyPayload } from "../persistence/rdb_reader.ts";
-import { encodingLimits } from "../persistence/persistence.ts";
+import { applyAccess, encodingLimits } from "../persistence/persistence.ts";
 import { dumpPayload, type WriteOptions } from "../persistence/rdb_writer.ts";
 import { toBytes } from "../store/string.ts";
 import type { Value } from "../store/value.ts";
@@ -105,29 +105,18 @@ function restore(s: Session, argv: string[]): void {
       propagated.push("ABSTTL");
     }
   }
-  if (freq >= 0n) setFrequency(s, key, value, Number(freq));
+  setAccess(s, key, Number(idle), Number(freq));
   s.server.dirty++;
   s.server.propagate(s.db.id, propagated);
   s.reply.ok();
 }
 
-// FREQ under an LFU policy: the key's access counter starts at the given value.
-// IDLETIME is accepted but not applied yet: the keyspace has no way to set a key's
-// last access time from outside.
-function setFrequency(s: Session, key: string, value: Value, counter: number): void {
-  if (!s.server.config.string("maxmemory-policy").endsWith("-lfu")) return;
-  // Reading the frequency starts access tracking, so the counter set below is kept.
-  s.db.frequency(key, {
-    logFactor: s.server.config.number("lfu-log-factor"),
-    decayTime: s.server.config.number("lfu-decay-time"),
-  });
-  const minutes = Math.floor(Date.now() / 60000) & 65535;
-  s.db.put(key, {
-    value,
-    expireAt: s.db.getExpireExact(key),
-    lru: undefined,
-    lfu: (minutes << 8) | counter,
-  });
+/**
+ * RESTORE's FREQ and IDLETIME (negative: not given), an RDB's FREQ and IDLE: as in
+ * Redis, FREQ counts only under an LFU policy and IDLETIME only under any other.
+ */
+function setAccess(s: Session, key: string, idleSeconds: number, frequency: number): void {
+  applyAccess(s.server.config, s.db, key, idleSeconds, frequency);
 }
 
 const KEY = { name: "key", type: "key", keySpecIndex: 0 } as const;

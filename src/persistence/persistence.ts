@@ -7,7 +7,7 @@
 // children: a second request is refused or scheduled, and the cron starts scheduled
 // jobs once the running one is done.
 
-import type { Keyspace } from "../store/keyspace.ts";
+import type { Database, Keyspace } from "../store/keyspace.ts";
 import type { EncodingLimits } from "./rdb_values.ts";
 import {
   type GuardedCommand,
@@ -1115,10 +1115,36 @@ export function defaultSnapshots(config: ConfigView): SnapshotBackend {
       };
     },
     load(bytes, keyspace) {
-      const result = loadSnapshotBytes(keyspace, bytes, { limits: encodingLimits(config) });
+      const result = loadSnapshotBytes(keyspace, bytes, {
+        limits: encodingLimits(config),
+        onAccessInfo: (db, key, idle, frequency) =>
+          applyAccess(config, db, key, idle ?? -1, frequency ?? -1),
+      });
       return { keys: result.keys, expired: result.expiredSkipped, bytes: result.bytes };
     },
   };
+}
+
+/**
+ * A key's recorded access (RESTORE IDLETIME/FREQ, an RDB's IDLE/FREQ; negative: not
+ * given): as in Redis, FREQ counts only under an LFU policy, IDLETIME under any other.
+ */
+export function applyAccess(
+  config: { string(name: string): string; number(name: string): number },
+  db: Database,
+  key: string,
+  idleSeconds: number,
+  frequency: number,
+): void {
+  const lfu = config.string("maxmemory-policy").endsWith("-lfu");
+  if (lfu && frequency >= 0) {
+    db.setFrequency(key, frequency, {
+      logFactor: config.number("lfu-log-factor"),
+      decayTime: config.number("lfu-decay-time"),
+    });
+  } else if (!lfu && idleSeconds >= 0) {
+    db.setIdleSeconds(key, idleSeconds);
+  }
 }
 
 /** The encoding thresholds in force, for values built while loading. */

@@ -324,6 +324,18 @@ export class Database {
     return this.#lfuDecayed(this.#lfu.get(key) ?? (lfuMinutes() << 8 | LFU_INIT_VAL));
   }
 
+  /** Sets how long ago a key was last accessed (RESTORE IDLETIME, an RDB's IDLE). */
+  setIdleSeconds(key: string, seconds: number): void {
+    this.idleSeconds(key);
+    this.#lru!.set(key, lruClock() - seconds);
+  }
+
+  /** Sets a key's access counter (RESTORE FREQ, an RDB's FREQ). */
+  setFrequency(key: string, counter: number, params: LfuParams): void {
+    this.frequency(key, params);
+    this.#lfu!.set(key, lfuMinutes() << 8 | counter);
+  }
+
   #lfuDecayed(word: number): number {
     const counter = word & 255;
     const then = word >> 8;
