@@ -4,7 +4,7 @@
 import { HashValue } from "./hash.ts";
 import type { ListValue } from "./list.ts";
 import type { SetValue } from "./set.ts";
-import { stringEncoding, type StringValue } from "./string.ts";
+import { copyString, stringEncoding, type StringValue } from "./string.ts";
 import type { SortedSetValue } from "./zset.ts";
 
 export type { StringValue };
@@ -42,8 +42,7 @@ export function encodingOf(value: Value): string {
  * A collection type without a case here must provide a `clone()` method.
  */
 export function cloneValue(value: Value): Value {
-  if (typeof value === "string") return value;
-  if (value instanceof Uint8Array) return value.slice();
+  if (typeof value === "string" || value instanceof Uint8Array) return copyString(value);
   if (value instanceof HashValue) {
     const copy = new HashValue();
     for (const [field, v] of value.fields) copy.fields.set(field, v);
