@@ -178,6 +178,8 @@ export interface ServerStats {
   keyspaceHits: number;
   keyspaceMisses: number;
   errorReplies: number;
+  /** Error replies by their first word ("ERR", "WRONGTYPE" ...), for INFO errorstats. */
+  errorsByPrefix: Map<string, number>;
   /** calls and time per command full name, for INFO commandstats. */
   commands: Map<string, { calls: number; usec: number; failed: number; rejected: number }>;
 }

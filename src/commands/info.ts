@@ -198,15 +198,14 @@ function persistenceSection(server: ServerApi): Lines {
   return server.persistence.info();
 }
 
-/**
- * Error replies so far. Dispatch may not count every one of them in
- * stats.errorReplies yet, so never report fewer than the commands that failed or
- * were rejected.
- */
-function errorReplies(server: ServerApi): number {
-  let failed = 0;
-  for (const entry of server.stats.commands.values()) failed += entry.failed + entry.rejected;
-  return Math.max(server.stats.errorReplies, failed);
+/** INFO errorstats: error replies counted by their first word. */
+function errorstatsSection(server: ServerApi): Lines {
+  const lines: Lines = [];
+  const prefixes = [...server.stats.errorsByPrefix.keys()].sort();
+  for (const prefix of prefixes) {
+    lines.push([`errorstat_${prefix}`, `count=${server.stats.errorsByPrefix.get(prefix)}`]);
+  }
+  return lines;
 }
 
 function statsSection(server: ServerApi): Lines {
@@ -254,7 +253,7 @@ function statsSection(server: ServerApi): Lines {
     ["tracking_total_items", 0],
     ["tracking_total_prefixes", 0],
     ["unexpected_error_replies", 0],
-    ["total_error_replies", errorReplies(server)],
+    ["total_error_replies", server.stats.errorReplies],
     ["dump_payload_sanitizations", 0],
     ["total_reads_processed", 0],
     ["total_writes_processed", 0],
@@ -334,8 +333,7 @@ const SECTIONS: readonly Section[] = [
   { name: "cpu", title: "CPU", inDefault: true, fields: cpuSection },
   { name: "modules", title: "Modules", inDefault: true, fields: none },
   { name: "commandstats", title: "Commandstats", inDefault: false, fields: commandstatsSection },
-  // TODO(#errorstats): per-prefix error counts need dispatch to keep them.
-  { name: "errorstats", title: "Errorstats", inDefault: true, fields: none },
+  { name: "errorstats", title: "Errorstats", inDefault: true, fields: errorstatsSection },
   { name: "latencystats", title: "Latencystats", inDefault: false, fields: none },
   { name: "cluster", title: "Cluster", inDefault: true, fields: () => [["cluster_enabled", 0]] },
   { name: "keyspace", title: "Keyspace", inDefault: true, fields: keyspaceSection },

@@ -18,8 +18,10 @@ const utf8 = new TextEncoder();
 export class ReplyWriter {
   /** Protocol version: 2 or 3 (HELLO switches it). */
   resp: 2 | 3 = 2;
-  /** Error replies written since creation (for INFO's total_error_replies). */
+  /** Error replies written since creation. */
   errors = 0;
+  /** Hears every error reply (the server counts them per prefix for INFO errorstats). */
+  onError: ((message: string) => void) | null = null;
   #buf: Uint8Array<ArrayBuffer> = new Uint8Array(INITIAL_SIZE);
   #len = 0;
   #spare: Uint8Array<ArrayBuffer> | null = null;
@@ -82,6 +84,7 @@ export class ReplyWriter {
   /** An error: `-ERR text`. Newlines inside are turned into spaces, as Redis does. */
   error(message: string): void {
     this.errors++;
+    this.onError?.(message);
     const clean = message.replace(/[\r\n]/g, " ");
     this.#ensure(clean.length + 3);
     this.#buf[this.#len++] = 45;

@@ -35,6 +35,7 @@ export class Server implements ServerApi, ClientHost {
     keyspaceHits: 0,
     keyspaceMisses: 0,
     errorReplies: 0,
+    errorsByPrefix: new Map(),
     commands: new Map(),
   };
   readonly clients = new Map<number, Client>();
@@ -223,6 +224,17 @@ export class Server implements ServerApi, ClientHost {
     }
   }
 
+  #countError(message: string): void {
+    const stats = this.stats;
+    stats.errorReplies++;
+    const space = message.indexOf(" ");
+    const prefix = space < 0 ? message : message.slice(0, space);
+    // Like Redis, stop adding new kinds past 128 (a client could invent endless ones).
+    const count = stats.errorsByPrefix.get(prefix);
+    if (count !== undefined) stats.errorsByPrefix.set(prefix, count + 1);
+    else if (stats.errorsByPrefix.size < 128) stats.errorsByPrefix.set(prefix, 1);
+  }
+
   /** Runs one command for a client without MULTI queueing (EXEC, blocked retries). */
   execute(client: Client, argv: string[]): void {
     if (
@@ -336,6 +348,7 @@ export class Server implements ServerApi, ClientHost {
       },
     });
     client.attach(this);
+    client.reply.onError = (message) => this.#countError(message);
     this.clients.set(id, client);
     serveConnection(this, client, conn).finally(() => this.clients.delete(id));
   }
