@@ -1,5 +1,6 @@
 // Tests for the configuration: defaults, redis.conf and command-line loading, CONFIG GET/SET.
 import assert from "node:assert/strict";
+import { withRealRedis } from "./_resp_client.ts";
 import {
   Config,
   ConfigError,
@@ -460,126 +461,8 @@ Deno.test("the stock redis.conf of the system loads, apart from daemonize", asyn
 
 // ---- Comparison with a real redis-server ---------------------------------------------------
 
-/** Encodes a command as RESP bytes (latin1). */
-function command(args: string[]): Uint8Array {
-  let s = `*${args.length}\r\n`;
-  for (const a of args) s += `$${a.length}\r\n${a}\r\n`;
-  return Uint8Array.from(s, (ch) => ch.charCodeAt(0));
-}
-
-/** A tiny RESP2 client: errors come back as Error values. */
-class Client {
-  #conn: Deno.Conn;
-  #buf = "";
-  constructor(conn: Deno.Conn) {
-    this.#conn = conn;
-  }
-  async call(...args: string[]): Promise<unknown> {
-    await this.#conn.write(command(args));
-    return await this.#reply();
-  }
-  close(): void {
-    this.#conn.close();
-  }
-  async #line(): Promise<string> {
-    while (true) {
-      const i = this.#buf.indexOf("\r\n");
-      if (i >= 0) {
-        const line = this.#buf.slice(0, i);
-        this.#buf = this.#buf.slice(i + 2);
-        return line;
-      }
-      await this.#fill();
-    }
-  }
-  async #fill(): Promise<void> {
-    const chunk = new Uint8Array(65536);
-    const n = await this.#conn.read(chunk);
-    if (n === null) throw new Error("connection closed");
-    this.#buf += String.fromCharCode(...chunk.subarray(0, n));
-  }
-  async #reply(): Promise<unknown> {
-    const line = await this.#line();
-    const rest = line.slice(1);
-    switch (line[0]) {
-      case "+":
-        return rest;
-      case "-":
-        return new Error(rest);
-      case ":":
-        return Number(rest);
-      case "$": {
-        const n = Number(rest);
-        if (n < 0) return null;
-        while (this.#buf.length < n + 2) await this.#fill();
-        const s = this.#buf.slice(0, n);
-        this.#buf = this.#buf.slice(n + 2);
-        return s;
-      }
-      case "*": {
-        const items = [];
-        for (let i = Number(rest); i > 0; i--) items.push(await this.#reply());
-        return items;
-      }
-    }
-    throw new Error(`unexpected reply line ${line}`);
-  }
-}
-
-/** Starts a throw-away redis-server on a free port, or explains why it can't. */
-async function startRedis(): Promise<{ port: number; stop: () => Promise<void> } | string> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command("redis-server", {
-      args: ["--port", String(port), "--save", "", "--appendonly", "no"],
-      cwd: await tempDir(),
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-  } catch (e) {
-    return `redis-server could not be started: ${e}`;
-  }
-  const stop = async () => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-    await child.status;
-  };
-  for (let i = 0; i < 100; i++) {
-    try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-      return { port, stop };
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  await stop();
-  return "redis-server did not start listening";
-}
-
-/** Runs `body` against a real redis-server, or skips (failing when CI=true). */
-async function withRedis(body: (client: Client, port: number) => Promise<void>): Promise<void> {
-  const redis = await startRedis();
-  if (typeof redis === "string") {
-    if (Deno.env.get("CI") === "true") throw new Error(redis);
-    console.log(`skipped: ${redis}`);
-    return;
-  }
-  const client = new Client(await Deno.connect({ hostname: "127.0.0.1", port: redis.port }));
-  try {
-    await body(client, redis.port);
-  } finally {
-    client.close();
-    await redis.stop();
-  }
-}
-
 Deno.test("every directive exists in real Redis with the same default", async () => {
-  await withRedis(async (client) => {
+  await withRealRedis(async (client) => {
     const reply = await client.call("CONFIG", "GET", "*") as string[];
     const theirs = new Map<string, string>();
     for (let i = 0; i < reply.length; i += 2) theirs.set(reply[i], reply[i + 1]);
@@ -681,7 +564,7 @@ Deno.test("CONFIG SET replies and effects match real Redis", async () => {
     [["enable-protected-configs", "yes"]],
     [["supervised", "no"]],
   ];
-  await withRedis(async (client, port) => {
+  await withRealRedis(async (client, port) => {
     // Start from the test server's own settings.
     const ours = await load(["--port", String(port), "--save", "", "--appendonly", "no"]);
     for (const pairs of cases) {
@@ -714,7 +597,7 @@ Deno.test("CONFIG GET with patterns matches real Redis", async () => {
     ["?ind"],
     ["no-such-*"],
   ];
-  await withRedis(async (client) => {
+  await withRealRedis(async (client) => {
     const ours = new Config();
     for (const args of patterns) {
       const reply = await client.call("CONFIG", "GET", ...args) as string[];

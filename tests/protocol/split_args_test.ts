@@ -1,6 +1,7 @@
 // Tests for splitArgs, including a comparison with real redis-server's inline command parser.
 import assert from "node:assert/strict";
 import { splitArgs } from "../../src/protocol/split_args.ts";
+import { RespClient, withRealRedis } from "../_resp_client.ts";
 
 Deno.test("an empty or blank line gives no arguments", () => {
   assert.deepEqual(splitArgs(""), []);
@@ -80,133 +81,25 @@ Deno.test("a long argument is split quickly", () => {
 
 // ---- Comparison with real Redis -------------------------------------------------------------
 
-/** Encodes a latin1 string as bytes. */
-function bytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
-/** Reads whole RESP replies (simple, error, integer, bulk, array) from a connection. */
-class Reader {
-  #conn: Deno.Conn;
-  #buf = "";
-  constructor(conn: Deno.Conn) {
-    this.#conn = conn;
-  }
-  async #fill(): Promise<boolean> {
-    const chunk = new Uint8Array(65536);
-    const n = await this.#conn.read(chunk);
-    if (n === null) return false;
-    let s = "";
-    for (let i = 0; i < n; i++) s += String.fromCharCode(chunk[i]);
-    this.#buf += s;
-    return true;
-  }
-  async #line(): Promise<string> {
-    while (true) {
-      const i = this.#buf.indexOf("\r\n");
-      if (i >= 0) {
-        const line = this.#buf.slice(0, i);
-        this.#buf = this.#buf.slice(i + 2);
-        return line;
-      }
-      if (!await this.#fill()) throw new Error("connection closed");
-    }
-  }
-  async reply(): Promise<unknown> {
-    const line = await this.#line();
-    const rest = line.slice(1);
-    switch (line[0]) {
-      case "+":
-        return rest;
-      case "-":
-        return new Error(rest);
-      case ":":
-        return Number(rest);
-      case "$": {
-        const n = Number(rest);
-        if (n < 0) return null;
-        while (this.#buf.length < n + 2) {
-          if (!await this.#fill()) throw new Error("connection closed");
-        }
-        const s = this.#buf.slice(0, n);
-        this.#buf = this.#buf.slice(n + 2);
-        return s;
-      }
-      case "*": {
-        const n = Number(rest);
-        const items = [];
-        for (let i = 0; i < n; i++) items.push(await this.reply());
-        return items;
-      }
-    }
-    throw new Error(`unexpected reply line ${line}`);
-  }
-}
-
-/** Starts a throw-away redis-server on a free port, or explains why it can't. */
-async function startRedis(): Promise<{ port: number; stop: () => Promise<void> } | string> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command("redis-server", {
-      args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-  } catch (e) {
-    return `redis-server could not be started: ${e}`;
-  }
-  const stop = async () => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-    await child.status;
-  };
-  for (let i = 0; i < 100; i++) {
-    try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-      return { port, stop };
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  await stop();
-  return "redis-server did not start listening";
-}
-
 /** Sends `RPUSH k <line>` inline and reads back the list Redis built from it. */
 async function redisSplit(port: number, line: string): Promise<string[] | null | "error"> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const client = await RespClient.connect(port);
   try {
-    const reader = new Reader(conn);
-    await conn.write(bytes("*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n"));
-    await reader.reply();
-    await conn.write(bytes(`RPUSH k ${line}\r\n`));
-    const pushed = await reader.reply();
+    await client.call("DEL", "k");
+    await client.send(`RPUSH k ${line}\r\n`);
+    const pushed = await client.reply();
     if (pushed instanceof Error) {
       if (pushed.message.includes("unbalanced quotes")) return null;
       return "error";
     }
-    await conn.write(bytes("*4\r\n$6\r\nLRANGE\r\n$1\r\nk\r\n$1\r\n0\r\n$2\r\n-1\r\n"));
-    return await reader.reply() as string[];
+    return await client.call("LRANGE", "k", "0", "-1") as string[];
   } finally {
-    conn.close();
+    client.close();
   }
 }
 
 Deno.test("inline commands are split the same way real Redis splits them", async () => {
-  const redis = await startRedis();
-  if (typeof redis === "string") {
-    if (Deno.env.get("CI") === "true") throw new Error(redis);
-    console.log(`skipped: ${redis}`);
-    return;
-  }
-  try {
+  await withRealRedis(async (_client, port) => {
     const cases = [
       `a b c`,
       `"a\\x41b"`,
@@ -227,14 +120,12 @@ Deno.test("inline commands are split the same way real Redis splits them", async
     ];
     for (const line of cases) {
       const ours = splitArgs(`RPUSH k ${line}`);
-      const theirs = await redisSplit(redis.port, line);
+      const theirs = await redisSplit(port, line);
       if (ours === null) {
         assert.equal(theirs, null, `line ${JSON.stringify(line)}`);
       } else {
         assert.deepEqual(theirs, ours.slice(2), `line ${JSON.stringify(line)}`);
       }
     }
-  } finally {
-    await redis.stop();
-  }
+  });
 });

@@ -1,6 +1,7 @@
 // Tests for globMatch, including a differential test against KEYS on a real redis-server.
 import assert from "node:assert/strict";
 import { globMatch } from "../../src/util/glob.ts";
+import { withRealRedis } from "../_resp_client.ts";
 
 /** Asserts each [pattern, subject, expected] case, case-sensitively unless `noCase`. */
 function check(cases: [string, string, boolean][], noCase = false): void {
@@ -161,115 +162,6 @@ Deno.test("more than 1000 nested stars never match, as in Redis", () => {
 
 // ---- Differential test against KEYS on a real redis-server ----------------------------------
 
-/** Encodes a latin1 string as bytes. */
-function bytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
-/** Encodes a command as a RESP multibulk. */
-function command(...args: string[]): Uint8Array {
-  let s = `*${args.length}\r\n`;
-  for (const a of args) s += `$${a.length}\r\n${a}\r\n`;
-  return bytes(s);
-}
-
-/** A tiny RESP2 client over one connection, enough for SET and KEYS. */
-class Client {
-  #conn: Deno.Conn;
-  #buf = "";
-  constructor(conn: Deno.Conn) {
-    this.#conn = conn;
-  }
-  async call(...args: string[]): Promise<unknown> {
-    await this.#conn.write(command(...args));
-    return await this.#reply();
-  }
-  close(): void {
-    this.#conn.close();
-  }
-  async #fill(): Promise<void> {
-    const chunk = new Uint8Array(65536);
-    const n = await this.#conn.read(chunk);
-    if (n === null) throw new Error("connection closed");
-    let s = "";
-    for (let i = 0; i < n; i++) s += String.fromCharCode(chunk[i]);
-    this.#buf += s;
-  }
-  async #line(): Promise<string> {
-    while (true) {
-      const i = this.#buf.indexOf("\r\n");
-      if (i >= 0) {
-        const line = this.#buf.slice(0, i);
-        this.#buf = this.#buf.slice(i + 2);
-        return line;
-      }
-      await this.#fill();
-    }
-  }
-  async #reply(): Promise<unknown> {
-    const line = await this.#line();
-    const rest = line.slice(1);
-    switch (line[0]) {
-      case "+":
-        return rest;
-      case "-":
-        throw new Error(rest);
-      case ":":
-        return Number(rest);
-      case "$": {
-        const n = Number(rest);
-        if (n < 0) return null;
-        while (this.#buf.length < n + 2) await this.#fill();
-        const s = this.#buf.slice(0, n);
-        this.#buf = this.#buf.slice(n + 2);
-        return s;
-      }
-      case "*": {
-        const items = [];
-        for (let i = Number(rest); i > 0; i--) items.push(await this.#reply());
-        return items;
-      }
-    }
-    throw new Error(`unexpected reply line ${line}`);
-  }
-}
-
-/** Starts a throw-away redis-server on a free port, or explains why it can't. */
-async function startRedis(): Promise<{ port: number; stop: () => Promise<void> } | string> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command("redis-server", {
-      args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-  } catch (e) {
-    return `redis-server could not be started: ${e}`;
-  }
-  const stop = async () => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-    await child.status;
-  };
-  for (let i = 0; i < 100; i++) {
-    try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-      return { port, stop };
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  await stop();
-  return "redis-server did not start listening";
-}
-
 const KEYS = [
   "",
   "a",
@@ -375,14 +267,7 @@ const PATTERNS = [
 ];
 
 Deno.test("globMatch agrees with KEYS on a real redis-server", async () => {
-  const redis = await startRedis();
-  if (typeof redis === "string") {
-    if (Deno.env.get("CI") === "true") throw new Error(redis);
-    console.log(`skipped: ${redis}`);
-    return;
-  }
-  const client = new Client(await Deno.connect({ hostname: "127.0.0.1", port: redis.port }));
-  try {
+  await withRealRedis(async (client) => {
     for (const key of KEYS) await client.call("SET", key, "1");
     for (const pattern of PATTERNS) {
       const theirs = (await client.call("KEYS", pattern) as string[]).sort();
@@ -390,8 +275,5 @@ Deno.test("globMatch agrees with KEYS on a real redis-server", async () => {
       const ours = pattern === "*" ? [...KEYS] : KEYS.filter((k) => globMatch(pattern, k));
       assert.deepEqual(ours.sort(), theirs, `pattern ${JSON.stringify(pattern)}`);
     }
-  } finally {
-    client.close();
-    await redis.stop();
-  }
+  });
 });
