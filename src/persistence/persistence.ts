@@ -98,8 +98,11 @@ export interface GuardOptions {
 export interface BackgroundJob {
   /** Settles when the file is complete (renamed into place) or has failed. */
   done: Promise<void>;
-  /** Stops writing and removes the partial file (at once: the process may exit next). */
-  abort(): void;
+  /**
+   * Stops writing and removes the partial file: at once if it exists, and again once
+   * the writer has stopped (it may have been creating the file just then).
+   */
+  abort(): Promise<void>;
   /** Keys written so far. */
   keys(): number;
 }
@@ -164,6 +167,8 @@ export class Persistence {
   // RDB state
   #lastSave = Date.now();
   #lastBgsaveTry = 0;
+  // Aborted background jobs still cleaning up (the server waits for them on close).
+  #aborting: Promise<void>[] = [];
   #lastBgsaveOk = true;
   #lastBgsaveSeconds = -1;
   #rdbSaves = 0;
@@ -278,13 +283,17 @@ export class Persistence {
     return true;
   }
 
-  /** Stops the cron and background jobs and closes the AOF (the server is closing). */
-  close(): void {
+  /**
+   * Stops the cron and background jobs and closes the AOF (the server is closing);
+   * resolves once aborted jobs have removed their partial files.
+   */
+  async close(): Promise<void> {
     clearInterval(this.#cron);
     this.#cron = undefined;
     if (this.#bgsave !== null) this.#abortBgsave();
     if (this.#rewrite !== null) this.#abortRewrite();
     this.#stopAof();
+    await Promise.all(this.#aborting);
   }
 
   // ---------------------------------------------------------------------------
@@ -763,11 +772,19 @@ export class Persistence {
     return true;
   }
 
+  // Remembers an aborting job until it has cleaned up.
+  #track(aborting: Promise<void>): void {
+    this.#aborting.push(aborting);
+    aborting.finally(() => {
+      this.#aborting = this.#aborting.filter((p) => p !== aborting);
+    });
+  }
+
   #abortBgsave(): void {
     const running = this.#bgsave;
     if (running === null) return;
     this.#bgsave = null;
-    running.job.abort();
+    this.#track(running.job.abort());
   }
 
   // ---------------------------------------------------------------------------
@@ -914,7 +931,7 @@ export class Persistence {
     const running = this.#rewrite;
     if (running === null) return;
     this.#rewrite = null;
-    running.job.abort();
+    this.#track(running.job.abort());
   }
 
   // CONFIG SET appendonly.
@@ -1091,11 +1108,15 @@ export function defaultSnapshots(config: ConfigView): SnapshotBackend {
         // incremental writer exists for RDB files only.
         try {
           this.save(keyspace, path, options);
-          return { done: Promise.resolve(), abort() {}, keys: () => keyspace.size };
+          return {
+            done: Promise.resolve(),
+            abort: () => Promise.resolve(),
+            keys: () => keyspace.size,
+          };
         } catch (error) {
           const done = Promise.reject(error);
           done.catch(() => {});
-          return { done, abort() {}, keys: () => 0 };
+          return { done, abort: () => Promise.resolve(), keys: () => 0 };
         }
       }
       const job = saveSnapshot(keyspace, path, {
@@ -1107,9 +1128,8 @@ export function defaultSnapshots(config: ConfigView): SnapshotBackend {
       return {
         done: job.done.then(() => {}),
         abort: () => {
-          job.abort().catch(() => {});
-          // The saver removes it too, but later: the process may be about to exit.
           removeQuietly(temp);
+          return job.abort().catch(() => {}).then(() => removeQuietly(temp));
         },
         keys: () => job.keys,
       };

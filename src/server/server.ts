@@ -386,7 +386,7 @@ export class Server implements ServerApi, ClientHost {
   async #shutdown(): Promise<void> {
     if (!this.persistence.shutdownPrepared) this.log.warning("User requested shutdown...");
     clearInterval(this.#cron);
-    this.persistence.close();
+    await this.persistence.close();
     for (const listener of this.#listeners) {
       try {
         listener.close();
