@@ -14,6 +14,7 @@ import { matches, parseScanCursor, parseScanOptions, replyScan, scanPage } from 
 import { parseRandomCount } from "./_random_count.ts";
 import { readTyped, writeTyped } from "./_lookup.ts";
 import type { CommandSpec, Session } from "./context.ts";
+import { familySpec } from "./table.ts";
 import { parseInt64 } from "./_parse.ts";
 
 const INT64_MAX = 9223372036854775807n;
@@ -396,11 +397,7 @@ const FIELD_VALUE = {
 } as const;
 
 /** A hash command's record: every one takes its key as the first argument. */
-function spec(
-  fields: Omit<CommandSpec, "firstKey" | "lastKey" | "step" | "group">,
-): CommandSpec {
-  return { ...fields, firstKey: 1, lastKey: 1, step: 1, group: "hash" };
-}
+const spec = familySpec("hash");
 
 /** The hash commands. */
 export const hashCommands: CommandSpec[] = [

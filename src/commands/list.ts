@@ -25,6 +25,7 @@ import {
 import { ListValue } from "../store/list.ts";
 import { readTyped, writeTyped } from "./_lookup.ts";
 import type { ArgDoc, CommandSpec, KeySpec, Session } from "./context.ts";
+import { familySpec } from "./table.ts";
 import { isWord, parseInt64, parseInteger } from "./_parse.ts";
 import { parseTimeout } from "./_timeout.ts";
 
@@ -701,22 +702,7 @@ const MPOP_ARGS: ArgDoc[] = [
 ];
 
 /** A list command's record: one key at argument 1 unless said otherwise. */
-function spec(
-  fields: Omit<CommandSpec, "firstKey" | "lastKey" | "step" | "group" | "categories"> & {
-    firstKey?: number;
-    lastKey?: number;
-    step?: number;
-  },
-): CommandSpec {
-  return {
-    firstKey: 1,
-    lastKey: 1,
-    step: 1,
-    ...fields,
-    categories: ["list"],
-    group: "list",
-  };
-}
+const spec = familySpec("list", ["list"]);
 
 /** The list commands. */
 export const listCommands: CommandSpec[] = [

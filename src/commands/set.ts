@@ -12,6 +12,7 @@ import { SetValue } from "../store/set.ts";
 import { matches, parseScanCursor, parseScanOptions, replyScan, scanPage } from "./_scan.ts";
 import { readTyped, writeTyped } from "./_lookup.ts";
 import type { CommandSpec, Session } from "./context.ts";
+import { familySpec } from "./table.ts";
 import { isWord, parseInt64 } from "./_parse.ts";
 
 const INT64_MAX = 9223372036854775807n;
@@ -496,13 +497,7 @@ const ORDER_TIP = ["nondeterministic_output_order"];
 const OUTPUT_TIP = ["nondeterministic_output"];
 
 /** A set command's record: by default one key, the first argument. */
-function spec(
-  fields:
-    & Omit<CommandSpec, "firstKey" | "lastKey" | "step" | "group">
-    & Partial<Pick<CommandSpec, "firstKey" | "lastKey" | "step">>,
-): CommandSpec {
-  return { firstKey: 1, lastKey: 1, step: 1, ...fields, group: "set" };
-}
+const spec = familySpec("set");
 
 /** The set commands. */
 export const setCommands: CommandSpec[] = [

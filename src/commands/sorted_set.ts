@@ -22,6 +22,7 @@ import { matches, parseScanCursor, parseScanOptions, replyScan, scanPage } from 
 import { parseRandomCount } from "./_random_count.ts";
 import { readTyped, writeTyped } from "./_lookup.ts";
 import type { ArgDoc, CommandSpec, Session } from "./context.ts";
+import { familySpec } from "./table.ts";
 import { isWord, parseInteger } from "./_parse.ts";
 import { parseDouble, parseLexRange, parseScoreRange, parseTimeout } from "./_zset_args.ts";
 
@@ -1232,22 +1233,7 @@ const RANGE_OPTIONS: ArgDoc[] = [
 ];
 
 /** A sorted set command's record, taking its key as the first argument by default. */
-function spec(
-  fields: Omit<CommandSpec, "firstKey" | "lastKey" | "step" | "group" | "categories"> & {
-    firstKey?: number;
-    lastKey?: number;
-    step?: number;
-  },
-): CommandSpec {
-  return {
-    firstKey: 1,
-    lastKey: 1,
-    step: 1,
-    ...fields,
-    group: "sorted-set",
-    categories: ["sortedset"],
-  };
-}
+const spec = familySpec("sorted-set", ["sortedset"]);
 
 /** The sorted set commands. */
 export const sortedSetCommands: CommandSpec[] = [

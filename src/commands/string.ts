@@ -26,6 +26,7 @@ import {
 } from "../store/string.ts";
 import { isString, type Value } from "../store/value.ts";
 import type { ArgDoc, CommandSpec, Session } from "./context.ts";
+import { familySpec } from "./table.ts";
 import { parseInt64 } from "./_parse.ts";
 
 const INT64_MAX = 9223372036854775807n;
@@ -672,11 +673,7 @@ const RANGE_ARGS: ArgDoc[] = [
 ];
 
 // Most string commands act on one key at position 1.
-function oneKey(
-  spec: Omit<CommandSpec, "firstKey" | "lastKey" | "step" | "group" | "categories">,
-): CommandSpec {
-  return { ...spec, firstKey: 1, lastKey: 1, step: 1, group: "string", categories: ["string"] };
-}
+const oneKey = familySpec("string", ["string"]);
 
 /** The string commands. */
 export const stringCommands: CommandSpec[] = [

@@ -1,7 +1,7 @@
 // The command table as data: lookup by name (any letter case), and the facts every
 // consumer derives from a record (full name, keys of a call, COMMAND INFO flags).
 
-import type { CommandSpec, KeySpec } from "./context.ts";
+import type { CommandGroup, CommandSpec, KeySpec } from "./context.ts";
 
 /** Commands by lowercase name, plus an uppercase alias of each for the common case. */
 export class CommandTable {
@@ -113,4 +113,27 @@ export function keysOf(spec: CommandSpec, argv: readonly string[]): KeyAt[] {
   }
   found.sort((a, b) => a.index - b.index);
   return found;
+}
+
+/** A command record without what a family fills in (see `familySpec`). */
+export type FamilyFields =
+  & Omit<CommandSpec, "firstKey" | "lastKey" | "step" | "group" | "categories">
+  & Partial<Pick<CommandSpec, "firstKey" | "lastKey" | "step" | "categories">>;
+
+/**
+ * A record builder for one command family: its group, its ACL categories unless a
+ * record names its own, and one key at argument 1 unless the record says otherwise.
+ */
+export function familySpec(
+  group: CommandGroup,
+  categories?: readonly string[],
+): (fields: FamilyFields) => CommandSpec {
+  return (fields) => ({
+    firstKey: 1,
+    lastKey: 1,
+    step: 1,
+    ...fields,
+    group,
+    categories: fields.categories ?? categories,
+  });
 }
