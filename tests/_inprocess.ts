@@ -18,6 +18,11 @@ export interface InProcessServer {
   stop(): Promise<void>;
 }
 
+/** The propagated writes recorded since the last call, which are then forgotten. */
+export function drain(t: { propagated: string[][] }): string[][] {
+  return t.propagated.splice(0, t.propagated.length);
+}
+
 /** Starts a server on a free loopback port; `directives` are applied like --name value. */
 export async function startInProcess(
   directives: [string, string[]][] = [],

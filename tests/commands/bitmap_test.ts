@@ -9,7 +9,7 @@ import { Buffer } from "node:buffer";
 import { Redis } from "npm:ioredis@5";
 import { countBits, findBit, popcount, readField, writeField } from "../../src/commands/bitmap.ts";
 import type { StringValue } from "../../src/store/string.ts";
-import { type InProcessServer, startInProcess } from "../_inprocess.ts";
+import { drain, type InProcessServer, startInProcess } from "../_inprocess.ts";
 import { freePort, skipWithout, startRedis } from "../_server.ts";
 import { encodeCommand, ReplyReader } from "../compat/harness.ts";
 
@@ -71,10 +71,6 @@ async function withServer(fn: (t: Harness) => Promise<void>): Promise<void> {
 
 function db0(t: Harness) {
   return t.server.keyspace.databases[0];
-}
-
-function drain(t: Harness): string[][] {
-  return t.propagated.splice(0, t.propagated.length);
 }
 
 // Deterministic pseudo-random numbers, so a failure can be replayed.

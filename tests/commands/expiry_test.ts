@@ -7,19 +7,8 @@
 import assert from "node:assert/strict";
 import { Redis } from "npm:ioredis@5";
 import { freePort, startRedeno } from "../_server.ts";
-import { type InProcessServer, startInProcess } from "../_inprocess.ts";
-
-function ioredis(port: number, stringNumbers = false): Redis {
-  return new Redis({
-    host: "127.0.0.1",
-    port,
-    // stringNumbers: integer replies as text, so 64-bit values arrive exactly.
-    stringNumbers,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-}
+import { drain, type InProcessServer, startInProcess } from "../_inprocess.ts";
+import { ioredis } from "../_ioredis.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,11 +26,6 @@ async function withServer(
     client.disconnect();
     await t.stop();
   }
-}
-
-// The propagated writes since the last call, and forget them.
-function drain(t: InProcessServer): string[][] {
-  return t.propagated.splice(0, t.propagated.length);
 }
 
 // Loads 100k keys through a pipeline, then PINGs until DBSIZE is 0: returns the time
@@ -187,7 +171,7 @@ Deno.test("EXPIRE's NX, XX, GT and LT conditions through ioredis", () =>
 
 Deno.test("expiry times beyond 2^53 ms are kept exactly", () =>
   withServer(async (t) => {
-    const client = ioredis(t.port, true);
+    const client = ioredis(t.port, { stringNumbers: true });
     await client.connect();
     await client.set("far", "v");
     assert.equal(await client.pexpireat("far", "9223372036854775807"), "1");

@@ -7,6 +7,7 @@ import { Buffer } from "node:buffer";
 import { Redis } from "npm:ioredis@5";
 import { HashValue } from "../../src/store/hash.ts";
 import { type InProcessServer, startInProcess } from "../_inprocess.ts";
+import { ioredis } from "../_ioredis.ts";
 import { freePort, skipWithout, startRedis } from "../_server.ts";
 import { encodeCommand, type Reply, ReplyReader } from "../compat/harness.ts";
 
@@ -63,16 +64,6 @@ async function withServer(
     client.close();
     await server.stop();
   }
-}
-
-function ioredis(port: number): Redis {
-  return new Redis({
-    host: "127.0.0.1",
-    port,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
 }
 
 async function withIoredis(port: number, fn: (client: Redis) => Promise<void>): Promise<void> {

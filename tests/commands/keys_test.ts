@@ -8,18 +8,8 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { Redis } from "npm:ioredis@5";
 import { HashValue } from "../../src/store/hash.ts";
-import { type InProcessServer, startInProcess } from "../_inprocess.ts";
-
-function ioredis(port: number, db = 0): Redis {
-  return new Redis({
-    host: "127.0.0.1",
-    port,
-    db,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-}
+import { drain, type InProcessServer, startInProcess } from "../_inprocess.ts";
+import { ioredis } from "../_ioredis.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -36,11 +26,6 @@ async function withServer(
     client.disconnect();
     await t.stop();
   }
-}
-
-// The propagated writes since the last call, and forget them.
-function drain(t: InProcessServer): string[][] {
-  return t.propagated.splice(0, t.propagated.length);
 }
 
 // A full SCAN iteration; `between` runs after every call.
@@ -316,7 +301,7 @@ Deno.test("RANDOMKEY reaches every key of a large database and never an expired 
 
 Deno.test("after SWAPDB each connection sees the other database's keys, TTLs included", () =>
   withServer(async (t, client) => {
-    const second = ioredis(t.port, 1);
+    const second = ioredis(t.port, { db: 1 });
     await second.connect();
     try {
       await client.set("k", "zero");

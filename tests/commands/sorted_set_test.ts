@@ -9,7 +9,7 @@ import { Buffer } from "node:buffer";
 import { Redis } from "npm:ioredis@5";
 import { parseDouble, parseTimeout, strtod } from "../../src/commands/_zset_args.ts";
 import { SortedSetValue } from "../../src/store/zset.ts";
-import { type InProcessServer, startInProcess } from "../_inprocess.ts";
+import { drain, type InProcessServer, startInProcess } from "../_inprocess.ts";
 import { freePort, skipWithout, startRedis } from "../_server.ts";
 import { encodeCommand, ReplyReader } from "../compat/harness.ts";
 
@@ -80,10 +80,6 @@ async function withServer(
     for (const c of clients) c.close();
     await server.stop();
   }
-}
-
-function drain(server: InProcessServer): string[][] {
-  return server.propagated.splice(0, server.propagated.length);
 }
 
 async function until(condition: () => boolean, ms = 2000): Promise<void> {

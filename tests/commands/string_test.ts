@@ -6,10 +6,10 @@
 
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { Redis } from "npm:ioredis@5";
 import { copyString, stringEncoding, type StringValue } from "../../src/store/string.ts";
 import type { Value } from "../../src/store/value.ts";
-import { type InProcessServer, startInProcess } from "../_inprocess.ts";
+import { drain, type InProcessServer, startInProcess } from "../_inprocess.ts";
+import { ioredis } from "../_ioredis.ts";
 import { encodeCommand, ReplyReader } from "../compat/harness.ts";
 
 /** An in-process server and a connection that reads exactly one reply per command. */
@@ -52,25 +52,10 @@ function valueOf(t: Harness, key: string): Value | undefined {
   return db0(t).data.get(key);
 }
 
-// The propagated writes since the last call, and forget them.
-function drain(t: Harness): string[][] {
-  return t.propagated.splice(0, t.propagated.length);
-}
-
 // Asserts an absolute time in ms (as text) lies within [from + ttl, to + ttl].
 function assertAbsolute(text: string, from: number, to: number, ttlMs: number): void {
   const at = Number(text);
   assert.ok(at >= from + ttlMs && at <= to + ttlMs, `${text} not within ${ttlMs} ms of now`);
-}
-
-function ioredis(port: number): Redis {
-  return new Redis({
-    host: "127.0.0.1",
-    port,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
 }
 
 Deno.test("relative expiry times are propagated as absolute SET ... PXAT and PEXPIREAT", () =>

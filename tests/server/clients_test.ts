@@ -3,9 +3,9 @@
 
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { Redis } from "npm:ioredis@5";
 import { createClient, RESP_TYPES } from "npm:redis@5";
 import { bytes, exchange, freePort, type RunningServer, startRedeno } from "../_server.ts";
+import { ioredis } from "../_ioredis.ts";
 
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
@@ -33,17 +33,6 @@ async function withRedeno(fn: (server: RunningServer) => Promise<void>): Promise
   } finally {
     await server.stop();
   }
-}
-
-function ioredis(port: number, options: { db?: number } = {}): Redis {
-  return new Redis({
-    host: "127.0.0.1",
-    port,
-    db: options.db ?? 0,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
 }
 
 Deno.test({
