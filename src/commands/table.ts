@@ -20,26 +20,12 @@ export class CommandTable {
   lookup(name: string): CommandSpec | undefined {
     return this.#fast.get(name) ?? this.byName.get(name.toLowerCase());
   }
-
-  /** All top-level commands. */
-  all(): IterableIterator<CommandSpec> {
-    return this.byName.values();
-  }
 }
 
 /** The subcommand of a container command named by argv[1], or undefined. */
 export function findSubcommand(spec: CommandSpec, name: string): CommandSpec | undefined {
   const lower = name.toLowerCase();
   return spec.subcommands?.find((sub) => sub.name === lower);
-}
-
-/** Positions of the key arguments of one call, from the spec's first/last/step. */
-export function keyPositions(spec: CommandSpec, argc: number): number[] {
-  if (spec.firstKey === 0) return [];
-  const last = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey;
-  const positions: number[] = [];
-  for (let i = spec.firstKey; i <= last && i < argc; i += spec.step) positions.push(i);
-  return positions;
 }
 
 /** The key specs of a command: its own, or one derived from firstKey/lastKey/step. */

@@ -115,11 +115,6 @@ export class ReplyWriter {
     this.#crlf();
   }
 
-  /** A bulk string from a number (e.g. INCRBYFLOAT results sent as text). */
-  bulkNumber(n: number | bigint): void {
-    this.bulk(String(n));
-  }
-
   /** A missing value: `$-1` in RESP2, `_` in RESP3. */
   null(): void {
     if (this.resp === 2) this.#raw("$-1\r\n");

@@ -15,22 +15,8 @@ import type { Database } from "./keyspace.ts";
 /** A string value. */
 export type StringValue = string | Uint8Array;
 
-/** Redis's limit on a string's length (proto-max-bulk-len's default, 512 MB). */
-export const MAX_STRING_LENGTH = 512 * 1024 * 1024;
-
 /** The longest JS string V8 can hold; longer values stay bytes. */
 const MAX_JS_STRING = 536_870_888;
-
-/** Length in bytes. */
-export function stringLength(value: StringValue): number {
-  return value.length;
-}
-
-/** The byte at an offset (undefined past the end). */
-export function byteAt(value: StringValue, offset: number): number | undefined {
-  if (offset >= value.length) return undefined;
-  return typeof value === "string" ? value.charCodeAt(offset) : value[offset];
-}
 
 /** The value as a one-byte string (copies bytes; throws past V8's string limit). */
 export function toLatin1(value: StringValue, start = 0, end = value.length): string {
