@@ -6,7 +6,7 @@ import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import { globMatch } from "../util/glob.ts";
 import type { ArgDoc, CommandFlag, CommandSpec, Session } from "./context.ts";
 import { replyHelp } from "./_help.ts";
-import { findSubcommand, keysOf, keySpecsOf } from "./table.ts";
+import { arityAccepts, findSubcommand, keysOf, keySpecsOf } from "./table.ts";
 
 const ERR_INVALID_COMMAND = "ERR Invalid command specified";
 const ERR_NO_KEY_ARGUMENTS = "ERR The command has no key arguments";
@@ -377,7 +377,7 @@ function callKeys(
     s.reply.error(ERR_NO_KEY_ARGUMENTS);
     return null;
   }
-  if ((spec.arity > 0 && call.length !== spec.arity) || call.length < -spec.arity) {
+  if (!arityAccepts(spec.arity, call.length)) {
     s.reply.error(ERR_INVALID_ARG_COUNT);
     return null;
   }

@@ -22,6 +22,24 @@ export class CommandTable {
   }
 }
 
+/**
+ * The record a call runs: for a container called with a subcommand (CONFIG GET), that
+ * subcommand; for any other call, the command itself (a bare COMMAND runs COMMAND's
+ * own handler). Undefined when the container has no such subcommand, or needs one
+ * (a bare CONFIG).
+ */
+export function callTarget(spec: CommandSpec, argv: readonly string[]): CommandSpec | undefined {
+  if (spec.subcommands === undefined || (argv.length < 2 && spec.handler !== undefined)) {
+    return spec;
+  }
+  return argv.length < 2 ? undefined : findSubcommand(spec, argv[1]);
+}
+
+/** Redis's arity rule: N means exactly N arguments (name included), -N at least N. */
+export function arityAccepts(arity: number, argc: number): boolean {
+  return arity > 0 ? argc === arity : argc >= -arity;
+}
+
 /** The subcommand of a container command named by argv[1], or undefined. */
 export function findSubcommand(spec: CommandSpec, name: string): CommandSpec | undefined {
   const lower = name.toLowerCase();

@@ -2,7 +2,7 @@
 // runs the handler and keeps the statistics. Every command runs to completion here,
 // synchronously, so each one is atomic with respect to all other clients.
 
-import { findSubcommand } from "../commands/table.ts";
+import { arityAccepts, callTarget } from "../commands/table.ts";
 import type { CommandTable } from "../commands/table.ts";
 import type { CommandSpec, ServerStats } from "../commands/context.ts";
 import {
@@ -56,25 +56,18 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
     return;
   }
   const topName = spec.name;
-  let fullName = spec.name;
-  // A container runs its own handler when called bare (COMMAND); CONFIG has none.
-  if (spec.subcommands !== undefined && (argv.length >= 2 || spec.handler === undefined)) {
-    if (argv.length < 2) {
-      reply.error(errWrongArity(fullName));
-      flagTransaction(client);
-      return;
-    }
-    const sub = findSubcommand(spec, argv[1]);
-    if (sub === undefined) {
-      reply.error(errUnknownSubcommand(argv[1], spec.name));
-      flagTransaction(client);
-      return;
-    }
-    spec = sub;
-    fullName += "|" + sub.name;
+  const target = callTarget(spec, argv);
+  if (target === undefined) {
+    // A container without (a known) subcommand.
+    reply.error(
+      argv.length < 2 ? errWrongArity(topName) : errUnknownSubcommand(argv[1], topName),
+    );
+    flagTransaction(client);
+    return;
   }
-  const arity = spec.arity;
-  if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
+  const fullName = target === spec ? topName : topName + "|" + target.name;
+  spec = target;
+  if (!arityAccepts(spec.arity, argv.length)) {
     reply.error(errWrongArity(fullName));
     countRejected(ctx.stats, fullName);
     flagTransaction(client);

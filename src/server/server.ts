@@ -3,7 +3,7 @@
 
 import { commandTable } from "../commands/mod.ts";
 import type { CommandSpec, ServerApi, ServerStats, Session } from "../commands/context.ts";
-import { type CommandTable, findSubcommand, keysOf } from "../commands/table.ts";
+import { arityAccepts, callTarget, type CommandTable, keysOf } from "../commands/table.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { ERR_MAX_CLIENTS } from "../protocol/errors.ts";
@@ -141,7 +141,10 @@ export class Server implements ServerApi, ClientHost {
     if (wrap) { for (const listener of feed) listener(-1, ["EXEC"]); }
   }
 
-  /** The keys a write command may change (for a background snapshot's guard). */
+  /**
+   * The keys a write command may change (WATCH, blocked clients, a background
+   * snapshot's guard): its key specs' keys, except read-only sources such as BITOP's.
+   */
   keysOf(spec: CommandSpec, argv: string[]): string[] {
     const keys: string[] = [];
     for (const key of keysOf(spec, argv)) {
@@ -165,16 +168,12 @@ export class Server implements ServerApi, ClientHost {
       client.authenticated = true;
       this.#replayClient = client;
     }
-    let spec = this.table.lookup(argv[0]);
-    if (spec === undefined) return `Unknown command '${argv[0]}'`;
-    let fullName = spec.name;
-    if (spec.subcommands !== undefined && (argv.length >= 2 || spec.handler === undefined)) {
-      const sub = argv.length >= 2 ? findSubcommand(spec, argv[1]) : undefined;
-      if (sub === undefined) return `Unknown subcommand '${argv[1] ?? ""}' of '${spec.name}'`;
-      spec = sub;
-      fullName += "|" + sub.name;
-    }
-    if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) {
+    const top = this.table.lookup(argv[0]);
+    if (top === undefined) return `Unknown command '${argv[0]}'`;
+    const spec = callTarget(top, argv);
+    if (spec === undefined) return `Unknown subcommand '${argv[1] ?? ""}' of '${top.name}'`;
+    if (!arityAccepts(spec.arity, argv.length)) {
+      const fullName = spec === top ? top.name : `${top.name}|${spec.name}`;
       return `Wrong number of arguments for '${fullName}'`;
     }
     client.db = this.keyspace.databases[db];
@@ -207,15 +206,10 @@ export class Server implements ServerApi, ClientHost {
       }
       return;
     }
-    let spec = this.table.lookup(name);
-    if (spec === undefined) return;
-    if (spec.subcommands !== undefined && argv.length > 1) {
-      spec = findSubcommand(spec, argv[1]) ?? spec;
-    }
-    for (const key of keysOf(spec, argv)) {
-      // Read-only sources (BITOP's, SINTERSTORE's ...) are not changed by the write.
-      if (!key.flags.includes("RO")) events.touch(db, argv[key.index]);
-    }
+    const top = this.table.lookup(name);
+    if (top === undefined) return;
+    const spec = callTarget(top, argv) ?? top;
+    for (const key of this.keysOf(spec, argv)) events.touch(db, key);
     if (name === "move") events.touch(Number(argv[2]), argv[1]);
     if (name === "copy") {
       // COPY src dst DB n: the last DB option wins, as in Redis.
