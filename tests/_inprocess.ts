@@ -1,5 +1,5 @@
 // An in-process Redeno server for tests that need to look inside: the writes it
-// propagates (the deterministic form later sent to the AOF and replicas), its keyspace.
+// propagates (the stream the AOF and replicas get), its keyspace.
 
 import { Config } from "../src/config.ts";
 import { Logger } from "../src/log.ts";
@@ -37,7 +37,8 @@ export async function startInProcess(
   for (const [name, args] of directives) config.applyDirective(name, args);
   const server = new Server(config, new Logger("warning"));
   const propagated: string[][] = [];
-  server.propagateListeners.push((db, argv) => propagated.push([String(db), ...argv]));
+  // The same stream the AOF and replicas get.
+  server.replicationFeed.push((db, argv) => propagated.push([String(db), ...argv]));
   server.listen();
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const reader = new ReplyReader(conn);

@@ -243,7 +243,6 @@ function setbit(s: Session, argv: string[]): void {
   if (grew || old !== Number(on)) {
     bytes[index] = on ? bytes[index] | mask : bytes[index] & ~mask;
     s.server.dirty++;
-    s.server.propagate(s.db.id, argv);
   }
   s.reply.integer(old);
 }
@@ -414,7 +413,6 @@ function bitop(s: Session, argv: string[]): void {
     // Nothing to store: the destination goes away.
     if (s.db.delete(dest)) {
       s.server.dirty++;
-      s.server.propagate(s.db.id, argv);
     }
     s.reply.integer(0);
     return;
@@ -423,7 +421,6 @@ function bitop(s: Session, argv: string[]): void {
   combine(result, op, sources);
   s.db.set(dest, result);
   s.server.dirty++;
-  s.server.propagate(s.db.id, argv);
   s.reply.integer(maxLength);
 }
 
@@ -651,7 +648,6 @@ function runBitfield(s: Session, argv: string[], readOnlyCommand: boolean): void
   }
   if (changes > 0) {
     s.server.dirty += changes;
-    s.server.propagate(s.db.id, argv);
   }
 }
 

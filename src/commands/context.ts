@@ -4,6 +4,8 @@
 
 import type { Config } from "../config.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
+import type { LatencyMonitor } from "../stats/latency.ts";
+import type { SlowLog } from "../stats/slowlog.ts";
 import type { Database, Keyspace } from "../store/keyspace.ts";
 
 /** Runs one command; argv[0] is the command name as the client sent it. */
@@ -109,6 +111,12 @@ export interface CommandSpec {
   complexity?: string;
   /** Key specs; when absent they are derived from firstKey/lastKey/step. */
   keySpecs?: readonly KeySpec[];
+  /**
+   * The command may change keys beyond its key arguments: whole databases (FLUSHDB,
+   * SWAPDB) or keys in another database (MOVE, COPY ... DB). A background snapshot
+   * finishes before such a command runs; its handler reports what it changed.
+   */
+  beyondKeys?: boolean;
   /** COMMAND INFO tips, e.g. "nondeterministic_output". */
   tips?: readonly string[];
   args?: readonly ArgDoc[];
@@ -165,6 +173,33 @@ export interface Session {
    * client's place in line.
    */
   block(keys: string[], timeoutMs: number, onTimeout?: () => void): boolean;
+
+  // What a write reports. The post-command stage (src/server/call.ts) turns these
+  // reports into the AOF/replica feed, WATCH invalidation, wake-ups, keyspace events
+  // and tracking invalidations; handlers never act on those themselves.
+
+  /**
+   * Propagates `argv` (in the selected database) instead of the command as received:
+   * its deterministic form (`SET k v EX 10` as `SET k v PXAT <ms>`, SPOP as SREM).
+   * Call several times for several commands; calling it at all propagates even when
+   * the command changed nothing (FLUSHALL on an empty server). Without a call, the
+   * command propagates as received when it increased `server.dirty`.
+   */
+  propagateAs(argv: string[]): void;
+  /**
+   * Reports the keys a write changed, when they are fewer than its key arguments
+   * (DEL of a missing key), or in another database (MOVE, COPY ... DB). Once called,
+   * only the reported keys count as changed; otherwise every key argument of a write
+   * that increased `server.dirty` does.
+   */
+  keyChanged(key: string, db?: number): void;
+  /**
+   * Reports a whole database about to be emptied (FLUSHDB, FLUSHALL: call before the
+   * data goes) or two databases about to be swapped (SWAPDB, with `other`).
+   */
+  databaseChanged(db: number, other?: number): void;
+  /** Reports a keyspace event (`type` is a NOTIFY class bit) on `key` in `db` (default: selected). */
+  notify(type: number, event: string, key: string, db?: number): void;
 }
 
 /** Server-wide counters reported by INFO stats. */
@@ -212,6 +247,9 @@ export interface ServerApi {
   readonly config: Config;
   readonly keyspace: Keyspace;
   readonly stats: ServerStats;
+  /** SLOWLOG's entries and LATENCY's events and per-command histograms. */
+  readonly slowlog: SlowLog;
+  readonly latency: LatencyMonitor;
   /** Commands by lowercase name (the one table). */
   readonly commands: ReadonlyMap<string, CommandSpec>;
   /** Writes since the last save (Redis's server.dirty). */
@@ -222,15 +260,8 @@ export interface ServerApi {
   readonly configFile: string;
   /** All connected clients. */
   sessions(): Iterable<Session>;
-  /** Marks a key as changed for WATCH without a write to propagate (LTRIM that trims nothing). */
-  touchKey(db: number, key: string): void;
   /** Clients waiting in blocking commands right now. */
   readonly blockedClients: number;
-  /**
-   * Records a write in its deterministic form for the AOF and replicas; also marks its
-   * keys as changed for WATCH and for clients blocked on them.
-   */
-  propagate(db: number, argv: string[]): void;
   /** Stops the server (SHUTDOWN). */
   shutdown(): void;
   /** Snapshots and the append-only file. */

@@ -91,7 +91,7 @@ function restore(s: Session, argv: string[]): void {
     // Already expired: nothing is created; a replaced key is simply gone.
     if (deleted) {
       s.server.dirty++;
-      s.server.propagate(s.db.id, ["DEL", key]);
+      s.propagateAs(["DEL", key]);
     }
     s.reply.ok();
     return;
@@ -107,7 +107,7 @@ function restore(s: Session, argv: string[]): void {
   }
   setAccess(s, key, Number(idle), Number(freq));
   s.server.dirty++;
-  s.server.propagate(s.db.id, propagated);
+  s.propagateAs(propagated);
   s.reply.ok();
 }
 

@@ -90,7 +90,6 @@ function setFields(s: Session, argv: string[], name: string): number | null {
     if (hash.set(argv[i], argv[i + 1], lim)) added++;
   }
   s.server.dirty += (argv.length - 2) / 2;
-  s.server.propagate(s.db.id, argv);
   return added;
 }
 
@@ -115,7 +114,6 @@ function hsetnx(s: Session, argv: string[]): void {
   }
   hash.set(argv[2], argv[3], limits(s, hash));
   s.server.dirty++;
-  s.server.propagate(s.db.id, argv);
   s.reply.integer(1);
 }
 
@@ -136,7 +134,6 @@ function hdel(s: Session, argv: string[]): void {
   }
   if (deleted > 0) {
     s.server.dirty += deleted;
-    s.server.propagate(s.db.id, argv);
   }
   s.reply.integer(deleted);
 }
@@ -168,7 +165,6 @@ function hincrby(s: Session, argv: string[]): void {
   const target = hash ?? writeHashOrCreate(s, argv[1])!;
   target.set(argv[2], value.toString(), limits(s, target));
   s.server.dirty++;
-  s.server.propagate(s.db.id, argv);
   s.reply.integer(value);
 }
 
@@ -192,7 +188,7 @@ function hincrbyfloat(s: Session, argv: string[]): void {
   const target = hash ?? writeHashOrCreate(s, argv[1])!;
   target.set(argv[2], result.value, limits(s, target));
   s.server.dirty++;
-  s.server.propagate(s.db.id, ["HSET", argv[1], argv[2], result.value]);
+  s.propagateAs(["HSET", argv[1], argv[2], result.value]);
   s.reply.bulk(result.value);
 }
 

@@ -14,6 +14,7 @@ import {
   ERR_SYNTAX,
   errInvalidExpire,
 } from "../protocol/errors.ts";
+import { NOTIFY } from "../config.ts";
 import type { Database } from "../store/keyspace.ts";
 import { cloneValue, typeOf, type Value } from "../store/value.ts";
 import { globMatch } from "../util/glob.ts";
@@ -70,12 +71,12 @@ function databaseAt(s: Session, index: number): Database | null {
 function del(s: Session, argv: string[]): void {
   let removed = 0;
   for (let i = 1; i < argv.length; i++) {
-    if (s.db.delete(argv[i])) removed++;
+    if (!s.db.delete(argv[i])) continue;
+    removed++;
+    s.keyChanged(argv[i]);
+    s.notify(NOTIFY.GENERIC, "del", argv[i]);
   }
-  if (removed > 0) {
-    s.server.dirty += removed;
-    s.server.propagate(s.db.id, argv);
-  }
+  s.server.dirty += removed;
   s.reply.integer(removed);
 }
 
@@ -184,11 +185,11 @@ function expireCommand(name: string, relative: boolean, seconds: boolean) {
     s.server.dirty++;
     if (when <= BigInt(now)) {
       s.db.delete(key);
-      s.server.propagate(s.db.id, ["DEL", key]);
+      s.propagateAs(["DEL", key]);
     } else {
       s.db.setExpire(key, when);
       const command = name === "pexpireat" ? argv[0] : "PEXPIREAT";
-      s.server.propagate(s.db.id, [command, key, String(when), ...argv.slice(3)]);
+      s.propagateAs([command, key, String(when), ...argv.slice(3)]);
     }
     s.reply.integer(1);
   };
@@ -220,7 +221,6 @@ function ttlCommand(milliseconds: boolean, absolute: boolean) {
 function persist(s: Session, argv: string[]): void {
   if (s.db.get(argv[1]) !== undefined && s.db.persist(argv[1])) {
     s.server.dirty++;
-    s.server.propagate(s.db.id, argv);
     s.reply.integer(1);
   } else {
     s.reply.integer(0);
@@ -287,7 +287,6 @@ function renameCommand(nx: boolean) {
     }
     s.db.put(to, s.db.take(from)!);
     s.server.dirty++;
-    s.server.propagate(s.db.id, argv);
     if (nx) s.reply.integer(1);
     else s.reply.ok();
   };
@@ -334,7 +333,7 @@ function copy(s: Session, argv: string[]): void {
   target.set(to, cloneValue(value));
   if (expireAt !== undefined) target.setExpire(to, expireAt);
   s.server.dirty++;
-  s.server.propagate(s.db.id, argv);
+  s.keyChanged(to, target.id);
   s.reply.integer(1);
 }
 
@@ -355,7 +354,8 @@ function move(s: Session, argv: string[]): void {
   }
   target.put(key, s.db.take(key)!);
   s.server.dirty++;
-  s.server.propagate(s.db.id, argv);
+  s.keyChanged(key);
+  s.keyChanged(key, target.id);
   s.reply.integer(1);
 }
 
@@ -370,9 +370,9 @@ function swapdb(s: Session, argv: string[]): void {
     s.reply.error(ERR_DB_INDEX);
     return;
   }
+  s.databaseChanged(first, second);
   s.server.keyspace.swap(first, second);
   s.server.dirty++;
-  s.server.propagate(s.db.id, argv);
   s.reply.ok();
 }
 
@@ -662,6 +662,7 @@ export const keyCommands: CommandSpec[] = [
     lastKey: 2,
     step: 1,
     name: "copy",
+    beyondKeys: true,
     keySpecs: [keyAt(1, ["RO", "access"]), keyAt(2, ["OW", "update"])],
     arity: -3,
     flags: ["write", "denyoom"],
@@ -681,6 +682,7 @@ export const keyCommands: CommandSpec[] = [
   {
     ...oneKey,
     name: "move",
+    beyondKeys: true,
     keySpecs: [keyAt(1, ["RW", "access", "update"])],
     arity: 3,
     flags: ["write", "fast"],
@@ -695,6 +697,7 @@ export const keyCommands: CommandSpec[] = [
   {
     ...noKeys,
     name: "swapdb",
+    beyondKeys: true,
     arity: 3,
     flags: ["write", "fast"],
     categories: ["keyspace", "dangerous"],

@@ -97,7 +97,6 @@ function push(s: Session, argv: string[], head: boolean, onlyExisting: boolean):
   }
   for (let i = 2; i < argv.length; i++) list.push(argv[i], head);
   s.server.dirty += argv.length - 2;
-  s.server.propagate(s.db.id, argv);
   s.reply.integer(list.length);
 }
 
@@ -126,7 +125,6 @@ function linsert(s: Session, argv: string[]): void {
   }
   list.insert(after ? at + 1 : at, argv[4]);
   s.server.dirty++;
-  s.server.propagate(s.db.id, argv);
   s.reply.integer(list.length);
 }
 
@@ -173,7 +171,6 @@ function pop(s: Session, argv: string[], head: boolean): void {
   }
   dropIfEmpty(s, key, list);
   s.server.dirty += popped;
-  s.server.propagate(s.db.id, argv);
 }
 
 /**
@@ -271,7 +268,7 @@ function popFromFirstList(
   popInto(s, list, n, head);
   dropIfEmpty(s, key, list);
   s.server.dirty += n;
-  s.server.propagate(s.db.id, [head ? "LPOP" : "RPOP", key, String(n)]);
+  s.propagateAs([head ? "LPOP" : "RPOP", key, String(n)]);
   return true;
 }
 
@@ -437,7 +434,6 @@ function lset(s: Session, argv: string[]): void {
   }
   list.set(index, argv[3]);
   s.server.dirty++;
-  s.server.propagate(s.db.id, argv);
   s.reply.ok();
 }
 
@@ -460,10 +456,9 @@ function ltrim(s: Session, argv: string[]): void {
       list.trim(fromHead, fromTail);
       dropIfEmpty(s, argv[1], list);
       s.server.dirty += fromHead + fromTail;
-      s.server.propagate(s.db.id, argv);
     } else {
       // Redis counts an LTRIM as a change for WATCH even when nothing goes.
-      s.server.touchKey(s.db.id, argv[1]);
+      s.keyChanged(argv[1]);
     }
   }
   s.reply.ok();
@@ -486,7 +481,6 @@ function lrem(s: Session, argv: string[]): void {
   if (removed > 0) {
     dropIfEmpty(s, argv[1], list);
     s.server.dirty += removed;
-    s.server.propagate(s.db.id, argv);
   }
   s.reply.integer(removed);
 }
@@ -515,7 +509,7 @@ function moveElement(
   (target ?? createList(s, dst, 1)).push(value, ends.toHead);
   dropIfEmpty(s, src, source);
   s.server.dirty++;
-  s.server.propagate(s.db.id, propagated);
+  s.propagateAs(propagated);
   s.reply.bulk(value);
   return true;
 }
@@ -577,7 +571,7 @@ function bpop(s: Session, argv: string[], head: boolean): void {
     s.reply.bulk(list.pop(head)!);
     dropIfEmpty(s, key, list);
     s.server.dirty++;
-    s.server.propagate(s.db.id, [head ? "LPOP" : "RPOP", key]);
+    s.propagateAs([head ? "LPOP" : "RPOP", key]);
     waiting.delete(argv);
     return;
   }

@@ -19,8 +19,9 @@ function flushMode(s: Session, argv: string[]): boolean {
 function flushdb(s: Session, argv: string[]): void {
   if (!flushMode(s, argv)) return;
   s.server.dirty += s.db.size;
-  // Propagated first: WATCH only counts the keys that existed before the flush.
-  s.server.propagate(s.db.id, argv);
+  // Reported first: WATCH only counts the keys that existed before the flush.
+  s.databaseChanged(s.db.id);
+  s.propagateAs(argv);
   s.db.clear();
   s.reply.ok();
 }
@@ -28,7 +29,8 @@ function flushdb(s: Session, argv: string[]): void {
 function flushall(s: Session, argv: string[]): void {
   if (!flushMode(s, argv)) return;
   s.server.dirty += s.server.keyspace.size;
-  s.server.propagate(s.db.id, argv);
+  for (const db of s.server.keyspace.databases) s.databaseChanged(db.id);
+  s.propagateAs(argv);
   s.server.keyspace.flushAll();
   // Like Redis, with save rules the now empty dataset is saved at once, so a restart
   // cannot bring the flushed keys back.
@@ -73,6 +75,7 @@ export const serverCommands: CommandSpec[] = [
   {
     ...noKeys,
     name: "flushdb",
+    beyondKeys: true,
     arity: -1,
     flags: ["write"],
     categories: ["keyspace", "slow", "dangerous"],
@@ -86,6 +89,7 @@ export const serverCommands: CommandSpec[] = [
   {
     ...noKeys,
     name: "flushall",
+    beyondKeys: true,
     arity: -1,
     flags: ["write"],
     categories: ["keyspace", "slow", "dangerous"],

@@ -93,7 +93,6 @@ function sadd(s: Session, argv: string[]): void {
   }
   if (added > 0) {
     s.server.dirty += added;
-    s.server.propagate(s.db.id, argv);
   }
   s.reply.integer(added);
 }
@@ -115,7 +114,6 @@ function srem(s: Session, argv: string[]): void {
   }
   if (removed > 0) {
     s.server.dirty += removed;
-    s.server.propagate(s.db.id, argv);
   }
   s.reply.integer(removed);
 }
@@ -152,7 +150,6 @@ function smove(s: Session, argv: string[]): void {
   }
   target.add(member, maxIntset(s));
   s.server.dirty += 2;
-  s.server.propagate(s.db.id, argv);
   s.reply.integer(1);
 }
 
@@ -179,7 +176,7 @@ function spop(s: Session, argv: string[]): void {
   const member = set.pop();
   if (set.size === 0) s.db.delete(key);
   s.server.dirty++;
-  s.server.propagate(s.db.id, ["SREM", key, member]);
+  s.propagateAs(["SREM", key, member]);
   s.reply.bulk(member);
 }
 
@@ -203,7 +200,7 @@ function spopWithCount(s: Session, argv: string[]): void {
     const members = set.toArray();
     s.db.delete(key);
     s.server.dirty += size;
-    s.server.propagate(s.db.id, ["DEL", key]);
+    s.propagateAs(["DEL", key]);
     replyMembers(s, members);
     return;
   }
@@ -223,7 +220,7 @@ function spopWithCount(s: Session, argv: string[]): void {
     for (let i = 0; i < count; i++) popped[i] = set.pop();
   }
   s.server.dirty += count;
-  for (const member of popped) s.server.propagate(s.db.id, ["SREM", key, member]);
+  for (const member of popped) s.propagateAs(["SREM", key, member]);
   replyMembers(s, popped);
 }
 
@@ -363,10 +360,8 @@ function store(s: Session, argv: string[], result: SetValue): void {
   if (result.size > 0) {
     s.db.set(dst, result);
     s.server.dirty++;
-    s.server.propagate(s.db.id, argv);
   } else if (s.db.delete(dst)) {
     s.server.dirty++;
-    s.server.propagate(s.db.id, argv);
   }
   s.reply.integer(result.size);
 }

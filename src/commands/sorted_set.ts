@@ -71,7 +71,7 @@ function limits(s: Session): ZsetLimits {
 /** Records a write: `n` changes, propagated as `argv`. */
 function wrote(s: Session, n: number, argv: string[]): void {
   s.server.dirty += n;
-  s.server.propagate(s.db.id, argv);
+  s.propagateAs(argv);
 }
 
 // ---------------------------------------------------------------------------------

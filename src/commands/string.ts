@@ -118,7 +118,6 @@ function set(s: Session, argv: string[]): void {
   if (argv.length === 3) {
     s.db.set(key, value);
     s.server.dirty++;
-    s.server.propagate(s.db.id, argv);
     s.reply.ok();
     return;
   }
@@ -173,7 +172,7 @@ function set(s: Session, argv: string[]): void {
     propagated = argv.filter((arg, i) => i < 3 || keyword(arg) !== "get");
   }
   s.server.dirty++;
-  s.server.propagate(s.db.id, propagated);
+  s.propagateAs(propagated);
   if (!get) s.reply.ok();
   else if (old === undefined) s.reply.null();
   else s.reply.bulk(old as StringValue);
@@ -187,7 +186,6 @@ function setnx(s: Session, argv: string[]): void {
   }
   s.db.set(argv[1], argv[2]);
   s.server.dirty++;
-  s.server.propagate(s.db.id, argv);
   s.reply.integer(1);
 }
 
@@ -202,7 +200,7 @@ function setWithTtl(s: Session, argv: string[], unit: "ex" | "px"): void {
   s.db.set(key, argv[3]);
   s.db.setExpire(key, at);
   s.server.dirty++;
-  s.server.propagate(s.db.id, ["SET", key, argv[3], "PXAT", String(at)]);
+  s.propagateAs(["SET", key, argv[3], "PXAT", String(at)]);
   s.reply.ok();
 }
 
@@ -254,14 +252,14 @@ function getex(s: Session, argv: string[]): void {
   if ((unit === "exat" || unit === "pxat") && at <= Date.now()) {
     s.db.delete(key);
     s.server.dirty++;
-    s.server.propagate(s.db.id, ["DEL", key]);
+    s.propagateAs(["DEL", key]);
   } else if (unit !== "") {
     s.db.setExpire(key, at);
     s.server.dirty++;
-    s.server.propagate(s.db.id, ["PEXPIREAT", key, String(at)]);
+    s.propagateAs(["PEXPIREAT", key, String(at)]);
   } else if (persist && s.db.persist(key)) {
     s.server.dirty++;
-    s.server.propagate(s.db.id, ["PERSIST", key]);
+    s.propagateAs(["PERSIST", key]);
   }
 }
 
@@ -277,7 +275,7 @@ function getdel(s: Session, argv: string[]): void {
   s.reply.bulk(value);
   s.db.delete(key);
   s.server.dirty++;
-  s.server.propagate(s.db.id, ["DEL", key]);
+  s.propagateAs(["DEL", key]);
 }
 
 /** GETSET key value: the old value; the new one replaces it and its TTL. */
@@ -289,7 +287,7 @@ function getset(s: Session, argv: string[]): void {
   else s.reply.bulk(old);
   s.db.set(key, argv[2]);
   s.server.dirty++;
-  s.server.propagate(s.db.id, ["SET", key, argv[2]]);
+  s.propagateAs(["SET", key, argv[2]]);
 }
 
 /* ---- Several keys ---- */
@@ -312,7 +310,6 @@ function mset(s: Session, argv: string[]): void {
   }
   for (let i = 1; i < argv.length; i += 2) s.db.set(argv[i], argv[i + 1]);
   s.server.dirty += (argv.length - 1) / 2;
-  s.server.propagate(s.db.id, argv);
   s.reply.ok();
 }
 
@@ -330,7 +327,6 @@ function msetnx(s: Session, argv: string[]): void {
   }
   for (let i = 1; i < argv.length; i += 2) s.db.set(argv[i], argv[i + 1]);
   s.server.dirty += (argv.length - 1) / 2;
-  s.server.propagate(s.db.id, argv);
   s.reply.integer(1);
 }
 
@@ -358,7 +354,6 @@ function append(s: Session, argv: string[]): void {
     length = appendTo(s.db, key, current, suffix);
   }
   s.server.dirty++;
-  s.server.propagate(s.db.id, argv);
   s.reply.integer(length);
 }
 
@@ -424,7 +419,6 @@ function setrange(s: Session, argv: string[]): void {
   const bytes = mutableBytes(s.db, key, current, end);
   for (let i = 0; i < patch.length; i++) bytes[start + i] = patch.charCodeAt(i);
   s.server.dirty++;
-  s.server.propagate(s.db.id, argv);
   s.reply.integer(bytes.length);
 }
 
@@ -469,7 +463,6 @@ function incrementBy(s: Session, argv: string[], increment: number | bigint): vo
   }
   s.db.set(key, String(result), true);
   s.server.dirty++;
-  s.server.propagate(s.db.id, argv);
   s.reply.integer(result);
 }
 
@@ -511,7 +504,7 @@ function incrbyfloat(s: Session, argv: string[]): void {
   // Redis stores the sum without trying the int encoding: `3` is an embstr here.
   s.db.set(key, plainString(result.value), true);
   s.server.dirty++;
-  s.server.propagate(s.db.id, ["SET", key, result.value, "KEEPTTL"]);
+  s.propagateAs(["SET", key, result.value, "KEEPTTL"]);
   s.reply.bulk(result.value);
 }
 

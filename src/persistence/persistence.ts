@@ -10,7 +10,6 @@
 import type { Database, Keyspace } from "../store/keyspace.ts";
 import type { EncodingLimits } from "./rdb_values.ts";
 import {
-  type GuardedCommand,
   loadSnapshotBytes,
   saveSnapshot,
   saveSnapshotSync,
@@ -53,7 +52,7 @@ export interface PersistenceHost {
   /** Writes since the last save. */
   dirty: number;
   /** The dispatch hook a background snapshot installs. */
-  beforeWrite: ((db: number, command: never, argv: string[]) => void) | null;
+  beforeWrite: WriteGuard | null;
   /**
    * Run by each connection before it sends the replies of a batch, while the AOF is
    * on: writes the log to the OS, and with appendfsync always waits for the fsync.
@@ -66,11 +65,6 @@ export interface PersistenceHost {
   readonly replicationFeed: ((db: number, argv: string[]) => void)[];
   /** Runs one command read from a file (see ReplayTarget.run). */
   replay(db: number, argv: string[]): string | null;
-  /**
-   * The keys a write command may change, for the background snapshot's guard (null
-   * when that cannot be told: the snapshot then completes before the command runs).
-   */
-  keysOf(command: GuardedCommand, argv: string[]): readonly string[] | null;
 }
 
 /** How a snapshot is written. */
@@ -90,8 +84,6 @@ export interface SaveOptions {
 export interface GuardOptions {
   /** Sets (a function) or clears (null) the server's before-write hook. */
   installGuard(guard: WriteGuard | null): void;
-  /** The keys a write command is about to change. */
-  keysOf(command: GuardedCommand, argv: string[]): readonly string[] | null;
 }
 
 /** A snapshot being written in the background. */
@@ -729,7 +721,6 @@ export class Persistence {
       installGuard: (guard: WriteGuard | null) => {
         this.#host.beforeWrite = guard;
       },
-      keysOf: (command: GuardedCommand, argv: string[]) => this.#host.keysOf(command, argv),
     };
   }
 
@@ -1122,7 +1113,6 @@ export function defaultSnapshots(config: ConfigView): SnapshotBackend {
       const job = saveSnapshot(keyspace, path, {
         ...rdbOptions(options),
         installGuard: (guard) => options.installGuard(guard),
-        writeKeys: (command, argv) => options.keysOf(command, argv),
       });
       const temp = `${dirname(path)}/${options.tempName ?? `temp-${Deno.pid}.rdb`}`;
       return {

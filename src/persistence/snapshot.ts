@@ -58,54 +58,20 @@ export interface SnapshotResult {
   durationMs: number;
 }
 
-/** A write command as the guard sees it: anything with a name (a CommandSpec). */
-export interface GuardedCommand {
-  readonly name: string;
-}
-
-/** Called before every write command while a background save runs. */
-export type WriteGuard<C extends GuardedCommand = GuardedCommand> = (
-  db: number,
-  command: C,
-  argv: string[],
-) => void;
+/**
+ * Called before every write command while a background save runs, with the keys the
+ * command may change, or null when it reaches beyond its key arguments (FLUSHDB,
+ * SWAPDB, MOVE ...): the snapshot then finishes before the command runs.
+ */
+export type WriteGuard = (db: number, keys: readonly string[] | null) => void;
 
 /** What a background save needs from the server. */
-export interface BackgroundOptions<C extends GuardedCommand = GuardedCommand>
-  extends SnapshotOptions {
+export interface BackgroundOptions extends SnapshotOptions {
   /** Installs the guard (`server.beforeWrite = guard`), or removes it (null). */
-  installGuard(guard: WriteGuard<C> | null): void;
-  /**
-   * The keys a write command may change (its key positions), or null when that cannot
-   * be told from the arguments: the snapshot then completes before the command runs.
-   */
-  writeKeys(command: C, argv: string[]): readonly string[] | null;
+  installGuard(guard: WriteGuard | null): void;
   /** Milliseconds of serializing between yields to the event loop (default 5). */
   sliceMs?: number;
 }
-
-/**
- * Commands that change keys outside their key arguments, or whole databases; a
- * background save finishes serializing before any of them runs.
- */
-export const SNAPSHOT_BARRIER_COMMANDS: ReadonlySet<string> = new Set([
-  "flushdb",
-  "flushall",
-  "swapdb",
-  "move",
-  "copy",
-  "debug",
-  "migrate",
-  "sort",
-  "eval",
-  "evalsha",
-  "eval_ro",
-  "evalsha_ro",
-  "fcall",
-  "fcall_ro",
-  "function",
-  "script",
-]);
 
 const FLUSH_BYTES = 1 << 20;
 
@@ -273,10 +239,10 @@ export class SnapshotAborted extends Error {
  * rewrites). Installs the write guard through `options.installGuard` and removes it
  * when the snapshot is fully serialized.
  */
-export function saveSnapshot<C extends GuardedCommand>(
+export function saveSnapshot(
   keyspace: Keyspace,
   path: string,
-  options: BackgroundOptions<C>,
+  options: BackgroundOptions,
 ): BackgroundSave {
   return new BackgroundSaver(keyspace, path, options);
 }
@@ -292,10 +258,10 @@ function isLarge(value: Value): boolean {
     : true;
 }
 
-class BackgroundSaver<C extends GuardedCommand> implements BackgroundSave {
+class BackgroundSaver implements BackgroundSave {
   readonly done: Promise<SnapshotResult>;
   keys = 0;
-  readonly #options: BackgroundOptions<C>;
+  readonly #options: BackgroundOptions;
   readonly #wopts: WriteOptions;
   readonly #path: string;
   readonly #temp: string;
@@ -322,7 +288,7 @@ class BackgroundSaver<C extends GuardedCommand> implements BackgroundSave {
   #guardInstalled = false;
   #wake: (() => void) | null = null;
 
-  constructor(keyspace: Keyspace, path: string, options: BackgroundOptions<C>) {
+  constructor(keyspace: Keyspace, path: string, options: BackgroundOptions) {
     this.#options = options;
     this.#wopts = writeOptions(options);
     this.#path = path;
@@ -361,17 +327,8 @@ class BackgroundSaver<C extends GuardedCommand> implements BackgroundSave {
     }
   }
 
-  readonly #guard: WriteGuard<C> = (dbId, command, argv) => {
+  readonly #guard: WriteGuard = (dbId, keys) => {
     if (this.#serialized || this.#aborted) return;
-    const name = command.name;
-    if (SNAPSHOT_BARRIER_COMMANDS.has(name)) {
-      // COPY stays within its key arguments unless it names another database.
-      if (name !== "copy" || argv.some((a, i) => i >= 3 && a.toLowerCase() === "db")) {
-        this.finishNow();
-        return;
-      }
-    }
-    const keys = this.#options.writeKeys(command, argv);
     if (keys === null) {
       this.finishNow();
       return;

@@ -2,15 +2,24 @@
 // facts CLIENT LIST reports. Implements the Session interface commands work with.
 
 import type { ServerApi, Session, SessionFacts } from "../commands/context.ts";
+import type { OutputBufferLimit } from "../config.ts";
+import type { KeyspaceNotifier } from "../messaging/keyspace_events.ts";
+import type { Subscriptions } from "../messaging/pubsub.ts";
 import { RequestDecoder } from "../protocol/decoder.ts";
 import { ERR_EXECABORT } from "../protocol/errors.ts";
 import { ReplyWriter } from "../protocol/reply_writer.ts";
 import type { Database } from "../store/keyspace.ts";
+import type { CallStack } from "./call.ts";
 import type { BlockedState, KeyEvents } from "./key_events.ts";
 
 /** What a client needs from the server to run transactions and blocking commands. */
 export interface ClientHost {
   readonly keyEvents: KeyEvents;
+  /** The running commands, whose frames take a handler's reports. */
+  readonly calls: CallStack;
+  readonly notifier: KeyspaceNotifier;
+  /** The output buffer limits of the normal and pubsub classes. */
+  outputLimit(pubsub: boolean): OutputBufferLimit;
   /** Runs one command for the client without queueing it (EXEC, blocked retries). */
   execute(client: Client, argv: string[]): void;
   /** A blocked client timed out or was released: serve what it has buffered since. */
@@ -61,6 +70,10 @@ export class Client implements Session, SessionFacts {
   retrying = false;
   /** Set when the re-run command found nothing and asked to keep waiting. */
   stillWaiting = false;
+  /** Channels, patterns and shard channels subscribed to; null when none. */
+  subscriptions: Subscriptions | null = null;
+  /** When the output buffer went over the soft limit (0: it is under). */
+  softLimitSince = 0;
   /** Runs requests buffered while the client was blocked (set by the connection). */
   processBuffered: () => void = () => {};
   #host: ClientHost | null = null;
@@ -87,6 +100,11 @@ export class Client implements Session, SessionFacts {
       maxBulkLength: server.config.number("proto-max-bulk-len"),
     });
     this.decoder.unauthenticated = !this.authenticated;
+  }
+
+  /** False once the socket is closed. */
+  get connected(): boolean {
+    return this.#conn !== null;
   }
 
   get facts(): SessionFacts {
@@ -198,6 +216,65 @@ export class Client implements Session, SessionFacts {
     this.blockedState = state;
     this.#host.keyEvents.block(this, state);
     return true;
+  }
+
+  // ---------------------------------------------------------------------------
+  // A handler's reports, kept in the running command's frame (see call.ts).
+
+  propagateAs(argv: string[]): void {
+    const frame = this.#host?.calls.current;
+    if (frame == null) return;
+    (frame.propagated ??= []).push(argv);
+  }
+
+  keyChanged(key: string, db = this.db.id): void {
+    const frame = this.#host?.calls.current;
+    if (frame == null) return;
+    (frame.changed ??= []).push(db, key);
+  }
+
+  databaseChanged(db: number, other?: number): void {
+    const host = this.#host;
+    const frame = host?.calls.current;
+    if (host == null || frame == null) return;
+    frame.databasesChanged = true;
+    // WATCH must see the data as it is before the change, so this part acts now.
+    const databases = this.server.keyspace.databases;
+    if (other === undefined) {
+      const target = databases[db];
+      host.keyEvents.touchDatabase(db, (k) => target.has(k));
+    } else {
+      for (const [x, y] of [[db, other], [other, db]]) {
+        host.keyEvents.touchDatabase(x, (k) => databases[x].has(k) || databases[y].has(k));
+        host.keyEvents.readyAllBlocked(x);
+      }
+    }
+    (frame.changed ??= []);
+  }
+
+  notify(type: number, event: string, key: string, db = this.db.id): void {
+    const host = this.#host;
+    const frame = host?.calls.current;
+    if (host == null || frame == null || (host.notifier.flags & type) === 0) return;
+    (frame.events ??= []).push(type, event, key, db);
+  }
+
+  /**
+   * True when the pending output is over the hard limit of the client's class, or has
+   * stayed over the soft limit for longer than allowed.
+   */
+  overOutputLimit(): boolean {
+    const host = this.#host;
+    if (host === null) return false;
+    const limit = host.outputLimit(this.subscriptions !== null);
+    const used = this.reply.length;
+    if (limit.hard > 0 && used >= limit.hard) return true;
+    if (limit.soft > 0 && used >= limit.soft) {
+      const now = Date.now();
+      if (this.softLimitSince === 0) this.softLimitSince = now;
+      else if (now - this.softLimitSince >= limit.softSeconds * 1000) return true;
+    } else this.softLimitSince = 0;
+    return false;
   }
 
   /** Ends the wait of a blocked command (served, timed out or disconnected). */

@@ -39,12 +39,7 @@ export async function serveConnection(
   };
   client.processBuffered = () => {
     processBuffered();
-    // The AOF first (appendfsync always: on disk), then the replies.
-    const logged = server.beforeReplies?.();
-    const flushed = logged === undefined ? client.flush() : logged.then(() => client.flush());
-    flushed.then(() => {
-      if (client.closing) client.closeNow();
-    }, () => client.closeNow());
+    if (client.reply.length > 0 || client.closing) server.deliver(client);
   };
   try {
     while (!client.closing) {
@@ -60,12 +55,11 @@ export async function serveConnection(
         break;
       }
       if (client.reply.length > 0) {
-        // The AOF first (appendfsync always: on disk), then the replies of the batch.
-        const hook = server.beforeReplies;
-        if (hook !== null) {
-          const logged = hook();
-          if (logged !== undefined) await logged;
-        }
+        // One flush for every client with output, the AOF first (appendfsync always:
+        // on disk); then this client's replies are awaited before it reads again.
+        server.deliver(client);
+        const logged = server.flushPending();
+        if (logged !== undefined) await logged;
         await client.flush();
       }
     }

@@ -5,6 +5,7 @@
 import { arityAccepts, callTarget } from "../commands/table.ts";
 import type { CommandTable } from "../commands/table.ts";
 import type { CommandSpec, ServerStats } from "../commands/context.ts";
+import type { CallFrame } from "./call.ts";
 import {
   ERR_INTERNAL,
   ERR_NOAUTH,
@@ -22,14 +23,18 @@ export interface DispatchContext {
   readonly log: Logger;
   /** Runs after each top-level command: serves clients blocked on keys it changed. */
   afterCommand(): void;
+  /** Opens the frame that takes the handler's reports. */
+  beginCall(client: Client, spec: CommandSpec, fullName: string, argv: string[]): CallFrame;
+  /** The post-command stage (see call.ts); `counted` false for a blocked retry. */
+  finishCall(frame: CallFrame, counted: boolean): void;
   /** Why writes are refused (MISCONF after a failed background save), or null. */
   writeRefusal(): string | null;
   /**
    * Set while a background snapshot (BGSAVE, AOF rewrite) is being written: called
-   * before every write command with the database, the command and its argv, so the
-   * snapshot can save the keys it is about to change as they were.
+   * before every write command with the database and the keys it may change (null:
+   * beyond its key arguments), so the snapshot can save them as they were.
    */
-  beforeWrite: ((db: number, spec: CommandSpec, argv: string[]) => void) | null;
+  beforeWrite: ((db: number, keys: readonly string[] | null) => void) | null;
 }
 
 // Commands that act on the transaction itself instead of being queued by MULTI.
@@ -101,8 +106,9 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
     reply.simple("QUEUED");
     return;
   }
+  const frame = ctx.beginCall(client, spec, fullName, argv);
   if (ctx.beforeWrite !== null && spec.flags.includes("write")) {
-    ctx.beforeWrite(client.db.id, spec, argv);
+    ctx.beforeWrite(client.db.id, spec.beyondKeys ? null : frame.writeKeys);
   }
   client.lastCommand = fullName;
   client.currentArgv = argv;
@@ -118,16 +124,11 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
     client.running = false;
   }
   // A blocked command run again when its keys change was counted when it first ran.
-  if (client.retrying) return;
-  ctx.stats.commandsProcessed++;
-  let entry = ctx.stats.commands.get(fullName);
-  if (entry === undefined) {
-    entry = { calls: 0, usec: 0, failed: 0, rejected: 0 };
-    ctx.stats.commands.set(fullName, entry);
-  }
-  entry.calls++;
-  if (reply.errors !== errorsBefore) entry.failed++;
-  if (!client.executingTransaction && !client.retrying) ctx.afterCommand();
+  const retrying = client.retrying;
+  ctx.finishCall(frame, !retrying);
+  if (retrying) return;
+  if (reply.errors !== errorsBefore) ctx.stats.commands.get(fullName)!.failed++;
+  if (!client.executingTransaction) ctx.afterCommand();
 }
 
 // A command refused while MULTI queues makes the EXEC that follows abort.

@@ -3,18 +3,27 @@
 
 import { commandTable } from "../commands/mod.ts";
 import type { CommandSpec, ServerApi, ServerStats, Session } from "../commands/context.ts";
-import { arityAccepts, callTarget, type CommandTable, keysOf } from "../commands/table.ts";
-import type { Config } from "../config.ts";
+import { arityAccepts, callTarget, type CommandTable } from "../commands/table.ts";
+import { type Config, NOTIFY, type OutputBufferLimit, type OutputBufferLimits } from "../config.ts";
 import type { Logger } from "../log.ts";
+import { KeyspaceNotifier } from "../messaging/keyspace_events.ts";
+import { PubSub } from "../messaging/pubsub.ts";
 import { ERR_MAX_CLIENTS } from "../protocol/errors.ts";
 import { Persistence } from "../persistence/persistence.ts";
+import { LatencyMonitor } from "../stats/latency.ts";
+import { SlowLog } from "../stats/slowlog.ts";
 import { Keyspace } from "../store/keyspace.ts";
+import { type CallFrame, CallStack } from "./call.ts";
 import { Client, type ClientHost } from "./client.ts";
 import { serveConnection } from "./connection.ts";
 import { dispatch } from "./dispatch.ts";
 import { KeyEvents } from "./key_events.ts";
 
-/** Called with every write command in its deterministic form (AOF, replicas). */
+/**
+ * Called with every write in its deterministic form, as the AOF and replicas take it:
+ * the writes of an EXEC, when there are several, come wrapped in MULTI ... EXEC (MULTI
+ * with the first write's database, EXEC with database -1: no SELECT).
+ */
 export type PropagateListener = (db: number, argv: string[]) => void;
 
 const encoder = new TextEncoder();
@@ -42,14 +51,12 @@ export class Server implements ServerApi, ClientHost {
   readonly startedAt = Date.now();
   readonly runId: string;
   readonly configFile: string;
-  readonly propagateListeners: PropagateListener[] = [];
-  /**
-   * The write stream as the AOF (and replicas) take it: the same writes as
-   * propagateListeners, except that the writes of an EXEC, when there are several,
-   * come wrapped in MULTI ... EXEC (MULTI with the first write's database, EXEC with
-   * database -1: no SELECT), as Redis 7.0 propagates them.
-   */
+  /** The one write stream: the AOF, replicas and test observers all listen here. */
   readonly replicationFeed: PropagateListener[] = [];
+  /** The commands running now, innermost last (EXEC and blocked retries nest). */
+  readonly calls = new CallStack();
+  readonly pubsub = new PubSub((subscriber) => this.deliver(subscriber as Client));
+  readonly notifier = new KeyspaceNotifier(this.pubsub);
   /** Snapshots, the AOF, loading at start-up. */
   readonly persistence: Persistence;
   /**
@@ -58,11 +65,20 @@ export class Server implements ServerApi, ClientHost {
    */
   beforeReplies: (() => Promise<void> | void) | null = null;
   readonly keyEvents = new KeyEvents();
+  readonly slowlog = new SlowLog(this);
+  readonly latency = new LatencyMonitor(this);
   /** See DispatchContext.beforeWrite: installed by a running background snapshot. */
-  beforeWrite: ((db: number, spec: CommandSpec, argv: string[]) => void) | null = null;
+  beforeWrite: ((db: number, keys: readonly string[] | null) => void) | null = null;
   dirty = 0;
   port = 0;
-  #listeners: Deno.TcpListener[] = [];
+  // Clients with output other than their own replies (messages, wake-ups), sent by
+  // the next flushPending.
+  readonly #pending = new Set<Client>();
+  #flushScheduled = false;
+  #outputLimits: OutputBufferLimits;
+  #bound: Bound[] = [];
+  // Listeners a CONFIG SET port/bind moved away from, closed once the command is over.
+  #retiring = new Set<Bound>();
   #nextClientId = 1;
   #cron: ReturnType<typeof setInterval> | undefined;
   #stopping: Promise<void> | null = null;
@@ -75,21 +91,24 @@ export class Server implements ServerApi, ClientHost {
     this.config = config;
     this.log = log;
     this.configFile = options.configFile ?? "";
-    this.keyspace = new Keyspace(config.number("databases"), (db, key) => {
-      this.stats.expiredKeys++;
-      // Replicas and the AOF never expire keys themselves: they are told. Inside EXEC
-      // the DEL goes out at once, ahead of the transaction, as in Redis.
-      const argv = ["DEL", key];
-      for (const listener of this.propagateListeners) listener(db.id, argv);
-      for (const listener of this.replicationFeed) listener(db.id, argv);
-      if (!this.keyEvents.idle) this.#touchKeys(db.id, argv);
-    });
+    this.keyspace = new Keyspace(
+      config.number("databases"),
+      (db, key) => this.#keyExpired(db.id, key),
+    );
     this.table = commandTable();
     this.persistence = new Persistence(this);
     // Connections read these limits when they start; CONFIG SET updates the live ones.
     config.onChange("proto-max-bulk-len", () => {
       const limit = config.number("proto-max-bulk-len");
       for (const client of this.clients.values()) client.decoder.maxBulkLength = limit;
+    });
+    this.#outputLimits = config.outputBufferLimits();
+    config.onChange("client-output-buffer-limit", () => {
+      this.#outputLimits = config.outputBufferLimits();
+    });
+    this.notifier.flags = config.number("notify-keyspace-events");
+    config.onChange("notify-keyspace-events", () => {
+      this.notifier.flags = config.number("notify-keyspace-events");
     });
     const bytes = crypto.getRandomValues(new Uint8Array(20));
     this.runId = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -116,20 +135,17 @@ export class Server implements ServerApi, ClientHost {
     return this.persistence.writeRefusal();
   }
 
-  touchKey(db: number, key: string): void {
-    this.keyEvents.touch(db, key);
+  // ---------------------------------------------------------------------------
+  // The write path: what a command reported, acted on in Redis's order (see call.ts).
+
+  /** Sends one write to the feed; inside EXEC it waits for the transaction's end. */
+  feed(db: number, argv: string[]): void {
+    if (this.replicationFeed.length === 0) return;
+    if (this.#transaction !== null) this.#transaction.push([db, argv]);
+    else for (const listener of this.replicationFeed) listener(db, argv);
   }
 
-  propagate(db: number, argv: string[]): void {
-    for (const listener of this.propagateListeners) listener(db, argv);
-    if (this.replicationFeed.length !== 0) {
-      if (this.#transaction !== null) this.#transaction.push([db, argv]);
-      else for (const listener of this.replicationFeed) listener(db, argv);
-    }
-    if (!this.keyEvents.idle) this.#touchKeys(db, argv);
-  }
-
-  // After EXEC: its writes go to the replication feed, wrapped when there are several.
+  // After EXEC: its writes go to the feed, wrapped when there are several.
   #endTransaction(): void {
     const writes = this.#transaction!;
     this.#transaction = null;
@@ -141,16 +157,81 @@ export class Server implements ServerApi, ClientHost {
     if (wrap) { for (const listener of feed) listener(-1, ["EXEC"]); }
   }
 
+  // A key found expired (on access or by the active cycle): replicas and the AOF never
+  // expire keys themselves, they are told with a DEL. Inside EXEC the DEL goes out at
+  // once, ahead of the transaction, as in Redis.
+  #keyExpired(db: number, key: string): void {
+    this.stats.expiredKeys++;
+    const argv = ["DEL", key];
+    for (const listener of this.replicationFeed) listener(db, argv);
+    if (!this.keyEvents.idle) this.keyEvents.touch(db, key);
+    if (this.notifier.flags !== 0) this.notifier.emit(NOTIFY.EXPIRED, "expired", key, db);
+  }
+
+  /** Opens the frame of a command about to run. */
+  beginCall(client: Client, spec: CommandSpec, fullName: string, argv: string[]): CallFrame {
+    const frame = this.calls.push();
+    frame.reset(client, spec, fullName, argv, this.dirty);
+    return frame;
+  }
+
   /**
-   * The keys a write command may change (WATCH, blocked clients, a background
-   * snapshot's guard): its key specs' keys, except read-only sources such as BITOP's.
+   * The post-command stage: acts on what the command reported, then closes its frame.
+   * `counted` false for a blocked command run again (its call was counted once).
    */
-  keysOf(spec: CommandSpec, argv: string[]): string[] {
-    const keys: string[] = [];
-    for (const key of keysOf(spec, argv)) {
-      if (!key.flags.includes("RO")) keys.push(argv[key.index]);
+  finishCall(frame: CallFrame, counted: boolean): void {
+    try {
+      const written = frame.propagated !== null || this.dirty > frame.dirtyBefore;
+      const db = frame.db;
+      // 1. The AOF and replication feed.
+      if (written) {
+        if (frame.propagated === null) this.feed(db, frame.argv);
+        else for (const argv of frame.propagated) this.feed(db, argv);
+      }
+      // 2-3. WATCH and blocked clients: the keys reported, or every key argument.
+      const events = this.keyEvents;
+      if (!events.idle) {
+        const changed = frame.changed;
+        if (changed !== null) {
+          for (let i = 0; i < changed.length; i += 2) {
+            events.touch(changed[i] as number, changed[i + 1] as string);
+          }
+        } else if (written && !frame.spec.beyondKeys) {
+          for (const key of frame.writeKeys) events.touch(db, key);
+        }
+      }
+      // 4. Keyspace notifications.
+      const notes = frame.events;
+      if (notes !== null) {
+        for (let i = 0; i < notes.length; i += 4) {
+          this.notifier.emit(
+            notes[i] as number,
+            notes[i + 1] as string,
+            notes[i + 2] as string,
+            notes[i + 3] as number,
+          );
+        }
+      }
+      // 6. Statistics.
+      if (counted) this.#countCall(frame);
+    } finally {
+      this.calls.pop();
+      // What a command run inside another (EXEC) changed is not the outer one's change.
+      const outer = this.calls.current;
+      if (outer !== null) outer.dirtyBefore += this.dirty - frame.dirtyBefore;
     }
-    return keys;
+  }
+
+  #countCall(frame: CallFrame): void {
+    const stats = this.stats;
+    stats.commandsProcessed++;
+    let entry = stats.commands.get(frame.fullName);
+    if (entry === undefined) {
+      entry = { calls: 0, usec: 0, failed: 0, rejected: 0 };
+      stats.commands.set(frame.fullName, entry);
+    }
+    entry.calls++;
+    entry.usec += Math.round((performance.now() - frame.started) * 1000);
   }
 
   /**
@@ -178,44 +259,67 @@ export class Server implements ServerApi, ClientHost {
     }
     client.db = this.keyspace.databases[db];
     client.currentArgv = argv;
+    this.beginCall(client, spec, spec.name, argv);
     try {
       spec.handler!(client, argv);
     } finally {
+      // Loading feeds nothing and counts nothing: the frame is simply dropped.
+      this.calls.pop();
       client.reply.discard();
     }
     return null;
   }
 
-  // Tells WATCH and blocked clients which keys a write changed, from the table's key
-  // positions; the commands that reach into other databases are spelled out.
-  #touchKeys(db: number, argv: string[]): void {
-    const name = argv[0].toLowerCase();
-    const events = this.keyEvents;
-    const databases = this.keyspace.databases;
-    if (name === "flushdb" || name === "flushall") {
-      // Propagated before the data goes, so only keys that existed count, as in Redis.
-      const targets = name === "flushall" ? databases : [databases[db]];
-      for (const target of targets) events.touchDatabase(target.id, (k) => target.has(k));
+  // ---------------------------------------------------------------------------
+  // Output to other clients: one set of clients with pending output, one flush.
+
+  /** The client-output-buffer-limit of the pubsub or the normal class. */
+  outputLimit(pubsub: boolean): OutputBufferLimit {
+    return pubsub ? this.#outputLimits.pubsub : this.#outputLimits.normal;
+  }
+
+  /** A client got output outside its own command (a message, a wake-up): send it soon. */
+  deliver(client: Client): void {
+    if (!client.connected) {
+      client.reply.discard();
       return;
     }
-    if (name === "swapdb") {
-      const a = Number(argv[1]), b = Number(argv[2]);
-      for (const [x, y] of [[a, b], [b, a]]) {
-        events.touchDatabase(x, (k) => databases[x].has(k) || databases[y].has(k));
-        events.readyAllBlocked(x);
-      }
+    if (client.overOutputLimit()) {
+      this.log.warning(
+        `Client id=${client.id} scheduled to be closed ASAP for overcoming of output buffer limits.`,
+      );
+      client.closeNow();
       return;
     }
-    const top = this.table.lookup(name);
-    if (top === undefined) return;
-    const spec = callTarget(top, argv) ?? top;
-    for (const key of this.keysOf(spec, argv)) events.touch(db, key);
-    if (name === "move") events.touch(Number(argv[2]), argv[1]);
-    if (name === "copy") {
-      // COPY src dst DB n: the last DB option wins, as in Redis.
-      const at = argv.findLastIndex((a, i) => i > 2 && a.toLowerCase() === "db");
-      if (at > 0) events.touch(Number(argv[at + 1]), argv[2]);
+    this.#pending.add(client);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => {
+        if (this.#flushScheduled) this.flushPending();
+      });
     }
+  }
+
+  /**
+   * Sends the output of every client that has some: the AOF first (to the OS, or to
+   * the disk with appendfsync always), then the replies. Resolves once the AOF part
+   * is done; each client's own send goes on in the background.
+   */
+  flushPending(): Promise<void> | void {
+    this.#flushScheduled = false;
+    const hook = this.beforeReplies;
+    const logged = hook === null ? undefined : hook();
+    if (logged === undefined) this.#sendPending();
+    else return logged.then(() => this.#sendPending());
+  }
+
+  #sendPending(): void {
+    for (const client of this.#pending) {
+      client.flush().then(() => {
+        if (client.closing) client.closeNow();
+      }, () => client.closeNow());
+    }
+    this.#pending.clear();
   }
 
   #countError(message: string): void {
@@ -265,37 +369,21 @@ export class Server implements ServerApi, ClientHost {
 
   /** Sends a released client's reply and runs what it sent while it was blocked. */
   resume(client: Client): void {
-    const hook = this.beforeReplies;
-    const logged = hook === null ? undefined : hook();
-    if (logged === undefined) client.flush().catch(() => {});
-    else logged.then(() => client.flush()).catch(() => {});
+    this.deliver(client);
     queueMicrotask(() => client.processBuffered());
   }
 
   /** Opens the listeners on every bind address; resolves when they accept. */
   listen(): void {
-    const wanted = this.config.bindAddresses();
-    let port = this.config.number("port");
-    for (const entry of wanted) {
-      const optional = entry.startsWith("-");
-      const hostname = listenHostname(optional ? entry.slice(1) : entry);
-      try {
-        const listener = Deno.listen({ hostname, port, transport: "tcp" });
-        port = (listener.addr as Deno.NetAddr).port;
-        this.#listeners.push(listener);
-        this.#acceptLoop(listener);
-      } catch (error) {
-        if (optional) {
-          this.log.verbose(`Could not listen on ${hostname}:${port} (optional): ${error}`);
-          continue;
-        }
-        throw new Error(
-          `Could not create server TCP listening socket ${hostname}:${port}: ${error}`,
-        );
-      }
-    }
-    if (this.#listeners.length === 0) throw new Error("No bind address could be used");
-    this.port = port;
+    this.#bound = this.#bind(this.config.bindAddresses(), this.config.number("port"), []);
+    this.port = this.#bound[0].port;
+    for (const bound of this.#bound) this.#acceptLoop(bound);
+    // CONFIG SET port/bind move the listeners; connected clients stay.
+    this.config.onChange(
+      "port",
+      () => this.#rebind("Unable to listen on this port. Check server logs."),
+    );
+    this.config.onChange("bind", () => this.#rebind("Failed to bind to specified addresses."));
     this.#startCron();
     this.config.onChange("hz", () => {
       if (this.#cron !== undefined && this.#stopping === null) this.#startCron();
@@ -308,11 +396,90 @@ export class Server implements ServerApi, ClientHost {
     this.#cron = setInterval(() => this.#housekeeping(), 1000 / this.config.number("hz"));
   }
 
-  async #acceptLoop(listener: Deno.TcpListener): Promise<void> {
+  /**
+   * Listens on `port` at every address, taking over a socket of `reusable` already open
+   * on the same address and port. Throws, with nothing new left open, when a required
+   * address (one without a leading "-") fails or none is left.
+   */
+  #bind(addresses: string[], port: number, reusable: readonly Bound[]): Bound[] {
+    const out: Bound[] = [];
+    const opened: Bound[] = [];
     try {
-      for await (const conn of listener) this.#accept(conn);
+      for (const entry of addresses) {
+        const optional = entry.startsWith("-");
+        const hostname = listenHostname(optional ? entry.slice(1) : entry);
+        const same = reusable.find((b) =>
+          b.hostname === hostname && b.port === port && !out.includes(b)
+        );
+        if (same !== undefined) {
+          out.push(same);
+          continue;
+        }
+        try {
+          const listener = Deno.listen({ hostname, port, transport: "tcp" });
+          port = (listener.addr as Deno.NetAddr).port;
+          opened.push({ listener, hostname, port });
+          out.push(opened[opened.length - 1]);
+        } catch (error) {
+          if (optional) {
+            this.log.verbose(`Could not listen on ${hostname}:${port} (optional): ${error}`);
+            continue;
+          }
+          throw new Error(
+            `Could not create server TCP listening socket ${hostname}:${port}: ${error}`,
+          );
+        }
+      }
+      if (out.length === 0) throw new Error("No bind address could be used");
     } catch (error) {
-      if (this.#stopping === null) this.log.warning(`Accept loop failed: ${error}`);
+      for (const bound of opened) bound.listener.close();
+      throw error;
+    }
+    return out;
+  }
+
+  /**
+   * Moves the listeners to the configured bind addresses and port (CONFIG SET, and its
+   * undo). New sockets open before old ones close, and the old ones close only once the
+   * command is over, so an undo takes them back: a closed Deno listener frees its port
+   * only on a later turn of the event loop. The price: moving from one address to a
+   * wildcard on the same port (127.0.0.1 to *) fails where Redis succeeds.
+   */
+  #rebind(failure: string): string | undefined {
+    if (this.#stopping !== null) return undefined;
+    const previous = this.#bound;
+    let bound: Bound[];
+    try {
+      bound = this.#bind(this.config.bindAddresses(), this.config.number("port"), [
+        ...previous,
+        ...this.#retiring,
+      ]);
+    } catch (error) {
+      this.log.warning((error as Error).message);
+      return failure;
+    }
+    this.#bound = bound;
+    this.port = bound[0].port;
+    for (const b of bound) {
+      if (!previous.includes(b) && !this.#retiring.has(b)) this.#acceptLoop(b);
+      this.#retiring.delete(b);
+    }
+    for (const b of previous) if (!bound.includes(b)) this.#retiring.add(b);
+    setTimeout(() => {
+      for (const b of this.#retiring) b.listener.close();
+      this.#retiring.clear();
+    }, 0);
+    return undefined;
+  }
+
+  async #acceptLoop(bound: Bound): Promise<void> {
+    try {
+      for await (const conn of bound.listener) this.#accept(conn);
+    } catch (error) {
+      // A listener closed after a move ends its loop quietly.
+      if (this.#stopping === null && this.#bound.includes(bound)) {
+        this.log.warning(`Accept loop failed: ${error}`);
+      }
     }
   }
 
@@ -344,7 +511,10 @@ export class Server implements ServerApi, ClientHost {
     client.attach(this);
     client.reply.onError = (message) => this.#countError(message);
     this.clients.set(id, client);
-    serveConnection(this, client, conn).finally(() => this.clients.delete(id));
+    serveConnection(this, client, conn).finally(() => {
+      this.clients.delete(id);
+      this.pubsub.forget(client);
+    });
   }
 
   #housekeeping(): void {
@@ -381,7 +551,7 @@ export class Server implements ServerApi, ClientHost {
     if (!this.persistence.shutdownPrepared) this.log.warning("User requested shutdown...");
     clearInterval(this.#cron);
     await this.persistence.close();
-    for (const listener of this.#listeners) {
+    for (const { listener } of [...this.#bound, ...this.#retiring]) {
       try {
         listener.close();
       } catch { /* already closed */ }
@@ -391,6 +561,13 @@ export class Server implements ServerApi, ClientHost {
     this.log.warning("Redeno is now ready to exit, bye bye...");
     this.#closed.resolve();
   }
+}
+
+/** A listening socket and the address it was opened for. */
+interface Bound {
+  listener: Deno.TcpListener;
+  hostname: string;
+  port: number;
 }
 
 // Redis's wildcards: "*" is every IPv4 address, "::*" every IPv6 address.

@@ -3,14 +3,13 @@
 // under a stream of writes (including transactions, FLUSHALL and SWAPDB).
 
 import assert from "node:assert/strict";
-import { keysOf } from "../../src/commands/table.ts";
-import type { CommandSpec } from "../../src/commands/context.ts";
 import { dumpPayload } from "../../src/persistence/rdb_writer.ts";
 import {
   loadSnapshot,
   saveSnapshot,
   saveSnapshotSync,
   type SnapshotAborted,
+  type WriteGuard,
 } from "../../src/persistence/snapshot.ts";
 import { Keyspace } from "../../src/store/keyspace.ts";
 import type { Value } from "../../src/store/value.ts";
@@ -64,10 +63,9 @@ async function fill(server: InProcessServer, keys: number): Promise<void> {
 
 function guardOptions(server: InProcessServer) {
   return {
-    installGuard: (guard: ((db: number, spec: CommandSpec, argv: string[]) => void) | null) => {
+    installGuard: (guard: WriteGuard | null) => {
       server.server.beforeWrite = guard;
     },
-    writeKeys: (spec: CommandSpec, argv: string[]) => keysOf(spec, argv).map((k) => argv[k.index]),
     fsync: false,
   };
 }

@@ -1,0 +1,94 @@
+// Redis's call(): what a command reported while it ran (its dirty count, a rewritten
+// propagation, the keys and databases it changed, keyspace events) and the one
+// post-command stage that acts on it, always in this order:
+//   1. the AOF and replication feed;
+//   2. WATCH invalidation;
+//   3. blocked clients marked ready (served once the top-level command is done);
+//   4. keyspace notifications;
+//   5. client-side caching invalidations;
+//   6. statistics, the slow log and MONITOR.
+// Handlers only report; nothing else in the server performs these side effects.
+
+import type { CommandSpec } from "../commands/context.ts";
+import { keysOf } from "../commands/table.ts";
+import type { Client } from "./client.ts";
+
+/** One command being run: set up by dispatch, filled in by the handler's reports. */
+export class CallFrame {
+  client!: Client;
+  spec!: CommandSpec;
+  /** The full name for statistics ("config|get"). */
+  fullName = "";
+  argv!: string[];
+  /** The database selected when the command started. */
+  db = 0;
+  /** server.dirty before the command. */
+  dirtyBefore = 0;
+  /** performance.now() when the command started. */
+  started = 0;
+  /** What to propagate instead of argv (propagateAs), or null. */
+  propagated: string[][] | null = null;
+  /** Keys reported changed, as db and key pairs (flat), or null: every key argument. */
+  changed: (number | string)[] | null = null;
+  /** Keyspace events reported, flat: type, event, key, db. */
+  events: (number | string)[] | null = null;
+  /** A database was emptied or swapped (FLUSHALL, FLUSHDB, SWAPDB). */
+  databasesChanged = false;
+  #keys: string[] | null = null;
+
+  reset(client: Client, spec: CommandSpec, fullName: string, argv: string[], dirty: number): void {
+    this.client = client;
+    this.spec = spec;
+    this.fullName = fullName;
+    this.argv = argv;
+    this.db = client.db.id;
+    this.dirtyBefore = dirty;
+    this.started = performance.now();
+    this.propagated = null;
+    this.changed = null;
+    this.events = null;
+    this.databasesChanged = false;
+    this.#keys = null;
+  }
+
+  /** The keys the command may write (its key arguments that are not read-only); worked out once. */
+  get writeKeys(): string[] {
+    if (this.#keys === null) {
+      const keys: string[] = [];
+      const argv = this.argv;
+      for (const key of keysOf(this.spec, argv)) {
+        if (!key.flags.includes("RO")) keys.push(argv[key.index]);
+      }
+      this.#keys = keys;
+    }
+    return this.#keys;
+  }
+
+  /** Every key argument of the call (reads too: client-side caching remembers them). */
+  allKeys(): string[] {
+    const argv = this.argv;
+    return keysOf(this.spec, argv).map((key) => argv[key.index]);
+  }
+}
+
+/** A stack of frames, reused: EXEC and blocked retries run commands inside commands. */
+export class CallStack {
+  readonly #frames: CallFrame[] = [];
+  #depth = 0;
+
+  /** The frame of the innermost running command, or null between commands. */
+  get current(): CallFrame | null {
+    return this.#depth === 0 ? null : this.#frames[this.#depth - 1];
+  }
+
+  push(): CallFrame {
+    let frame = this.#frames[this.#depth];
+    if (frame === undefined) this.#frames.push(frame = new CallFrame());
+    this.#depth++;
+    return frame;
+  }
+
+  pop(): void {
+    this.#depth--;
+  }
+}
