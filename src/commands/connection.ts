@@ -19,6 +19,11 @@ import { parseInteger } from "./_parse.ts";
 function ping(s: Session, argv: string[]): void {
   if (argv.length > 2) {
     s.reply.error("ERR wrong number of arguments for 'ping' command");
+  } else if (s.subscriptions !== null && s.reply.resp === 2) {
+    // A RESP2 subscriber can only read arrays: the pong comes as a message.
+    s.reply.arrayLen(2);
+    s.reply.bulk("pong");
+    s.reply.bulk(argv[1] ?? "");
   } else if (argv.length === 2) {
     s.reply.bulk(argv[1]);
   } else {

@@ -6,6 +6,7 @@ import type { Config } from "../config.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import type { LatencyMonitor } from "../stats/latency.ts";
 import type { SlowLog } from "../stats/slowlog.ts";
+import type { PubSub, Subscriber } from "../messaging/pubsub.ts";
 import type { Database, Keyspace } from "../store/keyspace.ts";
 
 /** Runs one command; argv[0] is the command name as the client sent it. */
@@ -139,7 +140,7 @@ export interface SessionFacts {
 }
 
 /** The client a command runs for. */
-export interface Session {
+export interface Session extends Subscriber {
   readonly id: number;
   readonly reply: ReplyWriter;
   readonly server: ServerApi;
@@ -266,4 +267,6 @@ export interface ServerApi {
   shutdown(): void;
   /** Snapshots and the append-only file. */
   readonly persistence: PersistenceApi;
+  /** Channel, pattern and shard channel subscriptions. */
+  readonly pubsub: PubSub;
 }

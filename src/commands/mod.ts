@@ -10,11 +10,15 @@ import { dumpCommands } from "./dump.ts";
 import { hashCommands } from "./hash.ts";
 import { infoCommands } from "./info.ts";
 import { keyCommands } from "./keys.ts";
+import { latencyCommands } from "./latency.ts";
 import { listCommands } from "./list.ts";
+import { memoryCommands } from "./memory.ts";
 import { objectCommands } from "./object.ts";
 import { persistenceCommands } from "./persistence.ts";
+import { pubsubCommands } from "./pubsub.ts";
 import { serverCommands } from "./server.ts";
 import { setCommands } from "./set.ts";
+import { slowlogCommands } from "./slowlog.ts";
 import { sortedSetCommands } from "./sorted_set.ts";
 import { stringCommands } from "./string.ts";
 import { CommandTable } from "./table.ts";
@@ -28,6 +32,9 @@ export function allCommandSpecs(): CommandSpec[] {
     ...serverCommands,
     ...infoCommands,
     ...configCommands,
+    ...slowlogCommands,
+    ...latencyCommands,
+    ...memoryCommands,
     ...commandCommands,
     ...keyCommands,
     ...dumpCommands,
@@ -40,6 +47,7 @@ export function allCommandSpecs(): CommandSpec[] {
     ...bitmapCommands,
     ...transactionCommands,
     ...persistenceCommands,
+    ...pubsubCommands,
   ];
 }
 

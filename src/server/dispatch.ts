@@ -37,6 +37,19 @@ export interface DispatchContext {
   beforeWrite: ((db: number, keys: readonly string[] | null) => void) | null;
 }
 
+// What a RESP2 client may run while subscribed: its replies are pub/sub messages.
+const SUBSCRIBED_MODE = new Set([
+  "subscribe",
+  "ssubscribe",
+  "psubscribe",
+  "unsubscribe",
+  "sunsubscribe",
+  "punsubscribe",
+  "ping",
+  "quit",
+  "reset",
+]);
+
 // Commands that act on the transaction itself instead of being queued by MULTI.
 const TRANSACTION_CONTROL = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
 
@@ -92,6 +105,15 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
       flagTransaction(client);
       return;
     }
+  }
+  if (
+    client.subscriptions !== null && client.reply.resp === 2 && !SUBSCRIBED_MODE.has(fullName)
+  ) {
+    reply.error(
+      `ERR Can't execute '${fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+    );
+    flagTransaction(client);
+    return;
   }
   if (client.transaction !== null && spec.flags.includes("no_multi")) {
     reply.error("ERR Command not allowed inside a transaction");

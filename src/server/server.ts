@@ -106,10 +106,16 @@ export class Server implements ServerApi, ClientHost {
     config.onChange("client-output-buffer-limit", () => {
       this.#outputLimits = config.outputBufferLimits();
     });
-    this.notifier.flags = config.number("notify-keyspace-events");
-    config.onChange("notify-keyspace-events", () => {
-      this.notifier.flags = config.number("notify-keyspace-events");
-    });
+    const notifyChanged = () => {
+      const flags = config.number("notify-keyspace-events");
+      this.notifier.flags = flags;
+      // Redis emits `new` when a key is added, before the command's own event.
+      this.keyspace.onNewKey = flags & NOTIFY.NEW
+        ? (db, key) => this.calls.current?.client.notify(NOTIFY.NEW, "new", key, db.id)
+        : null;
+    };
+    notifyChanged();
+    config.onChange("notify-keyspace-events", notifyChanged);
     const bytes = crypto.getRandomValues(new Uint8Array(20));
     this.runId = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }

@@ -63,6 +63,8 @@ export class Database {
   #tracking = false;
   #cursors: CursorRegistry | null = null;
   #onExpire: ExpireListener | null;
+  /** Hears about every key created (keyspace events' `new`); null when nobody asks. */
+  onNewKey: ExpireListener | null = null;
   #cursor: MapIterator<[string, number]> | null = null;
   #randomCursor: MapIterator<string> | null = null;
 
@@ -132,6 +134,11 @@ export class Database {
       }
     }
     if (this.#tracking) this.#created(key);
+    if (this.onNewKey !== null && !this.data.has(key)) {
+      this.data.set(key, value);
+      this.onNewKey(this, key);
+      return;
+    }
     this.data.set(key, value);
   }
 
@@ -403,6 +410,11 @@ export class Keyspace {
    */
   onExpire(listener: ExpireListener): void {
     this.#listeners.push(listener);
+  }
+
+  /** Sets (or clears) the listener for new keys on every database. */
+  set onNewKey(listener: ExpireListener | null) {
+    for (const db of this.databases) db.onNewKey = listener;
   }
 
   /** Total number of keys in all databases. */
