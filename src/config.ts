@@ -29,8 +29,18 @@ export interface Directive {
   protected?: boolean;
   /** Holds a secret (requirepass): callers should not log it. */
   sensitive?: boolean;
-  /** Accepted and shown, but Redeno does not act on it. */
+  /** Accepted and shown, but Redeno does not act on it yet (work in progress elsewhere). */
   ignored?: boolean;
+  /**
+   * Why Redeno accepts any value although it changes nothing a client can observe
+   * (cosmetics, performance tuning of Redis's internals).
+   */
+  noEffect?: string;
+  /**
+   * Why only the default value is accepted: the directive changes behaviour Redeno
+   * does not have. Any other value is refused at start-up and by CONFIG SET.
+   */
+  onlyDefault?: string;
 }
 
 /** One `save <seconds> <changes>` rule. */
@@ -92,13 +102,31 @@ const LLONG_MAX = 9223372036854775807n;
 const ULLONG_MAX = 18446744073709551615n;
 const MB = 1048576n;
 
+// Why a directive takes only its default value (`onlyDefault`) or has no effect
+// (`noEffect`), where several directives share the reason. The README's
+// "Configuration" section lists the same directives.
+const REPLICATION = "replication is not supported by Redeno yet";
+const STREAMS = "streams are not supported by Redeno yet";
+const PROC_TITLE = "Deno cannot change the process title";
+const ALLOCATOR = "tunes Redis's memory allocator; Redeno's memory is managed by V8";
+const LAZY_FREE = "Redeno frees synchronously; only the latency of large deletions differs";
+const INCREMENTAL_FSYNC = "paces fsyncs while a file is written; the file is the same";
+
 /** Every directive Redeno knows, in the order CONFIG GET lists them. */
 export const DIRECTIVES: readonly Directive[] = [
   { name: "port", type: "int", default: "6379", min: 0n, max: 65535n, mutable: true },
   // Loopback only, as Redis's shipped redis.conf has it (the binary's own is "* -::*").
   { name: "bind", type: "special", default: "127.0.0.1 -::1", multiArg: true, mutable: true },
   { name: "protected-mode", type: "bool", default: "yes", mutable: true },
-  { name: "tcp-backlog", type: "int", default: "511", min: 0n, max: INT_MAX, mutable: false },
+  {
+    name: "tcp-backlog",
+    type: "int",
+    default: "511",
+    min: 0n,
+    max: INT_MAX,
+    mutable: false,
+    noEffect: "the listen queue length is left to Deno and the kernel",
+  },
   { name: "timeout", type: "int", default: "0", min: 0n, max: INT_MAX, mutable: true },
   { name: "tcp-keepalive", type: "int", default: "300", min: 0n, max: INT_MAX, mutable: true },
   { name: "daemonize", type: "bool", default: "no", mutable: false },
@@ -108,7 +136,7 @@ export const DIRECTIVES: readonly Directive[] = [
     default: "no",
     values: ["upstart", "systemd", "auto", "no"],
     mutable: false,
-    ignored: true,
+    onlyDefault: "supervision by upstart or systemd is not supported by Redeno",
   },
   { name: "pidfile", type: "string", default: "", mutable: false },
   {
@@ -120,14 +148,26 @@ export const DIRECTIVES: readonly Directive[] = [
   },
   { name: "logfile", type: "string", default: "", mutable: false },
   { name: "databases", type: "int", default: "16", min: 1n, max: INT_MAX, mutable: false },
-  { name: "always-show-logo", type: "bool", default: "no", mutable: false, ignored: true },
-  { name: "set-proc-title", type: "bool", default: "yes", mutable: false, ignored: true },
+  {
+    name: "always-show-logo",
+    type: "bool",
+    default: "no",
+    mutable: false,
+    noEffect: "Redeno prints no logo",
+  },
+  {
+    name: "set-proc-title",
+    type: "bool",
+    default: "yes",
+    mutable: false,
+    noEffect: PROC_TITLE,
+  },
   {
     name: "proc-title-template",
     type: "string",
     default: "{title} {listen-addr} {server-mode}",
     mutable: true,
-    ignored: true,
+    noEffect: PROC_TITLE,
   },
   {
     name: "enable-protected-configs",
@@ -142,6 +182,7 @@ export const DIRECTIVES: readonly Directive[] = [
     default: "no",
     values: ["no", "yes", "local"],
     mutable: false,
+    onlyDefault: "the DEBUG command is not supported by Redeno yet",
   },
   {
     name: "enable-module-command",
@@ -149,7 +190,7 @@ export const DIRECTIVES: readonly Directive[] = [
     default: "no",
     values: ["no", "yes", "local"],
     mutable: false,
-    ignored: true,
+    onlyDefault: "modules are not supported by Redeno",
   },
   {
     name: "save",
@@ -162,15 +203,31 @@ export const DIRECTIVES: readonly Directive[] = [
   { name: "rdbcompression", type: "bool", default: "yes", mutable: true },
   { name: "rdbchecksum", type: "bool", default: "yes", mutable: false },
   { name: "dbfilename", type: "string", default: "dump.rdb", mutable: true, protected: true },
-  { name: "rdb-del-sync-files", type: "bool", default: "no", mutable: true, ignored: true },
+  {
+    name: "rdb-del-sync-files",
+    type: "bool",
+    default: "no",
+    mutable: true,
+    onlyDefault: REPLICATION,
+  },
   { name: "dir", type: "special", default: ".", mutable: true, protected: true },
+  // Shown by CONFIG GET (empty: this server is a master); CONFIG SET can't change it.
+  {
+    name: "replicaof",
+    type: "special",
+    default: "",
+    aliases: ["slaveof"],
+    multiArg: true,
+    mutable: false,
+    onlyDefault: REPLICATION,
+  },
   {
     name: "replica-serve-stale-data",
     type: "bool",
     default: "yes",
     aliases: ["slave-serve-stale-data"],
     mutable: true,
-    ignored: true,
+    onlyDefault: REPLICATION,
   },
   {
     name: "replica-read-only",
@@ -178,9 +235,15 @@ export const DIRECTIVES: readonly Directive[] = [
     default: "yes",
     aliases: ["slave-read-only"],
     mutable: true,
-    ignored: true,
+    onlyDefault: REPLICATION,
   },
-  { name: "repl-diskless-sync", type: "bool", default: "yes", mutable: true, ignored: true },
+  {
+    name: "repl-diskless-sync",
+    type: "bool",
+    default: "yes",
+    mutable: true,
+    onlyDefault: REPLICATION,
+  },
   {
     name: "repl-diskless-sync-delay",
     type: "int",
@@ -188,7 +251,7 @@ export const DIRECTIVES: readonly Directive[] = [
     min: 0n,
     max: INT_MAX,
     mutable: true,
-    ignored: true,
+    onlyDefault: REPLICATION,
   },
   {
     name: "repl-diskless-sync-max-replicas",
@@ -197,7 +260,7 @@ export const DIRECTIVES: readonly Directive[] = [
     min: 0n,
     max: INT_MAX,
     mutable: true,
-    ignored: true,
+    onlyDefault: REPLICATION,
   },
   {
     name: "repl-diskless-load",
@@ -205,9 +268,15 @@ export const DIRECTIVES: readonly Directive[] = [
     default: "disabled",
     values: ["disabled", "on-empty-db", "swapdb"],
     mutable: true,
-    ignored: true,
+    onlyDefault: REPLICATION,
   },
-  { name: "repl-disable-tcp-nodelay", type: "bool", default: "no", mutable: true, ignored: true },
+  {
+    name: "repl-disable-tcp-nodelay",
+    type: "bool",
+    default: "no",
+    mutable: true,
+    onlyDefault: REPLICATION,
+  },
   {
     name: "repl-backlog-size",
     type: "memory",
@@ -215,7 +284,7 @@ export const DIRECTIVES: readonly Directive[] = [
     min: 1n,
     max: LLONG_MAX,
     mutable: true,
-    ignored: true,
+    noEffect: "no replica can attach; INFO shows the size, as Redis without replicas does",
   },
   {
     name: "replica-priority",
@@ -225,7 +294,7 @@ export const DIRECTIVES: readonly Directive[] = [
     max: INT_MAX,
     aliases: ["slave-priority"],
     mutable: true,
-    ignored: true,
+    onlyDefault: REPLICATION,
   },
   { name: "requirepass", type: "string", default: "", mutable: true, sensitive: true },
   {
@@ -235,7 +304,7 @@ export const DIRECTIVES: readonly Directive[] = [
     min: 0n,
     max: LLONG_MAX,
     mutable: true,
-    ignored: true,
+    onlyDefault: "ACL LOG is not supported by Redeno yet",
   },
   {
     name: "maxclients",
@@ -272,6 +341,14 @@ export const DIRECTIVES: readonly Directive[] = [
     mutable: true,
   },
   { name: "maxmemory-samples", type: "int", default: "5", min: 1n, max: INT_MAX, mutable: true },
+  // Bytes, or a percentage of maxmemory (kept as a negative number, as Redis does).
+  {
+    name: "maxmemory-clients",
+    type: "special",
+    default: "0",
+    mutable: true,
+    onlyDefault: "client eviction is not supported by Redeno yet",
+  },
   {
     name: "maxmemory-eviction-tenacity",
     type: "int",
@@ -281,18 +358,48 @@ export const DIRECTIVES: readonly Directive[] = [
     mutable: true,
     ignored: true,
   },
-  { name: "lazyfree-lazy-eviction", type: "bool", default: "no", mutable: true },
-  { name: "lazyfree-lazy-expire", type: "bool", default: "no", mutable: true },
-  { name: "lazyfree-lazy-server-del", type: "bool", default: "no", mutable: true },
-  { name: "lazyfree-lazy-user-del", type: "bool", default: "no", mutable: true },
-  { name: "lazyfree-lazy-user-flush", type: "bool", default: "no", mutable: true },
+  {
+    name: "lazyfree-lazy-eviction",
+    type: "bool",
+    default: "no",
+    mutable: true,
+    noEffect: LAZY_FREE,
+  },
+  {
+    name: "lazyfree-lazy-expire",
+    type: "bool",
+    default: "no",
+    mutable: true,
+    noEffect: LAZY_FREE,
+  },
+  {
+    name: "lazyfree-lazy-server-del",
+    type: "bool",
+    default: "no",
+    mutable: true,
+    noEffect: LAZY_FREE,
+  },
+  {
+    name: "lazyfree-lazy-user-del",
+    type: "bool",
+    default: "no",
+    mutable: true,
+    noEffect: LAZY_FREE,
+  },
+  {
+    name: "lazyfree-lazy-user-flush",
+    type: "bool",
+    default: "no",
+    mutable: true,
+    noEffect: LAZY_FREE,
+  },
   {
     name: "replica-lazy-flush",
     type: "bool",
     default: "no",
     aliases: ["slave-lazy-flush"],
     mutable: true,
-    ignored: true,
+    onlyDefault: REPLICATION,
   },
   {
     name: "io-threads",
@@ -301,7 +408,7 @@ export const DIRECTIVES: readonly Directive[] = [
     min: 1n,
     max: 128n,
     mutable: false,
-    ignored: true,
+    noEffect: "Redeno serves clients from one thread; the setting only tunes Redis's throughput",
   },
   {
     name: "oom-score-adj",
@@ -309,7 +416,7 @@ export const DIRECTIVES: readonly Directive[] = [
     default: "no",
     values: ["no", "yes", "relative", "absolute"],
     mutable: true,
-    ignored: true,
+    onlyDefault: "changing the OOM score is not supported by Redeno",
   },
   {
     name: "oom-score-adj-values",
@@ -317,9 +424,15 @@ export const DIRECTIVES: readonly Directive[] = [
     default: "0 200 800",
     multiArg: true,
     mutable: true,
-    ignored: true,
+    noEffect: "read only when oom-score-adj is on, which Redeno refuses",
   },
-  { name: "disable-thp", type: "bool", default: "yes", mutable: false, ignored: true },
+  {
+    name: "disable-thp",
+    type: "bool",
+    default: "yes",
+    mutable: false,
+    noEffect: ALLOCATOR,
+  },
   { name: "appendonly", type: "bool", default: "no", mutable: true },
   { name: "appendfilename", type: "string", default: "appendonly.aof", mutable: false },
   { name: "appenddirname", type: "string", default: "appendonlydir", mutable: false },
@@ -330,7 +443,13 @@ export const DIRECTIVES: readonly Directive[] = [
     values: ["everysec", "always", "no"],
     mutable: true,
   },
-  { name: "no-appendfsync-on-rewrite", type: "bool", default: "no", mutable: true },
+  {
+    name: "no-appendfsync-on-rewrite",
+    type: "bool",
+    default: "no",
+    mutable: true,
+    noEffect: "Redeno keeps fsyncing the AOF during a rewrite, never less safe than asked",
+  },
   {
     name: "auto-aof-rewrite-percentage",
     type: "int",
@@ -349,7 +468,13 @@ export const DIRECTIVES: readonly Directive[] = [
   },
   { name: "aof-load-truncated", type: "bool", default: "yes", mutable: true },
   { name: "aof-use-rdb-preamble", type: "bool", default: "yes", mutable: true },
-  { name: "aof-timestamp-enabled", type: "bool", default: "no", mutable: true, ignored: true },
+  {
+    name: "aof-timestamp-enabled",
+    type: "bool",
+    default: "no",
+    mutable: true,
+    onlyDefault: "AOF timestamp annotations are not supported by Redeno yet",
+  },
   {
     name: "busy-reply-threshold",
     type: "int",
@@ -358,6 +483,7 @@ export const DIRECTIVES: readonly Directive[] = [
     max: LLONG_MAX,
     aliases: ["lua-time-limit"],
     mutable: true,
+    onlyDefault: "scripts and functions are not supported by Redeno yet",
   },
   { name: "cluster-enabled", type: "bool", default: "no", mutable: false },
   {
@@ -378,6 +504,13 @@ export const DIRECTIVES: readonly Directive[] = [
     mutable: true,
   },
   { name: "latency-tracking", type: "bool", default: "yes", mutable: true },
+  {
+    name: "latency-tracking-info-percentiles",
+    type: "special",
+    default: "50 99 99.9",
+    multiArg: true,
+    mutable: true,
+  },
   { name: "notify-keyspace-events", type: "special", default: "", mutable: true },
   {
     name: "hash-max-listpack-entries",
@@ -440,7 +573,7 @@ export const DIRECTIVES: readonly Directive[] = [
     min: 0n,
     max: LLONG_MAX,
     mutable: true,
-    ignored: true,
+    onlyDefault: "HyperLogLog is not supported by Redeno yet",
   },
   {
     name: "stream-node-max-bytes",
@@ -449,7 +582,7 @@ export const DIRECTIVES: readonly Directive[] = [
     min: 0n,
     max: LLONG_MAX,
     mutable: true,
-    ignored: true,
+    onlyDefault: STREAMS,
   },
   {
     name: "stream-node-max-entries",
@@ -458,9 +591,15 @@ export const DIRECTIVES: readonly Directive[] = [
     min: 0n,
     max: LLONG_MAX,
     mutable: true,
-    ignored: true,
+    onlyDefault: STREAMS,
   },
-  { name: "activerehashing", type: "bool", default: "yes", mutable: true },
+  {
+    name: "activerehashing",
+    type: "bool",
+    default: "yes",
+    mutable: true,
+    noEffect: "Redeno's hash tables resize themselves",
+  },
   {
     name: "client-output-buffer-limit",
     type: "special",
@@ -485,24 +624,39 @@ export const DIRECTIVES: readonly Directive[] = [
     mutable: true,
   },
   { name: "hz", type: "int", default: "10", min: 0n, max: INT_MAX, mutable: true },
-  { name: "dynamic-hz", type: "bool", default: "yes", mutable: true },
+  {
+    name: "dynamic-hz",
+    type: "bool",
+    default: "yes",
+    mutable: true,
+    noEffect: "Redeno's timer always runs at hz",
+  },
   {
     name: "aof-rewrite-incremental-fsync",
     type: "bool",
     default: "yes",
     mutable: true,
-    ignored: true,
+    noEffect: INCREMENTAL_FSYNC,
   },
   {
     name: "rdb-save-incremental-fsync",
     type: "bool",
     default: "yes",
     mutable: true,
-    ignored: true,
+    noEffect: INCREMENTAL_FSYNC,
   },
   { name: "lfu-log-factor", type: "int", default: "10", min: 0n, max: INT_MAX, mutable: true },
   { name: "lfu-decay-time", type: "int", default: "1", min: 0n, max: INT_MAX, mutable: true },
-  { name: "active-expire-effort", type: "int", default: "1", min: 1n, max: 10n, mutable: true },
+  {
+    name: "active-expire-effort",
+    type: "int",
+    default: "1",
+    min: 1n,
+    max: 10n,
+    mutable: true,
+    noEffect:
+      "Redeno's active expiry has a fixed effort; expired keys are never visible either way",
+  },
   {
     name: "tracking-table-max-keys",
     type: "int",
@@ -512,7 +666,13 @@ export const DIRECTIVES: readonly Directive[] = [
     mutable: true,
     ignored: true,
   },
-  { name: "jemalloc-bg-thread", type: "bool", default: "yes", mutable: true, ignored: true },
+  {
+    name: "jemalloc-bg-thread",
+    type: "bool",
+    default: "yes",
+    mutable: true,
+    noEffect: ALLOCATOR,
+  },
 ];
 
 /** Directives of Redis 7.0 that it accepts in redis.conf and ignores, with their argument count. */
@@ -742,6 +902,9 @@ const SPECIAL: Record<string, (args: string[], runtime: boolean) => Parsed | str
   "notify-keyspace-events": parseNotify,
   "client-output-buffer-limit": parseOutputBufferLimits,
   "oom-score-adj-values": parseOomScoreAdjValues,
+  "latency-tracking-info-percentiles": parsePercentiles,
+  "maxmemory-clients": parseMemoryOrPercent,
+  replicaof: (args) => ({ text: args.length === 1 && args[0] === "" ? "" : args.join(" ") }),
 };
 
 /** `save <seconds> <changes> ...`; a single "" means no rules. */
@@ -865,6 +1028,23 @@ function formatOutputBufferLimits(l: OutputBufferLimits): string {
   return `normal ${one(l.normal)} slave ${one(l.replica)} pubsub ${one(l.pubsub)}`;
 }
 
+/**
+ * maxmemory-clients: a memory value (wrapping to a signed 64-bit number, as Redis's
+ * does) or `<n>%` with n from 0 to 100, kept as -n.
+ */
+function parseMemoryOrPercent(args: string[]): Parsed | string {
+  const s = args[0];
+  let n: bigint | null = parseMemory(s);
+  if (n !== null) n = BigInt.asIntN(64, n);
+  else if (s.length > 1 && s.endsWith("%")) {
+    const percent = parseInt64(s.slice(0, -1));
+    if (percent !== null && percent >= 0n) n = -percent;
+  }
+  if (n === null) return "argument must be a memory or percent value";
+  if (n < -100n) return "percentage argument must be less or equal to 100";
+  return { text: n < 0n ? `${-n}%` : String(n), num: Number(n), value: n };
+}
+
 /** oom-score-adj-values: three integers between -2000 and 2000. */
 function parseOomScoreAdjValues(args: string[]): Parsed | string {
   if (args.length !== 3) return "wrong number of arguments";
@@ -877,6 +1057,39 @@ function parseOomScoreAdjValues(args: string[]): Parsed | string {
     values.push(Number(n.value));
   }
   return { text: values.join(" "), value: values };
+}
+
+/**
+ * latency-tracking-info-percentiles: numbers from 0 to 100 (INFO latencystats), read
+ * like Redis's string2d (no spaces, no NaN, no overflow; hex integers and inf accepted
+ * by the parser, the latter then out of range), shown as %f without trailing zeros.
+ * Hexadecimal fractions, which C's strtod also reads, are refused.
+ */
+function parsePercentiles(args: string[]): Parsed | string {
+  if (args.length === 1 && args[0] === "") args = [];
+  const values: number[] = [];
+  for (const a of args) {
+    let n: number;
+    if (/^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/.test(a)) {
+      n = Number(a);
+      const mantissa = a.replace(/[eE].*$/, "");
+      if (!Number.isFinite(n) || (n === 0 && /[1-9]/.test(mantissa))) {
+        return "Invalid latency-tracking-info-percentiles parameters";
+      }
+    } else if (/^[+-]?0[xX][0-9a-fA-F]+$/.test(a)) {
+      n = (a[0] === "-" ? -1 : 1) * parseInt(a.replace(/^[+-]?0[xX]/, ""), 16);
+    } else if (/^[+-]?inf(?:inity)?$/i.test(a)) {
+      n = a[0] === "-" ? -Infinity : Infinity;
+    } else {
+      return "Invalid latency-tracking-info-percentiles parameters";
+    }
+    if (n > 100 || n < 0) {
+      return "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
+    }
+    values.push(n);
+  }
+  const text = values.map((v) => v.toFixed(6).replace(/\.?0+$/, "")).join(" ");
+  return { text, value: values };
 }
 
 // ---- Errors --------------------------------------------------------------------------------
@@ -924,6 +1137,14 @@ export interface SetOptions {
 export type ChangeListener = (value: string, name: string) => string | void | null;
 
 const DEFAULTS = new Map<string, Parsed>();
+
+/** For a directive that takes only its default value, why `parsed` is refused; else null. */
+function refuseNonDefault(d: Directive, parsed: Parsed): string | null {
+  if (d.onlyDefault === undefined) return null;
+  const text = DEFAULTS.get(d.name)!.text;
+  if (parsed.text === text) return null;
+  return text === "" ? d.onlyDefault : `${d.onlyDefault} (only the default '${text}' is accepted)`;
+}
 
 /**
  * The server's configuration: typed values for every directive of DIRECTIVES,
@@ -1060,6 +1281,8 @@ export class Config {
         ? parseOutputBufferLimits(args, true, this.outputBufferLimits())
         : parseValue(d, args, true);
       if (typeof result === "string") return failed(key, result);
+      const refused = refuseNonDefault(d, result);
+      if (refused) return failed(key, refused);
       parsed.push(result);
     }
 
@@ -1128,6 +1351,8 @@ export class Config {
       ? parseOutputBufferLimits(args, false, this.outputBufferLimits())
       : parseValue(d, args, false);
     if (typeof result === "string") return result;
+    const refused = refuseNonDefault(d, result);
+    if (refused) return refused;
     this.#values.set(d.name, result);
     this.#numbers.clear();
     return null;
@@ -1403,5 +1628,7 @@ export function helpText(): string {
     "       echo 'maxmemory 100mb' | redeno -",
     "",
     "CONFIG GET * lists every directive; CONFIG SET changes the mutable ones.",
+    "Directives for features Redeno lacks (replication, client eviction, ...) accept",
+    "only their default value; the README lists them.",
   ].join("\n");
 }

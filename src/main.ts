@@ -44,18 +44,15 @@ export async function main(args: string[]): Promise<number> {
     `Redeno version=${REDENO_VERSION}, redis-compat=${REDIS_VERSION}, deno=${Deno.version.deno}, ` +
       `pid=${Deno.pid}, just started`,
   );
+  const pidfile = writePidFile(config.string("pidfile"), log);
   const server = new Server(config, log, { configFile: loaded.configFile ?? "" });
   try {
     // The dataset is in memory before the first client connects.
     await server.persistence.start();
-  } catch (error) {
-    log.warning((error as Error).message);
-    return 1;
-  }
-  try {
     server.listen();
   } catch (error) {
     log.warning((error as Error).message);
+    removePidFile(pidfile, log);
     return 1;
   }
   log.notice(`Running mode=standalone, port=${server.port}.`);
@@ -71,8 +68,34 @@ export async function main(args: string[]): Promise<number> {
   await server.closed;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
+  removePidFile(pidfile, log);
   log.close();
   return 0;
+}
+
+/**
+ * Writes our pid to `path` (relative to `dir`, like Redis) when the pidfile directive
+ * is set; answers the absolute path to remove at shutdown, or null. A file that can't
+ * be written is a warning, not a reason to stop.
+ */
+function writePidFile(path: string, log: Logger): string | null {
+  if (path === "") return null;
+  try {
+    Deno.writeTextFileSync(path, `${Deno.pid}\n`);
+    return Deno.realPathSync(path);
+  } catch (error) {
+    log.warning(`Failed to write PID file: ${(error as Error).message}`);
+    return null;
+  }
+}
+
+/** Removes the pid file writePidFile wrote, if any. */
+function removePidFile(path: string | null, log: Logger): void {
+  if (path === null) return;
+  log.notice("Removing the pid file.");
+  try {
+    Deno.removeSync(path);
+  } catch { /* already gone */ }
 }
 
 if (import.meta.main) {

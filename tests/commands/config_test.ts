@@ -29,6 +29,19 @@ function bulks(...items: string[]): string {
   return `*${items.length}\r\n` + items.map((s) => `$${s.length}\r\n${s}\r\n`).join("");
 }
 
+/** The strings of a RESP2 array of bulk strings (the inverse of `bulks`). */
+function parseBulks(raw: string): string[] {
+  const out: string[] = [];
+  let at = raw.indexOf("\r\n") + 2;
+  while (at < raw.length) {
+    const end = raw.indexOf("\r\n", at);
+    const length = Number(raw.slice(at + 1, end));
+    out.push(raw.slice(end + 2, end + 2 + length));
+    at = end + 4 + length;
+  }
+  return out;
+}
+
 /** field -> value of an INFO text in a bulk reply. */
 function infoFields(reply: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -96,6 +109,27 @@ Deno.test("CONFIG", async (t) => {
       assert.ok(reply.includes("$9\r\ndatabases\r\n$2\r\n16\r\n"), reply);
     });
 
+    await t.step("CONFIG GET with several patterns answers their union", async () => {
+      const reply = parseBulks(await c.raw("CONFIG", "GET", "maxmemory", "port", "*-max-*"));
+      const names = reply.filter((_, i) => i % 2 === 0);
+      assert.equal(new Set(names).size, names.length, names.join(" "));
+      for (const name of ["maxmemory", "port", "hash-max-listpack-entries", "slowlog-max-len"]) {
+        assert.ok(names.includes(name), name);
+      }
+      assert.ok(!names.includes("maxclients"));
+      // Redis's own check: aliases come under their own names, nothing twice.
+      const more = parseBulks(
+        await c.raw("CONFIG", "GET", "maxmemory", "maxmemory*", "bind", "*of"),
+      );
+      const moreNames = more.filter((_, i) => i % 2 === 0);
+      assert.equal(new Set(moreNames).size, moreNames.length, moreNames.join(" "));
+      for (
+        const name of ["maxmemory-clients", "maxmemory-samples", "bind", "replicaof", "slaveof"]
+      ) {
+        assert.ok(moreNames.includes(name), name);
+      }
+    });
+
     await t.step("CONFIG GET answers an empty map when nothing matches", async () => {
       assert.equal(await c.raw("CONFIG", "GET", "nosuch*"), "*0\r\n");
     });
@@ -130,6 +164,68 @@ Deno.test("CONFIG", async (t) => {
       assert.equal(
         await c.raw("CONFIG", "SET", "timeout", "1", "timeout", "2"),
         "-ERR CONFIG SET failed (possibly related to argument 'timeout') - duplicate parameter\r\n",
+      );
+    });
+
+    await t.step("CONFIG SET names the failing argument and rolls back the others", async () => {
+      assert.equal(await c.raw("CONFIG", "SET", "maxmemory", "10000002"), "+OK\r\n");
+      assert.equal(
+        await c.raw(
+          "CONFIG",
+          "SET",
+          "maxmemory",
+          "10000001",
+          "maxmemory-clients",
+          "200%",
+          "client-query-buffer-limit",
+          "invalid",
+        ),
+        "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - " +
+          "percentage argument must be less or equal to 100\r\n",
+      );
+      assert.equal(await c.raw("CONFIG", "GET", "maxmemory"), bulks("maxmemory", "10000002"));
+      assert.equal(
+        await c.raw("CONFIG", "SET", "maxmemory", "5", "HZ", "x"),
+        "-ERR CONFIG SET failed (possibly related to argument 'hz') - " +
+          "argument couldn't be parsed into an integer\r\n",
+      );
+      assert.equal(
+        await c.raw("CONFIG", "SET", "maxmemory", "5", "DAEMONIZE", "no"),
+        "-ERR CONFIG SET failed (possibly related to argument 'DAEMONIZE') - " +
+          "can't set immutable config\r\n",
+      );
+      assert.equal(await c.raw("CONFIG", "SET", "maxmemory", "0"), "+OK\r\n");
+    });
+
+    await t.step("maxmemory-clients takes 0 and refuses client eviction", async () => {
+      assert.equal(
+        await c.raw("CONFIG", "GET", "maxmemory-clients"),
+        bulks("maxmemory-clients", "0"),
+      );
+      assert.equal(await c.raw("CONFIG", "SET", "maxmemory-clients", "0%"), "+OK\r\n");
+      assert.equal(
+        await c.raw("CONFIG", "SET", "maxmemory-clients", "10%"),
+        "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - " +
+          "client eviction is not supported by Redeno yet (only the default '0' is accepted)\r\n",
+      );
+      assert.equal(
+        await c.raw("CONFIG", "SET", "maxmemory-clients", "lots"),
+        "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - " +
+          "argument must be a memory or percent value\r\n",
+      );
+    });
+
+    await t.step("a directive of a missing feature takes only its default value", async () => {
+      assert.equal(await c.raw("CONFIG", "SET", "repl-diskless-sync", "yes"), "+OK\r\n");
+      assert.equal(
+        await c.raw("CONFIG", "SET", "timeout", "3", "repl-diskless-sync", "no"),
+        "-ERR CONFIG SET failed (possibly related to argument 'repl-diskless-sync') - " +
+          "replication is not supported by Redeno yet (only the default 'yes' is accepted)\r\n",
+      );
+      assert.equal(await c.raw("CONFIG", "GET", "timeout"), bulks("timeout", "0"));
+      assert.equal(
+        await c.raw("CONFIG", "GET", "repl-diskless-sync"),
+        bulks("repl-diskless-sync", "yes"),
       );
     });
 
@@ -203,6 +299,82 @@ Deno.test("CONFIG", async (t) => {
     c.close();
     await server.stop();
   }
+});
+
+Deno.test("CONFIG SET port moves the listener, and a port in use undoes the whole change", async () => {
+  const server = await startRedeno(freePort());
+  const c = await connect(server.port);
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: freePort() });
+  try {
+    const busyPort = (busy.addr as Deno.NetAddr).port;
+    assert.equal(
+      await c.raw("CONFIG", "SET", "maxmemory", "10000001", "port", String(busyPort)),
+      "-ERR CONFIG SET failed (possibly related to argument 'port') - " +
+        "Unable to listen on this port. Check server logs.\r\n",
+    );
+    assert.equal(await c.raw("CONFIG", "GET", "maxmemory"), bulks("maxmemory", "0"));
+    // A later failure takes the new port back: the old one still answers.
+    assert.equal(
+      await c.raw("CONFIG", "SET", "port", String(freePort()), "bind", "192.0.2.1"),
+      "-ERR CONFIG SET failed (possibly related to argument 'port') - " +
+        "Unable to listen on this port. Check server logs.\r\n",
+    );
+    const again = await connect(server.port);
+    assert.equal(await again.raw("PING"), "+PONG\r\n");
+    again.close();
+
+    const moved = freePort();
+    assert.equal(await c.raw("CONFIG", "SET", "port", String(moved)), "+OK\r\n");
+    const there = await connect(moved);
+    assert.equal(await there.raw("CONFIG", "GET", "port"), bulks("port", String(moved)));
+    there.close();
+    // The connection made before the move stays.
+    assert.equal(await c.raw("PING"), "+PONG\r\n");
+    await new Promise((r) => setTimeout(r, 50));
+    await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: server.port }));
+  } finally {
+    busy.close();
+    c.close();
+    await server.stop();
+  }
+});
+
+Deno.test("a non-default value of a missing feature stops start-up with a clear message", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${ROOT}src/main.ts`,
+      "--port",
+      String(freePort()),
+      "--stream-node-max-entries",
+      "5",
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(output.code, 1);
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.match(stderr, /FATAL CONFIG FILE ERROR/);
+  assert.match(stderr, /stream-node-max-entries "5"/);
+  assert.match(
+    stderr,
+    /streams are not supported by Redeno yet \(only the default '100' is accepted\)/,
+  );
+});
+
+Deno.test("pidfile is written at start-up and removed at shutdown", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/redeno.pid`;
+  const server = await startRedeno(freePort(), ["--pidfile", path]);
+  try {
+    assert.equal(await Deno.readTextFile(path), `${server.process.pid}\n`);
+  } finally {
+    await server.stop();
+  }
+  await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("CONFIG REWRITE writes changed directives back to the config file", async () => {
