@@ -1,6 +1,6 @@
-// Replays AOF files: reads RESP multibulk commands from a file in chunks and hands
-// each one to the server's command table, tracking SELECT and running MULTI ... EXEC
-// blocks only once their EXEC is read.
+// Replays AOF files: streams a file through the request decoder (in its AOF mode) and
+// hands each command to the server's command table, tracking SELECT and running
+// MULTI ... EXEC blocks only once their EXEC is read.
 //
 // Two kinds of damage are told apart, as Redis does: a file that ends in the middle of
 // a command (or of a MULTI block) was cut short by a crash, and may be truncated after
@@ -8,7 +8,8 @@
 // file that does not follow the format is corrupt, and start-up stops with a message
 // naming the byte offset.
 
-import { latin1Text } from "./aof_manifest.ts";
+import { MAX_ARGUMENT_LENGTH, ProtocolError } from "../protocol/decoder.ts";
+import { RequestDecoderStream } from "../protocol/decoder_stream.ts";
 
 /** Runs the commands read from a file. */
 export interface ReplayTarget {
@@ -61,12 +62,6 @@ export interface ReplayResult {
   truncatedAt?: number;
 }
 
-const CHUNK = 4 * 1024 * 1024;
-const STAR = 42, DOLLAR = 36, HASH = 35, CR = 13, LF = 10;
-
-// The result of parsing at one position of the buffer.
-const INCOMPLETE = 0;
-
 /**
  * Replays the commands of one AOF file (or the AOF tail after an RDB preamble).
  * Throws AofLoadError for corruption, or for a truncated file that may not be cut.
@@ -77,68 +72,24 @@ export async function replayAofFile(
   options: ReplayOptions,
 ): Promise<ReplayResult> {
   const file = await Deno.open(path, { read: true });
-  let total: number;
-  let reader: FileReader;
+  let result: ReplayResult;
   try {
-    total = (await file.stat()).size;
-    reader = new FileReader(file, options.offset ?? 0);
+    const total = (await file.stat()).size;
+    const start = options.offset ?? 0;
+    if (start > 0) await file.seek(start, Deno.SeekMode.Start);
     const state = new ReplayState(target, options, total);
-    const result = await state.run(reader);
-    if (result.truncatedAt === undefined || options.readOnly) return result;
-    file.close();
-    await Deno.truncate(path, result.truncatedAt);
-    return result;
+    result = await state.run(file.readable, start);
   } finally {
     try {
       file.close();
     } catch {
-      // Closed before truncating.
+      // Reading to the end (or cancelling) closed it already.
     }
   }
-}
-
-// Reads a file in chunks and keeps the unparsed rest of the last one.
-class FileReader {
-  buf = new Uint8Array(0);
-  /** File offset of buf[0]. */
-  base: number;
-  eof = false;
-  #file: Deno.FsFile;
-  #started = false;
-
-  constructor(file: Deno.FsFile, offset: number) {
-    this.#file = file;
-    this.base = offset;
+  if (result.truncatedAt !== undefined && !options.readOnly) {
+    await Deno.truncate(path, result.truncatedAt);
   }
-
-  /** Drops bytes before `pos` and appends the next chunk (at least `need` bytes if possible). */
-  async more(pos: number, need = 0): Promise<void> {
-    if (!this.#started) {
-      this.#started = true;
-      if (this.base > 0) await this.#file.seek(this.base, Deno.SeekMode.Start);
-    }
-    const rest = this.buf.subarray(pos);
-    const size = Math.max(CHUNK, need, rest.length + CHUNK);
-    const next = new Uint8Array(size);
-    next.set(rest);
-    let filled = rest.length;
-    while (filled < next.length) {
-      const n = await this.#file.read(next.subarray(filled));
-      if (n === null) {
-        this.eof = true;
-        break;
-      }
-      filled += n;
-    }
-    this.base += pos;
-    this.buf = next.subarray(0, filled);
-  }
-}
-
-// One parsed command, or how much more is needed.
-interface Parsed {
-  argv: string[];
-  end: number;
+  return result;
 }
 
 class ReplayState {
@@ -159,33 +110,33 @@ class ReplayState {
     this.#db = options.db ?? 0;
   }
 
-  async run(reader: FileReader): Promise<ReplayResult> {
-    let pos = 0;
-    await reader.more(0);
-    while (true) {
-      const buf = reader.buf;
-      if (pos >= buf.length) {
-        if (reader.eof) break;
-        await reader.more(pos);
-        pos = 0;
-        continue;
+  // Runs the commands of `bytes`, which starts at file offset `base`.
+  async run(bytes: ReadableStream<Uint8Array>, base: number): Promise<ReplayResult> {
+    const requests = new RequestDecoderStream({ aof: true });
+    try {
+      for await (const batch of bytes.pipeThrough(requests)) {
+        for (const request of batch) {
+          const at = base + request.offset;
+          if (request.oversized) {
+            throw new AofLoadError(
+              `Can't load the append only file ${this.#options.name}: the command at offset ` +
+                `${at} has an argument longer than ${MAX_ARGUMENT_LENGTH} bytes`,
+              at,
+            );
+          }
+          this.#execute(request.argv, at);
+          if ((this.#commands & 1023) === 0) this.#progress(at);
+        }
       }
-      const at = reader.base + pos;
-      const parsed = this.#parse(buf, pos, at);
-      if (typeof parsed === "number") {
-        // Incomplete: read more, or the file ends here.
-        if (reader.eof) return this.#truncated(at);
-        await reader.more(pos, parsed);
-        pos = 0;
-        continue;
-      }
-      pos = parsed.end;
-      if (parsed.argv.length > 0) this.#execute(parsed.argv, at);
-      if ((this.#commands & 1023) === 0) this.#progress(reader.base + pos);
+    } catch (error) {
+      if (error instanceof ProtocolError) this.#corrupt(base + error.offset, error.message);
+      throw error;
     }
-    const end = reader.base + pos;
+    const decoder = requests.decoder;
+    // The file ends in the middle of a command.
+    if (decoder.incomplete) return this.#truncated(base + decoder.consumed);
     if (this.#multiAt >= 0) return this.#truncated(this.#multiAt);
-    return { commands: this.#commands, size: end };
+    return { commands: this.#commands, size: base + decoder.consumed };
   }
 
   #progress(done: number): void {
@@ -225,48 +176,6 @@ class ReplayState {
         `make a backup of your AOF file, then use ./redis-check-aof --fix <${o.manifestName}>`,
       at,
     );
-  }
-
-  /**
-   * Parses one command at `pos`. Returns the command and where it ends, or the number
-   * of bytes needed from `pos` (a guess) when the buffer ends first. An annotation
-   * line (`#...`) parses as an empty command.
-   */
-  #parse(buf: Uint8Array, pos: number, at: number): Parsed | number {
-    const first = buf[pos];
-    if (first === HASH) {
-      const nl = buf.indexOf(LF, pos);
-      if (nl < 0) return INCOMPLETE;
-      return { argv: [], end: nl + 1 };
-    }
-    if (first !== STAR) this.#corrupt(at, `expected '*', got ${describe(first)}`);
-    let p = pos + 1;
-    const count = readNumber(buf, p);
-    if (count === null) return INCOMPLETE;
-    if (count.value === null) this.#corrupt(at + (count.end - pos), "invalid multibulk length");
-    if (count.value < 1) this.#corrupt(at + 1, "invalid multibulk length");
-    p = count.end;
-    const argc = count.value;
-    const argv = new Array<string>(argc);
-    for (let i = 0; i < argc; i++) {
-      if (p >= buf.length) return INCOMPLETE;
-      if (buf[p] !== DOLLAR) {
-        this.#corrupt(at + (p - pos), `expected '$', got ${describe(buf[p])}`);
-      }
-      const len = readNumber(buf, p + 1);
-      if (len === null) return INCOMPLETE;
-      if (len.value === null) this.#corrupt(at + (len.end - pos), "invalid bulk length");
-      if (len.value < 0) this.#corrupt(at + (p + 1 - pos), "invalid bulk length");
-      p = len.end;
-      const end = p + len.value;
-      if (end + 2 > buf.length) return end + 2 - pos;
-      if (buf[end] !== CR || buf[end + 1] !== LF) {
-        this.#corrupt(at + (end - pos), "expected CRLF after an argument");
-      }
-      argv[i] = bytesToString(buf, p, end);
-      p = end + 2;
-    }
-    return { argv, end: p };
   }
 
   #execute(argv: string[], at: number): void {
@@ -309,54 +218,4 @@ class ReplayState {
       );
     }
   }
-}
-
-// A decimal number ending in CRLF at `p`: null when the buffer ends first; value null
-// when it is not a number.
-function readNumber(
-  buf: Uint8Array,
-  p: number,
-): { value: number | null; end: number } | null {
-  let n = 0;
-  let digits = 0;
-  let negative = false;
-  if (p < buf.length && buf[p] === 45) {
-    negative = true;
-    p++;
-  }
-  while (p < buf.length) {
-    const c = buf[p];
-    if (c >= 48 && c <= 57) {
-      n = n * 10 + c - 48;
-      digits++;
-      if (digits > 12) return { value: null, end: p };
-      p++;
-      continue;
-    }
-    if (c === CR) {
-      if (p + 1 >= buf.length) return null;
-      if (buf[p + 1] !== LF || digits === 0) return { value: null, end: p };
-      return { value: negative ? -n : n, end: p + 2 };
-    }
-    return { value: null, end: p };
-  }
-  return null;
-}
-
-function describe(byte: number): string {
-  return byte >= 0x20 && byte < 0x7f ? `'${String.fromCharCode(byte)}'` : `byte 0x${hex(byte)}`;
-}
-
-function hex(byte: number): string {
-  return byte.toString(16).padStart(2, "0");
-}
-
-// Short arguments are the common case: build them byte by byte.
-function bytesToString(buf: Uint8Array, start: number, end: number): string {
-  if (end - start <= 32) {
-    let s = "";
-    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]);
-    return s;
-  }
-  return latin1Text(buf.subarray(start, end));
 }

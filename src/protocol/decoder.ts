@@ -1,10 +1,13 @@
-// Incremental, byte-level decoder of client requests: RESP multibulk and inline commands.
+// Incremental, byte-level decoder of client requests (RESP multibulk and inline
+// commands) and of append-only files (multibulk only, in the `aof` mode).
 //
 // The decoder owns one growable input buffer. The connection reads straight into
 // `spare()`, reports how many bytes arrived with `advance(n)`, then calls `next()`
 // until it returns null. A multibulk request cut across reads keeps the arguments
 // already parsed, so nothing is scanned twice. Arguments are one-byte (latin1)
 // strings: every byte value 0-255 maps to one char code, so data round-trips exactly.
+// Offsets count bytes from the start of the stream, so a file's reader can say where
+// a request starts or where bad input was found.
 
 import { Buffer } from "node:buffer";
 import {
@@ -20,11 +23,18 @@ import {
 } from "./errors.ts";
 import { splitArgs } from "./split_args.ts";
 
-/** A request Redis would refuse with `-ERR Protocol error: <message>` and a closed connection. */
+/**
+ * A request Redis would refuse with `-ERR Protocol error: <message>` and a closed
+ * connection; in the `aof` mode, a file that does not follow the format.
+ */
 export class ProtocolError extends Error {
-  constructor(message: string) {
+  /** Stream offset of the byte found wrong (the start of its line for the limits). */
+  readonly offset: number;
+
+  constructor(message: string, offset: number) {
     super(message);
     this.name = "ProtocolError";
+    this.offset = offset;
   }
 }
 
@@ -36,6 +46,13 @@ export interface DecoderOptions {
   maxInlineLength?: number;
   /** Initial buffer size (default 16 KB). */
   initialSize?: number;
+  /**
+   * Decode an append-only file instead of client requests: multibulk commands only,
+   * `#` annotation lines skipped, the CRLF after each argument checked, `*0` refused,
+   * no length limit unless `maxBulkLength` is given, and ProtocolError messages that
+   * say what was expected (for the loader's "Bad file format" message).
+   */
+  aof?: boolean;
 }
 
 // Node's Buffer has a fast native latin1Slice that its type declarations leave out.
@@ -47,6 +64,12 @@ const INT_MAX = 2_147_483_647;
 const CR = 13;
 const LF = 10;
 const SHRINK_ABOVE = 1 << 20;
+// shrink(): only a buffer wasting more than this is worth reallocating...
+const SHRINK_MIN_FREE = 4 * 1024;
+// ...and a busy client's buffer only above this size (Redis's PROTO_RESIZE_THRESHOLD).
+const SHRINK_BUSY_ABOVE = 32 * 1024;
+// Room asked for each read: less would mean more reads for big requests.
+const READ_SIZE = 4096;
 
 /** Decodes requests from bytes pushed into its buffer. */
 export class RequestDecoder {
@@ -60,11 +83,25 @@ export class RequestDecoder {
    * refused rather than run.
    */
   oversized = false;
+  /** Stream offset of the first byte of the request `next()` just returned. */
+  start = 0;
+  #aof: boolean;
   #maxInline: number;
   #initialSize: number;
   #buf: Latin1Buffer;
   #pos = 0;
   #end = 0;
+  // Stream offset of #buf[0], and where the next (or partly read) request starts.
+  #base = 0;
+  #consumed = 0;
+  // The view handed out by spare() for a read not yet reported by advance().
+  #lent: Uint8Array | null = null;
+  #lentFrom: Latin1Buffer | null = null;
+  #lentAt = 0;
+  // The most room the buffer needed since the last shrink() call.
+  #peak = 0;
+  // Where the last AOF length line ends (set by #aofLength).
+  #lineEnd = 0;
   // A multibulk request in progress.
   #args: string[] | null = null;
   #missing = 0;
@@ -74,7 +111,8 @@ export class RequestDecoder {
   #hasOversized = false;
 
   constructor(options: DecoderOptions = {}) {
-    this.maxBulkLength = options.maxBulkLength ?? 512 * 1024 * 1024;
+    this.#aof = options.aof ?? false;
+    this.maxBulkLength = options.maxBulkLength ?? (this.#aof ? Infinity : 512 * 1024 * 1024);
     this.#maxInline = options.maxInlineLength ?? 64 * 1024;
     this.#initialSize = options.initialSize ?? 16 * 1024;
     this.#buf = Buffer.allocUnsafe(this.#initialSize) as Latin1Buffer;
@@ -90,18 +128,40 @@ export class RequestDecoder {
     return this.#buf.length;
   }
 
+  /**
+   * Stream offset where the next request starts: the bytes of every complete request
+   * (and skipped line) so far. While a request is partly read, that request's start.
+   */
+  get consumed(): number {
+    return this.#consumed;
+  }
+
+  /** True while part of a request is buffered or parsed (a stream that ends now was cut). */
+  get incomplete(): boolean {
+    return this.#pos < this.#end || this.#args !== null || this.#skip > 0;
+  }
+
   /** A writable view at the end of the buffered data, large enough for the pending bulk. */
   spare(): Uint8Array {
-    let need = 4096;
-    if (this.#bulkLength >= 0) {
-      need = Math.max(need, this.#bulkLength + 2 - (this.#end - this.#pos));
-    }
-    if (this.#buf.length - this.#end < need) this.#makeRoom(need);
-    return this.#buf.subarray(this.#end);
+    const view = this.#room();
+    this.#lent = view;
+    this.#lentFrom = this.#buf;
+    this.#lentAt = this.#end;
+    return view;
   }
 
   /** Records that `n` bytes were written into the view returned by `spare()`. */
   advance(n: number): void {
+    const lent = this.#lent;
+    const from = this.#lentFrom;
+    this.#lent = null;
+    this.#lentFrom = null;
+    if (lent !== null && (from !== this.#buf || this.#lentAt !== this.#end)) {
+      // The buffer was shrunk, or emptied by next(), while the read was pending (an
+      // idle client; a blocked client released): copy the bytes to where they belong.
+      this.push(lent.slice(0, n));
+      return;
+    }
     this.#end += n;
   }
 
@@ -109,12 +169,37 @@ export class RequestDecoder {
   push(chunk: Uint8Array): void {
     let offset = 0;
     while (offset < chunk.length) {
-      const view = this.spare();
+      const view = this.#room();
       const n = Math.min(view.length, chunk.length - offset);
       view.set(chunk.subarray(offset, offset + n));
       this.#end += n;
       offset += n;
     }
+  }
+
+  /**
+   * Gives back buffer memory the client does not use, as Redis does with query buffers
+   * in its clientsCron; call it from periodic housekeeping (each call ends a window of
+   * use). An `idle` client's buffer shrinks to what it holds (usually nothing); a busy
+   * client's buffer over 32 KB shrinks to the most the window needed when that is
+   * under half of it. Only buffers wasting over 4 KB are reallocated. A read pending
+   * on the old buffer keeps it alive until that read completes. Returns true when the
+   * buffer was replaced.
+   */
+  shrink(idle: boolean): boolean {
+    const used = this.#end - this.#pos;
+    const capacity = this.#buf.length;
+    let size = -1;
+    if (capacity - used > SHRINK_MIN_FREE) {
+      if (idle) size = used;
+      else if (capacity > SHRINK_BUSY_ABOVE && capacity / 2 > this.#peak) {
+        size = Math.max(used, this.#peak);
+      }
+    }
+    this.#peak = Math.max(used, this.#bulkLength >= 0 ? this.#bulkLength + 2 : 0);
+    if (size < 0) return false;
+    this.#moveTo(Buffer.allocUnsafeSlow(size) as Latin1Buffer);
+    return true;
   }
 
   /**
@@ -126,14 +211,19 @@ export class RequestDecoder {
       let argv: string[] | null | undefined;
       if (this.#args !== null || this.#buf[this.#pos] === 42 /* '*' */) {
         argv = this.#multibulk();
+      } else if (this.#aof) {
+        argv = this.#annotation();
       } else {
         argv = this.#inline();
       }
       if (argv === null) break;
+      const start = this.#consumed;
+      this.#consumed = this.#base + this.#pos;
       if (argv !== undefined) {
         this.#compact();
         this.oversized = this.#hasOversized;
         this.#hasOversized = false;
+        this.start = start;
         return argv;
       }
     }
@@ -145,17 +235,27 @@ export class RequestDecoder {
   #multibulk(): string[] | null | undefined {
     const buf = this.#buf;
     if (this.#args === null) {
-      const cr = findLineEnd(buf, CR, this.#pos, this.#end);
-      if (cr < 0) {
-        if (this.#end - this.#pos > this.#maxInline) throw new ProtocolError(PROTO_BIG_MBULK_COUNT);
-        return null;
+      let count: number;
+      if (this.#aof) {
+        const n = this.#aofLength(this.#pos + 1, "invalid multibulk length");
+        if (n === null) return null;
+        if (n < 1) this.#fail("invalid multibulk length", this.#pos + 1);
+        count = n;
+        this.#pos = this.#lineEnd;
+      } else {
+        const cr = findLineEnd(buf, CR, this.#pos, this.#end);
+        if (cr < 0) {
+          if (this.#end - this.#pos > this.#maxInline) this.#fail(PROTO_BIG_MBULK_COUNT, this.#pos);
+          return null;
+        }
+        if (cr + 1 >= this.#end) return null; // Redis wants the byte after '\r' too.
+        const n = parseLength(buf, this.#pos + 1, cr);
+        if (n === null || n > INT_MAX) this.#fail(PROTO_INVALID_MULTIBULK, this.#pos + 1);
+        if (n > 10 && this.unauthenticated) this.#fail(PROTO_UNAUTH_MULTIBULK, this.#pos + 1);
+        count = n;
+        this.#pos = cr + 2;
+        if (count <= 0) return undefined;
       }
-      if (cr + 1 >= this.#end) return null; // Redis wants the byte after '\r' too.
-      const count = parseLength(buf, this.#pos + 1, cr);
-      if (count === null || count > INT_MAX) throw new ProtocolError(PROTO_INVALID_MULTIBULK);
-      if (count > 10 && this.unauthenticated) throw new ProtocolError(PROTO_UNAUTH_MULTIBULK);
-      this.#pos = cr + 2;
-      if (count <= 0) return undefined;
       this.#args = new Array(Math.min(count, 1024));
       this.#args.length = 0;
       this.#missing = count;
@@ -171,23 +271,36 @@ export class RequestDecoder {
       if (this.#missing === 0) break;
       if (this.#bulkLength < 0) {
         if (this.#pos >= this.#end) return null;
-        const cr = findLineEnd(buf, CR, this.#pos, this.#end);
-        if (cr < 0) {
-          if (this.#end - this.#pos > this.#maxInline) {
-            throw new ProtocolError(PROTO_BIG_BULK_COUNT);
+        let length: number;
+        if (this.#aof) {
+          if (buf[this.#pos] !== 36 /* '$' */) {
+            this.#fail(`expected '$', got ${describe(buf[this.#pos])}`, this.#pos);
           }
-          return null;
+          const n = this.#aofLength(this.#pos + 1, "invalid bulk length");
+          if (n === null) return null;
+          if (n < 0 || n > this.maxBulkLength) this.#fail("invalid bulk length", this.#pos + 1);
+          length = n;
+          this.#pos = this.#lineEnd;
+        } else {
+          const cr = findLineEnd(buf, CR, this.#pos, this.#end);
+          if (cr < 0) {
+            if (this.#end - this.#pos > this.#maxInline) {
+              this.#fail(PROTO_BIG_BULK_COUNT, this.#pos);
+            }
+            return null;
+          }
+          if (cr + 1 >= this.#end) return null;
+          if (buf[this.#pos] !== 36 /* '$' */) {
+            this.#fail(protoExpectedDollar(buf[this.#pos]), this.#pos);
+          }
+          const n = parseLength(buf, this.#pos + 1, cr);
+          if (n === null || n < 0 || n > this.maxBulkLength) {
+            this.#fail(PROTO_INVALID_BULK, this.#pos + 1);
+          }
+          if (n > 16384 && this.unauthenticated) this.#fail(PROTO_UNAUTH_BULK, this.#pos + 1);
+          length = n;
+          this.#pos = cr + 2;
         }
-        if (cr + 1 >= this.#end) return null;
-        if (buf[this.#pos] !== 36 /* '$' */) {
-          throw new ProtocolError(protoExpectedDollar(buf[this.#pos]));
-        }
-        const length = parseLength(buf, this.#pos + 1, cr);
-        if (length === null || length < 0 || length > this.maxBulkLength) {
-          throw new ProtocolError(PROTO_INVALID_BULK);
-        }
-        if (length > 16384 && this.unauthenticated) throw new ProtocolError(PROTO_UNAUTH_BULK);
-        this.#pos = cr + 2;
         if (length > MAX_ARGUMENT_LENGTH) {
           // Accepted like Redis, but too long for a JS string: read past the data without
           // keeping it, and let the caller refuse the request once it is complete.
@@ -200,8 +313,11 @@ export class RequestDecoder {
         this.#bulkLength = length;
       }
       const length = this.#bulkLength;
-      // Redis does not look at the two bytes after the data; neither do we.
+      // Redis does not look at the two bytes after the data; neither do we, but in a file.
       if (this.#end - this.#pos < length + 2) return null;
+      if (this.#aof && (buf[this.#pos + length] !== CR || buf[this.#pos + length + 1] !== LF)) {
+        this.#fail("expected CRLF after an argument", this.#pos + length);
+      }
       args.push(latin1(buf, this.#pos, this.#pos + length));
       this.#pos += length + 2;
       this.#bulkLength = -1;
@@ -215,21 +331,68 @@ export class RequestDecoder {
     const buf = this.#buf;
     const lf = findLineEnd(buf, LF, this.#pos, this.#end);
     if (lf < 0) {
-      if (this.#end - this.#pos > this.#maxInline) throw new ProtocolError(PROTO_BIG_INLINE);
+      if (this.#end - this.#pos > this.#maxInline) this.#fail(PROTO_BIG_INLINE, this.#pos);
       return null;
     }
     let lineEnd = lf;
     if (lineEnd > this.#pos && buf[lineEnd - 1] === CR) lineEnd--;
     const line = buf.latin1Slice(this.#pos, lineEnd);
-    this.#pos = lf + 1;
     const argv = splitArgs(line);
-    if (argv === null) throw new ProtocolError(PROTO_UNBALANCED_QUOTES);
+    if (argv === null) this.#fail(PROTO_UNBALANCED_QUOTES, this.#pos);
+    this.#pos = lf + 1;
     return argv.length === 0 ? undefined : argv;
+  }
+
+  // In a file, a line that does not start a command must be an annotation (`#...`),
+  // skipped like an empty request.
+  #annotation(): null | undefined {
+    const byte = this.#buf[this.#pos];
+    if (byte !== 35 /* '#' */) this.#fail(`expected '*', got ${describe(byte)}`, this.#pos);
+    const lf = this.#buf.indexOf(LF, this.#pos);
+    if (lf < 0 || lf >= this.#end) return null;
+    this.#pos = lf + 1;
+    return undefined;
+  }
+
+  /**
+   * A length line of a file at `p` (after its '*' or '$'): an optional '-', up to 12
+   * digits, CRLF. Null while incomplete; fails at the first byte that cannot belong.
+   * Sets #lineEnd.
+   */
+  #aofLength(p: number, what: string): number | null {
+    const buf = this.#buf;
+    const end = this.#end;
+    let n = 0;
+    let digits = 0;
+    let negative = false;
+    if (p < end && buf[p] === 45 /* '-' */) {
+      negative = true;
+      p++;
+    }
+    for (; p < end; p++) {
+      const c = buf[p];
+      if (c >= 48 && c <= 57) {
+        n = n * 10 + c - 48;
+        if (++digits > 12) this.#fail(what, p);
+        continue;
+      }
+      if (c !== CR) this.#fail(what, p);
+      if (p + 1 >= end) return null;
+      if (buf[p + 1] !== LF || digits === 0) this.#fail(what, p);
+      this.#lineEnd = p + 2;
+      return negative ? -n : n;
+    }
+    return null;
+  }
+
+  #fail(message: string, at: number): never {
+    throw new ProtocolError(message, this.#base + at);
   }
 
   // Once everything buffered is consumed, start over at the front (and drop a huge buffer).
   #compact(): void {
     if (this.#pos === this.#end) {
+      this.#base += this.#pos;
       this.#pos = 0;
       this.#end = 0;
       if (this.#buf.length > SHRINK_ABOVE && this.#args === null) {
@@ -238,17 +401,33 @@ export class RequestDecoder {
     }
   }
 
-  #makeRoom(need: number): void {
+  // Room for the next read: at least READ_SIZE bytes, and the rest of a pending bulk.
+  #room(): Uint8Array {
     const used = this.#end - this.#pos;
-    if (this.#buf.length - used >= need && this.#pos > 0) {
-      this.#buf.copyWithin(0, this.#pos, this.#end);
-    } else {
-      let size = this.#buf.length * 2;
-      while (size - used < need) size *= 2;
-      const bigger = Buffer.allocUnsafe(size) as Latin1Buffer;
-      bigger.set(this.#buf.subarray(this.#pos, this.#end));
-      this.#buf = bigger;
+    let need = READ_SIZE;
+    if (this.#bulkLength >= 0) need = Math.max(need, this.#bulkLength + 2 - used);
+    if (used + need > this.#peak) this.#peak = used + need;
+    if (this.#buf.length - this.#end < need) {
+      if (this.#buf.length - used >= need && this.#pos > 0) {
+        this.#buf.copyWithin(0, this.#pos, this.#end);
+        this.#base += this.#pos;
+        this.#pos = 0;
+        this.#end = used;
+      } else {
+        let size = Math.max(this.#buf.length * 2, this.#initialSize);
+        while (size - used < need) size *= 2;
+        this.#moveTo(Buffer.allocUnsafe(size) as Latin1Buffer);
+      }
     }
+    return this.#buf.subarray(this.#end);
+  }
+
+  // Moves the unconsumed bytes to the front of `buf`, which becomes the buffer.
+  #moveTo(buf: Latin1Buffer): void {
+    const used = this.#end - this.#pos;
+    buf.set(this.#buf.subarray(this.#pos, this.#end));
+    this.#base += this.#pos;
+    this.#buf = buf;
     this.#pos = 0;
     this.#end = used;
   }
@@ -266,6 +445,13 @@ function findLineEnd(buf: Uint8Array, byte: number, start: number, end: number):
     if (buf[i] === 0) return -1;
   }
   return at;
+}
+
+// A byte for a file's error message: printable as itself, else in hex.
+function describe(byte: number): string {
+  return byte >= 0x20 && byte < 0x7f
+    ? `'${String.fromCharCode(byte)}'`
+    : `byte 0x${byte.toString(16).padStart(2, "0")}`;
 }
 
 /** A byte range as a one-byte string; tiny strings skip the native call. */

@@ -108,17 +108,162 @@ Deno.test("unauthenticated clients get the tighter limits", () => {
   assert.equal(protocolError("*1\r\n$16385\r\n", other), "unauthenticated bulk length");
 });
 
-Deno.test("the stream wrapper decodes chunked input", async () => {
-  const input = bytes(resp("SET", "a", "1") + "GET a\r\n");
-  const source = new ReadableStream<Uint8Array>({
+function chunked(input: string, size: number): ReadableStream<Uint8Array> {
+  const data = bytes(input);
+  return new ReadableStream<Uint8Array>({
     start(controller) {
-      for (let i = 0; i < input.length; i += 3) controller.enqueue(input.subarray(i, i + 3));
+      for (let i = 0; i < data.length; i += size) controller.enqueue(data.subarray(i, i + size));
       controller.close();
     },
   });
-  const got: string[][] = [];
-  for await (const argv of source.pipeThrough(new RequestDecoderStream())) got.push(argv);
-  assert.deepEqual(got, [["SET", "a", "1"], ["GET", "a"]]);
+}
+
+Deno.test("the stream wrapper decodes chunked input with each request's offset", async () => {
+  const first = resp("SET", "a", "1");
+  const stream = new RequestDecoderStream();
+  const got: [string[], number][] = [];
+  for await (const batch of chunked(first + "GET a\r\n", 3).pipeThrough(stream)) {
+    for (const request of batch) got.push([request.argv, request.offset]);
+  }
+  assert.deepEqual(got, [[["SET", "a", "1"], 0], [["GET", "a"], first.length]]);
+  assert.equal(stream.decoder.incomplete, false);
+  assert.equal(stream.decoder.consumed, first.length + 7);
+});
+
+Deno.test("the stream wrapper delivers the requests before bad input, then the error", async () => {
+  const good = resp("SET", "a", "1") + resp("SET", "b", "2");
+  for (const size of [1, 7, 4096]) {
+    const got: string[][] = [];
+    const stream = chunked(good + "*1\r\n$x\r\n", size).pipeThrough(
+      new RequestDecoderStream({ aof: true }),
+    );
+    await assert.rejects(
+      async () => {
+        for await (const batch of stream) {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          for (const request of batch) got.push(request.argv);
+        }
+      },
+      (e: unknown) => e instanceof ProtocolError && e.offset === good.length + 5,
+    );
+    assert.deepEqual(got, [["SET", "a", "1"], ["SET", "b", "2"]], `chunks of ${size}`);
+  }
+});
+
+Deno.test("a stream cut inside a request leaves the decoder incomplete at the request's start", async () => {
+  const good = resp("SET", "a", "1");
+  for (const tail of ["*", "*2\r\n$3\r\nGET\r\n", "*2\r\n$3\r\nGET\r\n$1\r\na\r"]) {
+    const stream = new RequestDecoderStream({ aof: true });
+    let count = 0;
+    for await (const batch of chunked(good + tail, 5).pipeThrough(stream)) count += batch.length;
+    assert.equal(count, 1);
+    assert.equal(stream.decoder.incomplete, true, JSON.stringify(tail));
+    assert.equal(stream.decoder.consumed, good.length);
+  }
+});
+
+function aofError(input: string): [string, number] {
+  try {
+    decodeAll(input, new RequestDecoder({ aof: true }));
+  } catch (error) {
+    assert.ok(error instanceof ProtocolError, `unexpected ${error}`);
+    return [error.message, error.offset];
+  }
+  assert.fail(`no error for ${JSON.stringify(input)}`);
+}
+
+Deno.test("in AOF mode, annotations are skipped and anything but a multibulk is corrupt", () => {
+  const decoder = new RequestDecoder({ aof: true });
+  const input = "#TS:1\r\n" + resp("SET", "a", "1") + "#x\n" + resp("DEL", "a");
+  assert.deepEqual(decodeAll(input, decoder), [["SET", "a", "1"], ["DEL", "a"]]);
+  assert.equal(decoder.start, input.length - resp("DEL", "a").length);
+  assert.deepEqual(aofError("PING\r\n"), ["expected '*', got 'P'", 0]);
+  assert.deepEqual(aofError("\r\n"), ["expected '*', got byte 0x0d", 0]);
+  assert.deepEqual(aofError("*1\r\n#4\r\n"), ["expected '$', got '#'", 4]);
+  assert.deepEqual(aofError("*0\r\n"), ["invalid multibulk length", 1]);
+  assert.deepEqual(aofError("*1x"), ["invalid multibulk length", 2]);
+  assert.deepEqual(aofError("*1\rx"), ["invalid multibulk length", 2]);
+  assert.deepEqual(aofError("*1\r\n$-1\r\n"), ["invalid bulk length", 5]);
+  assert.deepEqual(aofError("*1\r\n$1234567890123"), ["invalid bulk length", 17]);
+  assert.deepEqual(aofError("*1\r\n$4\r\nPINGxx"), ["expected CRLF after an argument", 12]);
+});
+
+Deno.test("in AOF mode, bulks have no length limit and lengths may have leading zeros", () => {
+  const decoder = new RequestDecoder({ aof: true });
+  decoder.push(bytes("*01\r\n$0004\r\nPING\r\n*1\r\n$600000000\r\n"));
+  assert.deepEqual(decoder.next(), ["PING"]);
+  assert.equal(decoder.next(), null);
+  assert.equal(decoder.incomplete, true);
+});
+
+Deno.test("protocol errors name the stream offset of the bad byte", () => {
+  const decoder = new RequestDecoder();
+  const first = resp("PING");
+  try {
+    decodeAll(first + "*1\r\n$x\r\n", decoder);
+    assert.fail("no error");
+  } catch (error) {
+    assert.ok(error instanceof ProtocolError);
+    assert.equal(error.message, "invalid bulk length");
+    assert.equal(error.offset, first.length + 5);
+  }
+});
+
+Deno.test("an idle client's buffer shrinks to nothing and grows again on the next read", () => {
+  const decoder = new RequestDecoder();
+  assert.equal(decoder.capacity, 16 * 1024);
+  assert.equal(decoder.shrink(false), false, "a small buffer of a busy client stays");
+  const view = decoder.spare(); // a read is pending while the buffer shrinks
+  assert.equal(decoder.shrink(true), true);
+  assert.equal(decoder.capacity, 0);
+  assert.equal(decoder.shrink(true), false);
+  const request = bytes(resp("GET", "a"));
+  view.set(request);
+  decoder.advance(request.length);
+  assert.deepEqual(decoder.next(), ["GET", "a"]);
+  assert.ok(decoder.capacity >= 4096);
+});
+
+Deno.test("an idle client's partial request survives a shrink", () => {
+  const decoder = new RequestDecoder();
+  const request = bytes(resp("SET", "key", "value"));
+  let view = decoder.spare();
+  view.set(request.subarray(0, 20));
+  decoder.advance(20);
+  assert.equal(decoder.next(), null);
+  view = decoder.spare();
+  decoder.shrink(true);
+  assert.equal(decoder.capacity, decoder.buffered);
+  view.set(request.subarray(20));
+  decoder.advance(request.length - 20);
+  assert.deepEqual(decoder.next(), ["SET", "key", "value"]);
+});
+
+Deno.test("a busy client's big buffer shrinks once a window needed less than half of it", () => {
+  const decoder = new RequestDecoder();
+  decoder.push(bytes(resp("SET", "x", "A".repeat(400_000))));
+  assert.equal(decoder.next()?.[2].length, 400_000);
+  const big = decoder.capacity;
+  assert.ok(big > 32 * 1024);
+  assert.equal(decoder.shrink(false), false, "the window that needed the room keeps it");
+  decoder.push(bytes(resp("SET", "x", "A".repeat(100))));
+  assert.equal(decoder.next()?.[2].length, 100);
+  assert.equal(decoder.shrink(false), true);
+  assert.ok(decoder.capacity > 0 && decoder.capacity < big, `capacity ${decoder.capacity}`);
+});
+
+Deno.test("bytes read while next() emptied the buffer land after what is left", () => {
+  // A blocked client's buffered requests run while its next read is pending.
+  const decoder = new RequestDecoder();
+  decoder.push(bytes(resp("BLPOP", "l", "0") + resp("PING")));
+  assert.deepEqual(decoder.next(), ["BLPOP", "l", "0"]);
+  const view = decoder.spare();
+  assert.deepEqual(decoder.next(), ["PING"]);
+  const more = bytes(resp("ECHO", "hi"));
+  view.set(more);
+  decoder.advance(more.length);
+  assert.deepEqual(decoder.next(), ["ECHO", "hi"]);
+  assert.equal(decoder.next(), null);
 });
 
 Deno.test("an argument too long for a JS string is skipped and the request flagged", () => {
