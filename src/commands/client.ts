@@ -1,6 +1,11 @@
 // CLIENT and its subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, HELP.
 
-import { ERR_CLIENT_NAME, ERR_NO_SUCH_CLIENT, ERR_SYNTAX } from "../protocol/errors.ts";
+import {
+  ERR_CLIENT_NAME,
+  ERR_NO_SUCH_CLIENT,
+  ERR_NOT_INTEGER,
+  ERR_SYNTAX,
+} from "../protocol/errors.ts";
 import type { CommandSpec, Session } from "./context.ts";
 import { validClientName } from "./connection.ts";
 import { replyHelp } from "./_help.ts";
@@ -9,10 +14,13 @@ import { parseInteger } from "./_parse.ts";
 /** One line of CLIENT LIST / CLIENT INFO, with Redis's field names and order. */
 export function describeClient(c: Session, now: number): string {
   const f = c.facts;
+  const subs = c.subscriptions;
   return `id=${c.id} addr=${f.addr} laddr=${f.laddr} fd=${f.fd} name=${c.name} ` +
     `age=${Math.floor((now - f.createdAt) / 1000)} ` +
-    `idle=${Math.floor((now - f.lastInteraction) / 1000)} flags=N db=${c.db.id} ` +
-    `sub=0 psub=0 ssub=0 multi=-1 qbuf=${f.queryBuffer} qbuf-free=${f.queryBufferFree} ` +
+    `idle=${Math.floor((now - f.lastInteraction) / 1000)} flags=${f.flags} db=${c.db.id} ` +
+    `sub=${subs?.channels.size ?? 0} psub=${subs?.patterns.size ?? 0} ` +
+    `ssub=${subs?.shardChannels.size ?? 0} multi=${f.queued} ` +
+    `qbuf=${f.queryBuffer} qbuf-free=${f.queryBufferFree} ` +
     `argv-mem=0 multi-mem=0 rbs=${f.queryBuffer + f.queryBufferFree} rbp=0 ` +
     `obl=0 oll=0 omem=${f.outputBuffer} ` +
     `tot-mem=${f.queryBuffer + f.queryBufferFree + f.outputBuffer} events=r ` +
@@ -63,11 +71,9 @@ function clientList(s: Session, argv: string[]): void {
   }
   const now = Date.now();
   let text = "";
-  // Every connection is a normal client until replication and pub/sub exist.
-  if (type === "" || type === "normal") {
-    for (const c of s.server.sessions()) {
-      if (ids === null || ids.has(c.id)) text += describeClient(c, now);
-    }
+  for (const c of s.server.sessions()) {
+    if (type !== "" && clientType(c) !== type) continue;
+    if (ids === null || ids.has(c.id)) text += describeClient(c, now);
   }
   s.reply.verbatim(text);
 }
@@ -93,7 +99,7 @@ function clientKill(s: Session, argv: string[]): void {
     s.reply.error(ERR_SYNTAX);
     return;
   }
-  let id = 0, addr = "", laddr = "", type = "", user = "", skipMe = true;
+  let id = 0, addr = "", laddr = "", type = "", skipMe = true;
   for (let i = 2; i < argv.length; i += 2) {
     const option = argv[i].toLowerCase();
     const value = argv[i + 1];
@@ -106,7 +112,13 @@ function clientKill(s: Session, argv: string[]): void {
       id = n;
     } else if (option === "addr") addr = value;
     else if (option === "laddr") laddr = value;
-    else if (option === "user") user = value;
+    else if (option === "user") {
+      // There are no ACL users yet: only "default" exists, and everyone is it.
+      if (value !== "default") {
+        s.reply.error(`ERR No such user '${value}'`);
+        return;
+      }
+    }
     else if (option === "type") {
       type = value.toLowerCase();
       if (!["normal", "master", "replica", "slave", "pubsub"].includes(type)) {
@@ -130,13 +142,84 @@ function clientKill(s: Session, argv: string[]): void {
     if (id !== 0 && c.id !== id) continue;
     if (addr !== "" && c.facts.addr !== addr) continue;
     if (laddr !== "" && c.facts.laddr !== laddr) continue;
-    if (type !== "" && type !== "normal") continue;
-    if (user !== "" && user !== "default") continue;
+    if (type !== "" && type !== clientType(c)) continue;
     if (skipMe && c === s) continue;
     c.close();
     killed++;
   }
   s.reply.integer(killed);
+}
+
+/** The class CLIENT LIST TYPE and CLIENT KILL TYPE filter on. */
+function clientType(c: Session): string {
+  return c.subscriptions !== null ? "pubsub" : "normal";
+}
+
+/** CLIENT REPLY ON|OFF|SKIP */
+function clientReply(s: Session, argv: string[]): void {
+  const mode = argv[2].toLowerCase();
+  if (mode === "on") {
+    s.replyOff = false;
+    s.replySkipNext = false;
+    s.reply.ok();
+  } else if (mode === "off") s.replyOff = true;
+  else if (mode === "skip") {
+    if (!s.replyOff) s.replySkipNext = true;
+  } else s.reply.error(ERR_SYNTAX);
+}
+
+/** CLIENT PAUSE timeout [WRITE|ALL] */
+function clientPause(s: Session, argv: string[]): void {
+  const timeout = parseInteger(argv[2]);
+  if (timeout === null || Math.abs(timeout) >= 2 ** 53) {
+    s.reply.error("ERR timeout is not an integer or out of range");
+    return;
+  }
+  let writesOnly = false;
+  if (argv.length === 4) {
+    const mode = argv[3].toLowerCase();
+    if (mode === "write") writesOnly = true;
+    else if (mode !== "all") {
+      s.reply.error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+      return;
+    }
+  }
+  if (timeout < 0) {
+    s.reply.error("ERR timeout is negative");
+    return;
+  }
+  s.server.pause(Date.now() + timeout, writesOnly);
+  s.reply.ok();
+}
+
+/** CLIENT UNBLOCK client-id [TIMEOUT|ERROR] */
+function clientUnblock(s: Session, argv: string[]): void {
+  const id = parseInteger(argv[2]);
+  if (id === null) {
+    s.reply.error(ERR_NOT_INTEGER);
+    return;
+  }
+  let withError = false;
+  if (argv.length === 4) {
+    const how = argv[3].toLowerCase();
+    if (how === "error") withError = true;
+    else if (how !== "timeout") {
+      s.reply.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      return;
+    }
+  }
+  s.reply.integer(s.server.unblockClient(id, withError) ? 1 : 0);
+}
+
+/** CLIENT NO-EVICT ON|OFF */
+function clientNoEvict(s: Session, argv: string[]): void {
+  const mode = argv[2].toLowerCase();
+  if (mode !== "on" && mode !== "off") {
+    s.reply.error(ERR_SYNTAX);
+    return;
+  }
+  s.noEvict = mode === "on";
+  s.reply.ok();
 }
 
 const HELP = [
@@ -154,6 +237,17 @@ const HELP = [
   "    SKIPME (yes by default: spare the calling connection).",
   "LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID <id> [<id> ...]]",
   "    One line per connection.",
+  "NO-EVICT (ON|OFF)",
+  "    Protects this connection from client eviction (or not).",
+  "PAUSE <timeout> [WRITE|ALL]",
+  "    Holds back the commands of every client (or only those that may write) for",
+  "    <timeout> milliseconds.",
+  "REPLY (ON|OFF|SKIP)",
+  "    Turns replies to this connection off, back on, or skips the next one.",
+  "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+  "    Ends the wait of a client blocked in a blocking command.",
+  "UNPAUSE",
+  "    Ends a CLIENT PAUSE.",
   "SETNAME <name>",
   "    Names this connection.",
 ];
@@ -270,6 +364,105 @@ export const clientCommands: CommandSpec[] = [{
         ],
       }],
       handler: clientKill,
+    },
+    {
+      ...sub,
+      name: "reply",
+      arity: 3,
+      flags: ["noscript", "loading", "stale"],
+      categories: ["slow", "connection"],
+      summary: "Turns this connection's replies on, off, or skips the next one.",
+      since: "3.2.0",
+      complexity: "O(1)",
+      args: [{
+        name: "action",
+        type: "oneof",
+        arguments: [
+          { name: "on", type: "pure-token", token: "ON" },
+          { name: "off", type: "pure-token", token: "OFF" },
+          { name: "skip", type: "pure-token", token: "SKIP" },
+        ],
+      }],
+      handler: clientReply,
+    },
+    {
+      ...sub,
+      name: "pause",
+      arity: -3,
+      flags: ["admin", "noscript", "loading", "stale"],
+      categories: ["admin", "slow", "dangerous", "connection"],
+      summary: "Holds back other clients' commands (or only writes) for a while.",
+      since: "3.0.0",
+      complexity: "O(1)",
+      args: [
+        { name: "timeout", type: "integer" },
+        {
+          name: "mode",
+          type: "oneof",
+          optional: true,
+          arguments: [
+            { name: "write", type: "pure-token", token: "WRITE" },
+            { name: "all", type: "pure-token", token: "ALL" },
+          ],
+        },
+      ],
+      handler: clientPause,
+    },
+    {
+      ...sub,
+      name: "unpause",
+      arity: 2,
+      flags: ["admin", "noscript", "loading", "stale"],
+      categories: ["admin", "slow", "dangerous", "connection"],
+      summary: "Ends a CLIENT PAUSE.",
+      since: "6.2.0",
+      complexity: "O(N) where N is the number of paused clients",
+      handler: (s) => {
+        s.server.unpause();
+        s.reply.ok();
+      },
+    },
+    {
+      ...sub,
+      name: "unblock",
+      arity: -3,
+      flags: ["admin", "noscript", "loading", "stale"],
+      categories: ["admin", "slow", "dangerous", "connection"],
+      summary: "Ends the wait of a client blocked in a blocking command.",
+      since: "5.0.0",
+      complexity: "O(log N) where N is the number of client connections",
+      args: [
+        { name: "client-id", type: "integer" },
+        {
+          name: "unblock-type",
+          type: "oneof",
+          optional: true,
+          arguments: [
+            { name: "timeout", type: "pure-token", token: "TIMEOUT" },
+            { name: "error", type: "pure-token", token: "ERROR" },
+          ],
+        },
+      ],
+      handler: clientUnblock,
+    },
+    {
+      ...sub,
+      name: "no-evict",
+      arity: 3,
+      flags: ["admin", "noscript", "loading", "stale"],
+      categories: ["admin", "slow", "dangerous", "connection"],
+      summary: "Protects this connection from client eviction, or not.",
+      since: "7.0.0",
+      complexity: "O(1)",
+      args: [{
+        name: "enabled",
+        type: "oneof",
+        arguments: [
+          { name: "on", type: "pure-token", token: "ON" },
+          { name: "off", type: "pure-token", token: "OFF" },
+        ],
+      }],
+      handler: clientNoEvict,
     },
     {
       ...sub,

@@ -28,7 +28,7 @@ const FLAG_ORDER: readonly CommandFlag[] = [
   "skip_slowlog",
   "fast",
   "no_auth",
-  "may_replicate",
+  // may_replicate is never shown: Redis hides it on purpose.
   "no_mandatory_keys",
   "no_async_loading",
   "no_multi",

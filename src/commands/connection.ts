@@ -211,6 +211,22 @@ export const connectionCommands: CommandSpec[] = [
   },
   {
     ...connection,
+    name: "reset",
+    arity: 1,
+    flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
+    firstKey: 0,
+    lastKey: 0,
+    step: 0,
+    summary: "Returns the connection to a fresh state: no transaction, subscription or mode.",
+    since: "6.2.0",
+    complexity: "O(1)",
+    handler: (s) => {
+      s.reset();
+      s.reply.simple("RESET");
+    },
+  },
+  {
+    ...connection,
     name: "select",
     arity: 2,
     flags: ["loading", "stale", "fast"],

@@ -137,6 +137,10 @@ export interface SessionFacts {
   readonly queryBuffer: number;
   readonly queryBufferFree: number;
   readonly outputBuffer: number;
+  /** CLIENT LIST's flags letters (N when none). */
+  readonly flags: string;
+  /** Commands queued by MULTI, or -1 outside a transaction. */
+  readonly queued: number;
 }
 
 /** The client a command runs for. */
@@ -152,6 +156,18 @@ export interface Session extends Subscriber {
   close(): void;
   /** Switches the protocol version (HELLO). */
   setProtocol(version: 2 | 3): void;
+  /** CLIENT REPLY OFF: replies are dropped until CLIENT REPLY ON. */
+  replyOff: boolean;
+  /** CLIENT REPLY SKIP: the reply of the next command is dropped. */
+  replySkipNext: boolean;
+  /** CLIENT NO-EVICT. */
+  noEvict: boolean;
+  /** True while the client receives MONITOR's feed. */
+  readonly monitoring: boolean;
+  /** MONITOR: from now on, every command the server runs is shown to this client. */
+  startMonitor(): void;
+  /** RESET: back to a fresh connection's state (no MULTI, WATCH, subscriptions ...). */
+  reset(): void;
   /** True between MULTI and EXEC/DISCARD. */
   readonly inMulti: boolean;
   /** True while EXEC runs the queued commands (BGSAVE then only schedules). */
@@ -265,6 +281,18 @@ export interface ServerApi {
   readonly blockedClients: number;
   /** Stops the server (SHUTDOWN). */
   shutdown(): void;
+  /**
+   * CLIENT PAUSE: until `untilMs` (Unix ms), commands of other clients wait (all of
+   * them, or with `writesOnly` those that may write); a later call can only extend.
+   */
+  pause(untilMs: number, writesOnly: boolean): void;
+  /** CLIENT UNPAUSE. */
+  unpause(): void;
+  /**
+   * CLIENT UNBLOCK: ends the wait of a client blocked in a blocking command, as a
+   * timeout or with an UNBLOCKED error. False when no such client is blocked.
+   */
+  unblockClient(id: number, withError: boolean): boolean;
   /** Snapshots and the append-only file. */
   readonly persistence: PersistenceApi;
   /** Channel, pattern and shard channel subscriptions. */

@@ -153,7 +153,7 @@ export const pubsubCommands: CommandSpec[] = [
   spec({
     name: "publish",
     arity: 3,
-    flags: ["pubsub", "loading", "stale", "fast"],
+    flags: ["pubsub", "loading", "stale", "fast", "may_replicate"],
     ...noKeys,
     summary: "Sends a message to a channel; answers how many clients received it.",
     since: "2.0.0",
@@ -164,7 +164,7 @@ export const pubsubCommands: CommandSpec[] = [
   spec({
     name: "spublish",
     arity: 3,
-    flags: ["pubsub", "loading", "stale", "fast"],
+    flags: ["pubsub", "loading", "stale", "fast", "may_replicate"],
     ...shardKeys(1),
     summary: "Sends a message to a shard channel; answers how many clients received it.",
     since: "7.0.0",

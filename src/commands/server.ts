@@ -62,6 +62,23 @@ const noKeys = { firstKey: 0, lastKey: 0, step: 0 } as const;
 export const serverCommands: CommandSpec[] = [
   {
     ...noKeys,
+    name: "monitor",
+    arity: 1,
+    flags: ["admin", "noscript", "loading", "stale"],
+    group: "server",
+    summary: "Streams every command the server runs to this connection.",
+    since: "1.0.0",
+    handler: (s) => {
+      if (s.executingTransaction) {
+        s.reply.error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+        return;
+      }
+      if (!s.monitoring) s.startMonitor();
+      s.reply.ok();
+    },
+  },
+  {
+    ...noKeys,
     name: "dbsize",
     arity: 1,
     flags: ["readonly", "fast"],

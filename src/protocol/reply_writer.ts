@@ -55,6 +55,11 @@ export class ReplyWriter {
     if (buf.length <= SHRINK_ABOVE) this.#spare = buf;
   }
 
+  /** Drops what was written after the first `length` bytes (CLIENT REPLY OFF/SKIP). */
+  truncate(length: number): void {
+    if (length < this.#len) this.#len = length;
+  }
+
   /** Drops pending replies (a connection that is being closed). */
   discard(): void {
     this.#len = 0;

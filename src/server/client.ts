@@ -20,6 +20,10 @@ export interface ClientHost {
   readonly notifier: KeyspaceNotifier;
   /** The output buffer limits of the normal and pubsub classes. */
   outputLimit(pubsub: boolean): OutputBufferLimit;
+  /** Adds (true) or removes (false) a client from MONITOR's audience. */
+  setMonitor(client: Client, on: boolean): void;
+  /** Drops every subscription and tracking state of a client (RESET). */
+  forgetClient(client: Client): void;
   /** Runs one command for the client without queueing it (EXEC, blocked retries). */
   execute(client: Client, argv: string[]): void;
   /** A blocked client timed out or was released: serve what it has buffered since. */
@@ -74,6 +78,16 @@ export class Client implements Session, SessionFacts {
   subscriptions: Subscriptions | null = null;
   /** When the output buffer went over the soft limit (0: it is under). */
   softLimitSince = 0;
+  replyOff = false;
+  replySkipNext = false;
+  /** Set while the reply of the command being run is dropped (CLIENT REPLY SKIP). */
+  replySkip = false;
+  noEvict = false;
+  monitoring = false;
+  /** A command held back by CLIENT PAUSE, run once the pause ends. */
+  postponed: string[] | null = null;
+  /** Extra CLIENT LIST flag letters owned by other parts (tracking: t, R, B). */
+  extraFlags: () => string = () => "";
   /** Runs requests buffered while the client was blocked (set by the connection). */
   processBuffered: () => void = () => {};
   #host: ClientHost | null = null;
@@ -121,6 +135,45 @@ export class Client implements Session, SessionFacts {
 
   get outputBuffer(): number {
     return this.reply.length;
+  }
+
+  get flags(): string {
+    let flags = "";
+    if (this.monitoring) flags += "O";
+    if (this.subscriptions !== null) flags += "P";
+    if (this.transaction !== null) flags += "x";
+    if (this.blockedState !== null || this.postponed !== null) flags += "b";
+    flags += this.extraFlags();
+    if (this.watchDirty) flags += "d";
+    if (this.closing) flags += "c";
+    if (this.noEvict) flags += "e";
+    return flags === "" ? "N" : flags;
+  }
+
+  get queued(): number {
+    return this.transaction === null ? -1 : this.transaction.length;
+  }
+
+  startMonitor(): void {
+    this.monitoring = true;
+    this.#host?.setMonitor(this, true);
+  }
+
+  reset(): void {
+    this.discardTransaction();
+    this.#host?.forgetClient(this);
+    if (this.monitoring) {
+      this.monitoring = false;
+      this.#host?.setMonitor(this, false);
+    }
+    this.replyOff = false;
+    this.replySkipNext = false;
+    this.replySkip = false;
+    this.noEvict = false;
+    this.name = "";
+    this.db = this.server.keyspace.databases[0];
+    this.setProtocol(2);
+    this.authenticated = this.server.config.string("requirepass") === "";
   }
 
   setProtocol(version: 2 | 3): void {

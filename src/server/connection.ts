@@ -24,7 +24,8 @@ export async function serveConnection(
     try {
       let argv: string[] | null;
       while (
-        !client.closing && client.blockedState === null && (argv = decoder.next()) !== null
+        !client.closing && client.blockedState === null && client.postponed === null &&
+        (argv = decoder.next()) !== null
       ) {
         if (decoder.oversized) client.reply.error(ERR_ARGUMENT_TOO_LONG);
         else dispatch(server, client, argv);

@@ -27,6 +27,10 @@ export interface DispatchContext {
   beginCall(client: Client, spec: CommandSpec, fullName: string, argv: string[]): CallFrame;
   /** The post-command stage (see call.ts); `counted` false for a blocked retry. */
   finishCall(frame: CallFrame, counted: boolean): void;
+  /** CLIENT PAUSE: true when this command must wait for the pause to end. */
+  mustWait(client: Client, spec: CommandSpec): boolean;
+  /** Holds a command back until the pause ends. */
+  postpone(client: Client, argv: string[]): void;
   /** Why writes are refused (MISCONF after a failed background save), or null. */
   writeRefusal(): string | null;
   /**
@@ -120,6 +124,10 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
     flagTransaction(client);
     return;
   }
+  if (!client.executingTransaction && !client.retrying && ctx.mustWait(client, spec)) {
+    ctx.postpone(client, argv);
+    return;
+  }
   if (
     client.transaction !== null && !client.executingTransaction &&
     !TRANSACTION_CONTROL.has(topName)
@@ -136,6 +144,9 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
   client.currentArgv = argv;
   client.running = true;
   const errorsBefore = reply.errors;
+  // CLIENT REPLY OFF/SKIP: the reply is written, then taken back.
+  const silenced = client.replyOff || client.replySkip;
+  const replyStart = reply.length;
   try {
     spec.handler!(client, argv);
   } catch (error) {
@@ -144,6 +155,11 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
     reply.error(ERR_INTERNAL);
   } finally {
     client.running = false;
+  }
+  if (silenced && (client.replyOff || client.replySkip)) reply.truncate(replyStart);
+  if (!client.executingTransaction) {
+    client.replySkip = client.replySkipNext;
+    client.replySkipNext = false;
   }
   // A blocked command run again when its keys change was counted when it first ran.
   const retrying = client.retrying;

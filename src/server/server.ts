@@ -8,6 +8,7 @@ import { type Config, NOTIFY, type OutputBufferLimit, type OutputBufferLimits } 
 import type { Logger } from "../log.ts";
 import { KeyspaceNotifier } from "../messaging/keyspace_events.ts";
 import { PubSub } from "../messaging/pubsub.ts";
+import { Tracking } from "../messaging/tracking.ts";
 import { ERR_MAX_CLIENTS } from "../protocol/errors.ts";
 import { Persistence } from "../persistence/persistence.ts";
 import { LatencyMonitor } from "../stats/latency.ts";
@@ -57,6 +58,14 @@ export class Server implements ServerApi, ClientHost {
   readonly calls = new CallStack();
   readonly pubsub = new PubSub((subscriber) => this.deliver(subscriber as Client));
   readonly notifier = new KeyspaceNotifier(this.pubsub);
+  readonly tracking = new Tracking();
+  /** Clients that ran MONITOR. */
+  readonly monitors = new Set<Client>();
+  // CLIENT PAUSE: until when (Unix ms), whether only writes wait, and who waits.
+  #pausedUntil = 0;
+  #pauseWritesOnly = false;
+  #pauseTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #postponed: Client[] = [];
   /** Snapshots, the AOF, loading at start-up. */
   readonly persistence: Persistence;
   /**
@@ -134,7 +143,91 @@ export class Server implements ServerApi, ClientHost {
   }
 
   get blockedClients(): number {
-    return this.keyEvents.blockedClients;
+    return this.keyEvents.blockedClients + this.#postponed.length;
+  }
+
+  setMonitor(client: Client, on: boolean): void {
+    if (on) this.monitors.add(client);
+    else this.monitors.delete(client);
+  }
+
+  forgetClient(client: Client): void {
+    this.pubsub.forget(client);
+    this.tracking.clientClosed(client);
+  }
+
+  // ---------------------------------------------------------------------------
+  // CLIENT PAUSE and CLIENT UNBLOCK
+
+  pause(untilMs: number, writesOnly: boolean): void {
+    // A pause can be extended or widened, never shortened or narrowed by a new one.
+    if (this.#pausedUntil > Date.now()) {
+      untilMs = Math.max(untilMs, this.#pausedUntil);
+      writesOnly = writesOnly && this.#pauseWritesOnly;
+    }
+    this.#pausedUntil = untilMs;
+    this.#pauseWritesOnly = writesOnly;
+    clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = setTimeout(
+      () => this.unpause(),
+      Math.min(Math.max(0, untilMs - Date.now()), 2 ** 31 - 1),
+    );
+  }
+
+  unpause(): void {
+    clearTimeout(this.#pauseTimer);
+    this.#pausedUntil = 0;
+    const waiting = this.#postponed.splice(0);
+    for (const client of waiting) {
+      const argv = client.postponed!;
+      client.postponed = null;
+      if (!client.connected) continue;
+      dispatch(this, client, argv);
+      if (client.postponed === null && client.blockedState === null) this.resume(client);
+    }
+  }
+
+  /** True when `client` must wait for the pause to end before running this command. */
+  mustWait(client: Client, spec: CommandSpec): boolean {
+    if (this.#pausedUntil === 0 || client === this.#replayClient) return false;
+    if (Date.now() >= this.#pausedUntil) {
+      queueMicrotask(() => this.unpause());
+      return false;
+    }
+    if (!this.#pauseWritesOnly) return true;
+    if (spec.flags.includes("write") || spec.flags.includes("may_replicate")) return true;
+    // EXEC waits when what it would run may write.
+    if (spec.name === "exec" && client.transaction !== null) {
+      return client.transaction.some((argv) => {
+        const queued = this.table.lookup(argv[0]);
+        const target = queued === undefined ? undefined : callTarget(queued, argv);
+        return target !== undefined &&
+          (target.flags.includes("write") || target.flags.includes("may_replicate"));
+      });
+    }
+    return false;
+  }
+
+  /** Holds a command back until the pause ends. */
+  postpone(client: Client, argv: string[]): void {
+    client.postponed = argv;
+    this.#postponed.push(client);
+  }
+
+  /** While writes are paused, keys are not expired (reads still see them as gone). */
+  get expiryPaused(): boolean {
+    return this.#pausedUntil !== 0;
+  }
+
+  unblockClient(id: number, withError: boolean): boolean {
+    const client = this.clients.get(id);
+    const state = client?.blockedState;
+    if (client === undefined || state == null) return false;
+    client.unblock();
+    if (withError) client.reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    else state.onTimeout();
+    this.resume(client);
+    return true;
   }
 
   writeRefusal(): string | null {
@@ -171,7 +264,14 @@ export class Server implements ServerApi, ClientHost {
     const argv = ["DEL", key];
     for (const listener of this.replicationFeed) listener(db, argv);
     if (!this.keyEvents.idle) this.keyEvents.touch(db, key);
-    if (this.notifier.flags !== 0) this.notifier.emit(NOTIFY.EXPIRED, "expired", key, db);
+    if (this.notifier.flags !== 0) {
+      // Found by a command: in line with the command's own events (DEL a b fires
+      // `del` for a before `expired` for b); found by the active cycle: at once.
+      const frame = this.calls.current;
+      if (frame !== null) frame.client.notify(NOTIFY.EXPIRED, "expired", key, db);
+      else this.notifier.emit(NOTIFY.EXPIRED, "expired", key, db);
+    }
+    if (this.tracking.enabled) this.tracking.keyChanged(key, null);
   }
 
   /** Opens the frame of a command about to run. */
@@ -196,7 +296,8 @@ export class Server implements ServerApi, ClientHost {
       }
       // 2-3. WATCH and blocked clients: the keys reported, or every key argument.
       const events = this.keyEvents;
-      if (!events.idle) {
+      const tracking = this.tracking.enabled ? this.tracking : null;
+      if (!events.idle || tracking !== null) {
         const changed = frame.changed;
         if (changed !== null) {
           for (let i = 0; i < changed.length; i += 2) {
@@ -218,13 +319,50 @@ export class Server implements ServerApi, ClientHost {
           );
         }
       }
-      // 6. Statistics.
-      if (counted) this.#countCall(frame);
+      // 5. Client-side caching: invalidate what changed, remember what was read.
+      if (tracking !== null) {
+        const changed = frame.changed;
+        if (frame.databasesChanged) tracking.flushed(frame.client);
+        else if (changed !== null) {
+          for (let i = 1; i < changed.length; i += 2) {
+            tracking.keyChanged(changed[i] as string, frame.client);
+          }
+        } else if (written) {
+          for (const key of frame.writeKeys) tracking.keyChanged(key, frame.client);
+        }
+        if (frame.spec.flags.includes("readonly")) {
+          tracking.keysRead(frame.client, frame.allKeys());
+        }
+      }
+      // 6. Statistics, and what MONITOR shows.
+      if (counted) {
+        this.#countCall(frame);
+        if (this.monitors.size !== 0) this.#feedMonitors(frame);
+      }
     } finally {
       this.calls.pop();
       // What a command run inside another (EXEC) changed is not the outer one's change.
       const outer = this.calls.current;
       if (outer !== null) outer.dirtyBefore += this.dirty - frame.dirtyBefore;
+    }
+  }
+
+  #feedMonitors(frame: CallFrame): void {
+    const flags = frame.spec.flags;
+    if (flags.includes("admin") || flags.includes("skip_monitor")) return;
+    const client = frame.client;
+    const micros = Math.round((performance.timeOrigin + performance.now()) * 1000);
+    const seconds = Math.floor(micros / 1e6);
+    let line = `${seconds}.${String(micros % 1e6).padStart(6, "0")} [${client.db.id} ${client.addr}]`;
+    const argv = frame.argv;
+    const name = frame.spec === this.table.lookup(argv[0]) ? frame.spec.name : "";
+    for (let i = 0; i < argv.length; i++) {
+      line += " " + (redacted(name, argv, i) ? '"(redacted)"' : quoted(argv[i]));
+    }
+    for (const monitor of this.monitors) {
+      if (monitor.closing) continue;
+      monitor.reply.simple(line);
+      this.deliver(monitor);
     }
   }
 
@@ -313,6 +451,7 @@ export class Server implements ServerApi, ClientHost {
    */
   flushPending(): Promise<void> | void {
     this.#flushScheduled = false;
+    if (this.tracking.enabled) this.tracking.beforeFlush();
     const hook = this.beforeReplies;
     const logged = hook === null ? undefined : hook();
     if (logged === undefined) this.#sendPending();
@@ -519,7 +658,8 @@ export class Server implements ServerApi, ClientHost {
     this.clients.set(id, client);
     serveConnection(this, client, conn).finally(() => {
       this.clients.delete(id);
-      this.pubsub.forget(client);
+      this.monitors.delete(client);
+      this.forgetClient(client);
     });
   }
 
@@ -538,6 +678,10 @@ export class Server implements ServerApi, ClientHost {
         if (volatile[i].expireSample(now, 20) < 5) break;
       }
       left -= performance.now() - started;
+    }
+    // Query buffers: give back what idle (silent over 2 s) or over-sized ones waste.
+    for (const client of this.clients.values()) {
+      client.decoder.shrink(now - client.lastInteraction > 2000);
     }
     const timeout = this.config.number("timeout");
     if (timeout > 0) {
@@ -574,6 +718,34 @@ interface Bound {
   listener: Deno.TcpListener;
   hostname: string;
   port: number;
+}
+
+// MONITOR shows arguments as Redis's sdscatrepr quotes them.
+function quoted(arg: string): string {
+  let out = '"';
+  for (let i = 0; i < arg.length; i++) {
+    const c = arg.charCodeAt(i);
+    if (c === 0x5c) out += "\\\\";
+    else if (c === 0x22) out += '\\"';
+    else if (c === 0x0a) out += "\\n";
+    else if (c === 0x0d) out += "\\r";
+    else if (c === 0x09) out += "\\t";
+    else if (c === 0x07) out += "\\a";
+    else if (c === 0x08) out += "\\b";
+    else if (c >= 0x20 && c < 0x7f) out += arg[i];
+    else out += "\\x" + c.toString(16).padStart(2, "0");
+  }
+  return out + '"';
+}
+
+// Secrets never reach MONITOR: AUTH's arguments, HELLO's AUTH pair.
+function redacted(name: string, argv: readonly string[], i: number): boolean {
+  if (name === "auth") return i > 0;
+  if (name === "hello") {
+    const at = argv.findIndex((a, j) => j >= 2 && a.toLowerCase() === "auth");
+    return at > 0 && (i === at + 1 || i === at + 2);
+  }
+  return false;
 }
 
 // Redis's wildcards: "*" is every IPv4 address, "::*" every IPv6 address.
