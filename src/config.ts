@@ -1,6 +1,7 @@
 // Server configuration: the directive table, redis.conf and command-line parsing, CONFIG GET/SET semantics.
 import { splitArgs } from "./protocol/split_args.ts";
 import { globMatch } from "./util/glob.ts";
+import { INT64_MAX as LLONG_MAX, INT64_MIN as LLONG_MIN, parseInt64 } from "./util/int64.ts";
 
 /** The kind of value a directive takes. */
 export type DirectiveType = "int" | "memory" | "bool" | "enum" | "string" | "special";
@@ -98,7 +99,6 @@ export const NOTIFY = {
 const INT_MIN = -2147483648n;
 const INT_MAX = 2147483647n;
 const UINT_MAX = 4294967295n;
-const LLONG_MAX = 9223372036854775807n;
 const ULLONG_MAX = 18446744073709551615n;
 const MB = 1048576n;
 
@@ -664,7 +664,6 @@ export const DIRECTIVES: readonly Directive[] = [
     min: 0n,
     max: LLONG_MAX,
     mutable: true,
-    ignored: true,
   },
   {
     name: "jemalloc-bg-thread",
@@ -713,14 +712,6 @@ interface Parsed {
   value?: unknown;
 }
 
-/** Redis's string2ll: an exact decimal int64, no sign "+", no leading zeros, no spaces. */
-function parseInt64(s: string): bigint | null {
-  if (!/^(0|-?[1-9][0-9]*)$/.test(s)) return null;
-  const n = BigInt(s);
-  if (n > LLONG_MAX || n < -LLONG_MAX - 1n) return null;
-  return n;
-}
-
 /**
  * C's strtoll with a check that the whole string was used: optional leading
  * whitespace and sign; saturates on overflow; "" is 0. Returns null if junk follows.
@@ -731,7 +722,7 @@ function parseStrtoll(s: string): { value: bigint; overflow: boolean } | null {
   let n = BigInt(m[2]);
   if (m[1] === "-") n = -n;
   if (n > LLONG_MAX) return { value: LLONG_MAX, overflow: true };
-  if (n < -LLONG_MAX - 1n) return { value: -LLONG_MAX - 1n, overflow: true };
+  if (n < LLONG_MIN) return { value: LLONG_MIN, overflow: true };
   return { value: n, overflow: false };
 }
 

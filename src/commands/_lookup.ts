@@ -1,8 +1,9 @@
 // Typed key lookups shared by the collection families, like Redis's lookupKey*OrReply:
 // the value at a key when it has the wanted type, undefined when the key is missing,
 // null (after replying WRONGTYPE) when it holds another type. Reads count keyspace hits
-// and misses as Redis's lookupKeyRead does; lookups for writing do not.
+// and misses and fire `keymiss` as Redis's lookupKeyRead does; lookups for writing do not.
 
+import { NOTIFY } from "../config.ts";
 import { ERR_WRONG_TYPE } from "../protocol/errors.ts";
 import type { Session } from "./context.ts";
 
@@ -14,6 +15,7 @@ export function readTyped<T>(s: Session, key: string, type: Class<T>): T | undef
   const value = s.db.get(key);
   if (value === undefined) {
     s.server.stats.keyspaceMisses++;
+    s.notify(NOTIFY.KEY_MISS, "keymiss", key);
     return undefined;
   }
   s.server.stats.keyspaceHits++;

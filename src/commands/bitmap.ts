@@ -19,10 +19,12 @@ import {
   ERR_SYNTAX,
   ERR_WRONG_TYPE,
 } from "../protocol/errors.ts";
+import { NOTIFY } from "../config.ts";
 import { mutableBytes, type StringValue, toBytes } from "../store/string.ts";
 import { isString } from "../store/value.ts";
-import type { ArgDoc, CommandSpec, Session } from "./context.ts";
-import { parseInt64 } from "./_parse.ts";
+import type { ArgDoc, CommandSpec, KeySpec, Session } from "./context.ts";
+import { keyAt } from "./table.ts";
+import { INT64_MAX, parseInt64 } from "../util/int64.ts";
 
 // ---------------------------------------------------------------------------------------
 // Bit-level helpers (exported for the unit tests).
@@ -189,11 +191,13 @@ function absoluteIndex(n: bigint, total: number): number {
 // ---------------------------------------------------------------------------------------
 
 // The string at a key for reading (counting a keyspace hit or miss, as Redis's
-// lookupKeyRead does even for a key of another type); null after replying WRONGTYPE.
+// lookupKeyRead does even for a key of another type, and firing `keymiss` on a miss);
+// null after replying WRONGTYPE.
 function readString(s: Session, key: string): StringValue | undefined | null {
   const value = s.db.get(key);
   if (value === undefined) {
     s.server.stats.keyspaceMisses++;
+    s.notify(NOTIFY.KEY_MISS, "keymiss", key);
     return undefined;
   }
   s.server.stats.keyspaceHits++;
@@ -243,6 +247,7 @@ function setbit(s: Session, argv: string[]): void {
   if (grew || old !== Number(on)) {
     bytes[index] = on ? bytes[index] | mask : bytes[index] & ~mask;
     s.server.dirty++;
+    s.notify(NOTIFY.STRING, "setbit", argv[1]);
   }
   s.reply.integer(old);
 }
@@ -413,6 +418,7 @@ function bitop(s: Session, argv: string[]): void {
     // Nothing to store: the destination goes away.
     if (s.db.delete(dest)) {
       s.server.dirty++;
+      s.notify(NOTIFY.GENERIC, "del", dest);
     }
     s.reply.integer(0);
     return;
@@ -421,6 +427,7 @@ function bitop(s: Session, argv: string[]): void {
   combine(result, op, sources);
   s.db.set(dest, result);
   s.server.dirty++;
+  s.notify(NOTIFY.STRING, "set", dest);
   s.reply.integer(maxLength);
 }
 
@@ -480,8 +487,6 @@ interface FieldStep {
   operand: bigint;
   overflow: Overflow;
 }
-
-const INT64_MAX = 9223372036854775807n;
 
 /** `i1`..`i64` or `u1`..`u63`: [signed, bits], or null. */
 function parseFieldType(text: string): [boolean, number] | null {
@@ -648,6 +653,7 @@ function runBitfield(s: Session, argv: string[], readOnlyCommand: boolean): void
   }
   if (changes > 0) {
     s.server.dirty += changes;
+    s.notify(NOTIFY.STRING, "setbit", argv[1]);
   }
 }
 
@@ -677,12 +683,30 @@ const FIELD_GET: ArgDoc = {
   ],
 };
 
+// BITFIELD only reads its key when every operation is a complete GET or OVERFLOW; a
+// SET, an INCRBY or anything malformed counts as a write.
+const BITFIELD_KEY: KeySpec[] = [{
+  ...keyAt(1, ["RW", "access", "update", "variable_flags"]),
+  flagsOf: (argv) => {
+    let i = 2;
+    while (i < argv.length) {
+      const op = argv[i].toLowerCase();
+      const left = argv.length - i - 1;
+      if (op === "get" && left >= 2) i += 3;
+      else if (op === "overflow" && left >= 1) i += 2;
+      else return ["RW", "access", "update"];
+    }
+    return ["RO", "access"];
+  },
+}];
+
 /** The bitmap commands. */
 export const bitmapCommands: CommandSpec[] = [
   {
     name: "setbit",
     arity: 4,
     flags: ["write", "denyoom"],
+    keySpecs: [keyAt(1, ["RW", "access", "update"])],
     categories: ["bitmap"],
     firstKey: 1,
     lastKey: 1,
@@ -803,6 +827,7 @@ export const bitmapCommands: CommandSpec[] = [
     name: "bitfield",
     arity: -2,
     flags: ["write", "denyoom"],
+    keySpecs: BITFIELD_KEY,
     categories: ["bitmap"],
     firstKey: 1,
     lastKey: 1,

@@ -69,6 +69,7 @@ function configResetStat(s: Session): void {
   st.errorReplies = 0;
   st.errorsByPrefix.clear();
   st.commands.clear();
+  s.server.latency.resetHistograms();
   resetInfoPeaks();
   s.reply.ok();
 }

@@ -2,7 +2,7 @@
 // the RDB version and a CRC64), and back. Payloads match Redis's byte for byte where
 // the encodings agree, so values move between Redeno and Redis in both directions.
 
-import type { Config } from "../config.ts";
+import { type Config, NOTIFY } from "../config.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/errors.ts";
 import { RdbError } from "../persistence/rdb_format.ts";
 import { readPayload, verifyPayload } from "../persistence/rdb_reader.ts";
@@ -11,7 +11,8 @@ import { dumpPayload, type WriteOptions } from "../persistence/rdb_writer.ts";
 import { toBytes } from "../store/string.ts";
 import type { Value } from "../store/value.ts";
 import type { CommandSpec, Session } from "./context.ts";
-import { isWord, parseInt64 } from "./_parse.ts";
+import { isWord } from "./_parse.ts";
+import { parseInt64 } from "../util/int64.ts";
 
 const ERR_BUSYKEY = "BUSYKEY Target key name already exists.";
 const ERR_BAD_TTL = "ERR Invalid TTL value, must be >= 0";
@@ -34,6 +35,7 @@ function dump(s: Session, argv: string[]): void {
   const value = s.db.get(argv[1]);
   if (value === undefined) {
     s.server.stats.keyspaceMisses++;
+    s.notify(NOTIFY.KEY_MISS, "keymiss", argv[1]);
     s.reply.null();
     return;
   }
@@ -92,6 +94,7 @@ function restore(s: Session, argv: string[]): void {
     if (deleted) {
       s.server.dirty++;
       s.propagateAs(["DEL", key]);
+      s.notify(NOTIFY.GENERIC, "del", key);
     }
     s.reply.ok();
     return;
@@ -108,6 +111,7 @@ function restore(s: Session, argv: string[]): void {
   setAccess(s, key, Number(idle), Number(freq));
   s.server.dirty++;
   s.propagateAs(propagated);
+  s.notify(NOTIFY.GENERIC, "restore", key);
   s.reply.ok();
 }
 

@@ -33,6 +33,28 @@ function usedMemory(): number {
   return m.heapUsed + m.external;
 }
 
+/** The figures INFO memory reports, in bytes, for MEMORY STATS (updates the peak). */
+export function memoryFigures(): {
+  used: number;
+  peak: number;
+  startup: number;
+  rss: number;
+  allocated: number;
+  active: number;
+} {
+  const m = Deno.memoryUsage();
+  const used = m.heapUsed + m.external;
+  peakMemory = Math.max(peakMemory, used);
+  return {
+    used,
+    peak: peakMemory,
+    startup: startupMemory,
+    rss: m.rss,
+    allocated: m.heapUsed,
+    active: m.heapTotal,
+  };
+}
+
 /** Bytes the way Redis prints them for humans: "1.13M", "832B". */
 export function bytesToHuman(n: number): string {
   const units = ["K", "M", "G", "T", "P"];
@@ -115,7 +137,7 @@ function clientsSection(server: ServerApi): Lines {
     ["client_recent_max_input_buffer", maxInput],
     ["client_recent_max_output_buffer", maxOutput],
     ["blocked_clients", server.blockedClients],
-    ["tracking_clients", 0],
+    ["tracking_clients", server.tracking.clients],
     ["clients_in_timeout_table", 0],
   ];
 }
@@ -249,9 +271,9 @@ function statsSection(server: ServerApi): Lines {
     ["active_defrag_key_misses", 0],
     ["total_active_defrag_time", 0],
     ["current_active_defrag_time", 0],
-    ["tracking_total_keys", 0],
-    ["tracking_total_items", 0],
-    ["tracking_total_prefixes", 0],
+    ["tracking_total_keys", server.tracking.totalKeys],
+    ["tracking_total_items", server.tracking.totalItems],
+    ["tracking_total_prefixes", server.tracking.totalPrefixes],
     ["unexpected_error_replies", 0],
     ["total_error_replies", server.stats.errorReplies],
     ["dump_payload_sanitizations", 0],
@@ -334,7 +356,12 @@ const SECTIONS: readonly Section[] = [
   { name: "modules", title: "Modules", inDefault: true, fields: none },
   { name: "commandstats", title: "Commandstats", inDefault: false, fields: commandstatsSection },
   { name: "errorstats", title: "Errorstats", inDefault: true, fields: errorstatsSection },
-  { name: "latencystats", title: "Latencystats", inDefault: false, fields: none },
+  {
+    name: "latencystats",
+    title: "Latencystats",
+    inDefault: false,
+    fields: (server) => server.latency.infoFields(),
+  },
   { name: "cluster", title: "Cluster", inDefault: true, fields: () => [["cluster_enabled", 0]] },
   { name: "keyspace", title: "Keyspace", inDefault: true, fields: keyspaceSection },
 ];

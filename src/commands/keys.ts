@@ -12,6 +12,7 @@ import {
   ERR_NO_SUCH_KEY,
   ERR_NOT_INTEGER,
   ERR_SYNTAX,
+  ERR_TIMEOUT_NEGATIVE,
   errInvalidExpire,
 } from "../protocol/errors.ts";
 import { NOTIFY } from "../config.ts";
@@ -20,27 +21,32 @@ import { cloneValue, typeOf, type Value } from "../store/value.ts";
 import { globMatch } from "../util/glob.ts";
 import { matches, parseScanCursor, parseScanOptions, registryCursor, replyScan } from "./_scan.ts";
 import type { ArgDoc, CommandSpec, Session } from "./context.ts";
-import { isWord, parseInt64 } from "./_parse.ts";
+import { isWord } from "./_parse.ts";
+import { INT64_MAX, INT64_MIN, parseInt64 } from "../util/int64.ts";
 
-const INT64_MAX = 9223372036854775807n;
-const INT64_MIN = -9223372036854775808n;
 const ERR_SAME_OBJECT = "ERR source and destination objects are the same";
 const ERR_NX_AND_OTHERS = "ERR NX and XX, GT or LT options at the same time are not compatible";
 const ERR_GT_AND_LT = "ERR GT and LT options at the same time are not compatible";
 const ERR_TIMEOUT_NOT_INTEGER = "ERR timeout is not an integer or out of range";
-const ERR_TIMEOUT_NEGATIVE = "ERR timeout is negative";
 
 /** An argument in an `ERR ... %s` message: ends at a NUL, newlines become spaces. */
 function formatArg(text: string): string {
   return cString(text).replace(/[\r\n]/g, " ");
 }
 
-// A read lookup (Redis's lookupKeyRead with LOOKUP_NOTOUCH): counts a hit or a miss.
+// A read lookup (Redis's lookupKeyRead with LOOKUP_NOTOUCH): counts a hit or a miss,
+// and a miss fires `keymiss`.
 function readNoTouch(s: Session, key: string): Value | undefined {
   const value = s.db.peek(key);
-  if (value === undefined) s.server.stats.keyspaceMisses++;
+  if (value === undefined) keyMiss(s, key);
   else s.server.stats.keyspaceHits++;
   return value;
+}
+
+// A read lookup that found nothing.
+function keyMiss(s: Session, key: string): void {
+  s.server.stats.keyspaceMisses++;
+  s.notify(NOTIFY.KEY_MISS, "keymiss", key);
 }
 
 // A signed 32-bit integer (getIntFromObjectOrReply); replies and returns null otherwise.
@@ -103,7 +109,7 @@ function touch(s: Session, argv: string[]): void {
       s.server.stats.keyspaceHits++;
       found++;
     } else {
-      s.server.stats.keyspaceMisses++;
+      keyMiss(s, argv[i]);
     }
   }
   s.reply.integer(found);
@@ -186,10 +192,12 @@ function expireCommand(name: string, relative: boolean, seconds: boolean) {
     if (when <= BigInt(now)) {
       s.db.delete(key);
       s.propagateAs(["DEL", key]);
+      s.notify(NOTIFY.GENERIC, "del", key);
     } else {
       s.db.setExpire(key, when);
       const command = name === "pexpireat" ? argv[0] : "PEXPIREAT";
       s.propagateAs([command, key, String(when), ...argv.slice(3)]);
+      s.notify(NOTIFY.GENERIC, "expire", key);
     }
     s.reply.integer(1);
   };
@@ -221,6 +229,7 @@ function ttlCommand(milliseconds: boolean, absolute: boolean) {
 function persist(s: Session, argv: string[]): void {
   if (s.db.get(argv[1]) !== undefined && s.db.persist(argv[1])) {
     s.server.dirty++;
+    s.notify(NOTIFY.GENERIC, "persist", argv[1]);
     s.reply.integer(1);
   } else {
     s.reply.integer(0);
@@ -285,8 +294,11 @@ function renameCommand(nx: boolean) {
       }
       s.db.delete(to);
     }
+    // A replaced destination is deleted quietly and created again (`new`, not `del`).
     s.db.put(to, s.db.take(from)!);
     s.server.dirty++;
+    s.notify(NOTIFY.GENERIC, "rename_from", from);
+    s.notify(NOTIFY.GENERIC, "rename_to", to);
     if (nx) s.reply.integer(1);
     else s.reply.ok();
   };
@@ -317,7 +329,7 @@ function copy(s: Session, argv: string[]): void {
   }
   const value = s.db.get(from);
   if (value === undefined) {
-    s.server.stats.keyspaceMisses++;
+    keyMiss(s, from);
     s.reply.integer(0);
     return;
   }
@@ -334,6 +346,7 @@ function copy(s: Session, argv: string[]): void {
   if (expireAt !== undefined) target.setExpire(to, expireAt);
   s.server.dirty++;
   s.keyChanged(to, target.id);
+  s.notify(NOTIFY.GENERIC, "copy_to", to, target.id);
   s.reply.integer(1);
 }
 
@@ -356,6 +369,8 @@ function move(s: Session, argv: string[]): void {
   s.server.dirty++;
   s.keyChanged(key);
   s.keyChanged(key, target.id);
+  s.notify(NOTIFY.GENERIC, "move_from", key);
+  s.notify(NOTIFY.GENERIC, "move_to", key, target.id);
   s.reply.integer(1);
 }
 

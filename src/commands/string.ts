@@ -8,6 +8,8 @@
 
 import {
   cString,
+  ERR_INCR_NAN_OR_INF,
+  ERR_NOT_FLOAT,
   ERR_NOT_INTEGER,
   ERR_OVERFLOW,
   ERR_SYNTAX,
@@ -15,7 +17,9 @@ import {
   errInvalidExpire,
   errWrongArity,
 } from "../protocol/errors.ts";
-import { incrByFloat } from "../store/long_double.ts";
+import { NOTIFY } from "../config.ts";
+import { incrByFloat } from "../util/long_double.ts";
+import { INT64_MAX, INT64_MIN, parseInt64, parseInteger } from "../util/int64.ts";
 import {
   appendTo,
   mutableBytes,
@@ -25,12 +29,8 @@ import {
   toLatin1,
 } from "../store/string.ts";
 import { isString, type Value } from "../store/value.ts";
-import type { ArgDoc, CommandSpec, Session } from "./context.ts";
-import { familySpec } from "./table.ts";
-import { parseInt64 } from "./_parse.ts";
-
-const INT64_MAX = 9223372036854775807n;
-const INT64_MIN = -9223372036854775808n;
+import type { ArgDoc, CommandSpec, KeySpec, Session } from "./context.ts";
+import { familySpec, keyAt } from "./table.ts";
 
 // Replies only these commands give (the shared ones live in protocol/errors.ts).
 const ERR_STRING_TOO_BIG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
@@ -46,11 +46,13 @@ const ERR_LCS_NO_MEMORY = "ERR Insufficient memory, failed allocating transient 
 /* ---- Lookups ---- */
 
 // A read lookup, counted in keyspace hits/misses like Redis's lookupKeyRead: a key that
-// exists counts as a hit whatever its type.
+// exists counts as a hit whatever its type; a miss fires `keymiss`.
 function lookupRead(s: Session, key: string): Value | undefined {
   const value = s.db.get(key);
-  if (value === undefined) s.server.stats.keyspaceMisses++;
-  else s.server.stats.keyspaceHits++;
+  if (value === undefined) {
+    s.server.stats.keyspaceMisses++;
+    s.notify(NOTIFY.KEY_MISS, "keymiss", key);
+  } else s.server.stats.keyspaceHits++;
   return value;
 }
 
@@ -103,6 +105,7 @@ function get(s: Session, argv: string[]): void {
   const value = s.db.get(argv[1]);
   if (value === undefined) {
     s.server.stats.keyspaceMisses++;
+    s.notify(NOTIFY.KEY_MISS, "keymiss", argv[1]);
     s.reply.null();
     return;
   }
@@ -118,6 +121,7 @@ function set(s: Session, argv: string[]): void {
   if (argv.length === 3) {
     s.db.set(key, value);
     s.server.dirty++;
+    s.notify(NOTIFY.STRING, "set", key);
     s.reply.ok();
     return;
   }
@@ -163,9 +167,11 @@ function set(s: Session, argv: string[]): void {
     return;
   }
   s.db.set(key, value, keepTtl);
+  s.notify(NOTIFY.STRING, "set", key);
   let propagated = argv;
   if (expireAt >= 0) {
     s.db.setExpire(key, expireAt);
+    s.notify(NOTIFY.GENERIC, "expire", key);
     propagated = ["SET", key, value, "PXAT", String(expireAt)];
   } else if (get) {
     // Redis drops the GET tokens and keeps the rest as sent.
@@ -186,6 +192,7 @@ function setnx(s: Session, argv: string[]): void {
   }
   s.db.set(argv[1], argv[2]);
   s.server.dirty++;
+  s.notify(NOTIFY.STRING, "set", argv[1]);
   s.reply.integer(1);
 }
 
@@ -200,6 +207,8 @@ function setWithTtl(s: Session, argv: string[], unit: "ex" | "px"): void {
   s.db.set(key, argv[3]);
   s.db.setExpire(key, at);
   s.server.dirty++;
+  s.notify(NOTIFY.STRING, "set", key);
+  s.notify(NOTIFY.GENERIC, "expire", key);
   s.propagateAs(["SET", key, argv[3], "PXAT", String(at)]);
   s.reply.ok();
 }
@@ -253,13 +262,16 @@ function getex(s: Session, argv: string[]): void {
     s.db.delete(key);
     s.server.dirty++;
     s.propagateAs(["DEL", key]);
+    s.notify(NOTIFY.GENERIC, "del", key);
   } else if (unit !== "") {
     s.db.setExpire(key, at);
     s.server.dirty++;
     s.propagateAs(["PEXPIREAT", key, String(at)]);
+    s.notify(NOTIFY.GENERIC, "expire", key);
   } else if (persist && s.db.persist(key)) {
     s.server.dirty++;
     s.propagateAs(["PERSIST", key]);
+    s.notify(NOTIFY.GENERIC, "persist", key);
   }
 }
 
@@ -276,6 +288,7 @@ function getdel(s: Session, argv: string[]): void {
   s.db.delete(key);
   s.server.dirty++;
   s.propagateAs(["DEL", key]);
+  s.notify(NOTIFY.GENERIC, "del", key);
 }
 
 /** GETSET key value: the old value; the new one replaces it and its TTL. */
@@ -288,6 +301,7 @@ function getset(s: Session, argv: string[]): void {
   s.db.set(key, argv[2]);
   s.server.dirty++;
   s.propagateAs(["SET", key, argv[2]]);
+  s.notify(NOTIFY.STRING, "set", key);
 }
 
 /* ---- Several keys ---- */
@@ -302,14 +316,22 @@ function mget(s: Session, argv: string[]): void {
   }
 }
 
+// MSET and MSETNX: stores each pair in turn (a key named twice ends with its last value).
+function setPairs(s: Session, argv: string[]): void {
+  for (let i = 1; i < argv.length; i += 2) {
+    s.db.set(argv[i], argv[i + 1]);
+    s.notify(NOTIFY.STRING, "set", argv[i]);
+  }
+  s.server.dirty += (argv.length - 1) / 2;
+}
+
 /** MSET key value [key value ...] */
 function mset(s: Session, argv: string[]): void {
   if (argv.length % 2 === 0) {
     s.reply.error(errWrongArity("mset"));
     return;
   }
-  for (let i = 1; i < argv.length; i += 2) s.db.set(argv[i], argv[i + 1]);
-  s.server.dirty += (argv.length - 1) / 2;
+  setPairs(s, argv);
   s.reply.ok();
 }
 
@@ -325,8 +347,7 @@ function msetnx(s: Session, argv: string[]): void {
       return;
     }
   }
-  for (let i = 1; i < argv.length; i += 2) s.db.set(argv[i], argv[i + 1]);
-  s.server.dirty += (argv.length - 1) / 2;
+  setPairs(s, argv);
   s.reply.integer(1);
 }
 
@@ -354,6 +375,7 @@ function append(s: Session, argv: string[]): void {
     length = appendTo(s.db, key, current, suffix);
   }
   s.server.dirty++;
+  s.notify(NOTIFY.STRING, "append", key);
   s.reply.integer(length);
 }
 
@@ -419,19 +441,17 @@ function setrange(s: Session, argv: string[]): void {
   const bytes = mutableBytes(s.db, key, current, end);
   for (let i = 0; i < patch.length; i++) bytes[start + i] = patch.charCodeAt(i);
   s.server.dirty++;
+  s.notify(NOTIFY.STRING, "setrange", key);
   s.reply.integer(bytes.length);
 }
 
 /* ---- Counters ---- */
 
-// Integers of at most 15 characters are exact as doubles, and so is the sum of two.
-const SMALL_INTEGER = /^(?:0|-?[1-9][0-9]{0,13})$/;
-
 // An integer argument or stored value: a number when small, else a bigint; null when
-// Redis would not read it as a signed 64-bit integer.
+// Redis would not read it as a signed 64-bit integer. Integers of at most 15 characters
+// are exact as doubles, and so is the sum of two.
 function readInteger(text: string): number | bigint | null {
-  if (text.length <= 15 && SMALL_INTEGER.test(text)) return +text;
-  return parseInt64(text);
+  return text.length <= 15 ? parseInteger(text) : parseInt64(text);
 }
 
 // The integer a stored string holds, or null when it does not hold one.
@@ -463,6 +483,7 @@ function incrementBy(s: Session, argv: string[], increment: number | bigint): vo
   }
   s.db.set(key, String(result), true);
   s.server.dirty++;
+  s.notify(NOTIFY.STRING, "incrby", key);
   s.reply.integer(result);
 }
 
@@ -497,13 +518,15 @@ function incrbyfloat(s: Session, argv: string[]): void {
   const current = writeString(s, key);
   if (current === null) return;
   const result = incrByFloat(current ?? null, argv[2]);
-  if ("error" in result) {
-    s.reply.error(result.error);
+  if ("reason" in result) {
+    // Redis words an unreadable value and an unreadable increment alike.
+    s.reply.error(result.reason === "nan-or-infinity" ? ERR_INCR_NAN_OR_INF : ERR_NOT_FLOAT);
     return;
   }
   // Redis stores the sum without trying the int encoding: `3` is an embstr here.
   s.db.set(key, plainString(result.value), true);
   s.server.dirty++;
+  s.notify(NOTIFY.STRING, "incrbyfloat", key);
   s.propagateAs(["SET", key, result.value, "KEEPTTL"]);
   s.reply.bulk(result.value);
 }
@@ -665,6 +688,17 @@ const RANGE_ARGS: ArgDoc[] = [
   { name: "end", type: "integer" },
 ];
 
+// SET only overwrites its key, unless GET (anywhere after the value) also reads it.
+const SET_KEY: KeySpec[] = [{
+  ...keyAt(1, ["RW", "access", "update", "variable_flags"]),
+  flagsOf: (argv) => {
+    for (let i = 3; i < argv.length; i++) {
+      if (argv[i].toLowerCase() === "get") return ["RW", "access", "update"];
+    }
+    return ["OW", "update"];
+  },
+}];
+
 // Most string commands act on one key at position 1.
 const oneKey = familySpec("string", ["string"]);
 
@@ -684,6 +718,7 @@ export const stringCommands: CommandSpec[] = [
     name: "set",
     arity: -3,
     flags: ["write", "denyoom"],
+    keySpecs: SET_KEY,
     summary: "Stores a string at a key, with optional conditions and time to live.",
     since: "1.0.0",
     complexity: "O(1)",
@@ -719,6 +754,7 @@ export const stringCommands: CommandSpec[] = [
     name: "setnx",
     arity: 3,
     flags: ["write", "denyoom", "fast"],
+    keySpecs: [keyAt(1, ["OW", "insert"])],
     summary: "Stores a string only when the key does not exist yet; answers 1 or 0.",
     since: "1.0.0",
     complexity: "O(1)",
@@ -729,6 +765,7 @@ export const stringCommands: CommandSpec[] = [
     name: "setex",
     arity: 4,
     flags: ["write", "denyoom"],
+    keySpecs: [keyAt(1, ["OW", "update"])],
     summary: "Stores a string with a time to live in seconds.",
     since: "2.0.0",
     complexity: "O(1)",
@@ -739,6 +776,7 @@ export const stringCommands: CommandSpec[] = [
     name: "psetex",
     arity: 4,
     flags: ["write", "denyoom"],
+    keySpecs: [keyAt(1, ["OW", "update"])],
     summary: "Stores a string with a time to live in milliseconds.",
     since: "2.6.0",
     complexity: "O(1)",
@@ -749,6 +787,7 @@ export const stringCommands: CommandSpec[] = [
     name: "getex",
     arity: -2,
     flags: ["write", "fast"],
+    keySpecs: [keyAt(1, ["RW", "access", "update"])],
     summary: "Answers the string at a key and optionally changes or removes its time to live.",
     since: "6.2.0",
     complexity: "O(1)",
@@ -773,6 +812,7 @@ export const stringCommands: CommandSpec[] = [
     name: "getdel",
     arity: 2,
     flags: ["write", "fast"],
+    keySpecs: [keyAt(1, ["RW", "access", "delete"])],
     summary: "Answers the string at a key and removes the key.",
     since: "6.2.0",
     complexity: "O(1)",
@@ -783,6 +823,7 @@ export const stringCommands: CommandSpec[] = [
     name: "getset",
     arity: 3,
     flags: ["write", "denyoom", "fast"],
+    keySpecs: [keyAt(1, ["RW", "access", "update"])],
     summary: "Stores a string and answers the one it replaced (older form of SET ... GET).",
     since: "1.0.0",
     complexity: "O(1)",
@@ -808,6 +849,7 @@ export const stringCommands: CommandSpec[] = [
     name: "mset",
     arity: -3,
     flags: ["write", "denyoom"],
+    keySpecs: [keyAt(1, ["OW", "update"], -1, 2)],
     categories: ["string"],
     firstKey: 1,
     lastKey: -1,
@@ -823,6 +865,7 @@ export const stringCommands: CommandSpec[] = [
     name: "msetnx",
     arity: -3,
     flags: ["write", "denyoom"],
+    keySpecs: [keyAt(1, ["OW", "insert"], -1, 2)],
     categories: ["string"],
     firstKey: 1,
     lastKey: -1,
@@ -838,6 +881,7 @@ export const stringCommands: CommandSpec[] = [
     name: "append",
     arity: 3,
     flags: ["write", "denyoom", "fast"],
+    keySpecs: [keyAt(1, ["RW", "insert"])],
     summary: "Adds bytes to the end of a string (creating it when missing); answers the length.",
     since: "2.0.0",
     complexity: "O(1) amortized for a short suffix",
@@ -848,6 +892,7 @@ export const stringCommands: CommandSpec[] = [
     name: "strlen",
     arity: 2,
     flags: ["readonly", "fast"],
+    keySpecs: [keyAt(1, ["RO"])],
     summary: "Answers the length in bytes of the string at a key (0 when missing).",
     since: "2.2.0",
     complexity: "O(1)",
@@ -888,6 +933,7 @@ export const stringCommands: CommandSpec[] = [
     name: "incr",
     arity: 2,
     flags: ["write", "denyoom", "fast"],
+    keySpecs: [keyAt(1, ["RW", "access", "update"])],
     summary: "Adds one to the integer stored at a key.",
     since: "1.0.0",
     complexity: "O(1)",
@@ -898,6 +944,7 @@ export const stringCommands: CommandSpec[] = [
     name: "decr",
     arity: 2,
     flags: ["write", "denyoom", "fast"],
+    keySpecs: [keyAt(1, ["RW", "access", "update"])],
     summary: "Subtracts one from the integer stored at a key.",
     since: "1.0.0",
     complexity: "O(1)",
@@ -908,6 +955,7 @@ export const stringCommands: CommandSpec[] = [
     name: "incrby",
     arity: 3,
     flags: ["write", "denyoom", "fast"],
+    keySpecs: [keyAt(1, ["RW", "access", "update"])],
     summary: "Adds an integer to the integer stored at a key.",
     since: "1.0.0",
     complexity: "O(1)",
@@ -918,6 +966,7 @@ export const stringCommands: CommandSpec[] = [
     name: "decrby",
     arity: 3,
     flags: ["write", "denyoom", "fast"],
+    keySpecs: [keyAt(1, ["RW", "access", "update"])],
     summary: "Subtracts an integer from the integer stored at a key.",
     since: "1.0.0",
     complexity: "O(1)",
@@ -928,6 +977,7 @@ export const stringCommands: CommandSpec[] = [
     name: "incrbyfloat",
     arity: 3,
     flags: ["write", "denyoom", "fast"],
+    keySpecs: [keyAt(1, ["RW", "access", "update"])],
     summary: "Adds a floating-point number to the number stored at a key.",
     since: "2.6.0",
     complexity: "O(1)",

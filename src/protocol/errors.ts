@@ -6,6 +6,12 @@ export const ERR_NOT_INTEGER = "ERR value is not an integer or out of range";
 export const ERR_INT_RANGE =
   "ERR value is out of range, value must between -2147483648 and 2147483647";
 export const ERR_NOT_FLOAT = "ERR value is not a valid float";
+/** INCRBYFLOAT / HINCRBYFLOAT when the sum is NaN or infinite. */
+export const ERR_INCR_NAN_OR_INF = "ERR increment would produce NaN or Infinity";
+/** HINCRBYFLOAT when the increment itself is infinite. */
+export const ERR_VALUE_NAN_OR_INF = "ERR value is NaN or Infinity";
+/** HINCRBYFLOAT when the field holds something that is not a float. */
+export const ERR_HASH_NOT_FLOAT = "ERR hash value is not a float";
 export const ERR_OVERFLOW = "ERR increment or decrement would overflow";
 /** HINCRBY when the field holds something that is not an integer. */
 export const ERR_HASH_NOT_INTEGER = "ERR hash value is not an integer";
@@ -78,6 +84,21 @@ export function errUnknownSubcommand(sub: string, container: string): string {
   return `ERR unknown subcommand '${
     cString(sub).slice(0, 128)
   }'. Try ${container.toUpperCase()} HELP.`;
+}
+
+/** `ERR unknown subcommand or wrong number of arguments for 'get'. Try SLOWLOG HELP.` */
+export function errSubcommandSyntax(sub: string, container: string): string {
+  return `ERR unknown subcommand or wrong number of arguments for '${
+    cString(sub).slice(0, 128)
+  }'. Try ${container.toUpperCase()} HELP.`;
+}
+
+/** SLOWLOG GET with a count that is not an integer of at least -1. */
+export const ERR_SLOWLOG_COUNT = "ERR count should be greater than or equal to -1";
+
+/** `ERR No samples available for event 'command'` (LATENCY GRAPH). */
+export function errNoLatencySamples(event: string): string {
+  return `ERR No samples available for event '${cString(event)}'`;
 }
 
 /** `ERR unknown command 'FOO', with args beginning with: 'a' 'b' ` (note the trailing space). */
