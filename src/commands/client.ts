@@ -9,7 +9,8 @@ import {
 import type { CommandSpec, Session } from "./context.ts";
 import { validClientName } from "./connection.ts";
 import { replyHelp } from "./_help.ts";
-import { parseInteger } from "./_parse.ts";
+import { parseInteger } from "../util/int64.ts";
+import { clientTrackingCommands, trackingHelp } from "./client_tracking.ts";
 
 /** One line of CLIENT LIST / CLIENT INFO, with Redis's field names and order. */
 export function describeClient(c: Session, now: number): string {
@@ -24,7 +25,9 @@ export function describeClient(c: Session, now: number): string {
     `argv-mem=0 multi-mem=0 rbs=${f.queryBuffer + f.queryBufferFree} rbp=0 ` +
     `obl=0 oll=0 omem=${f.outputBuffer} ` +
     `tot-mem=${f.queryBuffer + f.queryBufferFree + f.outputBuffer} events=r ` +
-    `cmd=${f.lastCommand} user=default redir=-1 resp=${c.reply.resp}\n`;
+    `cmd=${f.lastCommand} user=default redir=${
+      c.server.tracking.redirectOf(c)
+    } resp=${c.reply.resp}\n`;
 }
 
 function clientId(s: Session): void {
@@ -118,8 +121,7 @@ function clientKill(s: Session, argv: string[]): void {
         s.reply.error(`ERR No such user '${value}'`);
         return;
       }
-    }
-    else if (option === "type") {
+    } else if (option === "type") {
       type = value.toLowerCase();
       if (!["normal", "master", "replica", "slave", "pubsub"].includes(type)) {
         s.reply.error(`ERR Unknown client type '${value}'`);
@@ -161,6 +163,7 @@ function clientReply(s: Session, argv: string[]): void {
   if (mode === "on") {
     s.replyOff = false;
     s.replySkipNext = false;
+    s.replySkip = false;
     s.reply.ok();
   } else if (mode === "off") s.replyOff = true;
   else if (mode === "skip") {
@@ -250,6 +253,7 @@ const HELP = [
   "    Ends a CLIENT PAUSE.",
   "SETNAME <name>",
   "    Names this connection.",
+  ...trackingHelp,
 ];
 
 const sub = {
@@ -475,5 +479,6 @@ export const clientCommands: CommandSpec[] = [{
       complexity: "O(1)",
       handler: (s) => replyHelp(s, HELP),
     },
+    ...clientTrackingCommands,
   ],
 }];

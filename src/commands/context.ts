@@ -7,6 +7,7 @@ import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import type { LatencyMonitor } from "../stats/latency.ts";
 import type { SlowLog } from "../stats/slowlog.ts";
 import type { PubSub, Subscriber } from "../messaging/pubsub.ts";
+import type { Tracking } from "../messaging/tracking.ts";
 import type { Database, Keyspace } from "../store/keyspace.ts";
 
 /** Runs one command; argv[0] is the command name as the client sent it. */
@@ -85,6 +86,11 @@ export interface KeySpec {
     | { range: { lastKey: number; step: number; limit: number } }
     /** keyNumIndex and firstKey relative to the begin index. */
     | { keynum: { keyNumIndex: number; firstKey: number; step: number } };
+  /**
+   * For a spec whose flags include "variable_flags": the flags of one call, which
+   * depend on its arguments (SET ... GET also reads the old value).
+   */
+  flagsOf?: (argv: readonly string[]) => readonly string[];
 }
 
 /** One record of the command table. */
@@ -160,6 +166,8 @@ export interface Session extends Subscriber {
   replyOff: boolean;
   /** CLIENT REPLY SKIP: the reply of the next command is dropped. */
   replySkipNext: boolean;
+  /** Set while the reply of the command being run is dropped (after CLIENT REPLY SKIP). */
+  replySkip: boolean;
   /** CLIENT NO-EVICT. */
   noEvict: boolean;
   /** True while the client receives MONITOR's feed. */
@@ -297,4 +305,6 @@ export interface ServerApi {
   readonly persistence: PersistenceApi;
   /** Channel, pattern and shard channel subscriptions. */
   readonly pubsub: PubSub;
+  /** Client-side caching: who tracks which keys (CLIENT TRACKING). */
+  readonly tracking: Tracking;
 }

@@ -34,6 +34,8 @@ export class CallFrame {
   events: (number | string)[] | null = null;
   /** A database was emptied or swapped (FLUSHALL, FLUSHDB, SWAPDB). */
   databasesChanged = false;
+  /** A database was emptied (FLUSHALL, FLUSHDB; not SWAPDB): tracking clients drop everything. */
+  flushed = false;
   #keys: string[] | null = null;
 
   reset(client: Client, spec: CommandSpec, fullName: string, argv: string[], dirty: number): void {
@@ -48,6 +50,7 @@ export class CallFrame {
     this.changed = null;
     this.events = null;
     this.databasesChanged = false;
+    this.flushed = false;
     this.#keys = null;
   }
 

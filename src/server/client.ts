@@ -80,7 +80,6 @@ export class Client implements Session, SessionFacts {
   softLimitSince = 0;
   replyOff = false;
   replySkipNext = false;
-  /** Set while the reply of the command being run is dropped (CLIENT REPLY SKIP). */
   replySkip = false;
   noEvict = false;
   monitoring = false;
@@ -291,6 +290,7 @@ export class Client implements Session, SessionFacts {
     const frame = host?.calls.current;
     if (host == null || frame == null) return;
     frame.databasesChanged = true;
+    if (other === undefined) frame.flushed = true;
     // WATCH must see the data as it is before the change, so this part acts now.
     const databases = this.server.keyspace.databases;
     if (other === undefined) {
@@ -302,7 +302,7 @@ export class Client implements Session, SessionFacts {
         host.keyEvents.readyAllBlocked(x);
       }
     }
-    (frame.changed ??= []);
+    frame.changed ??= [];
   }
 
   notify(type: number, event: string, key: string, db = this.db.id): void {

@@ -54,6 +54,9 @@ const SUBSCRIBED_MODE = new Set([
   "reset",
 ]);
 
+// Commands whose whole output is subscription confirmations.
+const SUBSCRIPTIONS = new Set([...SUBSCRIBED_MODE].filter((name) => name.endsWith("subscribe")));
+
 // Commands that act on the transaction itself instead of being queued by MULTI.
 const TRANSACTION_CONTROL = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
 
@@ -156,7 +159,10 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
   } finally {
     client.running = false;
   }
-  if (silenced && (client.replyOff || client.replySkip)) reply.truncate(replyStart);
+  // Subscription confirmations are pushes: they go out even while replies are off.
+  if (silenced && (client.replyOff || client.replySkip) && !SUBSCRIPTIONS.has(topName)) {
+    reply.truncate(replyStart);
+  }
   if (!client.executingTransaction) {
     client.replySkip = client.replySkipNext;
     client.replySkipNext = false;

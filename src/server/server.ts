@@ -58,7 +58,13 @@ export class Server implements ServerApi, ClientHost {
   readonly calls = new CallStack();
   readonly pubsub = new PubSub((subscriber) => this.deliver(subscriber as Client));
   readonly notifier = new KeyspaceNotifier(this.pubsub);
-  readonly tracking = new Tracking();
+  readonly tracking = new Tracking({
+    lookup: (id) => this.clients.get(id),
+    current: () => this.calls.current?.client ?? null,
+    deliver: (client) => this.deliver(client as Client),
+    maxKeys: () => this.config.number("tracking-table-max-keys"),
+    hz: () => this.config.number("hz"),
+  });
   /** Clients that ran MONITOR. */
   readonly monitors = new Set<Client>();
   // CLIENT PAUSE: until when (Unix ms), whether only writes wait, and who waits.
@@ -322,7 +328,7 @@ export class Server implements ServerApi, ClientHost {
       // 5. Client-side caching: invalidate what changed, remember what was read.
       if (tracking !== null) {
         const changed = frame.changed;
-        if (frame.databasesChanged) tracking.flushed(frame.client);
+        if (frame.flushed) tracking.flushed(frame.client);
         else if (changed !== null) {
           for (let i = 1; i < changed.length; i += 2) {
             tracking.keyChanged(changed[i] as string, frame.client);
@@ -333,11 +339,19 @@ export class Server implements ServerApi, ClientHost {
         if (frame.spec.flags.includes("readonly")) {
           tracking.keysRead(frame.client, frame.allKeys());
         }
+        tracking.afterCall(frame.client, frame.fullName);
       }
-      // 6. Statistics, and what MONITOR shows.
+      // 6. Statistics, the slow log, latency histograms, and what MONITOR shows.
+      const micros = (performance.now() - frame.started) * 1000;
       if (counted) {
-        this.#countCall(frame);
+        this.#countCall(frame, micros);
         if (this.monitors.size !== 0) this.#feedMonitors(frame);
+      }
+      // A command that blocks is timed once, when it is served.
+      if (frame.client.blockedState === null) {
+        const flags = frame.spec.flags;
+        if (!flags.includes("skip_slowlog")) this.slowlog.record(frame.client, frame.argv, micros);
+        this.latency.commandDone(frame.fullName, micros, flags.includes("fast"));
       }
     } finally {
       this.calls.pop();
@@ -353,7 +367,9 @@ export class Server implements ServerApi, ClientHost {
     const client = frame.client;
     const micros = Math.round((performance.timeOrigin + performance.now()) * 1000);
     const seconds = Math.floor(micros / 1e6);
-    let line = `${seconds}.${String(micros % 1e6).padStart(6, "0")} [${client.db.id} ${client.addr}]`;
+    let line = `${seconds}.${
+      String(micros % 1e6).padStart(6, "0")
+    } [${client.db.id} ${client.addr}]`;
     const argv = frame.argv;
     const name = frame.spec === this.table.lookup(argv[0]) ? frame.spec.name : "";
     for (let i = 0; i < argv.length; i++) {
@@ -366,7 +382,7 @@ export class Server implements ServerApi, ClientHost {
     }
   }
 
-  #countCall(frame: CallFrame): void {
+  #countCall(frame: CallFrame, micros: number): void {
     const stats = this.stats;
     stats.commandsProcessed++;
     let entry = stats.commands.get(frame.fullName);
@@ -375,7 +391,7 @@ export class Server implements ServerApi, ClientHost {
       stats.commands.set(frame.fullName, entry);
     }
     entry.calls++;
-    entry.usec += Math.round((performance.now() - frame.started) * 1000);
+    entry.usec += Math.round(micros);
   }
 
   /**
@@ -669,6 +685,7 @@ export class Server implements ServerApi, ClientHost {
     // in batches of 20 until a batch finds fewer than a quarter of them expired, within
     // a time slice of a quarter of the tick (25 ms at hz 10) shared fairly by the
     // databases that need it. Commands wait at most one slice.
+    const cycleStarted = performance.now();
     const volatile = this.keyspace.databases.filter((db) => db.expires.size > 0);
     let left = 250 / Math.max(1, this.config.number("hz"));
     for (let i = 0; i < volatile.length && left > 0; i++) {
@@ -678,6 +695,9 @@ export class Server implements ServerApi, ClientHost {
         if (volatile[i].expireSample(now, 20) < 5) break;
       }
       left -= performance.now() - started;
+    }
+    if (volatile.length > 0) {
+      this.latency.sampleIfNeeded("expire-cycle", performance.now() - cycleStarted);
     }
     // Query buffers: give back what idle (silent over 2 s) or over-sized ones waste.
     for (const client of this.clients.values()) {

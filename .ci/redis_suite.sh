@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Runs Redis 7.0.15's own test suite (../shared/redis-tests, or $REDIS_TESTS) against a
+# fresh Redeno, unit by unit, for the units listed in README.md between the
+# `suite-units` markers. A unit with failures is run once more on a fresh server; a
+# test that fails twice is a failure, unless README.md lists it by name between the
+# `suite-exceptions` markers (tests that need scripting, which does not exist yet).
+# A listed test that passes is reported too, so the list stays exact.
+# Prints the per-unit table, the reruns, and ends with "suite: N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+TESTS=${REDIS_TESTS:-../shared/redis-tests}
+[ -x "$TESTS/run.sh" ] || { echo "suite: no Redis test suite at $TESTS"; echo "suite: 0 passed, 1 failed"; exit 1; }
+command -v tclsh >/dev/null || { echo "suite: tclsh is missing"; echo "suite: 0 passed, 1 failed"; exit 1; }
+
+between() { sed -n "/<!-- $1:start -->/,/<!-- $1:end -->/p" README.md | grep -E '^- ' | sed 's/^- //'; }
+mapfile -t UNITS < <(between suite-units | sed -E 's/[` ].*//; s/`//g')
+mapfile -t EXCEPTIONS < <(between suite-exceptions)
+
+work=$(mktemp -d /tmp/redeno-suite.XXXXXX)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Runs the given units on a fresh server; logs under $1.
+run_units() {
+  local logs=$1; shift
+  local port; port=$(free_port)
+  deno run --allow-all src/main.ts --port "$port" --save '' --appendonly no \
+    --dir "$work" >"$logs.server.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 100); do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  LOG_DIR=$logs "$TESTS/run.sh" 127.0.0.1 "$port" "$@" | tee "$logs.out"
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+}
+
+# "name in tests/unit/x.tcl" lines of failed tests in a log folder, as "unit/x: name".
+failures() {
+  grep -h '^\[err\]: ' "$1"/unit_*.log 2>/dev/null |
+    sed -E 's/^\[err\]: (.*) in tests\/(unit\/.*)\.tcl$/\2: \1/' | sort -u
+}
+
+echo "--- Redis suite: ${#UNITS[@]} units"
+run_units "$work/first" "${UNITS[@]}"
+mapfile -t first < <(failures "$work/first"; broken "$work/first.out")
+# Units whose table row is not clean (err, exception, crash, timeout) get one rerun.
+mapfile -t rerun_units < <(
+  awk '$1 ~ /^unit\// && ($3 != 0 || $4 != 0 || $7 !~ /^done/) { print $1 }' "$work/first.out"
+)
+# A unit that did not finish cleanly counts as a failure of its own.
+broken() {
+  awk '$1 ~ /^unit\// && ($4 != 0 || $7 !~ /^done/) { print $1 ": (unit did not finish)" }' "$1"
+}
+final=("${first[@]}")
+if [ "${#rerun_units[@]}" -gt 0 ]; then
+  echo "--- rerunning once: ${rerun_units[*]}"
+  run_units "$work/second" "${rerun_units[@]}"
+  mapfile -t second < <(failures "$work/second"; broken "$work/second.out")
+  # A test fails only when it failed both times.
+  mapfile -t final < <(comm -12 <(printf '%s\n' "${first[@]}" | sort -u) \
+    <(printf '%s\n' "${second[@]}" | sort -u))
+  for t in "${first[@]}"; do
+    if ! printf '%s\n' "${final[@]}" | grep -qxF "$t"; then echo "flaky (passed on rerun): $t"; fi
+  done
+fi
+
+failed=0
+for t in "${final[@]}"; do
+  [ -n "$t" ] || continue
+  if printf '%s\n' "${EXCEPTIONS[@]}" | grep -qxF "$t"; then
+    echo "expected (needs scripting): $t"
+  else
+    echo "FAILED: $t"
+    failed=$((failed + 1))
+  fi
+done
+for t in "${EXCEPTIONS[@]}"; do
+  if ! printf '%s\n' "${final[@]}" | grep -qxF "$t"; then
+    echo "listed as an exception but did not fail (update README.md): $t"
+    failed=$((failed + 1))
+  fi
+done
+passed=$(cat "$work"/first/unit_*.log 2>/dev/null | grep -c '^\[ok\]: ')
+echo "suite: ${passed:-0} passed, $failed failed"
+rm -rf "$work"
+[ "$failed" -eq 0 ]
