@@ -8,9 +8,8 @@ import {
   errValueRange,
 } from "../protocol/errors.ts";
 import type { Session } from "./context.ts";
-import { isWord, parseInt64 } from "./_parse.ts";
-
-const INT64_MAX = 9223372036854775807n;
+import { isWord } from "./_parse.ts";
+import { INT64_MAX, parseInt64 } from "../util/int64.ts";
 
 /**
  * Reads `count [word]` from argv[2] and argv[3]. A negative count allows repeats.

@@ -5,7 +5,8 @@ import { ERR_INVALID_CURSOR, ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/err
 import type { CursorRegistry } from "../store/scan.ts";
 import { globMatch } from "../util/glob.ts";
 import type { Session } from "./context.ts";
-import { isWord, parseInt64 } from "./_parse.ts";
+import { isWord } from "./_parse.ts";
+import { parseInt64 } from "../util/int64.ts";
 
 const UINT64_MAX = 18446744073709551615n;
 

@@ -1,7 +1,7 @@
 // Argument parsing for the sorted set commands: scores and score bounds read the way
 // C's strtod reads them (decimal, hex floats, inf/infinity, leading spaces where strtod
-// skips them), lex bounds, and blocking timeouts, each with Redis's exact acceptance
-// rules.
+// skips them) and lex bounds, each with Redis's exact acceptance rules. (Blocking
+// timeouts are long doubles: util/timeout.ts.)
 
 import type { LexBound, ScoreRange } from "../store/zset.ts";
 
@@ -14,8 +14,6 @@ export interface Strtod {
   overflow: boolean;
   /** The text had a non-zero digit but the double came out as zero. */
   underflow: boolean;
-  /** Roughly log10 of the magnitude written (for long double range checks). */
-  magnitude: number;
 }
 
 function isSpace(c: number): boolean {
@@ -87,7 +85,7 @@ function binaryToDouble(m: bigint, e: number): number {
 
 /** C's strtod (glibc, round to nearest) applied to `text` from index `start`. */
 export function strtod(text: string, start = 0): Strtod {
-  const none: Strtod = { value: 0, end: start, overflow: false, underflow: false, magnitude: 0 };
+  const none: Strtod = { value: 0, end: start, overflow: false, underflow: false };
   let i = start;
   while (i < text.length && isSpace(text.charCodeAt(i))) i++;
   let sign = 1;
@@ -141,13 +139,11 @@ export function strtod(text: string, start = 0): Strtod {
       }
     }
     const value = binaryToDouble(m, exponent);
-    const magnitude = nonZero ? (m.toString(2).length - 1 + exponent) * Math.LOG10E * Math.LN2 : 0;
     return {
       value: sign * value,
       end: j,
       overflow: value === Infinity,
       underflow: nonZero && value === 0,
-      magnitude,
     };
   }
   // Decimal: digits with an optional fraction, then an optional exponent.
@@ -183,7 +179,6 @@ export function strtod(text: string, start = 0): Strtod {
     end: j,
     overflow: value === Infinity,
     underflow: firstNonZero >= 0 && value === 0,
-    magnitude: firstNonZero < 0 ? 0 : pointAt - firstNonZero - 1 + exponent,
   };
 }
 
@@ -238,26 +233,4 @@ export function parseLexRange(min: string, max: string): { min: LexBound; max: L
   const hi = parseLexBound(max);
   if (lo === null || hi === null) return null;
   return { min: lo, max: hi };
-}
-
-export const ERR_TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range";
-export const ERR_TIMEOUT_NEGATIVE = "ERR timeout is negative";
-
-/**
- * A blocking command's timeout in seconds, as Redis reads it (a long double, times
- * 1000, truncated to whole milliseconds; 0 = forever): milliseconds, or an error text.
- * Values too large for a 64-bit integer come out negative in C, hence "negative".
- */
-export function parseTimeout(text: string): number | string {
-  if (text.length === 0 || isSpace(text.charCodeAt(0))) return ERR_TIMEOUT_NOT_FLOAT;
-  const r = strtod(text);
-  if (r.end !== text.length || Number.isNaN(r.value)) return ERR_TIMEOUT_NOT_FLOAT;
-  // A long double reaches about 1.19e4932 and down to about 3.6e-4951.
-  if (r.overflow && r.magnitude > 4932) return ERR_TIMEOUT_NOT_FLOAT;
-  if (r.underflow && r.magnitude < -4951) return ERR_TIMEOUT_NOT_FLOAT;
-  const ms = r.value * 1000;
-  if (!Number.isFinite(ms) || Math.abs(ms) >= 2 ** 63) return ERR_TIMEOUT_NEGATIVE;
-  const whole = Math.trunc(ms) + 0; // + 0 turns -0 into 0
-  if (whole < 0) return ERR_TIMEOUT_NEGATIVE;
-  return whole;
 }

@@ -6,7 +6,7 @@ import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import { globMatch } from "../util/glob.ts";
 import type { ArgDoc, CommandFlag, CommandSpec, Session } from "./context.ts";
 import { replyHelp } from "./_help.ts";
-import { arityAccepts, findSubcommand, keysOf, keySpecsOf } from "./table.ts";
+import { arityAccepts, findSubcommand, keysOfCall, keySpecsOf } from "./table.ts";
 
 const ERR_INVALID_COMMAND = "ERR Invalid command specified";
 const ERR_NO_KEY_ARGUMENTS = "ERR The command has no key arguments";
@@ -381,7 +381,7 @@ function callKeys(
     s.reply.error(ERR_INVALID_ARG_COUNT);
     return null;
   }
-  const keys = keysOf(spec, call).map((k) => ({ key: call[k.index], flags: k.flags }));
+  const keys = (keysOfCall(spec, call) ?? []).map((k) => ({ key: call[k.index], flags: k.flags }));
   if (keys.length === 0 && !spec.flags.includes("no_mandatory_keys")) {
     s.reply.error(ERR_INVALID_ARGS);
     return null;

@@ -13,7 +13,7 @@ import {
 } from "../protocol/errors.ts";
 import { REDIS_VERSION } from "../version.ts";
 import type { CommandSpec, Session } from "./context.ts";
-import { parseInteger } from "./_parse.ts";
+import { parseInteger } from "../util/int64.ts";
 
 /** PING [message] */
 function ping(s: Session, argv: string[]): void {
@@ -186,7 +186,7 @@ export const connectionCommands: CommandSpec[] = [
     ...connection,
     name: "echo",
     arity: 2,
-    flags: ["fast"],
+    flags: ["loading", "stale", "fast"],
     firstKey: 0,
     lastKey: 0,
     step: 0,

@@ -1,24 +1,26 @@
 // Hash commands: HSET, HSETNX, HMSET, HGET, HMGET, HGETALL, HKEYS, HVALS, HLEN,
 // HEXISTS, HSTRLEN, HDEL, HINCRBY, HINCRBYFLOAT, HSCAN, HRANDFIELD.
 
+import { NOTIFY } from "../config.ts";
 import {
+  ERR_HASH_NOT_FLOAT,
   ERR_HASH_NOT_INTEGER,
+  ERR_INCR_NAN_OR_INF,
+  ERR_NOT_FLOAT,
   ERR_NOT_INTEGER,
   ERR_OVERFLOW,
+  ERR_VALUE_NAN_OR_INF,
   errWrongArity,
 } from "../protocol/errors.ts";
 import { type HashLimits, HashValue } from "../store/hash.ts";
-import { hashIncrementError, hincrByFloat } from "../store/long_double.ts";
 import { CursorRegistry } from "../store/scan.ts";
 import { matches, parseScanCursor, parseScanOptions, replyScan, scanPage } from "./_scan.ts";
 import { parseRandomCount } from "./_random_count.ts";
 import { readTyped, writeTyped } from "./_lookup.ts";
 import type { CommandSpec, Session } from "./context.ts";
-import { familySpec } from "./table.ts";
-import { parseInt64 } from "./_parse.ts";
-
-const INT64_MAX = 9223372036854775807n;
-const INT64_MIN = -9223372036854775808n;
+import { familySpec, keyAt } from "./table.ts";
+import { type FloatIncrReason, hashIncrementFailure, hincrByFloat } from "../util/long_double.ts";
+import { INT64_MAX, INT64_MIN, parseInt64 } from "../util/int64.ts";
 
 /** Open HSCAN iterations over hashtable-encoded hashes. */
 const cursors = new CursorRegistry();
@@ -90,6 +92,7 @@ function setFields(s: Session, argv: string[], name: string): number | null {
     if (hash.set(argv[i], argv[i + 1], lim)) added++;
   }
   s.server.dirty += (argv.length - 2) / 2;
+  s.notify(NOTIFY.HASH, "hset", argv[1]);
   return added;
 }
 
@@ -114,6 +117,7 @@ function hsetnx(s: Session, argv: string[]): void {
   }
   hash.set(argv[2], argv[3], limits(s, hash));
   s.server.dirty++;
+  s.notify(NOTIFY.HASH, "hset", argv[1]);
   s.reply.integer(1);
 }
 
@@ -122,18 +126,22 @@ function hdel(s: Session, argv: string[]): void {
   const hash = writeHash(s, argv[1]);
   if (hash === null) return;
   let deleted = 0;
+  let emptied = false;
   if (hash !== undefined) {
     for (let i = 2; i < argv.length; i++) {
       if (!hash.delete(argv[i])) continue;
       deleted++;
       if (hash.size === 0) {
         s.db.delete(argv[1]);
+        emptied = true;
         break;
       }
     }
   }
   if (deleted > 0) {
     s.server.dirty += deleted;
+    s.notify(NOTIFY.HASH, "hdel", argv[1]);
+    if (emptied) s.notify(NOTIFY.GENERIC, "del", argv[1]);
   }
   s.reply.integer(deleted);
 }
@@ -165,29 +173,39 @@ function hincrby(s: Session, argv: string[]): void {
   const target = hash ?? writeHashOrCreate(s, argv[1])!;
   target.set(argv[2], value.toString(), limits(s, target));
   s.server.dirty++;
+  s.notify(NOTIFY.HASH, "hincrby", argv[1]);
   s.reply.integer(value);
 }
+
+/** HINCRBYFLOAT's reply for each way a float increment fails. */
+const HASH_FLOAT_ERRORS: Record<FloatIncrReason, string> = {
+  "increment-not-float": ERR_NOT_FLOAT,
+  "increment-infinite": ERR_VALUE_NAN_OR_INF,
+  "value-not-float": ERR_HASH_NOT_FLOAT,
+  "nan-or-infinity": ERR_INCR_NAN_OR_INF,
+};
 
 /**
  * HINCRBYFLOAT key field increment: long double arithmetic, printed as Redis prints
  * it, and propagated as an HSET of the result so replicas never recompute it.
  */
 function hincrbyfloat(s: Session, argv: string[]): void {
-  const incrError = hashIncrementError(argv[3]);
-  if (incrError !== null) {
-    s.reply.error(incrError);
+  const refused = hashIncrementFailure(argv[3]);
+  if (refused !== null) {
+    s.reply.error(HASH_FLOAT_ERRORS[refused]);
     return;
   }
   const hash = writeHash(s, argv[1]);
   if (hash === null) return;
   const result = hincrByFloat(hash?.get(argv[2]) ?? null, argv[3]);
-  if ("error" in result) {
-    s.reply.error(result.error);
+  if ("reason" in result) {
+    s.reply.error(HASH_FLOAT_ERRORS[result.reason]);
     return;
   }
   const target = hash ?? writeHashOrCreate(s, argv[1])!;
   target.set(argv[2], result.value, limits(s, target));
   s.server.dirty++;
+  s.notify(NOTIFY.HASH, "hincrbyfloat", argv[1]);
   s.propagateAs(["HSET", argv[1], argv[2], result.value]);
   s.reply.bulk(result.value);
 }
@@ -412,6 +430,7 @@ export const hashCommands: CommandSpec[] = [
     name: "hsetnx",
     arity: 4,
     flags: ["write", "denyoom", "fast"],
+    keySpecs: [keyAt(1, ["RW", "insert"])],
     categories: ["hash"],
     summary: "Sets a field of a hash only when the field is absent.",
     since: "2.0.0",
@@ -489,6 +508,7 @@ export const hashCommands: CommandSpec[] = [
     name: "hlen",
     arity: 2,
     flags: ["readonly", "fast"],
+    keySpecs: [keyAt(1, ["RO"])],
     categories: ["hash"],
     summary: "Answers the number of fields in a hash.",
     since: "2.0.0",
@@ -500,6 +520,7 @@ export const hashCommands: CommandSpec[] = [
     name: "hexists",
     arity: 3,
     flags: ["readonly", "fast"],
+    keySpecs: [keyAt(1, ["RO"])],
     categories: ["hash"],
     summary: "Answers 1 when a hash has the field, 0 otherwise.",
     since: "2.0.0",
@@ -511,6 +532,7 @@ export const hashCommands: CommandSpec[] = [
     name: "hstrlen",
     arity: 3,
     flags: ["readonly", "fast"],
+    keySpecs: [keyAt(1, ["RO"])],
     categories: ["hash"],
     summary: "Answers the length in bytes of one field's value, 0 when absent.",
     since: "3.2.0",
@@ -522,6 +544,7 @@ export const hashCommands: CommandSpec[] = [
     name: "hdel",
     arity: -3,
     flags: ["write", "fast"],
+    keySpecs: [keyAt(1, ["RW", "delete"])],
     categories: ["hash"],
     summary: "Removes fields from a hash (and the key once empty); answers how many existed.",
     since: "2.0.0",
@@ -533,6 +556,7 @@ export const hashCommands: CommandSpec[] = [
     name: "hincrby",
     arity: 4,
     flags: ["write", "denyoom", "fast"],
+    keySpecs: [keyAt(1, ["RW", "access", "update"])],
     categories: ["hash"],
     summary: "Adds an integer to a field of a hash (absent counts as 0); answers the sum.",
     since: "2.0.0",
@@ -544,6 +568,7 @@ export const hashCommands: CommandSpec[] = [
     name: "hincrbyfloat",
     arity: 4,
     flags: ["write", "denyoom", "fast"],
+    keySpecs: [keyAt(1, ["RW", "access", "update"])],
     categories: ["hash"],
     summary: "Adds a decimal number to a field of a hash (absent counts as 0); answers the sum.",
     since: "2.6.0",

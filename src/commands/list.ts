@@ -14,6 +14,7 @@
 // again that meets a key of another type keeps waiting instead of answering WRONGTYPE
 // (`rerun` tells the two runs apart by the identity of their argv).
 
+import { NOTIFY } from "../config.ts";
 import {
   ERR_INDEX_OUT_OF_RANGE,
   ERR_NO_SUCH_KEY,
@@ -26,8 +27,9 @@ import { ListValue } from "../store/list.ts";
 import { readTyped, writeTyped } from "./_lookup.ts";
 import type { ArgDoc, CommandSpec, KeySpec, Session } from "./context.ts";
 import { familySpec } from "./table.ts";
-import { isWord, parseInt64, parseInteger } from "./_parse.ts";
-import { parseTimeout } from "./_timeout.ts";
+import { isWord } from "./_parse.ts";
+import { timeoutOrReply } from "./_timeout.ts";
+import { INT64_MIN, parseInt64, parseInteger } from "../util/int64.ts";
 
 const ERR_MUST_BE_POSITIVE = "ERR value is out of range, must be positive";
 const ERR_NUMKEYS = "ERR numkeys should be greater than 0";
@@ -36,8 +38,6 @@ const ERR_LPOS_RANK_ZERO = "ERR RANK can't be zero: use 1 to start from the firs
   "2 from the second ... or use negative to start from the end of the list";
 const ERR_LPOS_COUNT = "ERR COUNT can't be negative";
 const ERR_LPOS_MAXLEN = "ERR MAXLEN can't be negative";
-
-const INT64_MIN = -9223372036854775808n;
 
 /** The argv of blocking calls that are waiting: their next run is a run again. */
 const waiting = new WeakSet<string[]>();
@@ -62,9 +62,20 @@ function createList(s: Session, key: string, expected: number): ListValue {
   return list;
 }
 
-/** Deletes a list that its last write left empty. */
+/** Deletes a list that its last write left empty (a `del` event after the write's own). */
 function dropIfEmpty(s: Session, key: string, list: ListValue): void {
-  if (list.length === 0) s.db.delete(key);
+  if (list.length !== 0) return;
+  s.db.delete(key);
+  s.notify(NOTIFY.GENERIC, "del", key);
+}
+
+/** The keyspace event of a push or pop at one end. */
+function pushEvent(head: boolean): string {
+  return head ? "lpush" : "rpush";
+}
+
+function popEvent(head: boolean): string {
+  return head ? "lpop" : "rpop";
 }
 
 /** LEFT → head, RIGHT → tail, anything else null (a syntax error). */
@@ -97,6 +108,7 @@ function push(s: Session, argv: string[], head: boolean, onlyExisting: boolean):
   }
   for (let i = 2; i < argv.length; i++) list.push(argv[i], head);
   s.server.dirty += argv.length - 2;
+  s.notify(NOTIFY.LIST, pushEvent(head), key);
   s.reply.integer(list.length);
 }
 
@@ -125,6 +137,7 @@ function linsert(s: Session, argv: string[]): void {
   }
   list.insert(after ? at + 1 : at, argv[4]);
   s.server.dirty++;
+  s.notify(NOTIFY.LIST, "linsert", argv[1]);
   s.reply.integer(list.length);
 }
 
@@ -169,6 +182,7 @@ function pop(s: Session, argv: string[], head: boolean): void {
     popped = Math.min(count, list.length);
     popInto(s, list, popped, head);
   }
+  s.notify(NOTIFY.LIST, popEvent(head), key);
   dropIfEmpty(s, key, list);
   s.server.dirty += popped;
 }
@@ -266,8 +280,10 @@ function popFromFirstList(
   s.reply.arrayLen(2);
   s.reply.bulk(key);
   popInto(s, list, n, head);
+  s.notify(NOTIFY.LIST, popEvent(head), key);
   dropIfEmpty(s, key, list);
   s.server.dirty += n;
+  s.keyChanged(key);
   s.propagateAs([head ? "LPOP" : "RPOP", key, String(n)]);
   return true;
 }
@@ -434,6 +450,7 @@ function lset(s: Session, argv: string[]): void {
   }
   list.set(index, argv[3]);
   s.server.dirty++;
+  s.notify(NOTIFY.LIST, "lset", argv[1]);
   s.reply.ok();
 }
 
@@ -452,14 +469,12 @@ function ltrim(s: Session, argv: string[]): void {
     const range = clampRange(start, stop, n);
     const fromHead = range === null ? n : range[0];
     const fromTail = range === null ? 0 : n - 1 - range[1];
-    if (fromHead + fromTail > 0) {
-      list.trim(fromHead, fromTail);
-      dropIfEmpty(s, argv[1], list);
-      s.server.dirty += fromHead + fromTail;
-    } else {
-      // Redis counts an LTRIM as a change for WATCH even when nothing goes.
-      s.keyChanged(argv[1]);
-    }
+    // Redis counts an LTRIM as a change (WATCH, the `ltrim` event) even when nothing goes.
+    if (fromHead + fromTail > 0) list.trim(fromHead, fromTail);
+    s.notify(NOTIFY.LIST, "ltrim", argv[1]);
+    dropIfEmpty(s, argv[1], list);
+    s.server.dirty += fromHead + fromTail;
+    s.keyChanged(argv[1]);
   }
   s.reply.ok();
 }
@@ -479,6 +494,7 @@ function lrem(s: Session, argv: string[]): void {
   }
   const removed = list.removeAll(argv[3], Math.abs(count), count < 0);
   if (removed > 0) {
+    s.notify(NOTIFY.LIST, "lrem", argv[1]);
     dropIfEmpty(s, argv[1], list);
     s.server.dirty += removed;
   }
@@ -505,8 +521,11 @@ function moveElement(
   if (source === undefined) return false;
   const target = writeList(s, dst);
   if (target === null) return true;
+  // Redis's order of events: the push on the destination, then the pop on the source.
   const value = source.pop(ends.fromHead)!;
   (target ?? createList(s, dst, 1)).push(value, ends.toHead);
+  s.notify(NOTIFY.LIST, pushEvent(ends.toHead), dst);
+  s.notify(NOTIFY.LIST, popEvent(ends.fromHead), src);
   dropIfEmpty(s, src, source);
   s.server.dirty++;
   s.propagateAs(propagated);
@@ -556,11 +575,8 @@ function blockOrRefuse(
 
 /** BLPOP / BRPOP key [key ...] timeout: [key, element] from the first non-empty list. */
 function bpop(s: Session, argv: string[], head: boolean): void {
-  const timeout = parseTimeout(argv[argv.length - 1]);
-  if ("error" in timeout) {
-    s.reply.error(timeout.error);
-    return;
-  }
+  const timeout = timeoutOrReply(s, argv[argv.length - 1]);
+  if (timeout === null) return;
   const keys = argv.slice(1, -1);
   const picked = pickList(s, keys, rerun(argv));
   if (picked === null) return;
@@ -569,13 +585,15 @@ function bpop(s: Session, argv: string[], head: boolean): void {
     s.reply.arrayLen(2);
     s.reply.bulk(key);
     s.reply.bulk(list.pop(head)!);
+    s.notify(NOTIFY.LIST, popEvent(head), key);
     dropIfEmpty(s, key, list);
     s.server.dirty++;
+    s.keyChanged(key);
     s.propagateAs([head ? "LPOP" : "RPOP", key]);
     waiting.delete(argv);
     return;
   }
-  blockOrRefuse(s, argv, keys, timeout.ms, () => s.reply.nullArray());
+  blockOrRefuse(s, argv, keys, timeout, () => s.reply.nullArray());
 }
 
 /**
@@ -590,11 +608,8 @@ function bmove(
   timeoutText: string,
   propagated: string[],
 ): void {
-  const timeout = parseTimeout(timeoutText);
-  if ("error" in timeout) {
-    s.reply.error(timeout.error);
-    return;
-  }
+  const timeout = timeoutOrReply(s, timeoutText);
+  if (timeout === null) return;
   const src = argv[1];
   const source = s.db.get(src);
   const stillEmpty = source !== undefined && !(source instanceof ListValue) && rerun(argv);
@@ -602,7 +617,7 @@ function bmove(
     waiting.delete(argv);
     return;
   }
-  blockOrRefuse(s, argv, [src], timeout.ms, () => s.reply.null());
+  blockOrRefuse(s, argv, [src], timeout, () => s.reply.null());
 }
 
 /** BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout */
@@ -630,16 +645,13 @@ function brpoplpush(s: Session, argv: string[]): void {
 function blmpop(s: Session, argv: string[]): void {
   const args = parseMpop(s, argv, 2);
   if (args === null) return;
-  const timeout = parseTimeout(argv[1]);
-  if ("error" in timeout) {
-    s.reply.error(timeout.error);
-    return;
-  }
+  const timeout = timeoutOrReply(s, argv[1]);
+  if (timeout === null) return;
   if (popFromFirstList(s, args.keys, args.head, args.count, rerun(argv))) {
     waiting.delete(argv);
     return;
   }
-  blockOrRefuse(s, argv, args.keys, timeout.ms, () => s.reply.nullArray());
+  blockOrRefuse(s, argv, args.keys, timeout, () => s.reply.nullArray());
 }
 
 // ---------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 // SUNION and SDIFF build their result as a set first, as Redis does, so an all-integer
 // result is listed in numeric order too.
 
+import { NOTIFY } from "../config.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONG_TYPE, errValueRange } from "../protocol/errors.ts";
 import { CursorRegistry } from "../store/scan.ts";
 import { SetValue } from "../store/set.ts";
@@ -13,9 +14,8 @@ import { matches, parseScanCursor, parseScanOptions, replyScan, scanPage } from 
 import { readTyped, writeTyped } from "./_lookup.ts";
 import type { CommandSpec, Session } from "./context.ts";
 import { familySpec } from "./table.ts";
-import { isWord, parseInt64 } from "./_parse.ts";
-
-const INT64_MAX = 9223372036854775807n;
+import { isWord } from "./_parse.ts";
+import { INT64_MAX, parseInt64 } from "../util/int64.ts";
 
 // Error replies only the set commands give (spelled as Redis 7.0 spells them).
 const ERR_MUST_BE_POSITIVE = "ERR value is out of range, must be positive";
@@ -93,6 +93,7 @@ function sadd(s: Session, argv: string[]): void {
   }
   if (added > 0) {
     s.server.dirty += added;
+    s.notify(NOTIFY.SET, "sadd", argv[1]);
   }
   s.reply.integer(added);
 }
@@ -102,18 +103,22 @@ function srem(s: Session, argv: string[]): void {
   const set = writeSet(s, argv[1]);
   if (set === null) return;
   let removed = 0;
+  let emptied = false;
   if (set !== undefined) {
     for (let i = 2; i < argv.length; i++) {
       if (!set.remove(argv[i])) continue;
       removed++;
       if (set.size === 0) {
         s.db.delete(argv[1]);
+        emptied = true;
         break;
       }
     }
   }
   if (removed > 0) {
     s.server.dirty += removed;
+    s.notify(NOTIFY.SET, "srem", argv[1]);
+    if (emptied) s.notify(NOTIFY.GENERIC, "del", argv[1]);
   }
   s.reply.integer(removed);
 }
@@ -121,6 +126,7 @@ function srem(s: Session, argv: string[]): void {
 /**
  * SMOVE source destination member. A missing source answers 0 before either type is
  * checked; moving within one set changes nothing and only says whether it is there.
+ * A destination that already has the member is left alone: no `sadd`, no change.
  */
 function smove(s: Session, argv: string[]): void {
   const [, srcKey, dstKey, member] = argv;
@@ -142,14 +148,23 @@ function smove(s: Session, argv: string[]): void {
     s.reply.integer(0);
     return;
   }
-  if (src.size === 0) s.db.delete(srcKey);
+  s.notify(NOTIFY.SET, "srem", srcKey);
+  if (src.size === 0) {
+    s.db.delete(srcKey);
+    s.notify(NOTIFY.GENERIC, "del", srcKey);
+  }
+  s.keyChanged(srcKey);
+  s.server.dirty++;
   let target = dst;
   if (target === undefined) {
     target = new SetValue();
     s.db.set(dstKey, target);
   }
-  target.add(member, maxIntset(s));
-  s.server.dirty += 2;
+  if (target.add(member, maxIntset(s))) {
+    s.server.dirty++;
+    s.keyChanged(dstKey);
+    s.notify(NOTIFY.SET, "sadd", dstKey);
+  }
   s.reply.integer(1);
 }
 
@@ -174,7 +189,11 @@ function spop(s: Session, argv: string[]): void {
     return;
   }
   const member = set.pop();
-  if (set.size === 0) s.db.delete(key);
+  s.notify(NOTIFY.SET, "spop", key);
+  if (set.size === 0) {
+    s.db.delete(key);
+    s.notify(NOTIFY.GENERIC, "del", key);
+  }
   s.server.dirty++;
   s.propagateAs(["SREM", key, member]);
   s.reply.bulk(member);
@@ -199,6 +218,8 @@ function spopWithCount(s: Session, argv: string[]): void {
   if (n >= BigInt(size)) {
     const members = set.toArray();
     s.db.delete(key);
+    s.notify(NOTIFY.SET, "spop", key);
+    s.notify(NOTIFY.GENERIC, "del", key);
     s.server.dirty += size;
     s.propagateAs(["DEL", key]);
     replyMembers(s, members);
@@ -220,6 +241,7 @@ function spopWithCount(s: Session, argv: string[]): void {
     for (let i = 0; i < count; i++) popped[i] = set.pop();
   }
   s.server.dirty += count;
+  s.notify(NOTIFY.SET, "spop", key);
   for (const member of popped) s.propagateAs(["SREM", key, member]);
   replyMembers(s, popped);
 }
@@ -354,14 +376,17 @@ function combine(s: Session, sets: readonly (SetValue | undefined)[], diff: bool
 /**
  * The STORE forms: the destination (whatever it held, its TTL gone) becomes the
  * result, or is deleted when the result is empty; propagated as given when it changed.
+ * `event` is the keyspace event of a stored result (an emptied destination has `del`).
  */
-function store(s: Session, argv: string[], result: SetValue): void {
+function store(s: Session, argv: string[], result: SetValue, event: string): void {
   const dst = argv[1];
   if (result.size > 0) {
     s.db.set(dst, result);
     s.server.dirty++;
+    s.notify(NOTIFY.SET, event, dst);
   } else if (s.db.delete(dst)) {
     s.server.dirty++;
+    s.notify(NOTIFY.GENERIC, "del", dst);
   }
   s.reply.integer(result.size);
 }
@@ -375,7 +400,7 @@ function sinter(s: Session, argv: string[]): void {
 /** SINTERSTORE destination key [key ...] */
 function sinterstore(s: Session, argv: string[]): void {
   const sets = readSets(s, argv.slice(2));
-  if (sets !== null) store(s, argv, newSet(s, intersect(sets)));
+  if (sets !== null) store(s, argv, newSet(s, intersect(sets)), "sinterstore");
 }
 
 /** SINTERCARD numkeys key [key ...] [LIMIT limit] */
@@ -417,7 +442,7 @@ function sunion(s: Session, argv: string[]): void {
 /** SUNIONSTORE destination key [key ...] */
 function sunionstore(s: Session, argv: string[]): void {
   const sets = readSets(s, argv.slice(2));
-  if (sets !== null) store(s, argv, combine(s, sets, false));
+  if (sets !== null) store(s, argv, combine(s, sets, false), "sunionstore");
 }
 
 /** SDIFF key [key ...]: the members of the first set that no other set has. */
@@ -429,7 +454,7 @@ function sdiff(s: Session, argv: string[]): void {
 /** SDIFFSTORE destination key [key ...] */
 function sdiffstore(s: Session, argv: string[]): void {
   const sets = readSets(s, argv.slice(2));
-  if (sets !== null) store(s, argv, combine(s, sets, true));
+  if (sets !== null) store(s, argv, combine(s, sets, true), "sdiffstore");
 }
 
 // ---------------------------------------------------------------------------------

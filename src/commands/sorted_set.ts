@@ -4,6 +4,7 @@
 // (ZPOPMIN, ZPOPMAX, ZMPOP and the blocking BZPOPMIN, BZPOPMAX, BZMPOP), ZRANDMEMBER,
 // the set operations (ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD) and ZSCAN.
 
+import { NOTIFY } from "../config.ts";
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONG_TYPE } from "../protocol/errors.ts";
 import { formatDouble17 } from "../protocol/number_format.ts";
 import { CursorRegistry } from "../store/scan.ts";
@@ -22,9 +23,11 @@ import { matches, parseScanCursor, parseScanOptions, replyScan, scanPage } from 
 import { parseRandomCount } from "./_random_count.ts";
 import { readTyped, writeTyped } from "./_lookup.ts";
 import type { ArgDoc, CommandSpec, Session } from "./context.ts";
-import { familySpec } from "./table.ts";
-import { isWord, parseInteger } from "./_parse.ts";
-import { parseDouble, parseLexRange, parseScoreRange, parseTimeout } from "./_zset_args.ts";
+import { countedKeys, familySpec, keyAt } from "./table.ts";
+import { isWord } from "./_parse.ts";
+import { timeoutOrReply } from "./_timeout.ts";
+import { parseDouble, parseLexRange, parseScoreRange } from "./_zset_args.ts";
+import { parseInteger } from "../util/int64.ts";
 
 const ERR_NAN_SCORE = "ERR resulting score is not a number (NaN)";
 const ERR_XX_NX = "ERR XX and NX options at the same time are not compatible";
@@ -196,7 +199,10 @@ function zaddGeneric(s: Session, argv: string[], incrCommand: boolean): void {
       result = score;
     }
   }
-  if (added + updated > 0) wrote(s, added + updated, argv);
+  if (added + updated > 0) {
+    wrote(s, added + updated, argv);
+    s.notify(NOTIFY.ZSET, incr ? "zincr" : "zadd", key);
+  }
   if (incr) {
     if (processed > 0) s.reply.double(result);
     else s.reply.null();
@@ -223,17 +229,23 @@ function zrem(s: Session, argv: string[]): void {
   const zset = writeZset(s, argv[1]);
   if (zset === null) return;
   let deleted = 0;
+  let emptied = false;
   if (zset !== undefined) {
     for (let i = 2; i < argv.length; i++) {
       if (!zset.delete(argv[i])) continue;
       deleted++;
       if (zset.size === 0) {
         s.db.delete(argv[1]);
+        emptied = true;
         break;
       }
     }
   }
-  if (deleted > 0) wrote(s, deleted, argv);
+  if (deleted > 0) {
+    wrote(s, deleted, argv);
+    s.notify(NOTIFY.ZSET, "zrem", argv[1]);
+    if (emptied) s.notify(NOTIFY.GENERIC, "del", argv[1]);
+  }
   s.reply.integer(deleted);
 }
 
@@ -385,19 +397,25 @@ function collectByLex(
   collectFrom(zset, rank, reverse, offset, limit, inside, out);
 }
 
-/** Stores a computed result at `dst` (deleting it when empty); replies with its size. */
+/**
+ * Stores a computed result at `dst` (deleting it when empty); replies with its size.
+ * `event` is the keyspace event of a stored result (an emptied destination has `del`).
+ */
 function storeResult(
   s: Session,
   dst: string,
   entries: Iterable<[string, number]>,
   argv: string[],
+  event: string,
 ): void {
   const zset = SortedSetValue.fromEntries(entries, limits(s));
   if (zset.size > 0) {
     s.db.set(dst, zset);
     wrote(s, 1, argv);
+    s.notify(NOTIFY.ZSET, event, dst);
   } else if (s.db.delete(dst)) {
     wrote(s, 1, argv);
+    s.notify(NOTIFY.GENERIC, "del", dst);
   }
   s.reply.integer(zset.size);
 }
@@ -498,7 +516,7 @@ function zrangeGeneric(
     else if (kind === "score") collectByScore(zset, scoreRange!, reverse, offset, limit, out);
     else collectByLex(zset, lexRange!, reverse, offset, limit, out);
   }
-  if (store) storeResult(s, argv[1], zipEntries(out), argv);
+  if (store) storeResult(s, argv[1], zipEntries(out), argv, "zrangestore");
   else replyEntries(s, out, withScores);
 }
 
@@ -591,8 +609,14 @@ function zremrangeGeneric(s: Session, argv: string[], kind: "rank" | "score" | "
       deleted = zset.deleteRanks(first, first + zset.countInLexRange(lexRange!) - 1);
     }
   }
-  if (zset.size === 0) s.db.delete(argv[1]);
-  if (deleted > 0) wrote(s, deleted, argv);
+  if (deleted > 0) {
+    wrote(s, deleted, argv);
+    s.notify(NOTIFY.ZSET, `zremrangeby${kind}`, argv[1]);
+    if (zset.size === 0) {
+      s.db.delete(argv[1]);
+      s.notify(NOTIFY.GENERIC, "del", argv[1]);
+    }
+  }
   s.reply.integer(deleted);
 }
 
@@ -614,7 +638,11 @@ function zremrangebylex(s: Session, argv: string[]): void {
 // ---------------------------------------------------------------------------------
 // Pops
 
-/** Removes up to `count` members from the low (or, max, high) end; answers them in pop order. */
+/**
+ * Removes up to `count` (at least 1) members from the low (or, max, high) end; answers
+ * them in pop order. Reports the key as changed: the pops that choose among several
+ * keys change only this one.
+ */
 function popEntries(s: Session, key: string, zset: SortedSetValue, max: boolean, count: number) {
   const out = newEntries();
   const size = zset.size;
@@ -627,7 +655,12 @@ function popEntries(s: Session, key: string, zset: SortedSetValue, max: boolean,
   });
   if (max) zset.deleteRanks(size - n, size - 1);
   else zset.deleteRanks(0, n - 1);
-  if (zset.size === 0) s.db.delete(key);
+  s.keyChanged(key);
+  s.notify(NOTIFY.ZSET, max ? "zpopmax" : "zpopmin", key);
+  if (zset.size === 0) {
+    s.db.delete(key);
+    s.notify(NOTIFY.GENERIC, "del", key);
+  }
   return out;
 }
 
@@ -718,11 +751,8 @@ function zpopmax(s: Session, argv: string[]): void {
 
 /** BZPOPMIN key [key ...] timeout, BZPOPMAX key [key ...] timeout */
 function bzpopGeneric(s: Session, argv: string[], max: boolean): void {
-  const timeout = parseTimeout(argv[argv.length - 1]);
-  if (typeof timeout === "string") {
-    s.reply.error(timeout);
-    return;
-  }
+  const timeout = timeoutOrReply(s, argv[argv.length - 1]);
+  if (timeout === null) return;
   const keys = argv.slice(1, -1);
   const found = firstZsetFor(s, argv, keys);
   if (found === null) return;
@@ -750,18 +780,10 @@ function bzpopmax(s: Session, argv: string[]): void {
 /**
  * ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] and BZMPOP timeout numkeys ...:
  * pops from the first non-empty key; propagated as ZPOPMIN/ZPOPMAX key <popped>.
+ * As in Redis, BZMPOP reads its timeout after numkeys, MIN|MAX and COUNT.
  */
 function zmpopGeneric(s: Session, argv: string[], blocking: boolean): void {
-  let timeout = 0;
   const numkeysAt = blocking ? 2 : 1;
-  if (blocking) {
-    const t = parseTimeout(argv[1]);
-    if (typeof t === "string") {
-      s.reply.error(t);
-      return;
-    }
-    timeout = t;
-  }
   const numkeys = parseInteger(argv[numkeysAt]);
   if (numkeys === null || numkeys < 1) {
     s.reply.error(ERR_NUMKEYS);
@@ -794,6 +816,8 @@ function zmpopGeneric(s: Session, argv: string[], blocking: boolean): void {
     }
   }
   if (count === -1) count = 1;
+  const timeout = blocking ? timeoutOrReply(s, argv[1]) : 0;
+  if (timeout === null) return;
   const keys = argv.slice(numkeysAt + 1, whereAt);
   const found = blocking ? firstZsetFor(s, argv, keys) : firstZset(s, keys);
   if (found === null) return;
@@ -1084,7 +1108,7 @@ function setOpGeneric(s: Session, argv: string[], op: SetOp, store: boolean, car
     return;
   }
   if (store) {
-    storeResult(s, argv[1], result, argv);
+    storeResult(s, argv[1], result, argv, `z${op}store`);
     return;
   }
   const sorted = [...result].sort((a, b) =>
@@ -1280,6 +1304,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "zincrby",
     arity: 4,
     flags: ["write", "denyoom", "fast"],
+    keySpecs: [keyAt(1, ["RW", "access", "update"])],
     summary: "Adds to a member's score (an absent member starts at 0); answers the new score.",
     since: "1.2.0",
     complexity: "O(log N)",
@@ -1290,6 +1315,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "zrem",
     arity: -3,
     flags: ["write", "fast"],
+    keySpecs: [keyAt(1, ["RW", "delete"])],
     summary: "Removes members from a sorted set (and the key once empty); answers how many " +
       "existed.",
     since: "1.2.0",
@@ -1301,6 +1327,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "zcard",
     arity: 2,
     flags: ["readonly", "fast"],
+    keySpecs: [keyAt(1, ["RO"])],
     summary: "Answers the number of members in a sorted set.",
     since: "1.2.0",
     complexity: "O(1)",
@@ -1388,6 +1415,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "zrangestore",
     arity: -5,
     flags: ["write", "denyoom"],
+    keySpecs: [keyAt(1, ["OW", "update"]), keyAt(2, ["RO", "access"])],
     firstKey: 1,
     lastKey: 2,
     summary: "Stores a range of a sorted set (as ZRANGE selects it) at another key; answers " +
@@ -1469,6 +1497,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "zremrangebyrank",
     arity: 4,
     flags: ["write"],
+    keySpecs: [keyAt(1, ["RW", "delete"])],
     summary: "Removes the members in a range of positions; answers how many.",
     since: "2.0.0",
     complexity: "O(log N + M) for M members removed",
@@ -1479,6 +1508,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "zremrangebyscore",
     arity: 4,
     flags: ["write"],
+    keySpecs: [keyAt(1, ["RW", "delete"])],
     summary: "Removes the members whose scores fall in a range; answers how many.",
     since: "1.2.0",
     complexity: "O(log N + M) for M members removed",
@@ -1489,6 +1519,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "zremrangebylex",
     arity: 4,
     flags: ["write"],
+    keySpecs: [keyAt(1, ["RW", "delete"])],
     summary: "Removes the members between two names; answers how many.",
     since: "2.8.9",
     complexity: "O(log N + M) for M members removed",
@@ -1499,6 +1530,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "zpopmin",
     arity: -2,
     flags: ["write", "fast"],
+    keySpecs: [keyAt(1, ["RW", "access", "delete"])],
     summary: "Removes and answers the members with the lowest scores.",
     since: "5.0.0",
     complexity: "O(log N) per member",
@@ -1509,6 +1541,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "zpopmax",
     arity: -2,
     flags: ["write", "fast"],
+    keySpecs: [keyAt(1, ["RW", "access", "delete"])],
     summary: "Removes and answers the members with the highest scores.",
     since: "5.0.0",
     complexity: "O(log N) per member",
@@ -1519,6 +1552,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "bzpopmin",
     arity: -3,
     flags: ["write", "noscript", "blocking", "fast"],
+    keySpecs: [keyAt(1, ["RW", "access", "delete"], -2)],
     lastKey: -2,
     summary: "Pops the lowest-scored member of the first non-empty sorted set, waiting for " +
       "one when all are empty.",
@@ -1531,6 +1565,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "bzpopmax",
     arity: -3,
     flags: ["write", "noscript", "blocking", "fast"],
+    keySpecs: [keyAt(1, ["RW", "access", "delete"], -2)],
     lastKey: -2,
     summary: "Pops the highest-scored member of the first non-empty sorted set, waiting for " +
       "one when all are empty.",
@@ -1543,6 +1578,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "zmpop",
     arity: -4,
     flags: ["write"],
+    keySpecs: [countedKeys(1, ["RW", "access", "delete"])],
     firstKey: 0,
     lastKey: 0,
     step: 0,
@@ -1556,6 +1592,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "bzmpop",
     arity: -5,
     flags: ["write", "blocking"],
+    keySpecs: [countedKeys(2, ["RW", "access", "delete"])],
     firstKey: 0,
     lastKey: 0,
     step: 0,
@@ -1589,6 +1626,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "zunion",
     arity: -3,
     flags: ["readonly"],
+    keySpecs: [countedKeys(1, ["RO", "access"])],
     firstKey: 0,
     lastKey: 0,
     step: 0,
@@ -1602,6 +1640,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "zinter",
     arity: -3,
     flags: ["readonly"],
+    keySpecs: [countedKeys(1, ["RO", "access"])],
     firstKey: 0,
     lastKey: 0,
     step: 0,
@@ -1616,6 +1655,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "zdiff",
     arity: -3,
     flags: ["readonly"],
+    keySpecs: [countedKeys(1, ["RO", "access"])],
     firstKey: 0,
     lastKey: 0,
     step: 0,
@@ -1629,6 +1669,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "zunionstore",
     arity: -4,
     flags: ["write", "denyoom"],
+    keySpecs: [keyAt(1, ["OW", "update"]), countedKeys(2, ["RO", "access"])],
     summary: "Stores the union of sorted sets (and sets) at a key; answers its size.",
     since: "2.0.0",
     complexity: "O(N) + O(M log M) for N input members and M members stored",
@@ -1645,6 +1686,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "zinterstore",
     arity: -4,
     flags: ["write", "denyoom"],
+    keySpecs: [keyAt(1, ["OW", "update"]), countedKeys(2, ["RO", "access"])],
     summary: "Stores the intersection of sorted sets (and sets) at a key; answers its size.",
     since: "2.0.0",
     complexity: "O(N K) + O(M log M) for the smallest input's N members and K inputs",
@@ -1661,6 +1703,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "zdiffstore",
     arity: -4,
     flags: ["write", "denyoom"],
+    keySpecs: [keyAt(1, ["OW", "update"]), countedKeys(2, ["RO", "access"])],
     summary: "Stores the members of the first sorted set that are in none of the others; " +
       "answers their number.",
     since: "6.2.0",
@@ -1676,6 +1719,7 @@ export const sortedSetCommands: CommandSpec[] = [
     name: "zintercard",
     arity: -3,
     flags: ["readonly"],
+    keySpecs: [countedKeys(1, ["RO", "access"])],
     firstKey: 0,
     lastKey: 0,
     step: 0,

@@ -72,51 +72,83 @@ export interface KeyAt {
 
 /** The keys of one call, found through the command's key specs, in argument order. */
 export function keysOf(spec: CommandSpec, argv: readonly string[]): KeyAt[] {
+  return findKeys(spec, argv, false) ?? [];
+}
+
+/**
+ * Like `keysOf`, but null when a key spec does not fit the call (a key count that is
+ * not a positive integer or runs past the arguments, a range past the end): COMMAND
+ * GETKEYS then finds no keys, as Redis does. A keyword that is absent is no error.
+ */
+export function keysOfCall(spec: CommandSpec, argv: readonly string[]): KeyAt[] | null {
+  return findKeys(spec, argv, true);
+}
+
+function findKeys(spec: CommandSpec, argv: readonly string[], strict: boolean): KeyAt[] | null {
   const found: KeyAt[] = [];
   const argc = argv.length;
   for (const ks of keySpecsOf(spec)) {
-    let begin: number;
-    if ("index" in ks.begin) begin = ks.begin.index;
+    let first: number;
+    if ("index" in ks.begin) first = ks.begin.index;
     else {
-      const { keyword, startFrom } = ks.begin;
-      const lower = keyword.toLowerCase();
-      begin = -1;
-      if (startFrom >= 0) {
-        for (let i = startFrom; i < argc; i++) {
-          if (argv[i].toLowerCase() === lower) {
-            begin = i + 1;
-            break;
-          }
-        }
-      } else {
-        for (let i = argc + startFrom; i > 0; i--) {
-          if (argv[i].toLowerCase() === lower) {
-            begin = i + 1;
-            break;
-          }
-        }
-      }
-      if (begin < 0) continue;
+      first = keywordEnd(argv, ks.begin.keyword, ks.begin.startFrom);
+      if (first < 0) continue;
     }
+    let last: number;
+    let step: number;
     if ("range" in ks.find) {
-      const { lastKey, step, limit } = ks.find.range;
-      let last = lastKey >= 0 ? begin + lastKey : argc + lastKey;
-      if (lastKey < 0 && limit > 1) last = begin + Math.floor((argc - begin) / limit) - 1;
-      for (let i = begin; i <= last && i < argc; i += Math.max(step, 1)) {
-        found.push({ index: i, flags: ks.flags });
-      }
+      const { lastKey, limit } = ks.find.range;
+      step = ks.find.range.step;
+      if (lastKey >= 0) last = first + lastKey;
+      else if (limit > 1) last = first + Math.floor((argc - first) / limit) - 1;
+      else last = argc + lastKey;
     } else {
-      const { keyNumIndex, firstKey, step } = ks.find.keynum;
-      const count = Number(argv[begin + keyNumIndex]);
-      if (!Number.isInteger(count) || count <= 0) continue;
-      const first = begin + firstKey;
-      for (let n = 0, i = first; n < count && i < argc; n++, i += Math.max(step, 1)) {
-        found.push({ index: i, flags: ks.flags });
+      const { keyNumIndex, firstKey } = ks.find.keynum;
+      step = ks.find.keynum.step;
+      const text = argv[first + keyNumIndex];
+      const count = text !== undefined && /^(0|[1-9][0-9]*)$/.test(text) ? Number(text) : -1;
+      if (count < 0) {
+        if (strict) return null;
+        continue;
       }
+      first += firstKey;
+      last = first + count - 1;
     }
+    if (first >= argc || last < first || last >= argc) {
+      if (strict) return null;
+      last = Math.min(last, argc - 1);
+    }
+    const flags = ks.flagsOf?.(argv) ?? ks.flags;
+    for (let i = first; i <= last; i += Math.max(step, 1)) found.push({ index: i, flags });
   }
   found.sort((a, b) => a.index - b.index);
   return found;
+}
+
+// The index just past `keyword` (any letter case), searched forwards from `startFrom`,
+// or backwards from the end when it is negative; -1 when absent.
+function keywordEnd(argv: readonly string[], keyword: string, startFrom: number): number {
+  const lower = keyword.toLowerCase();
+  if (startFrom >= 0) {
+    for (let i = startFrom; i < argv.length; i++) {
+      if (argv[i].toLowerCase() === lower) return i + 1;
+    }
+  } else {
+    for (let i = argv.length + startFrom; i > 0; i--) {
+      if (argv[i].toLowerCase() === lower) return i + 1;
+    }
+  }
+  return -1;
+}
+
+/** A key spec for the key at argument `index` and, with `lastKey`, those after it. */
+export function keyAt(index: number, flags: readonly string[], lastKey = 0, step = 1): KeySpec {
+  return { flags, begin: { index }, find: { range: { lastKey, step, limit: 0 } } };
+}
+
+/** A key spec for keys counted by the argument at `index`, right after it (ZUNION, ZMPOP). */
+export function countedKeys(index: number, flags: readonly string[]): KeySpec {
+  return { flags, begin: { index }, find: { keynum: { keyNumIndex: 0, firstKey: 1, step: 1 } } };
 }
 
 /** A command record without what a family fills in (see `familySpec`). */

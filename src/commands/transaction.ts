@@ -2,6 +2,7 @@
 // in dispatch; the client keeps the queue and the watched keys.
 
 import type { CommandSpec, Session } from "./context.ts";
+import { keyAt } from "./table.ts";
 
 function multi(s: Session): void {
   if (s.inMulti) {
@@ -89,6 +90,7 @@ export const transactionCommands: CommandSpec[] = [
     name: "watch",
     arity: -2,
     flags: ["noscript", "loading", "stale", "fast", "allow_busy"],
+    keySpecs: [keyAt(1, ["RO"], -1)],
     firstKey: 1,
     lastKey: -1,
     step: 1,

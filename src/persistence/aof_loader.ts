@@ -10,6 +10,7 @@
 
 import { MAX_ARGUMENT_LENGTH, ProtocolError } from "../protocol/decoder.ts";
 import { RequestDecoderStream } from "../protocol/decoder_stream.ts";
+import { parseInteger } from "../util/int64.ts";
 
 /** Runs the commands read from a file. */
 export interface ReplayTarget {
@@ -194,7 +195,7 @@ class ReplayState {
       return;
     }
     if (name === "select") {
-      const db = argv.length === 2 && /^(0|[1-9][0-9]{0,9})$/.test(argv[1]) ? Number(argv[1]) : -1;
+      const db = argv.length === 2 ? parseInteger(argv[1]) ?? -1 : -1;
       if (db < 0 || db >= this.#target.databases) {
         this.#corrupt(at, `SELECT of a database that does not exist: '${argv[1] ?? ""}'`);
       }

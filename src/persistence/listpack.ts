@@ -7,7 +7,7 @@
 // data, then its own length again in 1-5 bytes ("backlen") so it can be walked
 // backwards. Strings that read as 64-bit integers are stored as integers.
 
-import { looksLikeInt64 } from "../store/string.ts";
+import { looksLikeInt64 } from "../util/int64.ts";
 import { ByteReader, ByteWriter, latin1 } from "./rdb_format.ts";
 
 /** Bytes a backlen takes for an entry of `size` bytes. */

@@ -6,6 +6,7 @@
 // big-endian, 0x81 + 64-bit big-endian; 11xxxxxx marks a specially encoded string:
 // 0xC0/0xC1/0xC2 an 8/16/32-bit little-endian integer, 0xC3 an LZF-compressed string.
 
+import { parseInteger } from "../util/int64.ts";
 import { lzfCompress, lzfDecompress, LzfError } from "./lzf.ts";
 
 /** The RDB version Redis 7.0 writes (and the newest it reads). */
@@ -206,16 +207,13 @@ export class ByteWriter {
   }
 }
 
-const SMALL_INT = /^(?:0|-?[1-9][0-9]{0,9})$/;
-
 /**
  * The integer a short string encodes exactly (strict decimal, as Redis checks it) when
  * it fits 32 bits, or null: such strings are stored as 1, 2 or 4 byte integers.
  */
 export function smallIntOf(text: string): number | null {
-  if (text.length > 11 || !SMALL_INT.test(text)) return null;
-  const n = Number(text);
-  return n >= -2147483648 && n <= 2147483647 ? n : null;
+  const n = text.length > 11 ? null : parseInteger(text);
+  return n !== null && n >= -2147483648 && n <= 2147483647 ? n : null;
 }
 
 /** Writes an integer as RDB's 0xC0/0xC1/0xC2 encoding; `n` must fit 32 bits. */

@@ -5,9 +5,11 @@
 // removed the moment anything looks it up (lazy expiry) and by the server's periodic
 // sampling (active expiry, `expireSample`).
 //
-// Access times (OBJECT IDLETIME) and access frequencies (OBJECT FREQ) would cost an
-// entry per key, so a database only starts keeping them the first time somebody asks;
-// a key not accessed since then counts as accessed when tracking began.
+// Access times (OBJECT IDLETIME) are kept for every key, as Redis keeps its LRU clock
+// in every object: an idle time must be right the first time anybody asks. Access
+// frequencies (OBJECT FREQ) only matter under an LFU policy, so a database only starts
+// keeping them the first time somebody asks; a key not accessed since then counts as
+// new when tracking began.
 
 import { CursorRegistry } from "./scan.ts";
 import type { Value } from "./value.ts";
@@ -31,9 +33,16 @@ export interface Entry {
 export const LFU_INIT_VAL = 5;
 
 // The LRU clock: whole seconds since this module loaded (small enough to stay a Smi).
+// Every key access reads it, and Date.now() costs more than the access itself, so one
+// reading serves everything that runs in the same task (Redis too reads a cached clock).
 const CLOCK_ORIGIN = Date.now();
+let clockInTask = -1;
 function lruClock(): number {
-  return Math.floor((Date.now() - CLOCK_ORIGIN) / 1000);
+  if (clockInTask < 0) {
+    clockInTask = Math.floor((Date.now() - CLOCK_ORIGIN) / 1000);
+    queueMicrotask(() => clockInTask = -1);
+  }
+  return clockInTask;
 }
 
 // Redis's LFU clock: minutes, modulo 2^16.
@@ -56,11 +65,10 @@ export class Database {
   expires = new Map<string, number>();
   // Exact expiry times of the rare keys whose time is not a safe integer.
   #exact: Map<string, bigint> | null = null;
-  #lru: Map<string, number> | null = null;
-  #lruSince = 0;
+  /** Last access of every key (LRU clock); a key missing here was never stored. */
+  #lru = new Map<string, number>();
   #lfu: Map<string, number> | null = null;
   #lfuParams: LfuParams = { logFactor: 10, decayTime: 1 };
-  #tracking = false;
   #cursors: CursorRegistry | null = null;
   #onExpire: ExpireListener | null;
   /** Hears about every key created (keyspace events' `new`); null when nobody asks. */
@@ -89,7 +97,7 @@ export class Database {
         return undefined;
       }
     }
-    if (this.#tracking) this.#touch(key);
+    this.#touch(key);
     return value;
   }
 
@@ -133,7 +141,7 @@ export class Database {
         }
       }
     }
-    if (this.#tracking) this.#created(key);
+    this.#created(key);
     if (this.onNewKey !== null && !this.data.has(key)) {
       this.data.set(key, value);
       this.onNewKey(this, key);
@@ -188,7 +196,7 @@ export class Database {
     this.data.clear();
     this.expires.clear();
     this.#exact = null;
-    this.#lru?.clear();
+    this.#lru.clear();
     this.#lfu?.clear();
     this.#cursor = null;
     this.#randomCursor = null;
@@ -201,7 +209,7 @@ export class Database {
     const entry: Entry = {
       value,
       expireAt: this.getExpireExact(key),
-      lru: this.#lru?.get(key),
+      lru: this.#lru.get(key),
       lfu: this.#lfu?.get(key),
     };
     this.#remove(key);
@@ -212,7 +220,7 @@ export class Database {
   put(key: string, entry: Entry): void {
     this.set(key, entry.value);
     if (entry.expireAt !== undefined) this.setExpire(key, entry.expireAt);
-    if (entry.lru !== undefined) this.#lru?.set(key, entry.lru);
+    if (entry.lru !== undefined) this.#lru.set(key, entry.lru);
     if (entry.lfu !== undefined) this.#lfu?.set(key, entry.lfu);
   }
 
@@ -225,9 +233,7 @@ export class Database {
     [this.#cursors, other.#cursors] = [other.#cursors, this.#cursors];
     // What is known about access times follows the keys.
     [this.#lru, other.#lru] = [other.#lru, this.#lru];
-    [this.#lruSince, other.#lruSince] = [other.#lruSince, this.#lruSince];
     [this.#lfu, other.#lfu] = [other.#lfu, this.#lfu];
-    [this.#tracking, other.#tracking] = [other.#tracking, this.#tracking];
     this.#cursor = other.#cursor = null;
     this.#randomCursor = other.#randomCursor = null;
   }
@@ -311,30 +317,22 @@ export class Database {
 
   // ---- Access tracking (OBJECT IDLETIME, OBJECT FREQ) ----
 
-  /** Seconds since the key was last accessed (starts tracking on first use). */
+  /** Seconds since the key was last accessed. */
   idleSeconds(key: string): number {
-    if (this.#lru === null) {
-      this.#lru = new Map();
-      this.#lruSince = lruClock();
-      this.#tracking = true;
-    }
-    return Math.max(0, lruClock() - (this.#lru.get(key) ?? this.#lruSince));
+    const now = lruClock();
+    return Math.max(0, now - (this.#lru.get(key) ?? now));
   }
 
   /** The key's logarithmic access counter, after decay (starts tracking on first use). */
   frequency(key: string, params: LfuParams): number {
     this.#lfuParams = params;
-    if (this.#lfu === null) {
-      this.#lfu = new Map();
-      this.#tracking = true;
-    }
+    this.#lfu ??= new Map();
     return this.#lfuDecayed(this.#lfu.get(key) ?? (lfuMinutes() << 8 | LFU_INIT_VAL));
   }
 
   /** Sets how long ago a key was last accessed (RESTORE IDLETIME, an RDB's IDLE). */
   setIdleSeconds(key: string, seconds: number): void {
-    this.idleSeconds(key);
-    this.#lru!.set(key, lruClock() - seconds);
+    this.#lru.set(key, lruClock() - seconds);
   }
 
   /** Sets a key's access counter (RESTORE FREQ, an RDB's FREQ). */
@@ -356,7 +354,7 @@ export class Database {
 
   // An access: refresh the LRU clock, bump the LFU counter (Redis's updateLFU).
   #touch(key: string): void {
-    this.#lru?.set(key, lruClock());
+    this.#lru.set(key, lruClock());
     if (this.#lfu !== null) {
       let counter = this.#lfuDecayed(this.#lfu.get(key) ?? (lfuMinutes() << 8 | LFU_INIT_VAL));
       if (counter < 255) {
@@ -369,7 +367,7 @@ export class Database {
 
   // A value stored: a new key starts fresh; an overwritten one keeps its LFU counter.
   #created(key: string): void {
-    this.#lru?.set(key, lruClock());
+    this.#lru.set(key, lruClock());
     if (this.#lfu !== null && !this.data.has(key)) {
       this.#lfu.set(key, lfuMinutes() << 8 | LFU_INIT_VAL);
     }
@@ -378,10 +376,8 @@ export class Database {
   #remove(key: string): void {
     this.data.delete(key);
     if (this.expires.size !== 0 && this.expires.delete(key)) this.#exact?.delete(key);
-    if (this.#tracking) {
-      this.#lru?.delete(key);
-      this.#lfu?.delete(key);
-    }
+    this.#lru.delete(key);
+    this.#lfu?.delete(key);
   }
 
   #expire(key: string): void {

@@ -12,22 +12,13 @@
 // random member are all O(1). Iteration follows the Map, whose live iterators are what
 // SSCAN's cursors hold.
 
+import { parseInt64 } from "../util/int64.ts";
+
 /** Redis caps set-max-intset-entries at 2^30 because of the intset's internals. */
 const INTSET_CAP = 1 << 30;
 
 /** The intset → hashtable threshold in force (set-max-intset-entries). */
 export type SetLimit = number;
-
-// string2ll's strict form: optional '-', no '+', no leading zeros, at most 20 bytes.
-const STRICT_INTEGER = /^(?:0|-?[1-9][0-9]{0,18})$/;
-
-/** The 64-bit integer a member reads as (string2ll), or null: intsets hold only these. */
-export function memberAsInt(member: string): bigint | null {
-  if (member.length > 20 || !STRICT_INTEGER.test(member)) return null;
-  const n = BigInt(member);
-  if (member.length < 19) return n;
-  return n > 9223372036854775807n || n < -9223372036854775808n ? null : n;
-}
 
 /** A set value. */
 export class SetValue {
@@ -57,7 +48,7 @@ export class SetValue {
   /** True when the member is in the set. */
   has(member: string): boolean {
     if (this.#index !== null) return this.#index.has(member);
-    const n = memberAsInt(member);
+    const n = parseInt64(member);
     return n !== null && this.#search(n) >= 0;
   }
 
@@ -67,7 +58,7 @@ export class SetValue {
    */
   add(member: string, maxIntset: SetLimit): boolean {
     if (this.#index === null) {
-      const n = memberAsInt(member);
+      const n = parseInt64(member);
       if (n !== null) {
         const at = this.#search(n);
         if (at >= 0) return false;
@@ -87,7 +78,7 @@ export class SetValue {
   /** Removes a member; true when it was there. */
   remove(member: string): boolean {
     if (this.#index === null) {
-      const n = memberAsInt(member);
+      const n = parseInt64(member);
       if (n === null) return false;
       const at = this.#search(n);
       if (at < 0) return false;

@@ -10,6 +10,7 @@
 // and holds the rare value that reads as an integer but that Redis did not encode as
 // one (`plainString`).
 
+import { looksLikeInt64 } from "../util/int64.ts";
 import type { Database } from "./keyspace.ts";
 
 /** A string value. */
@@ -93,16 +94,6 @@ export function appendTo(
   return bytes.length;
 }
 
-const INT64_CANDIDATE = /^-?[1-9][0-9]{0,18}$|^0$/;
-
-/** True when Redis would store this value with the "int" encoding. */
-export function looksLikeInt64(value: string): boolean {
-  if (!INT64_CANDIDATE.test(value)) return false;
-  if (value.length < 19) return true;
-  const n = BigInt(value);
-  return n <= 9223372036854775807n && n >= -9223372036854775808n;
-}
-
 // Byte values that Redis would hold as a plain embstr/raw string although they read as
 // integers (see `plainString`). A WeakSet keeps the mark off the hot path of every
 // other value; an in-place change clears it.
@@ -114,7 +105,7 @@ const NOT_INT = new WeakSet<Uint8Array>();
  * not be "int" anyway stays a string; the rest becomes marked bytes.
  */
 export function plainString(text: string): StringValue {
-  if (text.length > 20 || !looksLikeInt64(text)) return text;
+  if (!looksLikeInt64(text)) return text;
   const bytes = toBytes(text);
   NOT_INT.add(bytes);
   return bytes;
@@ -133,6 +124,6 @@ export function stringEncoding(value: StringValue): "int" | "embstr" | "raw" {
   if (typeof value !== "string") {
     return NOT_INT.has(value) && value.length <= 44 ? "embstr" : "raw";
   }
-  if (value.length <= 20 && looksLikeInt64(value)) return "int";
+  if (looksLikeInt64(value)) return "int";
   return value.length <= 44 ? "embstr" : "raw";
 }

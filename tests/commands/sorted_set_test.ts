@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { Redis } from "npm:ioredis@5";
-import { parseDouble, parseTimeout, strtod } from "../../src/commands/_zset_args.ts";
+import { parseDouble, strtod } from "../../src/commands/_zset_args.ts";
 import { SortedSetValue } from "../../src/store/zset.ts";
 import { drain, type InProcessServer, startInProcess } from "../_inprocess.ts";
 import { freePort, skipWithout, startRedis } from "../_server.ts";
@@ -449,22 +449,6 @@ Deno.test("scores are read like C's strtod: decimal, hex floats, infinities, no 
   assert.deepEqual(strtod("infinit").end, 3);
   assert.deepEqual(strtod("nan(abc)x").end, 8);
   assert.deepEqual(strtod("-").end, 0);
-});
-
-Deno.test("blocking timeouts are seconds as a long double, truncated to milliseconds", () => {
-  assert.equal(parseTimeout("0"), 0);
-  assert.equal(parseTimeout("1.5"), 1500);
-  assert.equal(parseTimeout("0.0001"), 0);
-  assert.equal(parseTimeout("-0.0001"), 0);
-  assert.equal(parseTimeout("0x10p-10"), 15);
-  assert.equal(parseTimeout("1e-400"), 0); // a long double holds it
-  assert.equal(parseTimeout("-1"), "ERR timeout is negative");
-  assert.equal(parseTimeout("inf"), "ERR timeout is negative");
-  assert.equal(parseTimeout("1e300"), "ERR timeout is negative");
-  assert.equal(parseTimeout("1e400"), "ERR timeout is negative");
-  for (const bad of ["", " 1", "abc", "nan", "1e-5000", "1e5000"]) {
-    assert.equal(parseTimeout(bad), "ERR timeout is not a float or out of range", bad);
-  }
 });
 
 // ---------------------------------------------------------------------------------

@@ -1,14 +1,6 @@
-// Exact emulation of the x87 80-bit long double arithmetic behind INCRBYFLOAT and HINCRBYFLOAT.
-
-import { ERR_NOT_FLOAT } from "../protocol/errors.ts";
-
-// These replies belong only to the float increments; kept here until errors.ts gathers them.
-/** INCRBYFLOAT / HINCRBYFLOAT when the sum is NaN or infinite. */
-export const ERR_INCR_NAN_OR_INF = "ERR increment would produce NaN or Infinity";
-/** HINCRBYFLOAT when the increment itself is infinite. */
-export const ERR_VALUE_NAN_OR_INF = "ERR value is NaN or Infinity";
-/** HINCRBYFLOAT when the field holds something that is not a float. */
-export const ERR_HASH_NOT_FLOAT = "ERR hash value is not a float";
+// Exact emulation of the x87 80-bit long double arithmetic behind INCRBYFLOAT and
+// HINCRBYFLOAT (and the blocking commands' timeouts, see timeout.ts). Failures come
+// back as reasons; the commands turn them into Redis's error replies.
 
 /** Exponent of the lowest mantissa bit of the smallest subnormal (2^-16445). */
 const MIN_EXP = -16445;
@@ -341,8 +333,22 @@ export function formatLongDoubleHuman(v: LongDouble): string {
   return trimmed === "-0" ? "0" : trimmed;
 }
 
-/** The outcome of a float increment: the new text to store, or an error reply. */
-export type FloatIncrResult = { value: string } | { error: string };
+/**
+ * Why a float increment failed; the commands reply with the matching Redis error.
+ * - `"value-not-float"`: the stored value does not read as a long double
+ *   (INCRBYFLOAT: "value is not a valid float"; HINCRBYFLOAT: "hash value is not a float").
+ * - `"increment-not-float"`: the increment does not read as a long double.
+ * - `"increment-infinite"`: HINCRBYFLOAT only, the increment is ±inf.
+ * - `"nan-or-infinity"`: the sum is NaN or infinite.
+ */
+export type FloatIncrReason =
+  | "value-not-float"
+  | "increment-not-float"
+  | "increment-infinite"
+  | "nan-or-infinity";
+
+/** The outcome of a float increment: the new text to store, or why there is none. */
+export type FloatIncrResult = { value: string } | { reason: FloatIncrReason };
 
 function asText(value: string | Uint8Array): string {
   if (typeof value === "string") return value;
@@ -354,56 +360,56 @@ function asText(value: string | Uint8Array): string {
 
 function sumOf(value: LongDouble, increment: LongDouble): FloatIncrResult {
   const sum = addLongDouble(value, increment);
-  if (sum === null || sum.infinite) return { error: ERR_INCR_NAN_OR_INF };
+  if (sum === null || sum.infinite) return { reason: "nan-or-infinity" };
   return { value: formatLongDoubleHuman(sum) };
 }
 
 /**
  * INCRBYFLOAT on a string value (null for a missing key, which counts as 0): both
  * operands parsed as Redis's string2ld, added in long double, printed as Redis prints
- * them. Errors: `ERR value is not a valid float` (bad stored value or increment) and
- * `ERR increment would produce NaN or Infinity`. The caller answers WRONGTYPE first.
+ * them. Fails with "value-not-float", "increment-not-float" (Redis words both the
+ * same) or "nan-or-infinity". The caller answers WRONGTYPE first.
  */
 export function incrByFloat(
   current: string | Uint8Array | null,
   increment: string | Uint8Array,
 ): FloatIncrResult {
   const value = current === null ? POSITIVE_ZERO : parseLongDouble(asText(current));
+  if (value === null) return { reason: "value-not-float" };
   const incr = parseLongDouble(asText(increment));
-  if (value === null || incr === null) return { error: ERR_NOT_FLOAT };
+  if (incr === null) return { reason: "increment-not-float" };
   return sumOf(value, incr);
 }
 
 /**
- * The error HINCRBYFLOAT gives for its increment alone, or null when it is usable.
- * Redis checks the increment before looking at the key, so this error wins over
- * WRONGTYPE: `ERR value is not a valid float`, then `ERR value is NaN or Infinity`.
+ * Why HINCRBYFLOAT refuses its increment alone ("increment-not-float", then
+ * "increment-infinite"), or null when it is usable. Redis checks the increment before
+ * looking at the key, so this failure wins over WRONGTYPE.
  */
-export function hashIncrementError(increment: string | Uint8Array): string | null {
+export function hashIncrementFailure(increment: string | Uint8Array): FloatIncrReason | null {
   const incr = parseHashIncrement(increment);
   return typeof incr === "string" ? incr : null;
 }
 
-function parseHashIncrement(increment: string | Uint8Array): LongDouble | string {
+function parseHashIncrement(increment: string | Uint8Array): LongDouble | FloatIncrReason {
   const incr = parseLongDouble(asText(increment));
-  if (incr === null) return ERR_NOT_FLOAT;
-  if (incr.infinite) return ERR_VALUE_NAN_OR_INF;
+  if (incr === null) return "increment-not-float";
+  if (incr.infinite) return "increment-infinite";
   return incr;
 }
 
 /**
- * HINCRBYFLOAT on a hash field (null for a missing field, which counts as 0). Errors
- * in Redis's order: the increment's (see hashIncrementError; WRONGTYPE comes after
- * those), then `ERR hash value is not a float`, then
- * `ERR increment would produce NaN or Infinity`.
+ * HINCRBYFLOAT on a hash field (null for a missing field, which counts as 0). Fails in
+ * Redis's order: the increment's reasons (see hashIncrementFailure; WRONGTYPE comes
+ * after those), then "value-not-float", then "nan-or-infinity".
  */
 export function hincrByFloat(
   current: string | Uint8Array | null,
   increment: string | Uint8Array,
 ): FloatIncrResult {
   const incr = parseHashIncrement(increment);
-  if (typeof incr === "string") return { error: incr };
+  if (typeof incr === "string") return { reason: incr };
   const value = current === null ? POSITIVE_ZERO : parseLongDouble(asText(current));
-  if (value === null) return { error: ERR_HASH_NOT_FLOAT };
+  if (value === null) return { reason: "value-not-float" };
   return sumOf(value, incr);
 }

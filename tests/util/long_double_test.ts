@@ -4,18 +4,21 @@
 import assert from "node:assert/strict";
 import {
   addLongDouble,
-  ERR_HASH_NOT_FLOAT,
-  ERR_INCR_NAN_OR_INF,
-  ERR_VALUE_NAN_OR_INF,
+  type FloatIncrResult,
   formatLongDoubleFixed17,
   formatLongDoubleHuman,
-  hashIncrementError,
+  hashIncrementFailure,
   hincrByFloat,
   incrByFloat,
   type LongDouble,
   parseLongDouble,
-} from "../../src/store/long_double.ts";
-import { ERR_NOT_FLOAT } from "../../src/protocol/errors.ts";
+} from "../../src/util/long_double.ts";
+import {
+  ERR_HASH_NOT_FLOAT,
+  ERR_INCR_NAN_OR_INF,
+  ERR_NOT_FLOAT,
+  ERR_VALUE_NAN_OR_INF,
+} from "../../src/protocol/errors.ts";
 import { ReplyReader } from "../compat/harness.ts";
 import { bytes, freePort, resp, skipWithout, startRedis } from "../_server.ts";
 
@@ -25,9 +28,26 @@ function parsed(text: string): LongDouble {
   return value as LongDouble;
 }
 
+/**
+ * A result as Redis words it ("!" marks an error): the reasons mapped to replies as
+ * INCRBYFLOAT (string.ts) and HINCRBYFLOAT (hash.ts) map them.
+ */
+function wording(result: FloatIncrResult, hash: boolean): string {
+  if ("value" in result) return result.value;
+  switch (result.reason) {
+    case "value-not-float":
+      return `!${hash ? ERR_HASH_NOT_FLOAT : ERR_NOT_FLOAT}`;
+    case "increment-not-float":
+      return `!${ERR_NOT_FLOAT}`;
+    case "increment-infinite":
+      return `!${ERR_VALUE_NAN_OR_INF}`;
+    case "nan-or-infinity":
+      return `!${ERR_INCR_NAN_OR_INF}`;
+  }
+}
+
 function incr(current: string | null, increment: string): string {
-  const result = incrByFloat(current, increment);
-  return "value" in result ? result.value : `!${result.error}`;
+  return wording(incrByFloat(current, increment), false);
 }
 
 /** [stored value, increment, INCRBYFLOAT reply]; "!" marks an error. Checked on Redis 7.0.15. */
@@ -219,24 +239,26 @@ Deno.test("%.17Lf keeps the sign of negative zero results and the human form dro
 });
 
 Deno.test("HINCRBYFLOAT checks the increment first, then the field, then the sum", () => {
-  assert.deepEqual(hincrByFloat("abc", "xyz"), { error: ERR_NOT_FLOAT });
-  assert.deepEqual(hincrByFloat("abc", "inf"), { error: ERR_VALUE_NAN_OR_INF });
-  assert.deepEqual(hincrByFloat("abc", "1"), { error: ERR_HASH_NOT_FLOAT });
-  assert.deepEqual(hincrByFloat(" 1", "1"), { error: ERR_HASH_NOT_FLOAT });
-  assert.deepEqual(hincrByFloat("inf", "1"), { error: ERR_INCR_NAN_OR_INF });
+  assert.deepEqual(hincrByFloat("abc", "xyz"), { reason: "increment-not-float" });
+  assert.deepEqual(hincrByFloat("abc", "inf"), { reason: "increment-infinite" });
+  assert.deepEqual(hincrByFloat("abc", "1"), { reason: "value-not-float" });
+  assert.deepEqual(hincrByFloat(" 1", "1"), { reason: "value-not-float" });
+  assert.deepEqual(hincrByFloat("inf", "1"), { reason: "nan-or-infinity" });
   assert.deepEqual(hincrByFloat("0x1.fffffffffffffffep16383", "1e4932"), {
-    error: ERR_INCR_NAN_OR_INF,
+    reason: "nan-or-infinity",
   });
   assert.deepEqual(hincrByFloat(null, "-0.0"), { value: "0" });
   assert.deepEqual(hincrByFloat("10.5", "0.1"), { value: "10.6" });
-  assert.equal(hashIncrementError("1"), null);
-  assert.equal(hashIncrementError("-infinity"), ERR_VALUE_NAN_OR_INF);
-  assert.equal(hashIncrementError("1x"), ERR_NOT_FLOAT);
+  assert.equal(hashIncrementFailure("1"), null);
+  assert.equal(hashIncrementFailure("-infinity"), "increment-infinite");
+  assert.equal(hashIncrementFailure("1x"), "increment-not-float");
 });
 
 Deno.test("byte values are read as one-byte text", () => {
   assert.deepEqual(incrByFloat(bytes("0.1"), bytes("0.2")), { value: "0.3" });
-  assert.deepEqual(incrByFloat(new Uint8Array(6000).fill(49), "1"), { error: ERR_NOT_FLOAT });
+  assert.deepEqual(incrByFloat(new Uint8Array(6000).fill(49), "1"), {
+    reason: "value-not-float",
+  });
 });
 
 Deno.test("ordinary increments take microseconds", () => {
@@ -388,7 +410,7 @@ Deno.test({
         const replies = await pipeline(conn, reader, commands);
         batch.forEach(({ hash, current, increment }, i) => {
           const result = hash ? hincrByFloat(current, increment) : incrByFloat(current, increment);
-          const ours = "value" in result ? result.value : `!${result.error}`;
+          const ours = wording(result, hash);
           if (ours !== replies[2 * i + 1]) {
             const name = hash ? "HINCRBYFLOAT" : "INCRBYFLOAT";
             mismatches.push(
