@@ -173,6 +173,12 @@ function clientReply(s: Session, argv: string[]): void {
 
 /** CLIENT PAUSE timeout [WRITE|ALL] */
 function clientPause(s: Session, argv: string[]): void {
+  if (argv.length > 4) {
+    s.reply.error(
+      "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.",
+    );
+    return;
+  }
   const timeout = parseInteger(argv[2]);
   if (timeout === null || Math.abs(timeout) >= 2 ** 53) {
     s.reply.error("ERR timeout is not an integer or out of range");
@@ -197,6 +203,12 @@ function clientPause(s: Session, argv: string[]): void {
 
 /** CLIENT UNBLOCK client-id [TIMEOUT|ERROR] */
 function clientUnblock(s: Session, argv: string[]): void {
+  if (argv.length > 4) {
+    s.reply.error(
+      "ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.",
+    );
+    return;
+  }
   const id = parseInteger(argv[2]);
   if (id === null) {
     s.reply.error(ERR_NOT_INTEGER);

@@ -348,7 +348,8 @@ export class Server implements ServerApi, ClientHost {
         if (this.monitors.size !== 0) this.#feedMonitors(frame);
       }
       // A command that blocks is timed once, when it is served.
-      if (frame.client.blockedState === null) {
+      const client = frame.client;
+      if (client.retrying ? !client.stillWaiting : client.blockedState === null) {
         const flags = frame.spec.flags;
         if (!flags.includes("skip_slowlog")) this.slowlog.record(frame.client, frame.argv, micros);
         this.latency.commandDone(frame.fullName, micros, flags.includes("fast"));
