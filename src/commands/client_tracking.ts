@@ -16,8 +16,10 @@ const ERR_SWITCH_OPT = "ERR You can't switch OPTIN/OPTOUT mode before disabling 
   "for this client, and then re-enabling it with a different mode.";
 const ERR_CACHING_OFF = "ERR CLIENT CACHING can be called only when the client is in " +
   "tracking mode with OPTIN or OPTOUT mode enabled";
-const ERR_CACHING_YES = "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.";
-const ERR_CACHING_NO = "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.";
+const ERR_CACHING_YES =
+  "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.";
+const ERR_CACHING_NO =
+  "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.";
 
 /** Turns client-side caching off for a client (RESET calls this). */
 export function disableTracking(s: Session): void {

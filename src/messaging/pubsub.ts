@@ -62,7 +62,11 @@ export class PubSub {
   }
 
   #registry(kind: Kind): Map<string, Set<Subscriber>> {
-    return kind === "channel" ? this.channels : kind === "pattern" ? this.patterns : this.shardChannels;
+    return kind === "channel"
+      ? this.channels
+      : kind === "pattern"
+      ? this.patterns
+      : this.shardChannels;
   }
 
   /** SUBSCRIBE/PSUBSCRIBE/SSUBSCRIBE one name, with its confirmation. */
@@ -76,7 +80,12 @@ export class PubSub {
       if (clients === undefined) registry.set(name, clients = new Set());
       clients.add(client);
     }
-    confirm(client, SUBSCRIBE_WORD[kind], name, kind === "shard" ? own.shardChannels.size : own.count);
+    confirm(
+      client,
+      SUBSCRIBE_WORD[kind],
+      name,
+      kind === "shard" ? own.shardChannels.size : own.count,
+    );
   }
 
   /**

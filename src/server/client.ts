@@ -124,8 +124,10 @@ export class Client implements Session, SessionFacts {
     return this;
   }
 
+  /** Unparsed bytes, plus the running command's own bytes, as Redis counts qbuf. */
   get queryBuffer(): number {
-    return this.decoder.buffered;
+    const decoder = this.decoder;
+    return this.running ? decoder.buffered + decoder.consumed - decoder.start : decoder.buffered;
   }
 
   get queryBufferFree(): number {

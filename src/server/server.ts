@@ -173,6 +173,7 @@ export class Server implements ServerApi, ClientHost {
     }
     this.#pausedUntil = untilMs;
     this.#pauseWritesOnly = writesOnly;
+    this.keyspace.keepExpired = true;
     clearTimeout(this.#pauseTimer);
     this.#pauseTimer = setTimeout(
       () => this.unpause(),
@@ -183,6 +184,7 @@ export class Server implements ServerApi, ClientHost {
   unpause(): void {
     clearTimeout(this.#pauseTimer);
     this.#pausedUntil = 0;
+    this.keyspace.keepExpired = false;
     const waiting = this.#postponed.splice(0);
     for (const client of waiting) {
       const argv = client.postponed!;
@@ -687,7 +689,10 @@ export class Server implements ServerApi, ClientHost {
     // a time slice of a quarter of the tick (25 ms at hz 10) shared fairly by the
     // databases that need it. Commands wait at most one slice.
     const cycleStarted = performance.now();
-    const volatile = this.keyspace.databases.filter((db) => db.expires.size > 0);
+    // While clients are paused nothing expires (see Database.keepExpired).
+    const volatile = this.expiryPaused
+      ? []
+      : this.keyspace.databases.filter((db) => db.expires.size > 0);
     let left = 250 / Math.max(1, this.config.number("hz"));
     for (let i = 0; i < volatile.length && left > 0; i++) {
       const started = performance.now();

@@ -71,6 +71,11 @@ export class Database {
   #lfuParams: LfuParams = { logFactor: 10, decayTime: 1 };
   #cursors: CursorRegistry | null = null;
   #onExpire: ExpireListener | null;
+  /**
+   * While set (CLIENT PAUSE), a key whose time ran out reads as missing but is not
+   * removed, so nothing is deleted or propagated until the pause ends.
+   */
+  keepExpired = false;
   /** Hears about every key created (keyspace events' `new`); null when nobody asks. */
   onNewKey: ExpireListener | null = null;
   #cursor: MapIterator<[string, number]> | null = null;
@@ -381,6 +386,7 @@ export class Database {
   }
 
   #expire(key: string): void {
+    if (this.keepExpired) return;
     this.#remove(key);
     this.#onExpire?.(this, key);
   }
@@ -406,6 +412,11 @@ export class Keyspace {
    */
   onExpire(listener: ExpireListener): void {
     this.#listeners.push(listener);
+  }
+
+  /** Keeps expired keys in place (reading as missing) while set: see Database.keepExpired. */
+  set keepExpired(keep: boolean) {
+    for (const db of this.databases) db.keepExpired = keep;
   }
 
   /** Sets (or clears) the listener for new keys on every database. */
