@@ -14,7 +14,7 @@ TESTS=${REDIS_TESTS:-../shared/redis-tests}
 command -v tclsh >/dev/null || { echo "suite: tclsh is missing"; echo "suite: 0 passed, 1 failed"; exit 1; }
 
 between() { sed -n "/<!-- $1:start -->/,/<!-- $1:end -->/p" README.md | grep -E '^- ' | sed 's/^- //'; }
-mapfile -t UNITS < <(between suite-units | sed -E 's/[` ].*//; s/`//g')
+mapfile -t UNITS < <(between suite-units | tr -d '`' | awk '{ print $1 }')
 mapfile -t EXCEPTIONS < <(between suite-exceptions)
 
 work=$(mktemp -d /tmp/redeno-suite.XXXXXX)
@@ -42,6 +42,11 @@ failures() {
     sed -E 's/^\[err\]: (.*) in tests\/(unit\/.*)\.tcl$/\2: \1/' | sort -u
 }
 
+# A unit that did not finish cleanly counts as a failure of its own.
+broken() {
+  awk '$1 ~ /^unit\// && ($4 != 0 || $7 !~ /^done/) { print $1 ": (unit did not finish)" }' "$1"
+}
+
 echo "--- Redis suite: ${#UNITS[@]} units"
 run_units "$work/first" "${UNITS[@]}"
 mapfile -t first < <(failures "$work/first"; broken "$work/first.out")
@@ -49,10 +54,6 @@ mapfile -t first < <(failures "$work/first"; broken "$work/first.out")
 mapfile -t rerun_units < <(
   awk '$1 ~ /^unit\// && ($3 != 0 || $4 != 0 || $7 !~ /^done/) { print $1 }' "$work/first.out"
 )
-# A unit that did not finish cleanly counts as a failure of its own.
-broken() {
-  awk '$1 ~ /^unit\// && ($4 != 0 || $7 !~ /^done/) { print $1 ": (unit did not finish)" }' "$1"
-}
 final=("${first[@]}")
 if [ "${#rerun_units[@]}" -gt 0 ]; then
   echo "--- rerunning once: ${rerun_units[*]}"
@@ -83,6 +84,8 @@ for t in "${EXCEPTIONS[@]}"; do
   fi
 done
 passed=$(cat "$work"/first/unit_*.log 2>/dev/null | grep -c '^\[ok\]: ')
+# A run that ran nothing (no units found, server never up) is a failure too.
+if [ "${passed:-0}" -eq 0 ]; then echo "FAILED: no test ran"; failed=$((failed + 1)); fi
 echo "suite: ${passed:-0} passed, $failed failed"
 rm -rf "$work"
 [ "$failed" -eq 0 ]

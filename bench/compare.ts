@@ -1,7 +1,10 @@
 // Side-by-side benchmark: starts real redis-server and Redeno on free ports, runs
 // redis-benchmark with the same flags against both, and prints requests/s and ratios.
 //
-// Usage: deno task bench [-- --requests 200000 --clients 50 --tests ping,set,get,hset]
+// Usage: deno task bench [-- --requests 200000 --clients 50 --tests ping,set,get,hset
+//                           --command "PUBLISH ch x"]
+// `--command` is one more run with that command (redis-benchmark's `-t publish` is not
+// a test it has; an empty value skips it).
 
 import { parseArgs } from "node:util";
 import { freePort, type RunningServer, startRedeno, startRedis } from "../tests/_server.ts";
@@ -13,17 +16,20 @@ const { values } = parseArgs({
     clients: { type: "string", default: "50" },
     tests: { type: "string", default: "ping,set,get,hset" },
     pipelines: { type: "string", default: "1,16" },
+    command: { type: "string", default: "PUBLISH ch x" },
   },
 });
 
 /** requests/s per test name, parsed from redis-benchmark's CSV output. */
-async function runBenchmark(port: number, pipeline: number): Promise<Map<string, number>> {
+async function runBenchmark(
+  port: number,
+  pipeline: number,
+  what: string[],
+): Promise<Map<string, number>> {
   const output = await new Deno.Command("redis-benchmark", {
     args: [
       "-p",
       String(port),
-      "-t",
-      values.tests!,
       "-n",
       values.requests!,
       "-c",
@@ -31,6 +37,7 @@ async function runBenchmark(port: number, pipeline: number): Promise<Map<string,
       "-P",
       String(pipeline),
       "--csv",
+      ...what,
     ],
     stdout: "piped",
     stderr: "piped",
@@ -52,19 +59,23 @@ async function main(): Promise<void> {
     const redeno = await startRedeno(await freePort());
     servers.push(redeno);
     const rows: string[][] = [];
+    const runs = [["-t", values.tests!]];
+    if (values.command !== "") runs.push(values.command!.split(" "));
     for (const pipeline of values.pipelines!.split(",").map(Number)) {
-      // Alternate the servers so neither always runs on a warmer machine.
-      const redisResult = await runBenchmark(redis.port, pipeline);
-      const redenoResult = await runBenchmark(redeno.port, pipeline);
-      for (const [test, redisRps] of redisResult) {
-        const redenoRps = redenoResult.get(test) ?? 0;
-        rows.push([
-          test,
-          String(pipeline),
-          redisRps.toFixed(0),
-          redenoRps.toFixed(0),
-          (redenoRps / redisRps).toFixed(2),
-        ]);
+      for (const what of runs) {
+        // Alternate the servers so neither always runs on a warmer machine.
+        const redisResult = await runBenchmark(redis.port, pipeline, what);
+        const redenoResult = await runBenchmark(redeno.port, pipeline, what);
+        for (const [test, redisRps] of redisResult) {
+          const redenoRps = redenoResult.get(test) ?? 0;
+          rows.push([
+            test,
+            String(pipeline),
+            redisRps.toFixed(0),
+            redenoRps.toFixed(0),
+            (redenoRps / redisRps).toFixed(2),
+          ]);
+        }
       }
     }
     const header = ["test", "-P", "redis req/s", "redeno req/s", "ratio"];

@@ -1118,11 +1118,14 @@ function setOpGeneric(s: Session, argv: string[], op: SetOp, store: boolean, car
   for (const [member, score] of sorted) replyPair(s, member, score, withScores);
 }
 
-// A read lookup that counts hits and misses, for inputs of any type.
+// A read lookup that counts hits and misses (a miss fires `keymiss`), for inputs of
+// any type; the STORE forms read their inputs this way too.
 function lookupRead(s: Session, key: string) {
   const value = s.db.get(key);
-  if (value === undefined) s.server.stats.keyspaceMisses++;
-  else s.server.stats.keyspaceHits++;
+  if (value === undefined) {
+    s.server.stats.keyspaceMisses++;
+    s.notify(NOTIFY.KEY_MISS, "keymiss", key);
+  } else s.server.stats.keyspaceHits++;
   return value;
 }
 

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { type InProcessServer, startInProcess } from "../_inprocess.ts";
 import { freePort, skipWithout, startRedis } from "../_server.ts";
-import { encodeCommand, type Reply, ReplyReader, splitLine } from "../compat/harness.ts";
+import { aofArgvs, encodeCommand, type Reply, ReplyReader, splitLine } from "../compat/harness.ts";
 
 /** A raw connection that can send without waiting and read replies later. */
 interface Conn {
@@ -418,37 +418,6 @@ async function runScript(port: number, script: string): Promise<string[]> {
   return transcript;
 }
 
-/**
- * The commands in the AOF files Redis wrote, as argv arrays (SELECTs included), minus
- * the MULTI/EXEC Redis wraps around a transaction's writes (Redeno's propagation hook
- * does not report those; the AOF writer's business).
- */
-function readAof(dir: string): string[][] {
-  const commands: string[][] = [];
-  const aofDir = `${dir}/appendonlydir`;
-  const files = [...Deno.readDirSync(aofDir)].map((e) => e.name).filter((n) =>
-    n.endsWith(".incr.aof")
-  );
-  for (const name of files.sort()) {
-    const text = new TextDecoder("latin1").decode(Deno.readFileSync(`${aofDir}/${name}`));
-    let at = 0;
-    while (at < text.length) {
-      const eol = text.indexOf("\r\n", at);
-      const count = Number(text.slice(at + 1, eol));
-      at = eol + 2;
-      const argv: string[] = [];
-      for (let i = 0; i < count; i++) {
-        const lineEnd = text.indexOf("\r\n", at);
-        const len = Number(text.slice(at + 1, lineEnd));
-        argv.push(text.slice(lineEnd + 2, lineEnd + 2 + len));
-        at = lineEnd + 2 + len + 2;
-      }
-      commands.push(argv);
-    }
-  }
-  return commands;
-}
-
 /** Redeno's propagated writes with SELECTs where the database changes, like an AOF. */
 function withSelects(propagated: string[][]): string[][] {
   const out: string[][] = [];
@@ -478,7 +447,7 @@ Deno.test("multi-client blocking scripts get the same replies and propagate the 
         ]);
         assert.deepEqual(ours, theirs);
         await delay(50);
-        assert.deepEqual(withSelects(redeno.propagated), readAof(dir));
+        assert.deepEqual(withSelects(redeno.propagated), aofArgvs(dir));
       } finally {
         await redis.stop();
         await redeno.stop();

@@ -300,6 +300,37 @@ Deno.test("COMMAND and its subcommands", async (t) => {
       assert.deepEqual(await c.call("COMMAND", "LIST", "FILTERBY", "MODULE", "foo"), []);
     });
 
+    await t.step(
+      "COMMAND LIST filters as Redis 7.0.15 does, for the commands both know",
+      async () => {
+        if (redis === null) return;
+        const real = await connect(redis.port);
+        try {
+          const ours = new Set(await c.call("COMMAND", "LIST") as string[]);
+          const categories = await real.call("ACL", "CAT") as string[];
+          const filters = [
+            ...[...categories, "non_existing_category"].map((cat) => ["ACLCAT", cat]),
+            ...["set", "config|*re*", "cl*help", "*|help", "non_exists*", "Z*"].map((p) => [
+              "PATTERN",
+              p,
+            ]),
+            ["MODULE", "non_existing_module"],
+          ];
+          for (const filter of filters) {
+            const mine = await c.call("COMMAND", "LIST", "FILTERBY", ...filter) as string[];
+            const theirs = await real.call("COMMAND", "LIST", "FILTERBY", ...filter) as string[];
+            assert.deepEqual(
+              mine.sort(),
+              theirs.filter((name) => ours.has(name)).sort(),
+              filter.join(" "),
+            );
+          }
+        } finally {
+          real.close();
+        }
+      },
+    );
+
     await t.step("COMMAND LIST rejects a malformed filter with a syntax error", async () => {
       for (
         const argv of [
@@ -346,6 +377,115 @@ Deno.test("COMMAND and its subcommands", async (t) => {
         "h",
         ["RW", "update"],
       ]]);
+      assert.deepEqual(await c.call("COMMAND", "GETKEYSANDFLAGS", "mset", "a", "1", "b", "2"), [
+        ["a", ["OW", "update"]],
+        ["b", ["OW", "update"]],
+      ]);
+      assert.deepEqual(
+        await c.call("COMMAND", "GETKEYSANDFLAGS", "zunionstore", "d", "2", "a", "b"),
+        [["d", ["OW", "update"]], ["a", ["RO", "access"]], ["b", ["RO", "access"]]],
+      );
+    });
+
+    await t.step(
+      "COMMAND GETKEYSANDFLAGS gives SET and BITFIELD the flags of the call",
+      async () => {
+        const cases: [string[], string[]][] = [
+          [["set", "k", "v"], ["OW", "update"]],
+          [["set", "k", "get"], ["OW", "update"]],
+          [["set", "k", "v", "EX", "10", "GeT"], ["RW", "access", "update"]],
+          [["bitfield", "k"], ["RO", "access"]],
+          [["bitfield", "k", "GET", "u8", "0", "OVERFLOW", "SAT"], ["RO", "access"]],
+          [["bitfield", "k", "get", "set", "0"], ["RO", "access"]],
+          [["bitfield", "k", "get", "u8", "0", "incrby", "u8", "0", "1"], [
+            "RW",
+            "access",
+            "update",
+          ]],
+          [["bitfield", "k", "overflow"], ["RW", "access", "update"]],
+          [["bitfield", "k", "nosuch"], ["RW", "access", "update"]],
+        ];
+        const real = redis === null ? null : await connect(redis.port);
+        try {
+          for (const [argv, flags] of cases) {
+            const ours = await c.call("COMMAND", "GETKEYSANDFLAGS", ...argv);
+            assert.deepEqual(ours, [["k", flags]], argv.join(" "));
+            if (real !== null) {
+              assert.deepEqual(ours, await real.call("COMMAND", "GETKEYSANDFLAGS", ...argv));
+            }
+          }
+        } finally {
+          real?.close();
+        }
+      },
+    );
+
+    await t.step(
+      "COMMAND GETKEYS reads key counts, and refuses one that does not fit",
+      async () => {
+        const keys = Array.from({ length: 260 }, (_, i) => `key${i + 1}`);
+        assert.deepEqual(
+          await c.call("COMMAND", "GETKEYS", "ZUNIONSTORE", "target", "260", ...keys),
+          ["target", ...keys],
+        );
+        assert.deepEqual(await c.call("COMMAND", "GETKEYS", "zinter", "1", "a", "b", "c"), ["a"]);
+        assert.deepEqual(await c.call("COMMAND", "GETKEYS", "zmpop", "2", "a", "b", "min"), [
+          "a",
+          "b",
+        ]);
+        assert.deepEqual(await c.call("COMMAND", "GETKEYS", "bzmpop", "0", "1", "a", "max"), ["a"]);
+        for (const count of ["0", "-1", "3", "x", "01"]) {
+          assert.equal(
+            await c.raw("COMMAND", "GETKEYS", "zunionstore", "d", count, "a", "b"),
+            "-ERR Invalid arguments specified for command\r\n",
+            count,
+          );
+        }
+      },
+    );
+
+    await t.step("COMMAND INFO marks commands whose keys move as movablekeys", async () => {
+      const flagsOf = async (name: string) =>
+        ((await c.call("COMMAND", "INFO", name)) as Value[][])[0][2] as string[];
+      for (const name of ["zunionstore", "zunion", "zmpop", "bzmpop", "lmpop", "zintercard"]) {
+        assert.ok((await flagsOf(name)).includes("movablekeys"), name);
+      }
+      for (const name of ["set", "get", "mset", "bitfield", "lmove", "blpop", "memory|usage"]) {
+        assert.ok(!(await flagsOf(name)).includes("movablekeys"), name);
+      }
+    });
+
+    await t.step("COMMAND INFO answers nil for a subcommand of a command without any", async () => {
+      assert.equal(
+        await c.raw("COMMAND", "INFO", "get|key", "config|get|key"),
+        "*2\r\n$-1\r\n$-1\r\n",
+      );
+    });
+
+    await t.step("COMMAND INFO matches Redis 7.0.15 for every command both know", async () => {
+      if (redis === null) return;
+      const real = await connect(redis.port);
+      try {
+        const theirs = new Set(await real.call("COMMAND", "LIST") as string[]);
+        const names = (await c.call("COMMAND", "LIST") as string[]).filter((n) => theirs.has(n));
+        assert.ok(names.length > 100);
+        for (const name of names) {
+          const [ours] = await c.call("COMMAND", "INFO", name) as Value[][];
+          const [real7] = await real.call("COMMAND", "INFO", name) as Value[][];
+          // Tips and key-spec notes are Redis's documentation; subcommands are compared
+          // one by one under their own names.
+          const comparable = (entry: Value[]) => [
+            ...entry.slice(0, 7),
+            (entry[8] as Value[][]).map((spec) => {
+              const at = spec.indexOf("notes");
+              return at < 0 ? spec : [...spec.slice(0, at), ...spec.slice(at + 2)];
+            }),
+          ];
+          assert.deepEqual(comparable(ours), comparable(real7), `COMMAND INFO ${name}`);
+        }
+      } finally {
+        real.close();
+      }
     });
 
     await t.step("COMMAND checks the arity of its subcommands as Redis does", async () => {

@@ -338,6 +338,22 @@ Deno.test("OBJECT IDLETIME counts seconds since the last access; TYPE and TTL ar
     assert.equal(await client.object("IDLETIME", "other"), 0);
   }));
 
+Deno.test("OBJECT IDLETIME is right the first time it is asked about a key", () =>
+  withServer(async (_t, client) => {
+    await client.set("k", "v");
+    await sleep(1100);
+    await client.type("k");
+    await client.ttl("k");
+    await client.exists("k");
+    assert.ok((await client.object("IDLETIME", "k") as number) >= 1);
+    await client.swapdb(0, 1);
+    await client.select(1);
+    assert.ok((await client.object("IDLETIME", "k") as number) >= 1);
+    // RENAME looks the key up for writing, which is an access in Redis too.
+    await client.rename("k", "renamed");
+    assert.equal(await client.object("IDLETIME", "renamed"), 0);
+  }));
+
 Deno.test("OBJECT FREQ starts at 5 for a new key and grows with accesses under an LFU policy", () =>
   withServer(async (_t, client) => {
     await client.set("k", "some value");

@@ -85,6 +85,7 @@
 // `deno run -A tests/compat/harness.ts [--self] [--trace] FILE...` (--self: Redis against
 // Redis; --trace: print every reply of Redis).
 
+import { RequestDecoder } from "../../src/protocol/decoder.ts";
 import { freePort, type RunningServer, startRedeno, startRedis } from "../_server.ts";
 
 /** How two replies are compared. */
@@ -660,46 +661,40 @@ class Client {
 }
 
 /**
- * The commands in an AOF directory's incremental files, in sequence order, as escaped
- * text (the base file holds only what existed before AOF was turned on: nothing here).
+ * The commands in an AOF directory's incremental files, in sequence order, as argv
+ * arrays, read with the server's own request decoder (the base file holds only what
+ * existed before AOF was turned on: nothing here). Throws on bytes that are not RESP.
  */
-export function readAofCommands(dir: string): string[] {
+export function aofArgvs(dir: string): string[][] {
   const aofDir = `${dir}/appendonlydir`;
-  let names: string[];
-  try {
-    names = [...Deno.readDirSync(aofDir)].map((e) => e.name).filter((n) => n.endsWith(".incr.aof"));
-  } catch {
-    return ["<no appendonlydir>"];
-  }
+  const names = [...Deno.readDirSync(aofDir)].map((e) => e.name)
+    .filter((n) => n.endsWith(".incr.aof"));
   const seq = (n: string) => Number(/\.(\d+)\.incr\.aof$/.exec(n)?.[1] ?? 0);
   names.sort((a, b) => seq(a) - seq(b));
-  const commands: string[] = [];
+  const commands: string[][] = [];
   for (const name of names) {
     const bytes = Deno.readFileSync(`${aofDir}/${name}`);
-    let text = "";
-    for (let i = 0; i < bytes.length; i += 8192) {
-      text += String.fromCharCode(...bytes.subarray(i, Math.min(bytes.length, i + 8192)));
-    }
-    let at = 0;
-    while (at < text.length) {
-      const eol = text.indexOf("\r\n", at);
-      if (text[at] !== "*" || eol < 0) {
-        commands.push(`<not RESP: ${escapeBytes(text.slice(at), 60)}>`);
-        break;
-      }
-      const count = Number(text.slice(at + 1, eol));
-      at = eol + 2;
-      const argv: string[] = [];
-      for (let i = 0; i < count; i++) {
-        const lineEnd = text.indexOf("\r\n", at);
-        const len = Number(text.slice(at + 1, lineEnd));
-        argv.push(text.slice(lineEnd + 2, lineEnd + 2 + len));
-        at = lineEnd + 2 + len + 2;
-      }
-      commands.push(describeCommand(argv));
+    const decoder = new RequestDecoder({ aof: true });
+    for (let at = 0; at < bytes.length;) {
+      const room = decoder.spare();
+      const n = Math.min(room.length, bytes.length - at);
+      room.set(bytes.subarray(at, at + n));
+      decoder.advance(n);
+      at += n;
+      let argv: string[] | null;
+      while ((argv = decoder.next()) !== null) commands.push(argv);
     }
   }
   return commands;
+}
+
+/** aofArgvs as escaped text, for reports. */
+export function readAofCommands(dir: string): string[] {
+  try {
+    return aofArgvs(dir).map(describeCommand);
+  } catch (error) {
+    return [`<no AOF or not RESP: ${(error as Error).message}>`];
+  }
 }
 
 // The AOF commands of both servers from the first one that differs (null when equal).
