@@ -56,11 +56,6 @@ export class PubSub {
     this.#deliver = deliver;
   }
 
-  /** Clients subscribed to at least one channel or pattern, shard channels aside. */
-  get patternCount(): number {
-    return this.patterns.size;
-  }
-
   #registry(kind: Kind): Map<string, Set<Subscriber>> {
     return kind === "channel"
       ? this.channels
@@ -157,13 +152,6 @@ export class PubSub {
       }
     }
     return receivers;
-  }
-
-  /** True when somebody would receive a message on `channel` (keyspace events check first). */
-  hasListeners(channel: string): boolean {
-    if (this.channels.has(channel)) return true;
-    for (const pattern of this.patterns.keys()) if (globMatch(pattern, channel)) return true;
-    return false;
   }
 }
 

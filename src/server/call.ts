@@ -26,14 +26,16 @@ export class CallFrame {
   dirtyBefore = 0;
   /** performance.now() when the command started. */
   started = 0;
+  /** The client's error reply count when the command started. */
+  errorsBefore = 0;
+  /** Error replies of commands run inside this one (EXEC's), which are not its own. */
+  nestedErrors = 0;
   /** What to propagate instead of argv (propagateAs), or null. */
   propagated: string[][] | null = null;
   /** Keys reported changed, as db and key pairs (flat), or null: every key argument. */
   changed: (number | string)[] | null = null;
   /** Keyspace events reported, flat: type, event, key, db. */
   events: (number | string)[] | null = null;
-  /** A database was emptied or swapped (FLUSHALL, FLUSHDB, SWAPDB). */
-  databasesChanged = false;
   /** A database was emptied (FLUSHALL, FLUSHDB; not SWAPDB): tracking clients drop everything. */
   flushed = false;
   #keys: string[] | null = null;
@@ -46,10 +48,11 @@ export class CallFrame {
     this.db = client.db.id;
     this.dirtyBefore = dirty;
     this.started = performance.now();
+    this.errorsBefore = client.reply.errors;
+    this.nestedErrors = 0;
     this.propagated = null;
     this.changed = null;
     this.events = null;
-    this.databasesChanged = false;
     this.flushed = false;
     this.#keys = null;
   }

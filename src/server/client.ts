@@ -291,7 +291,6 @@ export class Client implements Session, SessionFacts {
     const host = this.#host;
     const frame = host?.calls.current;
     if (host == null || frame == null) return;
-    frame.databasesChanged = true;
     if (other === undefined) frame.flushed = true;
     // WATCH must see the data as it is before the change, so this part acts now.
     const databases = this.server.keyspace.databases;

@@ -146,7 +146,6 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
   client.lastCommand = fullName;
   client.currentArgv = argv;
   client.running = true;
-  const errorsBefore = reply.errors;
   // CLIENT REPLY OFF/SKIP: the reply is written, then taken back.
   const silenced = client.replyOff || client.replySkip;
   const replyStart = reply.length;
@@ -171,7 +170,6 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
   const retrying = client.retrying;
   ctx.finishCall(frame, !retrying);
   if (retrying) return;
-  if (reply.errors !== errorsBefore) ctx.stats.commands.get(fullName)!.failed++;
   if (!client.executingTransaction) ctx.afterCommand();
 }
 

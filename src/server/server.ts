@@ -12,7 +12,7 @@ import { Tracking } from "../messaging/tracking.ts";
 import { ERR_MAX_CLIENTS } from "../protocol/errors.ts";
 import { Persistence } from "../persistence/persistence.ts";
 import { LatencyMonitor } from "../stats/latency.ts";
-import { SlowLog } from "../stats/slowlog.ts";
+import { secretArguments, SlowLog } from "../stats/slowlog.ts";
 import { Keyspace } from "../store/keyspace.ts";
 import { type CallFrame, CallStack } from "./call.ts";
 import { Client, type ClientHost } from "./client.ts";
@@ -232,8 +232,12 @@ export class Server implements ServerApi, ClientHost {
     const state = client?.blockedState;
     if (client === undefined || state == null) return false;
     client.unblock();
-    if (withError) client.reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
-    else state.onTimeout();
+    if (withError) {
+      client.reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+      // The blocked command ends in an error: it counts as failed, as in Redis.
+      const entry = this.stats.commands.get(client.lastCommand);
+      if (entry !== undefined) entry.failed++;
+    } else state.onTimeout();
     this.resume(client);
     return true;
   }
@@ -302,16 +306,18 @@ export class Server implements ServerApi, ClientHost {
         if (frame.propagated === null) this.feed(db, frame.argv);
         else for (const argv of frame.propagated) this.feed(db, argv);
       }
-      // 2-3. WATCH and blocked clients: the keys reported, or every key argument.
+      // The keys changed: those reported (flat db, key pairs), or else, for a write,
+      // every key argument it may write (in the selected database).
+      const reported = frame.changed;
+      const implied = reported === null && written && !frame.spec.beyondKeys;
+      // 2-3. WATCH and blocked clients.
       const events = this.keyEvents;
-      const tracking = this.tracking.enabled ? this.tracking : null;
-      if (!events.idle || tracking !== null) {
-        const changed = frame.changed;
-        if (changed !== null) {
-          for (let i = 0; i < changed.length; i += 2) {
-            events.touch(changed[i] as number, changed[i + 1] as string);
+      if (!events.idle) {
+        if (reported !== null) {
+          for (let i = 0; i < reported.length; i += 2) {
+            events.touch(reported[i] as number, reported[i + 1] as string);
           }
-        } else if (written && !frame.spec.beyondKeys) {
+        } else if (implied) {
           for (const key of frame.writeKeys) events.touch(db, key);
         }
       }
@@ -328,14 +334,14 @@ export class Server implements ServerApi, ClientHost {
         }
       }
       // 5. Client-side caching: invalidate what changed, remember what was read.
-      if (tracking !== null) {
-        const changed = frame.changed;
+      if (this.tracking.enabled) {
+        const tracking = this.tracking;
         if (frame.flushed) tracking.flushed(frame.client);
-        else if (changed !== null) {
-          for (let i = 1; i < changed.length; i += 2) {
-            tracking.keyChanged(changed[i] as string, frame.client);
+        else if (reported !== null) {
+          for (let i = 1; i < reported.length; i += 2) {
+            tracking.keyChanged(reported[i] as string, frame.client);
           }
-        } else if (written) {
+        } else if (implied) {
           for (const key of frame.writeKeys) tracking.keyChanged(key, frame.client);
         }
         if (frame.spec.flags.includes("readonly")) {
@@ -358,9 +364,15 @@ export class Server implements ServerApi, ClientHost {
       }
     } finally {
       this.calls.pop();
-      // What a command run inside another (EXEC) changed is not the outer one's change.
+      // What a command run inside another (EXEC) changed, or the errors it answered,
+      // are not the outer one's.
       const outer = this.calls.current;
-      if (outer !== null) outer.dirtyBefore += this.dirty - frame.dirtyBefore;
+      if (outer !== null) {
+        outer.dirtyBefore += this.dirty - frame.dirtyBefore;
+        if (outer.client === frame.client) {
+          outer.nestedErrors += frame.client.reply.errors - frame.errorsBefore;
+        }
+      }
     }
   }
 
@@ -374,9 +386,9 @@ export class Server implements ServerApi, ClientHost {
       String(micros % 1e6).padStart(6, "0")
     } [${client.db.id} ${client.addr}]`;
     const argv = frame.argv;
-    const name = frame.spec === this.table.lookup(argv[0]) ? frame.spec.name : "";
+    const secret = secretArguments(argv);
     for (let i = 0; i < argv.length; i++) {
-      line += " " + (redacted(name, argv, i) ? '"(redacted)"' : quoted(argv[i]));
+      line += " " + (secret?.has(i) ? '"(redacted)"' : quoted(argv[i]));
     }
     for (const monitor of this.monitors) {
       if (monitor.closing) continue;
@@ -395,6 +407,8 @@ export class Server implements ServerApi, ClientHost {
     }
     entry.calls++;
     entry.usec += Math.round(micros);
+    const errors = frame.client.reply.errors - frame.errorsBefore - frame.nestedErrors;
+    if (errors > 0) entry.failed++;
   }
 
   /**
@@ -762,16 +776,6 @@ function quoted(arg: string): string {
     else out += "\\x" + c.toString(16).padStart(2, "0");
   }
   return out + '"';
-}
-
-// Secrets never reach MONITOR: AUTH's arguments, HELLO's AUTH pair.
-function redacted(name: string, argv: readonly string[], i: number): boolean {
-  if (name === "auth") return i > 0;
-  if (name === "hello") {
-    const at = argv.findIndex((a, j) => j >= 2 && a.toLowerCase() === "auth");
-    return at > 0 && (i === at + 1 || i === at + 2);
-  }
-  return false;
 }
 
 // Redis's wildcards: "*" is every IPv4 address, "::*" every IPv6 address.
