@@ -11,6 +11,7 @@ import { validClientName } from "./connection.ts";
 import { replyHelp } from "./_help.ts";
 import { parseInteger } from "../util/int64.ts";
 import { clientTrackingCommands, trackingHelp } from "./client_tracking.ts";
+import { tokenChoice } from "./table.ts";
 
 /** One line of CLIENT LIST / CLIENT INFO, with Redis's field names and order. */
 export function describeClient(c: Session, now: number): string {
@@ -331,18 +332,10 @@ export const clientCommands: CommandSpec[] = [{
       since: "2.4.0",
       complexity: "O(N) in the number of clients",
       args: [
-        {
-          name: "client-type",
-          type: "oneof",
-          token: "TYPE",
+        tokenChoice("client-type", ["NORMAL", "MASTER", "REPLICA", "PUBSUB"], {
           optional: true,
-          arguments: [
-            { name: "normal", type: "pure-token", token: "NORMAL" },
-            { name: "master", type: "pure-token", token: "MASTER" },
-            { name: "replica", type: "pure-token", token: "REPLICA" },
-            { name: "pubsub", type: "pure-token", token: "PUBSUB" },
-          ],
-        },
+          token: "TYPE",
+        }),
         { name: "client-id", type: "integer", token: "ID", optional: true, multiple: true },
       ],
       handler: clientList,
@@ -390,15 +383,7 @@ export const clientCommands: CommandSpec[] = [{
       summary: "Turns this connection's replies on, off, or skips the next one.",
       since: "3.2.0",
       complexity: "O(1)",
-      args: [{
-        name: "action",
-        type: "oneof",
-        arguments: [
-          { name: "on", type: "pure-token", token: "ON" },
-          { name: "off", type: "pure-token", token: "OFF" },
-          { name: "skip", type: "pure-token", token: "SKIP" },
-        ],
-      }],
+      args: [tokenChoice("on_off_skip", ["ON", "OFF", "SKIP"])],
       handler: clientReply,
     },
     {
@@ -408,19 +393,11 @@ export const clientCommands: CommandSpec[] = [{
       flags: ["admin", "noscript", "loading", "stale"],
       categories: ["admin", "slow", "dangerous", "connection"],
       summary: "Holds back other clients' commands (or only writes) for a while.",
-      since: "3.0.0",
+      since: "2.9.50",
       complexity: "O(1)",
       args: [
         { name: "timeout", type: "integer" },
-        {
-          name: "mode",
-          type: "oneof",
-          optional: true,
-          arguments: [
-            { name: "write", type: "pure-token", token: "WRITE" },
-            { name: "all", type: "pure-token", token: "ALL" },
-          ],
-        },
+        tokenChoice("mode", ["WRITE", "ALL"], { optional: true }),
       ],
       handler: clientPause,
     },
@@ -449,15 +426,7 @@ export const clientCommands: CommandSpec[] = [{
       complexity: "O(log N) where N is the number of client connections",
       args: [
         { name: "client-id", type: "integer" },
-        {
-          name: "unblock-type",
-          type: "oneof",
-          optional: true,
-          arguments: [
-            { name: "timeout", type: "pure-token", token: "TIMEOUT" },
-            { name: "error", type: "pure-token", token: "ERROR" },
-          ],
-        },
+        tokenChoice("timeout_error", ["TIMEOUT", "ERROR"], { optional: true }),
       ],
       handler: clientUnblock,
     },
@@ -470,14 +439,7 @@ export const clientCommands: CommandSpec[] = [{
       summary: "Protects this connection from client eviction, or not.",
       since: "7.0.0",
       complexity: "O(1)",
-      args: [{
-        name: "enabled",
-        type: "oneof",
-        arguments: [
-          { name: "on", type: "pure-token", token: "ON" },
-          { name: "off", type: "pure-token", token: "OFF" },
-        ],
-      }],
+      args: [tokenChoice("enabled", ["ON", "OFF"])],
       handler: clientNoEvict,
     },
     {

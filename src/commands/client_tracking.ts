@@ -4,6 +4,7 @@
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/errors.ts";
 import { parseInteger } from "../util/int64.ts";
 import type { CommandSpec, Session } from "./context.ts";
+import { tokenChoice } from "./table.ts";
 
 const ERR_REDIRECT_TWICE = "ERR A client can only redirect to a single other client";
 const ERR_REDIRECT_MISSING = "ERR The client ID you want redirect to does not exist";
@@ -224,14 +225,7 @@ export const clientTrackingCommands: CommandSpec[] = [
     since: "6.0.0",
     complexity: "O(1); some options cost more",
     args: [
-      {
-        name: "status",
-        type: "oneof",
-        arguments: [
-          { name: "on", type: "pure-token", token: "ON" },
-          { name: "off", type: "pure-token", token: "OFF" },
-        ],
-      },
+      tokenChoice("status", ["ON", "OFF"]),
       { name: "client-id", type: "integer", token: "REDIRECT", optional: true },
       {
         name: "prefix",
@@ -255,14 +249,7 @@ export const clientTrackingCommands: CommandSpec[] = [
     summary: "Says whether the keys of the next command are to be tracked (OPTIN/OPTOUT).",
     since: "6.0.0",
     complexity: "O(1)",
-    args: [{
-      name: "mode",
-      type: "oneof",
-      arguments: [
-        { name: "yes", type: "pure-token", token: "YES" },
-        { name: "no", type: "pure-token", token: "NO" },
-      ],
-    }],
+    args: [tokenChoice("mode", ["YES", "NO"])],
     handler: clientCaching,
   },
   {

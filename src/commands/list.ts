@@ -26,7 +26,7 @@ import {
 import { ListValue } from "../store/list.ts";
 import { readTyped, writeTyped } from "./_lookup.ts";
 import type { ArgDoc, CommandSpec, KeySpec, Session } from "./context.ts";
-import { familySpec } from "./table.ts";
+import { familySpec, tokenChoice } from "./table.ts";
 import { isWord } from "./_parse.ts";
 import { timeoutOrReply } from "./_timeout.ts";
 import { INT64_MIN, parseInt64, parseInteger } from "../util/int64.ts";
@@ -690,14 +690,7 @@ const KEYS_BEFORE_TIMEOUT: KeySpec[] = [{
 }];
 
 function sides(name: string): ArgDoc {
-  return {
-    name,
-    type: "oneof",
-    arguments: [
-      { name: "left", type: "pure-token", token: "LEFT" },
-      { name: "right", type: "pure-token", token: "RIGHT" },
-    ],
-  };
+  return tokenChoice(name, ["LEFT", "RIGHT"]);
 }
 
 const MPOP_ARGS: ArgDoc[] = [

@@ -1,7 +1,7 @@
 // The command table as data: lookup by name (any letter case), and the facts every
 // consumer derives from a record (full name, keys of a call, COMMAND INFO flags).
 
-import type { CommandGroup, CommandSpec, KeySpec } from "./context.ts";
+import type { ArgDoc, CommandGroup, CommandSpec, KeySpec } from "./context.ts";
 
 /** Commands by lowercase name, plus an uppercase alias of each for the common case. */
 export class CommandTable {
@@ -172,4 +172,25 @@ export function familySpec(
     group,
     categories: fields.categories ?? categories,
   });
+}
+
+/**
+ * A COMMAND DOCS argument that is one of several keywords (`ON|OFF`, `LEFT|RIGHT`):
+ * each token's lowercase form is its name.
+ */
+export function tokenChoice(
+  name: string,
+  tokens: readonly string[],
+  options: { optional?: boolean; token?: string } = {},
+): ArgDoc {
+  return {
+    name,
+    type: "oneof",
+    ...options,
+    arguments: tokens.map((token) => ({
+      name: token.toLowerCase(),
+      type: "pure-token" as const,
+      token,
+    })),
+  };
 }
