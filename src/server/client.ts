@@ -12,6 +12,9 @@ import type { Database } from "../store/keyspace.ts";
 import type { CallStack } from "./call.ts";
 import type { BlockedState, KeyEvents } from "./key_events.ts";
 
+/** Pending output at least this large is set aside while a send is in flight. */
+const QUEUE_ABOVE = 64 * 1024;
+
 /** What a client needs from the server to run transactions and blocking commands. */
 export interface ClientHost {
   readonly keyEvents: KeyEvents;
@@ -92,6 +95,9 @@ export class Client implements Session, SessionFacts {
   #host: ClientHost | null = null;
   #conn: Deno.Conn | null;
   #flushing: Promise<void> | null = null;
+  /** Output moved out of `reply` while a send was in flight, oldest first. */
+  #queued: Uint8Array[] = [];
+  #queuedBytes = 0;
   #onBytesOut: (n: number) => void;
 
   constructor(
@@ -135,7 +141,7 @@ export class Client implements Session, SessionFacts {
   }
 
   get outputBuffer(): number {
-    return this.reply.length;
+    return this.reply.length + this.#queuedBytes;
   }
 
   get flags(): string {
@@ -231,7 +237,7 @@ export class Client implements Session, SessionFacts {
     const db = this.db.id;
     if (this.watched.some(([d, k]) => d === db && k === key)) return;
     this.watched.push([db, key]);
-    this.#host!.keyEvents.watch(this, db, key);
+    this.#host!.keyEvents.watch(this, db, key, this.db.isExpired(key));
   }
 
   unwatchAll(): void {
@@ -321,7 +327,7 @@ export class Client implements Session, SessionFacts {
     const host = this.#host;
     if (host === null) return false;
     const limit = host.outputLimit(this.subscriptions !== null);
-    const used = this.reply.length;
+    const used = this.outputBuffer;
     if (limit.hard > 0 && used >= limit.hard) return true;
     if (limit.soft > 0 && used >= limit.soft) {
       const now = Date.now();
@@ -355,6 +361,8 @@ export class Client implements Session, SessionFacts {
     this.unblock();
     this.unwatchAll();
     this.reply.discard();
+    this.#queued = [];
+    this.#queuedBytes = 0;
     try {
       this.#conn?.close();
     } catch {
@@ -369,13 +377,25 @@ export class Client implements Session, SessionFacts {
       this.#flushing = this.#drain().finally(() => {
         this.#flushing = null;
       });
+    } else if (this.reply.length >= QUEUE_ABOVE) {
+      // The peer reads slowly (a subscriber that never reads): set this output aside
+      // so the reply buffer starts small again, instead of doubling and copying its
+      // way up to the output buffer limit (tens of MB copied at once stall everyone).
+      // An exact copy: the buffer itself is twice as large at worst and is reused.
+      const taken = this.reply.take();
+      const chunk = taken.slice();
+      this.reply.release(taken);
+      this.#queued.push(chunk);
+      this.#queuedBytes += chunk.length;
     }
     return this.#flushing;
   }
 
   async #drain(): Promise<void> {
-    while (this.reply.length > 0 && this.#conn !== null) {
-      const chunk = this.reply.take();
+    while ((this.#queued.length > 0 || this.reply.length > 0) && this.#conn !== null) {
+      const queued = this.#queued.shift();
+      if (queued !== undefined) this.#queuedBytes -= queued.length;
+      const chunk = queued ?? this.reply.take();
       try {
         let offset = 0;
         while (offset < chunk.length) {

@@ -23,7 +23,16 @@ export class KeyEvents {
   readonly #watchers = new Map<string, Set<Client>>();
   readonly #blocked = new Map<string, Client[]>();
   readonly #ready = new Set<string>();
+  // Watchers of a key that had already expired (not yet removed) when they watched it:
+  // its removal is no change for them, only a new value is.
+  readonly #watchedExpired = new Map<string, Set<Client>>();
+  readonly #exists: (db: number, key: string) => boolean;
   #blockedCount = 0;
+
+  /** `exists`: whether a key is stored (expired or not) in a database. */
+  constructor(exists: (db: number, key: string) => boolean) {
+    this.#exists = exists;
+  }
 
   /** True when nobody watches or waits: writes can skip the bookkeeping. */
   get idle(): boolean {
@@ -39,7 +48,15 @@ export class KeyEvents {
   touch(db: number, key: string): void {
     const id = slot(db, key);
     const watchers = this.#watchers.get(id);
-    if (watchers !== undefined) { for (const client of watchers) client.watchDirty = true; }
+    if (watchers !== undefined) {
+      const expired = this.#watchedExpired.get(id);
+      const gone = expired !== undefined && !this.#exists(db, key);
+      for (const client of watchers) {
+        if (gone && expired.delete(client)) continue;
+        client.watchDirty = true;
+      }
+      if (expired?.size === 0) this.#watchedExpired.delete(id);
+    }
     if (this.#blocked.has(id)) this.#ready.add(id);
   }
 
@@ -58,11 +75,16 @@ export class KeyEvents {
     for (const id of this.#blocked.keys()) if (id.startsWith(prefix)) this.#ready.add(id);
   }
 
-  watch(client: Client, db: number, key: string): void {
+  /** WATCH: `expired` when the key has expired but is still stored. */
+  watch(client: Client, db: number, key: string, expired = false): void {
     const id = slot(db, key);
     let watchers = this.#watchers.get(id);
     if (watchers === undefined) this.#watchers.set(id, watchers = new Set());
     watchers.add(client);
+    if (!expired) return;
+    let clients = this.#watchedExpired.get(id);
+    if (clients === undefined) this.#watchedExpired.set(id, clients = new Set());
+    clients.add(client);
   }
 
   unwatch(client: Client, db: number, key: string): void {
@@ -71,6 +93,8 @@ export class KeyEvents {
     if (watchers === undefined) return;
     watchers.delete(client);
     if (watchers.size === 0) this.#watchers.delete(id);
+    const expired = this.#watchedExpired.get(id);
+    if (expired?.delete(client) && expired.size === 0) this.#watchedExpired.delete(id);
   }
 
   /** Queues a blocked client on each of its keys (first come, first served). */

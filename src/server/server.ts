@@ -79,7 +79,7 @@ export class Server implements ServerApi, ClientHost {
    * batch (the log reaches the OS, or the disk with appendfsync always, first).
    */
   beforeReplies: (() => Promise<void> | void) | null = null;
-  readonly keyEvents = new KeyEvents();
+  readonly keyEvents = new KeyEvents((db, key) => this.keyspace.databases[db].data.has(key));
   readonly slowlog = new SlowLog(this);
   readonly latency = new LatencyMonitor(this);
   /** See DispatchContext.beforeWrite: installed by a running background snapshot. */
