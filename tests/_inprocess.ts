@@ -23,13 +23,27 @@ export function drain(t: { propagated: string[][] }): string[][] {
   return t.propagated.splice(0, t.propagated.length);
 }
 
+/**
+ * Opens the listeners of an in-process server on a free port, moving to another one
+ * when something took the port since freePort() looked (another test process, say).
+ */
+export function listenOnFreePort(server: Server, config: Config): void {
+  for (let attempt = 1;; attempt++) {
+    config.applyDirective("port", [String(freePort())]);
+    try {
+      server.listen();
+      return;
+    } catch (error) {
+      if (attempt === 5 || !String(error).includes("AddrInUse")) throw error;
+    }
+  }
+}
+
 /** Starts a server on a free loopback port; `directives` are applied like --name value. */
 export async function startInProcess(
   directives: [string, string[]][] = [],
 ): Promise<InProcessServer> {
   const config = new Config();
-  const port = freePort();
-  config.applyDirective("port", [String(port)]);
   config.applyDirective("bind", ["127.0.0.1"]);
   // Nothing saved or loaded behind the test's back.
   config.applyDirective("save", [""]);
@@ -39,7 +53,8 @@ export async function startInProcess(
   const propagated: string[][] = [];
   // The same stream the AOF and replicas get.
   server.replicationFeed.push((db, argv) => propagated.push([String(db), ...argv]));
-  server.listen();
+  listenOnFreePort(server, config);
+  const port = server.port;
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const reader = new ReplyReader(conn);
   return {

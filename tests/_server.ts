@@ -16,9 +16,37 @@ export interface RunningServer {
 
 const handedOut = new Set<number>();
 
+// Ports handed out by any test process or `--parallel` worker on this machine, one
+// empty file each: a port is given to one caller only, even while its server is still
+// starting and the port looks free to everyone else. Claims expire after a while, so
+// the files left behind by earlier runs free their ports again.
+const CLAIMS = `${Deno.env.get("TMPDIR") ?? "/tmp"}/redeno-test-ports`;
+const CLAIM_EXPIRES_MS = 2 * 60 * 1000;
+
+// True when this caller now owns the claim on `port` (also when claims cannot be kept).
+function claim(port: number): boolean {
+  const file = `${CLAIMS}/${port}`;
+  try {
+    Deno.mkdirSync(CLAIMS, { recursive: true });
+    const stale = Date.now() - (Deno.statSync(file).mtime?.getTime() ?? 0) > CLAIM_EXPIRES_MS;
+    if (!stale) return false;
+    Deno.removeSync(file);
+  } catch {
+    // No claim yet, or no claims directory to be had.
+  }
+  try {
+    Deno.writeFileSync(file, new Uint8Array(0), { createNew: true });
+    return true;
+  } catch (error) {
+    return !(error instanceof Deno.errors.AlreadyExists);
+  }
+}
+
 /**
- * A TCP port nobody listens on right now, picked at random below Linux's ephemeral
- * range (32768+), where client sockets of other tests take their local ports.
+ * A TCP port nobody listens on right now and no other test was given lately, picked
+ * at random below Linux's ephemeral range (32768+), where client sockets of other
+ * tests take their local ports. A server that still fails to listen on it should try
+ * another (startRedeno, startRedis and startInProcess do).
  */
 export function freePort(): number {
   for (let attempt = 0; attempt < 1000; attempt++) {
@@ -29,6 +57,7 @@ export function freePort(): number {
     } catch {
       continue;
     }
+    if (!claim(port)) continue;
     handedOut.add(port);
     return port;
   }

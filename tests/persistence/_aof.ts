@@ -4,7 +4,7 @@
 import { Config } from "../../src/config.ts";
 import { Logger } from "../../src/log.ts";
 import { Server } from "../../src/server/server.ts";
-import { freePort } from "../_server.ts";
+import { listenOnFreePort } from "../_inprocess.ts";
 import { Client, type Reply } from "./_client.ts";
 
 /** A started in-process server with one client connection. */
@@ -30,15 +30,14 @@ export async function startPersistent(
   options: { logLevel?: "warning" | "notice" | "verbose" } = {},
 ): Promise<PersistentServer> {
   const config = new Config();
-  const port = freePort();
-  config.applyDirective("port", [String(port)]);
   config.applyDirective("bind", ["127.0.0.1"]);
   config.applyDirective("dir", [dir]);
   config.applyDirective("save", [""]);
   for (const [name, args] of directives) config.applyDirective(name, args);
   const server = new Server(config, new Logger(options.logLevel ?? "warning"));
   await server.persistence.start();
-  server.listen();
+  listenOnFreePort(server, config);
+  const port = server.port;
   const client = await Client.connect(port);
   return {
     server,
