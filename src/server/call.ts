@@ -40,14 +40,21 @@ export class CallFrame {
   flushed = false;
   #keys: string[] | null = null;
 
-  reset(client: Client, spec: CommandSpec, fullName: string, argv: string[], dirty: number): void {
+  reset(
+    client: Client,
+    spec: CommandSpec,
+    fullName: string,
+    argv: string[],
+    dirty: number,
+    started: number,
+  ): void {
     this.client = client;
     this.spec = spec;
     this.fullName = fullName;
     this.argv = argv;
     this.db = client.db.id;
     this.dirtyBefore = dirty;
-    this.started = performance.now();
+    this.started = started;
     this.errorsBefore = client.reply.errors;
     this.nestedErrors = 0;
     this.propagated = null;
