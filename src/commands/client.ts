@@ -277,6 +277,13 @@ const sub = {
   step: 0,
 } as const;
 
+// The subcommands that act on other clients or the whole server (PAUSE, UNBLOCK ...).
+const adminSub = {
+  ...sub,
+  flags: ["admin", "noscript", "loading", "stale"],
+  categories: ["admin", "slow", "dangerous", "connection"],
+} as const;
+
 /** CLIENT and its subcommands. */
 export const clientCommands: CommandSpec[] = [{
   ...sub,
@@ -323,11 +330,9 @@ export const clientCommands: CommandSpec[] = [{
       handler: clientGetName,
     },
     {
-      ...sub,
+      ...adminSub,
       name: "list",
       arity: -2,
-      flags: ["admin", "noscript", "loading", "stale"],
-      categories: ["admin", "slow", "dangerous", "connection"],
       summary: "Describes every client connection, one line each.",
       since: "2.4.0",
       complexity: "O(N) in the number of clients",
@@ -352,11 +357,9 @@ export const clientCommands: CommandSpec[] = [{
       handler: clientInfo,
     },
     {
-      ...sub,
+      ...adminSub,
       name: "kill",
       arity: -3,
-      flags: ["admin", "noscript", "loading", "stale"],
-      categories: ["admin", "slow", "dangerous", "connection"],
       summary: "Closes client connections chosen by address or by filters.",
       since: "2.4.0",
       complexity: "O(N) in the number of clients",
@@ -387,11 +390,9 @@ export const clientCommands: CommandSpec[] = [{
       handler: clientReply,
     },
     {
-      ...sub,
+      ...adminSub,
       name: "pause",
       arity: -3,
-      flags: ["admin", "noscript", "loading", "stale"],
-      categories: ["admin", "slow", "dangerous", "connection"],
       summary: "Holds back other clients' commands (or only writes) for a while.",
       since: "2.9.50",
       complexity: "O(1)",
@@ -402,11 +403,9 @@ export const clientCommands: CommandSpec[] = [{
       handler: clientPause,
     },
     {
-      ...sub,
+      ...adminSub,
       name: "unpause",
       arity: 2,
-      flags: ["admin", "noscript", "loading", "stale"],
-      categories: ["admin", "slow", "dangerous", "connection"],
       summary: "Ends a CLIENT PAUSE.",
       since: "6.2.0",
       complexity: "O(N) where N is the number of paused clients",
@@ -416,11 +415,9 @@ export const clientCommands: CommandSpec[] = [{
       },
     },
     {
-      ...sub,
+      ...adminSub,
       name: "unblock",
       arity: -3,
-      flags: ["admin", "noscript", "loading", "stale"],
-      categories: ["admin", "slow", "dangerous", "connection"],
       summary: "Ends the wait of a client blocked in a blocking command.",
       since: "5.0.0",
       complexity: "O(log N) where N is the number of client connections",
@@ -431,11 +428,9 @@ export const clientCommands: CommandSpec[] = [{
       handler: clientUnblock,
     },
     {
-      ...sub,
+      ...adminSub,
       name: "no-evict",
       arity: 3,
-      flags: ["admin", "noscript", "loading", "stale"],
-      categories: ["admin", "slow", "dangerous", "connection"],
       summary: "Protects this connection from client eviction, or not.",
       since: "7.0.0",
       complexity: "O(1)",
