@@ -10,7 +10,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-TESTS=${REDIS_TESTS:-../shared/redis-tests}
+# The suite sits beside the checkout (../shared); /work/shared is where this
+# workplace mounts it when the checkout is elsewhere.
+TESTS=${REDIS_TESTS:-}
+if [ -z "$TESTS" ]; then
+  for candidate in ../shared/redis-tests /work/shared/redis-tests; do
+    if [ -x "$candidate/run.sh" ]; then TESTS=$candidate; break; fi
+  done
+fi
 [ -x "$TESTS/run.sh" ] || { echo "suite: no Redis test suite at $TESTS"; echo "suite: 0 passed, 1 failed"; exit 1; }
 command -v tclsh >/dev/null || { echo "suite: tclsh is missing"; echo "suite: 0 passed, 1 failed"; exit 1; }
 
