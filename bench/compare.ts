@@ -10,7 +10,8 @@ import { parseArgs } from "node:util";
 import { freePort, type RunningServer, startRedeno, startRedis } from "../tests/_server.ts";
 
 const { values } = parseArgs({
-  args: Deno.args,
+  // `deno task bench -- --tests x` passes the `--` through; accept both spellings.
+  args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
   options: {
     requests: { type: "string", default: "200000" },
     clients: { type: "string", default: "50" },

@@ -483,7 +483,6 @@ export const DIRECTIVES: readonly Directive[] = [
     max: LLONG_MAX,
     aliases: ["lua-time-limit"],
     mutable: true,
-    onlyDefault: "scripts and functions are not supported by Redeno yet",
   },
   { name: "cluster-enabled", type: "bool", default: "no", mutable: false },
   {

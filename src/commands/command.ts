@@ -130,7 +130,11 @@ function replyKeySpecs(r: ReplyWriter, spec: CommandSpec): void {
   const specs = keySpecsOf(spec);
   r.setLen(specs.length);
   for (const ks of specs) {
-    r.mapLen(3);
+    r.mapLen(ks.notes === undefined ? 3 : 4);
+    if (ks.notes !== undefined) {
+      r.bulk("notes");
+      r.bulk(ks.notes);
+    }
     r.bulk("flags");
     r.setLen(ks.flags.length);
     for (const flag of ks.flags) r.simple(flag);

@@ -9,6 +9,8 @@ import type { SlowLog } from "../stats/slowlog.ts";
 import type { PubSub, Subscriber } from "../messaging/pubsub.ts";
 import type { Tracking } from "../messaging/tracking.ts";
 import type { Database, Keyspace } from "../store/keyspace.ts";
+import type { ScriptCache } from "../scripting/script_cache.ts";
+import type { FunctionLibraries } from "../scripting/libraries.ts";
 
 /** Runs one command; argv[0] is the command name as the client sent it. */
 export type Handler = (session: Session, argv: string[]) => void;
@@ -79,6 +81,8 @@ export interface ArgDoc {
  * of a write that are not RO are the ones WATCH and blocked clients hear about.
  */
 export interface KeySpec {
+  /** COMMAND INFO's notes on the spec, when Redis has any. */
+  notes?: string;
   flags: readonly string[];
   begin: { index: number } | { keyword: string; startFrom: number };
   find:
@@ -198,6 +202,11 @@ export interface Session extends Subscriber {
    * client's place in line.
    */
   block(keys: string[], timeoutMs: number, onTimeout?: () => void): boolean;
+  /**
+   * The command goes on after the handler returns (a script that yielded past the busy
+   * threshold): its reply is written when `done` settles, and the client waits till then.
+   */
+  defer(done: Promise<void>): void;
 
   // What a write reports. The post-command stage (src/server/call.ts) turns these
   // reports into the AOF/replica feed, WATCH invalidation, wake-ups, keyspace events
@@ -267,6 +276,39 @@ export interface PersistenceApi {
   info(): [string, string | number][];
 }
 
+/** How a script or function is run. */
+export interface ScriptRunOptions {
+  /** Names it in error replies: "script: <sha>" or "function: <name>". */
+  what: string;
+  /** EVAL_RO, FCALL_RO, or a no-writes flag: write commands are refused. */
+  readOnly: boolean;
+  /** A FUNCTION library's function (runs in the functions' Lua state). */
+  isFunction: boolean;
+  /** The function's name (FUNCTION STATS). */
+  functionName?: string;
+}
+
+/** Running Lua, as commands see it. */
+export interface ScriptingApi {
+  /**
+   * Runs a compiled function for a client, replying with its result. Returns a promise
+   * when the script yielded past the busy threshold (the caller then defers).
+   */
+  run(
+    session: Session,
+    ref: number,
+    keys: string[],
+    args: string[],
+    options: ScriptRunOptions,
+  ): void | Promise<void>;
+  /** SCRIPT KILL / FUNCTION KILL: null when the script stops, else the error reply. */
+  kill(): string | null;
+  /** Bytes a Lua state uses (INFO used_memory_vm_eval / used_memory_vm_functions). */
+  memory(state: "eval" | "functions"): number;
+  /** FUNCTION STATS: the function running now (past the busy threshold), or null. */
+  runningFunction(): { name: string; argv: string[]; durationMs: number } | null;
+}
+
 /** The server as commands see it. */
 export interface ServerApi {
   readonly config: Config;
@@ -307,4 +349,10 @@ export interface ServerApi {
   readonly pubsub: PubSub;
   /** Client-side caching: who tracks which keys (CLIENT TRACKING). */
   readonly tracking: Tracking;
+  /** EVAL's script cache. */
+  readonly scripts: ScriptCache;
+  /** FUNCTION libraries. */
+  readonly functions: FunctionLibraries;
+  /** The Lua VM that runs scripts and functions. */
+  readonly scripting: ScriptingApi;
 }

@@ -158,6 +158,8 @@ function memorySection(server: ServerApi): Lines {
   const dataset = used - overhead;
   const allocated = m.heapUsed;
   const active = m.heapTotal;
+  const vmEval = server.scripting.memory("eval");
+  const vmFunctions = server.scripting.memory("functions");
   const resident = m.rss;
   const totalSystem = attempt(() => Deno.systemMemoryInfo().total, 0);
   const maxmemory = configNumber(server, "maxmemory", 0);
@@ -178,19 +180,19 @@ function memorySection(server: ServerApi): Lines {
     ["allocator_resident", resident],
     ["total_system_memory", totalSystem],
     ["total_system_memory_human", bytesToHuman(totalSystem)],
-    ["used_memory_lua", 0],
-    ["used_memory_vm_eval", 0],
-    ["used_memory_lua_human", "0B"],
-    ["used_memory_scripts_eval", 0],
-    ["number_of_cached_scripts", 0],
-    ["number_of_functions", 0],
-    ["number_of_libraries", 0],
-    ["used_memory_vm_functions", 0],
-    ["used_memory_vm_total", 0],
-    ["used_memory_vm_total_human", "0B"],
-    ["used_memory_functions", 0],
-    ["used_memory_scripts", 0],
-    ["used_memory_scripts_human", "0B"],
+    ["used_memory_lua", vmEval],
+    ["used_memory_vm_eval", vmEval],
+    ["used_memory_lua_human", bytesToHuman(vmEval)],
+    ["used_memory_scripts_eval", server.scripts.memory],
+    ["number_of_cached_scripts", server.scripts.count],
+    ["number_of_functions", server.functions.functionCount],
+    ["number_of_libraries", server.functions.libraryCount],
+    ["used_memory_vm_functions", vmFunctions],
+    ["used_memory_vm_total", vmEval + vmFunctions],
+    ["used_memory_vm_total_human", bytesToHuman(vmEval + vmFunctions)],
+    ["used_memory_functions", server.functions.memory],
+    ["used_memory_scripts", server.scripts.memory + server.functions.memory],
+    ["used_memory_scripts_human", bytesToHuman(server.scripts.memory + server.functions.memory)],
     ["maxmemory", maxmemory],
     ["maxmemory_human", bytesToHuman(maxmemory)],
     ["maxmemory_policy", configValue(server, "maxmemory-policy", "noeviction")],

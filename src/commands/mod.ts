@@ -16,6 +16,8 @@ import { memoryCommands } from "./memory.ts";
 import { objectCommands } from "./object.ts";
 import { persistenceCommands } from "./persistence.ts";
 import { pubsubCommands } from "./pubsub.ts";
+import { scriptingCommands } from "./scripting.ts";
+import { functionCommands } from "./functions.ts";
 import { serverCommands } from "./server.ts";
 import { setCommands } from "./set.ts";
 import { slowlogCommands } from "./slowlog.ts";
@@ -48,6 +50,8 @@ export function allCommandSpecs(): CommandSpec[] {
     ...transactionCommands,
     ...persistenceCommands,
     ...pubsubCommands,
+    ...scriptingCommands,
+    ...functionCommands,
   ];
 }
 

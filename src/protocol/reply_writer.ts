@@ -179,6 +179,18 @@ export class ReplyWriter {
     }
   }
 
+  /** A big number: `(digits` in RESP3, a bulk string in RESP2. */
+  bigNumber(digits: string): void {
+    if (this.resp === 2) {
+      this.bulk(digits);
+      return;
+    }
+    this.#ensure(digits.length + 3);
+    this.#buf[this.#len++] = 40;
+    this.#ascii(digits);
+    this.#crlf();
+  }
+
   /** A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2. */
   boolean(value: boolean): void {
     if (this.resp === 2) this.#raw(value ? ":1\r\n" : ":0\r\n");

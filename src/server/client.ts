@@ -86,6 +86,8 @@ export class Client implements Session, SessionFacts {
   replySkip = false;
   noEvict = false;
   monitoring = false;
+  /** Set while this client's command waits for a script that yielded to finish. */
+  deferred: Promise<void> | null = null;
   /** A command held back by CLIENT PAUSE, run once the pause ends. */
   postponed: string[] | null = null;
   /** Extra CLIENT LIST flag letters owned by other parts (tracking: t, R, B). */
@@ -149,7 +151,9 @@ export class Client implements Session, SessionFacts {
     if (this.monitoring) flags += "O";
     if (this.subscriptions !== null) flags += "P";
     if (this.transaction !== null) flags += "x";
-    if (this.blockedState !== null || this.postponed !== null) flags += "b";
+    if (this.blockedState !== null || this.postponed !== null || this.deferred !== null) {
+      flags += "b";
+    }
     flags += this.extraFlags();
     if (this.watchDirty) flags += "d";
     if (this.closing) flags += "c";
@@ -276,6 +280,10 @@ export class Client implements Session, SessionFacts {
     this.blockedState = state;
     this.#host.keyEvents.block(this, state);
     return true;
+  }
+
+  defer(done: Promise<void>): void {
+    this.deferred = done;
   }
 
   // ---------------------------------------------------------------------------

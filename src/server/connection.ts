@@ -25,6 +25,7 @@ export async function serveConnection(
       let argv: string[] | null;
       while (
         !client.closing && client.blockedState === null && client.postponed === null &&
+        client.deferred === null &&
         (argv = decoder.next()) !== null
       ) {
         if (decoder.oversized) client.reply.error(ERR_ARGUMENT_TOO_LONG);

@@ -31,6 +31,13 @@ export interface DispatchContext {
   mustWait(client: Client, spec: CommandSpec): boolean;
   /** Holds a command back until the pause ends. */
   postpone(client: Client, argv: string[]): void;
+  /** A client whose command ended later (a script that yielded): send, go on. */
+  resume(client: Client): void;
+  /**
+   * While a slow script runs: the -BUSY error for this client, and the allow_busy
+   * commands refused all the same; null otherwise.
+   */
+  busyError(client: Client): { error: string; refused: ReadonlySet<string> } | null;
   /** Why writes are refused (MISCONF after a failed background save), or null. */
   writeRefusal(): string | null;
   /**
@@ -127,6 +134,22 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
     flagTransaction(client);
     return;
   }
+  {
+    const busy = ctx.busyError(client);
+    if (
+      busy !== null && !(topName === "shutdown" && argv[1]?.toLowerCase() === "nosave") &&
+      (!spec.flags.includes("allow_busy") || busy.refused.has(fullName))
+    ) {
+      const error = busy.error;
+      if (topName === "exec" && client.transaction !== null) {
+        client.discardTransaction();
+        reply.error(`EXECABORT Transaction discarded because of: ${error}`);
+      } else reply.error(error);
+      countRejected(ctx.stats, fullName);
+      flagTransaction(client);
+      return;
+    }
+  }
   if (!client.executingTransaction && !client.retrying && ctx.mustWait(client, spec)) {
     ctx.postpone(client, argv);
     return;
@@ -158,9 +181,35 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
   } finally {
     client.running = false;
   }
+  const deferred = client.deferred;
+  if (deferred !== null) {
+    // A script that yielded: the command ends when it does; the client waits.
+    deferred.catch((error) => {
+      ctx.log.warning(`Internal error in '${fullName}': ${(error as Error)?.stack ?? error}`);
+      reply.error(ERR_INTERNAL);
+    }).finally(() => {
+      client.deferred = null;
+      endCall(ctx, client, frame, silenced, replyStart, topName);
+      ctx.resume(client);
+    });
+    return;
+  }
+  endCall(ctx, client, frame, silenced, replyStart, topName);
+}
+
+// The part of a call after its handler: replies taken back under CLIENT REPLY OFF/SKIP,
+// the post-command stage, and serving clients blocked on what it changed.
+function endCall(
+  ctx: DispatchContext,
+  client: Client,
+  frame: CallFrame,
+  silenced: boolean,
+  replyStart: number,
+  topName: string,
+): void {
   // Subscription confirmations are pushes: they go out even while replies are off.
   if (silenced && (client.replyOff || client.replySkip) && !SUBSCRIPTIONS.has(topName)) {
-    reply.truncate(replyStart);
+    client.reply.truncate(replyStart);
   }
   if (!client.executingTransaction) {
     client.replySkip = client.replySkipNext;

@@ -18,6 +18,9 @@ import { type CallFrame, CallStack } from "./call.ts";
 import { Client, type ClientHost } from "./client.ts";
 import { serveConnection } from "./connection.ts";
 import { dispatch } from "./dispatch.ts";
+import { ScriptRunner } from "./scripting.ts";
+import { ScriptCache } from "../scripting/script_cache.ts";
+import { FunctionLibraries } from "../scripting/libraries.ts";
 import { KeyEvents } from "./key_events.ts";
 
 /**
@@ -65,6 +68,12 @@ export class Server implements ServerApi, ClientHost {
     maxKeys: () => this.config.number("tracking-table-max-keys"),
     hz: () => this.config.number("hz"),
   });
+  /** Runs EVAL scripts and FUNCTION libraries on the Lua VM. */
+  readonly scripting: ScriptRunner = new ScriptRunner(this);
+  readonly scripts = new ScriptCache(() => this.scripting.vm);
+  readonly functions = new FunctionLibraries(() => this.scripting.vm);
+  /** False while a script's redis.set_repl keeps its writes out of the feed. */
+  propagating = true;
   /** Clients that ran MONITOR. */
   readonly monitors = new Set<Client>();
   // CLIENT PAUSE: until when (Unix ms), whether only writes wait, and who waits.
@@ -255,7 +264,7 @@ export class Server implements ServerApi, ClientHost {
 
   /** Sends one write to the feed; inside EXEC it waits for the transaction's end. */
   feed(db: number, argv: string[]): void {
-    if (this.replicationFeed.length === 0) return;
+    if (this.replicationFeed.length === 0 || !this.propagating) return;
     if (this.#transaction !== null) this.#transaction.push([db, argv]);
     else for (const listener of this.replicationFeed) listener(db, argv);
   }
@@ -514,7 +523,8 @@ export class Server implements ServerApi, ClientHost {
     this.#pending.clear();
   }
 
-  #countError(message: string): void {
+  /** Counts an error reply for INFO errorstats. */
+  countError(message: string): void {
     const stats = this.stats;
     stats.errorReplies++;
     const space = message.indexOf(" ");
@@ -536,8 +546,24 @@ export class Server implements ServerApi, ClientHost {
     dispatch(this, client, argv);
   }
 
+  /**
+   * A script starts: the writes it makes go to the feed together when it ends, wrapped
+   * in MULTI/EXEC when there are several.
+   */
+  beginEffects(): void {
+    if (this.#transaction === null && this.replicationFeed.length !== 0) this.#transaction = [];
+  }
+
+  /** See DispatchContext.busyError (the script's own commands are never refused). */
+  busyError(client: Client): { error: string; refused: ReadonlySet<string> } | null {
+    const scripting = this.scripting;
+    return scripting.busy && client.id !== 0 ? scripting.busyState() : null;
+  }
+
   /** After each top-level command: serve clients blocked on the keys it changed. */
   afterCommand(): void {
+    // While a yielded script runs, its writes so far wait for its end.
+    if (this.scripting.running) return;
     if (this.#transaction !== null) this.#endTransaction();
     if (this.keyEvents.blockedClients === 0) return;
     this.keyEvents.serveReady((client) => {
@@ -701,7 +727,7 @@ export class Server implements ServerApi, ClientHost {
       },
     });
     client.attach(this);
-    client.reply.onError = (message) => this.#countError(message);
+    client.reply.onError = (message) => this.countError(message);
     this.clients.set(id, client);
     serveConnection(this, client, conn).finally(() => {
       this.clients.delete(id);

@@ -1,0 +1,388 @@
+// The Lua 5.1 VM: Lua compiled to WebAssembly (lua.wasm, built by tools/lua_wasm/build.sh)
+// and the JavaScript half of its bridge (tools/lua_wasm/c/bridge.c).
+//
+// Strings cross as bytes, one-byte (latin1) strings on this side, so every byte value
+// goes both ways. A script that runs past the busy threshold can be suspended (JSPI):
+// `run` then returns a promise, and the server serves other clients meanwhile.
+
+import { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
+import type { ReplyWriter } from "../protocol/reply_writer.ts";
+
+/** The Lua state for EVAL scripts. */
+export const EVAL_STATE = 0;
+/** The Lua state for FUNCTION libraries. */
+export const FUNCTION_STATE = 1;
+export type StateIndex = typeof EVAL_STATE | typeof FUNCTION_STATE;
+
+/** What the VM asks of the server while a script runs. */
+export interface VmHost {
+  /** redis.call / redis.pcall: runs `argv`, returns the RESP reply (in protocol `resp`). */
+  call(argv: string[], resp: 2 | 3): Uint8Array;
+  /** redis.acl_check_cmd: 1 allowed, 0 denied, -1 no such command. */
+  aclCheck(argv: string[]): number;
+  log(level: number, text: string): void;
+  /** redis.set_repl. */
+  setReplication(flags: number): void;
+  /**
+   * Called every 100,000 Lua instructions: 0 to go on, 1 to let other clients in (only
+   * acted on when the run may yield), 2 to stop the script with `killMessage()`.
+   */
+  tick(): number;
+  /** Resolves when the script may go on after a yield. */
+  pause(): Promise<void>;
+  killMessage(): string;
+  /** redis.register_function while a library loads; an error text, or null. */
+  registerFunction(
+    ref: number,
+    name: string,
+    description: string | null,
+    flags: string[],
+  ): string | null;
+  /** A run failed: its error text, and the chunk and line it failed at (-1: unknown). */
+  failed(text: string, source: string, line: number): void;
+}
+
+/** The bridge's exports (see bridge.c). */
+interface Exports {
+  memory: WebAssembly.Memory;
+  rd_reserve(size: number): number;
+  rd_text_length(): number;
+  rd_set_text_length(length: number): void;
+  rd_open(state: number): number;
+  rd_compile(state: number, nameLength: number, codeLength: number): number;
+  rd_release(state: number, ref: number): void;
+  rd_run(state: number, ref: number, canYield: number): number;
+  rd_memory(state: number): number;
+  rd_load_library(codeLength: number): number;
+}
+
+/** rd_run wrapped by WebAssembly.promising: a promise, even when it never suspends. */
+type RunAsync = (state: number, ref: number, canYield: number) => Promise<number>;
+
+type Latin1Buffer = Buffer & {
+  latin1Slice(start: number, end: number): string;
+  latin1Write(text: string, offset: number, length: number): number;
+};
+
+const WASM_URL = new URL("./lua.wasm", import.meta.url);
+let compiled: WebAssembly.Module | null = null;
+
+function wasmModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(Deno.readFileSync(WASM_URL));
+  return compiled;
+}
+
+const ENOSYS = 52;
+const EBADF = 8;
+
+/** One instance of the VM, with its two Lua states. */
+export class LuaVm {
+  readonly #host: VmHost;
+  readonly #exports: Exports;
+  readonly #runAsync: RunAsync;
+  #bytes: Latin1Buffer;
+  #view: DataView;
+  /** Where the result of the running script goes. */
+  #reply: ReplyWriter | null = null;
+  #suspended = false;
+
+  constructor(host: VmHost) {
+    this.#host = host;
+    const imports = this.#imports();
+    const instance = new WebAssembly.Instance(wasmModule(), imports);
+    this.#exports = instance.exports as unknown as Exports;
+    // A reactor module: its C constructors run once, here.
+    (instance.exports._initialize as () => void)();
+    // deno-lint-ignore no-explicit-any
+    const promising = (WebAssembly as any).promising as (f: unknown) => RunAsync;
+    this.#runAsync = promising(instance.exports.rd_run);
+    this.#bytes = Buffer.from(this.#exports.memory.buffer) as Latin1Buffer;
+    this.#view = new DataView(this.#exports.memory.buffer);
+    this.#exports.rd_open(EVAL_STATE);
+    this.#exports.rd_open(FUNCTION_STATE);
+  }
+
+  /** Drops a state and everything in it, for a fresh one (SCRIPT FLUSH, FUNCTION FLUSH). */
+  reset(state: StateIndex): void {
+    this.#exports.rd_open(state);
+  }
+
+  /** Compiles code; the function's reference, or the compiler's error text. */
+  compile(state: StateIndex, chunkName: string, code: string): number | string {
+    const start = this.#reserve(chunkName.length + code.length);
+    this.#bytes.latin1Write(chunkName, start, chunkName.length);
+    this.#bytes.latin1Write(code, start + chunkName.length, code.length);
+    const ref = this.#exports.rd_compile(state, chunkName.length, code.length);
+    return ref === 0 ? this.#text() : ref;
+  }
+
+  /** Forgets a compiled function. */
+  release(state: StateIndex, ref: number): void {
+    this.#exports.rd_release(state, ref);
+  }
+
+  /**
+   * Runs a compiled function with its keys and arguments and writes its result (or
+   * error, through `host.failed`) to `reply`. True when it succeeded. A run that may
+   * yield and does so returns a promise instead.
+   */
+  run(
+    state: StateIndex,
+    ref: number,
+    keys: readonly string[],
+    args: readonly string[],
+    reply: ReplyWriter,
+    canYield: boolean,
+  ): boolean | Promise<boolean> {
+    this.#writeArrays(keys, args);
+    this.#reply = reply;
+    if (!canYield) {
+      try {
+        return this.#exports.rd_run(state, ref, 0) === 0;
+      } finally {
+        this.#reply = null;
+      }
+    }
+    this.#suspended = false;
+    this.#lastStatus = true;
+    const done = this.#runAsync(state, ref, 1);
+    if (!this.#suspended) {
+      // It ran to the end without yielding: the status is already known.
+      done.catch(() => {});
+      this.#reply = null;
+      return this.#lastStatus;
+    }
+    return done.then((status) => status === 0).finally(() => {
+      this.#reply = null;
+    });
+  }
+
+  /** The status of the last run, read when it finished without yielding. */
+  #lastStatus = true;
+
+  /**
+   * Compiles and runs a library's code so that it registers its functions (through
+   * `host.registerFunction`): null, or why it failed.
+   */
+  loadLibrary(code: string): { compile: string } | { run: string } | null {
+    const at = this.#reserve(code.length);
+    this.#bytes.latin1Write(code, at, code.length);
+    const status = this.#exports.rd_load_library(code.length);
+    if (status === 0) return null;
+    return status === 1 ? { compile: this.#text() } : { run: this.#text() };
+  }
+
+  /** Bytes a state uses. */
+  memory(state: StateIndex): number {
+    return this.#exports.rd_memory(state);
+  }
+
+  // ---------------------------------------------------------------------------
+
+  // The byte views, renewed once memory has grown (growing detaches the old buffer).
+  #fresh(): Latin1Buffer {
+    if (this.#bytes.byteLength === 0 || this.#bytes.buffer !== this.#exports.memory.buffer) {
+      this.#bytes = Buffer.from(this.#exports.memory.buffer) as Latin1Buffer;
+      this.#view = new DataView(this.#exports.memory.buffer);
+    }
+    return this.#bytes;
+  }
+
+  #reserve(size: number): number {
+    const at = this.#exports.rd_reserve(size);
+    if (at === 0) throw new Error("Lua VM out of memory");
+    this.#fresh();
+    return at;
+  }
+
+  #text(): string {
+    const at = this.#exports.rd_reserve(0);
+    const bytes = this.#fresh();
+    return bytes.latin1Slice(at, at + this.#exports.rd_text_length());
+  }
+
+  #string(at: number, length: number): string {
+    return this.#fresh().latin1Slice(at, at + length);
+  }
+
+  // Keys then arguments, each as [count][length bytes]...
+  #writeArrays(keys: readonly string[], args: readonly string[]): void {
+    let size = 8;
+    for (const key of keys) size += 4 + key.length;
+    for (const arg of args) size += 4 + arg.length;
+    let at = this.#reserve(size);
+    const bytes = this.#bytes;
+    const view = this.#view;
+    for (const list of [keys, args]) {
+      view.setUint32(at, list.length, true);
+      at += 4;
+      for (const item of list) {
+        view.setUint32(at, item.length, true);
+        at += 4;
+        if (item.length > 0) bytes.latin1Write(item, at, item.length);
+        at += item.length;
+      }
+    }
+  }
+
+  // [count][length bytes]... from the exchange buffer.
+  #readArgv(): string[] {
+    const at = this.#exports.rd_reserve(0);
+    const bytes = this.#fresh();
+    const view = this.#view;
+    const count = view.getUint32(at, true);
+    const argv: string[] = new Array(count);
+    let p = at + 4;
+    for (let i = 0; i < count; i++) {
+      const length = view.getUint32(p, true);
+      argv[i] = length === 0 ? "" : bytes.latin1Slice(p + 4, p + 4 + length);
+      p += 4 + length;
+    }
+    return argv;
+  }
+
+  // Puts bytes in the exchange buffer; returns their length.
+  #put(data: Uint8Array): number {
+    const at = this.#reserve(data.length);
+    this.#bytes.set(data, at);
+    return data.length;
+  }
+
+  #putText(text: string): number {
+    const at = this.#reserve(text.length);
+    this.#bytes.latin1Write(text, at, text.length);
+    this.#exports.rd_set_text_length(text.length);
+    return text.length;
+  }
+
+  #imports(): WebAssembly.Imports {
+    const host = this.#host;
+    const reply = (): ReplyWriter => this.#reply!;
+    // The C library's system interface: there are no files (EBADF ends its search for
+    // preopened directories), and nothing else is available.
+    const wasi = new Proxy({}, {
+      get: (_target, name) => {
+        if (name === "fd_prestat_get") return () => EBADF;
+        if (name === "proc_exit") {
+          return (code: number) => {
+            throw new Error(`Lua VM exited (${code})`);
+          };
+        }
+        return () => ENOSYS;
+      },
+    });
+    // deno-lint-ignore no-explicit-any
+    const Suspending = (WebAssembly as any).Suspending as new (
+      f: () => Promise<void>,
+    ) => WebAssembly.ImportValue;
+    return {
+      wasi_snapshot_preview1: wasi,
+      redeno: {
+        call: (resp: number) => {
+          let out: Uint8Array;
+          try {
+            out = host.call(this.#readArgv(), resp === 3 ? 3 : 2);
+          } catch (error) {
+            console.error("redis.call failed inside the server:", error);
+            out = new TextEncoder().encode("-ERR internal error\r\n");
+          }
+          return this.#put(out);
+        },
+        acl_check: () => {
+          try {
+            return host.aclCheck(this.#readArgv());
+          } catch {
+            return -1;
+          }
+        },
+        log: (level: number, at: number, length: number) => {
+          host.log(level, this.#string(at, length));
+        },
+        sha1hex: (at: number, length: number, out: number) => {
+          const digest = sha1Hex(this.#fresh().subarray(at, at + length));
+          this.#bytes.latin1Write(digest, out, 40);
+        },
+        set_repl: (flags: number) => {
+          host.setReplication(flags);
+          return 0;
+        },
+        tick: () => {
+          const what = host.tick();
+          if (what === 2) this.#putText(host.killMessage());
+          return what;
+        },
+        yield: new Suspending(() => {
+          this.#suspended = true;
+          return host.pause();
+        }),
+        register_function: (ref: number) => {
+          const { name, description, flags } = this.#readRegistration();
+          const problem = host.registerFunction(ref, name, description, flags);
+          if (problem === null) return 0;
+          this.#putText(problem);
+          return -1;
+        },
+        reply_null: () => reply().null(),
+        reply_int: (value: bigint) => {
+          const n = Number(value);
+          reply().integer(Number.isSafeInteger(n) ? n : value);
+        },
+        reply_bulk: (at: number, length: number) => reply().bulk(this.#string(at, length)),
+        reply_status: (at: number, length: number) =>
+          reply().simple(this.#string(at, length).replace(/[\r\n]/g, " ")),
+        reply_error: (at: number, length: number) => reply().error(this.#string(at, length)),
+        reply_array: (count: number) => reply().arrayLen(count),
+        reply_map: (count: number) => reply().mapLen(count),
+        reply_set: (count: number) => reply().setLen(count),
+        reply_double: (value: number) => reply().double(value),
+        reply_bool: (value: number) => reply().boolean(value !== 0),
+        reply_big_number: (at: number, length: number) =>
+          reply().bigNumber(this.#string(at, length)),
+        reply_verbatim: (at: number, length: number, format: number) =>
+          reply().verbatim(this.#string(at, length), this.#string(format, 3)),
+        reply_script_error: (at: number, length: number, source: number, line: number) => {
+          this.#lastStatus = false;
+          const bytes = this.#fresh();
+          let end = source;
+          while (bytes[end] !== 0) end++;
+          host.failed(this.#string(at, length), this.#string(source, end - source), line);
+        },
+      },
+    };
+  }
+
+  // The registration redis.register_function left in the exchange buffer.
+  #readRegistration(): { name: string; description: string | null; flags: string[] } {
+    const at = this.#exports.rd_reserve(0);
+    const bytes = this.#fresh();
+    const view = this.#view;
+    let p = at;
+    const nameLength = view.getUint32(p, true);
+    const name = bytes.latin1Slice(p + 4, p + 4 + nameLength);
+    p += 4 + nameLength;
+    const descriptionLength = view.getInt32(p, true);
+    p += 4;
+    let description: string | null = null;
+    if (descriptionLength >= 0) {
+      description = bytes.latin1Slice(p, p + descriptionLength);
+      p += descriptionLength;
+    }
+    const count = view.getUint32(p, true);
+    p += 4;
+    const flags: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const length = view.getUint32(p, true);
+      flags.push(bytes.latin1Slice(p + 4, p + 4 + length));
+      p += 4 + length;
+    }
+    return { name, description, flags };
+  }
+}
+
+/** SHA-1 of bytes (or a one-byte string), as 40 lowercase hex digits. */
+export function sha1Hex(data: Uint8Array | string): string {
+  const hash = createHash("sha1");
+  hash.update(typeof data === "string" ? Buffer.from(data, "latin1") : data);
+  return hash.digest("hex");
+}

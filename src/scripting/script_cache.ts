@@ -1,0 +1,63 @@
+// EVAL's script cache: scripts by the SHA-1 of their body, compiled once (SCRIPT LOAD,
+// EVAL, EVALSHA, SCRIPT EXISTS, SCRIPT FLUSH).
+
+import { EVAL_STATE, type LuaVm, sha1Hex } from "./lua_vm.ts";
+import { parseScriptShebang, type ScriptFlag } from "./shebang.ts";
+
+/** A compiled EVAL script. */
+export interface CachedScript {
+  sha: string;
+  body: string;
+  /** The compiled function in the VM. */
+  ref: number;
+  /** Flags from its shebang; null without one. */
+  flags: ScriptFlag[] | null;
+}
+
+/** The scripts EVAL and SCRIPT LOAD compiled. */
+export class ScriptCache {
+  readonly #vm: () => LuaVm;
+  readonly #scripts = new Map<string, CachedScript>();
+  #bodyBytes = 0;
+
+  constructor(vm: () => LuaVm) {
+    this.#vm = vm;
+  }
+
+  /** A script by its SHA-1 (any letter case). */
+  get(sha: string): CachedScript | undefined {
+    return this.#scripts.get(sha.length === 40 ? sha.toLowerCase() : sha);
+  }
+
+  /** Compiles and keeps a script; the error reply text when it does not compile. */
+  load(body: string): CachedScript | string {
+    const sha = sha1Hex(body);
+    const known = this.#scripts.get(sha);
+    if (known !== undefined) return known;
+    const shebang = parseScriptShebang(body);
+    if (typeof shebang === "string") return `ERR ${shebang}`;
+    const ref = this.#vm().compile(EVAL_STATE, "@user_script", shebang.code);
+    if (typeof ref === "string") return `ERR Error compiling script (new function): ${ref}`;
+    const script = { sha, body, ref, flags: shebang.flags };
+    this.#scripts.set(sha, script);
+    this.#bodyBytes += body.length;
+    return script;
+  }
+
+  /** SCRIPT FLUSH: forgets every script, with a fresh Lua state. */
+  flush(): void {
+    this.#scripts.clear();
+    this.#bodyBytes = 0;
+    this.#vm().reset(EVAL_STATE);
+  }
+
+  /** INFO number_of_cached_scripts. */
+  get count(): number {
+    return this.#scripts.size;
+  }
+
+  /** INFO used_memory_scripts_eval: the bodies and the bookkeeping, roughly as Redis counts. */
+  get memory(): number {
+    return this.#bodyBytes + this.#scripts.size * (40 + 64);
+  }
+}

@@ -1,0 +1,298 @@
+// Running Lua: EVAL scripts and FUNCTION libraries' functions, on the one VM.
+//
+// A script's commands (redis.call) run through dispatch as a client of their own, so
+// they take the same write path as any command: their effects reach the AOF as the
+// commands they are, wrapped in MULTI/EXEC when there are several. A script that runs
+// past busy-reply-threshold yields now and then (JSPI): other clients are then answered
+// -BUSY, and SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE are served.
+
+import type { CommandSpec, ScriptRunOptions } from "../commands/context.ts";
+import { arityAccepts, callTarget } from "../commands/table.ts";
+import {
+  EVAL_STATE,
+  FUNCTION_STATE,
+  LuaVm,
+  type StateIndex,
+  type VmHost,
+} from "../scripting/lua_vm.ts";
+import { Client } from "./client.ts";
+import { dispatch } from "./dispatch.ts";
+import type { Server } from "./server.ts";
+
+const encoder = new TextEncoder();
+
+/** The script (or function) running now. */
+interface Run {
+  caller: Client;
+  /** "script: <sha>" or "function: <name>" hint for errors (see `failed`). */
+  what: string;
+  readOnly: boolean;
+  isFunction: boolean;
+  started: number;
+  /** It called a write command: SCRIPT KILL can no longer stop it. */
+  wrote: boolean;
+  /** SCRIPT KILL / FUNCTION KILL asked for it to stop. */
+  killRequested: boolean;
+  /** The command that runs it (FUNCTION STATS). */
+  argv: string[];
+  /** The function's name, for FUNCTION STATS. */
+  functionName: string;
+  /** Past the busy threshold: other clients are answered -BUSY. */
+  busy: boolean;
+  /** redis.set_repl flags (REPL_ALL by default). */
+  replication: number;
+}
+
+// While a slow script runs, the allow_busy commands meant for the other kind of script
+// (FUNCTION KILL during EVAL, SCRIPT KILL during FCALL) are refused too.
+function busyWith(kill: string, refused: string[]) {
+  return {
+    error: `BUSY Redis is busy running a script. You can only call ${kill} or SHUTDOWN NOSAVE.`,
+    refused: new Set(refused),
+  };
+}
+const BUSY_SCRIPT = busyWith("SCRIPT KILL", ["function|kill", "function|stats"]);
+const BUSY_FUNCTION = busyWith("FUNCTION KILL", ["script|kill"]);
+
+/** Errors from redis.call that Redis words its own way. */
+const ERR_UNKNOWN = "-ERR Unknown Redis command called from script\r\n";
+const ERR_ARITY = "-ERR Wrong number of args calling Redis command from script\r\n";
+const ERR_NOT_ALLOWED = "-ERR This Redis command is not allowed from script\r\n";
+const ERR_READ_ONLY = "-ERR Write commands are not allowed from read-only scripts.\r\n";
+
+/** Runs scripts for the server; one at a time, like Redis. */
+export class ScriptRunner implements VmHost {
+  readonly #server: Server;
+  #vm: LuaVm | null = null;
+  #client: Client | null = null;
+  #run: Run | null = null;
+
+  constructor(server: Server) {
+    this.#server = server;
+  }
+
+  /** The VM, created on first use. */
+  get vm(): LuaVm {
+    this.#vm ??= new LuaVm(this);
+    return this.#vm;
+  }
+
+  /** True while a script that went past the busy threshold runs. */
+  get busy(): boolean {
+    return this.#run?.busy ?? false;
+  }
+
+  /** True while any script runs (also one suspended past the busy threshold). */
+  get running(): boolean {
+    return this.#run !== null;
+  }
+
+  runningFunction(): { name: string; argv: string[]; durationMs: number } | null {
+    const run = this.#run;
+    if (run === null || !run.isFunction) return null;
+    return {
+      name: run.functionName,
+      argv: run.argv,
+      durationMs: Math.round(performance.now() - run.started),
+    };
+  }
+
+  /**
+   * What other clients get while a slow script runs: the -BUSY error, and the allow_busy
+   * commands still served (those of the kind of script running, besides the others').
+   */
+  busyState(): { error: string; refused: ReadonlySet<string> } {
+    return this.#run?.isFunction ? BUSY_FUNCTION : BUSY_SCRIPT;
+  }
+
+  /**
+   * SCRIPT KILL / FUNCTION KILL (dispatch refuses the one for the other kind of script):
+   * null when the script will stop, else the error reply.
+   */
+  kill(): string | null {
+    const run = this.#run;
+    if (run === null || !run.busy) return "NOTBUSY No scripts in execution right now.";
+    if (run.wrote) {
+      return "UNKILLABLE Sorry the script already executed write commands against the dataset. " +
+        "You can either wait the script termination or kill the server in a hard way using the " +
+        "SHUTDOWN NOSAVE command.";
+    }
+    run.killRequested = true;
+    return null;
+  }
+
+  /**
+   * Runs a compiled function for `caller`, writing its result to the caller's reply.
+   * Returns a promise when the script yielded (it went past the busy threshold).
+   */
+  run(
+    caller: Client,
+    ref: number,
+    keys: string[],
+    args: string[],
+    options: ScriptRunOptions,
+  ): void | Promise<void> {
+    const state: StateIndex = options.isFunction ? FUNCTION_STATE : EVAL_STATE;
+    const client = this.#scriptClient();
+    client.db = caller.db;
+    const run: Run = {
+      caller,
+      what: options.what,
+      readOnly: options.readOnly,
+      isFunction: options.isFunction,
+      argv: caller.currentArgv,
+      functionName: options.functionName ?? "",
+      started: performance.now(),
+      wrote: false,
+      killRequested: false,
+      busy: false,
+      replication: 3,
+    };
+    this.#run = run;
+    this.#server.beginEffects();
+    // Only a top-level command may be suspended: EXEC and blocked retries must finish.
+    const canYield = !caller.executingTransaction && !caller.retrying &&
+      this.#server.config.number("busy-reply-threshold") > 0;
+    let outcome: boolean | Promise<boolean>;
+    try {
+      outcome = this.vm.run(state, ref, keys, args, caller.reply, canYield);
+    } catch (error) {
+      this.#end(run);
+      throw error;
+    }
+    if (typeof outcome === "boolean") {
+      this.#end(run);
+      return;
+    }
+    return outcome.then(() => this.#end(run), (error) => {
+      this.#end(run);
+      throw error;
+    });
+  }
+
+  #end(run: Run): void {
+    if (this.#run === run) this.#run = null;
+  }
+
+  #scriptClient(): Client {
+    if (this.#client === null) {
+      const server = this.#server;
+      const client = new Client(0, null, server, {
+        // MONITOR shows a script's commands as coming from "lua".
+        endpoints: { addr: "lua", laddr: "", fd: -1 },
+        db: server.keyspace.databases[0],
+      });
+      client.authenticated = true;
+      client.attach(server);
+      client.reply.onError = (message) => server.countError(message);
+      // Commands run by a script never block and never serve others in between.
+      client.executingTransaction = true;
+      client.lastCommand = "eval";
+      this.#client = client;
+    }
+    return this.#client;
+  }
+
+  // ---------------------------------------------------------------------------
+  // VmHost: what the VM asks for while a script runs
+
+  call(argv: string[], resp: 2 | 3): Uint8Array {
+    const run = this.#run!;
+    const server = this.#server;
+    const top = server.table.lookup(argv[0]);
+    if (top === undefined) return encoder.encode(ERR_UNKNOWN);
+    const spec: CommandSpec | undefined = callTarget(top, argv);
+    if (spec === undefined) {
+      return encoder.encode(argv.length < 2 ? ERR_ARITY : ERR_UNKNOWN);
+    }
+    if (!arityAccepts(spec.arity, argv.length)) return encoder.encode(ERR_ARITY);
+    const flags = spec.flags;
+    if (flags.includes("noscript")) return encoder.encode(ERR_NOT_ALLOWED);
+    const write = flags.includes("write");
+    if (write) {
+      if (run.readOnly) return encoder.encode(ERR_READ_ONLY);
+      const refusal = server.writeRefusal();
+      if (refusal !== null) return encoder.encode(`-${refusal}\r\n`);
+    }
+    const client = this.#client!;
+    client.reply.resp = resp;
+    const dirty = server.dirty;
+    server.propagating = (run.replication & 1) !== 0;
+    try {
+      dispatch(server, client, argv);
+    } finally {
+      server.propagating = true;
+    }
+    if (write && server.dirty !== dirty) run.wrote = true;
+    const taken = client.reply.take();
+    const out = taken.slice();
+    client.reply.release(taken);
+    return out;
+  }
+
+  aclCheck(argv: string[]): number {
+    const top = this.#server.table.lookup(argv[0]);
+    if (top === undefined || callTarget(top, argv) === undefined) return -1;
+    return 1;
+  }
+
+  log(level: number, text: string): void {
+    const log = this.#server.log;
+    if (level === 0) log.debug(text);
+    else if (level === 1) log.verbose(text);
+    else if (level === 2) log.notice(text);
+    else log.warning(text);
+  }
+
+  setReplication(flags: number): void {
+    if (this.#run !== null) this.#run.replication = flags;
+  }
+
+  tick(): number {
+    const run = this.#run;
+    if (run === null) return 0;
+    if (run.killRequested) return 2;
+    if (!run.busy) {
+      const threshold = this.#server.config.number("busy-reply-threshold");
+      if (threshold <= 0 || performance.now() - run.started < threshold) return 0;
+      run.busy = true;
+      this.#server.log.warning(
+        `Slow script detected: still in execution after ${
+          Math.round(performance.now() - run.started)
+        } milliseconds. You can try killing the script using the ${
+          run.isFunction ? "FUNCTION KILL" : "SCRIPT KILL"
+        } command.`,
+      );
+    }
+    return 1;
+  }
+
+  pause(): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, 0));
+  }
+
+  killMessage(): string {
+    // Redis 7.0 says SCRIPT KILL for functions too.
+    return "ERR Script killed by user with SCRIPT KILL...";
+  }
+
+  registerFunction(
+    ref: number,
+    name: string,
+    description: string | null,
+    flags: string[],
+  ): string | null {
+    return this.#server.functions.register(ref, name, description, flags);
+  }
+
+  failed(text: string, source: string, line: number): void {
+    const run = this.#run;
+    if (run === null) return;
+    // Redis's form: "<error> script: <sha>, on @user_script:<line>."
+    run.caller.reply.error(line < 0 ? text : `${text} ${run.what}, on ${source}:${line}.`);
+  }
+
+  memory(state: "eval" | "functions"): number {
+    return this.vm.memory(state === "eval" ? EVAL_STATE : FUNCTION_STATE);
+  }
+}
