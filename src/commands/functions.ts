@@ -41,7 +41,11 @@ function functionDelete(s: Session, argv: string[]): void {
 }
 
 function functionFlush(s: Session, argv: string[]): void {
-  if (argv.length > 3 || (argv.length === 3 && !/^(a?sync)$/i.test(argv[2]))) {
+  if (argv.length > 3) {
+    s.reply.error(errSubcommandSyntax(argv[1], "function"));
+    return;
+  }
+  if (argv.length === 3 && !/^(a?sync)$/i.test(argv[2])) {
     s.reply.error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
     return;
   }

@@ -260,10 +260,17 @@ function* batches(head: string[], items: Iterable<string>, width: number): Gener
 
 /**
  * Writes the whole dataset as commands to `path` (an AOF base when
- * aof-use-rdb-preamble is no): a SELECT before each non-empty database, keys whose
- * time has run out left out. The file is flushed to disk before this returns.
+ * aof-use-rdb-preamble is no): first a FUNCTION LOAD for each library in `functions`
+ * (their code, shebang included), as Redis 7.0 starts its rewrites, then a SELECT
+ * before each non-empty database, keys whose time has run out left out. The file is
+ * flushed to disk before this returns.
  */
-export function writeAofBase(keyspace: Keyspace, path: string, now = Date.now()): void {
+export function writeAofBase(
+  keyspace: Keyspace,
+  path: string,
+  now = Date.now(),
+  functions: readonly string[] = [],
+): void {
   const file = Deno.openSync(path, { write: true, create: true, truncate: true });
   try {
     const out = new ReplyWriter();
@@ -273,6 +280,10 @@ export function writeAofBase(keyspace: Keyspace, path: string, now = Date.now())
       while (offset < chunk.length) offset += file.writeSync(chunk.subarray(offset));
       out.release(chunk);
     };
+    for (const code of functions) {
+      encodeCommand(out, ["FUNCTION", "LOAD", code]);
+      if (out.length > 1 << 20) flush();
+    }
     for (const db of keyspace.databases) {
       if (db.size === 0) continue;
       encodeCommand(out, ["SELECT", String(db.id)]);

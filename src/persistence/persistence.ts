@@ -44,9 +44,25 @@ export interface LogView {
   verbose(message: string): void;
 }
 
+/**
+ * The FUNCTION libraries as persistence sees them (the server's FunctionLibraries
+ * fits): their code for snapshots and AOF rewrites, and loading them from files.
+ */
+export interface FunctionsView {
+  /** Every library's code (shebang included), in load order. */
+  codes(): string[];
+  /** Compiles and adds libraries: null, or the error reply text (nothing changed). */
+  restore(codes: readonly string[], policy: "append" | "replace" | "flush"): string | null;
+}
+
 /** What the manager needs from the server. */
 export interface PersistenceHost {
   readonly keyspace: Keyspace;
+  /**
+   * The FUNCTION libraries, saved in RDB files and AOF rewrites and loaded from them
+   * (without it, none are saved and a file holding some is refused).
+   */
+  readonly functions?: FunctionsView;
   readonly config: ConfigView;
   readonly log: LogView;
   /** Writes since the last save. */
@@ -78,6 +94,11 @@ export interface SaveOptions {
    * once complete (default temp-<pid>.rdb).
    */
   tempName?: string;
+  /**
+   * The FUNCTION libraries' code: records after the AUX fields of an RDB, FUNCTION
+   * LOAD commands ahead of the keys of a command base (as Redis 7.0 writes them).
+   */
+  functions?: readonly string[];
 }
 
 /** What a background snapshot needs to keep a point-in-time view. */
@@ -115,7 +136,8 @@ export interface SnapshotBackend {
     path: string,
     options: SaveOptions & GuardOptions,
   ): BackgroundJob;
-  load(bytes: Uint8Array, keyspace: Keyspace): LoadSummary;
+  /** Loads keys into `keyspace` and libraries into `functions` (refused without it). */
+  load(bytes: Uint8Array, keyspace: Keyspace, functions?: FunctionsView): LoadSummary;
 }
 
 /** Answers of BGSAVE. */
@@ -446,7 +468,7 @@ export class Persistence {
 
   #loadRdbBytes(bytes: Uint8Array, name: string): { keys: number; expired: number; bytes: number } {
     try {
-      const summary = this.#snapshots.load(bytes, this.#host.keyspace);
+      const summary = this.#snapshots.load(bytes, this.#host.keyspace, this.#host.functions);
       this.#loadedKeys = summary.keys;
       this.#loadedExpired = summary.expired;
       return summary;
@@ -596,6 +618,7 @@ export class Persistence {
         aofBase: true,
         preamble,
         tempName: names.tempRewrite(Deno.pid),
+        functions: this.#functionCodes(),
       });
       manifest.base = { name, seq, type: "b" };
       manifest.baseSeq = seq;
@@ -704,7 +727,11 @@ export class Persistence {
     // Counted when attempted, as Redis counts rdb_saves.
     this.#rdbSaves++;
     try {
-      this.#snapshots.save(this.#host.keyspace, path, { aofBase: false, preamble: true });
+      this.#snapshots.save(this.#host.keyspace, path, {
+        aofBase: false,
+        preamble: true,
+        functions: this.#functionCodes(),
+      });
     } catch (error) {
       this.#host.log.warning(`Failed saving the DB: ${(error as Error).message}`);
       return (error as Error).message;
@@ -714,6 +741,11 @@ export class Persistence {
     this.#lastBgsaveOk = true;
     this.#host.log.notice(`DB saved on disk (${seconds(performance.now() - started)} seconds)`);
     return null;
+  }
+
+  // The libraries as they are now (a snapshot's point-in-time view of them).
+  #functionCodes(): string[] {
+    return this.#host.functions?.codes() ?? [];
   }
 
   #guardOptions() {
@@ -734,6 +766,7 @@ export class Persistence {
       job = this.#snapshots.saveInBackground(this.#host.keyspace, path, {
         aofBase: false,
         preamble: true,
+        functions: this.#functionCodes(),
         ...this.#guardOptions(),
       });
     } catch (error) {
@@ -819,6 +852,7 @@ export class Persistence {
         aofBase: true,
         preamble,
         tempName: temp,
+        functions: this.#functionCodes(),
         ...this.#guardOptions(),
       });
     } catch (error) {
@@ -1081,12 +1115,13 @@ export function defaultSnapshots(config: ConfigView): SnapshotBackend {
     listCompressDepth: config.number("list-compress-depth"),
     aofBase: options.aofBase,
     tempName: options.tempName,
+    functions: options.functions,
   });
   return {
     save(keyspace, path, options) {
       if (options.aofBase && !options.preamble) {
         const temp = `${dirname(path)}/${options.tempName ?? `temp-${Deno.pid}.aof`}`;
-        writeAofBase(keyspace, temp);
+        writeAofBase(keyspace, temp, Date.now(), options.functions);
         Deno.renameSync(temp, path);
         syncDirectory(dirname(path));
         return;
@@ -1124,9 +1159,14 @@ export function defaultSnapshots(config: ConfigView): SnapshotBackend {
         keys: () => job.keys,
       };
     },
-    load(bytes, keyspace) {
+    load(bytes, keyspace, functions) {
       const result = loadSnapshotBytes(keyspace, bytes, {
         limits: encodingLimits(config),
+        // One library at a time, as Redis loads them: the first that fails (does not
+        // compile, registers nothing, clashes with one loaded before) fails the load.
+        onFunction: functions === undefined
+          ? undefined
+          : (code) => functions.restore([code], "append")?.replace(/^ERR /, "") ?? null,
         onAccessInfo: (db, key, idle, frequency) =>
           applyAccess(config, db, key, idle ?? -1, frequency ?? -1),
       });

@@ -25,6 +25,7 @@ import {
   QUICKLIST_NODE_PACKED,
   QUICKLIST_NODE_PLAIN,
   RDB_VERSION,
+  RdbError,
   TYPE_HASH,
   TYPE_HASH_LISTPACK,
   TYPE_HASH_ZIPLIST,
@@ -80,6 +81,12 @@ export interface ReadOptions {
   verifyChecksum?: boolean;
   /** Number of databases: a SELECTDB beyond it is an error. */
   databases?: number;
+  /**
+   * Loads one FUNCTION library (its code, shebang included), in file order: null when
+   * it loaded, else why not (as Redis words it, without "ERR "), which fails the read
+   * as it fails Redis's load. Without it, a file holding libraries is refused.
+   */
+  onFunction?(code: string): string | null;
 }
 
 /** What reading a file found besides its keys. */
@@ -94,13 +101,16 @@ export interface ReadSummary {
   bytes: number;
   /** RESIZEDB hints seen, per database. */
   sizeHints: Map<number, { keys: number; expires: number }>;
+  /** FUNCTION libraries loaded (through `onFunction`). */
+  functions: number;
 }
 
 /**
  * Reads a whole RDB file, calling `onKey` for each live key in file order (`onKey`
  * returns false when the key is already there: a corrupt file). Throws an
  * RdbError (with the byte offset) on truncation, corruption, a bad checksum, or data
- * Redeno cannot hold (streams, modules, functions).
+ * Redeno cannot hold (streams, modules; functions without `onFunction`). Libraries
+ * come after the AUX fields and before the first database, as Redis writes them.
  */
 export function readRdb(
   bytes: Uint8Array,
@@ -129,6 +139,7 @@ export function readRdb(
     emptySkipped: 0,
     bytes: 0,
     sizeHints: new Map(),
+    functions: 0,
   };
   let db = 0;
   let expireAt: ExpireTime | undefined;
@@ -183,10 +194,18 @@ export function readRdb(
       r.fail("the file holds module data (MODULE_AUX), which Redeno cannot load", opStart);
     }
     if (type === OP_FUNCTION2 || type === OP_FUNCTION_PRE_GA) {
-      r.fail(
-        "the file holds functions (FUNCTION LOAD libraries), which Redeno cannot load",
-        opStart,
-      );
+      const onFunction = options.onFunction;
+      if (onFunction === undefined) {
+        return r.fail(
+          "the file holds functions (FUNCTION LOAD libraries), which Redeno cannot load here",
+          opStart,
+        );
+      }
+      const record = readFunctionRecord(r, type);
+      const problem = "error" in record ? record.error : onFunction(record.code);
+      if (problem !== null) r.fail(`Failed loading library, ${problem}`, opStart);
+      summary.functions++;
+      continue;
     }
     const key = r.string();
     const entryExpire = expireAt;
@@ -245,6 +264,48 @@ export function readRdb(
   }
   summary.bytes = r.pos;
   return summary;
+}
+
+/**
+ * One FUNCTION library record, after its opcode, as Redis 7.0.15 reads it. FUNCTION2
+ * (0xF5) holds the library's code, shebang included. The pre-GA format (0xF6, written
+ * by the 7.0 release candidates) holds the name, the engine, a description flag (and
+ * the description) and the code without a shebang; Redis loads it as the code
+ * `#!<engine> name=<name>\n<code>`, dropping the description. Returns the code, or
+ * why the record cannot be read (Redis's words, for FUNCTION RESTORE's reply and the
+ * load error).
+ */
+export function readFunctionRecord(
+  r: ByteReader,
+  type: number,
+): { code: string } | { error: string } {
+  const read = <T>(what: string, fn: () => T): T | { error: string } => {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof RdbError) return { error: `Failed loading ${what}` };
+      throw error;
+    }
+  };
+  const failed = (v: unknown): v is { error: string } =>
+    typeof v === "object" && v !== null && "error" in v;
+  if (type === OP_FUNCTION2) {
+    const code = read("library payload", () => r.string());
+    return failed(code) ? code : { code };
+  }
+  const name = read("library name", () => r.string());
+  if (failed(name)) return name;
+  const engine = read("engine name", () => r.string());
+  if (failed(engine)) return engine;
+  const described = read("library description", () => r.length());
+  if (failed(described)) return described;
+  if (described !== 0) {
+    const description = read("library description", () => r.string());
+    if (failed(description)) return description;
+  }
+  const code = read("library blob", () => r.string());
+  if (failed(code)) return code;
+  return { code: `#!${engine} name=${name}\n${code}` };
 }
 
 function hex(n: bigint): string {

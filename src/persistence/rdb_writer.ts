@@ -19,6 +19,7 @@ import {
   OP_AUX,
   OP_EOF,
   OP_EXPIRETIME_MS,
+  OP_FUNCTION2,
   OP_RESIZEDB,
   OP_SELECTDB,
   QUICKLIST_NODE_PACKED,
@@ -211,6 +212,16 @@ function writeAux(w: ByteWriter, name: string, value: string): void {
   w.u8(OP_AUX);
   writeString(w, name, false);
   writeString(w, value, false);
+}
+
+/**
+ * Writes one FUNCTION library: opcode 0xF5 and its code (shebang included) as an RDB
+ * string. Redis writes every library after the AUX fields, before the first database;
+ * FUNCTION DUMP payloads hold the same records.
+ */
+export function writeFunction(w: ByteWriter, code: string, compress: boolean): void {
+  w.u8(OP_FUNCTION2);
+  writeString(w, code, compress);
 }
 
 /** Starts a database section: SELECTDB and the RESIZEDB size hints. */

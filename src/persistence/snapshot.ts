@@ -24,6 +24,7 @@ import {
   writeDbHeader,
   writeEntry,
   writeEof,
+  writeFunction,
   writeHeader,
   type WriteOptions,
 } from "./rdb_writer.ts";
@@ -48,6 +49,11 @@ export interface SnapshotOptions {
   tempName?: string;
   /** fsync the file and the directory (default true; tests may turn it off). */
   fsync?: boolean;
+  /**
+   * The FUNCTION libraries' code (shebang included), written after the AUX fields and
+   * before the first database, as Redis writes them (default none).
+   */
+  functions?: readonly string[];
 }
 
 /** What a finished save reports. */
@@ -181,6 +187,7 @@ export function saveSnapshotSync(
       bytes += chunk.length;
     };
     writeHeader(w, { ctime: now / 1000, usedMem: usedMemory(options), aofBase: !!options.aofBase });
+    for (const code of options.functions ?? []) writeFunction(w, code, wopts.compress);
     for (const db of keyspace.databases) {
       if (db.size === 0) continue;
       writeDbHeader(w, db.id, db.size, db.expires.size);
@@ -303,6 +310,10 @@ class BackgroundSaver implements BackgroundSave {
       usedMem: usedMemory(options),
       aofBase: !!options.aofBase,
     });
+    // Library code is immutable: the point-in-time view is the list as it is now.
+    for (const code of options.functions ?? []) {
+      writeFunction(this.#w, code, this.#wopts.compress);
+    }
     options.installGuard(this.#guard);
     this.#guardInstalled = true;
     this.done = this.#run();

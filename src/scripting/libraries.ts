@@ -89,7 +89,7 @@ export class FunctionLibraries {
    */
   compile(code: string): Library | { error: string } {
     if (!code.startsWith("#!")) return { error: "ERR Missing library metadata" };
-    const parsed = parseOptions(code);
+    const parsed = parseOptions(code, true);
     if (typeof parsed === "string") {
       const engine = (code.split("\n")[0].split(" ")[0] ?? "").slice(2);
       return { error: `ERR Engine '${engine}' not found` };
@@ -200,6 +200,13 @@ export class FunctionLibraries {
     if (policy === "flush") {
       for (const name of [...this.#libraries.keys()]) this.delete(name);
       policy = "append";
+    } else if (policy === "append") {
+      // RESTORE words this clash without the quotes FUNCTION LOAD uses.
+      const clash = compiled.find((library) => this.#libraries.has(library.name));
+      if (clash !== undefined) {
+        for (const done of compiled) this.#release(done);
+        return `ERR Library ${clash.name} already exists`;
+      }
     }
     return this.add(compiled, policy);
   }

@@ -74,6 +74,8 @@ function wasmModule(): WebAssembly.Module {
 }
 
 const ENOSYS = 52;
+/** How long a library's code may run at FUNCTION LOAD, as in Redis. */
+const LOAD_TIMEOUT_MS = 500;
 const EBADF = 8;
 
 /** One instance of the VM, with its two Lua states. */
@@ -86,6 +88,8 @@ export class LuaVm {
   /** Where the result of the running script goes. */
   #reply: ReplyWriter | null = null;
   #suspended = false;
+  /** While a library loads: when it must have finished (performance.now()), else 0. */
+  #loadDeadline = 0;
 
   constructor(host: VmHost) {
     this.#host = host;
@@ -168,7 +172,13 @@ export class LuaVm {
   loadLibrary(code: string): { compile: string } | { run: string } | null {
     const at = this.#reserve(code.length);
     this.#bytes.latin1Write(code, at, code.length);
-    const status = this.#exports.rd_load_library(code.length);
+    this.#loadDeadline = performance.now() + LOAD_TIMEOUT_MS;
+    let status;
+    try {
+      status = this.#exports.rd_load_library(code.length);
+    } finally {
+      this.#loadDeadline = 0;
+    }
     if (status === 0) return null;
     return status === 1 ? { compile: this.#text() } : { run: this.#text() };
   }
@@ -308,6 +318,11 @@ export class LuaVm {
           return 0;
         },
         tick: () => {
+          if (this.#loadDeadline !== 0) {
+            if (performance.now() < this.#loadDeadline) return 0;
+            this.#putText("ERR FUNCTION LOAD timeout");
+            return 2;
+          }
           const what = host.tick();
           if (what === 2) this.#putText(host.killMessage());
           return what;

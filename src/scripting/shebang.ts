@@ -49,16 +49,18 @@ export function parseFlags(text: string): ScriptFlag[] | string {
 
 /**
  * Splits `#!lua opt=value ...` into options (in order); an error text when the engine
- * is not lua or an option has no `=`.
+ * is not lua (FUNCTION libraries: in any letter case) or an option has no `=`.
  */
 export function parseOptions(
   body: string,
+  anyCase = false,
 ): { options: Map<string, string>; code: string; engine: string } | string {
   const newline = body.indexOf("\n");
   const line = newline < 0 ? body : body.slice(0, newline);
   const parts = line.split(" ").filter((part) => part !== "");
   const engine = parts[0].slice(2);
-  if (parts[0] !== "#!lua") return `Unexpected engine in script shebang: ${parts[0]}`;
+  const lua = anyCase ? parts[0].toLowerCase() === "#!lua" : parts[0] === "#!lua";
+  if (!lua) return `Unexpected engine in script shebang: ${parts[0]}`;
   const options = new Map<string, string>();
   for (const part of parts.slice(1)) {
     const eq = part.indexOf("=");

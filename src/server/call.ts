@@ -22,8 +22,10 @@ export class CallFrame {
   argv!: string[];
   /** The database selected when the command started. */
   db = 0;
-  /** server.dirty before the command. */
+  /** server.dirty before the command, plus what commands run inside it changed. */
   dirtyBefore = 0;
+  /** server.dirty before the command. */
+  dirtyAtStart = 0;
   /** performance.now() when the command started. */
   started = 0;
   /** The client's error reply count when the command started. */
@@ -54,6 +56,7 @@ export class CallFrame {
     this.argv = argv;
     this.db = client.db.id;
     this.dirtyBefore = dirty;
+    this.dirtyAtStart = dirty;
     this.started = started;
     this.errorsBefore = client.reply.errors;
     this.nestedErrors = 0;

@@ -391,7 +391,7 @@ export class Server implements ServerApi, ClientHost {
       // are not the outer one's.
       const outer = this.calls.current;
       if (outer !== null) {
-        outer.dirtyBefore += this.dirty - frame.dirtyBefore;
+        outer.dirtyBefore += this.dirty - frame.dirtyAtStart;
         if (outer.client === frame.client) {
           outer.nestedErrors += frame.client.reply.errors - frame.errorsBefore;
         }
