@@ -86,6 +86,8 @@ export class Client implements Session, SessionFacts {
   replySkip = false;
   noEvict = false;
   monitoring = false;
+  /** For the client a script's commands run as: the client running the script. */
+  scriptCaller: Client | null = null;
   /** Set while this client's command waits for a script that yielded to finish. */
   deferred: Promise<void> | null = null;
   /** A command held back by CLIENT PAUSE, run once the pause ends. */

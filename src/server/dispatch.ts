@@ -28,7 +28,7 @@ export interface DispatchContext {
   /** The post-command stage (see call.ts); `counted` false for a blocked retry. */
   finishCall(frame: CallFrame, counted: boolean): void;
   /** CLIENT PAUSE: true when this command must wait for the pause to end. */
-  mustWait(client: Client, spec: CommandSpec): boolean;
+  mustWait(client: Client, spec: CommandSpec, argv: readonly string[]): boolean;
   /** Holds a command back until the pause ends. */
   postpone(client: Client, argv: string[]): void;
   /** A client whose command ended later (a script that yielded): send, go on. */
@@ -150,7 +150,7 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
       return;
     }
   }
-  if (!client.executingTransaction && !client.retrying && ctx.mustWait(client, spec)) {
+  if (!client.executingTransaction && !client.retrying && ctx.mustWait(client, spec, argv)) {
     ctx.postpone(client, argv);
     return;
   }

@@ -66,6 +66,8 @@ export class ScriptRunner implements VmHost {
   #vm: LuaVm | null = null;
   #client: Client | null = null;
   #run: Run | null = null;
+  /** The last script (or the running one) called a read-only command. */
+  #read = false;
 
   constructor(server: Server) {
     this.#server = server;
@@ -80,6 +82,16 @@ export class ScriptRunner implements VmHost {
   /** True while a script that went past the busy threshold runs. */
   get busy(): boolean {
     return this.#run?.busy ?? false;
+  }
+
+  /** A script's command read keys (see `lastRunRead`). */
+  noteRead(): void {
+    this.#read = true;
+  }
+
+  /** The last script run called a read-only command: its caller tracks its keys. */
+  get lastRunRead(): boolean {
+    return this.#read;
   }
 
   /** True while any script runs (also one suspended past the busy threshold). */
@@ -149,7 +161,11 @@ export class ScriptRunner implements VmHost {
       replication: 3,
     };
     this.#run = run;
+    this.#read = false;
+    client.scriptCaller = caller;
     this.#server.beginEffects();
+    // MONITOR shows the script's command before the commands it runs.
+    this.#server.monitorCommand(caller, caller.currentArgv);
     // Only a top-level command may be suspended: EXEC and blocked retries must finish.
     const canYield = !caller.executingTransaction && !caller.retrying &&
       this.#server.config.number("busy-reply-threshold") > 0;
@@ -172,6 +188,7 @@ export class ScriptRunner implements VmHost {
 
   #end(run: Run): void {
     if (this.#run === run) this.#run = null;
+    if (this.#client !== null) this.#client.scriptCaller = null;
   }
 
   #scriptClient(): Client {
@@ -209,8 +226,10 @@ export class ScriptRunner implements VmHost {
     const flags = spec.flags;
     if (flags.includes("noscript")) return encoder.encode(ERR_NOT_ALLOWED);
     const write = flags.includes("write");
+    if (run.readOnly && (write || flags.includes("may_replicate"))) {
+      return encoder.encode(ERR_READ_ONLY);
+    }
     if (write) {
-      if (run.readOnly) return encoder.encode(ERR_READ_ONLY);
       const refusal = server.writeRefusal();
       if (refusal !== null) return encoder.encode(`-${refusal}\r\n`);
     }

@@ -21,6 +21,7 @@ import { dispatch } from "./dispatch.ts";
 import { ScriptRunner } from "./scripting.ts";
 import { ScriptCache } from "../scripting/script_cache.ts";
 import { FunctionLibraries } from "../scripting/libraries.ts";
+import { parseScriptShebang } from "../scripting/shebang.ts";
 import { KeyEvents } from "./key_events.ts";
 
 /**
@@ -31,6 +32,9 @@ import { KeyEvents } from "./key_events.ts";
 export type PropagateListener = (db: number, argv: string[]) => void;
 
 const encoder = new TextEncoder();
+
+// EVAL and FCALL, whose keys are tracked when the script read anything.
+const SCRIPT_COMMANDS = new Set(["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"]);
 
 /** A running Redeno server. */
 export class Server implements ServerApi, ClientHost {
@@ -63,7 +67,11 @@ export class Server implements ServerApi, ClientHost {
   readonly notifier = new KeyspaceNotifier(this.pubsub);
   readonly tracking = new Tracking({
     lookup: (id) => this.clients.get(id),
-    current: () => this.calls.current?.client ?? null,
+    // A script's commands run for its caller.
+    current: () => {
+      const client = this.calls.current?.client ?? null;
+      return client?.scriptCaller ?? client;
+    },
     deliver: (client) => this.deliver(client as Client),
     maxKeys: () => this.config.number("tracking-table-max-keys"),
     hz: () => this.config.number("hz"),
@@ -209,22 +217,39 @@ export class Server implements ServerApi, ClientHost {
   }
 
   /** True when `client` must wait for the pause to end before running this command. */
-  mustWait(client: Client, spec: CommandSpec): boolean {
+  mustWait(client: Client, spec: CommandSpec, argv: readonly string[]): boolean {
     if (this.#pausedUntil === 0 || client === this.#replayClient) return false;
     if (Date.now() >= this.#pausedUntil) {
       queueMicrotask(() => this.unpause());
       return false;
     }
     if (!this.#pauseWritesOnly) return true;
-    if (spec.flags.includes("write") || spec.flags.includes("may_replicate")) return true;
+    if (this.#mayWrite(spec, argv)) return true;
     // EXEC waits when what it would run may write.
     if (spec.name === "exec" && client.transaction !== null) {
       return client.transaction.some((argv) => {
         const queued = this.table.lookup(argv[0]);
         const target = queued === undefined ? undefined : callTarget(queued, argv);
-        return target !== undefined &&
-          (target.flags.includes("write") || target.flags.includes("may_replicate"));
+        return target !== undefined && this.#mayWrite(target, argv);
       });
+    }
+    return false;
+  }
+
+  // Whether a command may write (CLIENT PAUSE WRITE holds it back). A script may, unless
+  // it runs read-only (EVAL_RO, FCALL_RO) or declares no-writes.
+  #mayWrite(spec: CommandSpec, argv: readonly string[]): boolean {
+    if (spec.flags.includes("write") || spec.flags.includes("may_replicate")) return true;
+    if (spec.flags.includes("readonly")) return false;
+    if (spec.name === "eval") {
+      const shebang = parseScriptShebang(argv[1] ?? "");
+      return typeof shebang === "string" || !(shebang.flags?.includes("no-writes") ?? false);
+    }
+    if (spec.name === "evalsha") {
+      return !(this.scripts.get(argv[1] ?? "")?.flags?.includes("no-writes") ?? false);
+    }
+    if (spec.name === "fcall") {
+      return !(this.functions.get(argv[1] ?? "")?.flags.includes("no-writes") ?? false);
     }
     return false;
   }
@@ -356,21 +381,31 @@ export class Server implements ServerApi, ClientHost {
           );
         }
       }
-      // 5. Client-side caching: invalidate what changed, remember what was read.
+      // 5. Client-side caching: invalidate what changed, remember what was read. A
+      // script's commands count as its caller's; a script that read anything makes its
+      // caller track the keys it declared.
       if (this.tracking.enabled) {
         const tracking = this.tracking;
-        if (frame.flushed) tracking.flushed(frame.client);
+        const caller = frame.client.scriptCaller;
+        const client = caller ?? frame.client;
+        if (frame.flushed) tracking.flushed(client);
         else if (reported !== null) {
           for (let i = 1; i < reported.length; i += 2) {
-            tracking.keyChanged(reported[i] as string, frame.client);
+            tracking.keyChanged(reported[i] as string, client);
           }
         } else if (implied) {
-          for (const key of frame.writeKeys) tracking.keyChanged(key, frame.client);
+          for (const key of frame.writeKeys) tracking.keyChanged(key, client);
         }
-        if (frame.spec.flags.includes("readonly")) {
-          tracking.keysRead(frame.client, frame.allKeys());
+        const reads = frame.spec.flags.includes("readonly");
+        if (caller !== null) {
+          if (reads) this.scripting.noteRead();
+        } else {
+          const script = SCRIPT_COMMANDS.has(frame.spec.name);
+          if (script ? this.scripting.lastRunRead : reads) {
+            tracking.keysRead(client, frame.allKeys());
+          }
+          tracking.afterCall(client, frame.fullName);
         }
-        tracking.afterCall(frame.client, frame.fullName);
       }
       // 6. Statistics, the slow log, latency histograms, and what MONITOR shows.
       const micros = (this.#readClock() - frame.started) * 1000;
@@ -402,13 +437,20 @@ export class Server implements ServerApi, ClientHost {
   #feedMonitors(frame: CallFrame): void {
     const flags = frame.spec.flags;
     if (flags.includes("admin") || flags.includes("skip_monitor")) return;
-    const client = frame.client;
+    this.monitorCommand(frame.client, frame.argv);
+  }
+
+  /**
+   * Shows a command to MONITOR clients. Scripts show their EVAL/FCALL this way before
+   * they run, so that the commands they run come after it.
+   */
+  monitorCommand(client: Client, argv: string[]): void {
+    if (this.monitors.size === 0) return;
     const micros = Math.round((performance.timeOrigin + performance.now()) * 1000);
     const seconds = Math.floor(micros / 1e6);
     let line = `${seconds}.${
       String(micros % 1e6).padStart(6, "0")
     } [${client.db.id} ${client.addr}]`;
-    const argv = frame.argv;
     const secret = secretArguments(argv);
     for (let i = 0; i < argv.length; i++) {
       line += " " + (secret?.has(i) ? '"(redacted)"' : quoted(argv[i]));

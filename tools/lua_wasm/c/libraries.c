@@ -42,7 +42,9 @@ static int library_env_index(lua_State *L) {
   if (state_loading[STATE_FUNCTIONS]) lua_rawgeti(L, LUA_REGISTRYINDEX, loading_env_ref);
   else lua_pushvalue(L, LUA_GLOBALSINDEX);
   lua_pushvalue(L, 2);
-  lua_gettable(L, -2);
+  lua_rawget(L, -2);
+  /* Missing: the error names the library's line, not this function's. */
+  if (lua_isnil(L, -1)) return missing_global(L);
   return 1;
 }
 
