@@ -173,13 +173,13 @@ function functionRestore(s: Session, argv: string[]): void {
 }
 
 function fcall(s: Session, argv: string[], readOnly: boolean): void {
-  const parsed = keysAndArgs(s, argv);
-  if (parsed === null) return;
   const fn = s.server.functions.get(argv[1]);
   if (fn === undefined) {
     s.reply.error("ERR Function not found");
     return;
   }
+  const parsed = keysAndArgs(s, argv, "ERR Bad number of keys provided");
+  if (parsed === null) return;
   const noWrites = fn.flags.includes("no-writes");
   if (readOnly && !noWrites) {
     s.reply.error("ERR Can not execute a script with write flag using *_ro command.");

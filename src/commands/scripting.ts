@@ -15,10 +15,11 @@ import { countedKeys } from "./table.ts";
 export function keysAndArgs(
   s: Session,
   argv: readonly string[],
+  notAnInteger = ERR_NOT_INTEGER,
 ): { keys: string[]; args: string[] } | null {
   const count = parseInt64(argv[2]);
   if (count === null) {
-    s.reply.error(ERR_NOT_INTEGER);
+    s.reply.error(notAnInteger);
     return null;
   }
   if (count < 0n) {

@@ -3,7 +3,13 @@
 // code, their functions and the rules for names, flags and collisions.
 
 import { FUNCTION_STATE, type LuaVm } from "./lua_vm.ts";
-import { parseOptions, SCRIPT_FLAGS, type ScriptFlag } from "./shebang.ts";
+import {
+  INVALID_METADATA,
+  parseOptions,
+  REPEATED,
+  SCRIPT_FLAGS,
+  type ScriptFlag,
+} from "./shebang.ts";
 
 /** One function a library registered. */
 export interface LuaFunction {
@@ -90,6 +96,10 @@ export class FunctionLibraries {
   compile(code: string): Library | { error: string } {
     if (!code.startsWith("#!")) return { error: "ERR Missing library metadata" };
     const parsed = parseOptions(code, true);
+    if (parsed === INVALID_METADATA) return { error: "ERR Invalid library metadata" };
+    if (parsed === REPEATED) {
+      return { error: "ERR Invalid metadata value, name argument was given multiple times" };
+    }
     if (typeof parsed === "string") {
       const engine = (code.split("\n")[0].split(" ")[0] ?? "").slice(2);
       return { error: `ERR Engine '${engine}' not found` };

@@ -1,3 +1,5 @@
+import { splitArgs } from "../protocol/split_args.ts";
+
 // The first line of a script or library: `#!lua` with its options (EVAL scripts:
 // `flags=...`; FUNCTION libraries: `name=...`), as Redis 7 reads it.
 
@@ -25,6 +27,7 @@ export interface Shebang {
 export function parseScriptShebang(body: string): Shebang | string {
   if (!body.startsWith("#!")) return { flags: null, name: null, code: body };
   const parsed = parseOptions(body);
+  if (parsed === INVALID_METADATA) return "Invalid engine in script shebang";
   if (typeof parsed === "string") return parsed;
   for (const [key, value] of parsed.options) {
     if (key !== "flags") return `Unknown lua shebang option: ${key}=${value}`;
@@ -47,6 +50,11 @@ export function parseFlags(text: string): ScriptFlag[] | string {
   return flags;
 }
 
+/** parseOptions: the shebang line does not split (an unbalanced quote). */
+export const INVALID_METADATA = "invalid metadata";
+/** parseOptions: an option given twice. */
+export const REPEATED = "repeated option";
+
 /**
  * Splits `#!lua opt=value ...` into options (in order); an error text when the engine
  * is not lua (FUNCTION libraries: in any letter case) or an option has no `=`.
@@ -57,7 +65,9 @@ export function parseOptions(
 ): { options: Map<string, string>; code: string; engine: string } | string {
   const newline = body.indexOf("\n");
   const line = newline < 0 ? body : body.slice(0, newline);
-  const parts = line.split(" ").filter((part) => part !== "");
+  // Split like an inline command: quotes group, as in `name="lib"`.
+  const parts = splitArgs(line);
+  if (parts === null || parts.length === 0) return INVALID_METADATA;
   const engine = parts[0].slice(2);
   const lua = anyCase ? parts[0].toLowerCase() === "#!lua" : parts[0] === "#!lua";
   if (!lua) return `Unexpected engine in script shebang: ${parts[0]}`;
@@ -65,7 +75,9 @@ export function parseOptions(
   for (const part of parts.slice(1)) {
     const eq = part.indexOf("=");
     if (eq < 0) return `Unknown lua shebang option: ${part}`;
-    options.set(part.slice(0, eq), part.slice(eq + 1));
+    const key = part.slice(0, eq);
+    if (options.has(key)) return REPEATED;
+    options.set(key, part.slice(eq + 1));
   }
   // The shebang line stays, as a comment, so error line numbers match the source.
   return { options, code: "--" + body.slice(2), engine };
