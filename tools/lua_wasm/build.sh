@@ -78,4 +78,18 @@ wasm-ld-14 --no-entry --strip-all --gc-sections \
   -L/usr/lib/wasm32-wasi -lc -lm \
   "$(clang-14 --target=wasm32-wasi -print-libgcc-file-name)" \
   -o "$out"
-echo "wrote $out ($(stat -c %s "$out") bytes)"
+# The upstream licence notices travel with the module.
+{
+  echo "lua.wasm holds code from these projects, under these licences."
+  echo
+  echo "== Lua 5.1.5 (https://www.lua.org), from Debian's lua5.1 source package =="
+  echo
+  sed -n '/Copyright/,$p' "$work/lua/COPYRIGHT"
+  echo
+  echo "== lua-cjson 2.1.0, from Debian's lua-cjson source package =="
+  echo
+  cat "$work/cjson/LICENSE"
+  echo
+  echo "== Redeno's own C (tools/lua_wasm/c) and patches: the licence of Redeno =="
+} > "${out%.wasm}.LICENSES.txt"
+echo "wrote $out ($(stat -c %s "$out") bytes) and ${out%.wasm}.LICENSES.txt"
