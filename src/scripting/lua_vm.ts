@@ -17,7 +17,10 @@ export type StateIndex = typeof EVAL_STATE | typeof FUNCTION_STATE;
 
 /** What the VM asks of the server while a script runs. */
 export interface VmHost {
-  /** redis.call / redis.pcall: runs `argv`, returns the RESP reply (in protocol `resp`). */
+  /**
+   * redis.call / redis.pcall: runs `argv`, returns the RESP reply (in protocol `resp`);
+   * the bytes need only stay valid until the next call.
+   */
   call(argv: string[], resp: 2 | 3): Uint8Array;
   /** redis.acl_check_cmd: 1 allowed, 0 denied, -1 no such command. */
   aclCheck(argv: string[]): number;
@@ -54,6 +57,7 @@ interface Exports {
   rd_release(state: number, ref: number): void;
   rd_run(state: number, ref: number, canYield: number): number;
   rd_memory(state: number): number;
+  rd_last_status(): number;
   rd_load_library(codeLength: number): number;
 }
 
@@ -149,13 +153,15 @@ export class LuaVm {
       }
     }
     this.#suspended = false;
-    this.#lastStatus = true;
     const done = this.#runAsync(state, ref, 1);
     if (!this.#suspended) {
-      // It ran to the end without yielding: the status is already known.
-      done.catch(() => {});
-      this.#reply = null;
-      return this.#lastStatus;
+      // It ran to the end without yielding: its status is known, and the promise
+      // (already settled) needs no handler, unless the module trapped.
+      const status = this.#exports.rd_last_status();
+      if (status >= 0) {
+        this.#reply = null;
+        return status === 0;
+      }
     }
     return done.then((status) => status === 0).finally(() => {
       this.#reply = null;
@@ -163,7 +169,6 @@ export class LuaVm {
   }
 
   /** The status of the last run, read when it finished without yielding. */
-  #lastStatus = true;
 
   /**
    * Compiles and runs a library's code so that it registers its functions (through
@@ -213,7 +218,7 @@ export class LuaVm {
   }
 
   #string(at: number, length: number): string {
-    return this.#fresh().latin1Slice(at, at + length);
+    return latin1Slice(this.#fresh(), at, length);
   }
 
   // Keys then arguments, each as [count][length bytes]...
@@ -230,8 +235,7 @@ export class LuaVm {
       for (const item of list) {
         view.setUint32(at, item.length, true);
         at += 4;
-        if (item.length > 0) bytes.latin1Write(item, at, item.length);
-        at += item.length;
+        at = latin1Write(bytes, item, at);
       }
     }
   }
@@ -246,7 +250,7 @@ export class LuaVm {
     let p = at + 4;
     for (let i = 0; i < count; i++) {
       const length = view.getUint32(p, true);
-      argv[i] = length === 0 ? "" : bytes.latin1Slice(p + 4, p + 4 + length);
+      argv[i] = latin1Slice(bytes, p + 4, length);
       p += 4 + length;
     }
     return argv;
@@ -357,7 +361,6 @@ export class LuaVm {
         reply_verbatim: (at: number, length: number, format: number) =>
           reply().verbatim(this.#string(at, length), this.#string(format, 3)),
         reply_script_error: (at: number, length: number, source: number, line: number) => {
-          this.#lastStatus = false;
           const bytes = this.#fresh();
           let end = source;
           while (bytes[end] !== 0) end++;
@@ -393,6 +396,25 @@ export class LuaVm {
     }
     return { name, description, flags };
   }
+}
+
+// Short strings are copied byte by byte: cheaper than the Buffer calls, which pay off
+// for long ones.
+const SHORT = 32;
+
+function latin1Slice(bytes: Latin1Buffer, at: number, length: number): string {
+  if (length > SHORT) return bytes.latin1Slice(at, at + length);
+  let text = "";
+  for (let i = at; i < at + length; i++) text += String.fromCharCode(bytes[i]);
+  return text;
+}
+
+// Writes a one-byte string at `at`; returns the offset after it.
+function latin1Write(bytes: Latin1Buffer, text: string, at: number): number {
+  const length = text.length;
+  if (length > SHORT) return at + bytes.latin1Write(text, at, length);
+  for (let i = 0; i < length; i++) bytes[at + i] = text.charCodeAt(i);
+  return at + length;
 }
 
 /** SHA-1 of bytes (or a one-byte string), as 40 lowercase hex digits. */

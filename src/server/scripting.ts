@@ -66,6 +66,8 @@ export class ScriptRunner implements VmHost {
   #vm: LuaVm | null = null;
   #client: Client | null = null;
   #run: Run | null = null;
+  /** The last reply handed to the VM, given back to the script client's writer later. */
+  #taken: Uint8Array | null = null;
   /** The last script (or the running one) called a read-only command. */
   #read = false;
 
@@ -154,7 +156,8 @@ export class ScriptRunner implements VmHost {
       isFunction: options.isFunction,
       argv: caller.currentArgv,
       functionName: options.functionName ?? "",
-      started: performance.now(),
+      // The command's own start time (one clock reading per command).
+      started: this.#server.calls.current?.started ?? performance.now(),
       wrote: false,
       killRequested: false,
       busy: false,
@@ -188,6 +191,7 @@ export class ScriptRunner implements VmHost {
 
   #end(run: Run): void {
     if (this.#run === run) this.#run = null;
+    this.#releaseReply();
     if (this.#client !== null) this.#client.scriptCaller = null;
   }
 
@@ -234,6 +238,7 @@ export class ScriptRunner implements VmHost {
       if (refusal !== null) return encoder.encode(`-${refusal}\r\n`);
     }
     const client = this.#client!;
+    this.#releaseReply();
     client.reply.resp = resp;
     const dirty = server.dirty;
     server.propagating = (run.replication & 1) !== 0;
@@ -243,10 +248,15 @@ export class ScriptRunner implements VmHost {
       server.propagating = true;
     }
     if (write && server.dirty !== dirty) run.wrote = true;
-    const taken = client.reply.take();
-    const out = taken.slice();
-    client.reply.release(taken);
-    return out;
+    // The VM copies the reply at once: the buffer is given back on the next call.
+    return this.#taken = client.reply.take();
+  }
+
+  #releaseReply(): void {
+    if (this.#taken !== null) {
+      this.#client!.reply.release(this.#taken);
+      this.#taken = null;
+    }
   }
 
   aclCheck(argv: string[]): number {

@@ -253,8 +253,18 @@ static void set_readonly_global(lua_State *L, const char *name) {
  * EVAL scripts get them as the globals KEYS and ARGV; functions as their two
  * parameters. Returns 0 when the script succeeded, 1 when it failed.
  */
+/* How the last run ended: -1 while it runs (or if it trapped), else rd_run's result. */
+static int32_t last_status = -1;
+
+EXPORT(rd_last_status) int32_t rd_last_status(void) { return last_status; }
+
+/* A little garbage collection every so many runs keeps Lua from a long full cycle. */
+#define GC_STEP_EVERY 50
+
 EXPORT(rd_run) int32_t rd_run(int32_t index, int32_t ref, int32_t can_yield) {
+  static int runs;
   lua_State *L = states[index];
+  last_status = -1;
   state_resp[index] = 2;
   state_can_yield[index] = can_yield;
   lua_settop(L, 0);
@@ -278,13 +288,12 @@ EXPORT(rd_run) int32_t rd_run(int32_t index, int32_t ref, int32_t can_yield) {
   if (status != 0) {
     report_error(L);
     lua_settop(L, 0);
-    return 1;
+    return last_status = 1;
   }
   emit_value(L, state_resp[index], 0);
   lua_settop(L, 0);
-  /* Redis collects garbage a little after each script. */
-  lua_gc(L, LUA_GCSTEP, 1);
-  return 0;
+  if (++runs % GC_STEP_EVERY == 0) lua_gc(L, LUA_GCSTEP, 1);
+  return last_status = 0;
 }
 
 /* Memory the state uses, in bytes (INFO used_memory_lua / used_memory_vm_functions). */
