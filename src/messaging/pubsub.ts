@@ -129,10 +129,12 @@ export class PubSub {
       const word = shard ? "smessage" : "message";
       for (const client of direct) {
         const reply = client.reply;
+        const start = reply.length;
         reply.pushLen(3);
         reply.bulk(word);
         reply.bulk(channel);
         reply.bulk(message);
+        reply.pushed(start);
         this.#deliver(client);
         receivers++;
       }
@@ -142,11 +144,13 @@ export class PubSub {
       if (!globMatch(pattern, channel)) continue;
       for (const client of clients) {
         const reply = client.reply;
+        const start = reply.length;
         reply.pushLen(4);
         reply.bulk("pmessage");
         reply.bulk(pattern);
         reply.bulk(channel);
         reply.bulk(message);
+        reply.pushed(start);
         this.#deliver(client);
         receivers++;
       }
@@ -161,9 +165,12 @@ function ownSet(own: Subscriptions, kind: Kind): Set<string> {
 
 function confirm(client: Subscriber, word: string, name: string | null, count: number): void {
   const reply = client.reply;
+  const start = reply.length;
   reply.pushLen(3);
   reply.bulk(word);
   if (name === null) reply.null();
   else reply.bulk(name);
   reply.integer(count);
+  // Confirmations are pushes: they go out even under CLIENT REPLY OFF.
+  reply.pushed(start);
 }

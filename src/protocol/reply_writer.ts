@@ -25,6 +25,8 @@ export class ReplyWriter {
   #buf: Uint8Array<ArrayBuffer> = new Uint8Array(INITIAL_SIZE);
   #len = 0;
   #spare: Uint8Array<ArrayBuffer> | null = null;
+  /** While silenced: the pushes written, as start and end offsets; null otherwise. */
+  #pushes: number[] | null = null;
 
   /** Number of bytes waiting to be sent. */
   get length(): number {
@@ -58,6 +60,39 @@ export class ReplyWriter {
   /** Drops what was written after the first `length` bytes (CLIENT REPLY OFF/SKIP). */
   truncate(length: number): void {
     if (length < this.#len) this.#len = length;
+  }
+
+  /**
+   * CLIENT REPLY OFF/SKIP: the replies of the command about to run are to be dropped,
+   * but push messages written meanwhile (a message a client publishes to itself, its
+   * subscription confirmations) still go out. Pushes mark themselves with `pushed`.
+   */
+  silence(): void {
+    this.#pushes = [];
+  }
+
+  /** A push message was written from `start` up to the current end. */
+  pushed(start: number): void {
+    this.#pushes?.push(start, this.#len);
+  }
+
+  /**
+   * Ends `silence`: with `drop`, what was written since `from` goes, except the pushes;
+   * without, everything stays.
+   */
+  unsilence(from: number, drop: boolean): void {
+    const pushes = this.#pushes;
+    this.#pushes = null;
+    if (!drop || pushes === null || from >= this.#len) return;
+    let at = from;
+    for (let i = 0; i < pushes.length; i += 2) {
+      const start = pushes[i];
+      const end = pushes[i + 1];
+      if (start < from || end > this.#len) continue;
+      this.#buf.copyWithin(at, start, end);
+      at += end - start;
+    }
+    this.#len = at;
   }
 
   /** Drops pending replies (a connection that is being closed). */

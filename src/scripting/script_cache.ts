@@ -26,7 +26,7 @@ export class ScriptCache {
 
   /** A script by its SHA-1 (any letter case). */
   get(sha: string): CachedScript | undefined {
-    return this.#scripts.get(sha.length === 40 ? sha.toLowerCase() : sha);
+    return this.#scripts.get(sha) ?? this.#scripts.get(sha.toLowerCase());
   }
 
   /** Compiles and keeps a script; the error reply text when it does not compile. */

@@ -61,9 +61,6 @@ const SUBSCRIBED_MODE = new Set([
   "reset",
 ]);
 
-// Commands whose whole output is subscription confirmations.
-const SUBSCRIPTIONS = new Set([...SUBSCRIBED_MODE].filter((name) => name.endsWith("subscribe")));
-
 // Commands that act on the transaction itself instead of being queued by MULTI.
 const TRANSACTION_CONTROL = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
 
@@ -169,9 +166,10 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
   client.lastCommand = fullName;
   client.currentArgv = argv;
   client.running = true;
-  // CLIENT REPLY OFF/SKIP: the reply is written, then taken back.
+  // CLIENT REPLY OFF/SKIP: the reply is written, then taken back (pushes stay).
   const silenced = client.replyOff || client.replySkip;
   const replyStart = reply.length;
+  if (silenced) reply.silence();
   try {
     spec.handler!(client, argv);
   } catch (error) {
@@ -189,12 +187,12 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
       reply.error(ERR_INTERNAL);
     }).finally(() => {
       client.deferred = null;
-      endCall(ctx, client, frame, silenced, replyStart, topName);
+      endCall(ctx, client, frame, silenced, replyStart);
       ctx.resume(client);
     });
     return;
   }
-  endCall(ctx, client, frame, silenced, replyStart, topName);
+  endCall(ctx, client, frame, silenced, replyStart);
 }
 
 // The part of a call after its handler: replies taken back under CLIENT REPLY OFF/SKIP,
@@ -205,12 +203,8 @@ function endCall(
   frame: CallFrame,
   silenced: boolean,
   replyStart: number,
-  topName: string,
 ): void {
-  // Subscription confirmations are pushes: they go out even while replies are off.
-  if (silenced && (client.replyOff || client.replySkip) && !SUBSCRIPTIONS.has(topName)) {
-    client.reply.truncate(replyStart);
-  }
+  if (silenced) client.reply.unsilence(replyStart, client.replyOff || client.replySkip);
   if (!client.executingTransaction) {
     client.replySkip = client.replySkipNext;
     client.replySkipNext = false;
