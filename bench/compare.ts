@@ -4,7 +4,8 @@
 // Usage: deno task bench [-- --requests 200000 --clients 50 --tests ping,set,get,hset
 //                           --command "PUBLISH ch x"]
 // `--command` is one more run with that command (redis-benchmark's `-t publish` is not
-// a test it has; an empty value skips it).
+// a test it has; an empty value skips it). `--script` is loaded into both servers and
+// run as `EVALSHA <sha> 1 key` (an empty value skips it).
 
 import { parseArgs } from "node:util";
 import { freePort, type RunningServer, startRedeno, startRedis } from "../tests/_server.ts";
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     tests: { type: "string", default: "ping,set,get,hset" },
     pipelines: { type: "string", default: "1,16" },
     command: { type: "string", default: "PUBLISH ch x" },
+    script: { type: "string", default: "return redis.call('incr', KEYS[1])" },
   },
 });
 
@@ -52,6 +54,15 @@ async function runBenchmark(
   return results;
 }
 
+/** SCRIPT LOAD through redis-cli; the script's SHA-1. */
+async function loadScript(port: number, script: string): Promise<string> {
+  const output = await new Deno.Command("redis-cli", {
+    args: ["-p", String(port), "SCRIPT", "LOAD", script],
+    stdout: "piped",
+  }).output();
+  return new TextDecoder().decode(output.stdout).trim();
+}
+
 async function main(): Promise<void> {
   const servers: RunningServer[] = [];
   try {
@@ -62,6 +73,11 @@ async function main(): Promise<void> {
     const rows: string[][] = [];
     const runs = [["-t", values.tests!]];
     if (values.command !== "") runs.push(values.command!.split(" "));
+    if (values.script !== "") {
+      const sha = await loadScript(redis.port, values.script!);
+      await loadScript(redeno.port, values.script!);
+      runs.push(["EVALSHA", sha, "1", "key"]);
+    }
     for (const pipeline of values.pipelines!.split(",").map(Number)) {
       for (const what of runs) {
         // Alternate the servers so neither always runs on a warmer machine.

@@ -17,20 +17,27 @@ export function keysAndArgs(
   argv: readonly string[],
   notAnInteger = ERR_NOT_INTEGER,
 ): { keys: string[]; args: string[] } | null {
-  const count = parseInt64(argv[2]);
-  if (count === null) {
-    s.reply.error(notAnInteger);
-    return null;
+  const text = argv[2];
+  // The usual case, a one-digit count, without parsing.
+  const digit = text.length === 1 ? text.charCodeAt(0) - 48 : -1;
+  let n: number;
+  if (digit >= 0 && digit <= 9) n = digit;
+  else {
+    const count = parseInt64(text);
+    if (count === null) {
+      s.reply.error(notAnInteger);
+      return null;
+    }
+    if (count < 0n) {
+      s.reply.error("ERR Number of keys can't be negative");
+      return null;
+    }
+    n = count > BigInt(argv.length) ? argv.length : Number(count);
   }
-  if (count < 0n) {
-    s.reply.error("ERR Number of keys can't be negative");
-    return null;
-  }
-  if (count > BigInt(argv.length - 3)) {
+  if (n > argv.length - 3) {
     s.reply.error("ERR Number of keys can't be greater than number of args");
     return null;
   }
-  const n = Number(count);
   return { keys: argv.slice(3, 3 + n), args: argv.slice(3 + n) };
 }
 

@@ -197,7 +197,8 @@ export class LuaVm {
 
   // The byte views, renewed once memory has grown (growing detaches the old buffer).
   #fresh(): Latin1Buffer {
-    if (this.#bytes.byteLength === 0 || this.#bytes.buffer !== this.#exports.memory.buffer) {
+    // Growing the memory detaches the old buffer, whose views then have no bytes.
+    if (this.#bytes.byteLength === 0) {
       this.#bytes = Buffer.from(this.#exports.memory.buffer) as Latin1Buffer;
       this.#view = new DataView(this.#exports.memory.buffer);
     }

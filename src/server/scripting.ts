@@ -71,8 +71,16 @@ export class ScriptRunner implements VmHost {
   /** The last script (or the running one) called a read-only command. */
   #read = false;
 
+  /** busy-reply-threshold, in ms. */
+  #threshold: number;
+
   constructor(server: Server) {
     this.#server = server;
+    const config = server.config;
+    this.#threshold = config.number("busy-reply-threshold");
+    config.onChange("busy-reply-threshold", () => {
+      this.#threshold = config.number("busy-reply-threshold");
+    });
   }
 
   /** The VM, created on first use. */
@@ -170,8 +178,7 @@ export class ScriptRunner implements VmHost {
     // MONITOR shows the script's command before the commands it runs.
     this.#server.monitorCommand(caller, caller.currentArgv);
     // Only a top-level command may be suspended: EXEC and blocked retries must finish.
-    const canYield = !caller.executingTransaction && !caller.retrying &&
-      this.#server.config.number("busy-reply-threshold") > 0;
+    const canYield = !caller.executingTransaction && !caller.retrying && this.#threshold > 0;
     let outcome: boolean | Promise<boolean>;
     try {
       outcome = this.vm.run(state, ref, keys, args, caller.reply, canYield);
@@ -282,7 +289,7 @@ export class ScriptRunner implements VmHost {
     if (run === null) return 0;
     if (run.killRequested) return 2;
     if (!run.busy) {
-      const threshold = this.#server.config.number("busy-reply-threshold");
+      const threshold = this.#threshold;
       if (threshold <= 0 || performance.now() - run.started < threshold) return 0;
       run.busy = true;
       this.#server.log.warning(

@@ -77,7 +77,7 @@ export class Server implements ServerApi, ClientHost {
     hz: () => this.config.number("hz"),
   });
   /** Runs EVAL scripts and FUNCTION libraries on the Lua VM. */
-  readonly scripting: ScriptRunner = new ScriptRunner(this);
+  readonly scripting: ScriptRunner;
   readonly scripts = new ScriptCache(() => this.scripting.vm);
   readonly functions = new FunctionLibraries(() => this.scripting.vm);
   /** False while a script's redis.set_repl keeps its writes out of the feed. */
@@ -126,6 +126,7 @@ export class Server implements ServerApi, ClientHost {
   constructor(config: Config, log: Logger, options: { configFile?: string } = {}) {
     this.config = config;
     this.log = log;
+    this.scripting = new ScriptRunner(this);
     this.configFile = options.configFile ?? "";
     this.keyspace = new Keyspace(
       config.number("databases"),
