@@ -52,7 +52,11 @@ export interface FunctionsView {
   /** Every library's code (shebang included), in load order. */
   codes(): string[];
   /** Compiles and adds libraries: null, or the error reply text (nothing changed). */
-  restore(codes: readonly string[], policy: "append" | "replace" | "flush"): string | null;
+  restore(
+    codes: readonly string[],
+    policy: "append" | "replace" | "flush",
+    wording?: "restore" | "load",
+  ): string | null;
 }
 
 /** What the manager needs from the server. */
@@ -1166,7 +1170,7 @@ export function defaultSnapshots(config: ConfigView): SnapshotBackend {
         // compile, registers nothing, clashes with one loaded before) fails the load.
         onFunction: functions === undefined
           ? undefined
-          : (code) => functions.restore([code], "append")?.replace(/^ERR /, "") ?? null,
+          : (code) => functions.restore([code], "append", "load")?.replace(/^ERR /, "") ?? null,
         onAccessInfo: (db, key, idle, frequency) =>
           applyAccess(config, db, key, idle ?? -1, frequency ?? -1),
       });

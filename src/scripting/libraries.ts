@@ -193,7 +193,11 @@ export class FunctionLibraries {
    * them all ("flush": in place of every existing library). Null, or the error reply
    * text, with nothing changed.
    */
-  restore(codes: readonly string[], policy: "append" | "replace" | "flush"): string | null {
+  restore(
+    codes: readonly string[],
+    policy: "append" | "replace" | "flush",
+    wording: "restore" | "load" = "restore",
+  ): string | null {
     const compiled: Library[] = [];
     for (const code of codes) {
       const library = this.compile(code);
@@ -210,8 +214,8 @@ export class FunctionLibraries {
     if (policy === "flush") {
       for (const name of [...this.#libraries.keys()]) this.delete(name);
       policy = "append";
-    } else if (policy === "append") {
-      // RESTORE words this clash without the quotes FUNCTION LOAD uses.
+    } else if (policy === "append" && wording === "restore") {
+      // RESTORE words this clash without the quotes FUNCTION LOAD (and loading) use.
       const clash = compiled.find((library) => this.#libraries.has(library.name));
       if (clash !== undefined) {
         for (const done of compiled) this.#release(done);
