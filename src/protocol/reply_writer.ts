@@ -132,6 +132,20 @@ export class ReplyWriter {
     this.#crlf();
   }
 
+  /**
+   * An error already counted in INFO errorstats (a script returning the error a command
+   * it called failed with): it counts as the command's failure, not as a new error.
+   */
+  errorCounted(message: string): void {
+    const onError = this.onError;
+    this.onError = null;
+    try {
+      this.error(message);
+    } finally {
+      this.onError = onError;
+    }
+  }
+
   /** An integer: `:n`. */
   integer(n: number | bigint): void {
     this.#ensure(24);

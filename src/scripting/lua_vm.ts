@@ -42,8 +42,11 @@ export interface VmHost {
     description: string | null,
     flags: string[],
   ): string | null;
-  /** A run failed: its error text, and the chunk and line it failed at (-1: unknown). */
-  failed(text: string, source: string, line: number): void;
+  /**
+   * A run failed: its error text, the chunk and line it failed at (-1: unknown), and
+   * whether INFO errorstats already counted the error (a command's own).
+   */
+  failed(text: string, source: string, line: number, counted: boolean): void;
 }
 
 /** The bridge's exports (see bridge.c). */
@@ -351,7 +354,11 @@ export class LuaVm {
         reply_bulk: (at: number, length: number) => reply().bulk(this.#string(at, length)),
         reply_status: (at: number, length: number) =>
           reply().simple(this.#string(at, length).replace(/[\r\n]/g, " ")),
-        reply_error: (at: number, length: number) => reply().error(this.#string(at, length)),
+        reply_error: (at: number, length: number, counted: number) => {
+          const text = this.#string(at, length);
+          if (counted) reply().errorCounted(text);
+          else reply().error(text);
+        },
         reply_array: (count: number) => reply().arrayLen(count),
         reply_map: (count: number) => reply().mapLen(count),
         reply_set: (count: number) => reply().setLen(count),
@@ -361,11 +368,18 @@ export class LuaVm {
           reply().bigNumber(this.#string(at, length)),
         reply_verbatim: (at: number, length: number, format: number) =>
           reply().verbatim(this.#string(at, length), this.#string(format, 3)),
-        reply_script_error: (at: number, length: number, source: number, line: number) => {
+        reply_script_error: (
+          at: number,
+          length: number,
+          source: number,
+          line: number,
+          counted: number,
+        ) => {
           const bytes = this.#fresh();
           let end = source;
           while (bytes[end] !== 0) end++;
-          host.failed(this.#string(at, length), this.#string(source, end - source), line);
+          const where = this.#string(source, end - source);
+          host.failed(this.#string(at, length), where, line, counted !== 0);
         },
       },
     };

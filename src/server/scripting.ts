@@ -55,10 +55,10 @@ const BUSY_SCRIPT = busyWith("SCRIPT KILL", ["function|kill", "function|stats"])
 const BUSY_FUNCTION = busyWith("FUNCTION KILL", ["script|kill"]);
 
 /** Errors from redis.call that Redis words its own way. */
-const ERR_UNKNOWN = "-ERR Unknown Redis command called from script\r\n";
-const ERR_ARITY = "-ERR Wrong number of args calling Redis command from script\r\n";
-const ERR_NOT_ALLOWED = "-ERR This Redis command is not allowed from script\r\n";
-const ERR_READ_ONLY = "-ERR Write commands are not allowed from read-only scripts.\r\n";
+const ERR_UNKNOWN = "ERR Unknown Redis command called from script";
+const ERR_ARITY = "ERR Wrong number of args calling Redis command from script";
+const ERR_NOT_ALLOWED = "ERR This Redis command is not allowed from script";
+const ERR_READ_ONLY = "ERR Write commands are not allowed from read-only scripts.";
 
 /** Runs scripts for the server; one at a time, like Redis. */
 export class ScriptRunner implements VmHost {
@@ -228,21 +228,19 @@ export class ScriptRunner implements VmHost {
     const run = this.#run!;
     const server = this.#server;
     const top = server.table.lookup(argv[0]);
-    if (top === undefined) return encoder.encode(ERR_UNKNOWN);
+    if (top === undefined) return this.#refuse(ERR_UNKNOWN);
     const spec: CommandSpec | undefined = callTarget(top, argv);
-    if (spec === undefined) {
-      return encoder.encode(argv.length < 2 ? ERR_ARITY : ERR_UNKNOWN);
-    }
-    if (!arityAccepts(spec.arity, argv.length)) return encoder.encode(ERR_ARITY);
+    if (spec === undefined) return this.#refuse(argv.length < 2 ? ERR_ARITY : ERR_UNKNOWN);
+    if (!arityAccepts(spec.arity, argv.length)) return this.#refuse(ERR_ARITY);
     const flags = spec.flags;
-    if (flags.includes("noscript")) return encoder.encode(ERR_NOT_ALLOWED);
+    if (flags.includes("noscript")) return this.#refuse(ERR_NOT_ALLOWED);
     const write = flags.includes("write");
     if (run.readOnly && (write || flags.includes("may_replicate"))) {
-      return encoder.encode(ERR_READ_ONLY);
+      return this.#refuse(ERR_READ_ONLY);
     }
     if (write) {
       const refusal = server.writeRefusal();
-      if (refusal !== null) return encoder.encode(`-${refusal}\r\n`);
+      if (refusal !== null) return this.#refuse(refusal);
     }
     const client = this.#client!;
     this.#releaseReply();
@@ -257,6 +255,13 @@ export class ScriptRunner implements VmHost {
     if (write && server.dirty !== dirty) run.wrote = true;
     // The VM copies the reply at once: the buffer is given back on the next call.
     return this.#taken = client.reply.take();
+  }
+
+  // A command a script may not run: the error counts in INFO errorstats now (the script
+  // may swallow it with pcall), as a command's own error does.
+  #refuse(message: string): Uint8Array {
+    this.#server.countError(message);
+    return encoder.encode(`-${message}\r\n`);
   }
 
   #releaseReply(): void {
@@ -321,11 +326,13 @@ export class ScriptRunner implements VmHost {
     return this.#server.functions.register(ref, name, description, flags);
   }
 
-  failed(text: string, source: string, line: number): void {
+  failed(text: string, source: string, line: number, counted: boolean): void {
     const run = this.#run;
     if (run === null) return;
     // Redis's form: "<error> script: <sha>, on @user_script:<line>."
-    run.caller.reply.error(line < 0 ? text : `${text} ${run.what}, on ${source}:${line}.`);
+    const message = line < 0 ? text : `${text} ${run.what}, on ${source}:${line}.`;
+    if (counted) run.caller.reply.errorCounted(message);
+    else run.caller.reply.error(message);
   }
 
   memory(state: "eval" | "functions"): number {

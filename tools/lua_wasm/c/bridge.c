@@ -115,6 +115,12 @@ static int error_handler(lua_State *L) {
   lua_pushliteral(L, "line");
   lua_pushnumber(L, line);
   lua_rawset(L, -3);
+  if (type == LUA_TTABLE) {
+    lua_pushliteral(L, IGNORE_STATS);
+    lua_pushliteral(L, IGNORE_STATS);
+    lua_rawget(L, 1);
+    lua_rawset(L, -3);
+  }
   return 1;
 }
 
@@ -125,13 +131,15 @@ static void report_error(lua_State *L) {
     lua_getfield(L, -1, "err");
     lua_getfield(L, -2, "source");
     lua_getfield(L, -3, "line");
+    lua_getfield(L, -4, IGNORE_STATS);
     size_t len;
-    const char *text = lua_tolstring(L, -3, &len);
-    const char *source = lua_tostring(L, -2);
-    int line = (int)lua_tonumber(L, -1);
+    const char *text = lua_tolstring(L, -4, &len);
+    const char *source = lua_tostring(L, -3);
+    int line = (int)lua_tonumber(L, -2);
+    int counted = lua_toboolean(L, -1);
     reply_script_error(text != NULL ? text : "ERR unknown error", text != NULL ? (int32_t)len : 17,
-                       source != NULL ? source : "?", line);
-    lua_pop(L, 4);
+                       source != NULL ? source : "?", line, counted);
+    lua_pop(L, 5);
     return;
   }
   size_t len;
@@ -144,7 +152,7 @@ static void report_error(lua_State *L) {
   lua_pushlstring(L, text, len);
   lua_concat(L, 2);
   text = lua_tolstring(L, -1, &len);
-  reply_script_error(text, (int32_t)len, "?", -1);
+  reply_script_error(text, (int32_t)len, "?", -1, 0);
   lua_pop(L, 2);
 }
 

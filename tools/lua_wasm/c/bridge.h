@@ -44,7 +44,8 @@ IMPORT(reply_null) void reply_null(void);
 IMPORT(reply_int) void reply_int(int64_t value);
 IMPORT(reply_bulk) void reply_bulk(const char *text, int32_t len);
 IMPORT(reply_status) void reply_status(const char *text, int32_t len);
-IMPORT(reply_error) void reply_error(const char *text, int32_t len);
+/* An error reply; `counted`: INFO errorstats already has it (a command's own error). */
+IMPORT(reply_error) void reply_error(const char *text, int32_t len, int32_t counted);
 IMPORT(reply_array) void reply_array(int32_t count);
 IMPORT(reply_map) void reply_map(int32_t count);
 IMPORT(reply_set) void reply_set(int32_t count);
@@ -54,7 +55,11 @@ IMPORT(reply_big_number) void reply_big_number(const char *text, int32_t len);
 IMPORT(reply_verbatim) void reply_verbatim(const char *text, int32_t len, const char *format);
 /* A script failed: message, and where (source and line; line -1 when unknown). */
 IMPORT(reply_script_error)
-void reply_script_error(const char *text, int32_t len, const char *source, int32_t line);
+void reply_script_error(const char *text, int32_t len, const char *source, int32_t line,
+                        int32_t counted);
+
+/* The field of an error table from redis.call/pcall saying errorstats has it already. */
+#define IGNORE_STATS "ignore_error_stats_update"
 
 /* The exchange buffer (bridge.c): data crossing between the server and the VM. */
 extern char *xbuf;

@@ -24,7 +24,11 @@ static void emit_table(lua_State *L, int script_resp, int depth) {
   /* {err = ...}: an error reply; its text is sent as it is. */
   if (field(L, "err") == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) {
     text = lua_tolstring(L, -1, &len);
-    reply_error(text, (int32_t)len);
+    lua_pushliteral(L, IGNORE_STATS);
+    lua_rawget(L, -3);
+    int counted = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    reply_error(text, (int32_t)len, counted);
     lua_pop(L, 1);
     return;
   }
@@ -143,7 +147,7 @@ void emit_value(lua_State *L, int script_resp, int depth) {
     case LUA_TTABLE:
       if (depth > 1000) {
         const char *message = "ERR reached lua stack limit";
-        reply_error(message, (int32_t)strlen(message));
+        reply_error(message, (int32_t)strlen(message), 0);
       } else emit_table(L, script_resp, depth);
       break;
     default:

@@ -55,8 +55,13 @@ const char *parse_reply(lua_State *L, const char *p, const char *end, int top) {
       return e + 2;
     }
     case '-': {
+      /* The error was counted in INFO errorstats when the command failed: the table
+       * says so, and the script's reply of it is not counted again. */
       const char *e = line_end(p);
       push_field_table(L, "err", p, (size_t)(e - p));
+      lua_pushliteral(L, IGNORE_STATS);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, -3);
       return e + 2;
     }
     case '*':
