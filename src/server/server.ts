@@ -449,9 +449,9 @@ export class Server implements ServerApi, ClientHost {
     if (this.monitors.size === 0) return;
     const micros = Math.round((performance.timeOrigin + performance.now()) * 1000);
     const seconds = Math.floor(micros / 1e6);
-    let line = `${seconds}.${
-      String(micros % 1e6).padStart(6, "0")
-    } [${client.db.id} ${client.addr}]`;
+    let line = `${seconds}.${String(micros % 1e6).padStart(6, "0")} [${client.db.id} ${
+      client.scriptCaller !== null ? "lua" : client.addr
+    }]`;
     const secret = secretArguments(argv);
     for (let i = 0; i < argv.length; i++) {
       line += " " + (secret?.has(i) ? '"(redacted)"' : quoted(argv[i]));
