@@ -10,6 +10,7 @@ import { globMatch } from "../util/glob.ts";
 import { dumpFunctions, readFunctionsPayload } from "../persistence/function_payload.ts";
 import { latin1Bytes } from "../persistence/aof_manifest.ts";
 import { rdbWriteOptions } from "./dump.ts";
+import { tokenChoice } from "./table.ts";
 import { errSubcommandSyntax } from "../protocol/errors.ts";
 
 function functionLoad(s: Session, argv: string[]): void {
@@ -307,16 +308,7 @@ export const functionCommands: CommandSpec[] = [
         complexity: "O(N) in the number of functions in the payload",
         args: [
           { name: "serialized-value", type: "string" },
-          {
-            name: "policy",
-            type: "oneof",
-            optional: true,
-            arguments: [
-              { name: "flush", type: "pure-token", token: "FLUSH" },
-              { name: "append", type: "pure-token", token: "APPEND" },
-              { name: "replace", type: "pure-token", token: "REPLACE" },
-            ],
-          },
+          tokenChoice("policy", ["FLUSH", "APPEND", "REPLACE"], { optional: true }),
         ],
         handler: functionRestore,
       },
@@ -344,15 +336,7 @@ export const functionCommands: CommandSpec[] = [
         summary: "Deletes every library.",
         since: "7.0.0",
         complexity: "O(N) in the number of functions",
-        args: [{
-          name: "flush-type",
-          type: "oneof",
-          optional: true,
-          arguments: [
-            { name: "async", type: "pure-token", token: "ASYNC" },
-            { name: "sync", type: "pure-token", token: "SYNC" },
-          ],
-        }],
+        args: [tokenChoice("flush-type", ["ASYNC", "SYNC"], { optional: true })],
         handler: functionFlush,
       },
       {

@@ -6,7 +6,7 @@ import { replyHelp } from "./_help.ts";
 import type { CommandSpec, KeySpec, Session } from "./context.ts";
 import { ERR_NOT_INTEGER } from "../protocol/errors.ts";
 import { parseInt64 } from "../util/int64.ts";
-import { countedKeys } from "./table.ts";
+import { countedKeys, tokenChoice } from "./table.ts";
 
 /**
  * The keys and arguments after a key count at argv[2] (EVAL, FCALL); null when the
@@ -209,15 +209,7 @@ export const scriptingCommands: CommandSpec[] = [
         summary: "Empties the script cache.",
         since: "2.6.0",
         complexity: "O(N) in the number of scripts",
-        args: [{
-          name: "flush-type",
-          type: "oneof",
-          optional: true,
-          arguments: [
-            { name: "async", type: "pure-token", token: "ASYNC" },
-            { name: "sync", type: "pure-token", token: "SYNC" },
-          ],
-        }],
+        args: [tokenChoice("flush-type", ["ASYNC", "SYNC"], { optional: true })],
         handler: scriptFlush,
       },
       {
@@ -228,15 +220,7 @@ export const scriptingCommands: CommandSpec[] = [
         summary: "Sets the debug mode of later scripts (only NO: there is no debugger).",
         since: "3.2.0",
         complexity: "O(1)",
-        args: [{
-          name: "mode",
-          type: "oneof",
-          arguments: [
-            { name: "yes", type: "pure-token", token: "YES" },
-            { name: "sync", type: "pure-token", token: "SYNC" },
-            { name: "no", type: "pure-token", token: "NO" },
-          ],
-        }],
+        args: [tokenChoice("mode", ["YES", "SYNC", "NO"])],
         handler: scriptDebug,
       },
       {
