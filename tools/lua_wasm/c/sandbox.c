@@ -4,7 +4,8 @@
  *
  * - the globals are the base library (with coroutine) less print, dofile,
  *   loadfile, getfenv, setfenv and newproxy, plus string, table, math, cjson,
- *   struct, cmsgpack and bit (no debug, io, os, package, require, module);
+ *   struct, cmsgpack and bit (no io, os, package, require, module; debug only
+ *   until the globals are protected);
  * - math.random/math.randomseed use a rand48 generator whose state is
  *   global: it starts like rand48 never seeded and is not reseeded per
  *   script;

@@ -10,18 +10,20 @@
 #include "lua.h"
 
 /*
- * Opens base (with coroutine), table, string, math, cjson, struct, cmsgpack
- * and bit as globals, then removes what Redis removes: print, dofile, loadfile,
- * getfenv, setfenv, newproxy (and debug, io, os, package are never global).
- * math.random and math.randomseed are replaced by Redis's rand48 generator.
+ * Opens base (with coroutine), table, string, math, debug, cjson, struct,
+ * cmsgpack and bit as globals, leaving out what Redis leaves out: print,
+ * dofile, loadfile, getfenv, setfenv, newproxy never reach the globals (io, os
+ * and package are not opened). debug stays a global for setup code until
+ * redeno_protect_globals removes it. math.random and math.randomseed are
+ * replaced by Redis's rand48 generator.
  */
 void redeno_open_libs(lua_State *L);
 
 /*
  * Call once everything is in the globals (the `redis` table and
- * `__redis__err__handler` included). Makes the globals table, every table
- * reachable from it (KEYS and ARGV excepted), their metatables and the string
- * metatable read-only, and gives the globals a metatable whose __index raises
+ * `__redis__err__handler` included). Removes the global debug, then makes the
+ * globals table, every table reachable from it (KEYS and ARGV excepted), their
+ * metatables and the string metatable read-only, and gives the globals a metatable whose __index raises
  * "Script attempted to access nonexistent global variable 'NAME'".
  *
  * Afterwards, code that must still write a global (KEYS and ARGV before each
@@ -37,7 +39,7 @@ void redeno_protect_globals(lua_State *L);
  * redis-server starts). Redis 7.0 does NOT reseed it per script: the sequence
  * goes on from one EVAL/FCALL to the next (and math.randomseed in one script
  * changes what the next scripts get), so call this once when the server
- * starts, not before each script.
+ * starts, not before each script (EVAL and FCALL share the one sequence).
  */
 void redeno_reset_random(void);
 
