@@ -65,11 +65,12 @@ static void emit_table(lua_State *L, int script_resp, int depth) {
       size_t format_len;
       const char *format = lua_tolstring(L, -2, &format_len);
       text = lua_tolstring(L, -1, &len);
-      if (format_len == 3) {
-        reply_verbatim(text, (int32_t)len, format);
-        lua_pop(L, 3);
-        return;
-      }
+      /* The format is three characters: longer ones are cut, shorter ones padded. */
+      char three[3] = {' ', ' ', ' '};
+      memcpy(three, format, format_len < 3 ? format_len : 3);
+      reply_verbatim(text, (int32_t)len, three);
+      lua_pop(L, 3);
+      return;
     }
     lua_pop(L, 2);
   }
