@@ -29,7 +29,7 @@ interface Run {
   readOnly: boolean;
   isFunction: boolean;
   started: number;
-  /** It called a write command: SCRIPT KILL can no longer stop it. */
+  /** It called a write command (even one that changed nothing): SCRIPT KILL can no longer stop it. */
   wrote: boolean;
   /** SCRIPT KILL / FUNCTION KILL asked for it to stop. */
   killRequested: boolean;
@@ -246,14 +246,14 @@ export class ScriptRunner implements VmHost {
     const client = this.#client!;
     this.#releaseReply();
     client.reply.resp = resp;
-    const dirty = server.dirty;
+    // Any write command makes the script unkillable, even one that changed nothing.
+    if (write) run.wrote = true;
     server.propagating = (run.replication & 1) !== 0;
     try {
       dispatch(server, client, argv);
     } finally {
       server.propagating = true;
     }
-    if (write && server.dirty !== dirty) run.wrote = true;
     // The VM copies the reply at once: the buffer is given back on the next call.
     return this.#taken = client.reply.take();
   }
