@@ -173,6 +173,8 @@ export class ScriptRunner implements VmHost {
     };
     this.#run = run;
     this.#read = false;
+    // Keys expire by the script's start time until it ends.
+    this.#server.keyspace.expiryClock.frozenAt = Date.now();
     client.scriptCaller = caller;
     this.#server.beginEffects();
     // MONITOR shows the script's command before the commands it runs.
@@ -198,6 +200,7 @@ export class ScriptRunner implements VmHost {
 
   #end(run: Run): void {
     if (this.#run === run) this.#run = null;
+    this.#server.keyspace.expiryClock.frozenAt = 0;
     this.#releaseReply();
     if (this.#client !== null) this.#client.scriptCaller = null;
   }

@@ -786,8 +786,9 @@ export class Server implements ServerApi, ClientHost {
     // a time slice of a quarter of the tick (25 ms at hz 10) shared fairly by the
     // databases that need it. Commands wait at most one slice.
     const cycleStarted = performance.now();
-    // While clients are paused nothing expires (see Database.keepExpired).
-    const volatile = this.expiryPaused
+    // While clients are paused nothing expires (see Database.keepExpired), nor while a
+    // script that yielded runs (it must see the keys it saw).
+    const volatile = this.expiryPaused || this.scripting.running
       ? []
       : this.keyspace.databases.filter((db) => db.expires.size > 0);
     let left = 250 / Math.max(1, this.config.number("hz"));

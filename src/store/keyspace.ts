@@ -56,6 +56,11 @@ export interface LfuParams {
   decayTime: number;
 }
 
+/** The time expiry is judged by (see Keyspace.expiryClock). */
+export interface ExpiryClock {
+  frozenAt: number;
+}
+
 /** One numbered database. */
 export class Database {
   readonly id: number;
@@ -71,6 +76,7 @@ export class Database {
   #lfuParams: LfuParams = { logFactor: 10, decayTime: 1 };
   #cursors: CursorRegistry | null = null;
   #onExpire: ExpireListener | null;
+  readonly #clock: ExpiryClock;
   /**
    * While set (CLIENT PAUSE), a key whose time ran out reads as missing but is not
    * removed, so nothing is deleted or propagated until the pause ends.
@@ -81,9 +87,16 @@ export class Database {
   #cursor: MapIterator<[string, number]> | null = null;
   #randomCursor: MapIterator<string> | null = null;
 
-  constructor(id: number, onExpire: ExpireListener | null = null) {
+  constructor(id: number, onExpire: ExpireListener | null = null, clock?: ExpiryClock) {
     this.id = id;
     this.#onExpire = onExpire;
+    this.#clock = clock ?? { frozenAt: 0 };
+  }
+
+  // The time keys expire by: now, or while a script runs the time it started.
+  #now(): number {
+    const frozen = this.#clock.frozenAt;
+    return frozen !== 0 ? frozen : Date.now();
   }
 
   /** Number of keys, counting ones that have expired but not yet been reclaimed. */
@@ -97,7 +110,7 @@ export class Database {
     if (value === undefined) return undefined;
     if (this.expires.size !== 0) {
       const at = this.expires.get(key);
-      if (at !== undefined && at <= Date.now()) {
+      if (at !== undefined && at <= this.#now()) {
         this.#expire(key);
         return undefined;
       }
@@ -111,7 +124,7 @@ export class Database {
     const value = this.data.get(key);
     if (value === undefined || this.expires.size === 0) return value;
     const at = this.expires.get(key);
-    if (at !== undefined && at <= Date.now()) {
+    if (at !== undefined && at <= this.#now()) {
       this.#expire(key);
       return undefined;
     }
@@ -124,7 +137,7 @@ export class Database {
   }
 
   /** True when the key has a TTL that has run out (nothing is removed: KEYS). */
-  isExpired(key: string, now = Date.now()): boolean {
+  isExpired(key: string, now = this.#now()): boolean {
     if (this.expires.size === 0) return false;
     const at = this.expires.get(key);
     return at !== undefined && at <= now;
@@ -139,7 +152,7 @@ export class Database {
     if (this.expires.size !== 0) {
       const at = this.expires.get(key);
       if (at !== undefined) {
-        if (at <= Date.now()) this.#expire(key);
+        if (at <= this.#now()) this.#expire(key);
         else if (!keepTtl) {
           this.expires.delete(key);
           this.#exact?.delete(key);
@@ -403,7 +416,10 @@ export class Keyspace {
     const fanOut: ExpireListener = (db, key) => {
       for (const listener of this.#listeners) listener(db, key);
     };
-    this.databases = Array.from({ length: count }, (_, i) => new Database(i, fanOut));
+    this.databases = Array.from(
+      { length: count },
+      (_, i) => new Database(i, fanOut, this.expiryClock),
+    );
   }
 
   /**
@@ -413,6 +429,12 @@ export class Keyspace {
   onExpire(listener: ExpireListener): void {
     this.#listeners.push(listener);
   }
+
+  /**
+   * While a script runs, keys expire by the time it started (`frozenAt`, Unix ms; 0 when
+   * no script runs), as in Redis: a key it saw does not vanish halfway through it.
+   */
+  readonly expiryClock: ExpiryClock = { frozenAt: 0 };
 
   /** Keeps expired keys in place (reading as missing) while set: see Database.keepExpired. */
   set keepExpired(keep: boolean) {
