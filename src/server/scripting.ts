@@ -180,7 +180,9 @@ export class ScriptRunner implements VmHost {
     // MONITOR shows the script's command before the commands it runs.
     this.#server.monitorCommand(caller, caller.currentArgv);
     // Only a top-level command may be suspended: EXEC and blocked retries must finish.
-    const canYield = !caller.executingTransaction && !caller.retrying && this.#threshold > 0;
+    // (Nor a script replayed from an old AOF at start-up: no connection, nobody waits.)
+    const canYield = caller.connected && !caller.executingTransaction && !caller.retrying &&
+      this.#threshold > 0;
     let outcome: boolean | Promise<boolean>;
     try {
       outcome = this.vm.run(state, ref, keys, args, caller.reply, canYield);

@@ -22,6 +22,7 @@ import { ScriptRunner } from "./scripting.ts";
 import { ScriptCache } from "../scripting/script_cache.ts";
 import { FunctionLibraries } from "../scripting/libraries.ts";
 import { parseScriptShebang } from "../scripting/shebang.ts";
+import { latin1Text } from "../persistence/aof_manifest.ts";
 import { KeyEvents } from "./key_events.ts";
 
 /**
@@ -505,6 +506,27 @@ export class Server implements ServerApi, ClientHost {
     this.beginCall(client, spec, spec.name, argv);
     try {
       spec.handler!(client, argv);
+      // A command that fails while loading is reported, and loading goes on, as in Redis.
+      const reply = client.reply;
+      if (reply.errors !== 0) {
+        const bytes = reply.take();
+        // The first error line (inside an array when EXEC was replayed).
+        let at = 0;
+        while (at < bytes.length && bytes[at] !== 45) {
+          const next = bytes.indexOf(10, at);
+          at = next < 0 ? bytes.length : next + 1;
+        }
+        const end = bytes.indexOf(13, at);
+        const text = latin1Text(bytes.subarray(at + 1, end < 0 ? bytes.length : end));
+        reply.release(bytes);
+        reply.errors = 0;
+        this.log.warning(
+          `== CRITICAL == This server is sending an error to its AOF-loading-client: '${text}' ` +
+            `after processing the command '${
+              spec === top ? top.name : `${top.name}|${spec.name}`
+            }'`,
+        );
+      }
     } finally {
       // Loading feeds nothing and counts nothing: the frame is simply dropped.
       this.calls.pop();
