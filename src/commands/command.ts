@@ -70,8 +70,9 @@ interface Named {
 export function commandFlags(spec: CommandSpec): string[] {
   const flags: string[] = FLAG_ORDER.filter((flag) => spec.flags.includes(flag));
   // Redis adds "movablekeys" (just before allow_busy) when the keys can't be found
-  // from fixed positions: a key count, or a keyword to search for.
-  const movable = keySpecsOf(spec).some((ks) => "keyword" in ks.begin || "keynum" in ks.find);
+  // from fixed positions: a key count, a keyword to search for, a getkeys procedure.
+  const movable = spec.getKeys !== undefined ||
+    keySpecsOf(spec).some((ks) => !("index" in ks.begin) || !("range" in ks.find));
   if (movable) {
     const at = flags.indexOf("allow_busy");
     flags.splice(at < 0 ? flags.length : at, 0, "movablekeys");
@@ -147,6 +148,10 @@ function replyKeySpecs(r: ReplyWriter, spec: CommandSpec): void {
       r.mapLen(1);
       r.bulk("index");
       r.integer(ks.begin.index);
+    } else if ("unknown" in ks.begin) {
+      r.bulk("unknown");
+      r.bulk("spec");
+      r.mapLen(0);
     } else {
       r.bulk("keyword");
       r.bulk("spec");
@@ -169,6 +174,10 @@ function replyKeySpecs(r: ReplyWriter, spec: CommandSpec): void {
       r.integer(ks.find.range.step);
       r.bulk("limit");
       r.integer(ks.find.range.limit);
+    } else if ("unknown" in ks.find) {
+      r.bulk("unknown");
+      r.bulk("spec");
+      r.mapLen(0);
     } else {
       r.bulk("keynum");
       r.bulk("spec");
@@ -249,7 +258,8 @@ function replyArgs(r: ReplyWriter, args: readonly ArgDoc[]): void {
   r.arrayLen(args.length);
   for (const arg of args) {
     const flags = argFlags(arg);
-    const isKey = arg.type === "key";
+    // Patterns naming keys (SORT's BY and GET) have a key spec index too.
+    const isKey = arg.type === "key" || arg.keySpecIndex !== undefined;
     const nested = arg.type === "oneof" || arg.type === "block";
     r.mapLen(
       2 + (isKey ? 1 : 0) + (arg.token !== undefined ? 1 : 0) + (flags.length > 0 ? 1 : 0) +

@@ -68,7 +68,7 @@ export interface ArgDoc {
   optional?: boolean;
   multiple?: boolean;
   multipleToken?: boolean;
-  /** For type "key": the index into the command's key specs (0 for the first). */
+  /** For type "key" (or a pattern naming keys): the index into the command's key specs. */
   keySpecIndex?: number;
   arguments?: readonly ArgDoc[];
 }
@@ -84,12 +84,14 @@ export interface KeySpec {
   /** COMMAND INFO's notes on the spec, when Redis has any. */
   notes?: string;
   flags: readonly string[];
-  begin: { index: number } | { keyword: string; startFrom: number };
+  /** `unknown`: only the command's `getKeys` finds these keys (COMMAND INFO says so). */
+  begin: { index: number } | { keyword: string; startFrom: number } | { unknown: true };
   find:
     /** lastKey: relative to the first key when >= 0, from the end when < 0 (-1 = last). */
     | { range: { lastKey: number; step: number; limit: number } }
     /** keyNumIndex and firstKey relative to the begin index. */
-    | { keynum: { keyNumIndex: number; firstKey: number; step: number } };
+    | { keynum: { keyNumIndex: number; firstKey: number; step: number } }
+    | { unknown: true };
   /**
    * For a spec whose flags include "variable_flags": the flags of one call, which
    * depend on its arguments (SET ... GET also reads the old value).
@@ -122,6 +124,12 @@ export interface CommandSpec {
   complexity?: string;
   /** Key specs; when absent they are derived from firstKey/lastKey/step. */
   keySpecs?: readonly KeySpec[];
+  /**
+   * Redis's getkeys_proc: the keys of one call (argument positions and flags, in
+   * order), for a command whose key specs can't find them all (SORT's STORE, which
+   * may come anywhere among its options). Used instead of the key specs when present.
+   */
+  getKeys?: (argv: readonly string[]) => { index: number; flags: readonly string[] }[];
   /**
    * The command may change keys beyond its key arguments: whole databases (FLUSHDB,
    * SWAPDB) or keys in another database (MOVE, COPY ... DB). A background snapshot
@@ -184,6 +192,8 @@ export interface Session extends Subscriber {
   readonly inMulti: boolean;
   /** True while EXEC runs the queued commands (BGSAVE then only schedules). */
   readonly executingTransaction: boolean;
+  /** True for the client a script's or function's commands run as (SORT sorts for it). */
+  readonly inScript: boolean;
   /** MULTI: start queueing commands. */
   beginTransaction(): void;
   /** DISCARD: drop the queued commands and the watched keys. */

@@ -22,6 +22,7 @@ import { serverCommands } from "./server.ts";
 import { setCommands } from "./set.ts";
 import { slowlogCommands } from "./slowlog.ts";
 import { sortedSetCommands } from "./sorted_set.ts";
+import { sortCommands } from "./sort.ts";
 import { stringCommands } from "./string.ts";
 import { CommandTable } from "./table.ts";
 import { transactionCommands } from "./transaction.ts";
@@ -46,6 +47,7 @@ export function allCommandSpecs(): CommandSpec[] {
     ...listCommands,
     ...setCommands,
     ...sortedSetCommands,
+    ...sortCommands,
     ...bitmapCommands,
     ...transactionCommands,
     ...persistenceCommands,

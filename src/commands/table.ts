@@ -85,17 +85,19 @@ export function keysOfCall(spec: CommandSpec, argv: readonly string[]): KeyAt[] 
 }
 
 function findKeys(spec: CommandSpec, argv: readonly string[], strict: boolean): KeyAt[] | null {
+  if (spec.getKeys !== undefined) return spec.getKeys(argv);
   const found: KeyAt[] = [];
   const argc = argv.length;
   for (const ks of keySpecsOf(spec)) {
     let first: number;
     if ("index" in ks.begin) first = ks.begin.index;
-    else {
+    else if ("keyword" in ks.begin) {
       first = keywordEnd(argv, ks.begin.keyword, ks.begin.startFrom);
       if (first < 0) continue;
-    }
+    } else continue;
     let last: number;
     let step: number;
+    if ("unknown" in ks.find) continue;
     if ("range" in ks.find) {
       const { lastKey, limit } = ks.find.range;
       step = ks.find.range.step;

@@ -202,6 +202,10 @@ export class Client implements Session, SessionFacts {
     return this.transaction !== null;
   }
 
+  get inScript(): boolean {
+    return this.scriptCaller !== null;
+  }
+
   beginTransaction(): void {
     this.transaction = [];
     this.transactionFailed = false;
