@@ -5,14 +5,14 @@
 
 import assert from "node:assert/strict";
 import { BasicClientSideCache, createClient } from "npm:redis@5";
-import { freePort, type RunningServer, skipWithout, startRedeno, startRedis } from "../_server.ts";
+import { skipWithout } from "../_server.ts";
+import { nodeRedis, onEachServer } from "./_each_server.ts";
 import { ioredis } from "../_ioredis.ts";
 
 /** How long a test waits for something to arrive before it fails. */
 const WAIT_MS = 5000;
 
 /** How long one scenario may take on one server, so a reply that never comes fails it. */
-const SCENARIO_MS = 30000;
 
 /** Polls `ready` until it returns true; fails with `what` after WAIT_MS. */
 async function waitUntil(what: string, ready: () => boolean): Promise<void> {
@@ -21,46 +21,6 @@ async function waitUntil(what: string, ready: () => boolean): Promise<void> {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-/**
- * Runs `body` as one step against Redeno and one against real Redis (when installed),
- * stopping each server afterwards. A body still running after SCENARIO_MS fails, and
- * stopping the server then closes the clients it was waiting on.
- */
-async function onEachServer(
-  t: Deno.TestContext,
-  body: (server: RunningServer) => Promise<void>,
-): Promise<void> {
-  const starters: [string, (port: number) => Promise<RunningServer>][] = [
-    ["Redeno", (port) => startRedeno(port)],
-  ];
-  if (!skipWithout("redis-server")) starters.push(["Redis", (port) => startRedis(port)]);
-  for (const [name, start] of starters) {
-    await t.step(`on ${name}`, async () => {
-      const server = await start(freePort());
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const overdue = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`the scenario took longer than ${SCENARIO_MS} ms`)),
-          SCENARIO_MS,
-        );
-      });
-      try {
-        await Promise.race([body(server), overdue]);
-      } finally {
-        clearTimeout(timer);
-        await server.stop();
-      }
-    });
-  }
-}
-
-/** A node-redis client for `port`; errors are thrown by the commands, not emitted. */
-function nodeRedis(port: number, RESP: 2 | 3) {
-  const client = createClient({ url: `redis://127.0.0.1:${port}`, RESP });
-  client.on("error", () => {});
-  return client;
 }
 
 Deno.test({
