@@ -2,10 +2,9 @@
 // FCALL, FCALL_RO. Libraries are kept by src/scripting/libraries.ts; payloads (DUMP,
 // RESTORE) use the RDB's function records.
 
-import { replyHelp } from "./_help.ts";
 import { isWord } from "./_parse.ts";
 import type { CommandSpec, Session } from "./context.ts";
-import { keysAndArgs, scriptKeySpec } from "./scripting.ts";
+import { helpSubcommand, keysAndArgs, killSubcommand, scriptKeySpec } from "./scripting.ts";
 import { globMatch } from "../util/glob.ts";
 import { dumpFunctions, readFunctionsPayload } from "../persistence/function_payload.ts";
 import { latin1Bytes } from "../persistence/aof_manifest.ts";
@@ -127,12 +126,6 @@ function functionStats(s: Session): void {
   r.integer(functions.libraryCount);
   r.bulk("functions_count");
   r.integer(functions.functionCount);
-}
-
-function functionKill(s: Session): void {
-  const problem = s.server.scripting.kill();
-  if (problem === null) s.reply.ok();
-  else s.reply.error(problem);
 }
 
 function functionDump(s: Session): void {
@@ -276,27 +269,8 @@ export const functionCommands: CommandSpec[] = [
     since: "7.0.0",
     complexity: "Depends on the subcommand",
     subcommands: [
-      {
-        ...base,
-        name: "help",
-        arity: 2,
-        flags: ["loading", "stale"],
-        summary: "Describes the FUNCTION subcommands.",
-        since: "7.0.0",
-        complexity: "O(1)",
-        handler: (s) => replyHelp(s, HELP),
-      },
-      {
-        ...base,
-        name: "kill",
-        arity: 2,
-        flags: ["noscript", "allow_busy"],
-        tips: ["request_policy:all_shards", "response_policy:one_succeeded"],
-        summary: "Stops the running function, if it has not written yet.",
-        since: "7.0.0",
-        complexity: "O(1)",
-        handler: functionKill,
-      },
+      helpSubcommand("FUNCTION", "7.0.0", HELP),
+      killSubcommand("function", "7.0.0"),
       {
         ...writeSub,
         name: "restore",

@@ -132,6 +132,39 @@ const HELP = [
   "    Prints this help.",
 ];
 
+/** The HELP subcommand of SCRIPT or FUNCTION. */
+export function helpSubcommand(
+  container: string,
+  since: string,
+  lines: readonly string[],
+): CommandSpec {
+  return {
+    ...base,
+    name: "help",
+    arity: 2,
+    flags: ["loading", "stale"],
+    summary: `Describes the ${container} subcommands.`,
+    since,
+    complexity: "O(1)",
+    handler: (s) => replyHelp(s, lines),
+  };
+}
+
+/** SCRIPT KILL or FUNCTION KILL: stops the slow script of its kind (see dispatch). */
+export function killSubcommand(kind: "script" | "function", since: string): CommandSpec {
+  return {
+    ...base,
+    name: "kill",
+    arity: 2,
+    flags: ["noscript", "allow_busy"],
+    tips: ["request_policy:all_shards", "response_policy:one_succeeded"],
+    summary: `Stops the running ${kind}, if it has not written yet.`,
+    since,
+    complexity: "O(1)",
+    handler: scriptKill,
+  };
+}
+
 /** Where EVAL and FCALL find their keys: a count at argument 2, the keys after it. */
 export function scriptKeySpec(readOnly: boolean, notes: boolean): KeySpec {
   const base = countedKeys(2, readOnly ? ["RO", "access"] : ["RW", "access", "update"]);
@@ -223,27 +256,8 @@ export const scriptingCommands: CommandSpec[] = [
         args: [tokenChoice("mode", ["YES", "SYNC", "NO"])],
         handler: scriptDebug,
       },
-      {
-        ...base,
-        name: "help",
-        arity: 2,
-        flags: ["loading", "stale"],
-        summary: "Describes the SCRIPT subcommands.",
-        since: "5.0.0",
-        complexity: "O(1)",
-        handler: (s) => replyHelp(s, HELP),
-      },
-      {
-        ...base,
-        name: "kill",
-        arity: 2,
-        flags: ["noscript", "allow_busy"],
-        tips: ["request_policy:all_shards", "response_policy:one_succeeded"],
-        summary: "Stops the running script, if it has not written yet.",
-        since: "2.6.0",
-        complexity: "O(1)",
-        handler: scriptKill,
-      },
+      helpSubcommand("SCRIPT", "5.0.0", HELP),
+      killSubcommand("script", "2.6.0"),
       {
         ...base,
         name: "load",
