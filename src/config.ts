@@ -572,7 +572,6 @@ export const DIRECTIVES: readonly Directive[] = [
     min: 0n,
     max: LLONG_MAX,
     mutable: true,
-    onlyDefault: "HyperLogLog is not supported by Redeno yet",
   },
   {
     name: "stream-node-max-bytes",

@@ -49,7 +49,8 @@ export type CommandGroup =
   | "pubsub"
   | "transactions"
   | "scripting"
-  | "bitmap";
+  | "bitmap"
+  | "hyperloglog";
 
 /** One argument in COMMAND DOCS (drives redis-cli's hints). */
 export interface ArgDoc {

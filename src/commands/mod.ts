@@ -8,6 +8,7 @@ import { connectionCommands } from "./connection.ts";
 import type { CommandSpec } from "./context.ts";
 import { dumpCommands } from "./dump.ts";
 import { hashCommands } from "./hash.ts";
+import { hyperloglogCommands } from "./hyperloglog.ts";
 import { infoCommands } from "./info.ts";
 import { keyCommands } from "./keys.ts";
 import { latencyCommands } from "./latency.ts";
@@ -49,6 +50,7 @@ export function allCommandSpecs(): CommandSpec[] {
     ...sortedSetCommands,
     ...sortCommands,
     ...bitmapCommands,
+    ...hyperloglogCommands,
     ...transactionCommands,
     ...persistenceCommands,
     ...pubsubCommands,

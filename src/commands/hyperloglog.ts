@@ -1,0 +1,343 @@
+// HyperLogLog commands: PFADD, PFCOUNT, PFMERGE and PFDEBUG.
+//
+// An HLL is an ordinary string value in Redis's byte layout (src/store/hyperloglog.ts),
+// so GET, DUMP, the RDB and the AOF carry it unchanged. A changed HLL is stored back as
+// a new byte array.
+
+import { ERR_WRONG_TYPE } from "../protocol/errors.ts";
+import { NOTIFY } from "../config.ts";
+import {
+  cachedCount,
+  CorruptHll,
+  countOf,
+  denseGet,
+  denseSet,
+  estimate,
+  histogramOfRegisters,
+  HLL_DENSE,
+  HLL_HEADER,
+  HLL_REGISTERS,
+  hllAdd,
+  invalidateCache,
+  isHll,
+  mergeInto,
+  newHll,
+  setCachedCount,
+  sparseSet,
+  sparseToDense,
+} from "../store/hyperloglog.ts";
+import { toBytes } from "../store/string.ts";
+import { isString, type Value } from "../store/value.ts";
+import type { ArgDoc, CommandSpec, Session } from "./context.ts";
+import { keyAt } from "./table.ts";
+
+const ERR_NOT_HLL = "WRONGTYPE Key is not a valid HyperLogLog string value.";
+const ERR_CORRUPT = "INVALIDOBJ Corrupted HLL object detected";
+
+// The value's bytes when it is an HLL (a copy when `copy`), else null after replying.
+function hllBytes(s: Session, value: Value, copy: boolean): Uint8Array | null {
+  if (!isString(value)) {
+    s.reply.error(ERR_WRONG_TYPE);
+    return null;
+  }
+  const bytes = typeof value === "string" || copy ? toBytes(value) : value;
+  if (!isHll(bytes)) {
+    s.reply.error(ERR_NOT_HLL);
+    return null;
+  }
+  return bytes;
+}
+
+// Redis's lookupKeyRead: counts a hit or a miss, fires keymiss.
+function readKey(s: Session, key: string): Value | undefined {
+  const value = s.db.get(key);
+  if (value === undefined) {
+    s.server.stats.keyspaceMisses++;
+    s.notify(NOTIFY.KEY_MISS, "keymiss", key);
+  } else s.server.stats.keyspaceHits++;
+  return value;
+}
+
+function sparseMax(s: Session): number {
+  return s.server.config.number("hll-sparse-max-bytes");
+}
+
+/** PFADD key [element ...] */
+function pfadd(s: Session, argv: string[]): void {
+  const key = argv[1];
+  const current = s.db.get(key);
+  let bytes: Uint8Array;
+  let updated = 0;
+  if (current === undefined) {
+    bytes = newHll();
+    updated++;
+  } else {
+    const existing = hllBytes(s, current, true);
+    if (existing === null) return;
+    bytes = existing;
+  }
+  const max = sparseMax(s);
+  let failed = false;
+  for (let i = 2; i < argv.length; i++) {
+    try {
+      const result = hllAdd(bytes, argv[i], max);
+      bytes = result.bytes;
+      if (result.changed) updated++;
+    } catch (e) {
+      if (!(e instanceof CorruptHll)) throw e;
+      failed = true;
+      break;
+    }
+  }
+  if (updated > 0 || failed) {
+    if (updated > 0) invalidateCache(bytes);
+    s.db.set(key, bytes, true);
+  }
+  if (failed) {
+    s.reply.error(ERR_CORRUPT);
+    return;
+  }
+  if (updated > 0) {
+    s.server.dirty += updated;
+    s.notify(NOTIFY.STRING, "pfadd", key);
+  }
+  s.reply.integer(updated > 0 ? 1 : 0);
+}
+
+/** PFCOUNT key [key ...] */
+function pfcount(s: Session, argv: string[]): void {
+  if (argv.length > 2) {
+    const registers = new Uint8Array(HLL_REGISTERS);
+    for (let i = 1; i < argv.length; i++) {
+      const value = readKey(s, argv[i]);
+      if (value === undefined) continue;
+      const bytes = hllBytes(s, value, false);
+      if (bytes === null) return;
+      try {
+        mergeInto(registers, bytes);
+      } catch (e) {
+        if (!(e instanceof CorruptHll)) throw e;
+        s.reply.error(ERR_CORRUPT);
+        return;
+      }
+    }
+    s.reply.integer(estimate(histogramOfRegisters(registers)));
+    return;
+  }
+  // One key: a read lookup (hit/miss counted), though the cache may be stored back.
+  const key = argv[1];
+  const value = readKey(s, key);
+  if (value === undefined) {
+    s.reply.integer(0);
+    return;
+  }
+  const bytes = hllBytes(s, value, true);
+  if (bytes === null) return;
+  const cached = cachedCount(bytes);
+  if (cached !== null) {
+    s.reply.integer(cached);
+    return;
+  }
+  let count: number;
+  try {
+    count = countOf(bytes);
+  } catch (e) {
+    if (!(e instanceof CorruptHll)) throw e;
+    s.reply.error(ERR_CORRUPT);
+    return;
+  }
+  setCachedCount(bytes, count);
+  s.db.set(key, bytes, true);
+  s.keyChanged(key);
+  s.server.dirty++;
+  s.reply.integer(count);
+}
+
+/** PFMERGE destkey [sourcekey ...] */
+function pfmerge(s: Session, argv: string[]): void {
+  const registers = new Uint8Array(HLL_REGISTERS);
+  let useDense = false;
+  for (let i = 1; i < argv.length; i++) {
+    const value = readKey(s, argv[i]);
+    if (value === undefined) continue;
+    const bytes = hllBytes(s, value, false);
+    if (bytes === null) return;
+    if (bytes[4] === HLL_DENSE) useDense = true;
+    try {
+      mergeInto(registers, bytes);
+    } catch (e) {
+      if (!(e instanceof CorruptHll)) throw e;
+      s.reply.error(ERR_CORRUPT);
+      return;
+    }
+  }
+  const key = argv[1];
+  const current = s.db.get(key);
+  // The destination was checked as the first source: a string HLL or missing.
+  let bytes = current === undefined ? newHll() : toBytes(current as Uint8Array | string);
+  if (current === undefined) s.db.set(key, bytes);
+  if (useDense) {
+    try {
+      bytes = sparseToDense(bytes);
+    } catch (e) {
+      if (!(e instanceof CorruptHll)) throw e;
+      s.reply.error(ERR_CORRUPT);
+      return;
+    }
+  }
+  const max = sparseMax(s);
+  for (let i = 0; i < HLL_REGISTERS; i++) {
+    if (registers[i] === 0) continue;
+    if (bytes[4] === HLL_DENSE) denseSet(bytes, i, registers[i]);
+    else bytes = sparseSet(bytes, i, registers[i], max).bytes;
+  }
+  invalidateCache(bytes);
+  s.db.set(key, bytes, true);
+  s.keyChanged(key);
+  s.notify(NOTIFY.STRING, "pfadd", key);
+  s.server.dirty++;
+  s.reply.ok();
+}
+
+// The sparse opcodes of an HLL as PFDEBUG DECODE spells them.
+function decode(bytes: Uint8Array): string {
+  const parts: string[] = [];
+  let p = HLL_HEADER;
+  while (p < bytes.length) {
+    const op = bytes[p];
+    if ((op & 0xc0) === 0) {
+      parts.push(`z:${(op & 0x3f) + 1}`);
+      p++;
+    } else if ((op & 0xc0) === 0x40) {
+      parts.push(`Z:${(((op & 0x3f) << 8) | (bytes[p + 1] ?? 0)) + 1}`);
+      p += 2;
+    } else {
+      parts.push(`v:${((op >> 2) & 0x1f) + 1},${(op & 3) + 1}`);
+      p++;
+    }
+  }
+  return parts.join(" ");
+}
+
+/** PFDEBUG subcommand key */
+function pfdebug(s: Session, argv: string[]): void {
+  const sub = argv[1];
+  const key = argv[2];
+  const value = s.db.get(key);
+  if (value === undefined) {
+    s.reply.error("ERR The specified key does not exist");
+    return;
+  }
+  let bytes = hllBytes(s, value, true);
+  if (bytes === null) return;
+  const lower = sub.toLowerCase();
+  const toDense = (): boolean => {
+    try {
+      bytes = sparseToDense(bytes!);
+    } catch (e) {
+      if (!(e instanceof CorruptHll)) throw e;
+      s.reply.error(ERR_CORRUPT);
+      return false;
+    }
+    s.db.set(key, bytes, true);
+    s.server.dirty++;
+    return true;
+  };
+  if (lower === "getreg") {
+    if (bytes[4] !== HLL_DENSE && !toDense()) return;
+    s.reply.arrayLen(HLL_REGISTERS);
+    for (let i = 0; i < HLL_REGISTERS; i++) s.reply.integer(denseGet(bytes, i));
+  } else if (lower === "decode") {
+    if (bytes[4] === HLL_DENSE) {
+      s.reply.error("ERR HLL encoding is not sparse");
+      return;
+    }
+    s.reply.bulk(decode(bytes));
+  } else if (lower === "encoding") {
+    s.reply.simple(bytes[4] === HLL_DENSE ? "dense" : "sparse");
+  } else if (lower === "todense") {
+    const sparse = bytes[4] !== HLL_DENSE;
+    if (sparse && !toDense()) return;
+    s.reply.integer(sparse ? 1 : 0);
+  } else {
+    s.reply.error(`ERR Unknown PFDEBUG subcommand '${sub}'`);
+  }
+}
+
+const KEY: ArgDoc = { name: "key", type: "key", keySpecIndex: 0 };
+
+/** The HyperLogLog commands. */
+export const hyperloglogCommands: CommandSpec[] = [
+  {
+    name: "pfadd",
+    arity: -2,
+    flags: ["write", "denyoom", "fast"],
+    categories: ["hyperloglog"],
+    keySpecs: [keyAt(1, ["RW", "insert"])],
+    firstKey: 1,
+    lastKey: 1,
+    step: 1,
+    group: "hyperloglog",
+    summary: "Adds elements to a HyperLogLog, creating it; answers 1 when it changed.",
+    since: "2.8.9",
+    complexity: "O(1) to add every element.",
+    args: [KEY, { name: "element", type: "string", optional: true, multiple: true }],
+    handler: pfadd,
+  },
+  {
+    name: "pfcount",
+    arity: -2,
+    flags: ["readonly"],
+    categories: ["hyperloglog"],
+    keySpecs: [{
+      notes:
+        "RW because it may change the internal representation of the key, and propagate to replicas",
+      ...keyAt(1, ["RW", "access"], -1),
+    }],
+    firstKey: 1,
+    lastKey: -1,
+    step: 1,
+    group: "hyperloglog",
+    summary: "Estimates the number of distinct elements in the union of HyperLogLogs.",
+    since: "2.8.9",
+    complexity:
+      "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.",
+    args: [{ ...KEY, multiple: true }],
+    handler: pfcount,
+  },
+  {
+    name: "pfmerge",
+    arity: -2,
+    flags: ["write", "denyoom"],
+    categories: ["hyperloglog"],
+    keySpecs: [keyAt(1, ["RW", "access", "insert"]), keyAt(2, ["RO", "access"], -1)],
+    firstKey: 1,
+    lastKey: -1,
+    step: 1,
+    group: "hyperloglog",
+    summary: "Merges HyperLogLogs into a destination key.",
+    since: "2.8.9",
+    complexity: "O(N) to merge N HyperLogLogs, but with high constant times.",
+    args: [
+      { name: "destkey", type: "key", keySpecIndex: 0 },
+      { name: "sourcekey", type: "key", keySpecIndex: 1, multiple: true },
+    ],
+    handler: pfmerge,
+  },
+  {
+    name: "pfdebug",
+    arity: 3,
+    flags: ["write", "denyoom", "admin"],
+    categories: ["hyperloglog"],
+    keySpecs: [keyAt(2, ["RW", "access"])],
+    firstKey: 2,
+    lastKey: 2,
+    step: 1,
+    group: "hyperloglog",
+    summary: "Internal command for inspecting a HyperLogLog (registers, encoding).",
+    since: "2.8.9",
+    complexity: "N/A",
+    args: [{ name: "subcommand", type: "string" }, KEY],
+    handler: pfdebug,
+  },
+];
