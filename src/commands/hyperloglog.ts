@@ -287,7 +287,7 @@ export const hyperloglogCommands: CommandSpec[] = [
   {
     name: "pfcount",
     arity: -2,
-    flags: ["readonly"],
+    flags: ["readonly", "may_replicate"],
     categories: ["hyperloglog"],
     keySpecs: [{
       notes:
