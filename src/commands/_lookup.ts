@@ -6,9 +6,23 @@
 import { NOTIFY } from "../config.ts";
 import { ERR_WRONG_TYPE } from "../protocol/errors.ts";
 import type { Session } from "./context.ts";
+import type { Value } from "../store/value.ts";
 
 // deno-lint-ignore no-explicit-any
 type Class<T> = abstract new (...args: any[]) => T;
+
+/**
+ * The value at `key`, of any type, for a read: counts a keyspace hit or a miss, and a
+ * miss fires `keymiss` (Redis's lookupKeyRead).
+ */
+export function lookupRead(s: Session, key: string): Value | undefined {
+  const value = s.db.get(key);
+  if (value === undefined) {
+    s.server.stats.keyspaceMisses++;
+    s.notify(NOTIFY.KEY_MISS, "keymiss", key);
+  } else s.server.stats.keyspaceHits++;
+  return value;
+}
 
 /** The value at `key` for a read command. */
 export function readTyped<T>(s: Session, key: string, type: Class<T>): T | undefined | null {

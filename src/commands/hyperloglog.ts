@@ -30,6 +30,7 @@ import { toBytes } from "../store/string.ts";
 import { isString, type Value } from "../store/value.ts";
 import type { ArgDoc, CommandSpec, Session } from "./context.ts";
 import { keyAt } from "./table.ts";
+import { lookupRead } from "./_lookup.ts";
 
 const ERR_NOT_HLL = "WRONGTYPE Key is not a valid HyperLogLog string value.";
 const ERR_CORRUPT = "INVALIDOBJ Corrupted HLL object detected";
@@ -46,16 +47,6 @@ function hllBytes(s: Session, value: Value, copy: boolean): Uint8Array | null {
     return null;
   }
   return bytes;
-}
-
-// Redis's lookupKeyRead: counts a hit or a miss, fires keymiss.
-function readKey(s: Session, key: string): Value | undefined {
-  const value = s.db.get(key);
-  if (value === undefined) {
-    s.server.stats.keyspaceMisses++;
-    s.notify(NOTIFY.KEY_MISS, "keymiss", key);
-  } else s.server.stats.keyspaceHits++;
-  return value;
 }
 
 function sparseMax(s: Session): number {
@@ -109,7 +100,7 @@ function pfcount(s: Session, argv: string[]): void {
   if (argv.length > 2) {
     const registers = new Uint8Array(HLL_REGISTERS);
     for (let i = 1; i < argv.length; i++) {
-      const value = readKey(s, argv[i]);
+      const value = lookupRead(s, argv[i]);
       if (value === undefined) continue;
       const bytes = hllBytes(s, value, false);
       if (bytes === null) return;
@@ -126,7 +117,7 @@ function pfcount(s: Session, argv: string[]): void {
   }
   // One key: a read lookup (hit/miss counted), though the cache may be stored back.
   const key = argv[1];
-  const value = readKey(s, key);
+  const value = lookupRead(s, key);
   if (value === undefined) {
     s.reply.integer(0);
     return;
@@ -158,7 +149,7 @@ function pfmerge(s: Session, argv: string[]): void {
   const registers = new Uint8Array(HLL_REGISTERS);
   let useDense = false;
   for (let i = 1; i < argv.length; i++) {
-    const value = readKey(s, argv[i]);
+    const value = lookupRead(s, argv[i]);
     if (value === undefined) continue;
     const bytes = hllBytes(s, value, false);
     if (bytes === null) return;

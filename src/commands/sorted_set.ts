@@ -21,7 +21,7 @@ import {
 } from "../store/zset.ts";
 import { matches, parseScanCursor, parseScanOptions, replyScan, scanPage } from "./_scan.ts";
 import { parseRandomCount } from "./_random_count.ts";
-import { readTyped, writeTyped } from "./_lookup.ts";
+import { lookupRead, readTyped, writeTyped } from "./_lookup.ts";
 import type { ArgDoc, CommandSpec, Session } from "./context.ts";
 import { countedKeys, familySpec, keyAt } from "./table.ts";
 import { isWord } from "./_parse.ts";
@@ -1116,17 +1116,6 @@ function setOpGeneric(s: Session, argv: string[], op: SetOp, store: boolean, car
   );
   replyPairsHeader(s, sorted.length, withScores);
   for (const [member, score] of sorted) replyPair(s, member, score, withScores);
-}
-
-// A read lookup that counts hits and misses (a miss fires `keymiss`), for inputs of
-// any type; the STORE forms read their inputs this way too.
-function lookupRead(s: Session, key: string) {
-  const value = s.db.get(key);
-  if (value === undefined) {
-    s.server.stats.keyspaceMisses++;
-    s.notify(NOTIFY.KEY_MISS, "keymiss", key);
-  } else s.server.stats.keyspaceHits++;
-  return value;
 }
 
 function zunion(s: Session, argv: string[]): void {

@@ -31,6 +31,7 @@ import {
 import { isString, type Value } from "../store/value.ts";
 import type { ArgDoc, CommandSpec, KeySpec, Session } from "./context.ts";
 import { familySpec, keyAt } from "./table.ts";
+import { lookupRead } from "./_lookup.ts";
 
 // Replies only these commands give (the shared ones live in protocol/errors.ts).
 const ERR_STRING_TOO_BIG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
@@ -44,17 +45,6 @@ const ERR_LCS_OVER_LIMIT =
 const ERR_LCS_NO_MEMORY = "ERR Insufficient memory, failed allocating transient memory for LCS";
 
 /* ---- Lookups ---- */
-
-// A read lookup, counted in keyspace hits/misses like Redis's lookupKeyRead: a key that
-// exists counts as a hit whatever its type; a miss fires `keymiss`.
-function lookupRead(s: Session, key: string): Value | undefined {
-  const value = s.db.get(key);
-  if (value === undefined) {
-    s.server.stats.keyspaceMisses++;
-    s.notify(NOTIFY.KEY_MISS, "keymiss", key);
-  } else s.server.stats.keyspaceHits++;
-  return value;
-}
 
 // The string at a key (undefined when missing); null after replying WRONGTYPE.
 function readString(s: Session, key: string): StringValue | undefined | null {
