@@ -137,6 +137,12 @@ export interface CommandSpec {
    * finishes before such a command runs; its handler reports what it changed.
    */
   beyondKeys?: boolean;
+  /**
+   * For the commands that run a script (EVAL, FCALL and their forms): whether this
+   * call's script may write, from its flags (CLIENT PAUSE WRITE holds such a call back;
+   * the _RO forms never write). Client-side caching also knows script calls by it.
+   */
+  scriptMayWrite?: (server: ServerApi, argv: readonly string[]) => boolean;
   /** COMMAND INFO tips, e.g. "nondeterministic_output". */
   tips?: readonly string[];
   args?: readonly ArgDoc[];

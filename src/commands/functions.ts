@@ -245,6 +245,8 @@ export const functionCommands: CommandSpec[] = [
     since: "7.0.0",
     complexity: "Depends on the function",
     args: FCALL_ARGS,
+    scriptMayWrite: (server, argv) =>
+      !(server.functions.get(argv[1] ?? "")?.flags.includes("no-writes") ?? false),
     handler: (s, argv) => fcall(s, argv, false),
   },
   {
@@ -257,6 +259,7 @@ export const functionCommands: CommandSpec[] = [
     since: "7.0.0",
     complexity: "Depends on the function",
     args: FCALL_ARGS,
+    scriptMayWrite: () => false,
     handler: (s, argv) => fcall(s, argv, true),
   },
   {

@@ -3,7 +3,8 @@
 // write path.
 
 import { replyHelp } from "./_help.ts";
-import type { CommandSpec, KeySpec, Session } from "./context.ts";
+import type { CommandSpec, KeySpec, ServerApi, Session } from "./context.ts";
+import { parseScriptShebang } from "../scripting/shebang.ts";
 import { ERR_NOT_INTEGER } from "../protocol/errors.ts";
 import { parseInt64 } from "../util/int64.ts";
 import { countedKeys, tokenChoice } from "./table.ts";
@@ -213,8 +214,20 @@ function evalSpec(
     since,
     complexity: "Depends on the script",
     args: bySha ? SHA_ARGS : SCRIPT_ARGS,
+    scriptMayWrite: readOnly ? () => false : bySha ? evalshaMayWrite : evalMayWrite,
     handler: (s, argv) => evalGeneric(s, argv, bySha, readOnly),
   };
+}
+
+// A script without a shebang (or with a wrong one) may write; one with says so by
+// leaving out no-writes.
+function evalMayWrite(_server: ServerApi, argv: readonly string[]): boolean {
+  const shebang = parseScriptShebang(argv[1] ?? "");
+  return typeof shebang === "string" || !(shebang.flags?.includes("no-writes") ?? false);
+}
+
+function evalshaMayWrite(server: ServerApi, argv: readonly string[]): boolean {
+  return !(server.scripts.get(argv[1] ?? "")?.flags?.includes("no-writes") ?? false);
 }
 
 /** The scripting commands. */

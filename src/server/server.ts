@@ -21,7 +21,6 @@ import { dispatch } from "./dispatch.ts";
 import { ScriptRunner } from "./scripting.ts";
 import { ScriptCache } from "../scripting/script_cache.ts";
 import { FunctionLibraries } from "../scripting/libraries.ts";
-import { parseScriptShebang } from "../scripting/shebang.ts";
 import { latin1Text } from "../persistence/aof_manifest.ts";
 import { KeyEvents } from "./key_events.ts";
 
@@ -33,9 +32,6 @@ import { KeyEvents } from "./key_events.ts";
 export type PropagateListener = (db: number, argv: string[]) => void;
 
 const encoder = new TextEncoder();
-
-// EVAL and FCALL, whose keys are tracked when the script read anything.
-const SCRIPT_COMMANDS = new Set(["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"]);
 
 /** A running Redeno server. */
 export class Server implements ServerApi, ClientHost {
@@ -242,18 +238,7 @@ export class Server implements ServerApi, ClientHost {
   // it runs read-only (EVAL_RO, FCALL_RO) or declares no-writes.
   #mayWrite(spec: CommandSpec, argv: readonly string[]): boolean {
     if (spec.flags.includes("write") || spec.flags.includes("may_replicate")) return true;
-    if (spec.flags.includes("readonly")) return false;
-    if (spec.name === "eval") {
-      const shebang = parseScriptShebang(argv[1] ?? "");
-      return typeof shebang === "string" || !(shebang.flags?.includes("no-writes") ?? false);
-    }
-    if (spec.name === "evalsha") {
-      return !(this.scripts.get(argv[1] ?? "")?.flags?.includes("no-writes") ?? false);
-    }
-    if (spec.name === "fcall") {
-      return !(this.functions.get(argv[1] ?? "")?.flags.includes("no-writes") ?? false);
-    }
-    return false;
+    return spec.scriptMayWrite?.(this, argv) ?? false;
   }
 
   /** Holds a command back until the pause ends. */
@@ -402,7 +387,7 @@ export class Server implements ServerApi, ClientHost {
         if (caller !== null) {
           if (reads) this.scripting.noteRead();
         } else {
-          const script = SCRIPT_COMMANDS.has(frame.spec.name);
+          const script = frame.spec.scriptMayWrite !== undefined;
           if (script ? this.scripting.lastRunRead : reads) {
             tracking.keysRead(client, frame.allKeys());
           }
