@@ -91,6 +91,8 @@ int redis_aware_pcall(lua_State *L);
 int redis_log(lua_State *L);
 void set_number_field(lua_State *L, const char *name, lua_Number value);
 void set_function_field(lua_State *L, const char *name, lua_CFunction f);
+void set_log_levels(lua_State *L);
+void set_version_fields(lua_State *L);
 
 /* resp_to_lua.c: a command's RESP reply as Lua values (pushed); returns past its end. */
 const char *parse_reply(lua_State *L, const char *p, const char *end, int top);

@@ -63,14 +63,8 @@ static void make_loading_env(lua_State *L) {
   lua_newtable(L);
   set_function_field(L, "register_function", redis_register_function);
   set_function_field(L, "log", redis_log);
-  set_number_field(L, "LOG_DEBUG", 0);
-  set_number_field(L, "LOG_VERBOSE", 1);
-  set_number_field(L, "LOG_NOTICE", 2);
-  set_number_field(L, "LOG_WARNING", 3);
-  lua_pushliteral(L, "REDIS_VERSION");
-  lua_pushliteral(L, "7.0.15");
-  lua_rawset(L, -3);
-  set_number_field(L, "REDIS_VERSION_NUM", 0x07000f);
+  set_log_levels(L);
+  set_version_fields(L);
   set_strict_metatable(L);
   lua_enablereadonlytable(L, -1, 1);
   lua_rawset(L, -3);

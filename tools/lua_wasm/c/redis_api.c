@@ -207,15 +207,25 @@ void push_redis_table(lua_State *L) {
   set_function_field(L, "breakpoint", redis_breakpoint);
   set_function_field(L, "debug", redis_nothing);
   set_function_field(L, "acl_check_cmd", redis_acl_check_cmd);
-  set_number_field(L, "LOG_DEBUG", 0);
-  set_number_field(L, "LOG_VERBOSE", 1);
-  set_number_field(L, "LOG_NOTICE", 2);
-  set_number_field(L, "LOG_WARNING", 3);
+  set_log_levels(L);
   set_number_field(L, "REPL_NONE", 0);
   set_number_field(L, "REPL_AOF", 1);
   set_number_field(L, "REPL_SLAVE", 2);
   set_number_field(L, "REPL_REPLICA", 2);
   set_number_field(L, "REPL_ALL", 3);
+  set_version_fields(L);
+}
+
+/* redis.LOG_* in the table at the top (the `redis` table, or the one libraries load with). */
+void set_log_levels(lua_State *L) {
+  set_number_field(L, "LOG_DEBUG", 0);
+  set_number_field(L, "LOG_VERBOSE", 1);
+  set_number_field(L, "LOG_NOTICE", 2);
+  set_number_field(L, "LOG_WARNING", 3);
+}
+
+/* redis.REDIS_VERSION and REDIS_VERSION_NUM in the table at the top. */
+void set_version_fields(lua_State *L) {
   lua_pushliteral(L, "REDIS_VERSION");
   lua_pushliteral(L, "7.0.15");
   lua_rawset(L, -3);
