@@ -95,24 +95,38 @@ function pfadd(s: Session, argv: string[]): void {
   s.reply.integer(updated > 0 ? 1 : 0);
 }
 
+/**
+ * The union of the HLLs at argv[1..] (missing keys count as empty): their registers,
+ * and whether any is dense; null after replying an error (a wrong type, a corrupt HLL).
+ */
+function mergeKeys(
+  s: Session,
+  argv: string[],
+): { registers: Uint8Array; anyDense: boolean } | null {
+  const registers = new Uint8Array(HLL_REGISTERS);
+  let anyDense = false;
+  for (let i = 1; i < argv.length; i++) {
+    const value = lookupRead(s, argv[i]);
+    if (value === undefined) continue;
+    const bytes = hllBytes(s, value, false);
+    if (bytes === null) return null;
+    if (bytes[4] === HLL_DENSE) anyDense = true;
+    try {
+      mergeInto(registers, bytes);
+    } catch (e) {
+      if (!(e instanceof CorruptHll)) throw e;
+      s.reply.error(ERR_CORRUPT);
+      return null;
+    }
+  }
+  return { registers, anyDense };
+}
+
 /** PFCOUNT key [key ...] */
 function pfcount(s: Session, argv: string[]): void {
   if (argv.length > 2) {
-    const registers = new Uint8Array(HLL_REGISTERS);
-    for (let i = 1; i < argv.length; i++) {
-      const value = lookupRead(s, argv[i]);
-      if (value === undefined) continue;
-      const bytes = hllBytes(s, value, false);
-      if (bytes === null) return;
-      try {
-        mergeInto(registers, bytes);
-      } catch (e) {
-        if (!(e instanceof CorruptHll)) throw e;
-        s.reply.error(ERR_CORRUPT);
-        return;
-      }
-    }
-    s.reply.integer(estimate(histogramOfRegisters(registers)));
+    const merged = mergeKeys(s, argv);
+    if (merged !== null) s.reply.integer(estimate(histogramOfRegisters(merged.registers)));
     return;
   }
   // One key: a read lookup (hit/miss counted), though the cache may be stored back.
@@ -146,22 +160,9 @@ function pfcount(s: Session, argv: string[]): void {
 
 /** PFMERGE destkey [sourcekey ...] */
 function pfmerge(s: Session, argv: string[]): void {
-  const registers = new Uint8Array(HLL_REGISTERS);
-  let useDense = false;
-  for (let i = 1; i < argv.length; i++) {
-    const value = lookupRead(s, argv[i]);
-    if (value === undefined) continue;
-    const bytes = hllBytes(s, value, false);
-    if (bytes === null) return;
-    if (bytes[4] === HLL_DENSE) useDense = true;
-    try {
-      mergeInto(registers, bytes);
-    } catch (e) {
-      if (!(e instanceof CorruptHll)) throw e;
-      s.reply.error(ERR_CORRUPT);
-      return;
-    }
-  }
+  const merged = mergeKeys(s, argv);
+  if (merged === null) return;
+  const { registers, anyDense: useDense } = merged;
   const key = argv[1];
   const current = s.db.get(key);
   // The destination was checked as the first source: a string HLL or missing.
