@@ -106,7 +106,6 @@ const MB = 1048576n;
 // (`noEffect`), where several directives share the reason. The README's
 // "Configuration" section lists the same directives.
 const REPLICATION = "replication is not supported by Redeno yet";
-const STREAMS = "streams are not supported by Redeno yet";
 const PROC_TITLE = "Deno cannot change the process title";
 const ALLOCATOR = "tunes Redis's memory allocator; Redeno's memory is managed by V8";
 const LAZY_FREE = "Redeno frees synchronously; only the latency of large deletions differs";
@@ -182,7 +181,6 @@ export const DIRECTIVES: readonly Directive[] = [
     default: "no",
     values: ["no", "yes", "local"],
     mutable: false,
-    onlyDefault: "the DEBUG command is not supported by Redeno yet",
   },
   {
     name: "enable-module-command",
@@ -580,7 +578,6 @@ export const DIRECTIVES: readonly Directive[] = [
     min: 0n,
     max: LLONG_MAX,
     mutable: true,
-    onlyDefault: STREAMS,
   },
   {
     name: "stream-node-max-entries",
@@ -589,7 +586,6 @@ export const DIRECTIVES: readonly Directive[] = [
     min: 0n,
     max: LLONG_MAX,
     mutable: true,
-    onlyDefault: STREAMS,
   },
   {
     name: "activerehashing",

@@ -461,7 +461,7 @@ Deno.test("directives of features Redeno lacks take only their default value", a
     "replication is not supported by Redeno yet",
   );
   assert.match((await loadError(["--supervised", "systemd"])).reason, /supervision/);
-  assert.match((await loadError(["--enable-debug-command", "yes"])).reason, /DEBUG/);
+  assert.match((await loadError(["--enable-module-command", "yes"])).reason, /modules/);
   const defaults = await load(["--supervised", "no", "--hll-sparse-max-bytes", "3000"]);
   assert.equal(defaults.get("supervised"), "no");
 });

@@ -3,6 +3,7 @@
 // interfaces, so commands never import from src/server/.
 
 import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import type { LatencyMonitor } from "../stats/latency.ts";
 import type { SlowLog } from "../stats/slowlog.ts";
@@ -50,7 +51,9 @@ export type CommandGroup =
   | "transactions"
   | "scripting"
   | "bitmap"
-  | "hyperloglog";
+  | "hyperloglog"
+  | "geo"
+  | "stream";
 
 /** One argument in COMMAND DOCS (drives redis-cli's hints). */
 export interface ArgDoc {
@@ -145,6 +148,12 @@ export interface CommandSpec {
   scriptMayWrite?: (server: ServerApi, argv: readonly string[]) => boolean;
   /** COMMAND INFO tips, e.g. "nondeterministic_output". */
   tips?: readonly string[];
+  /**
+   * The directive (no/yes/local) that must allow the command before it runs, as Redis's
+   * protected commands: refused with an error unless it is "yes", or "local" and the
+   * client is on the loopback (DEBUG, MODULE).
+   */
+  protectedBy?: "enable-debug-command" | "enable-module-command";
   args?: readonly ArgDoc[];
   /** Absent for a container command such as CONFIG, which only has subcommands. */
   handler?: Handler;
@@ -199,6 +208,11 @@ export interface Session extends Subscriber {
   readonly inMulti: boolean;
   /** True while EXEC runs the queued commands (BGSAVE then only schedules). */
   readonly executingTransaction: boolean;
+  /**
+   * True for a client whose commands are obeyed, not judged: the AOF loader (and a
+   * master link). Redis lets such clients send forms it refuses from users.
+   */
+  readonly mustObey: boolean;
   /** True for the client a script's or function's commands run as (SORT sorts for it). */
   readonly inScript: boolean;
   /** MULTI: start queueing commands. */
@@ -237,6 +251,11 @@ export interface Session extends Subscriber {
    * command propagates as received when it increased `server.dirty`.
    */
   propagateAs(argv: string[]): void;
+  /**
+   * The command reaches the AOF and replicas only as what `propagateAs` gives, even
+   * when it changed something (XREADGROUP, XCLAIM: they propagate XCLAIMs of their own).
+   */
+  preventPropagation(): void;
   /**
    * Reports the keys a write changed, when they are fewer than its key arguments
    * (DEL of a missing key), or in another database (MOVE, COPY ... DB). Once called,
@@ -291,6 +310,18 @@ export interface PersistenceApi {
   prepareShutdown(options: { save?: boolean; force?: boolean }): boolean;
   /** INFO persistence's fields, in order. */
   info(): [string, string | number][];
+  /**
+   * DEBUG RELOAD: saves the RDB file (unless `save` is false), empties the dataset and
+   * the FUNCTION libraries (unless `flush` is false) and loads the file back; with
+   * `merge`, keys and libraries from the file replace those of the same name. Null, or
+   * which step failed (already logged).
+   */
+  reload(options: { save: boolean; flush: boolean; merge: boolean }): "save" | "load" | null;
+  /**
+   * DEBUG LOADAOF: writes out the AOF, empties the dataset and the libraries and
+   * replays the AOF files named by the manifest. Resolves to null, or why it failed.
+   */
+  reloadAof(): Promise<string | null>;
 }
 
 /** How a script or function is run. */
@@ -326,9 +357,26 @@ export interface ScriptingApi {
   runningFunction(): { name: string; argv: string[]; durationMs: number } | null;
 }
 
+/** Server behaviour DEBUG can change, as Redis's debug-only switches. */
+export interface DebugSwitches {
+  /** DEBUG SET-ACTIVE-EXPIRE: false stops the background expiry cycle (lazy expiry goes on). */
+  activeExpire: boolean;
+  /** DEBUG PAUSE-CRON: true stops the periodic housekeeping altogether. */
+  pauseCron: boolean;
+  /** DEBUG SET-DISABLE-DENY-SCRIPTS: true lets scripts call `noscript` commands. */
+  scriptsRunAnyCommand: boolean;
+  /**
+   * DEBUG QUICKLIST-PACKED-THRESHOLD: list elements at least this long get a quicklist
+   * node of their own (a "plain" node), as DEBUG OBJECT reports; default 1 GB.
+   */
+  quicklistPackedThreshold: number;
+}
+
 /** The server as commands see it. */
 export interface ServerApi {
   readonly config: Config;
+  /** The server log (DEBUG LOG writes to it). */
+  readonly log: Logger;
   readonly keyspace: Keyspace;
   readonly stats: ServerStats;
   /** SLOWLOG's entries and LATENCY's events and per-command histograms. */
@@ -341,6 +389,10 @@ export interface ServerApi {
   readonly startedAt: number;
   readonly port: number;
   readonly runId: string;
+  /** INFO's master_replid (DEBUG CHANGE-REPL-ID draws a new one). */
+  replicationId: string;
+  /** Switches DEBUG turns (active expiry, the cron, scripts' command checks ...). */
+  readonly debug: DebugSwitches;
   readonly configFile: string;
   /** All connected clients. */
   sessions(): Iterable<Session>;

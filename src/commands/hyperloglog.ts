@@ -1,4 +1,4 @@
-// HyperLogLog commands: PFADD, PFCOUNT, PFMERGE and PFDEBUG.
+// HyperLogLog commands: PFADD, PFCOUNT, PFMERGE, PFDEBUG and PFSELFTEST.
 //
 // An HLL is an ordinary string value in Redis's byte layout (src/store/hyperloglog.ts),
 // so GET, DUMP, the RDB and the AOF carry it unchanged. A changed HLL is stored back as
@@ -22,6 +22,7 @@ import {
   isHll,
   mergeInto,
   newHll,
+  registersOf,
   setCachedCount,
   sparseSet,
   sparseToDense,
@@ -256,6 +257,94 @@ function pfdebug(s: Session, argv: string[]): void {
   }
 }
 
+// ---------------------------------------------------------------------------
+// PFSELFTEST: checks the HLL code against plain arrays and known cardinalities.
+
+// The standard error of the estimate with 16384 registers (1.04 / sqrt(m)).
+const STANDARD_ERROR = 1.04 / Math.sqrt(HLL_REGISTERS);
+
+/** The first failure found, as the error reply's text, or null when all is well. */
+function hllSelfTest(): string | null {
+  const random = (n: number) => Math.floor(Math.random() * n);
+  // 1. Dense registers: 6-bit values packed across byte boundaries read back as set,
+  // without disturbing their neighbours.
+  for (let round = 0; round < 4; round++) {
+    const dense = sparseToDense(newHll());
+    const expected = new Uint8Array(HLL_REGISTERS);
+    for (let i = 0; i < HLL_REGISTERS; i++) {
+      expected[i] = random(64);
+      if (expected[i] !== 0) denseSet(dense, i, expected[i]);
+    }
+    for (let i = 0; i < HLL_REGISTERS; i++) {
+      const got = denseGet(dense, i);
+      if (got !== expected[i]) {
+        return `TESTFAILED Dense register ${i} reads ${got} instead of ${expected[i]}`;
+      }
+    }
+  }
+  // 2. Sparse encoding: runs split and merged in any order describe the same registers
+  // as a plain array, and the dense conversion agrees.
+  for (let round = 0; round < 20; round++) {
+    let sparse = newHll();
+    const expected = new Uint8Array(HLL_REGISTERS);
+    const writes = 1 + random(round < 10 ? 50 : 2000);
+    for (let w = 0; w < writes; w++) {
+      // Clustered indexes exercise runs that touch each other.
+      const index = random(4) === 0
+        ? random(HLL_REGISTERS)
+        : (round * 797 + random(64)) % HLL_REGISTERS;
+      const value = 1 + random(32);
+      sparse = sparseSet(sparse, index, value, 1 << 20).bytes;
+      if (value > expected[index]) expected[index] = value;
+    }
+    let registers: Uint8Array;
+    try {
+      registers = registersOf(sparse);
+    } catch (e) {
+      if (!(e instanceof CorruptHll)) throw e;
+      return `TESTFAILED Sparse encoding corrupted after ${writes} writes`;
+    }
+    const dense = sparseToDense(sparse);
+    for (let i = 0; i < HLL_REGISTERS; i++) {
+      if (registers[i] !== expected[i] || denseGet(dense, i) !== expected[i]) {
+        return `TESTFAILED Sparse register ${i} reads ${registers[i]} instead of ${expected[i]}`;
+      }
+    }
+  }
+  // 3. Estimates: the same elements added to a sparse HLL (promoted on the way) and to
+  // a dense one give the same registers and count, within a few standard errors.
+  let sparse = newHll();
+  const dense = sparseToDense(newHll());
+  const salt = random(0x7fffffff).toString(36);
+  let next = 0;
+  for (const target of [1, 10, 100, 1_000, 10_000, 100_000]) {
+    for (; next < target; next++) {
+      const element = `${salt}:${next}`;
+      sparse = hllAdd(sparse, element, 3000).bytes;
+      hllAdd(dense, element, 3000);
+    }
+    const fromSparse = countOf(sparse);
+    const fromDense = countOf(dense);
+    if (fromSparse !== fromDense) {
+      return `TESTFAILED Sparse and dense estimates of ${target} elements differ: ` +
+        `${fromSparse} and ${fromDense}`;
+    }
+    const allowed = Math.max(1, target * STANDARD_ERROR * 5);
+    if (Math.abs(fromDense - target) > allowed) {
+      return `TESTFAILED Estimate ${fromDense} of ${target} elements is off by more than ` +
+        `${allowed.toFixed(0)}`;
+    }
+  }
+  return null;
+}
+
+/** PFSELFTEST: OK, or a TESTFAILED error naming what went wrong. */
+function pfselftest(s: Session): void {
+  const failure = hllSelfTest();
+  if (failure === null) s.reply.ok();
+  else s.reply.error(failure);
+}
+
 const KEY: ArgDoc = { name: "key", type: "key", keySpecIndex: 0 };
 
 /** The HyperLogLog commands. */
@@ -331,5 +420,19 @@ export const hyperloglogCommands: CommandSpec[] = [
     complexity: "N/A",
     args: [{ name: "subcommand", type: "string" }, KEY],
     handler: pfdebug,
+  },
+  {
+    name: "pfselftest",
+    arity: 1,
+    flags: ["admin"],
+    categories: ["hyperloglog"],
+    firstKey: 0,
+    lastKey: 0,
+    step: 0,
+    group: "hyperloglog",
+    summary: "Internal command that checks the HyperLogLog code; answers OK when it works.",
+    since: "2.8.9",
+    complexity: "N/A",
+    handler: pfselftest,
   },
 ];

@@ -293,7 +293,7 @@ function replicationSection(server: ServerApi): Lines {
     ["role", "master"],
     ["connected_slaves", 0],
     ["master_failover_state", "no-failover"],
-    ["master_replid", server.runId],
+    ["master_replid", server.replicationId],
     ["master_replid2", "0".repeat(40)],
     ["master_repl_offset", 0],
     ["second_repl_offset", -1],

@@ -1,9 +1,11 @@
 // MEMORY USAGE | STATS | DOCTOR | MALLOC-STATS | PURGE | HELP: what the server's memory
-// holds. Key sizes are estimates of Redeno's own representation (src/store/memory.ts);
+// holds. Key sizes are estimates of Redeno's own representation (the model in
+// src/store/memory.ts, each type's part in its codec in src/persistence/codecs/);
 // process figures are V8's, the same ones INFO memory reports.
 
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/errors.ts";
-import { DEFAULT_SAMPLES, mapBytes, memoryUsage, stringBytes } from "../store/memory.ts";
+import { memoryUsage } from "../persistence/codecs/mod.ts";
+import { DEFAULT_SAMPLES, mapBytes, stringBytes } from "../store/memory.ts";
 import type { CommandSpec, ServerApi, Session } from "./context.ts";
 import { bytesToHuman, memoryFigures } from "./info.ts";
 import { replyHelp } from "./_help.ts";

@@ -6,13 +6,16 @@ import { commandCommands } from "./command.ts";
 import { configCommands } from "./config.ts";
 import { connectionCommands } from "./connection.ts";
 import type { CommandSpec } from "./context.ts";
+import { debugCommands } from "./debug.ts";
 import { dumpCommands } from "./dump.ts";
+import { geoCommands } from "./geo.ts";
 import { hashCommands } from "./hash.ts";
 import { hyperloglogCommands } from "./hyperloglog.ts";
 import { infoCommands } from "./info.ts";
 import { keyCommands } from "./keys.ts";
 import { latencyCommands } from "./latency.ts";
 import { listCommands } from "./list.ts";
+import { lolwutCommands } from "./lolwut.ts";
 import { memoryCommands } from "./memory.ts";
 import { objectCommands } from "./object.ts";
 import { persistenceCommands } from "./persistence.ts";
@@ -25,6 +28,9 @@ import { slowlogCommands } from "./slowlog.ts";
 import { sortedSetCommands } from "./sorted_set.ts";
 import { sortCommands } from "./sort.ts";
 import { stringCommands } from "./string.ts";
+import { streamCommands } from "./stream.ts";
+import { streamGroupCommands } from "./stream_groups.ts";
+import { streamInfoCommands } from "./stream_info.ts";
 import { CommandTable } from "./table.ts";
 import { transactionCommands } from "./transaction.ts";
 
@@ -34,6 +40,8 @@ export function allCommandSpecs(): CommandSpec[] {
     ...connectionCommands,
     ...clientCommands,
     ...serverCommands,
+    ...debugCommands,
+    ...lolwutCommands,
     ...infoCommands,
     ...configCommands,
     ...slowlogCommands,
@@ -51,6 +59,10 @@ export function allCommandSpecs(): CommandSpec[] {
     ...sortCommands,
     ...bitmapCommands,
     ...hyperloglogCommands,
+    ...streamCommands,
+    ...streamGroupCommands,
+    ...streamInfoCommands,
+    ...geoCommands,
     ...transactionCommands,
     ...persistenceCommands,
     ...pubsubCommands,

@@ -6,6 +6,7 @@
 // IDLETIME and FREQ come from the database's access tracking, which starts the first
 // time either is asked for (keeping it for every key always would cost memory).
 
+import type { Config } from "../config.ts";
 import { stringEncoding } from "../store/string.ts";
 import { encodingOf, type Value } from "../store/value.ts";
 import type { CommandSpec, Session } from "./context.ts";
@@ -45,19 +46,22 @@ function encoding(s: Session, argv: string[]): void {
   if (value !== undefined) s.reply.bulk(encodingOf(value));
 }
 
+/** The refcount Redis would report for a value (OBJECT REFCOUNT, DEBUG OBJECT). */
+export function refcountOf(config: Config, value: Value): number {
+  if (typeof value === "string" && stringEncoding(value) === "int") {
+    const n = Number(value);
+    const policy = config.string("maxmemory-policy");
+    const sharingOff = config.number("maxmemory") !== 0 &&
+      (policy.endsWith("-lru") || policy.endsWith("-lfu"));
+    if (n >= 0 && n < 10000 && !sharingOff) return SHARED_REFCOUNT;
+  }
+  return 1;
+}
+
 /** OBJECT REFCOUNT key */
 function refcount(s: Session, argv: string[]): void {
   const value = lookup(s, argv);
-  if (value === undefined) return;
-  let shared = false;
-  if (typeof value === "string" && stringEncoding(value) === "int") {
-    const n = Number(value);
-    const policy = s.server.config.string("maxmemory-policy");
-    const sharingOff = s.server.config.number("maxmemory") !== 0 &&
-      (policy.endsWith("-lru") || policy.endsWith("-lfu"));
-    shared = n >= 0 && n < 10000 && !sharingOff;
-  }
-  s.reply.integer(shared ? SHARED_REFCOUNT : 1);
+  if (value !== undefined) s.reply.integer(refcountOf(s.server.config, value));
 }
 
 /** OBJECT IDLETIME key: seconds since the last access. */

@@ -12,15 +12,10 @@
 // Writing to the OS before replying means a killed process never loses a write it
 // acknowledged, whatever the policy (as in Redis, which writes in beforeSleep).
 
-import { formatDouble17 } from "../protocol/number_format.ts";
 import { ReplyWriter } from "../protocol/reply_writer.ts";
-import { HashValue } from "../store/hash.ts";
 import type { Keyspace } from "../store/keyspace.ts";
-import { ListValue } from "../store/list.ts";
-import { SetValue } from "../store/set.ts";
-import { toLatin1 } from "../store/string.ts";
-import { isString, type Value } from "../store/value.ts";
-import { SortedSetValue } from "../store/zset.ts";
+import type { Value } from "../store/value.ts";
+import { codecOf } from "./codecs/mod.ts";
 
 /** The appendfsync policies. */
 export type FsyncPolicy = "always" | "everysec" | "no";
@@ -215,47 +210,18 @@ export class AofWriter {
   }
 }
 
-// Elements per command when a collection is rewritten (Redis's AOF_REWRITE_ITEMS_PER_CMD).
-const ITEMS_PER_COMMAND = 64;
-
 /**
- * The commands that rebuild one key, as Redis's AOF rewrite writes them: SET, RPUSH,
- * SADD, ZADD or HMSET (64 elements a command), then PEXPIREAT when it has a TTL.
+ * The commands that rebuild one key, as Redis's AOF rewrite writes them: its type's
+ * form (SET, RPUSH, SADD, ZADD or HMSET, 64 elements a command; see codecs/), then
+ * PEXPIREAT when it has a TTL.
  */
 export function* keyCommands(
   key: string,
   value: Value,
   expireAt: number | bigint | undefined,
 ): Generator<string[]> {
-  if (isString(value)) {
-    yield ["SET", key, typeof value === "string" ? value : toLatin1(value)];
-  } else if (value instanceof ListValue) {
-    yield* batches(["RPUSH", key], value, 1);
-  } else if (value instanceof SetValue) {
-    yield* batches(["SADD", key], value.toArray(), 1);
-  } else if (value instanceof SortedSetValue) {
-    const items: string[] = [];
-    for (const [member, score] of value.entries()) items.push(formatDouble17(score), member);
-    yield* batches(["ZADD", key], items, 2);
-  } else if (value instanceof HashValue) {
-    const items: string[] = [];
-    for (const [field, v] of value.fields) items.push(field, v);
-    yield* batches(["HMSET", key], items, 2);
-  }
+  yield* codecOf(value).rewrite(key, value);
   if (expireAt !== undefined) yield ["PEXPIREAT", key, String(expireAt)];
-}
-
-function* batches(head: string[], items: Iterable<string>, width: number): Generator<string[]> {
-  let argv = [...head];
-  const limit = ITEMS_PER_COMMAND * width;
-  for (const item of items) {
-    argv.push(item);
-    if (argv.length - head.length === limit) {
-      yield argv;
-      argv = [...head];
-    }
-  }
-  if (argv.length > head.length) yield argv;
 }
 
 /**

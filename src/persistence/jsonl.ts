@@ -13,26 +13,18 @@
 //   zset    [[member, score], ...] lowest score first; a score is a JSON number, or
 //           "inf", "-inf" or "-0"
 //
+// (Each type's form is written and read by its codec, in codecs/.)
+//
 // `expireAt` (absolute Unix milliseconds) is present only for keys with a TTL; past
 // 2^53 it is a string of digits. Keys come database by database, sorted by their bytes.
 
-import { HashValue } from "../store/hash.ts";
 import type { Database, ExpireTime, Keyspace } from "../store/keyspace.ts";
-import { ListValue } from "../store/list.ts";
-import { SetValue } from "../store/set.ts";
-import { toLatin1 } from "../store/string.ts";
-import { isString, type TypeName, type Value } from "../store/value.ts";
-import { SortedSetValue } from "../store/zset.ts";
-import {
-  buildValue,
-  type EncodingLimits,
-  objectSize,
-  type RdbObject,
-  ValueError,
-} from "./rdb_values.ts";
+import type { TypeName, Value } from "../store/value.ts";
+import { type EncodingLimits, ValueError } from "./codecs/codec.ts";
+import { codecNamed, codecOf } from "./codecs/mod.ts";
+import { fromJsonText, type JsonText, toJsonText } from "./json_text.ts";
 
-/** A byte string as written: text, or base64 when the bytes are not UTF-8. */
-export type JsonText = string | { base64: string };
+export { fromJsonText, type JsonText, toJsonText } from "./json_text.ts";
 
 /** One line, parsed. */
 export interface JsonlRecord {
@@ -51,81 +43,10 @@ export class JsonlError extends Error {
   }
 }
 
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-const utf8Encoder = new TextEncoder();
-// Any byte past 0x7f means the text needs UTF-8 handling.
-const NOT_ASCII = /[\u0080-\uffff]/;
-
-/** A one-byte string (the store's bytes) as JSON text. */
-export function toJsonText(bytes: string): JsonText {
-  if (!NOT_ASCII.test(bytes)) return bytes;
-  const raw = new Uint8Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) raw[i] = bytes.charCodeAt(i);
-  try {
-    return utf8Decoder.decode(raw);
-  } catch {
-    return { base64: btoa(bytes) };
-  }
-}
-
-/** JSON text back to a one-byte string; null when it is neither form. */
-export function fromJsonText(text: unknown): string | null {
-  if (typeof text === "string") {
-    if (!NOT_ASCII.test(text)) return text;
-    const raw = utf8Encoder.encode(text);
-    let out = "";
-    for (let i = 0; i < raw.length; i += 8192) {
-      out += String.fromCharCode(...raw.subarray(i, Math.min(raw.length, i + 8192)));
-    }
-    return out;
-  }
-  if (
-    typeof text === "object" && text !== null && Object.keys(text).length === 1 &&
-    typeof (text as { base64: unknown }).base64 === "string"
-  ) {
-    try {
-      return atob((text as { base64: string }).base64);
-    } catch {
-      return null;
-    }
-  }
-  return null;
-}
-
-function scoreJson(score: number): number | string {
-  if (score === Infinity) return "inf";
-  if (score === -Infinity) return "-inf";
-  if (Object.is(score, -0)) return "-0";
-  return score;
-}
-
-function scoreFromJson(value: unknown): number | null {
-  if (typeof value === "number" && Number.isFinite(value)) return value;
-  if (value === "inf") return Infinity;
-  if (value === "-inf") return -Infinity;
-  if (value === "-0") return -0;
-  return null;
-}
-
 /** The JSON form of one value. */
 function valueJson(value: Value): { type: TypeName; value: unknown } {
-  if (isString(value)) {
-    return {
-      type: "string",
-      value: toJsonText(typeof value === "string" ? value : toLatin1(value)),
-    };
-  }
-  if (value instanceof ListValue) return { type: "list", value: value.toArray().map(toJsonText) };
-  if (value instanceof SetValue) return { type: "set", value: value.toArray().map(toJsonText) };
-  if (value instanceof SortedSetValue) {
-    const out: [JsonText, number | string][] = [];
-    for (const [member, score] of value.entries()) out.push([toJsonText(member), scoreJson(score)]);
-    return { type: "zset", value: out };
-  }
-  const hash = value as HashValue;
-  const out: [JsonText, JsonText][] = [];
-  for (const [field, v] of hash.fields) out.push([toJsonText(field), toJsonText(v)]);
-  return { type: "hash", value: out };
+  const codec = codecOf(value);
+  return { type: codec.type, value: codec.toJson(value) };
 }
 
 /** One key as a line (without the newline). */
@@ -198,59 +119,10 @@ export function importLine(
     else if (typeof at === "string" && /^[0-9]{1,19}$/.test(at)) expireAt = BigInt(at);
     else return fail(`"expireAt" must be Unix milliseconds`);
   }
-  const texts = (items: unknown, what: string): string[] => {
-    if (!Array.isArray(items)) return fail(`a ${type} value must be an array of ${what}`);
-    return items.map((item) => fromJsonText(item) ?? fail(`bad ${what} in the ${type} value`));
-  };
-  const pairs = (items: unknown, what: string): [unknown, unknown][] => {
-    if (!Array.isArray(items)) return fail(`a ${type} value must be an array of ${what}`);
-    for (const pair of items) {
-      if (!Array.isArray(pair) || pair.length !== 2) {
-        fail(`a ${type} value must be an array of ${what}`);
-      }
-    }
-    return items as [unknown, unknown][];
-  };
-  let obj: RdbObject;
-  switch (type) {
-    case "string": {
-      const s = fromJsonText(value);
-      if (s === null) return fail(`a string value must be a string or {"base64": ...}`);
-      obj = { kind: "string", value: s };
-      break;
-    }
-    case "list":
-      obj = { kind: "list", items: texts(value, "elements") };
-      break;
-    case "set":
-      obj = { kind: "set", members: texts(value, "members") };
-      break;
-    case "zset": {
-      const entries = pairs(value, "[member, score] pairs");
-      const members: string[] = [];
-      const scores: number[] = [];
-      for (const [member, score] of entries) {
-        members.push(fromJsonText(member) ?? fail("bad member in the zset value"));
-        const n = scoreFromJson(score);
-        if (n === null) fail(`bad score ${JSON.stringify(score)} in the zset value`);
-        scores.push(n!);
-      }
-      obj = { kind: "zset", members, scores, packed: false };
-      break;
-    }
-    case "hash": {
-      const flat: string[] = [];
-      for (const [field, v] of pairs(value, "[field, value] pairs")) {
-        flat.push(fromJsonText(field) ?? fail("bad field in the hash value"));
-        flat.push(fromJsonText(v) ?? fail("bad value in the hash value"));
-      }
-      obj = { kind: "hash", pairs: flat, packed: false };
-      break;
-    }
-    default:
-      return fail(`unknown type ${JSON.stringify(type)}`);
-  }
-  if (objectSize(obj) === 0) return fail(`an empty ${type} (Redis never stores one)`);
+  const codec = codecNamed(type);
+  if (codec === undefined) return fail(`unknown type ${JSON.stringify(type)}`);
+  const decoded = codec.fromJson(value, fail);
+  if (codec.decodedSize(decoded) === 0) return fail(`an empty ${type} (Redis never stores one)`);
   const db: Database = keyspace.databases[dbId];
   if (db.data.has(key)) {
     return fail(`key ${JSON.stringify(record.key)} appears twice in db ${dbId}`);
@@ -258,7 +130,7 @@ export function importLine(
   if (expireAt !== undefined && Number(expireAt) <= now) return "expired";
   let stored: Value;
   try {
-    stored = buildValue(obj, limits);
+    stored = codec.build(decoded, limits);
   } catch (error) {
     if (error instanceof ValueError) return fail(error.message);
     throw error;

@@ -7,8 +7,8 @@
 // children: a second request is refused or scheduled, and the cron starts scheduled
 // jobs once the running one is done.
 
-import type { Database, Keyspace } from "../store/keyspace.ts";
-import type { EncodingLimits } from "./rdb_values.ts";
+import { type Database, Keyspace } from "../store/keyspace.ts";
+import type { EncodingLimits } from "./codecs/codec.ts";
 import {
   loadSnapshotBytes,
   saveSnapshot,
@@ -361,6 +361,96 @@ export class Persistence {
   /** LASTSAVE: Unix seconds of the last successful save. */
   lastSave(): number {
     return Math.floor(this.#lastSave / 1000);
+  }
+
+  /**
+   * DEBUG RELOAD: saves the RDB file (unless `save` is false), empties every database
+   * and the FUNCTION libraries (unless `flush` is false) and loads the file back. With
+   * `merge`, keys and libraries from the file replace those of the same name; without
+   * it, a key or library already there fails the load, with what came before it loaded
+   * (Redis stops the server then). Null, or the step that failed (logged).
+   */
+  reload(options: { save: boolean; flush: boolean; merge: boolean }): "save" | "load" | null {
+    const host = this.#host;
+    // A background snapshot or rewrite finishes first: its view must not change.
+    host.beforeWrite?.(0, null);
+    if (options.save && this.#saveSync() !== null) return "save";
+    if (options.flush) this.#emptyData();
+    const name = this.#config("dbfilename");
+    try {
+      const bytes = Deno.readFileSync(`${this.#dir()}/${name}`);
+      if (options.merge) this.#mergeRdb(bytes, name);
+      else this.#loadRdbBytes(bytes, name);
+    } catch (error) {
+      host.log.warning((error as Error).message);
+      return "load";
+    }
+    host.log.warning("DB reloaded by DEBUG RELOAD");
+    return null;
+  }
+
+  /**
+   * DEBUG LOADAOF: writes the AOF out, empties every database and the libraries, and
+   * replays the AOF files the manifest names (whether or not appendonly is on, as in
+   * Redis). Resolves to null, or why loading failed (Redis exits then).
+   */
+  async reloadAof(): Promise<string | null> {
+    const host = this.#host;
+    host.beforeWrite?.(0, null);
+    this.#writer?.flushSync();
+    this.#emptyData();
+    this.loading = true;
+    try {
+      await this.#loadAof(false);
+    } catch (error) {
+      host.log.warning((error as Error).message);
+      return (error as Error).message;
+    } finally {
+      this.loading = false;
+    }
+    host.dirty = 0;
+    host.log.warning("Append Only File loaded by DEBUG LOADAOF");
+    return null;
+  }
+
+  // Every key of every database and every library go (Redis's emptyData).
+  #emptyData(): void {
+    this.#host.keyspace.flushAll();
+    this.#host.functions?.restore([], "flush");
+  }
+
+  // Loads an RDB file over the data in memory: keys and libraries in the file win.
+  #mergeRdb(bytes: Uint8Array, name: string): void {
+    const host = this.#host;
+    const keyspace = host.keyspace;
+    const scratch = new Keyspace(keyspace.databases.length);
+    const codes: string[] = [];
+    const collect: FunctionsView = {
+      codes: () => [],
+      restore: (more) => {
+        codes.push(...more);
+        return null;
+      },
+    };
+    let summary: LoadSummary;
+    try {
+      summary = this.#snapshots.load(bytes, scratch, collect);
+    } catch (error) {
+      throw new Error(`Failed loading the RDB file ${name}: ${(error as Error).message}`);
+    }
+    if (codes.length > 0) {
+      const functions = host.functions;
+      const problem = functions === undefined
+        ? "the file holds functions, which cannot be loaded here"
+        : functions.restore(codes, "replace", "load");
+      if (problem !== null) throw new Error(`Failed loading library, ${problem}`);
+    }
+    for (const from of scratch.databases) {
+      const to = keyspace.databases[from.id];
+      for (const key of [...from.data.keys()]) to.put(key, from.take(key)!);
+    }
+    this.#loadedKeys = summary.keys;
+    this.#loadedExpired = summary.expired;
   }
 
   /** True while a BGSAVE or an AOF rewrite runs. */

@@ -1,13 +1,20 @@
 // Reads RDB files (versions 1 to 10) and DUMP payloads: everything Redis 7.0.15
 // writes, and the older encodings it still loads (ziplists, zipmaps, the first
-// quicklist format, text scores). Any truncation or corruption is an RdbError naming
-// the byte offset where it was found.
+// quicklist format, text scores). This file reads the framing (header, AUX fields,
+// opcodes, functions, checksum); each value is read by the codec registered for its
+// type byte (codecs/). Any truncation or corruption is an RdbError naming the byte
+// offset where it was found.
 
 import type { ExpireTime } from "../store/keyspace.ts";
 import type { Value } from "../store/value.ts";
+import {
+  DEFAULT_LIMITS,
+  type EncodingLimits,
+  type ValueCodec,
+  ValueError,
+} from "./codecs/codec.ts";
+import { codecForRdbType } from "./codecs/mod.ts";
 import { Crc64 } from "./crc64.ts";
-import { decodeIntset } from "./intset.ts";
-import { decodeListpack } from "./listpack.ts";
 import {
   ByteReader,
   latin1,
@@ -22,39 +29,11 @@ import {
   OP_MODULE_AUX,
   OP_RESIZEDB,
   OP_SELECTDB,
-  QUICKLIST_NODE_PACKED,
-  QUICKLIST_NODE_PLAIN,
   RDB_VERSION,
   RdbError,
-  TYPE_HASH,
-  TYPE_HASH_LISTPACK,
-  TYPE_HASH_ZIPLIST,
-  TYPE_HASH_ZIPMAP,
-  TYPE_LIST,
-  TYPE_LIST_QUICKLIST,
-  TYPE_LIST_QUICKLIST_2,
-  TYPE_LIST_ZIPLIST,
   TYPE_MODULE_2,
   TYPE_MODULE_PRE_GA,
-  TYPE_SET,
-  TYPE_SET_INTSET,
-  TYPE_STREAM_LISTPACKS,
-  TYPE_STREAM_LISTPACKS_2,
-  TYPE_STRING,
-  TYPE_ZSET,
-  TYPE_ZSET_2,
-  TYPE_ZSET_LISTPACK,
-  TYPE_ZSET_ZIPLIST,
 } from "./rdb_format.ts";
-import {
-  buildValue,
-  DEFAULT_LIMITS,
-  type EncodingLimits,
-  objectSize,
-  type RdbObject,
-  ValueError,
-} from "./rdb_values.ts";
-import { decodeZiplist, decodeZipmap } from "./ziplist.ts";
 
 /** One key read from a file. */
 export interface LoadedKey {
@@ -109,7 +88,7 @@ export interface ReadSummary {
  * Reads a whole RDB file, calling `onKey` for each live key in file order (`onKey`
  * returns false when the key is already there: a corrupt file). Throws an
  * RdbError (with the byte offset) on truncation, corruption, a bad checksum, or data
- * Redeno cannot hold (streams, modules; functions without `onFunction`). Libraries
+ * Redeno cannot hold (modules; functions without `onFunction`). Libraries
  * come after the AUX fields and before the first database, as Redis writes them.
  */
 export function readRdb(
@@ -212,31 +191,17 @@ export function readRdb(
     const entryIdle = idleSeconds;
     const entryFreq = frequency;
     expireAt = idleSeconds = frequency = undefined;
-    let value: Value;
-    if (type === TYPE_STRING) {
-      // The common case, without the intermediate form.
-      value = r.stringValue();
-    } else {
-      const obj = readObject(r, type, opStart);
-      if (objectSize(obj) === 0) {
-        summary.emptySkipped++;
-        continue;
-      }
-      if (skipExpired && entryExpire !== undefined && entryExpire < now) {
-        summary.expiredSkipped++;
-        continue;
-      }
-      try {
-        value = buildValue(obj, limits);
-      } catch (error) {
-        if (error instanceof ValueError) r.fail(error.message, opStart);
-        throw error;
-      }
+    const codec = codecFor(r, type, opStart);
+    const decoded = codec.readRdb(r, type);
+    if (codec.decodedSize(decoded) === 0) {
+      summary.emptySkipped++;
+      continue;
     }
     if (skipExpired && entryExpire !== undefined && entryExpire < now) {
       summary.expiredSkipped++;
       continue;
     }
+    const value = build(r, codec, decoded, limits, opStart);
     summary.keys++;
     const entry: LoadedKey = { db, key, value, expireAt: entryExpire };
     if (entryIdle !== undefined) entry.idleSeconds = entryIdle;
@@ -313,110 +278,13 @@ function hex(n: bigint): string {
 }
 
 /**
- * Reads one value body of the given RDB type into its intermediate form. `typeAt` is
- * the offset of the type byte, for errors about the type itself.
+ * The codec that reads values of RDB type `type`; types Redeno cannot hold fail at
+ * `typeAt`, the offset of the type byte.
  */
-export function readObject(r: ByteReader, type: number, typeAt: number): RdbObject {
+function codecFor(r: ByteReader, type: number, typeAt: number): ValueCodec {
+  const codec = codecForRdbType(type);
+  if (codec !== undefined) return codec;
   switch (type) {
-    case TYPE_STRING:
-      return { kind: "string", value: r.stringValue() };
-    case TYPE_LIST: {
-      const n = r.count(1);
-      const items = new Array<string>(n);
-      for (let i = 0; i < n; i++) items[i] = r.string();
-      return { kind: "list", items };
-    }
-    case TYPE_SET: {
-      const n = r.count(1);
-      const members = new Array<string>(n);
-      for (let i = 0; i < n; i++) members[i] = r.string();
-      return { kind: "set", members };
-    }
-    case TYPE_ZSET:
-    case TYPE_ZSET_2: {
-      const n = r.count(2);
-      const members = new Array<string>(n);
-      const scores = new Array<number>(n);
-      for (let i = 0; i < n; i++) {
-        members[i] = r.string();
-        const at = r.pos;
-        scores[i] = type === TYPE_ZSET_2 ? r.f64le() : r.textDouble();
-        if (Number.isNaN(scores[i])) r.fail("sorted set score is NaN", at);
-      }
-      return { kind: "zset", members, scores, packed: false };
-    }
-    case TYPE_HASH: {
-      const n = r.count(2);
-      const pairs = new Array<string>(n * 2);
-      for (let i = 0; i < n * 2; i++) pairs[i] = r.string();
-      return { kind: "hash", pairs, packed: false };
-    }
-    case TYPE_HASH_ZIPMAP: {
-      const [blob, at] = blobOf(r);
-      return { kind: "hash", pairs: decodeZipmap(blob, at), packed: true };
-    }
-    case TYPE_LIST_ZIPLIST: {
-      const [blob, at] = blobOf(r);
-      return { kind: "list", items: decodeZiplist(blob, at) };
-    }
-    case TYPE_SET_INTSET: {
-      const [blob, at] = blobOf(r);
-      return { kind: "set", members: decodeIntset(blob, at) };
-    }
-    case TYPE_ZSET_ZIPLIST:
-    case TYPE_ZSET_LISTPACK: {
-      const [blob, at] = blobOf(r);
-      const flat = type === TYPE_ZSET_LISTPACK ? decodeListpack(blob, at) : decodeZiplist(blob, at);
-      if (flat.length % 2 !== 0) r.fail("sorted set blob with an odd number of elements", at);
-      const n = flat.length / 2;
-      const members = new Array<string>(n);
-      const scores = new Array<number>(n);
-      for (let i = 0; i < n; i++) {
-        members[i] = flat[2 * i];
-        const score = parseScore(flat[2 * i + 1]);
-        if (score === null) r.fail(`invalid score "${flat[2 * i + 1]}" in sorted set blob`, at);
-        scores[i] = score;
-      }
-      return { kind: "zset", members, scores, packed: true };
-    }
-    case TYPE_HASH_ZIPLIST:
-    case TYPE_HASH_LISTPACK: {
-      const [blob, at] = blobOf(r);
-      const pairs = type === TYPE_HASH_LISTPACK
-        ? decodeListpack(blob, at)
-        : decodeZiplist(blob, at);
-      if (pairs.length % 2 !== 0) r.fail("hash blob with an odd number of elements", at);
-      return { kind: "hash", pairs, packed: true };
-    }
-    case TYPE_LIST_QUICKLIST:
-    case TYPE_LIST_QUICKLIST_2: {
-      const nodes = r.count(2);
-      const items: string[] = [];
-      for (let i = 0; i < nodes; i++) {
-        let container = QUICKLIST_NODE_PACKED;
-        if (type === TYPE_LIST_QUICKLIST_2) {
-          const at = r.pos;
-          container = r.length();
-          if (container !== QUICKLIST_NODE_PACKED && container !== QUICKLIST_NODE_PLAIN) {
-            r.fail(`invalid quicklist node container ${container}`, at);
-          }
-        }
-        const [blob, at] = blobOf(r);
-        if (container === QUICKLIST_NODE_PLAIN) {
-          items.push(latin1(blob));
-          continue;
-        }
-        const decoded = type === TYPE_LIST_QUICKLIST_2
-          ? decodeListpack(blob, at)
-          : decodeZiplist(blob, at);
-        // Redis drops empty nodes silently.
-        for (const item of decoded) items.push(item);
-      }
-      return { kind: "list", items };
-    }
-    case TYPE_STREAM_LISTPACKS:
-    case TYPE_STREAM_LISTPACKS_2:
-      return r.fail("stream keys are not supported by Redeno", typeAt);
     case TYPE_MODULE_2:
     case TYPE_MODULE_PRE_GA:
       return r.fail("module keys are not supported by Redeno", typeAt);
@@ -425,34 +293,23 @@ export function readObject(r: ByteReader, type: number, typeAt: number): RdbObje
   }
 }
 
-// A string holding an encoded blob, and the blob's offset (a raw string is a view into
-// the file; a compressed one has no offset of its own, so errors name its start).
-function blobOf(r: ByteReader): [Uint8Array, number] {
-  const start = r.pos;
-  const first = r.buf[start];
-  const blob = r.stringBytes();
-  const at = first !== undefined && (first >> 6) === 3 ? start : r.pos - blob.length;
-  return [blob, r.base + at];
-}
-
-/** A score as strtod reads what Redis writes into listpacks, or null. */
-export function parseScore(text: string): number | null {
-  const v = Number(text);
-  if (!Number.isNaN(v) && text.trim() === text && text !== "") return v;
-  switch (text.toLowerCase()) {
-    case "inf":
-    case "+inf":
-    case "infinity":
-    case "+infinity":
-      return Infinity;
-    case "-inf":
-    case "-infinity":
-      return -Infinity;
+// The store value for a decoded one; a duplicate member or field fails at `at`.
+function build(
+  r: ByteReader,
+  codec: ValueCodec,
+  decoded: unknown,
+  limits: EncodingLimits,
+  at: number,
+): Value {
+  try {
+    return codec.build(decoded, limits);
+  } catch (error) {
+    if (error instanceof ValueError) r.fail(error.message, at);
+    throw error;
   }
-  return null;
 }
 
-/** Reads a DUMP payload's value; null when the version or checksum is wrong. */
+/** True when a DUMP payload's RDB version is one we read and its checksum is right. */
 export function verifyPayload(payload: Uint8Array): boolean {
   if (payload.length < 10) return false;
   const footer = payload.length - 10;
@@ -472,12 +329,8 @@ export function readPayload(payload: Uint8Array, limits: EncodingLimits): Value 
   const r = new ByteReader(payload);
   const type = r.u8();
   if (type >= OP_FUNCTION2) r.fail(`unknown value type ${type}`, 0);
-  const obj = readObject(r, type, 0);
-  if (objectSize(obj) === 0) return null;
-  try {
-    return buildValue(obj, limits);
-  } catch (error) {
-    if (error instanceof ValueError) r.fail(error.message, 0);
-    throw error;
-  }
+  const codec = codecFor(r, type, 0);
+  const decoded = codec.readRdb(r, type);
+  if (codec.decodedSize(decoded) === 0) return null;
+  return build(r, codec, decoded, limits, 0);
 }

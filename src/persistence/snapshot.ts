@@ -16,10 +16,10 @@
 
 import type { Database, ExpireTime, Keyspace } from "../store/keyspace.ts";
 import type { Value } from "../store/value.ts";
+import { isEmptyValue } from "./codecs/mod.ts";
 import { Crc64 } from "./crc64.ts";
 import { ByteWriter } from "./rdb_format.ts";
 import { type LoadedKey, type ReadOptions, readRdb, type ReadSummary } from "./rdb_reader.ts";
-import { isEmptyValue } from "./rdb_values.ts";
 import {
   writeDbHeader,
   writeEntry,

@@ -93,6 +93,16 @@ export function errSubcommandSyntax(sub: string, container: string): string {
   }'. Try ${container.toUpperCase()} HELP.`;
 }
 
+/**
+ * A protected command (DEBUG, MODULE) its directive does not allow for this client:
+ * `command` is "DEBUG" or "MODULE", `directive` the enable-... directive.
+ */
+export function errProtectedCommand(command: string, directive: string): string {
+  return `ERR ${command} command not allowed. If the ${directive} option is set to "local", ` +
+    "you can run it from a local connection, otherwise you need to set this option in the " +
+    "configuration file, and then restart the server.";
+}
+
 /** SLOWLOG GET with a count that is not an integer of at least -1. */
 export const ERR_SLOWLOG_COUNT = "ERR count should be greater than or equal to -1";
 

@@ -216,9 +216,34 @@ export class ReplyWriter {
     this.#header(this.resp === 2 ? 42 : 62, n);
   }
 
+  /**
+   * An attribute header: `|n` followed by n key/value pairs, before the reply they
+   * describe. RESP3 only: RESP2 has no attributes, so a caller writes the pairs only
+   * when this returns true (Redis's DEBUG PROTOCOL attrib then sends the bare reply).
+   */
+  attributeLen(n: number): boolean {
+    if (this.resp === 2) return false;
+    this.#header(124, n);
+    return true;
+  }
+
   /** A double: `,1.5` in RESP3, a bulk string in RESP2 (`%.17g`, `inf`, `-inf`). */
   double(d: number): void {
     const text = formatDouble17(d);
+    if (this.resp === 2) this.bulk(text);
+    else {
+      this.#ensure(text.length + 3);
+      this.#buf[this.#len++] = 44;
+      this.#ascii(text);
+      this.#crlf();
+    }
+  }
+
+  /**
+   * A double already written out (GEOPOS's coordinates, in Redis's "human" long double
+   * form): `,text` in RESP3, a bulk string in RESP2.
+   */
+  doubleText(text: string): void {
     if (this.resp === 2) this.bulk(text);
     else {
       this.#ensure(text.length + 3);

@@ -61,6 +61,8 @@ export class Client implements Session, SessionFacts {
   running = false;
   /** The request being run (a blocked command is run again with it). */
   currentArgv: string[] = [];
+  /** See Session.mustObey: set on the AOF-loading client. */
+  mustObey = false;
   /** Commands queued since MULTI, or null outside a transaction. */
   transaction: string[][] | null = null;
   /** A command was refused while queueing: EXEC must abort. */
@@ -301,6 +303,11 @@ export class Client implements Session, SessionFacts {
     (frame.propagated ??= []).push(argv);
   }
 
+  preventPropagation(): void {
+    const frame = this.#host?.calls.current;
+    if (frame != null) frame.propagated ??= [];
+  }
+
   keyChanged(key: string, db = this.db.id): void {
     const frame = this.#host?.calls.current;
     if (frame == null) return;
@@ -317,6 +324,8 @@ export class Client implements Session, SessionFacts {
     if (other === undefined) {
       const target = databases[db];
       host.keyEvents.touchDatabase(db, (k) => target.has(k));
+      // Blocked XREADGROUP calls learn that their key is gone.
+      host.keyEvents.readyAllBlocked(db);
     } else {
       for (const [x, y] of [[db, other], [other, db]]) {
         host.keyEvents.touchDatabase(x, (k) => databases[x].has(k) || databases[y].has(k));

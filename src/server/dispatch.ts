@@ -9,6 +9,7 @@ import type { CallFrame } from "./call.ts";
 import {
   ERR_INTERNAL,
   ERR_NOAUTH,
+  errProtectedCommand,
   errUnknownCommand,
   errUnknownSubcommand,
   errWrongArity,
@@ -20,6 +21,8 @@ import type { Client } from "./client.ts";
 export interface DispatchContext {
   readonly table: CommandTable;
   readonly stats: ServerStats;
+  /** The directives a protected command checks (enable-debug-command ...). */
+  readonly config: { string(name: string): string };
   readonly log: Logger;
   /** Runs after each top-level command: serves clients blocked on keys it changed. */
   afterCommand(): void;
@@ -98,6 +101,13 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
   spec = target;
   if (!arityAccepts(spec.arity, argv.length)) {
     reply.error(errWrongArity(fullName));
+    countRejected(ctx.stats, fullName);
+    flagTransaction(client);
+    return;
+  }
+  // Checked before authentication, as Redis does.
+  if (spec.protectedBy !== undefined && !protectedAllowed(ctx, client, spec.protectedBy)) {
+    reply.error(errProtectedCommand(topName.toUpperCase(), spec.protectedBy));
     countRejected(ctx.stats, fullName);
     flagTransaction(client);
     return;
@@ -214,6 +224,19 @@ function endCall(
   ctx.finishCall(frame, !retrying);
   if (retrying) return;
   if (!client.executingTransaction) ctx.afterCommand();
+}
+
+// A protected command's directive: "yes" allows it, "local" only for a client whose
+// address is exactly the IPv4 or IPv6 loopback (Redis's islocalClient), "no" never.
+function protectedAllowed(ctx: DispatchContext, client: Client, directive: string): boolean {
+  const setting = ctx.config.string(directive);
+  // Scripts' and AOF loading's own client (id 0) has no address; Redis checks only
+  // commands that come from connections.
+  if (setting === "yes" || client.id === 0) return true;
+  if (setting !== "local") return false;
+  const addr = client.facts.addr;
+  const host = addr.slice(0, addr.lastIndexOf(":"));
+  return host === "127.0.0.1" || host === "::1";
 }
 
 // A command refused while MULTI queues makes the EXEC that follows abort.

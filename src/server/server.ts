@@ -2,7 +2,13 @@
 // housekeeping (active expiry, idle timeouts) and a clean shutdown.
 
 import { commandTable } from "../commands/mod.ts";
-import type { CommandSpec, ServerApi, ServerStats, Session } from "../commands/context.ts";
+import type {
+  CommandSpec,
+  DebugSwitches,
+  ServerApi,
+  ServerStats,
+  Session,
+} from "../commands/context.ts";
 import { arityAccepts, callTarget, type CommandTable } from "../commands/table.ts";
 import { type Config, NOTIFY, type OutputBufferLimit, type OutputBufferLimits } from "../config.ts";
 import type { Logger } from "../log.ts";
@@ -55,6 +61,13 @@ export class Server implements ServerApi, ClientHost {
   readonly clients = new Map<number, Client>();
   readonly startedAt = Date.now();
   readonly runId: string;
+  replicationId: string;
+  readonly debug: DebugSwitches = {
+    activeExpire: true,
+    pauseCron: false,
+    scriptsRunAnyCommand: false,
+    quicklistPackedThreshold: 1 << 30,
+  };
   readonly configFile: string;
   /** The one write stream: the AOF, replicas and test observers all listen here. */
   readonly replicationFeed: PropagateListener[] = [];
@@ -152,6 +165,7 @@ export class Server implements ServerApi, ClientHost {
     config.onChange("notify-keyspace-events", notifyChanged);
     const bytes = crypto.getRandomValues(new Uint8Array(20));
     this.runId = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    this.replicationId = this.runId;
   }
 
   get commands(): ReadonlyMap<string, CommandSpec> {
@@ -399,6 +413,10 @@ export class Server implements ServerApi, ClientHost {
       if (counted) {
         this.#countCall(frame, micros);
         if (this.monitors.size !== 0) this.#feedMonitors(frame);
+      } else if (frame.client.reply.errors - frame.errorsBefore - frame.nestedErrors > 0) {
+        // A blocked command that ends in an error when run again counts as failed.
+        const entry = this.stats.commands.get(frame.fullName);
+        if (entry !== undefined) entry.failed++;
       }
       // A command that blocks is timed once, when it is served.
       const client = frame.client;
@@ -476,6 +494,7 @@ export class Server implements ServerApi, ClientHost {
         db: this.keyspace.databases[0],
       });
       client.authenticated = true;
+      client.mustObey = true;
       this.#replayClient = client;
     }
     const top = this.table.lookup(argv[0]);
@@ -787,6 +806,8 @@ export class Server implements ServerApi, ClientHost {
   }
 
   #housekeeping(): void {
+    // DEBUG PAUSE-CRON: nothing periodic runs until it is turned back on.
+    if (this.debug.pauseCron) return;
     const now = Date.now();
     // Active expiry, like Redis's slow cycle: in each database with TTLs, sample keys
     // in batches of 20 until a batch finds fewer than a quarter of them expired, within
@@ -795,7 +816,8 @@ export class Server implements ServerApi, ClientHost {
     const cycleStarted = performance.now();
     // While clients are paused nothing expires (see Database.keepExpired), nor while a
     // script that yielded runs (it must see the keys it saw).
-    const volatile = this.expiryPaused || this.scripting.running
+    // DEBUG SET-ACTIVE-EXPIRE 0 turns the cycle off (keys still expire when met).
+    const volatile = this.expiryPaused || this.scripting.running || !this.debug.activeExpire
       ? []
       : this.keyspace.databases.filter((db) => db.expires.size > 0);
     let left = 250 / Math.max(1, this.config.number("hz"));

@@ -4,16 +4,23 @@
 import { HashValue } from "./hash.ts";
 import type { ListValue } from "./list.ts";
 import type { SetValue } from "./set.ts";
+import type { StreamValue } from "./stream.ts";
 import { copyString, stringEncoding, type StringValue } from "./string.ts";
 import type { SortedSetValue } from "./zset.ts";
 
 export type { StringValue };
 
 /** Any value stored under a key. Each collection class has `type`, `encoding`, `clone()`. */
-export type Value = StringValue | HashValue | ListValue | SetValue | SortedSetValue;
+export type Value =
+  | StringValue
+  | HashValue
+  | ListValue
+  | SetValue
+  | SortedSetValue
+  | StreamValue;
 
 /** The type names TYPE replies with. */
-export type TypeName = "string" | "hash" | "list" | "set" | "zset";
+export type TypeName = "string" | "hash" | "list" | "set" | "zset" | "stream";
 
 /** The Redis type of a value. */
 export function typeOf(value: Value): TypeName {

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { exportLines, fromJsonText, importLine, toJsonText } from "../../src/persistence/jsonl.ts";
-import { DEFAULT_LIMITS } from "../../src/persistence/rdb_values.ts";
+import { DEFAULT_LIMITS } from "../../src/persistence/codecs/codec.ts";
 import { Keyspace } from "../../src/store/keyspace.ts";
 import { freePort, skipWithout, startRedeno, startRedis } from "../_server.ts";
 import { assertSameData, Client, datasetCommands, describe, run, startQuiet } from "./_client.ts";

@@ -7,10 +7,10 @@ import { rdbWriteOptions } from "../../src/commands/dump.ts";
 import { encodingLimits } from "../../src/persistence/persistence.ts";
 import { ByteWriter } from "../../src/persistence/rdb_format.ts";
 import { readPayload, readRdb, verifyPayload } from "../../src/persistence/rdb_reader.ts";
-import { DEFAULT_LIMITS } from "../../src/persistence/rdb_values.ts";
+import { DEFAULT_LIMITS } from "../../src/persistence/codecs/codec.ts";
+import { scoreText } from "../../src/persistence/codecs/zset.ts";
 import {
   dumpPayload,
-  scoreText,
   writeDbHeader,
   writeEntry,
   writeEof,

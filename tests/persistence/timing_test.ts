@@ -3,7 +3,7 @@
 // fails.
 
 import assert from "node:assert/strict";
-import { DEFAULT_LIMITS } from "../../src/persistence/rdb_values.ts";
+import { DEFAULT_LIMITS } from "../../src/persistence/codecs/codec.ts";
 import { loadSnapshot, saveSnapshot, saveSnapshotSync } from "../../src/persistence/snapshot.ts";
 import { Keyspace } from "../../src/store/keyspace.ts";
 import { freePort, skipWithout, startRedis } from "../_server.ts";

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { HashValue } from "../../src/store/hash.ts";
 import { ListValue } from "../../src/store/list.ts";
-import { memoryUsage, valueBytes } from "../../src/store/memory.ts";
+import { memoryUsage, valueBytes } from "../../src/persistence/codecs/mod.ts";
 import { SetValue } from "../../src/store/set.ts";
 import { SortedSetValue } from "../../src/store/zset.ts";
 

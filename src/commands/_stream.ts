@@ -1,0 +1,77 @@
+// What the stream commands share: ID arguments, entry replies, node limits and the
+// error strings Redis answers with.
+
+import { ERR_WRONG_TYPE } from "../protocol/errors.ts";
+import type { EntryCursor, NodeLimits } from "../store/stream.ts";
+import { StreamValue } from "../store/stream.ts";
+import { formatId, type IdSyntax, parseId, type StreamId } from "../store/stream_id.ts";
+import type { Session } from "./context.ts";
+
+export const ERR_INVALID_ID = "ERR Invalid stream ID specified as stream command argument";
+export const ERR_NO_GROUP_PREFIX = "NOGROUP No such key";
+
+/** An ID argument, or null after replying Redis's "Invalid stream ID" error. */
+export function idOrReply(s: Session, text: string, syntax: IdSyntax): StreamId | null {
+  const parsed = parseId(text, syntax);
+  if (parsed === null || parsed.seqAuto) {
+    s.reply.error(ERR_INVALID_ID);
+    return null;
+  }
+  return parsed.id;
+}
+
+/** An ID where only `<ms>[-<seq>]` is accepted (missing seq: 0). */
+export function strictIdOrReply(s: Session, text: string): StreamId | null {
+  return idOrReply(s, text, { missingSeq: 0n });
+}
+
+/** The node limits in force (stream-node-max-bytes and -entries). */
+export function nodeLimits(s: Session): NodeLimits {
+  const config = s.server.config;
+  return {
+    maxBytes: config.number("stream-node-max-bytes"),
+    maxEntries: config.number("stream-node-max-entries"),
+  };
+}
+
+/** Replies with one entry: `[id, [field, value, ...]]`. */
+export function replyEntry(s: Session, id: StreamId, pairs: readonly string[]): void {
+  const reply = s.reply;
+  reply.arrayLen(2);
+  reply.bulk(formatId(id));
+  reply.arrayLen(pairs.length);
+  for (let i = 0; i < pairs.length; i++) reply.bulk(pairs[i]);
+}
+
+/** Replies with the entry under a cursor. */
+export function replyCursor(s: Session, entry: EntryCursor): void {
+  replyEntry(s, entry.id, entry.pairs());
+}
+
+/**
+ * Replies with the entries in start..end (descending with `rev`), at most `count`
+ * (0: all); returns how many. The array's length is patched in when known.
+ */
+export function replyRange(
+  s: Session,
+  stream: StreamValue,
+  range: { start: StreamId; end: StreamId; rev: boolean; count: number },
+): number {
+  const entries: [StreamId, string[]][] = [];
+  const { count } = range;
+  stream.walk(range.start, range.end, range.rev, (entry) => {
+    entries.push([entry.id, entry.pairs()]);
+    return count === 0 || entries.length < count;
+  });
+  s.reply.arrayLen(entries.length);
+  for (const [id, pairs] of entries) replyEntry(s, id, pairs);
+  return entries.length;
+}
+
+/** The stream at `key` for a write: undefined when missing, null after WRONGTYPE. */
+export function writeStream(s: Session, key: string): StreamValue | undefined | null {
+  const value = s.db.get(key);
+  if (value === undefined || value instanceof StreamValue) return value;
+  s.reply.error(ERR_WRONG_TYPE);
+  return null;
+}
