@@ -157,24 +157,24 @@ function applyTrim(stream: StreamValue, args: TrimArgs, propagated: string[]): n
 function xadd(s: Session, argv: string[]): void {
   const args = trimArgsOrReply(s, argv, true);
   if (args === null) return;
+  const idText = argv[args.idAt];
+  let given: { id: StreamId; seqAuto: boolean } | null = null;
+  if (idText !== undefined && idText !== "*") {
+    given = parseId(idText, { missingSeq: 0n, seqAuto: true });
+    if (given === null) {
+      s.reply.error(ERR_INVALID_ID);
+      return;
+    }
+  }
   const fieldsAt = args.idAt + 1;
   const fieldArgs = argv.length - fieldsAt;
   if (fieldArgs < 2 || fieldArgs % 2 === 1) {
     s.reply.error("ERR wrong number of arguments for 'xadd' command");
     return;
   }
-  const idText = argv[args.idAt];
-  let given: { id: StreamId; seqAuto: boolean } | null = null;
-  if (idText !== "*") {
-    given = parseId(idText, { missingSeq: 0n, seqAuto: true });
-    if (given === null) {
-      s.reply.error(ERR_INVALID_ID);
-      return;
-    }
-    if (!given.seqAuto && given.id === 0n) {
-      s.reply.error(ERR_ID_ZERO);
-      return;
-    }
+  if (given !== null && !given.seqAuto && given.id === 0n) {
+    s.reply.error(ERR_ID_ZERO);
+    return;
   }
   const key = argv[1];
   let stream = writeStream(s, key);
@@ -208,7 +208,8 @@ function xadd(s: Session, argv: string[]): void {
   s.server.dirty++;
   s.notify(NOTIFY.STREAM, "xadd", key);
   const propagated = argv.slice();
-  propagated[args.idAt] = idReply;
+  // An ID chosen here (`*`, `<ms>-*`) is propagated as chosen; a given one as typed.
+  if (given === null || given.seqAuto) propagated[args.idAt] = idReply;
   if (args.strategy !== null && applyTrim(stream, args, propagated) > 0) {
     s.notify(NOTIFY.STREAM, "xtrim", key);
   }
@@ -300,16 +301,21 @@ function xlen(s: Session, argv: string[]): void {
 
 /** XDEL key id [id ...] */
 function xdel(s: Session, argv: string[]): void {
+  const stream = writeStream(s, argv[1]);
+  if (stream === null) return;
+  if (stream === undefined) {
+    s.reply.integer(0);
+    return;
+  }
+  // Every ID is checked first: the command runs whole or not at all.
   const ids: StreamId[] = [];
   for (let i = 2; i < argv.length; i++) {
     const id = strictIdOrReply(s, argv[i]);
     if (id === null) return;
     ids.push(id);
   }
-  const stream = writeStream(s, argv[1]);
-  if (stream === null) return;
   let deleted = 0;
-  if (stream !== undefined) { for (const id of ids) if (stream.delete(id)) deleted++; }
+  for (const id of ids) if (stream.delete(id)) deleted++;
   s.reply.integer(deleted);
   if (deleted > 0) {
     s.server.dirty += deleted;

@@ -87,7 +87,7 @@ function xgroupCreate(s: Session, argv: string[]): void {
   let id: StreamId;
   if (idText === "$") id = stream?.lastId ?? 0n;
   else {
-    const parsed = idOrReply(s, idText, { missingSeq: 0n, minMax: true });
+    const parsed = strictIdOrReply(s, idText);
     if (parsed === null) return;
     id = parsed;
   }

@@ -263,12 +263,13 @@ function serveGroup(s: Session, source: Source, args: ReadArgs, now: number): vo
     s.notify(NOTIFY.STREAM, "xgroup-createconsumer", key);
     s.server.dirty++;
   }
+  // Without NOACK, the XCLAIMs of the deliveries create the consumer on replay.
+  if (created && args.noAck) {
+    s.propagateAs(["XGROUP", "CREATECONSUMER", key, group.name, consumer.name]);
+  }
   if (!source.fresh) {
     replyHistory(s, stream, consumer, source.after, args.count, now);
     return;
-  }
-  if (created && args.noAck) {
-    s.propagateAs(["XGROUP", "CREATECONSUMER", key, group.name, consumer.name]);
   }
   const entries: [StreamId, string[]][] = [];
   const count = args.count;

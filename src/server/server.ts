@@ -352,8 +352,14 @@ export class Server implements ServerApi, ClientHost {
       const db = frame.db;
       // 1. The AOF and replication feed.
       if (written) {
-        if (frame.propagated === null) this.feed(db, frame.argv);
-        else for (const argv of frame.propagated) this.feed(db, argv);
+        const propagated = frame.propagated;
+        if (propagated === null) this.feed(db, frame.argv);
+        else if (propagated.length > 1 && this.#transaction === null) {
+          // Several commands for one (XREADGROUP's XCLAIMs): atomic, like EXEC's.
+          if (this.replicationFeed.length !== 0) this.#transaction = [];
+          for (const argv of propagated) this.feed(db, argv);
+          if (this.#transaction !== null) this.#endTransaction();
+        } else for (const argv of propagated) this.feed(db, argv);
       }
       // The keys changed: those reported (flat db, key pairs), or else, for a write,
       // every key argument it may write (in the selected database).

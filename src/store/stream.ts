@@ -498,6 +498,8 @@ export class StreamValue {
   /** True when an entry XDEL removed may lie in start..end (Redis's tombstone test). */
   hasTombstones(start: StreamId, end: StreamId = MAX_ID): boolean {
     if (this.length === 0 || this.maxDeletedId === 0n) return false;
+    // The latest deletion was before the first entry: nothing deleted lies ahead.
+    if (this.firstId > this.maxDeletedId) return false;
     return start <= this.maxDeletedId && this.maxDeletedId <= end;
   }
 }

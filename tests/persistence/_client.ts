@@ -141,7 +141,12 @@ export async function describe(port: number, dbs = 16): Promise<KeyDescription[]
         else if (type === "list") contents = await c.call("LRANGE", key, 0, -1);
         else if (type === "set") contents = ((await c.call("SMEMBERS", key)) as string[]).sort();
         else if (type === "zset") contents = await c.call("ZRANGE", key, 0, -1, "WITHSCORES");
-        else if (type === "hash") {
+        else if (type === "stream") {
+          // Everything a stream holds: entries, groups, pending entries and times.
+          // A consumer's seen-time is not kept by an AOF (replaying sets it anew).
+          contents = JSON.stringify(await c.call("XINFO", "STREAM", key, "FULL", "COUNT", 0))
+            .replace(/"seen-time",\d+/g, '"seen-time",0');
+        } else if (type === "hash") {
           const flat = (await c.call("HGETALL", key)) as string[];
           const pairs: string[] = [];
           for (let i = 0; i < flat.length; i += 2) pairs.push(flat[i] + "\u0000=" + flat[i + 1]);
@@ -232,6 +237,25 @@ export function datasetCommands(): (string | number)[][] {
   c.push(["HSET", "hash:longvalue", "f", "v".repeat(100), "g", "1"]);
   c.push(["HSET", "hash:ttl", "a", "1"]);
   c.push(["EXPIRE", "hash:ttl", 5000]);
+
+  c.push(["XADD", "stream:small", "1-1", "name", "Ada", "n", "42"]);
+  c.push(["XADD", "stream:small", "1-2", "name", "Grace", "n", "-7"]);
+  c.push(["XADD", "stream:small", "2-0", "other", "\x00\xff", "x", "y"]);
+  c.push(["XADD", "stream:small", "3-0", "name", "Edsger", "n", "12345678901"]);
+  c.push(["XDEL", "stream:small", "1-2"]);
+  c.push(["XGROUP", "CREATE", "stream:small", "readers", "0"]);
+  c.push(["XGROUP", "CREATE", "stream:small", "late", "$", "ENTRIESREAD", 3]);
+  c.push(["XREADGROUP", "GROUP", "readers", "alice", "COUNT", 2, "STREAMS", "stream:small", ">"]);
+  c.push(["XGROUP", "CREATECONSUMER", "stream:small", "readers", "bob"]);
+  c.push(["XADD", "stream:empty", "MAXLEN", 0, "5-5", "f", "v"]);
+  c.push(["XGROUP", "CREATE", "stream:empty", "g", "$"]);
+  for (let i = 1; i <= 1000; i++) {
+    c.push(["XADD", "stream:big", `${1700000000000 + i}-0`, "i", i, "payload", noise(20, i)]);
+  }
+  c.push(["XTRIM", "stream:big", "MINID", "1700000000150"]);
+  c.push(["XADD", "stream:max", "18446744073709551615-18446744073709551615", "last", "one"]);
+  c.push(["XADD", "stream:ttl", "1-1", "a", "1"]);
+  c.push(["PEXPIREAT", "stream:ttl", far]);
 
   c.push(["SELECT", 1]);
   c.push(["SET", "db1:key", "in db 1"]);

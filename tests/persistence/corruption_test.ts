@@ -154,12 +154,11 @@ Deno.test("a database number beyond the configured ones is refused where it is s
   );
 });
 
-Deno.test("streams, modules and functions are refused by name", () => {
+Deno.test("modules, module data and functions without a loader are refused by name", () => {
   const header = "REDIS0010";
   const bytesOf = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
   for (
     const [body, message] of [
-      ["\xfe\x00\x0f\x01k", /stream keys are not supported/],
       ["\xfe\x00\x07\x01k", /module keys are not supported/],
       ["\xf7\x01", /module data/],
       ["\xf5\x01", /functions/],

@@ -7,16 +7,7 @@
 
 import assert from "node:assert/strict";
 import { FlowProducer, type Job, Queue, Worker } from "npm:bullmq@5";
-import {
-  bytes,
-  exchange,
-  freePort,
-  resp,
-  type RunningServer,
-  skipWithout,
-  startRedeno,
-  startRedis,
-} from "../_server.ts";
+import { freePort, type RunningServer, skipWithout, startRedeno, startRedis } from "../_server.ts";
 
 /** How long one server's run may take before the test fails. */
 const SCENARIO_MS = 180_000;
@@ -58,17 +49,6 @@ async function waitUntil(what: string, ms: number, ready: () => boolean): Promis
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-/** The commands BullMQ's scripts call that the server on `port` does not know. */
-async function missingCommands(port: number): Promise<string[]> {
-  const missing: string[] = [];
-  for (const name of ["XADD", "XTRIM"]) {
-    // COMMAND INFO answers a null entry for an unknown command.
-    const reply = await exchange(port, bytes(resp("COMMAND", "INFO", name)));
-    if (/^\*1\r\n[$*]-1\r\n$/.test(reply)) missing.push(name);
-  }
-  return missing;
 }
 
 /** Runs the 10,000 jobs on `server`; returns the wall time in seconds. */
@@ -312,17 +292,6 @@ Deno.test({
     const times: string[] = [];
     for (const [name, start] of starters) {
       const server = await start(freePort());
-      const missing = await missingCommands(server.port);
-      if (missing.length > 0) {
-        // BullMQ's scripts log every job event with XADD (trimmed with XTRIM): a server
-        // without streams fails the first job it is given. The step shows as ignored
-        // until the server has them.
-        await server.stop();
-        console.log(`SKIP on ${name}: no ${missing.join(", ")} (streams), which BullMQ needs`);
-        times.push(`${name} not run (no streams)`);
-        await t.step({ name: `on ${name}`, ignore: true, fn: () => {} });
-        continue;
-      }
       await t.step(`on ${name}`, async () => {
         const deadline = Date.now() + SCENARIO_MS;
         // The waits give up at the deadline; this also bounds a reply that never comes
