@@ -5,7 +5,10 @@
 //                           --command "PUBLISH ch x"]
 // `--command` is one more run with that command (redis-benchmark's `-t publish` is not
 // a test it has; an empty value skips it). `--script` is loaded into both servers and
-// run as `EVALSHA <sha> 1 key` (an empty value skips it).
+// run as `EVALSHA <sha> 1 key` (an empty value skips it). `--families` (default on;
+// `--families no` skips them) adds the data families of issue #10: XADD, XRANGE of 10
+// entries, XREADGROUP, PFADD, PFCOUNT, GEOADD, GEOSEARCH and SORT of 100 elements, each
+// on data set up the same way on both servers.
 
 import { parseArgs } from "node:util";
 import { freePort, type RunningServer, startRedeno, startRedis } from "../tests/_server.ts";
@@ -20,8 +23,61 @@ const { values } = parseArgs({
     pipelines: { type: "string", default: "1,16" },
     command: { type: "string", default: "PUBLISH ch x" },
     script: { type: "string", default: "return redis.call('incr', KEYS[1])" },
+    families: { type: "string", default: "yes" },
   },
 });
+
+/** Data both servers get before the family runs. */
+const FAMILY_SETUP: string[][] = [
+  ...Array.from({ length: 10 }, (_, i) => ["XADD", "bench:range", `${i + 1}-0`, "f", `v${i}`]),
+  ["XGROUP", "CREATE", "bench:group", "g", "0", "MKSTREAM"],
+  ["RPUSH", "bench:sort", ...Array.from({ length: 100 }, (_, i) => String((i * 7919) % 1000))],
+  ...Array.from(
+    { length: 500 },
+    (_, i) => ["GEOADD", "bench:geo", String(13 + (i % 50) / 25), String(37 + i / 250), `p${i}`],
+  ),
+];
+
+/**
+ * The family runs: redis-benchmark arguments (flags before the command). XREADGROUP
+ * reads, without acknowledging, the entries the XADD run appended to its stream.
+ */
+const FAMILY_RUNS: string[][] = [
+  ["XADD", "bench:group", "*", "f", "v"],
+  ["XRANGE", "bench:range", "-", "+"],
+  ["XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "NOACK", "STREAMS", "bench:group", ">"],
+  ["-r", "1000000", "PFADD", "bench:hll", "__rand_int__"],
+  ["PFCOUNT", "bench:hll"],
+  ["-r", "100000", "GEOADD", "bench:geo2", "13.361389", "38.115556", "__rand_int__"],
+  [
+    "GEOSEARCH",
+    "bench:geo",
+    "FROMLONLAT",
+    "14",
+    "37.5",
+    "BYRADIUS",
+    "100",
+    "km",
+    "ASC",
+    "COUNT",
+    "10",
+  ],
+  ["SORT", "bench:sort"],
+];
+
+/** Runs commands through redis-cli (set-up data). */
+async function setUp(port: number, commands: string[][]): Promise<void> {
+  const input = commands.map((argv) => argv.map((a) => JSON.stringify(a)).join(" ")).join("\n");
+  const child = new Deno.Command("redis-cli", {
+    args: ["-p", String(port)],
+    stdin: "piped",
+    stdout: "null",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(input + "\n"));
+  await writer.close();
+  await child.status;
+}
 
 /** requests/s per test name, parsed from redis-benchmark's CSV output. */
 async function runBenchmark(
@@ -77,6 +133,11 @@ async function main(): Promise<void> {
       const sha = await loadScript(redis.port, values.script!);
       await loadScript(redeno.port, values.script!);
       runs.push(["EVALSHA", sha, "1", "key"]);
+    }
+    if (values.families !== "no") {
+      await setUp(redis.port, FAMILY_SETUP);
+      await setUp(redeno.port, FAMILY_SETUP);
+      runs.push(...FAMILY_RUNS);
     }
     for (const pipeline of values.pipelines!.split(",").map(Number)) {
       for (const what of runs) {

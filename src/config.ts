@@ -382,14 +382,12 @@ export const DIRECTIVES: readonly Directive[] = [
     type: "bool",
     default: "no",
     mutable: true,
-    noEffect: LAZY_FREE,
   },
   {
     name: "lazyfree-lazy-user-flush",
     type: "bool",
     default: "no",
     mutable: true,
-    noEffect: LAZY_FREE,
   },
   {
     name: "replica-lazy-flush",

@@ -67,6 +67,7 @@ function configResetStat(s: Session): void {
   st.keyspaceHits = 0;
   st.keyspaceMisses = 0;
   st.errorReplies = 0;
+  st.lazyfreedObjects = 0;
   st.errorsByPrefix.clear();
   st.commands.clear();
   s.server.latency.resetHistograms();

@@ -283,6 +283,8 @@ export interface ServerStats {
   keyspaceHits: number;
   keyspaceMisses: number;
   errorReplies: number;
+  /** Values freed in the background (UNLINK of a large value, FLUSHDB ASYNC). */
+  lazyfreedObjects: number;
   /** Error replies by their first word ("ERR", "WRONGTYPE" ...), for INFO errorstats. */
   errorsByPrefix: Map<string, number>;
   /** calls and time per command full name, for INFO commandstats. */

@@ -23,6 +23,7 @@ import {
 } from "../store/geohash.ts";
 import { scoreLteMax, type ScoreRange, SortedSetValue } from "../store/zset.ts";
 import { parseInt64 } from "../util/int64.ts";
+import { partialSort } from "../util/partial_sort.ts";
 import type { ArgDoc, CommandSpec, KeySpec, Session } from "./context.ts";
 import { isWord } from "./_parse.ts";
 import { limits } from "./_sorted_set.ts";
@@ -308,91 +309,12 @@ function searchShape(zset: SortedSetValue, shape: GeoShape, limit: number): GeoP
   return out;
 }
 
-type Compare = (a: GeoPoint, b: GeoPoint) => number;
-
 function byDistance(a: GeoPoint, b: GeoPoint): number {
   return a.dist > b.dist ? 1 : a.dist === b.dist ? 0 : -1;
 }
 
 function byDistanceDesc(a: GeoPoint, b: GeoPoint): number {
   return -byDistance(a, b);
-}
-
-/**
- * Sorts only as far as needed for the first `k` places to hold the right points in
- * order: the partial quicksort Redis uses when COUNT keeps fewer points than matched
- * (Bentley and McIlroy's, descending only into parts that overlap places 0..k-1). Its
- * order among equal distances is the one Redis gives.
- */
-function partialSort(items: GeoPoint[], k: number, compare: Compare): void {
-  const swap = (i: number, j: number) => {
-    const t = items[i];
-    items[i] = items[j];
-    items[j] = t;
-  };
-  const swapRuns = (i: number, j: number, n: number) => {
-    for (let x = 0; x < n; x++) swap(i + x, j + x);
-  };
-  const med3 = (a: number, b: number, c: number) =>
-    compare(items[a], items[b]) < 0
-      ? (compare(items[b], items[c]) < 0 ? b : compare(items[a], items[c]) < 0 ? c : a)
-      : (compare(items[b], items[c]) > 0 ? b : compare(items[a], items[c]) < 0 ? a : c);
-  const lrange = 0, rrange = k - 1;
-  // True when the part [start, start + n) holds none of the places wanted.
-  const outside = (start: number, n: number) =>
-    (lrange < start && rrange < start) || (lrange >= start + n && rrange >= start + n);
-
-  const sort = (a: number, n: number): void => {
-    for (;;) {
-      if (n < 7) {
-        for (let m = a + 1; m < a + n; m++) {
-          for (let l = m; l > a && compare(items[l - 1], items[l]) > 0; l--) swap(l, l - 1);
-        }
-        return;
-      }
-      let pm = a + Math.floor(n / 2);
-      if (n > 7) {
-        let pl = a;
-        let pn = a + n - 1;
-        if (n > 40) {
-          const d = Math.floor(n / 8);
-          pl = med3(pl, pl + d, pl + 2 * d);
-          pm = med3(pm - d, pm, pm + d);
-          pn = med3(pn - 2 * d, pn - d, pn);
-        }
-        pm = med3(pl, pm, pn);
-      }
-      swap(a, pm);
-      let pa = a + 1, pb = a + 1;
-      let pc = a + n - 1, pd = a + n - 1;
-      for (;;) {
-        let c: number;
-        while (pb <= pc && (c = compare(items[pb], items[a])) <= 0) {
-          if (c === 0) swap(pa++, pb);
-          pb++;
-        }
-        while (pb <= pc && (c = compare(items[pc], items[a])) >= 0) {
-          if (c === 0) swap(pc, pd--);
-          pc--;
-        }
-        if (pb > pc) break;
-        swap(pb++, pc--);
-      }
-      const pn = a + n;
-      let r = Math.min(pa - a, pb - pa);
-      swapRuns(a, pb - r, r);
-      r = Math.min(pd - pc, pn - pd - 1);
-      swapRuns(pb, pn - r, r);
-      r = pb - pa;
-      if (r > 1 && !outside(a, r)) sort(a, r);
-      r = pd - pc;
-      if (r <= 1) return;
-      a = pn - r;
-      n = r;
-      if (outside(a, n)) return;
-    }
-  };
-  sort(0, items.length);
 }
 
 /** Which GEORADIUS-style command runs; decides the arguments it takes. */
@@ -567,7 +489,7 @@ function searchGeneric(s: Session, argv: string[], srcAt: number, kind: SearchKi
   if (sort !== "none") {
     const compare = sort === "asc" ? byDistance : byDistanceDesc;
     if (returned === found.length) found.sort(compare);
-    else partialSort(found, returned, compare);
+    else partialSort(found, compare, 0, returned - 1);
   }
   const conversion = geoShape.conversion;
 
@@ -913,7 +835,8 @@ export const geoCommands: CommandSpec[] = [
       { name: "source", type: "key", keySpecIndex: 1 },
       FROM,
       BY,
-      ...SEARCH_OPTIONS,
+      ORDER,
+      COUNT,
       { name: "storedist", type: "pure-token", token: "STOREDIST", optional: true },
     ],
     handler: geosearchstore,

@@ -214,7 +214,7 @@ function memorySection(server: ServerApi): Lines {
     ["mem_allocator", `v8-${Deno.version.v8}`],
     ["active_defrag_running", 0],
     ["lazyfree_pending_objects", 0],
-    ["lazyfreed_objects", 0],
+    ["lazyfreed_objects", server.stats.lazyfreedObjects],
   ];
 }
 

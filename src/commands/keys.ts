@@ -17,7 +17,8 @@ import {
 } from "../protocol/errors.ts";
 import { NOTIFY } from "../config.ts";
 import type { Database } from "../store/keyspace.ts";
-import { cloneValue, typeOf, type Value } from "../store/value.ts";
+import { cloneValue, freeEffort, typeOf, type Value } from "../store/value.ts";
+import { collectSoon } from "../util/gc.ts";
 import { globMatch } from "../util/glob.ts";
 import { matches, parseScanCursor, parseScanOptions, registryCursor, replyScan } from "./_scan.ts";
 import type { ArgDoc, CommandSpec, Session } from "./context.ts";
@@ -75,12 +76,39 @@ function databaseAt(s: Session, index: number): Database | null {
 
 /** DEL key [key ...] and UNLINK key [key ...] (values are freed by the GC either way). */
 function del(s: Session, argv: string[]): void {
+  if (s.server.config.bool("lazyfree-lazy-user-del")) {
+    unlink(s, argv);
+    return;
+  }
   let removed = 0;
   for (let i = 1; i < argv.length; i++) {
     if (!s.db.delete(argv[i])) continue;
     removed++;
     s.keyChanged(argv[i]);
     s.notify(NOTIFY.GENERIC, "del", argv[i]);
+  }
+  s.server.dirty += removed;
+  s.reply.integer(removed);
+}
+
+// Above this much freeing work, Redis frees a value in the background.
+const LAZYFREE_THRESHOLD = 64;
+
+/** UNLINK key [key ...]: DEL, with large values freed in the background. */
+function unlink(s: Session, argv: string[]): void {
+  let removed = 0;
+  let lazy = 0;
+  for (let i = 1; i < argv.length; i++) {
+    const value = s.db.get(argv[i]);
+    if (value === undefined || !s.db.delete(argv[i])) continue;
+    if (freeEffort(value) > LAZYFREE_THRESHOLD) lazy++;
+    removed++;
+    s.keyChanged(argv[i]);
+    s.notify(NOTIFY.GENERIC, "del", argv[i]);
+  }
+  if (lazy > 0) {
+    s.server.stats.lazyfreedObjects += lazy;
+    collectSoon();
   }
   s.server.dirty += removed;
   s.reply.integer(removed);
@@ -533,7 +561,7 @@ export const keyCommands: CommandSpec[] = [
     since: "4.0.0",
     complexity: "O(1) per key removed",
     args: [KEYS_ARG],
-    handler: del,
+    handler: unlink,
   },
   {
     ...allKeys,

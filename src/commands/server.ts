@@ -1,37 +1,54 @@
 // Server commands on the keyspace as a whole: DBSIZE, FLUSHDB, FLUSHALL, TIME.
 
 import { ERR_SYNTAX } from "../protocol/errors.ts";
+import { collectSoon } from "../util/gc.ts";
 import type { CommandSpec, Session } from "./context.ts";
 
 function dbsize(s: Session): void {
   s.reply.integer(s.db.size);
 }
 
-// FLUSHDB/FLUSHALL take an optional ASYNC or SYNC; both empty the data at once here.
-function flushMode(s: Session, argv: string[]): boolean {
-  if (argv.length === 1) return true;
+// FLUSHDB/FLUSHALL take an optional ASYNC or SYNC (default: lazyfree-lazy-user-flush).
+// Either way the keys go at once; ASYNC counts them as freed in the background and has
+// the memory collected soon after, as Redis's background thread would free it.
+function flushMode(s: Session, argv: string[]): "async" | "sync" | null {
+  if (argv.length === 1) {
+    return s.server.config.bool("lazyfree-lazy-user-flush") ? "async" : "sync";
+  }
   const mode = argv[1].toLowerCase();
-  if (argv.length === 2 && (mode === "async" || mode === "sync")) return true;
+  if (argv.length === 2 && (mode === "async" || mode === "sync")) return mode;
   s.reply.error(ERR_SYNTAX);
-  return false;
+  return null;
+}
+
+function freedLazily(s: Session, keys: number): void {
+  if (keys === 0) return;
+  s.server.stats.lazyfreedObjects += keys;
+  collectSoon();
 }
 
 function flushdb(s: Session, argv: string[]): void {
-  if (!flushMode(s, argv)) return;
-  s.server.dirty += s.db.size;
+  const mode = flushMode(s, argv);
+  if (mode === null) return;
+  const keys = s.db.size;
+  s.server.dirty += keys;
   // Reported first: WATCH only counts the keys that existed before the flush.
   s.databaseChanged(s.db.id);
   s.propagateAs(argv);
   s.db.clear();
+  if (mode === "async") freedLazily(s, keys);
   s.reply.ok();
 }
 
 function flushall(s: Session, argv: string[]): void {
-  if (!flushMode(s, argv)) return;
-  s.server.dirty += s.server.keyspace.size;
+  const mode = flushMode(s, argv);
+  if (mode === null) return;
+  const keys = s.server.keyspace.size;
+  s.server.dirty += keys;
   for (const db of s.server.keyspace.databases) s.databaseChanged(db.id);
   s.propagateAs(argv);
   s.server.keyspace.flushAll();
+  if (mode === "async") freedLazily(s, keys);
   // Like Redis, with save rules the now empty dataset is saved at once, so a restart
   // cannot bring the flushed keys back.
   if (s.server.config.saveRules().length > 0) s.server.persistence.save();

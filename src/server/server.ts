@@ -55,6 +55,7 @@ export class Server implements ServerApi, ClientHost {
     keyspaceHits: 0,
     keyspaceMisses: 0,
     errorReplies: 0,
+    lazyfreedObjects: 0,
     errorsByPrefix: new Map(),
     commands: new Map(),
   };

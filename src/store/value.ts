@@ -4,7 +4,7 @@
 import { HashValue } from "./hash.ts";
 import type { ListValue } from "./list.ts";
 import type { SetValue } from "./set.ts";
-import type { StreamValue } from "./stream.ts";
+import { StreamValue } from "./stream.ts";
 import { copyString, stringEncoding, type StringValue } from "./string.ts";
 import type { SortedSetValue } from "./zset.ts";
 
@@ -57,4 +57,23 @@ export function cloneValue(value: Value): Value {
     return copy;
   }
   return (value as { clone(): Value }).clone();
+}
+
+/**
+ * How much work freeing the value is, as Redis counts it to decide whether UNLINK
+ * frees it in the background (more than 64): the elements of a table-encoded
+ * collection, a list's nodes, a stream's nodes and pending entries; 1 for compact
+ * encodings and strings.
+ */
+export function freeEffort(value: Value): number {
+  if (isString(value)) return 1;
+  if (value instanceof StreamValue) {
+    let effort = value.nodes.length;
+    for (const group of value.groups.values()) effort += 1 + group.pending.size;
+    return effort;
+  }
+  const collection = value as { type: string; encoding: string; length?: number; size?: number };
+  if (collection.type === "list") return Math.ceil((collection.length ?? 0) / 128);
+  if (collection.encoding === "listpack" || collection.encoding === "intset") return 1;
+  return collection.size ?? 1;
 }
