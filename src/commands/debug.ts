@@ -11,7 +11,6 @@
 // figures, LISTPACK, QUICKLIST) describes the layout Redeno writes to RDB files: the
 // same listpacks and quicklist nodes Redis would hold for the value.
 
-import { Buffer } from "node:buffer";
 import { ERR_NO_SUCH_KEY, errSubcommandSyntax } from "../protocol/errors.ts";
 import { ListpackBuilder } from "../persistence/listpack.ts";
 import {
@@ -23,10 +22,8 @@ import {
   writeString,
 } from "../persistence/rdb_format.ts";
 import { dumpPayload } from "../persistence/rdb_writer.ts";
-import { mixDigest, xorDigest } from "../persistence/sha1.ts";
-import { codecOf } from "../persistence/codecs/mod.ts";
+import { datasetDigest, valueDigest } from "../persistence/digest.ts";
 import { formatDouble17 } from "../protocol/number_format.ts";
-import type { Database } from "../store/keyspace.ts";
 import { ListValue } from "../store/list.ts";
 import { HashValue } from "../store/hash.ts";
 import { SortedSetValue } from "../store/zset.ts";
@@ -291,72 +288,22 @@ function debugQuicklist(s: Session, argv: string[]): void {
 }
 
 // ---------------------------------------------------------------------------
-// DEBUG DIGEST / DIGEST-VALUE
-//
-// TODO(lead): DEBUG DIGEST should call `datasetDigest` / `valueDigest` from
-// src/persistence/digest.ts (being written alongside the codecs) once it exists; until
-// then `digestFallback` below folds the same parts with the codecs' own digests.
-
-/**
- * Redis's DEBUG DIGEST scheme: each key's digest mixes the key, the value's type and
- * contents (the codec's `digest`) and, for a key with a TTL, the "!!expire!!" marker;
- * each key's digest is hashed into the total with `xorDigest`, after each non-empty
- * database has mixed its number in. `keys` given: the digest of each of those values alone (DIGEST-VALUE).
- */
-function digestFallback(
-  databases: readonly Database[],
-  only?: { db: Database; keys: readonly string[] },
-): Uint8Array[] {
-  const valueDigest = (db: Database, key: string, value: Value, out: Uint8Array) => {
-    const codec = codecOf(value);
-    const type = new Uint8Array(4);
-    new DataView(type.buffer).setUint32(0, codec.digestType);
-    mixDigest(out, type);
-    codec.digest(value, out);
-    if (db.getExpire(key) !== undefined) xorDigest(out, "!!expire!!");
-  };
-  if (only !== undefined) {
-    return only.keys.map((key) => {
-      const out = new Uint8Array(20);
-      const value = only.db.data.get(key);
-      if (value !== undefined) valueDigest(only.db, key, value, out);
-      return out;
-    });
-  }
-  const total = new Uint8Array(20);
-  for (const db of databases) {
-    if (db.size === 0) continue;
-    const id = new Uint8Array(4);
-    new DataView(id.buffer).setUint32(0, db.id);
-    mixDigest(total, id);
-    const one = new Uint8Array(20);
-    for (const [key, value] of db.data) {
-      one.fill(0);
-      mixDigest(one, key);
-      valueDigest(db, key, value, one);
-      xorDigest(total, one);
-    }
-  }
-  return [total];
-}
-
-function hex(digest: Uint8Array): string {
-  return Buffer.from(digest).toString("hex");
-}
+// DEBUG DIGEST / DIGEST-VALUE: Redis's hashes of the data (src/persistence/digest.ts).
 
 /** DEBUG DIGEST: one hash of the whole dataset (all zeros when it is empty). */
 function debugDigest(s: Session): void {
-  s.reply.simple(hex(digestFallback(s.server.keyspace.databases)[0]));
+  s.reply.simple(datasetDigest(s.server.keyspace));
 }
 
 /** DEBUG DIGEST-VALUE [key ...]: the hash of each value alone (zeros for a missing key). */
 function debugDigestValue(s: Session, argv: string[]): void {
-  const digests = digestFallback(s.server.keyspace.databases, {
-    db: s.db,
-    keys: argv.slice(2),
-  });
-  s.reply.arrayLen(digests.length);
-  for (const d of digests) s.reply.simple(hex(d));
+  const db = s.db;
+  s.reply.arrayLen(argv.length - 2);
+  for (let i = 2; i < argv.length; i++) {
+    // As held, without expiring it, as Redis looks it up.
+    const value = db.data.get(argv[i]);
+    s.reply.simple(valueDigest(value, { hasExpire: db.expires.has(argv[i]) }));
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -531,7 +478,7 @@ function debugPackedThreshold(s: Session, argv: string[]): void {
 /** DEBUG CHANGE-REPL-ID: a new replication id (INFO's master_replid). */
 function debugChangeReplId(s: Session): void {
   const bytes = crypto.getRandomValues(new Uint8Array(20));
-  s.server.replicationId = hex(bytes);
+  s.server.replicationId = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   s.server.log.warning("Changing replication IDs after receiving DEBUG change-repl-id");
   s.reply.ok();
 }

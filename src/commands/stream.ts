@@ -364,7 +364,7 @@ function xsetid(s: Session, argv: string[]): void {
     return;
   }
   if (stream.length > 0) {
-    const top = stream.edgeId(true)!;
+    const top = stream.lastLiveId()!;
     if (id < top) {
       s.reply.error("ERR The ID specified in XSETID is smaller than the target stream top item");
       return;

@@ -228,7 +228,7 @@ export function readStreams(s: Session, argv: string[], args: ReadArgs): void {
 // True when a live entry follows `after` (the last entry may have been deleted).
 function hasEntriesAfter(stream: StreamValue, after: StreamId): boolean {
   if (stream.length === 0 || stream.lastId <= after) return false;
-  return (stream.edgeId(true) ?? 0n) > after;
+  return (stream.lastLiveId() ?? 0n) > after;
 }
 
 function finishWithError(s: Session, argv: string[], error: string): void {

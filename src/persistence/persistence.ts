@@ -392,10 +392,23 @@ export class Persistence {
   /**
    * DEBUG LOADAOF: writes the AOF out, empties every database and the libraries, and
    * replays the AOF files the manifest names (whether or not appendonly is on, as in
-   * Redis). Resolves to null, or why loading failed (Redis exits then).
+   * Redis). Resolves to null, or why loading failed (Redis exits then; a directory
+   * without an AOF is refused before anything is emptied).
    */
   async reloadAof(): Promise<string | null> {
     const host = this.#host;
+    // With no AOF at all Redis exits; Redeno refuses and keeps the data.
+    const names = this.#names();
+    let found = true;
+    try {
+      found = readManifest(this.#aofDir(), names) !== null ||
+        exists(`${this.#dir()}/${names.prefix}`);
+    } catch {
+      // A bad manifest fails the load below, with its message.
+    }
+    if (!found) {
+      return "there is no AOF to load";
+    }
     host.beforeWrite?.(0, null);
     this.#writer?.flushSync();
     this.#emptyData();

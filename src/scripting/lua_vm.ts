@@ -370,8 +370,10 @@ export class LuaVm {
         reply_set: (count: number) => reply().setLen(count),
         reply_double: (value: number) => reply().double(value),
         reply_bool: (value: number) => reply().boolean(value !== 0),
+        // Like a status reply, a big number cannot hold CR or LF: Redis turns them
+        // into spaces.
         reply_big_number: (at: number, length: number) =>
-          reply().bigNumber(this.#string(at, length)),
+          reply().bigNumber(this.#string(at, length).replace(/[\r\n]/g, " ")),
         reply_verbatim: (at: number, length: number, format: number) =>
           reply().verbatim(this.#string(at, length), this.#string(format, 3)),
         reply_script_error: (

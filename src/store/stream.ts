@@ -267,6 +267,14 @@ export class StreamValue {
   entriesAdded = 0;
   /** Consumer groups by name. */
   readonly groups = new Map<string, ConsumerGroup>();
+  // The last live entry's ID (null: none), or undefined until looked for again.
+  #lastLive: StreamId | null | undefined = null;
+  // Where a walk last stopped: readers that follow the stream resume there instead
+  // of decoding their node from its start.
+  #hintNode: StreamNode | null = null;
+  #hintMoves = 0;
+  #hintAt = 0;
+  #hintId: StreamId = 0n;
 
   get encoding(): "stream" {
     return "stream";
@@ -313,6 +321,7 @@ export class StreamValue {
       this.nodes.push(node);
     }
     node.append(id, pairs);
+    this.#lastLive = id;
     if (this.length === 0) this.firstId = id;
     this.length++;
     this.entriesAdded++;
@@ -347,17 +356,30 @@ export class StreamValue {
     const cursor = new EntryCursor();
     const nodes = this.nodes;
     if (!rev) {
-      for (let i = Math.max(0, this.#nodeFor(start)); i < nodes.length; i++) {
+      let stop = false;
+      for (let i = Math.max(0, this.#nodeFor(start)); i < nodes.length && !stop; i++) {
         const node = nodes[i];
-        if (node.master > end) return;
+        if (node.master > end) break;
         if (node.lastId < start || node.live === 0) continue;
         const lpEnd = node.lp.end;
-        for (let at = node.entriesStart(); at < lpEnd; at = cursor.next) {
+        let at = node.entriesStart();
+        if (
+          this.#hintNode === node && this.#hintMoves === node.lp.moves && this.#hintId <= start
+        ) at = this.#hintAt;
+        for (; at < lpEnd; at = cursor.next) {
           cursor.decode(node, at);
           if (cursor.deleted || cursor.id < start) continue;
-          if (cursor.id > end) return;
-          if (fn(cursor) === false) return;
+          if (cursor.id > end || fn(cursor) === false) {
+            stop = true;
+            break;
+          }
         }
+      }
+      if (cursor.at !== 0 || cursor.id !== 0n) {
+        this.#hintNode = cursor.node;
+        this.#hintMoves = cursor.node.lp.moves;
+        this.#hintAt = cursor.at;
+        this.#hintId = cursor.id;
       }
       return;
     }
@@ -385,6 +407,12 @@ export class StreamValue {
     return found;
   }
 
+  /** The last live entry's ID, or null when there is none. */
+  lastLiveId(): StreamId | null {
+    if (this.#lastLive === undefined) this.#lastLive = this.edgeId(true);
+    return this.#lastLive;
+  }
+
   /** The first (or with `last`, the last) live entry's ID, or null when empty. */
   edgeId(last: boolean): StreamId | null {
     let found: StreamId | null = null;
@@ -409,6 +437,7 @@ export class StreamValue {
       node.markDeleted(at, cursor.flags);
       if (node.live === 0) this.nodes.splice(index, 1);
       this.length--;
+      if (id === this.#lastLive) this.#lastLive = undefined;
       if (id > this.maxDeletedId) this.maxDeletedId = id;
       if (id === this.firstId) this.firstId = this.edgeId(false) ?? 0n;
       return true;
@@ -446,13 +475,19 @@ export class StreamValue {
         cursor.decode(node, at);
         if (maxLen !== undefined ? this.length <= maxLen : cursor.id >= minId!) break;
         if (cursor.deleted) continue;
+        // The master entry's counts may change size, moving every entry after them.
+        const size = node.lp.size;
         node.markDeleted(at, cursor.flags);
+        cursor.next += node.lp.size - size;
         this.length--;
         removed++;
       }
       break;
     }
-    if (removed > 0) this.firstId = this.edgeId(false) ?? 0n;
+    if (removed > 0) {
+      this.firstId = this.edgeId(false) ?? 0n;
+      this.#lastLive = undefined;
+    }
     return removed;
   }
 

@@ -60,6 +60,8 @@ export class Listpack {
   bytes: Uint8Array;
   size: number;
   count = 0;
+  /** Counts edits that moved elements: offsets taken before a change are stale after. */
+  moves = 0;
 
   constructor(capacity = 64) {
     this.bytes = new Uint8Array(Math.max(capacity, HEADER + 1));
@@ -167,6 +169,7 @@ export class Listpack {
     const size = intDataSize(v);
     const fresh = size + backlenSize(size);
     if (fresh !== old) {
+      this.moves++;
       this.#reserve(fresh - old);
       this.bytes.copyWithin(offset + fresh, offset + old, this.size);
       this.size += fresh - old;

@@ -146,6 +146,17 @@ Deno.test("DEBUG LOADAOF reads the dataset back from the AOF", async () => {
   }
 });
 
+Deno.test("DEBUG LOADAOF without any AOF refuses and keeps the data", async () => {
+  await withServer(async ({ call }) => {
+    await call("SET", "k", "v");
+    assert.equal(
+      await call("DEBUG", "LOADAOF"),
+      "-ERR Loading the AOF failed: there is no AOF to load\r\n",
+    );
+    assert.equal(await call("GET", "k"), "$1\r\nv\r\n");
+  });
+});
+
 Deno.test("DEBUG LOG writes to the server log, LISTPACK and QUICKLIST to stdout", async () => {
   const server = await startRedeno(freePort(), ["--enable-debug-command", "yes"]);
   const c = await RespClient.connect(server.port);
@@ -193,14 +204,15 @@ Deno.test("DEBUG refused by the directive counts as a rejected call", async () =
 });
 
 // A DEBUG HELP sent from 127.0.0.2 (python binds the client socket, Deno cannot).
-function fromOtherAddress(port: number): string {
+async function fromOtherAddress(port: number): Promise<string> {
   const script = [
     "import socket, sys",
     "s = socket.socket(); s.bind(('127.0.0.2', 0)); s.connect(('127.0.0.1', int(sys.argv[1])))",
     "s.sendall(b'*2\\r\\n$5\\r\\nDEBUG\\r\\n$4\\r\\nHELP\\r\\n')",
     "print(s.recv(200).decode('latin-1').split('\\r\\n')[0])",
   ].join("\n");
-  const out = new Deno.Command("python3", { args: ["-c", script, String(port)] }).outputSync();
+  // Asynchronously: the server answering runs in this process.
+  const out = await new Deno.Command("python3", { args: ["-c", script, String(port)] }).output();
   return new TextDecoder().decode(out.stdout).trim();
 }
 
@@ -215,7 +227,7 @@ Deno.test("enable-debug-command local allows loopback clients only", async () =>
   ]);
   try {
     assert.match(await t.call("DEBUG", "HELP"), /^\*\d+\r\n\+DEBUG <subcommand>/);
-    assert.match(fromOtherAddress(t.port), /^-ERR DEBUG command not allowed/);
+    assert.match(await fromOtherAddress(t.port), /^-ERR DEBUG command not allowed/);
   } finally {
     await t.stop();
   }
