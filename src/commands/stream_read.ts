@@ -57,6 +57,10 @@ export function streamReadArgs(s: Session, argv: string[], group: boolean): Read
     const more = argv.length - i - 1;
     const option = argv[i].toLowerCase();
     if (option === "block" && more > 0) {
+      if (s.inScript) {
+        s.reply.error(`ERR ${argv[0]} command is not allowed with BLOCK option from scripts`);
+        return null;
+      }
       const n = parseInteger(argv[++i]);
       if (n === null) {
         s.reply.error("ERR timeout is not an integer or out of range");

@@ -254,6 +254,20 @@ export function datasetCommands(): (string | number)[][] {
   }
   c.push(["XTRIM", "stream:big", "MINID", "1700000000150"]);
   c.push(["XADD", "stream:max", "18446744073709551615-18446744073709551615", "last", "one"]);
+  c.push(["PFADD", "hll:sparse", "a", "b", "c"]);
+  c.push(["PFADD", "hll:dense", ...Array.from({ length: 3000 }, (_, i) => `e${i}`)]);
+  c.push(["PFCOUNT", "hll:dense"]);
+  c.push([
+    "GEOADD",
+    "geo:cities",
+    13.361389,
+    38.115556,
+    "Palermo",
+    15.087269,
+    37.502669,
+    "Catania",
+  ]);
+  c.push(["GEOADD", "geo:cities", -122.27652, 37.805186, "Oakland", 0, 85.05112878, "north"]);
   c.push(["XADD", "stream:ttl", "1-1", "a", "1"]);
   c.push(["PEXPIREAT", "stream:ttl", far]);
 
