@@ -254,7 +254,8 @@ export function datasetCommands(): (string | number)[][] {
   }
   c.push(["XTRIM", "stream:big", "MINID", "1700000000150"]);
   c.push(["XADD", "stream:max", "18446744073709551615-18446744073709551615", "last", "one"]);
-  c.push(["PFADD", "hll:sparse", "a", "b", "c"]);
+  // Over 44 bytes, so that it stays "raw" through a reload (a shorter one is embstr).
+  c.push(["PFADD", "hll:sparse", ...Array.from({ length: 40 }, (_, i) => `s${i}`)]);
   c.push(["PFADD", "hll:dense", ...Array.from({ length: 3000 }, (_, i) => `e${i}`)]);
   c.push(["PFCOUNT", "hll:dense"]);
   c.push([
