@@ -347,7 +347,7 @@ Deno.test("a non-default value of a missing feature stops start-up with a clear 
       `${ROOT}src/main.ts`,
       "--port",
       String(freePort()),
-      "--stream-node-max-entries",
+      "--acllog-max-len",
       "5",
     ],
     stdin: "null",
@@ -357,11 +357,8 @@ Deno.test("a non-default value of a missing feature stops start-up with a clear 
   assert.equal(output.code, 1);
   const stderr = new TextDecoder().decode(output.stderr);
   assert.match(stderr, /FATAL CONFIG FILE ERROR/);
-  assert.match(stderr, /stream-node-max-entries "5"/);
-  assert.match(
-    stderr,
-    /streams are not supported by Redeno yet \(only the default '100' is accepted\)/,
-  );
+  assert.match(stderr, /acllog-max-len "5"/);
+  assert.match(stderr, /ACL LOG is not supported by Redeno yet \(only the default '128' is accepted\)/);
 });
 
 Deno.test("pidfile is written at start-up and removed at shutdown", async () => {
