@@ -358,7 +358,10 @@ Deno.test("a non-default value of a missing feature stops start-up with a clear 
   const stderr = new TextDecoder().decode(output.stderr);
   assert.match(stderr, /FATAL CONFIG FILE ERROR/);
   assert.match(stderr, /acllog-max-len "5"/);
-  assert.match(stderr, /ACL LOG is not supported by Redeno yet \(only the default '128' is accepted\)/);
+  assert.match(
+    stderr,
+    /ACL LOG is not supported by Redeno yet \(only the default '128' is accepted\)/,
+  );
 });
 
 Deno.test("pidfile is written at start-up and removed at shutdown", async () => {
