@@ -8,8 +8,8 @@ import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/errors.t
 import {
   boxesToScan,
   decodeScore,
+  decodeScoreInto,
   distance,
-  distanceIfInShape,
   GEO_LAT_MAX,
   GEO_LAT_MIN,
   GEO_LONG_MAX,
@@ -19,6 +19,7 @@ import {
   type GeoShape,
   scoreRangeOf,
   searchAreas,
+  ShapeMatcher,
   standardGeohash,
 } from "../store/geohash.ts";
 import { scoreLteMax, type ScoreRange, SortedSetValue } from "../store/zset.ts";
@@ -119,9 +120,30 @@ function replyPoint(s: Session, lon: number, lat: number): void {
 
 // A double as Redis reads it (getDoubleFromObject), or null after replying `error`.
 function doubleOrReply(s: Session, text: string, error = ERR_NOT_FLOAT): number | null {
-  const value = parseDouble(text);
+  const value = isPlainDecimal(text) ? Number(text) : parseDouble(text);
   if (value === null) s.reply.error(error);
   return value;
+}
+
+/**
+ * True for short text of digits with at most one '.' and a sign (what clients send as
+ * coordinates and radii): Number() then reads it as strtod does, both rounding
+ * correctly, without parseDouble's general (and slower) path.
+ */
+function isPlainDecimal(text: string): boolean {
+  const length = text.length;
+  if (length === 0 || length > 40) return false;
+  let i = 0;
+  const first = text.charCodeAt(0);
+  if (first === 45 || first === 43) i++; // - +
+  let digits = 0, point = false;
+  for (; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c === 46 && !point) point = true;
+    else return false;
+  }
+  return digits > 0;
 }
 
 /** Longitude and latitude at argv[at] and argv[at + 1], checked against the geo limits. */
@@ -282,7 +304,7 @@ interface GeoPoint {
 function membersOfBox(
   zset: SortedSetValue,
   box: GeoHashBits,
-  shape: GeoShape,
+  matcher: ShapeMatcher,
   out: GeoPoint[],
   limit: number,
 ): void {
@@ -290,23 +312,172 @@ function membersOfBox(
   const range: ScoreRange = { min, max, minExclusive: false, maxExclusive: true };
   const rank = zset.firstInScoreRange(range);
   if (rank < 0) return;
+  const point = DECODED;
   zset.walk(rank, false, (member, score) => {
     if (!scoreLteMax(score, range)) return false;
-    const [lon, lat] = decodeScore(score);
-    const dist = distanceIfInShape(shape, lon, lat);
-    if (dist !== null) out.push({ member, lon, lat, dist, score });
+    decodeScoreInto(score, point);
+    const dist = matcher.distanceTo(point.lon, point.lat);
+    if (dist >= 0) out.push({ member, lon: point.lon, lat: point.lat, dist, score });
     return !(out.length > 0 && limit > 0 && out.length >= limit);
   });
 }
 
+// The point each candidate decodes into before it is kept or given up.
+const DECODED = { lon: 0, lat: 0 };
+
 /** Every member inside the shape, box by box (at most `limit` of them when not 0). */
 function searchShape(zset: SortedSetValue, shape: GeoShape, limit: number): GeoPoint[] {
   const out: GeoPoint[] = [];
+  const matcher = new ShapeMatcher(shape);
   for (const box of boxesToScan(searchAreas(shape))) {
     if (out.length > 0 && limit > 0 && out.length >= limit) break;
-    membersOfBox(zset, box, shape, out, limit);
+    membersOfBox(zset, box, matcher, out, limit);
   }
   return out;
+}
+
+// The candidates of `nearestInCircle`, reused from search to search: member, score,
+// point, the lower bound on its distance and, once computed, the distance itself
+// (NaN before); and a max-heap of upper bounds.
+const NEAR = {
+  members: [] as string[],
+  scores: new Float64Array(256),
+  lons: new Float64Array(256),
+  lats: new Float64Array(256),
+  lows: new Float64Array(256),
+  dists: new Float64Array(256),
+  heap: new Float64Array(16),
+};
+
+function resizeNear(size: number): void {
+  const resize = (a: Float64Array) => {
+    const b = new Float64Array(size);
+    if (size > a.length) b.set(a);
+    return b;
+  };
+  NEAR.scores = resize(NEAR.scores);
+  NEAR.lons = resize(NEAR.lons);
+  NEAR.lats = resize(NEAR.lats);
+  NEAR.lows = resize(NEAR.lows);
+  NEAR.dists = resize(NEAR.dists);
+}
+
+/** The most members `nearestInCircle` looks for; beyond, the plain search is as good. */
+const NEAREST_MAX = 1024;
+/** Candidate buffers larger than this are let go after a search. */
+const NEAR_KEEP = 1 << 16;
+
+/**
+ * A circle search for its `count` nearest members (ASC COUNT without ANY): either
+ * those members, nearest first, as the full search (every candidate's distance, then
+ * Redis's partial sort) would answer them, or, when that cannot be told apart, every
+ * member inside in the order the full search finds them, for the caller to sort. Null
+ * for other shapes and large counts (the full search then runs).
+ *
+ * Only the nearest members matter, so each candidate first gets cheap bounds on its
+ * distance (ShapeMatcher.bound). With T the count-th smallest upper bound among the
+ * candidates surely inside, the answer is among the candidates whose lower bound is at
+ * most T: the others are strictly farther than T, and count members are within it.
+ * Those few get their exact distance. Ties decide which members the partial sort keeps
+ * and in what order, so when two of the first count + 1 distances are equal, or fewer
+ * than count members are surely inside, every candidate gets its distance instead.
+ */
+function nearestInCircle(zset: SortedSetValue, shape: GeoShape, count: number): GeoPoint[] | null {
+  if (shape.kind !== "radius" || count > NEAREST_MAX) return null;
+  const matcher = new ShapeMatcher(shape);
+  const radius = matcher.radius;
+  if (NEAR.heap.length < count) NEAR.heap = new Float64Array(count);
+  const heap = NEAR.heap;
+  const members = NEAR.members;
+  let n = 0, inside = 0;
+  const point = DECODED;
+  for (const box of boxesToScan(searchAreas(shape))) {
+    const { min, max } = scoreRangeOf(box);
+    const range: ScoreRange = { min, max, minExclusive: false, maxExclusive: true };
+    const rank = zset.firstInScoreRange(range);
+    if (rank < 0) continue;
+    zset.walk(rank, false, (member, score) => {
+      if (!scoreLteMax(score, range)) return false;
+      decodeScoreInto(score, point);
+      matcher.bound(point.lon, point.lat);
+      const low = matcher.low, high = matcher.high;
+      if (low > radius) return true; // surely outside
+      if (n === NEAR.lows.length) resizeNear(n * 2);
+      members[n] = member;
+      NEAR.scores[n] = score;
+      NEAR.lons[n] = point.lon;
+      NEAR.lats[n] = point.lat;
+      NEAR.lows[n] = low;
+      NEAR.dists[n] = NaN;
+      n++;
+      // The count smallest upper bounds of the members surely inside, largest on top.
+      if (high <= radius) {
+        if (inside < count) heapPush(heap, inside++, high);
+        else if (high < heap[0]) heapReplaceTop(heap, count, high);
+      }
+      return true;
+    });
+  }
+  let found: GeoPoint[] | null = null;
+  if (inside === count) {
+    const threshold = heap[0];
+    const near: GeoPoint[] = [];
+    for (let i = 0; i < n; i++) {
+      if (NEAR.lows[i] > threshold) continue;
+      const lon = NEAR.lons[i], lat = NEAR.lats[i];
+      const dist = NEAR.dists[i] = matcher.distanceTo(lon, lat);
+      if (dist >= 0) near.push({ member: members[i], lon, lat, dist, score: NEAR.scores[i] });
+    }
+    near.sort(byDistance);
+    // At least count are there (count were surely inside); the first count + 1 differ.
+    let distinct = near.length >= count;
+    for (let i = 0; distinct && i < count && i + 1 < near.length; i++) {
+      distinct = near[i].dist < near[i + 1].dist;
+    }
+    if (distinct) {
+      near.length = count;
+      found = near;
+    }
+  }
+  if (found === null) {
+    // Every candidate, in the order the walk met them (the full search's order).
+    found = [];
+    for (let i = 0; i < n; i++) {
+      const lon = NEAR.lons[i], lat = NEAR.lats[i];
+      let dist = NEAR.dists[i];
+      if (Number.isNaN(dist)) dist = matcher.distanceTo(lon, lat);
+      if (dist >= 0) found.push({ member: members[i], lon, lat, dist, score: NEAR.scores[i] });
+    }
+  }
+  members.length = 0;
+  if (NEAR.lows.length > NEAR_KEEP) resizeNear(256);
+  return found;
+}
+
+// A max-heap of the first `size` entries of `heap`.
+function heapPush(heap: Float64Array, size: number, value: number): void {
+  let i = size;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (heap[parent] >= value) break;
+    heap[i] = heap[parent];
+    i = parent;
+  }
+  heap[i] = value;
+}
+
+function heapReplaceTop(heap: Float64Array, size: number, value: number): void {
+  let i = 0;
+  for (;;) {
+    const left = 2 * i + 1;
+    if (left >= size) break;
+    const right = left + 1;
+    const child = right < size && heap[right] > heap[left] ? right : left;
+    if (heap[child] <= value) break;
+    heap[i] = heap[child];
+    i = child;
+  }
+  heap[i] = value;
 }
 
 function byDistance(a: GeoPoint, b: GeoPoint): number {
@@ -480,7 +651,12 @@ function searchGeneric(s: Session, argv: string[], srcAt: number, kind: SearchKi
       width: shape.width,
       height: shape.height,
     };
-  const found = searchShape(zset, geoShape, any ? count : 0);
+  // The nearest few, when they can be found without every distance; else all of them
+  // (what nearestInCircle answers is sorted below just the same).
+  const nearest = sort === "asc" && count !== 0 && !any
+    ? nearestInCircle(zset, geoShape, count)
+    : null;
+  const found = nearest ?? searchShape(zset, geoShape, any ? count : 0);
   if (found.length === 0 && storeKey === null) {
     s.reply.arrayLen(0);
     return;

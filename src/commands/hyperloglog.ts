@@ -1,8 +1,12 @@
 // HyperLogLog commands: PFADD, PFCOUNT, PFMERGE, PFDEBUG and PFSELFTEST.
 //
 // An HLL is an ordinary string value in Redis's byte layout (src/store/hyperloglog.ts),
-// so GET, DUMP, the RDB and the AOF carry it unchanged. A changed HLL is stored back as
-// a new byte array.
+// so GET, DUMP, the RDB and the AOF carry it unchanged. Like Redis, which unshares the
+// string and then edits it, the commands change an HLL held as bytes in place (a dense
+// one is 12 KB: copying it on every PFADD cost more than the rest of the command); one
+// held as a one-byte string is turned into bytes first and stored back. Nothing else
+// keeps a reference to a stored byte array: replies copy it into the output buffer,
+// COPY clones it, and a background save serializes a key before a write command runs.
 
 import { ERR_WRONG_TYPE } from "../protocol/errors.ts";
 import { NOTIFY } from "../config.ts";
@@ -36,13 +40,15 @@ import { lookupRead } from "./_lookup.ts";
 const ERR_NOT_HLL = "WRONGTYPE Key is not a valid HyperLogLog string value.";
 const ERR_CORRUPT = "INVALIDOBJ Corrupted HLL object detected";
 
-// The value's bytes when it is an HLL (a copy when `copy`), else null after replying.
-function hllBytes(s: Session, value: Value, copy: boolean): Uint8Array | null {
+// The value's bytes when it is an HLL, else null after replying: the stored array itself
+// (changes are made in place), or new bytes for a value held as a one-byte string,
+// which the caller stores if it changes them.
+function hllBytes(s: Session, value: Value): Uint8Array | null {
   if (!isString(value)) {
     s.reply.error(ERR_WRONG_TYPE);
     return null;
   }
-  const bytes = typeof value === "string" || copy ? toBytes(value) : value;
+  const bytes = typeof value === "string" ? toBytes(value) : value;
   if (!isHll(bytes)) {
     s.reply.error(ERR_NOT_HLL);
     return null;
@@ -64,11 +70,12 @@ function pfadd(s: Session, argv: string[]): void {
     bytes = newHll();
     updated++;
   } else {
-    const existing = hllBytes(s, current, true);
+    const existing = hllBytes(s, current);
     if (existing === null) return;
     bytes = existing;
   }
-  const max = sparseMax(s);
+  // Only a sparse HLL needs the limit (a config lookup per call otherwise).
+  const max = bytes[4] === HLL_DENSE ? 0 : sparseMax(s);
   let failed = false;
   for (let i = 2; i < argv.length; i++) {
     try {
@@ -81,10 +88,9 @@ function pfadd(s: Session, argv: string[]): void {
       break;
     }
   }
-  if (updated > 0 || failed) {
-    if (updated > 0) invalidateCache(bytes);
-    s.db.set(key, bytes, true);
-  }
+  if (updated > 0) invalidateCache(bytes);
+  // Changed in place, or into new bytes (a sparse HLL that grew or turned dense).
+  if ((updated > 0 || failed) && bytes !== current) s.db.set(key, bytes, true);
   if (failed) {
     s.reply.error(ERR_CORRUPT);
     return;
@@ -109,7 +115,7 @@ function mergeKeys(
   for (let i = 1; i < argv.length; i++) {
     const value = lookupRead(s, argv[i]);
     if (value === undefined) continue;
-    const bytes = hllBytes(s, value, false);
+    const bytes = hllBytes(s, value);
     if (bytes === null) return null;
     if (bytes[4] === HLL_DENSE) anyDense = true;
     try {
@@ -137,7 +143,7 @@ function pfcount(s: Session, argv: string[]): void {
     s.reply.integer(0);
     return;
   }
-  const bytes = hllBytes(s, value, true);
+  const bytes = hllBytes(s, value);
   if (bytes === null) return;
   const cached = cachedCount(bytes);
   if (cached !== null) {
@@ -153,7 +159,7 @@ function pfcount(s: Session, argv: string[]): void {
     return;
   }
   setCachedCount(bytes, count);
-  s.db.set(key, bytes, true);
+  if (bytes !== value) s.db.set(key, bytes, true);
   s.keyChanged(key);
   s.server.dirty++;
   s.reply.integer(count);
@@ -167,7 +173,11 @@ function pfmerge(s: Session, argv: string[]): void {
   const key = argv[1];
   const current = s.db.get(key);
   // The destination was checked as the first source: a string HLL or missing.
-  let bytes = current === undefined ? newHll() : toBytes(current as Uint8Array | string);
+  let bytes = current === undefined
+    ? newHll()
+    : typeof current === "string"
+    ? toBytes(current)
+    : current as Uint8Array;
   if (current === undefined) s.db.set(key, bytes);
   if (useDense) {
     try {
@@ -185,7 +195,7 @@ function pfmerge(s: Session, argv: string[]): void {
     else bytes = sparseSet(bytes, i, registers[i], max).bytes;
   }
   invalidateCache(bytes);
-  s.db.set(key, bytes, true);
+  if (bytes !== current) s.db.set(key, bytes, true);
   s.keyChanged(key);
   s.notify(NOTIFY.STRING, "pfadd", key);
   s.server.dirty++;
@@ -221,7 +231,7 @@ function pfdebug(s: Session, argv: string[]): void {
     s.reply.error("ERR The specified key does not exist");
     return;
   }
-  let bytes = hllBytes(s, value, true);
+  let bytes = hllBytes(s, value);
   if (bytes === null) return;
   const lower = sub.toLowerCase();
   const toDense = (): boolean => {

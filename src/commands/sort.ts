@@ -16,7 +16,7 @@
 //   a missing BY key sorts first, and elements whose BY values tie keep their place in a
 //   full sort (glibc's qsort is a stable merge sort) but not in a partial one: with BY
 //   and a LIMIT that does not cover everything Redis runs its own partial quicksort,
-//   which is emulated below so ties come out in the same order.
+//   which util/partial_sort.ts emulates so ties come out in the same order.
 // - A sorted set source is converted to the skiplist encoding, even by SORT_RO.
 // - Every key read (the source, BY and GET keys) counts as a keyspace hit or miss and
 //   fires `keymiss`, with or without STORE.
@@ -33,6 +33,7 @@ import { toLatin1 } from "../store/string.ts";
 import { SortedSetValue } from "../store/zset.ts";
 import type { Value } from "../store/value.ts";
 import { parseInteger } from "../util/int64.ts";
+import { partialSort } from "../util/partial_sort.ts";
 import { strtod } from "./_zset_args.ts";
 import type { ArgDoc, CommandSpec, KeySpec, Session } from "./context.ts";
 import { familySpec, keyAt, tokenChoice } from "./table.ts";
@@ -168,6 +169,19 @@ const PLAIN_DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** The score of a value for numeric sorting, or null when Redis refuses it. */
 function sortScore(text: string): number | null {
+  // Integers of up to 15 digits (the usual elements) are exact doubles.
+  const length = text.length;
+  if (length !== 0 && length <= 15) {
+    const negative = text.charCodeAt(0) === 45;
+    let i = negative ? 1 : 0;
+    let n = 0;
+    for (; i < length; i++) {
+      const digit = text.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) break;
+      n = n * 10 + digit;
+    }
+    if (i === length && length > (negative ? 1 : 0)) return negative ? -n : n;
+  }
   if (PLAIN_DECIMAL.test(text)) {
     const value = Number(text);
     if (Math.abs(value) > DBL_MIN && value !== Infinity && value !== -Infinity) return value;
@@ -252,70 +266,73 @@ function comparator(o: SortOptions, byPattern: boolean): (a: Item, b: Item) => n
   return o.desc ? (a, b) => -cmp(a, b) : cmp;
 }
 
+// Scores and index buffers for `sortByOwnScores`, reused while elements are few.
+const REUSE_MAX = 4096;
+let SCORES = new Float64Array(128);
+let ORDER = new Int32Array(128);
+let SPARE = new Int32Array(128);
+
 /**
- * Redis's partial sort (used with BY and a narrowing LIMIT): Bentley and McIlroy's
- * quicksort that only recurses into the parts overlapping ranks lo..hi. Elements
- * that compare equal end up in the order this particular algorithm leaves them.
+ * Sorts elements in place by their own numeric values, ties by their bytes (SORT
+ * without BY or ALPHA); false when one is not a number. That order is total (equal
+ * elements are equal strings), so any correct sort gives Redis's result, and DESC is
+ * its reverse: a merge sort of indexes, which avoids an object per element and a
+ * comparator call per comparison.
  */
-function partialSort(v: Item[], cmp: (a: Item, b: Item) => number, lo: number, hi: number): void {
-  const swap = (i: number, j: number) => {
-    const t = v[i];
-    v[i] = v[j];
-    v[j] = t;
-  };
-  const insertion = (a: number, n: number) => {
-    for (let m = a + 1; m < a + n; m++) {
-      for (let l = m; l > a && cmp(v[l - 1], v[l]) > 0; l--) swap(l, l - 1);
-    }
-  };
-  const med3 = (a: number, b: number, c: number) =>
-    cmp(v[a], v[b]) < 0
-      ? (cmp(v[b], v[c]) < 0 ? b : cmp(v[a], v[c]) < 0 ? c : a)
-      : (cmp(v[b], v[c]) > 0 ? b : cmp(v[a], v[c]) < 0 ? a : c);
-  const overlaps = (a: number, n: number) => !(hi < a || lo > a + n - 1);
-  const run = (a: number, n: number): void => {
-    for (;;) {
-      if (n < 7) return insertion(a, n);
-      let pm = a + Math.floor(n / 2);
-      if (n > 7) {
-        let pl = a;
-        let pn = a + n - 1;
-        if (n > 40) {
-          const d = Math.floor(n / 8);
-          pl = med3(pl, pl + d, pl + 2 * d);
-          pm = med3(pm - d, pm, pm + d);
-          pn = med3(pn - 2 * d, pn - d, pn);
-        }
-        pm = med3(pl, pm, pn);
+function sortByOwnScores(values: string[], desc: boolean): boolean {
+  const n = values.length;
+  if (SCORES.length < n) {
+    const size = Math.max(n, SCORES.length * 2);
+    SCORES = new Float64Array(size);
+    ORDER = new Int32Array(size);
+    SPARE = new Int32Array(size);
+  }
+  const scores = SCORES;
+  let bad = false;
+  for (let i = 0; i < n; i++) {
+    const score = sortScore(values[i]);
+    if (score === null) bad = true;
+    else scores[i] = score;
+  }
+  if (bad) return false;
+  let order = ORDER, spare = SPARE;
+  for (let i = 0; i < n; i++) order[i] = i;
+  const less = (a: number, b: number) =>
+    scores[a] < scores[b] || (scores[a] === scores[b] && values[a] < values[b]);
+  // Runs of 16 by insertion, then merged bottom-up, back and forth between the buffers.
+  const RUN = 16;
+  for (let lo = 0; lo < n; lo += RUN) {
+    const hi = Math.min(lo + RUN, n);
+    for (let i = lo + 1; i < hi; i++) {
+      const x = order[i];
+      let j = i - 1;
+      while (j >= lo && less(x, order[j])) {
+        order[j + 1] = order[j];
+        j--;
       }
-      swap(a, pm);
-      let pa = a + 1, pb = a + 1;
-      let pc = a + n - 1, pd = a + n - 1;
-      for (;;) {
-        let r: number;
-        while (pb <= pc && (r = cmp(v[pb], v[a])) <= 0) {
-          if (r === 0) swap(pa++, pb);
-          pb++;
-        }
-        while (pb <= pc && (r = cmp(v[pc], v[a])) >= 0) {
-          if (r === 0) swap(pc, pd--);
-          pc--;
-        }
-        if (pb > pc) break;
-        swap(pb++, pc--);
-      }
-      const end = a + n;
-      let r = Math.min(pa - a, pb - pa);
-      for (let k = 0; k < r; k++) swap(a + k, pb - r + k);
-      r = Math.min(pd - pc, end - pd - 1);
-      for (let k = 0; k < r; k++) swap(pb + k, end - r + k);
-      if ((r = pb - pa) > 1 && overlaps(a, r)) run(a, r);
-      if ((r = pd - pc) <= 1 || !overlaps(end - r, r)) return;
-      a = end - r;
-      n = r;
+      order[j + 1] = x;
     }
-  };
-  run(0, v.length);
+  }
+  for (let width = RUN; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n), hi = Math.min(lo + 2 * width, n);
+      let i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) spare[k++] = less(order[j], order[i]) ? order[j++] : order[i++];
+      while (i < mid) spare[k++] = order[i++];
+      while (j < hi) spare[k++] = order[j++];
+    }
+    const t = order;
+    order = spare;
+    spare = t;
+  }
+  const sorted = values.slice();
+  for (let i = 0; i < n; i++) values[i] = sorted[order[desc ? n - 1 - i : i]];
+  if (n > REUSE_MAX) {
+    SCORES = new Float64Array(128);
+    ORDER = new Int32Array(128);
+    SPARE = new Int32Array(128);
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------
@@ -356,9 +373,14 @@ function sortGeneric(s: Session, argv: string[], readOnly: boolean): void {
     end -= start; // loadValues picked the range already
     start = 0;
   }
-  const items: Item[] = values.map((value) => ({ value, score: 0, by: null }));
-
-  if (!o.dontSort) {
+  if (!o.dontSort && sortBy === null && !o.alpha) {
+    // By the elements' own numeric values (the common SORT): no per-element objects.
+    if (!sortByOwnScores(values, o.desc)) {
+      s.reply.error(ERR_NOT_DOUBLE);
+      return;
+    }
+  } else if (!o.dontSort) {
+    const items: Item[] = values.map((value) => ({ value, score: 0, by: null }));
     let bad = false;
     for (const item of items) {
       let by: string;
@@ -387,15 +409,16 @@ function sortGeneric(s: Session, argv: string[], readOnly: boolean): void {
     } else {
       items.sort(cmp);
     }
+    for (let i = 0; i < items.length; i++) values[i] = items[i].value;
   }
 
   const outputLength = (o.gets.length || 1) * Math.max(0, end - start + 1);
   if (o.store === null) {
     s.reply.arrayLen(outputLength);
     for (let j = start; j <= end; j++) {
-      if (o.gets.length === 0) s.reply.bulk(items[j].value);
+      if (o.gets.length === 0) s.reply.bulk(values[j]);
       for (const pattern of o.gets) {
-        const value = lookupByPattern(s, pattern, items[j].value);
+        const value = lookupByPattern(s, pattern, values[j]);
         if (value === null) s.reply.null();
         else s.reply.bulk(value);
       }
@@ -404,9 +427,9 @@ function sortGeneric(s: Session, argv: string[], readOnly: boolean): void {
   }
   const result = new ListValue();
   for (let j = start; j <= end; j++) {
-    if (o.gets.length === 0) result.pushTail(items[j].value);
+    if (o.gets.length === 0) result.pushTail(values[j]);
     for (const pattern of o.gets) {
-      const value = lookupByPattern(s, pattern, items[j].value);
+      const value = lookupByPattern(s, pattern, values[j]);
       result.pushTail(value === null ? "" : asString(value));
     }
   }

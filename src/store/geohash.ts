@@ -124,7 +124,8 @@ function halves(bits: bigint): { hi: number; lo: number } {
 function uint64Halves(score: number): { hi: number; lo: number } {
   if (score >= 0 && score < 9007199254740992) {
     const n = Math.trunc(score);
-    return { hi: Math.floor(n / TWO_32), lo: n % TWO_32 };
+    const hi = Math.floor(n / TWO_32);
+    return { hi, lo: n - hi * TWO_32 };
   }
   if (score >= 18446744073709551616) return { hi: 0, lo: 0 };
   if (!(score >= -9223372036854775808)) return { hi: 0x80000000, lo: 0 };
@@ -145,6 +146,19 @@ function encode(
   lat: number,
   step: number,
 ): GeoHashBits | null {
+  const halves = encodeHalves(longRange, latRange, lon, lat, step);
+  if (halves === null) return null;
+  return { bits: (BigInt(halves.hi) << 32n) | BigInt(halves.lo), step };
+}
+
+// `encode`'s bits as two 32-bit halves (no bigint: GEOADD's hot path).
+function encodeHalves(
+  longRange: GeoRange,
+  latRange: GeoRange,
+  lon: number,
+  lat: number,
+  step: number,
+): { hi: number; lo: number } | null {
   if (lon > GEO_LONG_MAX || lon < GEO_LONG_MIN || lat > GEO_LAT_MAX || lat < GEO_LAT_MIN) {
     return null;
   }
@@ -157,8 +171,7 @@ function encode(
   lonOffset *= 2 ** step;
   // C converts the offsets to uint32_t (truncation); at the top edge an offset is
   // 2^step itself, one bit past the step, which Redis keeps.
-  const { hi, lo } = interleave(Math.trunc(latOffset) >>> 0, Math.trunc(lonOffset) >>> 0);
-  return { bits: (BigInt(hi) << 32n) | BigInt(lo), step };
+  return interleave(Math.trunc(latOffset) >>> 0, Math.trunc(lonOffset) >>> 0);
 }
 
 /** The geohash of a point in the stored form (step 26 gives a score), or null out of range. */
@@ -171,8 +184,9 @@ export function encodeWGS84(lon: number, lat: number, step = GEO_STEP_MAX): GeoH
  * edge's extra bit makes it larger, and the double then rounds it, as in Redis).
  */
 export function geohashScore(lon: number, lat: number): number {
-  const hash = encodeWGS84(lon, lat, GEO_STEP_MAX);
-  return hash === null ? 0 : Number(hash.bits);
+  const halves = encodeHalves(LONG_RANGE, LAT_RANGE, lon, lat, GEO_STEP_MAX);
+  // One rounding of the exact sum, as Number() of the 64-bit value would round it.
+  return halves === null ? 0 : halves.hi * TWO_32 + halves.lo;
 }
 
 // The rectangle of a hash given as latitude and longitude indexes at `step`.
@@ -211,6 +225,46 @@ function centerOf(area: GeoArea): LonLat {
   if (lat > GEO_LAT_MAX) lat = GEO_LAT_MAX;
   if (lat < GEO_LAT_MIN) lat = GEO_LAT_MIN;
   return [lon, lat];
+}
+
+/** A point being decoded into, reused from point to point by searches. */
+export interface MutablePoint {
+  lon: number;
+  lat: number;
+}
+
+// Box sizes of the stored step (26 bits per coordinate).
+const LAT_SCALE = GEO_LAT_MAX - GEO_LAT_MIN;
+const LONG_SCALE = GEO_LONG_MAX - GEO_LONG_MIN;
+const CELLS = 2 ** GEO_STEP_MAX;
+
+/**
+ * Decodes a score into `out` without allocating: the same operations as
+ * `decodeScore` (areaOf, then centerOf), for the search loop.
+ */
+export function decodeScoreInto(score: number, out: MutablePoint): void {
+  let hi: number, lo: number;
+  if (score >= 0 && score < 9007199254740992) {
+    const n = Math.trunc(score);
+    hi = Math.floor(n / TWO_32);
+    lo = n - hi * TWO_32; // exact, and no fmod as `%` on doubles would be
+  } else {
+    ({ hi, lo } = uint64Halves(score));
+  }
+  const latIndex = squash32(lo) + squash32(hi) * 65536;
+  const lonIndex = squash32(lo >>> 1) + squash32(hi >>> 1) * 65536;
+  const latMin = GEO_LAT_MIN + (latIndex / CELLS) * LAT_SCALE;
+  const latMax = GEO_LAT_MIN + (((latIndex + 1) >>> 0) / CELLS) * LAT_SCALE;
+  const lonMin = GEO_LONG_MIN + (lonIndex / CELLS) * LONG_SCALE;
+  const lonMax = GEO_LONG_MIN + (((lonIndex + 1) >>> 0) / CELLS) * LONG_SCALE;
+  let lon = (lonMin + lonMax) / 2;
+  if (lon > GEO_LONG_MAX) lon = GEO_LONG_MAX;
+  if (lon < GEO_LONG_MIN) lon = GEO_LONG_MIN;
+  let lat = (latMin + latMax) / 2;
+  if (lat > GEO_LAT_MAX) lat = GEO_LAT_MAX;
+  if (lat < GEO_LAT_MIN) lat = GEO_LAT_MIN;
+  out.lon = lon;
+  out.lat = lat;
 }
 
 /**
@@ -447,3 +501,108 @@ export function distanceIfInShape(shape: GeoShape, lon: number, lat: number): nu
   if (distance(lon, lat, shape.lon, lat) > width / 2) return null;
   return distance(shape.lon, shape.lat, lon, lat);
 }
+
+/**
+ * `distanceIfInShape` for one shape and many points (a search's loop): what depends
+ * only on the center is computed once, and points are given up as early as it is safe.
+ * Every distance it answers is the one `distance` computes, to the bit.
+ */
+export class ShapeMatcher {
+  readonly #shape: GeoShape;
+  readonly #lonR: number;
+  readonly #latR: number;
+  readonly #cosLat: number;
+  readonly #sinLat: number;
+  /** The radius in meters (a circle; 0 for a box). */
+  readonly radius: number;
+  readonly #halfHeight: number;
+  readonly #halfWidth: number;
+  /**
+   * No point farther from the center's latitude than this (in meters along a meridian)
+   * is inside: the great-circle distance is never shorter than the latitude distance,
+   * and the margin dwarfs the rounding of either computation.
+   */
+  readonly #latLimit: number;
+  /** What `bound` found: the distance `distanceTo` computes is within low..high. */
+  low = 0;
+  high = 0;
+
+  constructor(shape: GeoShape) {
+    this.#shape = shape;
+    this.#lonR = degToRad(shape.lon);
+    this.#latR = degToRad(shape.lat);
+    this.#cosLat = Math.cos(this.#latR);
+    this.#sinLat = Math.sin(this.#latR);
+    if (shape.kind === "radius") {
+      this.radius = shape.radius * shape.conversion;
+      this.#halfHeight = this.#halfWidth = 0;
+      this.#latLimit = this.radius * (1 + 1e-9);
+    } else {
+      this.radius = 0;
+      this.#halfHeight = (shape.height * shape.conversion) / 2;
+      this.#halfWidth = (shape.width * shape.conversion) / 2;
+      this.#latLimit = Infinity;
+    }
+  }
+
+  /** The distance from the center to the point in meters, or -1 when it is outside. */
+  distanceTo(lon: number, lat: number): number {
+    const shape = this.#shape;
+    if (shape.kind === "radius") {
+      const latR = degToRad(lat);
+      if (EARTH_RADIUS_IN_METERS * Math.abs(latR - this.#latR) > this.#latLimit) return -1;
+      const d = this.#fromCenter(lon, latR);
+      return d > this.radius ? -1 : d;
+    }
+    if (latDistance(lat, shape.lat) > this.#halfHeight) return -1;
+    if (distance(lon, lat, shape.lon, lat) > this.#halfWidth) return -1;
+    return this.#fromCenter(lon, degToRad(lat));
+  }
+
+  /**
+   * Bounds, into `low` and `high`, the distance from the center to a point (what
+   * `distanceTo` would compute before comparing it with the shape) without its
+   * trigonometry. Near the center, where the half-angle differences are at most
+   * 0.1 radians, the haversine formula is evaluated with short Taylor series (sin to
+   * x^5; cos(lat2) as cos(lat1 + d) to d^4 and d^5; asin to z^7): the truncation
+   * costs at most ~1e-6 of the distance (most of it from cos(lat2), which is at least
+   * 0.086 below 85.06 degrees), the libm functions and the rounding ~1e-15, and the
+   * bounds are +-1e-5. Farther (or on the center's meridian, where `distance` takes
+   * another path) the exact distance is computed and low === high.
+   */
+  bound(lon: number, lat: number): void {
+    const lat2r = degToRad(lat);
+    const x = (degToRad(lon) - this.#lonR) / 2;
+    const y = (lat2r - this.#latR) / 2;
+    const ax = Math.abs(x), ay = Math.abs(y);
+    if (!(ax <= SERIES_LIMIT && ay <= SERIES_LIMIT && ax > 1e-150)) {
+      this.low = this.high = this.#fromCenter(lon, lat2r);
+      return;
+    }
+    const x2 = x * x, y2 = y * y;
+    const v = x * (1 - x2 * (1 / 6 - x2 * (1 / 120)));
+    const u = y * (1 - y2 * (1 / 6 - y2 * (1 / 120)));
+    const d = 2 * y, d2 = d * d;
+    const cosD = 1 - d2 * (1 / 2 - d2 * (1 / 24));
+    const sinD = d * (1 - d2 * (1 / 6 - d2 * (1 / 120)));
+    const cosLat2 = this.#cosLat * cosD - this.#sinLat * sinD;
+    const z = Math.sqrt(u * u + this.#cosLat * cosLat2 * v * v);
+    const z2 = z * z;
+    const dist = 2 * EARTH_RADIUS_IN_METERS * z *
+      (1 + z2 * (1 / 6 + z2 * (3 / 40 + z2 * (5 / 112))));
+    this.low = dist * (1 - 1e-5);
+    this.high = dist * (1 + 1e-5);
+  }
+
+  // distance(center lon, center lat, lon, lat) with the center's terms precomputed.
+  #fromCenter(lon: number, lat2r: number): number {
+    const v = Math.sin((degToRad(lon) - this.#lonR) / 2);
+    if (v === 0) return EARTH_RADIUS_IN_METERS * Math.abs(lat2r - this.#latR);
+    const u = Math.sin((lat2r - this.#latR) / 2);
+    const a = u * u + this.#cosLat * Math.cos(lat2r) * v * v;
+    return 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(a));
+  }
+}
+
+/** The largest half-angle difference (radians) `ShapeMatcher.bound` uses its series for. */
+const SERIES_LIMIT = 0.1;

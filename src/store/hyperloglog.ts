@@ -37,71 +37,120 @@ export class CorruptHll extends Error {}
 // MurmurHash64A on 32-bit halves.
 // ---------------------------------------------------------------------------------------
 
-// 64-bit product modulo 2^64 of (ah:al) and (bh:bl); result in MUL_HI/MUL_LO.
-let MUL_HI = 0, MUL_LO = 0;
-function mul64(ah: number, al: number, bh: number, bl: number): void {
-  const a0 = al & 0xffff, a1 = al >>> 16, b0 = bl & 0xffff, b1 = bl >>> 16;
-  const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
-  const mid = Math.floor(p00 / 65536) + (p01 % 65536) + (p10 % 65536);
-  const carryHi = p11 + Math.floor(p01 / 65536) + Math.floor(p10 / 65536) +
-    Math.floor(mid / 65536);
-  MUL_LO = Math.imul(al, bl) >>> 0;
-  MUL_HI = (carryHi + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
+const M_HI = 0xc6a4a793, M_LO = 0x5bd1e995;
+const M_LO_LOW16 = M_LO & 0xffff, M_LO_HIGH16 = M_LO >>> 16;
+const HLL_SEED = 0xadc83b19;
+
+// 64-bit words as [high, low] 32-bit halves, kept in typed arrays: a module-level `let`
+// holding a value past 2^30 is a heap number, allocated again at every store.
+const MUL = new Uint32Array(2); // the last product of mulM
+const HASH = new Uint32Array(2); // the last hash
+
+// (ah:al) * m modulo 2^64, into MUL. The high word of al * m's low word is assembled
+// from 16-bit partial products (each exact); the stores take the sums modulo 2^32.
+function mulM(ah: number, al: number): void {
+  const a0 = al & 0xffff, a1 = al >>> 16;
+  const p01 = a0 * M_LO_HIGH16, p10 = a1 * M_LO_LOW16;
+  const mid = ((a0 * M_LO_LOW16) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  const carry = a1 * M_LO_HIGH16 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
+  MUL[1] = Math.imul(al, M_LO);
+  MUL[0] = carry + Math.imul(ah, M_LO) + Math.imul(al, M_HI);
 }
 
-const M_HI = 0xc6a4a793, M_LO = 0x5bd1e995;
-
-/** MurmurHash64A of bytes with Redis's HLL seed, as [high 32 bits, low 32 bits]. */
-export function murmur64a(data: Uint8Array | string, seed = 0xadc83b19): [number, number] {
+// The hash of a one-byte string, into HASH. `hashBytes` is the same loop over bytes:
+// one copy per input type keeps each monomorphic.
+function hashString(data: string, seed: number): void {
   const len = data.length;
-  const at = typeof data === "string"
-    ? (i: number) => data.charCodeAt(i) & 0xff
-    : (i: number) => data[i];
   // h = seed ^ (len * m)
-  mul64(Math.floor(len / 2 ** 32) >>> 0, len >>> 0, M_HI, M_LO);
-  let hh = MUL_HI ^ 0, hl = (MUL_LO ^ seed) >>> 0;
-  hh >>>= 0;
+  mulM(Math.floor(len / 2 ** 32) >>> 0, len >>> 0);
+  let hh = MUL[0], hl = (MUL[1] ^ seed) >>> 0;
   const blocks = len - (len & 7);
   for (let i = 0; i < blocks; i += 8) {
-    let kl = (at(i) | (at(i + 1) << 8) | (at(i + 2) << 16) | (at(i + 3) << 24)) >>> 0;
-    let kh = (at(i + 4) | (at(i + 5) << 8) | (at(i + 6) << 16) | (at(i + 7) << 24)) >>> 0;
-    mul64(kh, kl, M_HI, M_LO);
-    kh = MUL_HI, kl = MUL_LO;
-    // k ^= k >> 47
-    kl = (kl ^ (kh >>> 15)) >>> 0;
-    mul64(kh, kl, M_HI, M_LO);
-    hh = (hh ^ MUL_HI) >>> 0;
-    hl = (hl ^ MUL_LO) >>> 0;
-    mul64(hh, hl, M_HI, M_LO);
-    hh = MUL_HI, hl = MUL_LO;
+    const kl = (data.charCodeAt(i) & 0xff | (data.charCodeAt(i + 1) & 0xff) << 8 |
+      (data.charCodeAt(i + 2) & 0xff) << 16 | (data.charCodeAt(i + 3) & 0xff) << 24) >>> 0;
+    const kh = (data.charCodeAt(i + 4) & 0xff | (data.charCodeAt(i + 5) & 0xff) << 8 |
+      (data.charCodeAt(i + 6) & 0xff) << 16 | (data.charCodeAt(i + 7) & 0xff) << 24) >>> 0;
+    mulM(kh, kl);
+    // k ^= k >> 47; k *= m; h ^= k; h *= m
+    mulM(MUL[0], (MUL[1] ^ (MUL[0] >>> 15)) >>> 0);
+    mulM((hh ^ MUL[0]) >>> 0, (hl ^ MUL[1]) >>> 0);
+    hh = MUL[0], hl = MUL[1];
   }
   const rest = len & 7;
   if (rest > 0) {
     for (let j = rest - 1; j >= 0; j--) {
-      const b = at(blocks + j);
+      const b = data.charCodeAt(blocks + j) & 0xff;
       if (j >= 4) hh = (hh ^ (b << (8 * (j - 4)))) >>> 0;
       else hl = (hl ^ (b << (8 * j))) >>> 0;
     }
-    mul64(hh, hl, M_HI, M_LO);
-    hh = MUL_HI, hl = MUL_LO;
+    mulM(hh, hl);
+    hh = MUL[0], hl = MUL[1];
   }
-  hl = (hl ^ (hh >>> 15)) >>> 0;
-  mul64(hh, hl, M_HI, M_LO);
-  hh = MUL_HI, hl = MUL_LO;
-  hl = (hl ^ (hh >>> 15)) >>> 0;
-  return [hh, hl];
+  finish(hh, hl);
+}
+
+function hashBytes(data: Uint8Array, seed: number): void {
+  const len = data.length;
+  mulM(Math.floor(len / 2 ** 32) >>> 0, len >>> 0);
+  let hh = MUL[0], hl = (MUL[1] ^ seed) >>> 0;
+  const blocks = len - (len & 7);
+  for (let i = 0; i < blocks; i += 8) {
+    const kl = (data[i] | data[i + 1] << 8 | data[i + 2] << 16 | data[i + 3] << 24) >>> 0;
+    const kh = (data[i + 4] | data[i + 5] << 8 | data[i + 6] << 16 | data[i + 7] << 24) >>> 0;
+    mulM(kh, kl);
+    mulM(MUL[0], (MUL[1] ^ (MUL[0] >>> 15)) >>> 0);
+    mulM((hh ^ MUL[0]) >>> 0, (hl ^ MUL[1]) >>> 0);
+    hh = MUL[0], hl = MUL[1];
+  }
+  const rest = len & 7;
+  if (rest > 0) {
+    for (let j = rest - 1; j >= 0; j--) {
+      const b = data[blocks + j];
+      if (j >= 4) hh = (hh ^ (b << (8 * (j - 4)))) >>> 0;
+      else hl = (hl ^ (b << (8 * j))) >>> 0;
+    }
+    mulM(hh, hl);
+    hh = MUL[0], hl = MUL[1];
+  }
+  finish(hh, hl);
+}
+
+// h ^= h >> 47; h *= m; h ^= h >> 47; into HASH.
+function finish(hh: number, hl: number): void {
+  mulM(hh, (hl ^ (hh >>> 15)) >>> 0);
+  HASH[0] = MUL[0];
+  HASH[1] = MUL[1] ^ (MUL[0] >>> 15);
+}
+
+function hash(data: Uint8Array | string, seed: number): void {
+  if (typeof data === "string") hashString(data, seed);
+  else hashBytes(data, seed);
+}
+
+/** MurmurHash64A of bytes with Redis's HLL seed, as [high 32 bits, low 32 bits]. */
+export function murmur64a(data: Uint8Array | string, seed = HLL_SEED): [number, number] {
+  hash(data, seed);
+  return [HASH[0], HASH[1]];
+}
+
+// The register and value of the last hash, in PATTERN_INDEX/PATTERN_COUNT.
+let PATTERN_INDEX = 0, PATTERN_COUNT = 0;
+function pattern(element: Uint8Array | string): void {
+  hash(element, HLL_SEED);
+  const lo = HASH[1], hi = HASH[0];
+  PATTERN_INDEX = lo & (HLL_REGISTERS - 1);
+  // The 50 bits above the index, with bit 50 set so the count stops there.
+  const low18 = lo >>> HLL_P; // 18 bits
+  if (low18 !== 0) PATTERN_COUNT = 31 - Math.clz32(low18 & -low18) + 1;
+  // Bits 18..49 are the high word; bit 50 is the forced stop.
+  else if (hi === 0) PATTERN_COUNT = HLL_Q + 1;
+  else PATTERN_COUNT = 18 + 31 - Math.clz32(hi & -hi) + 1;
 }
 
 /** The register an element falls in and the value it proposes (1-51). */
 export function patternOf(element: Uint8Array | string): [number, number] {
-  const [hi, lo] = murmur64a(element);
-  const index = lo & (HLL_REGISTERS - 1);
-  // The 50 bits above the index, with bit 50 set so the count stops there.
-  const low18 = lo >>> HLL_P; // 18 bits
-  if (low18 !== 0) return [index, 31 - Math.clz32(low18 & -low18) + 1];
-  // Bits 18..49 are the high word; bit 50 is the forced stop.
-  if (hi === 0) return [index, HLL_Q + 1];
-  return [index, 18 + 31 - Math.clz32(hi & -hi) + 1];
+  pattern(element);
+  return [PATTERN_INDEX, PATTERN_COUNT];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -208,9 +257,15 @@ export function registersOf(bytes: Uint8Array): Uint8Array {
 /** max-merges an HLL's registers into `max`; throws CorruptHll for a bad sparse one. */
 export function mergeInto(max: Uint8Array, bytes: Uint8Array): void {
   if (bytes[4] === HLL_DENSE) {
-    for (let i = 0; i < HLL_REGISTERS; i++) {
-      const v = denseGet(bytes, i);
-      if (v > max[i]) max[i] = v;
+    // Four 6-bit registers in every three bytes.
+    for (let i = 0, b = HLL_HEADER; i < HLL_REGISTERS; i += 4, b += 3) {
+      const b0 = bytes[b], b1 = bytes[b + 1], b2 = bytes[b + 2];
+      const r0 = b0 & 63, r1 = ((b0 >> 6) | (b1 << 2)) & 63;
+      const r2 = ((b1 >> 4) | (b2 << 4)) & 63, r3 = b2 >> 2;
+      if (r0 > max[i]) max[i] = r0;
+      if (r1 > max[i + 1]) max[i + 1] = r1;
+      if (r2 > max[i + 2]) max[i + 2] = r2;
+      if (r3 > max[i + 3]) max[i + 3] = r3;
     }
     return;
   }
@@ -367,9 +422,11 @@ function promote(bytes: Uint8Array, index: number, count: number): SetResult {
 
 /** Adds one element; the HLL may be reallocated (sparse growth or promotion). */
 export function hllAdd(bytes: Uint8Array, element: string, maxBytes: number): SetResult {
-  const [index, count] = patternOf(element);
-  if (bytes[4] === HLL_DENSE) return { bytes, changed: denseSet(bytes, index, count) };
-  return sparseSet(bytes, index, count, maxBytes);
+  pattern(element);
+  if (bytes[4] === HLL_DENSE) {
+    return { bytes, changed: denseSet(bytes, PATTERN_INDEX, PATTERN_COUNT) };
+  }
+  return sparseSet(bytes, PATTERN_INDEX, PATTERN_COUNT, maxBytes);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -421,7 +478,14 @@ export function estimate(histo: ArrayLike<number>): number {
 export function histogramOf(bytes: Uint8Array): Float64Array {
   const histo = new Float64Array(64);
   if (bytes[4] === HLL_DENSE) {
-    for (let i = 0; i < HLL_REGISTERS; i++) histo[denseGet(bytes, i)]++;
+    // Four 6-bit registers in every three bytes.
+    for (let b = HLL_HEADER; b < HLL_DENSE_SIZE; b += 3) {
+      const b0 = bytes[b], b1 = bytes[b + 1], b2 = bytes[b + 2];
+      histo[b0 & 63]++;
+      histo[((b0 >> 6) | (b1 << 2)) & 63]++;
+      histo[((b1 >> 4) | (b2 << 4)) & 63]++;
+      histo[b2 >> 2]++;
+    }
   } else sparseForEach(bytes, (_first, len, value) => histo[value] += len);
   return histo;
 }

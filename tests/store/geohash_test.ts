@@ -1,13 +1,15 @@
 // Unit tests of the geohash math: scores and positions Redis 7.0.15 gave for known
 // points (the map's edges and scores that are not geohashes included), standard
 // geohash strings, neighbour boxes wrapping around the antimeridian and the poles,
-// step estimates, the boxes a search scans, and distances.
+// step estimates, the boxes a search scans, and distances (the search loop's matcher
+// and its cheap bounds included).
 
 import assert from "node:assert/strict";
 import {
   boxesToScan,
   decodeArea,
   decodeScore,
+  decodeScoreInto,
   distance,
   distanceIfInShape,
   EARTH_RADIUS_IN_METERS,
@@ -22,6 +24,7 @@ import {
   neighborsOf,
   scoreRangeOf,
   searchAreas,
+  ShapeMatcher,
   standardGeohash,
 } from "../../src/store/geohash.ts";
 
@@ -153,4 +156,90 @@ Deno.test("a point is in a box when its latitude and its longitude distances bot
   const circle: GeoShape = { kind: "radius", lon: 0, lat: 0, conversion: 1, radius: 1000 };
   assert.equal(distanceIfInShape(circle, 0.01, 0), null);
   assert.ok(distanceIfInShape(circle, 0.008, 0)! < 1000);
+});
+
+// A seeded generator so failures can be replayed.
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+Deno.test("decodeScoreInto decodes any score as decodeScore does", () => {
+  const random = rng(3);
+  const out = { lon: 0, lat: 0 };
+  const scores = [0, 3, 3.7, -5, 1e20, 2 ** 64, 2 ** 53, 13510798882111488, 3479099956230698];
+  for (let i = 0; i < 2000; i++) scores.push(Math.floor(random() * 2 ** 52));
+  for (const score of scores) {
+    decodeScoreInto(score, out);
+    assert.deepEqual([out.lon, out.lat], decodeScore(score), `score ${score}`);
+  }
+});
+
+Deno.test("the shape matcher answers distanceIfInShape's distances to the bit", () => {
+  const random = rng(5);
+  for (let round = 0; round < 200; round++) {
+    const lon = random() * 360 - 180, lat = random() * 170 - 85;
+    const shape: GeoShape = random() < 0.5
+      ? { kind: "radius", lon, lat, conversion: 1000, radius: random() * 3000 }
+      : {
+        kind: "box",
+        lon,
+        lat,
+        conversion: 1000,
+        width: random() * 3000,
+        height: random() * 3000,
+      };
+    const matcher = new ShapeMatcher(shape);
+    for (let i = 0; i < 50; i++) {
+      const [plon, plat] = decodeScore(
+        geohashScore(
+          Math.max(-180, Math.min(180, lon + (random() - 0.5) * 40)),
+          Math.max(-85, Math.min(85, lat + (random() - 0.5) * 20)),
+        ),
+      );
+      assert.equal(matcher.distanceTo(plon, plat), distanceIfInShape(shape, plon, plat) ?? -1);
+    }
+  }
+});
+
+Deno.test("the shape matcher's cheap bounds hold the exact distance", () => {
+  const random = rng(9);
+  let narrow = 0;
+  for (let round = 0; round < 300; round++) {
+    const lon = random() * 360 - 180, lat = random() * 170.1 - 85.05;
+    const shape: GeoShape = { kind: "radius", lon, lat, conversion: 1, radius: 1e9 };
+    const matcher = new ShapeMatcher(shape);
+    // From the same spot out to well past the series' reach, poles and antimeridian too.
+    for (const spread of [1e-9, 1e-5, 0.01, 1, 5, 12, 40]) {
+      for (let i = 0; i < 20; i++) {
+        const plon = Math.max(-180, Math.min(180, lon + (random() - 0.5) * spread));
+        const plat = Math.max(-85.05, Math.min(85.05, lat + (random() - 0.5) * spread));
+        const exact = distance(lon, lat, plon, plat);
+        matcher.bound(plon, plat);
+        assert.ok(
+          matcher.low <= exact && exact <= matcher.high,
+          `${lon},${lat} to ${plon},${plat}`,
+        );
+        if (matcher.low < matcher.high) narrow++;
+      }
+    }
+    // A point on the center's meridian takes distance's latitude shortcut: exact.
+    matcher.bound(lon, Math.min(85, lat + 0.5));
+    assert.equal(matcher.low, distance(lon, lat, lon, Math.min(85, lat + 0.5)));
+  }
+  assert.ok(narrow > 10_000); // the series did most of the work
+});
+
+Deno.test("a score is the geohash's 64-bit value rounded to a double", () => {
+  const random = rng(13);
+  const points: [number, number][] = [[180, 85.05112878], [180, 0], [-180, -85.05112878]];
+  for (let i = 0; i < 5000; i++) points.push([random() * 360 - 180, random() * 170.1 - 85.05]);
+  for (const [lon, lat] of points) {
+    assert.equal(geohashScore(lon, lat), Number(encodeWGS84(lon, lat)!.bits), `${lon},${lat}`);
+  }
 });
