@@ -388,6 +388,11 @@ export interface ServerApi {
   readonly commands: ReadonlyMap<string, CommandSpec>;
   /** Writes since the last save (Redis's server.dirty). */
   dirty: number;
+  /**
+   * True when something takes the write feed (the AOF, a test observer): a command may
+   * skip building the forms it would propagate otherwise.
+   */
+  readonly replicating: boolean;
   readonly startedAt: number;
   readonly port: number;
   readonly runId: string;

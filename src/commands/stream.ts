@@ -190,11 +190,18 @@ function xadd(s: Session, argv: string[]): void {
     return;
   }
   const current = stream ?? new StreamValue();
-  let id: StreamId | null;
-  if (given === null) id = current.nextId(Date.now());
-  else if (given.seqAuto) id = current.nextId(0, given.id >> 64n);
-  else id = given.id > current.lastId ? given.id : null;
-  if (id === null) {
+  let idReply: string | null;
+  if (given === null) idReply = current.appendNow(Date.now(), argv.slice(fieldsAt), nodeLimits(s));
+  else {
+    const id = given.seqAuto
+      ? current.nextId(0, given.id >> 64n)
+      : given.id > current.lastId
+      ? given.id
+      : null;
+    if (id !== null) current.append(id, argv.slice(fieldsAt), nodeLimits(s));
+    idReply = id === null ? null : formatId(id);
+  }
+  if (idReply === null) {
     s.reply.error(ERR_ID_TOO_SMALL);
     return;
   }
@@ -202,8 +209,6 @@ function xadd(s: Session, argv: string[]): void {
     stream = current;
     s.db.set(key, stream);
   }
-  stream.append(id, argv.slice(fieldsAt), nodeLimits(s));
-  const idReply = formatId(id);
   s.reply.bulk(idReply);
   s.server.dirty++;
   s.notify(NOTIFY.STREAM, "xadd", key);

@@ -282,18 +282,19 @@ function serveGroup(s: Session, source: Source, args: ReadArgs, now: number): vo
     return count === 0 || entries.length < count;
   });
   s.reply.arrayLen(entries.length);
+  const replicating = s.server.replicating;
   for (const [id, pairs] of entries) {
     advanceGroup(stream, group, id);
     if (!args.noAck) {
       const nack = group.deliver(id, consumer, now, false);
       nack.deliveryCount = 1;
-      s.propagateAs(claimForm(key, group, consumer, id, nack.deliveryTime, 1));
+      if (replicating) s.propagateAs(claimForm(key, group, consumer, id, now, 1));
     }
     replyEntry(s, id, pairs);
   }
   if (entries.length > 0) {
     s.server.dirty++;
-    if (args.noAck) {
+    if (args.noAck && replicating) {
       s.propagateAs([
         "XGROUP",
         "SETID",

@@ -93,6 +93,11 @@ export class Server implements ServerApi, ClientHost {
   readonly functions = new FunctionLibraries(() => this.scripting.vm);
   /** False while a script's redis.set_repl keeps its writes out of the feed. */
   propagating = true;
+
+  /** See ServerApi.replicating. */
+  get replicating(): boolean {
+    return this.replicationFeed.length !== 0 && this.propagating;
+  }
   /** Clients that ran MONITOR. */
   readonly monitors = new Set<Client>();
   // CLIENT PAUSE: until when (Unix ms), whether only writes wait, and who waits.

@@ -14,8 +14,9 @@
 
 import { elementSize, intElementSize, Listpack } from "./stream_listpack.ts";
 import { ConsumerGroup } from "./stream_groups.ts";
-import { idMs, idSeq, makeId, MAX_ID, type StreamId, U64_MAX } from "./stream_id.ts";
+import { formatId, idMs, idSeq, makeId, MAX_ID, type StreamId, U64_MAX } from "./stream_id.ts";
 
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const FLAG_DELETED = 1;
 const FLAG_SAMEFIELDS = 2;
 /** Redis's cap on a node's size, whatever stream-node-max-bytes says. */
@@ -32,6 +33,9 @@ export class StreamNode {
   readonly master: StreamId;
   readonly masterMs: bigint;
   readonly masterSeq: bigint;
+  // The master's parts as numbers (NaN past 2^53), for the common XADD's arithmetic.
+  readonly masterMsNum: number;
+  readonly masterSeqNum: number;
   lp: Listpack;
   /** Live and deleted entries (mirrors of the master entry's first two elements). */
   live: number;
@@ -49,6 +53,8 @@ export class StreamNode {
     this.master = master;
     this.masterMs = idMs(master);
     this.masterSeq = idSeq(master);
+    this.masterMsNum = this.masterMs <= SAFE ? Number(this.masterMs) : NaN;
+    this.masterSeqNum = this.masterSeq <= SAFE ? Number(this.masterSeq) : NaN;
     this.lp = lp;
     this.live = counts.live;
     this.deleted = counts.deleted;
@@ -57,8 +63,13 @@ export class StreamNode {
   }
 
   /** A node holding only the master entry for `fields`, its first entry to come. */
-  static create(master: StreamId, fields: readonly string[], pairs: number): StreamNode {
-    const lp = new Listpack(64);
+  static create(
+    master: StreamId,
+    fields: readonly string[],
+    pairs: number,
+    capacity = 64,
+  ): StreamNode {
+    const lp = new Listpack(capacity);
     lp.appendInt(0);
     lp.appendInt(0);
     lp.appendInt(pairs);
@@ -124,8 +135,11 @@ export class StreamNode {
     lp.replaceInt(lp.next(lp.first), this.deleted);
   }
 
-  /** Appends an entry (`pairs` flat field, value, ...). */
-  append(id: StreamId, pairs: readonly string[]): void {
+  /**
+   * Appends an entry (`pairs` flat field, value, ...). `ms` and `seq`, when given, are
+   * the ID's parts as numbers below 2^53 (they spare the bigint arithmetic).
+   */
+  append(id: StreamId, pairs: readonly string[], ms = NaN, seq = NaN): void {
     const lp = this.lp;
     const n = pairs.length / 2;
     let same = n === this.fields.length;
@@ -133,8 +147,16 @@ export class StreamNode {
     this.live++;
     this.#writeCounts();
     lp.appendInt(same ? FLAG_SAMEFIELDS : 0);
-    appendDiff(lp, idMs(id) - this.masterMs);
-    appendDiff(lp, idSeq(id) - this.masterSeq);
+    const msDiff = ms - this.masterMsNum;
+    const seqDiff = seq - this.masterSeqNum;
+    if (msDiff === msDiff && seqDiff === seqDiff) {
+      // Both parts and the master's are below 2^53: the differences are exact.
+      lp.appendInt(msDiff);
+      lp.appendInt(seqDiff);
+    } else {
+      appendDiff(lp, idMs(id) - this.masterMs);
+      appendDiff(lp, idSeq(id) - this.masterSeq);
+    }
     if (same) {
       for (let i = 1; i < pairs.length; i += 2) lp.append(pairs[i]);
       lp.appendInt(n + 3);
@@ -257,8 +279,10 @@ export class StreamValue {
   readonly nodes: StreamNode[] = [];
   /** Live entries. */
   length = 0;
-  /** The ID of the last entry ever added (or set by XSETID). */
-  lastId: StreamId = 0n;
+  #lastId: StreamId = 0n;
+  // lastId's parts as numbers while both are below 2^53 (else NaN).
+  #lastMs = 0;
+  #lastSeq = 0;
   /** The first live entry's ID (0-0 when empty). */
   firstId: StreamId = 0n;
   /** The largest ID XDEL removed. */
@@ -278,6 +302,41 @@ export class StreamValue {
 
   get encoding(): "stream" {
     return "stream";
+  }
+
+  /** The ID of the last entry ever added (or set by XSETID). */
+  get lastId(): StreamId {
+    return this.#lastId;
+  }
+
+  set lastId(id: StreamId) {
+    this.#lastId = id;
+    const ms = idMs(id);
+    const seq = idSeq(id);
+    const safe = ms <= SAFE && seq <= SAFE;
+    this.#lastMs = safe ? Number(ms) : NaN;
+    this.#lastSeq = safe ? Number(seq) : NaN;
+  }
+
+  /**
+   * XADD `*`: appends with the next ID after the last one, from the clock `now` (Unix
+   * ms). Returns the ID as Redis prints it, or null when no larger ID is possible.
+   */
+  appendNow(now: number, pairs: readonly string[], limits: NodeLimits): string | null {
+    const lastMs = this.#lastMs;
+    if (now > lastMs) {
+      this.#append(BigInt(now) << 64n, pairs, limits, now, 0);
+      return `${now}-0`;
+    }
+    if (lastMs === lastMs && this.#lastSeq < Number.MAX_SAFE_INTEGER) {
+      const seq = this.#lastSeq + 1;
+      this.#append(this.#lastId + 1n, pairs, limits, lastMs, seq);
+      return `${lastMs}-${seq}`;
+    }
+    const id = this.nextId(now);
+    if (id === null) return null;
+    this.append(id, pairs, limits);
+    return formatId(id);
   }
 
   /** Groups in name order (byte order), as Redis lists them. */
@@ -304,6 +363,20 @@ export class StreamValue {
 
   /** Appends an entry with an ID larger than lastId. */
   append(id: StreamId, pairs: readonly string[], limits: NodeLimits): void {
+    const ms = idMs(id);
+    const seq = idSeq(id);
+    const safe = ms <= SAFE && seq <= SAFE;
+    this.#append(id, pairs, limits, safe ? Number(ms) : NaN, safe ? Number(seq) : NaN);
+  }
+
+  // `ms` and `seq`: the ID's parts as numbers, NaN when one is past 2^53.
+  #append(
+    id: StreamId,
+    pairs: readonly string[],
+    limits: NodeLimits,
+    ms: number,
+    seq: number,
+  ): void {
     let node: StreamNode | undefined = this.nodes[this.nodes.length - 1];
     if (node !== undefined) {
       let maxBytes = limits.maxBytes;
@@ -314,18 +387,26 @@ export class StreamValue {
       else if (limits.maxEntries > 0 && node.live + node.deleted >= limits.maxEntries) {
         node = undefined;
       }
-      if (node === undefined) this.nodes[this.nodes.length - 1].lp.shrink();
     }
     if (node === undefined) {
-      node = StreamNode.create(id, pairs, pairs.length / 2);
+      // A node that follows a full one starts with room for as much as that one took.
+      const full = this.nodes[this.nodes.length - 1];
+      let capacity = 64;
+      if (full !== undefined) {
+        full.lp.shrink();
+        capacity = full.lp.size + 64;
+      }
+      node = StreamNode.create(id, pairs, pairs.length / 2, capacity);
       this.nodes.push(node);
     }
-    node.append(id, pairs);
+    node.append(id, pairs, ms, seq);
     this.#lastLive = id;
     if (this.length === 0) this.firstId = id;
     this.length++;
     this.entriesAdded++;
-    this.lastId = id;
+    this.#lastId = id;
+    this.#lastMs = ms;
+    this.#lastSeq = seq;
   }
 
   /** Index of the last node whose master ID is <= id (-1 when none). */
