@@ -4,7 +4,14 @@
 import { ERR_WRONG_TYPE } from "../protocol/errors.ts";
 import type { EntryCursor, NodeLimits } from "../store/stream.ts";
 import { StreamValue } from "../store/stream.ts";
-import { formatId, type IdSyntax, parseId, type StreamId } from "../store/stream_id.ts";
+import {
+  formatId,
+  type IdSyntax,
+  MAX_ID,
+  parseId,
+  type StreamId,
+  U64_MAX,
+} from "../store/stream_id.ts";
 import type { Session } from "./context.ts";
 
 export const ERR_INVALID_ID = "ERR Invalid stream ID specified as stream command argument";
@@ -18,6 +25,25 @@ export function idOrReply(s: Session, text: string, syntax: IdSyntax): StreamId 
     return null;
   }
   return parsed.id;
+}
+
+/**
+ * A bound of an ID interval (XRANGE, XPENDING, XAUTOCLAIM): `-`, `+`, an ID (a missing
+ * seq is 0 for a start, the largest for an end), or `(` and an ID for an exclusive
+ * bound; null after replying an error.
+ */
+export function intervalOrReply(s: Session, text: string, isStart: boolean): StreamId | null {
+  const missingSeq = isStart ? 0n : U64_MAX;
+  if (text.length > 1 && text[0] === "(") {
+    const id = idOrReply(s, text.slice(1), { missingSeq });
+    if (id === null) return null;
+    if (isStart ? id === MAX_ID : id === 0n) {
+      s.reply.error(`ERR invalid ${isStart ? "start" : "end"} ID for the interval`);
+      return null;
+    }
+    return isStart ? id + 1n : id - 1n;
+  }
+  return idOrReply(s, text, { missingSeq, minMax: true });
 }
 
 /** An ID where only `<ms>[-<seq>]` is accepted (missing seq: 0). */

@@ -13,7 +13,7 @@ import { formatId, MAX_ID, parseId, type StreamId } from "../store/stream_id.ts"
 import { parseInteger } from "../util/int64.ts";
 import {
   ERR_INVALID_ID,
-  idOrReply,
+  intervalOrReply,
   nodeLimits,
   replyRange,
   strictIdOrReply,
@@ -244,9 +244,9 @@ function xtrim(s: Session, argv: string[]): void {
 /** XRANGE / XREVRANGE key start end [COUNT count] */
 function xrange(s: Session, argv: string[], rev: boolean): void {
   const [startText, endText] = rev ? [argv[3], argv[2]] : [argv[2], argv[3]];
-  const start = boundOrReply(s, startText, true);
+  const start = intervalOrReply(s, startText, true);
   if (start === null) return;
-  const end = boundOrReply(s, endText, false);
+  const end = intervalOrReply(s, endText, false);
   if (end === null) return;
   let count = -1;
   for (let i = 4; i < argv.length; i++) {
@@ -276,24 +276,6 @@ function xrange(s: Session, argv: string[], rev: boolean): void {
     return;
   }
   replyRange(s, value, { start, end, rev, count: Math.max(count, 0) });
-}
-
-/**
- * A range bound: `-`, `+`, an ID (a missing seq is 0 for a start, the largest for an
- * end), or `(` and an ID for an exclusive bound; null after replying an error.
- */
-function boundOrReply(s: Session, text: string, isStart: boolean): StreamId | null {
-  const missingSeq = isStart ? 0n : 0xffff_ffff_ffff_ffffn;
-  if (text.length > 1 && text[0] === "(") {
-    const id = idOrReply(s, text.slice(1), { missingSeq });
-    if (id === null) return null;
-    if (isStart ? id === MAX_ID : id === 0n) {
-      s.reply.error(`ERR invalid ${isStart ? "start" : "end"} ID for the interval`);
-      return null;
-    }
-    return isStart ? id + 1n : id - 1n;
-  }
-  return idOrReply(s, text, { missingSeq, minMax: true });
 }
 
 /** XLEN key */

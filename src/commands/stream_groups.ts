@@ -10,7 +10,7 @@ import { StreamValue } from "../store/stream.ts";
 import { ConsumerGroup, ENTRIES_READ_UNKNOWN, type PendingEntry } from "../store/stream_groups.ts";
 import { formatId, MAX_ID, parseId, type StreamId } from "../store/stream_id.ts";
 import { parseInteger } from "../util/int64.ts";
-import { idOrReply, replyEntry, strictIdOrReply, writeStream } from "./_stream.ts";
+import { idOrReply, intervalOrReply, replyEntry, strictIdOrReply, writeStream } from "./_stream.ts";
 import type { CommandSpec, Session } from "./context.ts";
 import { claimForm, readStreams, streamReadArgs } from "./stream_read.ts";
 import { familySpec, keyAt } from "./table.ts";
@@ -224,21 +224,6 @@ function xack(s: Session, argv: string[]): void {
   if (group !== undefined) { for (const id of ids) if (group.ack(id)) acked++; }
   s.reply.integer(acked);
   if (acked > 0) s.server.dirty += acked;
-}
-
-/** An interval bound as XPENDING and XAUTOCLAIM read it (`(` for exclusive). */
-function intervalOrReply(s: Session, text: string, isStart: boolean): StreamId | null {
-  const missingSeq = isStart ? 0n : 0xffff_ffff_ffff_ffffn;
-  if (text.length > 1 && text[0] === "(") {
-    const id = idOrReply(s, text.slice(1), { missingSeq });
-    if (id === null) return null;
-    if (isStart ? id === MAX_ID : id === 0n) {
-      s.reply.error(`ERR invalid ${isStart ? "start" : "end"} ID for the interval`);
-      return null;
-    }
-    return isStart ? id + 1n : id - 1n;
-  }
-  return idOrReply(s, text, { missingSeq, minMax: true });
 }
 
 /** XPENDING key group [[IDLE min-idle-time] start end count [consumer]] */

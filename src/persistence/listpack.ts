@@ -7,17 +7,9 @@
 // data, then its own length again in 1-5 bytes ("backlen") so it can be walked
 // backwards. Strings that read as 64-bit integers are stored as integers.
 
+import { backlenSize } from "../store/stream_listpack.ts";
 import { looksLikeInt64 } from "../util/int64.ts";
 import { ByteReader, ByteWriter, latin1 } from "./rdb_format.ts";
-
-/** Bytes a backlen takes for an entry of `size` bytes. */
-function backlenSize(size: number): number {
-  if (size <= 127) return 1;
-  if (size < 16383) return 2;
-  if (size < 2097151) return 3;
-  if (size < 268435455) return 4;
-  return 5;
-}
 
 function writeBacklen(w: ByteWriter, size: number): void {
   const n = backlenSize(size);

@@ -14,7 +14,8 @@ import { looksLikeInt64 } from "../util/int64.ts";
 const HEADER = 6;
 const COUNT_UNKNOWN = 65535;
 
-function backlenSize(size: number): number {
+/** Bytes a backlen takes for an element of `size` bytes. */
+export function backlenSize(size: number): number {
   if (size <= 127) return 1;
   if (size < 16383) return 2;
   if (size < 2097151) return 3;
