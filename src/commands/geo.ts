@@ -120,30 +120,9 @@ function replyPoint(s: Session, lon: number, lat: number): void {
 
 // A double as Redis reads it (getDoubleFromObject), or null after replying `error`.
 function doubleOrReply(s: Session, text: string, error = ERR_NOT_FLOAT): number | null {
-  const value = isPlainDecimal(text) ? Number(text) : parseDouble(text);
+  const value = parseDouble(text);
   if (value === null) s.reply.error(error);
   return value;
-}
-
-/**
- * True for short text of digits with at most one '.' and a sign (what clients send as
- * coordinates and radii): Number() then reads it as strtod does, both rounding
- * correctly, without parseDouble's general (and slower) path.
- */
-function isPlainDecimal(text: string): boolean {
-  const length = text.length;
-  if (length === 0 || length > 40) return false;
-  let i = 0;
-  const first = text.charCodeAt(0);
-  if (first === 45 || first === 43) i++; // - +
-  let digits = 0, point = false;
-  for (; i < length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits++;
-    else if (c === 46 && !point) point = true;
-    else return false;
-  }
-  return digits > 0;
 }
 
 /** Longitude and latitude at argv[at] and argv[at + 1], checked against the geo limits. */
