@@ -234,6 +234,11 @@ export interface Session extends Subscriber {
    */
   block(keys: string[], timeoutMs: number, onTimeout?: () => void): boolean;
   /**
+   * While a blocked command runs again: the key whose change woke it (a stream reader
+   * then answers for that stream alone, as Redis serves it); null otherwise.
+   */
+  readonly readyKey: string | null;
+  /**
    * The command goes on after the handler returns (a script that yielded past the busy
    * threshold): its reply is written when `done` settles, and the client waits till then.
    */

@@ -189,9 +189,12 @@ export function readStreams(s: Session, argv: string[], args: ReadArgs): void {
   // Serve what can be served now.
   const now = Date.now();
   const served: Source[] = [];
+  // Run again for a write to one key: Redis serves that stream alone (once).
+  const woken = rerun ? s.readyKey : null;
   for (const source of sources) {
     const { stream, group } = source;
     if (stream === undefined) continue;
+    if (woken !== null && (source.key !== woken || served.length > 0)) continue;
     if (!source.fresh && group !== null) served.push(source);
     else if (hasEntriesAfter(stream, group === null ? source.after : group.lastId)) {
       served.push(source);

@@ -77,6 +77,8 @@ export class Client implements Session, SessionFacts {
   blockedState: BlockedState | null = null;
   /** True while a blocked command is being run again after its key changed. */
   retrying = false;
+  /** See Session.readyKey. */
+  readyKey: string | null = null;
   /** Set when the re-run command found nothing and asked to keep waiting. */
   stillWaiting = false;
   /** Channels, patterns and shard channels subscribed to; null when none. */

@@ -123,10 +123,10 @@ export class KeyEvents {
 
   /**
    * Serves clients blocked on keys that changed, in the order they blocked, by running
-   * their command again through `retry`. Repeats while serving one client makes other
+   * their command again through `retry` (told which key is ready). Repeats while serving one client makes other
    * keys ready (BLMOVE into a key someone else waits on).
    */
-  serveReady(retry: (client: Client) => void): void {
+  serveReady(retry: (client: Client, key: string) => void): void {
     while (this.#ready.size > 0) {
       const ready = [...this.#ready];
       this.#ready.clear();
@@ -134,7 +134,7 @@ export class KeyEvents {
         const queue = this.#blocked.get(id);
         if (queue === undefined) continue;
         for (const client of [...queue]) {
-          if (client.blockedState !== null) retry(client);
+          if (client.blockedState !== null) retry(client, id.slice(id.indexOf("\x00") + 1));
         }
       }
     }

@@ -647,9 +647,10 @@ export class Server implements ServerApi, ClientHost {
     if (this.scripting.running) return;
     if (this.#transaction !== null) this.#endTransaction();
     if (this.keyEvents.blockedClients === 0) return;
-    this.keyEvents.serveReady((client) => {
+    this.keyEvents.serveReady((client, key) => {
       const state = client.blockedState!;
       client.retrying = true;
+      client.readyKey = key;
       client.stillWaiting = false;
       const db = client.db;
       client.db = this.keyspace.databases[state.db];
@@ -657,6 +658,7 @@ export class Server implements ServerApi, ClientHost {
         dispatch(this, client, state.argv);
       } finally {
         client.retrying = false;
+        client.readyKey = null;
         client.db = db;
       }
       if (!client.stillWaiting) {
