@@ -1,9 +1,7 @@
 // What the stream commands share: ID arguments, entry replies, node limits and the
 // error strings Redis answers with.
 
-import { ERR_WRONG_TYPE } from "../protocol/errors.ts";
-import type { EntryCursor, NodeLimits } from "../store/stream.ts";
-import { StreamValue } from "../store/stream.ts";
+import type { NodeLimits, StreamValue } from "../store/stream.ts";
 import {
   formatId,
   type IdSyntax,
@@ -15,7 +13,6 @@ import {
 import type { Session } from "./context.ts";
 
 export const ERR_INVALID_ID = "ERR Invalid stream ID specified as stream command argument";
-export const ERR_NO_GROUP_PREFIX = "NOGROUP No such key";
 
 /** An ID argument, or null after replying Redis's "Invalid stream ID" error. */
 export function idOrReply(s: Session, text: string, syntax: IdSyntax): StreamId | null {
@@ -69,35 +66,33 @@ export function replyEntry(s: Session, id: StreamId, pairs: readonly string[]): 
   for (let i = 0; i < pairs.length; i++) reply.bulk(pairs[i]);
 }
 
-/** Replies with the entry under a cursor. */
-export function replyCursor(s: Session, entry: EntryCursor): void {
-  replyEntry(s, entry.id, entry.pairs());
+/** An interval of entries: start..end (descending with `rev`), at most `count` (0: all). */
+export interface EntryRange {
+  start: StreamId;
+  end: StreamId;
+  rev: boolean;
+  count: number;
 }
 
-/**
- * Replies with the entries in start..end (descending with `rev`), at most `count`
- * (0: all); returns how many. The array's length is patched in when known.
- */
-export function replyRange(
-  s: Session,
-  stream: StreamValue,
-  range: { start: StreamId; end: StreamId; rev: boolean; count: number },
-): number {
+/** The entries in a range, with their field, value pairs. */
+export function collectEntries(stream: StreamValue, range: EntryRange): [StreamId, string[]][] {
   const entries: [StreamId, string[]][] = [];
   const { count } = range;
   stream.walk(range.start, range.end, range.rev, (entry) => {
     entries.push([entry.id, entry.pairs()]);
     return count === 0 || entries.length < count;
   });
-  s.reply.arrayLen(entries.length);
-  for (const [id, pairs] of entries) replyEntry(s, id, pairs);
-  return entries.length;
+  return entries;
 }
 
-/** The stream at `key` for a write: undefined when missing, null after WRONGTYPE. */
-export function writeStream(s: Session, key: string): StreamValue | undefined | null {
-  const value = s.db.get(key);
-  if (value === undefined || value instanceof StreamValue) return value;
-  s.reply.error(ERR_WRONG_TYPE);
-  return null;
+/** Replies with the entries of a range as an array. */
+export function replyRange(s: Session, stream: StreamValue, range: EntryRange): void {
+  const entries = collectEntries(stream, range);
+  s.reply.arrayLen(entries.length);
+  for (const [id, pairs] of entries) replyEntry(s, id, pairs);
+}
+
+/** XGROUP's and XINFO's error for a group the stream does not have. */
+export function noGroupForKey(key: string, group: string): string {
+  return `NOGROUP No such consumer group '${group}' for key name '${key}'`;
 }

@@ -2,12 +2,7 @@
 // XREAD. Consumer groups are in stream_groups.ts, XINFO in stream_info.ts.
 
 import { NOTIFY } from "../config.ts";
-import {
-  ERR_NO_SUCH_KEY,
-  ERR_NOT_INTEGER,
-  ERR_SYNTAX,
-  ERR_WRONG_TYPE,
-} from "../protocol/errors.ts";
+import { ERR_NO_SUCH_KEY, ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/errors.ts";
 import { StreamValue } from "../store/stream.ts";
 import { formatId, MAX_ID, parseId, type StreamId } from "../store/stream_id.ts";
 import { parseInteger } from "../util/int64.ts";
@@ -17,9 +12,8 @@ import {
   nodeLimits,
   replyRange,
   strictIdOrReply,
-  writeStream,
 } from "./_stream.ts";
-import { lookupRead } from "./_lookup.ts";
+import { readTyped, writeTyped } from "./_lookup.ts";
 import type { CommandSpec, Session } from "./context.ts";
 import { familySpec, keyAt } from "./table.ts";
 import { readStreams, streamReadArgs } from "./stream_read.ts";
@@ -177,7 +171,7 @@ function xadd(s: Session, argv: string[]): void {
     return;
   }
   const key = argv[1];
-  let stream = writeStream(s, key);
+  let stream = writeTyped(s, key, StreamValue);
   if (stream === null) return;
   if (stream === undefined) {
     if (args.noMkStream) {
@@ -225,7 +219,7 @@ function xadd(s: Session, argv: string[]): void {
 function xtrim(s: Session, argv: string[]): void {
   const args = trimArgsOrReply(s, argv, false);
   if (args === null) return;
-  const stream = writeStream(s, argv[1]);
+  const stream = writeTyped(s, argv[1], StreamValue);
   if (stream === null) return;
   if (stream === undefined) {
     s.reply.integer(0);
@@ -262,11 +256,8 @@ function xrange(s: Session, argv: string[], rev: boolean): void {
       return;
     }
   }
-  const value = lookupRead(s, argv[1]);
-  if (value !== undefined && !(value instanceof StreamValue)) {
-    s.reply.error(ERR_WRONG_TYPE);
-    return;
-  }
+  const value = readTyped(s, argv[1], StreamValue);
+  if (value === null) return;
   if (count === 0) {
     s.reply.nullArray();
     return;
@@ -280,15 +271,13 @@ function xrange(s: Session, argv: string[], rev: boolean): void {
 
 /** XLEN key */
 function xlen(s: Session, argv: string[]): void {
-  const value = lookupRead(s, argv[1]);
-  if (value === undefined) s.reply.integer(0);
-  else if (value instanceof StreamValue) s.reply.integer(value.length);
-  else s.reply.error(ERR_WRONG_TYPE);
+  const value = readTyped(s, argv[1], StreamValue);
+  if (value !== null) s.reply.integer(value?.length ?? 0);
 }
 
 /** XDEL key id [id ...] */
 function xdel(s: Session, argv: string[]): void {
-  const stream = writeStream(s, argv[1]);
+  const stream = writeTyped(s, argv[1], StreamValue);
   if (stream === null) return;
   if (stream === undefined) {
     s.reply.integer(0);
@@ -344,7 +333,7 @@ function xsetid(s: Session, argv: string[]): void {
       return;
     }
   }
-  const stream = writeStream(s, argv[1]);
+  const stream = writeTyped(s, argv[1], StreamValue);
   if (stream === null) return;
   if (stream === undefined) {
     s.reply.error(ERR_NO_SUCH_KEY);

@@ -5,14 +5,26 @@
 // recreates the pending entry exactly, and a NOACK read as XGROUP SETID.
 
 import { NOTIFY } from "../config.ts";
-import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONG_TYPE } from "../protocol/errors.ts";
+import { ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/errors.ts";
 import { StreamValue } from "../store/stream.ts";
-import { ConsumerGroup, ENTRIES_READ_UNKNOWN, type PendingEntry } from "../store/stream_groups.ts";
+import {
+  type Consumer,
+  ConsumerGroup,
+  ENTRIES_READ_UNKNOWN,
+  type PendingEntry,
+} from "../store/stream_groups.ts";
 import { formatId, MAX_ID, parseId, type StreamId } from "../store/stream_id.ts";
 import { parseInteger } from "../util/int64.ts";
-import { idOrReply, intervalOrReply, replyEntry, strictIdOrReply, writeStream } from "./_stream.ts";
+import {
+  idOrReply,
+  intervalOrReply,
+  noGroupForKey,
+  replyEntry,
+  strictIdOrReply,
+} from "./_stream.ts";
+import { writeTyped } from "./_lookup.ts";
 import type { CommandSpec, Session } from "./context.ts";
-import { claimForm, readStreams, streamReadArgs } from "./stream_read.ts";
+import { claimForm, consumerFor, readStreams, streamReadArgs } from "./stream_read.ts";
 import { familySpec, keyAt } from "./table.ts";
 import { replyHelp } from "./_help.ts";
 
@@ -21,10 +33,6 @@ const ERR_KEY_REQUIRED =
 
 function noGroup(key: string, group: string): string {
   return `NOGROUP No such key '${key}' or consumer group '${group}'`;
-}
-
-function noGroupForKey(key: string, group: string): string {
-  return `NOGROUP No such consumer group '${group}' for key name '${key}'`;
 }
 
 function badSubcommandArgs(name: string): string {
@@ -37,7 +45,7 @@ function streamAndGroup(
   key: string,
   groupName: string,
 ): { stream: StreamValue; group: ConsumerGroup } | null {
-  const stream = writeStream(s, key);
+  const stream = writeTyped(s, key, StreamValue);
   if (stream === null) return null;
   const group = stream?.groups.get(groupName);
   if (stream === undefined || group === undefined) {
@@ -78,7 +86,7 @@ function xgroupCreate(s: Session, argv: string[]): void {
       return;
     }
   }
-  let stream = writeStream(s, key);
+  let stream = writeTyped(s, key, StreamValue);
   if (stream === null) return;
   if (stream === undefined && !mkStream) {
     s.reply.error(ERR_KEY_REQUIRED);
@@ -107,7 +115,7 @@ function xgroupCreate(s: Session, argv: string[]): void {
 
 /** The stream of an XGROUP subcommand other than CREATE; null after replying. */
 function groupTarget(s: Session, key: string): StreamValue | null {
-  const stream = writeStream(s, key);
+  const stream = writeTyped(s, key, StreamValue);
   if (stream === null) return null;
   if (stream === undefined) {
     s.reply.error(ERR_KEY_REQUIRED);
@@ -208,11 +216,8 @@ function xreadgroup(s: Session, argv: string[]): void {
 
 /** XACK key group id [id ...] */
 function xack(s: Session, argv: string[]): void {
-  const value = s.db.get(argv[1]);
-  if (value !== undefined && !(value instanceof StreamValue)) {
-    s.reply.error(ERR_WRONG_TYPE);
-    return;
-  }
+  const value = writeTyped(s, argv[1], StreamValue);
+  if (value === null) return;
   const ids: StreamId[] = [];
   for (let i = 3; i < argv.length; i++) {
     const id = strictIdOrReply(s, argv[i]);
@@ -376,18 +381,13 @@ function xclaim(s: Session, argv: string[]): void {
   }
   if (deliveryTime === -1 || deliveryTime < 0 || deliveryTime > now) deliveryTime = now;
   const replies: [StreamId, string[] | null][] = [];
-  let consumer = null;
+  let consumer: Consumer | null = null;
   for (const [id, idText] of ids) {
     let nack = group.pending.get(id);
     const pairs = stream.get(id);
     if (pairs === null) {
       if (nack !== undefined) {
-        s.propagateAs(
-          claimForm(key, group, nack.consumer, id, nack.deliveryTime, nack.deliveryCount).map((
-            arg,
-            k,
-          ) => k === 5 ? idText : arg),
-        );
+        s.propagateAs(claimForm(key, group, nack, idText));
         propagateLastId = false;
         s.server.dirty++;
         group.ack(id);
@@ -398,22 +398,13 @@ function xclaim(s: Session, argv: string[]): void {
     if (force && nack === undefined) forced = true;
     else if (nack === undefined) continue;
     if (!forced && minIdle > 0 && now - nack!.deliveryTime < minIdle) continue;
-    if (consumer === null) {
-      const got = group.consumer(consumerName, now);
-      consumer = got.consumer;
-      consumer.seenTime = now;
-      if (got.created) s.notify(NOTIFY.STREAM, "xgroup-createconsumer", key);
-    }
+    consumer ??= consumerFor(s, key, group, consumerName, now).consumer;
     nack = group.deliver(id, consumer, deliveryTime, false);
     nack.deliveryTime = deliveryTime;
     if (retryCount >= 0) nack.deliveryCount = retryCount;
     else if (!justId) nack.deliveryCount++;
     replies.push([id, justId ? null : pairs]);
-    s.propagateAs(
-      claimForm(key, group, consumer, id, nack.deliveryTime, nack.deliveryCount).map((arg, k) =>
-        k === 5 ? idText : arg
-      ),
-    );
+    s.propagateAs(claimForm(key, group, nack, idText));
     propagateLastId = false;
     s.server.dirty++;
   }
@@ -473,7 +464,7 @@ function xautoclaim(s: Session, argv: string[]): void {
   const now = Date.now();
   const claimed: [StreamId, string[] | null][] = [];
   const deleted: StreamId[] = [];
-  let consumer = null;
+  let consumer: Consumer | null = null;
   let next: StreamId = 0n;
   let exhausted = true;
   for (const [id, nack] of group.pending.entries()) {
@@ -486,9 +477,7 @@ function xautoclaim(s: Session, argv: string[]): void {
     attempts--;
     const pairs = stream.get(id);
     if (pairs === null) {
-      s.propagateAs(
-        claimForm(key, group, nack.consumer, id, nack.deliveryTime, nack.deliveryCount),
-      );
+      s.propagateAs(claimForm(key, group, nack));
       s.server.dirty++;
       group.ack(id);
       deleted.push(id);
@@ -496,17 +485,12 @@ function xautoclaim(s: Session, argv: string[]): void {
       continue;
     }
     if (minIdle > 0 && now - nack.deliveryTime < minIdle) continue;
-    if (consumer === null) {
-      const got = group.consumer(consumerName, now);
-      consumer = got.consumer;
-      consumer.seenTime = now;
-      if (got.created) s.notify(NOTIFY.STREAM, "xgroup-createconsumer", key);
-    }
+    consumer ??= consumerFor(s, key, group, consumerName, now).consumer;
     group.deliver(id, consumer, now, false);
     if (!justId) nack.deliveryCount++;
     claimed.push([id, justId ? null : pairs]);
     count--;
-    s.propagateAs(claimForm(key, group, consumer, id, nack.deliveryTime, nack.deliveryCount));
+    s.propagateAs(claimForm(key, group, nack));
     s.server.dirty++;
   }
   if (exhausted) next = 0n;

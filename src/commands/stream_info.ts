@@ -1,28 +1,21 @@
 // XINFO STREAM [FULL [COUNT n]], XINFO GROUPS and XINFO CONSUMERS.
 
-import { ERR_NO_SUCH_KEY, ERR_NOT_INTEGER, ERR_WRONG_TYPE } from "../protocol/errors.ts";
+import { ERR_NO_SUCH_KEY, ERR_NOT_INTEGER } from "../protocol/errors.ts";
 import { StreamValue } from "../store/stream.ts";
-import type { ConsumerGroup } from "../store/stream_groups.ts";
-import { formatId, idToRaw, MAX_ID, type StreamId } from "../store/stream_id.ts";
+import { type ConsumerGroup, ENTRIES_READ_UNKNOWN } from "../store/stream_groups.ts";
+import { formatId, idToRaw, MAX_ID } from "../store/stream_id.ts";
 import { parseInteger } from "../util/int64.ts";
 import { replyHelp } from "./_help.ts";
-import { lookupRead } from "./_lookup.ts";
-import { replyEntry } from "./_stream.ts";
+import { readTyped } from "./_lookup.ts";
+import { collectEntries, noGroupForKey, replyEntry, replyRange } from "./_stream.ts";
 import type { CommandSpec, Session } from "./context.ts";
 import { familySpec, keyAt } from "./table.ts";
 
 /** The stream at `key` for XINFO; null after replying (missing key, wrong type). */
 function infoStream(s: Session, key: string): StreamValue | null {
-  const value = lookupRead(s, key);
-  if (value === undefined) {
-    s.reply.error(ERR_NO_SUCH_KEY);
-    return null;
-  }
-  if (!(value instanceof StreamValue)) {
-    s.reply.error(ERR_WRONG_TYPE);
-    return null;
-  }
-  return value;
+  const value = readTyped(s, key, StreamValue);
+  if (value === undefined) s.reply.error(ERR_NO_SUCH_KEY);
+  return value ?? null;
 }
 
 /**
@@ -56,16 +49,24 @@ export function radixTreeNodes(keys: readonly string[]): number {
 /** A consumer group's lag, or null when it can't be known. */
 function groupLag(stream: StreamValue, group: ConsumerGroup): number | null {
   if (stream.entriesAdded === 0) return 0;
-  if (group.entriesRead !== -1 && !stream.hasTombstones(group.lastId)) {
+  if (group.entriesRead !== ENTRIES_READ_UNKNOWN && !stream.hasTombstones(group.lastId)) {
     return stream.entriesAdded - group.entriesRead;
   }
   const read = stream.entriesBefore(group.lastId);
-  return read === -1 ? null : stream.entriesAdded - read;
+  return read === ENTRIES_READ_UNKNOWN ? null : stream.entriesAdded - read;
 }
 
 function replyMaybe(s: Session, n: number | null): void {
   if (n === null) s.reply.null();
   else s.reply.integer(n);
+}
+
+/** A group's `entries-read` and `lag` fields (null when unknown), as both XINFOs give them. */
+function replyReadState(s: Session, stream: StreamValue, group: ConsumerGroup): void {
+  s.reply.bulk("entries-read");
+  replyMaybe(s, group.entriesRead === ENTRIES_READ_UNKNOWN ? null : group.entriesRead);
+  s.reply.bulk("lag");
+  replyMaybe(s, groupLag(stream, group));
 }
 
 /** XINFO STREAM key [FULL [COUNT count]] */
@@ -116,26 +117,16 @@ function xinfoStream(s: Session, argv: string[]): void {
   if (!full) {
     reply.bulk("groups");
     reply.integer(stream.groups.size);
-    for (const [name, last] of [["first-entry", false], ["last-entry", true]] as const) {
+    for (const [name, rev] of [["first-entry", false], ["last-entry", true]] as const) {
       reply.bulk(name);
-      let found = false;
-      stream.walk(0n, MAX_ID, last, (entry) => {
-        replyEntry(s, entry.id, entry.pairs());
-        found = true;
-        return false;
-      });
-      if (!found) reply.null();
+      const [edge] = collectEntries(stream, { start: 0n, end: MAX_ID, rev, count: 1 });
+      if (edge === undefined) reply.null();
+      else replyEntry(s, edge[0], edge[1]);
     }
     return;
   }
   reply.bulk("entries");
-  const entries: [StreamId, string[]][] = [];
-  stream.walk(0n, MAX_ID, false, (entry) => {
-    entries.push([entry.id, entry.pairs()]);
-    return count === 0 || entries.length < count;
-  });
-  reply.arrayLen(entries.length);
-  for (const [id, pairs] of entries) replyEntry(s, id, pairs);
+  replyRange(s, stream, { start: 0n, end: MAX_ID, rev: false, count });
   reply.bulk("groups");
   const groups = stream.sortedGroups();
   reply.arrayLen(groups.length);
@@ -145,10 +136,7 @@ function xinfoStream(s: Session, argv: string[]): void {
     reply.bulk(group.name);
     reply.bulk("last-delivered-id");
     reply.bulk(formatId(group.lastId));
-    reply.bulk("entries-read");
-    replyMaybe(s, group.entriesRead === -1 ? null : group.entriesRead);
-    reply.bulk("lag");
-    replyMaybe(s, groupLag(stream, group));
+    replyReadState(s, stream, group);
     reply.bulk("pel-count");
     reply.integer(group.pending.size);
     reply.bulk("pending");
@@ -202,10 +190,7 @@ function xinfoGroups(s: Session, argv: string[]): void {
     reply.integer(group.pending.size);
     reply.bulk("last-delivered-id");
     reply.bulk(formatId(group.lastId));
-    reply.bulk("entries-read");
-    replyMaybe(s, group.entriesRead === -1 ? null : group.entriesRead);
-    reply.bulk("lag");
-    replyMaybe(s, groupLag(stream, group));
+    replyReadState(s, stream, group);
   }
 }
 
@@ -215,7 +200,7 @@ function xinfoConsumers(s: Session, argv: string[]): void {
   if (stream === null) return;
   const group = stream.groups.get(argv[3]);
   if (group === undefined) {
-    s.reply.error(`NOGROUP No such consumer group '${argv[3]}' for key name '${argv[2]}'`);
+    s.reply.error(noGroupForKey(argv[2], argv[3]));
     return;
   }
   const reply = s.reply;

@@ -9,10 +9,15 @@
 import { NOTIFY } from "../config.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONG_TYPE } from "../protocol/errors.ts";
 import { StreamValue } from "../store/stream.ts";
-import type { Consumer, ConsumerGroup } from "../store/stream_groups.ts";
+import {
+  type Consumer,
+  type ConsumerGroup,
+  ENTRIES_READ_UNKNOWN,
+  type PendingEntry,
+} from "../store/stream_groups.ts";
 import { formatId, MAX_ID, type StreamId } from "../store/stream_id.ts";
 import { parseInteger } from "../util/int64.ts";
-import { replyEntry, strictIdOrReply } from "./_stream.ts";
+import { collectEntries, replyEntry, replyRange, strictIdOrReply } from "./_stream.ts";
 import type { Session } from "./context.ts";
 
 const ERR_UNBALANCED =
@@ -209,7 +214,12 @@ export function readStreams(s: Session, argv: string[], args: ReadArgs): void {
       if (reply.resp === 2) reply.arrayLen(2);
       reply.bulk(source.key);
       if (source.group === null) {
-        replyAfter(s, source.stream!, source.after, args.count);
+        replyRange(s, source.stream!, {
+          start: source.after + 1n,
+          end: MAX_ID,
+          rev: false,
+          count: args.count,
+        });
       } else {
         serveGroup(s, source, args, now);
       }
@@ -243,17 +253,6 @@ function finishWithError(s: Session, argv: string[], error: string): void {
   s.reply.error(error);
 }
 
-/** Replies with the entries after `after`, at most `count` (0: all). */
-function replyAfter(s: Session, stream: StreamValue, after: StreamId, count: number): void {
-  const entries: [StreamId, string[]][] = [];
-  stream.walk(after + 1n, MAX_ID, false, (entry) => {
-    entries.push([entry.id, entry.pairs()]);
-    return count === 0 || entries.length < count;
-  });
-  s.reply.arrayLen(entries.length);
-  for (const [id, pairs] of entries) replyEntry(s, id, pairs);
-}
-
 /**
  * XREADGROUP on one stream: new entries (`>`) are delivered, moving the group's last
  * ID and, unless NOACK, entering the pending lists; a history read answers the
@@ -264,12 +263,8 @@ function serveGroup(s: Session, source: Source, args: ReadArgs, now: number): vo
   const stream = source.stream!;
   const group = source.group!;
   const key = source.key;
-  const { consumer, created } = group.consumer(args.consumer!, now);
-  consumer.seenTime = now;
-  if (created) {
-    s.notify(NOTIFY.STREAM, "xgroup-createconsumer", key);
-    s.server.dirty++;
-  }
+  const { consumer, created } = consumerFor(s, key, group, args.consumer!, now);
+  if (created) s.server.dirty++;
   // Without NOACK, the XCLAIMs of the deliveries create the consumer on replay.
   if (created && args.noAck) {
     s.propagateAs(["XGROUP", "CREATECONSUMER", key, group.name, consumer.name]);
@@ -278,11 +273,11 @@ function serveGroup(s: Session, source: Source, args: ReadArgs, now: number): vo
     replyHistory(s, stream, consumer, source.after, args.count, now);
     return;
   }
-  const entries: [StreamId, string[]][] = [];
-  const count = args.count;
-  stream.walk(group.lastId + 1n, MAX_ID, false, (entry) => {
-    entries.push([entry.id, entry.pairs()]);
-    return count === 0 || entries.length < count;
+  const entries = collectEntries(stream, {
+    start: group.lastId + 1n,
+    end: MAX_ID,
+    rev: false,
+    count: args.count,
   });
   s.reply.arrayLen(entries.length);
   const replicating = s.server.replicating;
@@ -291,7 +286,7 @@ function serveGroup(s: Session, source: Source, args: ReadArgs, now: number): vo
     if (!args.noAck) {
       const nack = group.deliver(id, consumer, now, false);
       nack.deliveryCount = 1;
-      if (replicating) s.propagateAs(claimForm(key, group, consumer, id, now, 1));
+      if (replicating) s.propagateAs(claimForm(key, group, nack));
     }
     replyEntry(s, id, pairs);
   }
@@ -311,34 +306,53 @@ function serveGroup(s: Session, source: Source, args: ReadArgs, now: number): vo
   }
 }
 
+/**
+ * The consumer a read or a claim acts for, seen now; a new one is announced with
+ * `xgroup-createconsumer`.
+ */
+export function consumerFor(
+  s: Session,
+  key: string,
+  group: ConsumerGroup,
+  name: string,
+  now: number,
+): { consumer: Consumer; created: boolean } {
+  const found = group.consumer(name, now);
+  found.consumer.seenTime = now;
+  if (found.created) s.notify(NOTIFY.STREAM, "xgroup-createconsumer", key);
+  return found;
+}
+
 /** Moves a group's last ID to `id`, keeping its read counter when it can. */
-export function advanceGroup(stream: StreamValue, group: ConsumerGroup, id: StreamId): void {
+function advanceGroup(stream: StreamValue, group: ConsumerGroup, id: StreamId): void {
   if (id <= group.lastId) return;
-  if (group.entriesRead !== -1 && !stream.hasTombstones(id)) group.entriesRead++;
-  else if (stream.entriesAdded > 0) group.entriesRead = stream.entriesBefore(id);
+  if (group.entriesRead !== ENTRIES_READ_UNKNOWN && !stream.hasTombstones(id)) {
+    group.entriesRead++;
+  } else if (stream.entriesAdded > 0) group.entriesRead = stream.entriesBefore(id);
   group.lastId = id;
 }
 
-/** The XCLAIM that gives a replica (or the AOF) one delivery of `id` to `consumer`. */
+/**
+ * The XCLAIM that gives a replica (or the AOF) a pending entry as it stands: its
+ * consumer, delivery time and count. `idText`: the ID as the client wrote it.
+ */
 export function claimForm(
   key: string,
   group: ConsumerGroup,
-  consumer: Consumer,
-  id: StreamId,
-  time: number,
-  retryCount: number,
+  nack: PendingEntry,
+  idText = formatId(nack.id),
 ): string[] {
   return [
     "XCLAIM",
     key,
     group.name,
-    consumer.name,
+    nack.consumer.name,
     "0",
-    formatId(id),
+    idText,
     "TIME",
-    String(time),
+    String(nack.deliveryTime),
     "RETRYCOUNT",
-    String(retryCount),
+    String(nack.deliveryCount),
     "FORCE",
     "JUSTID",
     "LASTID",

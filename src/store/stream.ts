@@ -12,7 +12,7 @@
 // trimming (which removes whole nodes) trim exactly where Redis trims, and lets the
 // RDB file carry the nodes' bytes as they are.
 
-import { elementSize, intElementSize, Listpack } from "./stream_listpack.ts";
+import { Listpack } from "./stream_listpack.ts";
 import { ConsumerGroup } from "./stream_groups.ts";
 import { formatId, idMs, idSeq, makeId, MAX_ID, type StreamId, U64_MAX } from "./stream_id.ts";
 
@@ -618,11 +618,4 @@ export class StreamValue {
     if (this.firstId > this.maxDeletedId) return false;
     return start <= this.maxDeletedId && this.maxDeletedId <= end;
   }
-}
-
-/** Bytes an entry would add to a node (for MEMORY USAGE-like estimates). */
-export function entrySize(pairs: readonly string[]): number {
-  let size = 3 * intElementSize(0);
-  for (let i = 1; i < pairs.length; i += 2) size += elementSize(pairs[i]);
-  return size + intElementSize(pairs.length / 2 + 3);
 }

@@ -41,21 +41,6 @@ function strDataSize(len: number): number {
   return len < 64 ? 1 + len : len < 4096 ? 2 + len : 5 + len;
 }
 
-/** Bytes an element holding `value` takes, backlen included (as Redis would store it). */
-export function elementSize(value: string): number {
-  const len = value.length;
-  const size = len > 0 && len <= 20 && looksLikeInt64(value)
-    ? intDataSize(len <= 15 ? Number(value) : BigInt(value))
-    : strDataSize(len);
-  return size + backlenSize(size);
-}
-
-/** Bytes an integer element takes, backlen included. */
-export function intElementSize(v: number | bigint): number {
-  const size = intDataSize(v);
-  return size + backlenSize(size);
-}
-
 /** A listpack's bytes: `bytes.subarray(0, size)`; the rest is room to grow. */
 export class Listpack {
   bytes: Uint8Array;
