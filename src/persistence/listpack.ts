@@ -7,136 +7,45 @@
 // data, then its own length again in 1-5 bytes ("backlen") so it can be walked
 // backwards. Strings that read as 64-bit integers are stored as integers.
 
-import { backlenSize } from "../store/stream_listpack.ts";
-import { looksLikeInt64 } from "../util/int64.ts";
-import { ByteReader, ByteWriter, latin1 } from "./rdb_format.ts";
-
-function writeBacklen(w: ByteWriter, size: number): void {
-  const n = backlenSize(size);
-  w.ensure(n);
-  const b = w.buf;
-  // Most significant 7-bit group first; every byte but the first carries 0x80.
-  for (let k = n - 1; k >= 0; k--) {
-    const group = Math.floor(size / 2 ** (7 * k)) & 127;
-    b[w.pos++] = k === n - 1 ? group : group | 128;
-  }
-}
+import { backlenSize, Listpack } from "../store/stream_listpack.ts";
+import { ByteReader, latin1 } from "./rdb_format.ts";
 
 /** The element count a listpack header can hold; more is stored as "unknown". */
 const COUNT_UNKNOWN = 65535;
 
-/** Builds listpacks entry by entry. */
+/**
+ * Builds listpacks entry by entry, for RDB files and DUMP payloads: the store's
+ * listpack (the one stream nodes live in) does the encoding.
+ */
 export class ListpackBuilder {
-  readonly #w: ByteWriter;
-  #count = 0;
+  readonly #lp: Listpack;
 
   constructor(capacity = 256) {
-    this.#w = new ByteWriter(capacity);
-    this.#w.pos = 6; // header, filled in by finish()
+    this.#lp = new Listpack(capacity);
   }
 
   /** Bytes so far including header and terminator (Redis's node->sz after an append). */
   get size(): number {
-    return this.#w.pos + 1;
+    return this.#lp.size;
   }
 
   get count(): number {
-    return this.#count;
+    return this.#lp.count;
   }
 
   /** Appends an element (stored as an integer when it reads as one, like Redis). */
   append(value: string | Uint8Array): void {
-    const w = this.#w;
-    const len = value.length;
-    if (len > 0 && len <= 20) {
-      const text = typeof value === "string" ? value : latin1(value);
-      if (looksLikeInt64(text)) {
-        this.appendInt(len <= 15 ? Number(text) : BigInt(text));
-        return;
-      }
-    }
-    const start = w.pos;
-    w.ensure(5 + len);
-    const b = w.buf;
-    if (len < 64) {
-      b[w.pos++] = 0x80 | len;
-    } else if (len < 4096) {
-      b[w.pos++] = 0xe0 | (len >> 8);
-      b[w.pos++] = len & 0xff;
-    } else {
-      b[w.pos++] = 0xf0;
-      b[w.pos++] = len & 0xff;
-      b[w.pos++] = (len >>> 8) & 0xff;
-      b[w.pos++] = (len >>> 16) & 0xff;
-      b[w.pos++] = (len >>> 24) & 0xff;
-    }
-    if (typeof value === "string") w.latin1(value);
-    else w.bytes(value);
-    writeBacklen(w, w.pos - start);
-    this.#count++;
+    this.#lp.append(typeof value === "string" ? value : latin1(value));
   }
 
   /** Appends a 64-bit integer element. */
   appendInt(v: number | bigint): void {
-    const w = this.#w;
-    const start = w.pos;
-    w.ensure(10);
-    const b = w.buf;
-    if (typeof v === "bigint") {
-      if (v >= -2147483648n && v <= 2147483647n) v = Number(v);
-      else {
-        b[w.pos++] = 0xf4;
-        new DataView(b.buffer, b.byteOffset).setBigInt64(w.pos, v, true);
-        w.pos += 8;
-        writeBacklen(w, 9);
-        this.#count++;
-        return;
-      }
-    }
-    if (v >= 0 && v <= 127) {
-      b[w.pos++] = v;
-    } else if (v >= -4096 && v <= 4095) {
-      const u = v < 0 ? v + 8192 : v;
-      b[w.pos++] = 0xc0 | (u >> 8);
-      b[w.pos++] = u & 0xff;
-    } else if (v >= -32768 && v <= 32767) {
-      b[w.pos++] = 0xf1;
-      b[w.pos++] = v & 0xff;
-      b[w.pos++] = (v >> 8) & 0xff;
-    } else if (v >= -8388608 && v <= 8388607) {
-      b[w.pos++] = 0xf2;
-      b[w.pos++] = v & 0xff;
-      b[w.pos++] = (v >> 8) & 0xff;
-      b[w.pos++] = (v >> 16) & 0xff;
-    } else if (v >= -2147483648 && v <= 2147483647) {
-      b[w.pos++] = 0xf3;
-      b[w.pos++] = v & 0xff;
-      b[w.pos++] = (v >> 8) & 0xff;
-      b[w.pos++] = (v >> 16) & 0xff;
-      b[w.pos++] = (v >>> 24) & 0xff;
-    } else {
-      b[w.pos++] = 0xf4;
-      new DataView(b.buffer, b.byteOffset).setBigInt64(w.pos, BigInt(v), true);
-      w.pos += 8;
-    }
-    writeBacklen(w, w.pos - start);
-    this.#count++;
+    this.#lp.appendInt(v);
   }
 
   /** The finished listpack bytes. */
   finish(): Uint8Array {
-    const w = this.#w;
-    w.u8(0xff);
-    const total = w.pos;
-    const b = w.buf;
-    b[0] = total & 0xff;
-    b[1] = (total >>> 8) & 0xff;
-    b[2] = (total >>> 16) & 0xff;
-    b[3] = (total >>> 24) & 0xff;
-    const count = this.#count < COUNT_UNKNOWN ? this.#count : COUNT_UNKNOWN;
-    b[4] = count & 0xff;
-    b[5] = count >>> 8;
-    return b.subarray(0, total);
+    return this.#lp.view();
   }
 }
 
