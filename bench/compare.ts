@@ -11,7 +11,13 @@
 // on data set up the same way on both servers.
 
 import { parseArgs } from "node:util";
-import { freePort, type RunningServer, startRedeno, startRedis } from "../tests/_server.ts";
+import {
+  freePort,
+  hasTool,
+  type RunningServer,
+  startRedeno,
+  startRedis,
+} from "../tests/_server.ts";
 
 const { values } = parseArgs({
   // `deno task bench -- --tests x` passes the `--` through; accept both spellings.
@@ -79,16 +85,57 @@ async function setUp(port: number, commands: string[][]): Promise<void> {
   await child.status;
 }
 
-/** requests/s per test name, parsed from redis-benchmark's CSV output. */
+/**
+ * CPU placement. On a machine with several cores each server runs on the last core and
+ * redis-benchmark on the first, as Redis's own performance tooling binds them: left to
+ * the scheduler, the two processes of a run keep landing on one core or on two, and
+ * the same run varies by ±40% on a 2-core VM. Null without taskset or a second core.
+ */
+const PLACEMENT = (() => {
+  const cores = navigator.hardwareConcurrency;
+  if (cores < 2 || !hasTool("taskset")) return null;
+  return { server: String(cores - 1), client: "0" };
+})();
+
+/** Binds every thread of a started server to the server's core. */
+async function place(server: RunningServer): Promise<void> {
+  if (PLACEMENT === null) return;
+  await new Deno.Command("taskset", {
+    args: ["-a", "-p", "-c", PLACEMENT.server, String(server.process.pid)],
+    stdout: "null",
+  }).output();
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in microseconds. */
+function cpuMicros(pid: number): number {
+  // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 1e6 / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
+
+/** One redis-benchmark run: requests/s per test name, and the server's CPU µs per request. */
+interface RunResult {
+  rps: Map<string, number>;
+  cpuPerRequest: number;
+}
+
+/** Runs redis-benchmark against a server (requests/s parsed from its CSV output). */
 async function runBenchmark(
-  port: number,
+  server: RunningServer,
   pipeline: number,
   what: string[],
-): Promise<Map<string, number>> {
-  const output = await new Deno.Command("redis-benchmark", {
+): Promise<RunResult> {
+  const command = PLACEMENT === null
+    ? ["redis-benchmark"]
+    : ["taskset", "-c", PLACEMENT.client, "redis-benchmark"];
+  const cpuBefore = cpuMicros(server.process.pid);
+  const output = await new Deno.Command(command[0], {
     args: [
+      ...command.slice(1),
       "-p",
-      String(port),
+      String(server.port),
       "-n",
       values.requests!,
       "-c",
@@ -101,13 +148,15 @@ async function runBenchmark(
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const results = new Map<string, number>();
+  const cpu = cpuMicros(server.process.pid) - cpuBefore;
+  const rps = new Map<string, number>();
   for (const line of new TextDecoder().decode(output.stdout).split("\n")) {
     const cells = line.split(",").map((c) => c.replaceAll('"', ""));
-    const rps = Number(cells[1]);
-    if (cells.length > 1 && Number.isFinite(rps)) results.set(cells[0], rps);
+    const value = Number(cells[1]);
+    if (cells.length > 1 && Number.isFinite(value)) rps.set(cells[0], value);
   }
-  return results;
+  const requests = Number(values.requests) * Math.max(rps.size, 1);
+  return { rps, cpuPerRequest: cpu / requests };
 }
 
 /** SCRIPT LOAD through redis-cli; the script's SHA-1. */
@@ -126,8 +175,11 @@ async function main(): Promise<void> {
     servers.push(redis);
     const redeno = await startRedeno(await freePort());
     servers.push(redeno);
+    await place(redis);
+    await place(redeno);
     const rows: string[][] = [];
-    const runs = [["-t", values.tests!]];
+    // One run per -t test, so each row's CPU figure is its own (PING's two share one).
+    const runs = values.tests!.split(",").map((test) => ["-t", test]);
     if (values.command !== "") runs.push(values.command!.split(" "));
     if (values.script !== "") {
       const sha = await loadScript(redis.port, values.script!);
@@ -142,25 +194,40 @@ async function main(): Promise<void> {
     for (const pipeline of values.pipelines!.split(",").map(Number)) {
       for (const what of runs) {
         // Alternate the servers so neither always runs on a warmer machine.
-        const redisResult = await runBenchmark(redis.port, pipeline, what);
-        const redenoResult = await runBenchmark(redeno.port, pipeline, what);
-        for (const [test, redisRps] of redisResult) {
-          const redenoRps = redenoResult.get(test) ?? 0;
+        const redisResult = await runBenchmark(redis, pipeline, what);
+        const redenoResult = await runBenchmark(redeno, pipeline, what);
+        // A -t run covers several tests: its CPU figure is their average.
+        const cpu = (r: RunResult) => r.cpuPerRequest.toFixed(2);
+        for (const [test, redisRps] of redisResult.rps) {
+          const redenoRps = redenoResult.rps.get(test) ?? 0;
           rows.push([
             test,
             String(pipeline),
             redisRps.toFixed(0),
             redenoRps.toFixed(0),
             (redenoRps / redisRps).toFixed(2),
+            cpu(redisResult),
+            cpu(redenoResult),
           ]);
         }
       }
     }
-    const header = ["test", "-P", "redis req/s", "redeno req/s", "ratio"];
+    const header = [
+      "test",
+      "-P",
+      "redis req/s",
+      "redeno req/s",
+      "ratio",
+      "redis cpu µs/req",
+      "redeno cpu µs/req",
+    ];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const format = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
     console.log(
-      `redis-benchmark -t ${values.tests} -n ${values.requests} -c ${values.clients}`,
+      `redis-benchmark -t ${values.tests} -n ${values.requests} -c ${values.clients}; ` +
+        (PLACEMENT === null
+          ? "servers and client placed by the scheduler"
+          : `servers on core ${PLACEMENT.server}, redis-benchmark on core ${PLACEMENT.client}`),
     );
     console.log(format(header));
     for (const row of rows) console.log(format(row));

@@ -285,3 +285,71 @@ Deno.test("an argument too long for a JS string is skipped and the request flagg
   assert.equal(decoder.oversized, false);
   assert.ok(decoder.capacity < 1024 * 1024, "the skipped data was never buffered");
 });
+
+// What a decoder makes of some bytes: the requests, then the error (message and offset)
+// or null, and whether a request was left incomplete.
+function outcome(input: Uint8Array, chunk: number, unauthenticated: boolean): unknown[] {
+  const decoder = new RequestDecoder();
+  decoder.unauthenticated = unauthenticated;
+  const out: unknown[] = [];
+  try {
+    for (let at = 0; at < input.length; at += chunk) {
+      decoder.push(input.subarray(at, at + chunk));
+      let argv: string[] | null;
+      while ((argv = decoder.next()) !== null) out.push(argv);
+    }
+    out.push(decoder.incomplete);
+  } catch (error) {
+    assert.ok(error instanceof ProtocolError, `unexpected ${error}`);
+    out.push(error.message, error.offset);
+  }
+  return out;
+}
+
+Deno.test("whole requests and requests arriving byte by byte decode the same, for random and damaged input", () => {
+  // A fixed seed: the same cases on every run.
+  let seed = 12345;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const pieces = ["*", "$", "\r\n", "\r", "\n", "0", "1", "2", "3", "10", "-1", "\x00", "+", " "];
+  for (let round = 0; round < 3000; round++) {
+    let text = "";
+    const requests = 1 + random(4);
+    for (let r = 0; r < requests; r++) {
+      const args = Array.from({ length: 1 + random(4) }, () => "ab\r\n\xff".slice(0, random(6)));
+      text += resp(...args);
+    }
+    // Damage some: replace, insert or delete a byte or a protocol piece.
+    const damage = random(3);
+    for (let d = 0; d < damage; d++) {
+      const at = random(text.length + 1);
+      const piece = pieces[random(pieces.length)];
+      const kind = random(3);
+      if (kind === 0) text = text.slice(0, at) + piece + text.slice(at + 1);
+      else if (kind === 1) text = text.slice(0, at) + piece + text.slice(at);
+      else text = text.slice(0, at) + text.slice(at + 1);
+    }
+    const input = bytes(text);
+    const unauthenticated = random(4) === 0;
+    const whole = outcome(input, input.length || 1, unauthenticated);
+    assert.deepEqual(outcome(input, 1, unauthenticated), whole, JSON.stringify(text));
+    assert.deepEqual(outcome(input, 1 + random(7), unauthenticated), whole, JSON.stringify(text));
+  }
+});
+
+Deno.test("the limits before authentication hold for whole requests too", () => {
+  const decoder = new RequestDecoder();
+  decoder.unauthenticated = true;
+  assert.equal(
+    protocolError(resp(...Array.from({ length: 11 }, () => "a")), decoder),
+    "unauthenticated multibulk length",
+  );
+  const other = new RequestDecoder();
+  other.unauthenticated = true;
+  assert.equal(
+    protocolError(resp("SET", "k", "v".repeat(16385)), other),
+    "unauthenticated bulk length",
+  );
+});
