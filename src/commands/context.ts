@@ -37,6 +37,30 @@ export type CommandFlag =
   | "no_multi"
   | "allow_busy";
 
+/** The flags the hot path tests, as bits of CommandSpec.bits. */
+export const BIT_WRITE = 1;
+export const BIT_FAST = 2;
+export const BIT_NO_AUTH = 4;
+export const BIT_NO_MULTI = 8;
+export const BIT_ALLOW_BUSY = 16;
+export const BIT_READONLY = 32;
+export const BIT_SKIP_SLOWLOG = 64;
+
+/** The bits of a flag list (see BIT_WRITE...). */
+export function flagBits(flags: readonly CommandFlag[]): number {
+  let bits = 0;
+  for (const flag of flags) {
+    if (flag === "write") bits |= BIT_WRITE;
+    else if (flag === "fast") bits |= BIT_FAST;
+    else if (flag === "no_auth") bits |= BIT_NO_AUTH;
+    else if (flag === "no_multi") bits |= BIT_NO_MULTI;
+    else if (flag === "allow_busy") bits |= BIT_ALLOW_BUSY;
+    else if (flag === "readonly") bits |= BIT_READONLY;
+    else if (flag === "skip_slowlog") bits |= BIT_SKIP_SLOWLOG;
+  }
+  return bits;
+}
+
 /** Command groups, as COMMAND DOCS names them. */
 export type CommandGroup =
   | "generic"
@@ -110,6 +134,8 @@ export interface CommandSpec {
   /** Redis's convention: N means exactly N arguments (name included), -N at least N. */
   arity: number;
   flags: readonly CommandFlag[];
+  /** The flags the hot path tests, as bits; filled in by the CommandTable. */
+  bits?: number;
   /** ACL categories without the '@' (COMMAND INFO), besides those implied by flags. */
   categories?: readonly string[];
   /**

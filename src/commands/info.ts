@@ -328,7 +328,7 @@ function commandstatsSection(server: ServerApi): Lines {
     const perCall = e.calls === 0 ? 0 : e.usec / e.calls;
     lines.push([
       `cmdstat_${name}`,
-      `calls=${e.calls},usec=${e.usec},usec_per_call=${perCall.toFixed(2)},` +
+      `calls=${e.calls},usec=${Math.round(e.usec)},usec_per_call=${perCall.toFixed(2)},` +
       `rejected_calls=${e.rejected},failed_calls=${e.failed}`,
     ]);
   }

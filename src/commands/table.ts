@@ -1,7 +1,13 @@
 // The command table as data: lookup by name (any letter case), and the facts every
 // consumer derives from a record (full name, keys of a call, COMMAND INFO flags).
 
-import type { ArgDoc, CommandGroup, CommandSpec, KeySpec } from "./context.ts";
+import {
+  type ArgDoc,
+  type CommandGroup,
+  type CommandSpec,
+  flagBits,
+  type KeySpec,
+} from "./context.ts";
 
 /** Commands by lowercase name, plus an uppercase alias of each for the common case. */
 export class CommandTable {
@@ -9,7 +15,12 @@ export class CommandTable {
   readonly #fast = new Map<string, CommandSpec>();
 
   constructor(specs: readonly CommandSpec[]) {
+    const withBits = (spec: CommandSpec) => {
+      spec.bits = flagBits(spec.flags);
+      spec.subcommands?.forEach(withBits);
+    };
     for (const spec of specs) {
+      withBits(spec);
       this.byName.set(spec.name, spec);
       this.#fast.set(spec.name, spec);
       this.#fast.set(spec.name.toUpperCase(), spec);

@@ -32,6 +32,7 @@ export async function serveConnection(
         else dispatch(server, client, argv);
         decoder.unauthenticated = !client.authenticated;
       }
+      server.endBatch();
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       server.log.verbose(`Protocol error (${error.message}) from client id=${client.id}`);

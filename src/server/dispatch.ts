@@ -4,7 +4,14 @@
 
 import { arityAccepts, callTarget } from "../commands/table.ts";
 import type { CommandTable } from "../commands/table.ts";
-import type { CommandSpec, ServerStats } from "../commands/context.ts";
+import {
+  BIT_ALLOW_BUSY,
+  BIT_NO_AUTH,
+  BIT_NO_MULTI,
+  BIT_WRITE,
+  type CommandSpec,
+  type ServerStats,
+} from "../commands/context.ts";
 import type { CallFrame } from "./call.ts";
 import {
   ERR_INTERNAL,
@@ -112,13 +119,14 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
     flagTransaction(client);
     return;
   }
-  if (!client.authenticated && !spec.flags.includes("no_auth")) {
+  const bits = spec.bits!;
+  if (!client.authenticated && (bits & BIT_NO_AUTH) === 0) {
     reply.error(ERR_NOAUTH);
     countRejected(ctx.stats, fullName);
     flagTransaction(client);
     return;
   }
-  if (spec.flags.includes("write") || topName === "ping") {
+  if ((bits & BIT_WRITE) !== 0 || topName === "ping") {
     const refusal = ctx.writeRefusal();
     if (refusal !== null) {
       reply.error(refusal);
@@ -136,7 +144,7 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
     flagTransaction(client);
     return;
   }
-  if (client.transaction !== null && spec.flags.includes("no_multi")) {
+  if (client.transaction !== null && (bits & BIT_NO_MULTI) !== 0) {
     reply.error("ERR Command not allowed inside a transaction");
     flagTransaction(client);
     return;
@@ -145,7 +153,7 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
     const busy = ctx.busyError(client);
     if (
       busy !== null && !(topName === "shutdown" && argv[1]?.toLowerCase() === "nosave") &&
-      (!spec.flags.includes("allow_busy") || busy.refused.has(fullName))
+      ((bits & BIT_ALLOW_BUSY) === 0 || busy.refused.has(fullName))
     ) {
       const error = busy.error;
       if (topName === "exec" && client.transaction !== null) {
@@ -170,7 +178,7 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
     return;
   }
   const frame = ctx.beginCall(client, spec, fullName, argv);
-  if (ctx.beforeWrite !== null && spec.flags.includes("write")) {
+  if (ctx.beforeWrite !== null && (bits & BIT_WRITE) !== 0) {
     ctx.beforeWrite(client.db.id, spec.beyondKeys ? null : frame.writeKeys);
   }
   client.lastCommand = fullName;

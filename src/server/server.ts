@@ -2,12 +2,15 @@
 // housekeeping (active expiry, idle timeouts) and a clean shutdown.
 
 import { commandTable } from "../commands/mod.ts";
-import type {
-  CommandSpec,
-  DebugSwitches,
-  ServerApi,
-  ServerStats,
-  Session,
+import {
+  BIT_FAST,
+  BIT_READONLY,
+  BIT_SKIP_SLOWLOG,
+  type CommandSpec,
+  type DebugSwitches,
+  type ServerApi,
+  type ServerStats,
+  type Session,
 } from "../commands/context.ts";
 import { arityAccepts, callTarget, type CommandTable } from "../commands/table.ts";
 import { type Config, NOTIFY, type OutputBufferLimit, type OutputBufferLimits } from "../config.ts";
@@ -20,7 +23,7 @@ import { Persistence } from "../persistence/persistence.ts";
 import { LatencyMonitor } from "../stats/latency.ts";
 import { secretArguments, SlowLog } from "../stats/slowlog.ts";
 import { Keyspace } from "../store/keyspace.ts";
-import { type CallFrame, CallStack } from "./call.ts";
+import { type CallFrame, CallStack, PendingTimes } from "./call.ts";
 import { Client, type ClientHost } from "./client.ts";
 import { serveConnection } from "./connection.ts";
 import { dispatch } from "./dispatch.ts";
@@ -127,6 +130,7 @@ export class Server implements ServerApi, ClientHost {
   // the next one's start time while commands run back to back, until the task ends.
   #clock = 0;
   #clockFresh = false;
+  readonly #pendingTimes = new PendingTimes();
   #outputLimits: OutputBufferLimits;
   #bound: Bound[] = [];
   // Listeners a CONFIG SET port/bind moved away from, closed once the command is over.
@@ -334,18 +338,52 @@ export class Server implements ServerApi, ClientHost {
   /** Opens the frame of a command about to run. */
   beginCall(client: Client, spec: CommandSpec, fullName: string, argv: string[]): CallFrame {
     const frame = this.calls.push();
-    const started = this.#clockFresh ? this.#clock : this.#readClock();
+    // A command that is not part of a run of fast commands ends that run first.
+    const started = this.#pendingTimes.size !== 0 &&
+        ((spec.bits! & BIT_FAST) === 0 || this.calls.depth > 1)
+      ? this.#settleTimes()
+      : this.#clockFresh
+      ? this.#clock
+      : this.#readClock();
     frame.reset(client, spec, fullName, argv, this.dirty, started);
     return frame;
+  }
+
+  /**
+   * The end of a batch of requests: the fast commands not timed yet are, and the next
+   * command reads the clock afresh (what runs in between is not a command's time).
+   */
+  endBatch(): void {
+    if (this.#pendingTimes.size !== 0) this.#settleTimes();
+    this.#clockFresh = false;
   }
 
   // performance.now(), remembered as the current time until the running task ends.
   #readClock(): number {
     if (!this.#clockFresh) {
       this.#clockFresh = true;
-      queueMicrotask(() => this.#clockFresh = false);
+      queueMicrotask(() => {
+        this.#clockFresh = false;
+        if (this.#pendingTimes.size !== 0) this.#settleTimes();
+      });
     }
     return this.#clock = performance.now();
+  }
+
+  // Times the run of fast commands (see PendingTimes) and counts each of them; returns
+  // the time read.
+  #settleTimes(): number {
+    const now = this.#readClock();
+    const run = this.#pendingTimes;
+    const micros = (now - run.started) * 1000 / run.size;
+    for (let i = 0; i < run.size; i++) {
+      const name = run.names[i];
+      this.#countCall(name, micros, run.failed[i]);
+      if (run.logged[i]) this.slowlog.record(run.clients[i]!, run.argvs[i], micros);
+      this.latency.commandDone(name, micros, true);
+    }
+    run.clear();
+    return now;
   }
 
   /**
@@ -409,7 +447,7 @@ export class Server implements ServerApi, ClientHost {
         } else if (implied) {
           for (const key of frame.writeKeys) tracking.keyChanged(key, client);
         }
-        const reads = frame.spec.flags.includes("readonly");
+        const reads = (frame.spec.bits! & BIT_READONLY) !== 0;
         if (caller !== null) {
           if (reads) this.scripting.noteRead();
         } else {
@@ -421,21 +459,38 @@ export class Server implements ServerApi, ClientHost {
         }
       }
       // 6. Statistics, the slow log, latency histograms, and what MONITOR shows.
-      const micros = (this.#readClock() - frame.started) * 1000;
-      if (counted) {
-        this.#countCall(frame, micros);
-        if (this.monitors.size !== 0) this.#feedMonitors(frame);
-      } else if (frame.client.reply.errors - frame.errorsBefore - frame.nestedErrors > 0) {
-        // A blocked command that ends in an error when run again counts as failed.
-        const entry = this.stats.commands.get(frame.fullName);
-        if (entry !== undefined) entry.failed++;
-      }
-      // A command that blocks is timed once, when it is served.
       const client = frame.client;
-      if (client.retrying ? !client.stillWaiting : client.blockedState === null) {
-        const flags = frame.spec.flags;
-        if (!flags.includes("skip_slowlog")) this.slowlog.record(frame.client, frame.argv, micros);
-        this.latency.commandDone(frame.fullName, micros, flags.includes("fast"));
+      const bits = frame.spec.bits!;
+      const failed = client.reply.errors - frame.errorsBefore - frame.nestedErrors > 0;
+      if (counted && this.monitors.size !== 0) this.#feedMonitors(frame);
+      if (
+        counted && (bits & BIT_FAST) !== 0 && this.calls.depth === 1 &&
+        client.blockedState === null
+      ) {
+        // Timed with the run of fast commands it belongs to.
+        const run = this.#pendingTimes;
+        run.add(
+          frame.started,
+          frame.fullName,
+          client,
+          frame.argv,
+          failed,
+          (bits & BIT_SKIP_SLOWLOG) === 0,
+        );
+        if (run.size >= PendingTimes.RUN_LIMIT) this.#settleTimes();
+      } else {
+        const micros = (this.#readClock() - frame.started) * 1000;
+        if (counted) this.#countCall(frame.fullName, micros, failed);
+        else if (failed) {
+          // A blocked command that ends in an error when run again counts as failed.
+          const entry = this.stats.commands.get(frame.fullName);
+          if (entry !== undefined) entry.failed++;
+        }
+        // A command that blocks is timed once, when it is served.
+        if (client.retrying ? !client.stillWaiting : client.blockedState === null) {
+          if ((bits & BIT_SKIP_SLOWLOG) === 0) this.slowlog.record(client, frame.argv, micros);
+          this.latency.commandDone(frame.fullName, micros, (bits & BIT_FAST) !== 0);
+        }
       }
     } finally {
       this.calls.pop();
@@ -479,18 +534,18 @@ export class Server implements ServerApi, ClientHost {
     }
   }
 
-  #countCall(frame: CallFrame, micros: number): void {
+  #countCall(fullName: string, micros: number, failed: boolean): void {
     const stats = this.stats;
     stats.commandsProcessed++;
-    let entry = stats.commands.get(frame.fullName);
+    let entry = stats.commands.get(fullName);
     if (entry === undefined) {
       entry = { calls: 0, usec: 0, failed: 0, rejected: 0 };
-      stats.commands.set(frame.fullName, entry);
+      stats.commands.set(fullName, entry);
     }
     entry.calls++;
-    entry.usec += Math.round(micros);
-    const errors = frame.client.reply.errors - frame.errorsBefore - frame.nestedErrors;
-    if (errors > 0) entry.failed++;
+    // Kept with its fraction: most commands take less than a microsecond.
+    entry.usec += micros;
+    if (failed) entry.failed++;
   }
 
   /**
