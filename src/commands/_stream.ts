@@ -57,11 +57,16 @@ export function nodeLimits(s: Session): NodeLimits {
   };
 }
 
-/** Replies with one entry: `[id, [field, value, ...]]`. */
-export function replyEntry(s: Session, id: StreamId, pairs: readonly string[]): void {
+/** Replies with one entry: `[id, [field, value, ...]]` (`idText`: the ID's text, if known). */
+export function replyEntry(
+  s: Session,
+  id: StreamId,
+  pairs: readonly string[],
+  idText = formatId(id),
+): void {
   const reply = s.reply;
   reply.arrayLen(2);
-  reply.bulk(formatId(id));
+  reply.bulk(idText);
   reply.arrayLen(pairs.length);
   for (let i = 0; i < pairs.length; i++) reply.bulk(pairs[i]);
 }
@@ -74,12 +79,15 @@ export interface EntryRange {
   count: number;
 }
 
-/** The entries in a range, with their field, value pairs. */
-export function collectEntries(stream: StreamValue, range: EntryRange): [StreamId, string[]][] {
-  const entries: [StreamId, string[]][] = [];
+/** The entries in a range: their IDs, field, value pairs and ID texts. */
+export function collectEntries(
+  stream: StreamValue,
+  range: EntryRange,
+): [StreamId, string[], string][] {
+  const entries: [StreamId, string[], string][] = [];
   const { count } = range;
   stream.walk(range.start, range.end, range.rev, (entry) => {
-    entries.push([entry.id, entry.pairs()]);
+    entries.push([entry.id, entry.pairs(), entry.idText()]);
     return count === 0 || entries.length < count;
   });
   return entries;
@@ -89,7 +97,7 @@ export function collectEntries(stream: StreamValue, range: EntryRange): [StreamI
 export function replyRange(s: Session, stream: StreamValue, range: EntryRange): void {
   const entries = collectEntries(stream, range);
   s.reply.arrayLen(entries.length);
-  for (const [id, pairs] of entries) replyEntry(s, id, pairs);
+  for (const [id, pairs, text] of entries) replyEntry(s, id, pairs, text);
 }
 
 /** XGROUP's and XINFO's error for a group the stream does not have. */

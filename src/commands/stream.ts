@@ -131,14 +131,14 @@ function trimArgsOrReply(s: Session, argv: string[], xadd: boolean): TrimArgs | 
  * `=` and the threshold actually reached (the length, or the first ID kept, deleted
  * or not), so replicas and the AOF trim exactly as this did.
  */
-function applyTrim(stream: StreamValue, args: TrimArgs, propagated: string[]): number {
+function applyTrim(stream: StreamValue, args: TrimArgs, propagated: string[] | null): number {
   const removed = stream.trim({
     maxLen: args.strategy === "maxlen" ? args.maxLen : undefined,
     minId: args.strategy === "minid" ? args.minId : undefined,
     approx: args.approx,
     limit: args.limit,
   });
-  if (args.approx) {
+  if (args.approx && propagated !== null) {
     propagated[args.thresholdAt - 1] = "=";
     propagated[args.thresholdAt] = args.strategy === "maxlen"
       ? String(stream.length)
@@ -206,13 +206,14 @@ function xadd(s: Session, argv: string[]): void {
   s.reply.bulk(idReply);
   s.server.dirty++;
   s.notify(NOTIFY.STREAM, "xadd", key);
-  const propagated = argv.slice();
+  // Rewritten only for a feed that reads it (the AOF, replicas).
+  const propagated = s.server.replicating ? argv.slice() : null;
   // An ID chosen here (`*`, `<ms>-*`) is propagated as chosen; a given one as typed.
-  if (given === null || given.seqAuto) propagated[args.idAt] = idReply;
+  if (propagated !== null && (given === null || given.seqAuto)) propagated[args.idAt] = idReply;
   if (args.strategy !== null && applyTrim(stream, args, propagated) > 0) {
     s.notify(NOTIFY.STREAM, "xtrim", key);
   }
-  s.propagateAs(propagated);
+  if (propagated !== null) s.propagateAs(propagated);
 }
 
 /** XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count] */

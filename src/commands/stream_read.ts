@@ -281,14 +281,14 @@ function serveGroup(s: Session, source: Source, args: ReadArgs, now: number): vo
   });
   s.reply.arrayLen(entries.length);
   const replicating = s.server.replicating;
-  for (const [id, pairs] of entries) {
+  for (const [id, pairs, text] of entries) {
     advanceGroup(stream, group, id);
     if (!args.noAck) {
       const nack = group.deliver(id, consumer, now, false);
       nack.deliveryCount = 1;
       if (replicating) s.propagateAs(claimForm(key, group, nack));
     }
-    replyEntry(s, id, pairs);
+    replyEntry(s, id, pairs, text);
   }
   if (entries.length > 0) {
     s.server.dirty++;

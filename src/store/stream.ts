@@ -202,13 +202,20 @@ export class EntryCursor {
   /** Offset of the entry's flags. */
   at = 0;
   flags = 0;
-  id: StreamId = 0n;
+  // The ID, worked out when first asked for (a walk over whole nodes never needs it);
+  // null until then.
+  #id: StreamId | null = 0n;
+  #msDiff: number | bigint = 0;
+  #seqDiff: number | bigint = 0;
   /** Offset of the first field (or value) element. */
   body = 0;
   /** Offset of the next entry. */
   next = 0;
   /** Field, value pairs the entry holds. */
   size = 0;
+  // The ID's parts as numbers, NaN when one is past 2^53 (idText then formats the bigint).
+  #ms = NaN;
+  #seq = NaN;
 
   get deleted(): boolean {
     return (this.flags & FLAG_DELETED) !== 0;
@@ -228,9 +235,13 @@ export class EntryCursor {
     if (!lp.isInt(p)) return false;
     const seqDiff = lp.intExact(p);
     p = lp.next(p);
-    const ms = msDiff === 0 ? node.masterMs : (node.masterMs + BigInt(msDiff)) & U64_MAX;
-    const seq = seqDiff === 0 ? node.masterSeq : (node.masterSeq + BigInt(seqDiff)) & U64_MAX;
-    this.id = (ms << 64n) | seq;
+    this.#id = null;
+    this.#msDiff = msDiff;
+    this.#seqDiff = seqDiff;
+    const msNum = typeof msDiff === "number" ? node.masterMsNum + msDiff : NaN;
+    const seqNum = typeof seqDiff === "number" ? node.masterSeqNum + seqDiff : NaN;
+    this.#ms = msNum >= 0 && msNum <= Number.MAX_SAFE_INTEGER ? msNum : NaN;
+    this.#seq = seqNum >= 0 && seqNum <= Number.MAX_SAFE_INTEGER ? seqNum : NaN;
     this.body = p;
     let elements: number;
     if (this.flags & FLAG_SAMEFIELDS) {
@@ -246,6 +257,26 @@ export class EntryCursor {
     for (let i = 0; i < elements; i++) p = lp.next(p);
     this.next = lp.next(p);
     return true;
+  }
+
+  /** The entry's ID. */
+  get id(): StreamId {
+    if (this.#id === null) {
+      const node = this.node;
+      const msDiff = this.#msDiff;
+      const seqDiff = this.#seqDiff;
+      const ms = msDiff === 0 ? node.masterMs : (node.masterMs + BigInt(msDiff)) & U64_MAX;
+      const seq = seqDiff === 0 ? node.masterSeq : (node.masterSeq + BigInt(seqDiff)) & U64_MAX;
+      this.#id = (ms << 64n) | seq;
+    }
+    return this.#id;
+  }
+
+  /** The entry's ID as Redis prints it (formatId's text, without bigint arithmetic). */
+  idText(): string {
+    const ms = this.#ms;
+    const seq = this.#seq;
+    return ms === ms && seq === seq ? ms + "-" + seq : formatId(this.id);
   }
 
   /** The entry's field, value pairs, flat. */
@@ -447,10 +478,12 @@ export class StreamValue {
         if (
           this.#hintNode === node && this.#hintMoves === node.lp.moves && this.#hintId <= start
         ) at = this.#hintAt;
+        // A node wholly inside the range needs no comparisons (nor the entries' IDs).
+        const inside = node.master >= start && node.lastId <= end;
         for (; at < lpEnd; at = cursor.next) {
           cursor.decode(node, at);
-          if (cursor.deleted || cursor.id < start) continue;
-          if (cursor.id > end || fn(cursor) === false) {
+          if (cursor.deleted || (!inside && cursor.id < start)) continue;
+          if ((!inside && cursor.id > end) || fn(cursor) === false) {
             stop = true;
             break;
           }
