@@ -1,0 +1,63 @@
+// How commands are timed in a pipelined batch: `fast` commands that run back to back
+// are timed as one run (see PendingTimes in src/server/call.ts), everything else on
+// its own. Checked end to end: the slow log, INFO commandstats and the latency
+// histograms see every command, and a slow command among fast ones is logged alone.
+
+import assert from "node:assert/strict";
+import { bytes, exchange, freePort, resp, type RunningServer, startRedeno } from "../_server.ts";
+
+function pipeline(...commands: string[][]): Uint8Array {
+  return bytes(commands.map((argv) => resp(...argv)).join(""));
+}
+
+Deno.test("a slow command among fast ones in one batch is logged alone, with its own time", async () => {
+  const server: RunningServer = await startRedeno(freePort(), ["--enable-debug-command", "yes"]);
+  try {
+    const get = ["GET", "a"];
+    const out = await exchange(
+      server.port,
+      pipeline(
+        ["CONFIG", "SET", "slowlog-log-slower-than", "10000"],
+        ["SLOWLOG", "RESET"],
+        get,
+        get,
+        get,
+        ["DEBUG", "SLEEP", "0.03"],
+        get,
+        get,
+        ["SLOWLOG", "GET"],
+      ),
+      500,
+    );
+    // One entry: DEBUG SLEEP, with at least its 30 ms.
+    const entries = out.slice(out.indexOf("*1\r\n*6\r\n"));
+    assert.match(entries, /^\*1\r\n\*6\r\n:\d+\r\n:\d+\r\n:(\d+)\r\n\*3\r\n\$5\r\nDEBUG\r\n/);
+    const micros = Number(/^\*1\r\n\*6\r\n:\d+\r\n:\d+\r\n:(\d+)/.exec(entries)![1]);
+    assert.ok(micros >= 30000 && micros < 1_000_000, `DEBUG SLEEP took ${micros} µs`);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("every fast command of a batch is counted and logged", async () => {
+  const server: RunningServer = await startRedeno(freePort());
+  try {
+    const get = ["GET", "a"];
+    await exchange(
+      server.port,
+      pipeline(["CONFIG", "SET", "slowlog-log-slower-than", "0"], ["SLOWLOG", "RESET"]),
+    );
+    // Twenty GETs with nothing else in between: more than one run of the 16-request
+    // batches a reader may see, and fewer than the 64 a run holds at most.
+    const gets = Array.from({ length: 20 }, () => get);
+    const replies = await exchange(server.port, pipeline(...gets, ["SLOWLOG", "LEN"]));
+    // SLOWLOG RESET logs itself after emptying the log, as in Redis: 1 + 20.
+    assert.ok(replies.endsWith(":21\r\n"), JSON.stringify(replies.slice(-20)));
+    const info = await exchange(server.port, pipeline(["INFO", "commandstats"]));
+    assert.match(info, /cmdstat_get:calls=20,usec=\d+,usec_per_call=\d+\.\d\d,/);
+    const histogram = await exchange(server.port, pipeline(["LATENCY", "HISTOGRAM", "get"]));
+    assert.match(histogram, /calls\r\n:20\r\n/);
+  } finally {
+    await server.stop();
+  }
+});
