@@ -32,6 +32,8 @@ export interface Directive {
   sensitive?: boolean;
   /** Accepted and shown, but Redeno does not act on it yet (work in progress elsewhere). */
   ignored?: boolean;
+  /** A debugging directive: CONFIG GET shows it when named, never for a pattern. */
+  hidden?: boolean;
   /**
    * Why Redeno accepts any value although it changes nothing a client can observe
    * (cosmetics, performance tuning of Redis's internals).
@@ -355,6 +357,17 @@ export const DIRECTIVES: readonly Directive[] = [
     max: 100n,
     mutable: true,
     ignored: true,
+  },
+  {
+    // Microseconds to wait after loading each key of an RDB file (tests of loading use
+    // it); negative: wait one microsecond once in that many keys.
+    name: "key-load-delay",
+    type: "int",
+    default: "0",
+    min: INT_MIN,
+    max: INT_MAX,
+    mutable: true,
+    hidden: true,
   },
   {
     name: "lazyfree-lazy-eviction",
@@ -681,7 +694,9 @@ for (const d of DIRECTIVES) {
 }
 
 /** Every accepted name, canonical names each followed by their aliases. */
-const ALL_NAMES: string[] = DIRECTIVES.flatMap((d) => [d.name, ...(d.aliases ?? [])]);
+// The names a CONFIG GET pattern may match: hidden directives only answer to their name.
+const SHOWN = DIRECTIVES.filter((d) => !d.hidden);
+const ALL_NAMES: string[] = SHOWN.flatMap((d) => [d.name, ...(d.aliases ?? [])]);
 
 /**
  * The directive called `name` (canonical or alias, any case), if there is one.

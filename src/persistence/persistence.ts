@@ -1276,9 +1276,24 @@ export function defaultSnapshots(config: ConfigView): SnapshotBackend {
           : (code) => functions.restore([code], "append", "load")?.replace(/^ERR /, "") ?? null,
         onAccessInfo: (db, key, idle, frequency) =>
           applyAccess(config, db, key, idle ?? -1, frequency ?? -1),
+        afterKey: keyLoadDelay(config.number("key-load-delay")),
       });
       return { keys: result.keys, expired: result.expiredSkipped, bytes: result.bytes };
     },
+  };
+}
+
+/**
+ * key-load-delay: after each loaded key, a pause of that many microseconds; a negative
+ * value -n pauses one microsecond once in n keys, at random. Undefined for 0.
+ */
+function keyLoadDelay(micros: number): (() => void) | undefined {
+  if (micros === 0) return undefined;
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  // Loading runs synchronously: Atomics.wait is the way to sleep without spinning.
+  const pause = (us: number) => Atomics.wait(cell, 0, 0, us / 1000);
+  return micros > 0 ? () => pause(micros) : () => {
+    if (Math.floor(Math.random() * -micros) === 0) pause(1);
   };
 }
 

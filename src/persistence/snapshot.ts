@@ -498,6 +498,8 @@ class BackgroundSaver implements BackgroundSave {
 export interface LoadOptions extends ReadOptions {
   /** Called for keys carrying IDLE or FREQ (OBJECT IDLETIME / FREQ on load). */
   onAccessInfo?(db: Database, key: string, idleSeconds?: number, frequency?: number): void;
+  /** Called after each key is loaded (key-load-delay). */
+  afterKey?(): void;
 }
 
 /** What loading found, plus timing. */
@@ -525,6 +527,7 @@ export function loadSnapshotBytes(
     if (entry.idleSeconds !== undefined || entry.frequency !== undefined) {
       options.onAccessInfo?.(db, entry.key, entry.idleSeconds, entry.frequency);
     }
+    options.afterKey?.();
     return true;
   }, { ...options, databases: databases.length });
   return { ...summary, durationMs: performance.now() - started };
