@@ -203,7 +203,10 @@ function xadd(s: Session, argv: string[]): void {
     stream = current;
     s.db.set(key, stream);
   }
-  s.reply.bulk(idReply);
+  const ms = stream.lastMsNumber;
+  const seq = stream.lastSeqNumber;
+  if (ms === ms && seq === seq) s.reply.bulkPair(ms, seq);
+  else s.reply.bulk(idReply);
   s.server.dirty++;
   s.notify(NOTIFY.STREAM, "xadd", key);
   // Rewritten only for a feed that reads it (the AOF, replicas).

@@ -335,6 +335,16 @@ export class StreamValue {
     return "stream";
   }
 
+  /** lastId's milliseconds as a number, or NaN when a part of it is past 2^53. */
+  get lastMsNumber(): number {
+    return this.#lastMs;
+  }
+
+  /** lastId's sequence as a number, or NaN when a part of it is past 2^53. */
+  get lastSeqNumber(): number {
+    return this.#lastSeq;
+  }
+
   /** The ID of the last entry ever added (or set by XSETID). */
   get lastId(): StreamId {
     return this.#lastId;

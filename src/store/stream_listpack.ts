@@ -80,9 +80,14 @@ export class Listpack {
     return this.bytes.subarray(0, this.size);
   }
 
-  /** Drops the spare room (a node that will not grow again). */
+  /**
+   * Drops the spare room of a node that will not grow again, when it is worth a copy:
+   * over 64 bytes and over an eighth of the size (a node sized from the one before
+   * it wastes less, and copying it would cost more than it saves).
+   */
   shrink(): void {
-    if (this.bytes.length > this.size) this.bytes = this.bytes.slice(0, this.size);
+    const spare = this.bytes.length - this.size;
+    if (spare > 64 && spare > this.size >> 3) this.bytes = this.bytes.slice(0, this.size);
   }
 
   #writeHeader(): void {
