@@ -18,7 +18,7 @@ import type { Logger } from "../log.ts";
 import { KeyspaceNotifier } from "../messaging/keyspace_events.ts";
 import { PubSub } from "../messaging/pubsub.ts";
 import { Tracking } from "../messaging/tracking.ts";
-import { ERR_MAX_CLIENTS } from "../protocol/errors.ts";
+import { ERR_DENIED_PROTECTED_MODE, ERR_MAX_CLIENTS } from "../protocol/errors.ts";
 import { Persistence } from "../persistence/persistence.ts";
 import { LatencyMonitor } from "../stats/latency.ts";
 import { secretArguments, SlowLog } from "../stats/slowlog.ts";
@@ -840,21 +840,27 @@ export class Server implements ServerApi, ClientHost {
   }
 
   #accept(conn: Deno.TcpConn): void {
-    this.stats.connectionsReceived++;
+    // Refused connections are counted as rejected, not received (Redis's figures).
     if (this.clients.size >= this.config.number("maxclients")) {
-      this.stats.rejectedConnections++;
-      conn.write(encoder.encode(`-${ERR_MAX_CLIENTS}\r\n`)).catch(() => {}).finally(() => {
-        try {
-          conn.close();
-        } catch { /* already closed */ }
-      });
+      this.#refuse(conn, ERR_MAX_CLIENTS);
       return;
     }
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    if (
+      this.config.bool("protected-mode") && this.config.string("requirepass") === "" &&
+      !LOOPBACK.has(remote.hostname)
+    ) {
+      // Protected mode: without a password, only the loopback may connect. The
+      // refused connection uses up a client id, as Redis's does.
+      this.#nextClientId++;
+      this.#refuse(conn, ERR_DENIED_PROTECTED_MODE);
+      return;
+    }
+    this.stats.connectionsReceived++;
     try {
       conn.setNoDelay(true);
       conn.setKeepAlive(this.config.number("tcp-keepalive") > 0);
     } catch { /* not a TCP socket option the platform supports */ }
-    const remote = conn.remoteAddr as Deno.NetAddr;
     const local = conn.localAddr as Deno.NetAddr;
     const id = this.#nextClientId++;
     const client = new Client(id, conn, this, {
@@ -871,6 +877,16 @@ export class Server implements ServerApi, ClientHost {
       this.clients.delete(id);
       this.monitors.delete(client);
       this.forgetClient(client);
+    });
+  }
+
+  // Answers a connection with an error and closes it.
+  #refuse(conn: Deno.TcpConn, error: string): void {
+    this.stats.rejectedConnections++;
+    conn.write(encoder.encode(`-${error}\r\n`)).catch(() => {}).finally(() => {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
     });
   }
 
@@ -959,6 +975,10 @@ function quoted(arg: string): string {
   }
   return out + '"';
 }
+
+// The addresses protected mode lets in: exactly the loopback's (an IPv4 client of a
+// dual-stack "::" listener shows as the mapped form).
+const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
 
 // Redis's wildcards: "*" is every IPv4 address, "::*" every IPv6 address.
 function listenHostname(address: string): string {
