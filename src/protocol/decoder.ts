@@ -68,8 +68,11 @@ const SHRINK_ABOVE = 1 << 20;
 const SHRINK_MIN_FREE = 4 * 1024;
 // ...and a busy client's buffer only above this size (Redis's PROTO_RESIZE_THRESHOLD).
 const SHRINK_BUSY_ABOVE = 32 * 1024;
-// Room asked for each read: less would mean more reads for big requests.
-const READ_SIZE = 4096;
+// Room asked for a read: it starts small, so that an idle connection's pending read
+// holds little memory, doubles after each read that fills all the room offered (a
+// client sending a lot), and drops back when the client goes idle.
+const MIN_READ_SIZE = 1024;
+const MAX_READ_SIZE = 16 * 1024;
 
 /** Decodes requests from bytes pushed into its buffer. */
 export class RequestDecoder {
@@ -88,6 +91,7 @@ export class RequestDecoder {
   #aof: boolean;
   #maxInline: number;
   #initialSize: number;
+  #readSize = MIN_READ_SIZE;
   #buf: Latin1Buffer;
   #pos = 0;
   #end = 0;
@@ -114,7 +118,7 @@ export class RequestDecoder {
     this.#aof = options.aof ?? false;
     this.maxBulkLength = options.maxBulkLength ?? (this.#aof ? Infinity : 512 * 1024 * 1024);
     this.#maxInline = options.maxInlineLength ?? 64 * 1024;
-    this.#initialSize = options.initialSize ?? 16 * 1024;
+    this.#initialSize = options.initialSize ?? MIN_READ_SIZE;
     this.#buf = Buffer.allocUnsafe(this.#initialSize) as Latin1Buffer;
   }
 
@@ -156,6 +160,9 @@ export class RequestDecoder {
     const from = this.#lentFrom;
     this.#lent = null;
     this.#lentFrom = null;
+    if (lent !== null && n === lent.length && this.#readSize < MAX_READ_SIZE) {
+      this.#readSize *= 2;
+    }
     if (lent !== null && (from !== this.#buf || this.#lentAt !== this.#end)) {
       // The buffer was shrunk, or emptied by next(), while the read was pending (an
       // idle client; a blocked client released): copy the bytes to where they belong.
@@ -197,6 +204,7 @@ export class RequestDecoder {
       }
     }
     this.#peak = Math.max(used, this.#bulkLength >= 0 ? this.#bulkLength + 2 : 0);
+    if (idle) this.#readSize = MIN_READ_SIZE;
     if (size < 0) return false;
     this.#moveTo(Buffer.allocUnsafeSlow(size) as Latin1Buffer);
     return true;
@@ -456,7 +464,7 @@ export class RequestDecoder {
   // Room for the next read: at least READ_SIZE bytes, and the rest of a pending bulk.
   #room(): Uint8Array {
     const used = this.#end - this.#pos;
-    let need = READ_SIZE;
+    let need = this.#readSize;
     if (this.#bulkLength >= 0) need = Math.max(need, this.#bulkLength + 2 - used);
     if (used + need > this.#peak) this.#peak = used + need;
     if (this.#buf.length - this.#end < need) {

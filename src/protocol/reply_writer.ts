@@ -9,7 +9,10 @@ import { formatDouble17 } from "./number_format.ts";
 /** Bytes as the store keeps them: a one-byte (latin1) string, or raw bytes when huge. */
 export type Bytes = string | Uint8Array;
 
-const INITIAL_SIZE = 16 * 1024;
+// A writer holds no buffer until it has something to send, then one of at least
+// this size, doubled as replies need; an idle client gives its buffers back.
+const MIN_SIZE = 1024;
+const EMPTY = new Uint8Array(0);
 const SHRINK_ABOVE = 1 << 20;
 const NON_ASCII = /[\x80-\xff]/;
 const utf8 = new TextEncoder();
@@ -22,7 +25,7 @@ export class ReplyWriter {
   errors = 0;
   /** Hears every error reply (the server counts them per prefix for INFO errorstats). */
   onError: ((message: string) => void) | null = null;
-  #buf: Uint8Array<ArrayBuffer> = new Uint8Array(INITIAL_SIZE);
+  #buf: Uint8Array<ArrayBuffer> = EMPTY;
   #len = 0;
   #spare: Uint8Array<ArrayBuffer> | null = null;
   /** While silenced: the pushes written, as start and end offsets; null otherwise. */
@@ -45,10 +48,16 @@ export class ReplyWriter {
    */
   take(): Uint8Array {
     const out = this.#buf.subarray(0, this.#len);
-    this.#buf = this.#spare ?? new Uint8Array(INITIAL_SIZE);
+    this.#buf = this.#spare ?? EMPTY;
     this.#spare = null;
     this.#len = 0;
     return out;
+  }
+
+  /** Gives the buffers back while nothing is pending (an idle client). */
+  shrinkIdle(): void {
+    this.#spare = null;
+    if (this.#len === 0) this.#buf = EMPTY;
   }
 
   /** Returns a buffer obtained from `take()` for reuse. */
@@ -362,7 +371,7 @@ export class ReplyWriter {
 
   #ensure(extra: number): void {
     if (this.#len + extra <= this.#buf.length) return;
-    let size = this.#buf.length * 2;
+    let size = Math.max(this.#buf.length * 2, MIN_SIZE);
     while (size < this.#len + extra) size *= 2;
     const bigger = new Uint8Array(size);
     bigger.set(this.#buf.subarray(0, this.#len));

@@ -917,9 +917,12 @@ export class Server implements ServerApi, ClientHost {
     if (volatile.length > 0) {
       this.latency.sampleIfNeeded("expire-cycle", performance.now() - cycleStarted);
     }
-    // Query buffers: give back what idle (silent over 2 s) or over-sized ones waste.
+    // Query and reply buffers: give back what idle (silent over 2 s) or over-sized ones
+    // waste.
     for (const client of this.clients.values()) {
-      client.decoder.shrink(now - client.lastInteraction > 2000);
+      const idle = now - client.lastInteraction > 2000;
+      client.decoder.shrink(idle);
+      if (idle) client.reply.shrinkIdle();
     }
     const timeout = this.config.number("timeout");
     if (timeout > 0) {

@@ -211,8 +211,12 @@ Deno.test("protocol errors name the stream offset of the bad byte", () => {
 
 Deno.test("an idle client's buffer shrinks to nothing and grows again on the next read", () => {
   const decoder = new RequestDecoder();
-  assert.equal(decoder.capacity, 16 * 1024);
+  // A new client's buffer is small: an idle connection's pending read holds it.
+  assert.equal(decoder.capacity, 1024);
   assert.equal(decoder.shrink(false), false, "a small buffer of a busy client stays");
+  assert.equal(decoder.shrink(true), false, "nor is a small one worth reallocating");
+  decoder.push(bytes(resp("SET", "big", "x".repeat(20_000))));
+  assert.equal(decoder.next()?.[2].length, 20_000);
   const view = decoder.spare(); // a read is pending while the buffer shrinks
   assert.equal(decoder.shrink(true), true);
   assert.equal(decoder.capacity, 0);
@@ -221,18 +225,21 @@ Deno.test("an idle client's buffer shrinks to nothing and grows again on the nex
   view.set(request);
   decoder.advance(request.length);
   assert.deepEqual(decoder.next(), ["GET", "a"]);
-  assert.ok(decoder.capacity >= 4096);
+  assert.ok(decoder.capacity >= 1024);
 });
 
 Deno.test("an idle client's partial request survives a shrink", () => {
   const decoder = new RequestDecoder();
+  // A big request first, so that the buffer is worth shrinking.
+  decoder.push(bytes(resp("SET", "big", "x".repeat(20_000))));
+  assert.equal(decoder.next()?.[2].length, 20_000);
   const request = bytes(resp("SET", "key", "value"));
   let view = decoder.spare();
   view.set(request.subarray(0, 20));
   decoder.advance(20);
   assert.equal(decoder.next(), null);
   view = decoder.spare();
-  decoder.shrink(true);
+  assert.equal(decoder.shrink(true), true);
   assert.equal(decoder.capacity, decoder.buffered);
   view.set(request.subarray(20));
   decoder.advance(request.length - 20);
@@ -352,4 +359,22 @@ Deno.test("the limits before authentication hold for whole requests too", () => 
     protocolError(resp("SET", "k", "v".repeat(16385)), other),
     "unauthenticated bulk length",
   );
+});
+
+Deno.test("the room offered for a read doubles while reads fill it, and drops back when idle", () => {
+  const decoder = new RequestDecoder();
+  const sizes: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const view = decoder.spare();
+    sizes.push(view.length);
+    // A client sending more than fits: every read fills the room offered.
+    view.fill(0x61);
+    decoder.advance(view.length);
+    decoder.push(bytes("\r\n"));
+    decoder.next();
+    while (decoder.next() !== null);
+  }
+  assert.ok(sizes[5] >= 16 * 1024 && sizes[0] === 1024, JSON.stringify(sizes));
+  decoder.shrink(true);
+  assert.equal(decoder.spare().length, 1024);
 });
