@@ -1,0 +1,118 @@
+// Property tests of the request decoder with fast-check: any bytes at all give only
+// requests or Redis's protocol errors, and a valid pipeline cut anywhere gives the
+// same requests as when it arrives whole.
+
+import assert from "node:assert/strict";
+import fc from "npm:fast-check@3";
+import { ProtocolError, RequestDecoder } from "../../src/protocol/decoder.ts";
+
+// Decodes chunks in turn: the requests, then the protocol error's message, if any.
+function decode(chunks: Uint8Array[], unauthenticated = false): (string[] | string)[] {
+  const decoder = new RequestDecoder();
+  decoder.unauthenticated = unauthenticated;
+  const out: (string[] | string)[] = [];
+  try {
+    for (const chunk of chunks) {
+      decoder.push(chunk);
+      let argv: string[] | null;
+      while ((argv = decoder.next()) !== null) out.push(argv);
+    }
+  } catch (error) {
+    if (!(error instanceof ProtocolError)) throw error;
+    out.push(`error: ${error.message}`);
+  }
+  return out;
+}
+
+function encode(requests: string[][]): Uint8Array {
+  let text = "";
+  for (const argv of requests) {
+    text += `*${argv.length}\r\n`;
+    for (const arg of argv) text += `$${arg.length}\r\n${arg}\r\n`;
+  }
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+// Cuts bytes at the given points (sorted, deduplicated).
+function cut(bytes: Uint8Array, points: number[]): Uint8Array[] {
+  const at = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let from = 0;
+  for (const p of at) {
+    out.push(bytes.subarray(from, p));
+    from = p;
+  }
+  out.push(bytes.subarray(from));
+  return out;
+}
+
+// One-byte strings: every byte value, the protocol's own bytes more often.
+const arg = fc.oneof(
+  fc.string({ unit: fc.constantFrom("a", "b", "\r", "\n", "*", "$", "0", " ", "\x00", "\xff") }),
+  fc.uint8Array({ maxLength: 40 }).map((b) => String.fromCharCode(...b)),
+);
+
+Deno.test("random bytes decode to requests or a protocol error, nothing else", () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 300 }),
+      fc.array(fc.nat(), { maxLength: 5 }),
+      fc.boolean(),
+      (bytes, points, unauthenticated) => {
+        const out = decode(cut(bytes, points), unauthenticated);
+        for (const item of out) {
+          assert.ok(typeof item === "string" ? item.startsWith("error: ") : Array.isArray(item));
+        }
+      },
+    ),
+    { numRuns: 3000 },
+  );
+});
+
+Deno.test("bytes that start like requests decode the same whole and in pieces", () => {
+  // Protocol-looking input: pieces of RESP glued together, cut anywhere.
+  const piece = fc.constantFrom(
+    "*1\r\n",
+    "*2\r\n",
+    "$1\r\n",
+    "$3\r\n",
+    "$0\r\n",
+    "a",
+    "abc",
+    "\r\n",
+    "PING\r\n",
+    "*-1\r\n",
+    "$-1\r\n",
+    "\x00",
+    " ",
+    '"',
+  );
+  fc.assert(
+    fc.property(
+      fc.array(piece, { maxLength: 20 }),
+      fc.array(fc.nat(), { maxLength: 6 }),
+      (parts, points) => {
+        const text = parts.join("");
+        const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
+        assert.deepEqual(decode(cut(bytes, points)), decode([bytes]));
+      },
+    ),
+    { numRuns: 3000 },
+  );
+});
+
+Deno.test("a valid pipeline cut into random chunks gives the same requests", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.array(arg, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 8 }),
+      fc.array(fc.nat(), { maxLength: 10 }),
+      (requests, points) => {
+        const bytes = encode(requests);
+        assert.deepEqual(decode(cut(bytes, points)), requests);
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
