@@ -1156,7 +1156,20 @@ function refuseNonDefault(d: Directive, parsed: Parsed): string | null {
  * config.get("save"); // "3600 1 300 100 60 10000"
  * ```
  */
+/** A `rename-command` line: applied to the command table when the server starts. */
+export interface CommandRename {
+  from: string;
+  /** The new name; "" disables the command. */
+  to: string;
+  /** Where it was read, for the start-up error when it cannot be applied. */
+  source: string;
+  line: number;
+  text: string;
+}
+
 export class Config {
+  /** The `rename-command` lines, in the order read. */
+  readonly renames: CommandRename[] = [];
   #values = new Map<string, Parsed>();
   #numbers = new Map<string, number>();
   #listeners = new Map<string, ChangeListener[]>();
@@ -1496,9 +1509,20 @@ class Loader {
     const fail = (reason: string) => {
       throw new ConfigError(source, l.line, l.text, reason);
     };
+    if (l.name === "rename-command") {
+      if (l.args.length !== 2) fail("wrong number of arguments");
+      this.#config.renames.push({
+        from: l.args[0],
+        to: l.args[1],
+        source,
+        line: l.line,
+        text: l.text,
+      });
+      return;
+    }
     if (!findDirective(l.name)) {
       if (DEPRECATED[l.name] === l.args.length) return;
-      if (["rename-command", "user", "loadmodule", "sentinel"].includes(l.name)) {
+      if (["user", "loadmodule", "sentinel"].includes(l.name)) {
         fail(`${l.name} is not supported by Redeno`);
       }
       fail("Bad directive or wrong number of arguments");

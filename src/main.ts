@@ -45,7 +45,16 @@ export async function main(args: string[]): Promise<number> {
       `pid=${Deno.pid}, just started`,
   );
   const pidfile = writePidFile(config.string("pidfile"), log);
-  const server = new Server(config, log, { configFile: loaded.configFile ?? "" });
+  let server: Server;
+  try {
+    server = new Server(config, log, { configFile: loaded.configFile ?? "" });
+  } catch (error) {
+    // A rename-command that cannot be applied is a configuration error.
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    removePidFile(pidfile, log);
+    return 1;
+  }
   try {
     // The dataset is in memory before the first client connects.
     await server.persistence.start();

@@ -336,6 +336,7 @@ export const clientCommands: CommandSpec[] = [{
       summary: "Describes every client connection, one line each.",
       since: "2.4.0",
       complexity: "O(N) in the number of clients",
+      tips: ["nondeterministic_output"],
       args: [
         tokenChoice("client-type", ["NORMAL", "MASTER", "REPLICA", "PUBSUB"], {
           optional: true,
@@ -354,6 +355,7 @@ export const clientCommands: CommandSpec[] = [{
       summary: "Describes this connection in one line.",
       since: "6.2.0",
       complexity: "O(1)",
+      tips: ["nondeterministic_output"],
       handler: clientInfo,
     },
     {

@@ -466,6 +466,7 @@ export const commandCommands: CommandSpec[] = [{
   summary: "Describes the commands this server knows.",
   since: "2.8.13",
   complexity: "O(N) in the number of commands",
+  tips: ["nondeterministic_output_order"],
   handler: commandAll,
   subcommands: [
     {
@@ -484,6 +485,7 @@ export const commandCommands: CommandSpec[] = [{
       summary: "Answers the names of the commands, optionally filtered.",
       since: "7.0.0",
       complexity: "O(N) in the number of commands",
+      tips: ["nondeterministic_output_order"],
       args: [{
         name: "filterby",
         type: "oneof",
@@ -504,6 +506,7 @@ export const commandCommands: CommandSpec[] = [{
       summary: "Describes the named commands, or all of them.",
       since: "2.8.13",
       complexity: "O(N) in the number of commands named",
+      tips: ["nondeterministic_output_order"],
       args: [{ name: "command-name", type: "string", optional: true, multiple: true }],
       handler: commandInfo,
     },
@@ -533,6 +536,7 @@ export const commandCommands: CommandSpec[] = [{
       summary: "Documents the named commands, or all of them.",
       since: "7.0.0",
       complexity: "O(N) in the number of commands named",
+      tips: ["nondeterministic_output_order"],
       args: [{ name: "command-name", type: "string", optional: true, multiple: true }],
       handler: commandDocs,
     },

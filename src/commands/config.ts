@@ -295,6 +295,7 @@ export const configCommands: CommandSpec[] = [{
       summary: "Changes one or more directives at run time, all or none.",
       since: "2.0.0",
       complexity: "O(N) in the number of directives given",
+      tips: ["request_policy:all_nodes", "response_policy:all_succeeded"],
       args: [{
         name: "parameter_value",
         type: "block",

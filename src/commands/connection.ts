@@ -179,6 +179,7 @@ export const connectionCommands: CommandSpec[] = [
     summary: "Answers PONG, or echoes the message given.",
     since: "1.0.0",
     complexity: "O(1)",
+    tips: ["request_policy:all_shards", "response_policy:all_succeeded"],
     args: [{ name: "message", type: "string", optional: true }],
     handler: ping,
   },

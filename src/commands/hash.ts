@@ -479,6 +479,7 @@ export const hashCommands: CommandSpec[] = [
     summary: "Answers every field and value of a hash.",
     since: "2.0.0",
     complexity: "O(N) in the size of the hash",
+    tips: ["nondeterministic_output_order"],
     args: [KEY],
     handler: hgetall,
   }),
@@ -490,6 +491,7 @@ export const hashCommands: CommandSpec[] = [
     summary: "Answers every field name of a hash.",
     since: "2.0.0",
     complexity: "O(N) in the size of the hash",
+    tips: ["nondeterministic_output_order"],
     args: [KEY],
     handler: hkeys,
   }),
@@ -501,6 +503,7 @@ export const hashCommands: CommandSpec[] = [
     summary: "Answers every value of a hash.",
     since: "2.0.0",
     complexity: "O(N) in the size of the hash",
+    tips: ["nondeterministic_output_order"],
     args: [KEY],
     handler: hvals,
   }),
@@ -584,6 +587,7 @@ export const hashCommands: CommandSpec[] = [
     summary: "Walks the fields and values of a hash a few at a time with a cursor.",
     since: "2.8.0",
     complexity: "O(1) per call, O(N) for a whole walk",
+    tips: ["nondeterministic_output"],
     args: [
       KEY,
       { name: "cursor", type: "integer" },
@@ -601,6 +605,7 @@ export const hashCommands: CommandSpec[] = [
       "for a negative one, optionally with their values.",
     since: "6.2.0",
     complexity: "O(N) in the number of fields answered",
+    tips: ["nondeterministic_output"],
     args: [
       KEY,
       {

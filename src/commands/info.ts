@@ -406,6 +406,7 @@ export const infoCommands: CommandSpec[] = [{
   summary: "Reports the server's state and statistics, by section.",
   since: "1.0.0",
   complexity: "O(1)",
+  tips: ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
   args: [{ name: "section", type: "string", optional: true, multiple: true }],
   handler: info,
 }];

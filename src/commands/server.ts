@@ -104,6 +104,7 @@ export const serverCommands: CommandSpec[] = [
     summary: "Answers the number of keys in the selected database.",
     since: "1.0.0",
     complexity: "O(1)",
+    tips: ["request_policy:all_shards", "response_policy:agg_sum"],
     handler: dbsize,
   },
   {
@@ -117,6 +118,7 @@ export const serverCommands: CommandSpec[] = [
     summary: "Deletes every key of the selected database.",
     since: "1.0.0",
     complexity: "O(N) in the number of keys",
+    tips: ["request_policy:all_shards", "response_policy:all_succeeded"],
     args: flushArgs,
     handler: flushdb,
   },
@@ -131,6 +133,7 @@ export const serverCommands: CommandSpec[] = [
     summary: "Deletes every key of every database.",
     since: "1.0.0",
     complexity: "O(N) in the number of keys",
+    tips: ["request_policy:all_shards", "response_policy:all_succeeded"],
     args: flushArgs,
     handler: flushall,
   },
@@ -144,6 +147,7 @@ export const serverCommands: CommandSpec[] = [
     summary: "Answers the server's clock as Unix seconds and microseconds.",
     since: "2.6.0",
     complexity: "O(1)",
+    tips: ["nondeterministic_output"],
     handler: time,
   },
 ];

@@ -373,6 +373,7 @@ export const sortedSetCommands: CommandSpec[] = [
     summary: "Walks the members and scores of a sorted set a few at a time with a cursor.",
     since: "2.8.0",
     complexity: "O(1) per call, O(N) for a whole walk",
+    tips: ["nondeterministic_output"],
     args: [
       KEY,
       { name: "cursor", type: "integer" },

@@ -415,6 +415,7 @@ export const sortedSetPopCommands: CommandSpec[] = [
       "negative one, optionally with scores.",
     since: "6.2.0",
     complexity: "O(N) in the number of members answered",
+    tips: ["nondeterministic_output"],
     args: [
       KEY,
       {

@@ -27,6 +27,26 @@ export class CommandTable {
     }
   }
 
+  /**
+   * rename-command: the command answers to `to` instead of its name (statistics and
+   * COMMAND INFO keep the name it was born with); an empty `to` disables it. Returns
+   * Redis's reason when it cannot be done.
+   */
+  rename(from: string, to: string): string | null {
+    const spec = this.byName.get(from.toLowerCase());
+    if (spec === undefined) return "No such command in rename-command";
+    const target = to.toLowerCase();
+    if (to !== "" && this.byName.has(target)) return "Target command name already exists";
+    for (const [name, entry] of this.byName) if (entry === spec) this.byName.delete(name);
+    for (const [name, entry] of this.#fast) if (entry === spec) this.#fast.delete(name);
+    if (to !== "") {
+      this.byName.set(target, spec);
+      this.#fast.set(target, spec);
+      this.#fast.set(target.toUpperCase(), spec);
+    }
+    return null;
+  }
+
   /** The command named by argv[0], or undefined; tries the exact text first. */
   lookup(name: string): CommandSpec | undefined {
     return this.#fast.get(name) ?? this.byName.get(name.toLowerCase());

@@ -13,7 +13,13 @@ import {
   type Session,
 } from "../commands/context.ts";
 import { arityAccepts, callTarget, type CommandTable } from "../commands/table.ts";
-import { type Config, NOTIFY, type OutputBufferLimit, type OutputBufferLimits } from "../config.ts";
+import {
+  type Config,
+  ConfigError,
+  NOTIFY,
+  type OutputBufferLimit,
+  type OutputBufferLimits,
+} from "../config.ts";
 import type { Logger } from "../log.ts";
 import { KeyspaceNotifier } from "../messaging/keyspace_events.ts";
 import { PubSub } from "../messaging/pubsub.ts";
@@ -153,6 +159,12 @@ export class Server implements ServerApi, ClientHost {
       (db, key) => this.#keyExpired(db.id, key),
     );
     this.table = commandTable();
+    for (const rename of config.renames) {
+      const failure = this.table.rename(rename.from, rename.to);
+      if (failure !== null) {
+        throw new ConfigError(rename.source, rename.line, rename.text, failure);
+      }
+    }
     this.persistence = new Persistence(this);
     // Connections read these limits when they start; CONFIG SET updates the live ones.
     config.onChange("proto-max-bulk-len", () => {
