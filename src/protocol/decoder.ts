@@ -68,11 +68,16 @@ const SHRINK_ABOVE = 1 << 20;
 const SHRINK_MIN_FREE = 4 * 1024;
 // ...and a busy client's buffer only above this size (Redis's PROTO_RESIZE_THRESHOLD).
 const SHRINK_BUSY_ABOVE = 32 * 1024;
-// Room asked for a read: it starts small, so that an idle connection's pending read
-// holds little memory, doubles after each read that fills all the room offered (a
-// client sending a lot), and drops back when the client goes idle.
-const MIN_READ_SIZE = 1024;
-const MAX_READ_SIZE = 16 * 1024;
+// Room asked of the query buffer for a read (Redis's PROTO_IOBUF_LEN): less would mean
+// more reads for big requests.
+const READ_SIZE = 16 * 1024;
+// While nothing is buffered, a read lands in a small buffer of its own and is copied
+// into the query buffer: an idle connection's pending read then holds only this much,
+// and the query buffer, allocated when data arrives as Redis's is, can be given back
+// while the client idles. A read that fills it is followed by reads straight into the
+// query buffer.
+const LANDING_SIZE = 1024;
+const EMPTY = Buffer.alloc(0) as Latin1Buffer;
 
 /** Decodes requests from bytes pushed into its buffer. */
 export class RequestDecoder {
@@ -91,7 +96,8 @@ export class RequestDecoder {
   #aof: boolean;
   #maxInline: number;
   #initialSize: number;
-  #readSize = MIN_READ_SIZE;
+  #landing: Uint8Array | null = null;
+  #landingFilled = false;
   #buf: Latin1Buffer;
   #pos = 0;
   #end = 0;
@@ -118,8 +124,8 @@ export class RequestDecoder {
     this.#aof = options.aof ?? false;
     this.maxBulkLength = options.maxBulkLength ?? (this.#aof ? Infinity : 512 * 1024 * 1024);
     this.#maxInline = options.maxInlineLength ?? 64 * 1024;
-    this.#initialSize = options.initialSize ?? MIN_READ_SIZE;
-    this.#buf = Buffer.allocUnsafe(this.#initialSize) as Latin1Buffer;
+    this.#initialSize = options.initialSize ?? READ_SIZE;
+    this.#buf = EMPTY;
   }
 
   /** Bytes received but not yet consumed by a complete request. */
@@ -145,8 +151,17 @@ export class RequestDecoder {
     return this.#pos < this.#end || this.#args !== null || this.#skip > 0;
   }
 
-  /** A writable view at the end of the buffered data, large enough for the pending bulk. */
+  /**
+   * A view to read into: while nothing is buffered, a small landing buffer; else the
+   * end of the buffered data, large enough for the pending bulk.
+   */
   spare(): Uint8Array {
+    if (this.#pos === this.#end && this.#bulkLength < 0 && !this.#landingFilled) {
+      const landing = this.#landing ??= new Uint8Array(LANDING_SIZE);
+      this.#lent = landing;
+      this.#lentFrom = null;
+      return landing;
+    }
     const view = this.#room();
     this.#lent = view;
     this.#lentFrom = this.#buf;
@@ -160,9 +175,12 @@ export class RequestDecoder {
     const from = this.#lentFrom;
     this.#lent = null;
     this.#lentFrom = null;
-    if (lent !== null && n === lent.length && this.#readSize < MAX_READ_SIZE) {
-      this.#readSize *= 2;
+    if (lent !== null && lent === this.#landing) {
+      this.#landingFilled = n === lent.length;
+      this.push(lent.subarray(0, n));
+      return;
     }
+    this.#landingFilled = n >= LANDING_SIZE;
     if (lent !== null && (from !== this.#buf || this.#lentAt !== this.#end)) {
       // The buffer was shrunk, or emptied by next(), while the read was pending (an
       // idle client; a blocked client released): copy the bytes to where they belong.
@@ -204,7 +222,6 @@ export class RequestDecoder {
       }
     }
     this.#peak = Math.max(used, this.#bulkLength >= 0 ? this.#bulkLength + 2 : 0);
-    if (idle) this.#readSize = MIN_READ_SIZE;
     if (size < 0) return false;
     this.#moveTo(Buffer.allocUnsafeSlow(size) as Latin1Buffer);
     return true;
@@ -464,7 +481,7 @@ export class RequestDecoder {
   // Room for the next read: at least READ_SIZE bytes, and the rest of a pending bulk.
   #room(): Uint8Array {
     const used = this.#end - this.#pos;
-    let need = this.#readSize;
+    let need = READ_SIZE;
     if (this.#bulkLength >= 0) need = Math.max(need, this.#bulkLength + 2 - used);
     if (used + need > this.#peak) this.#peak = used + need;
     if (this.#buf.length - this.#end < need) {

@@ -1,7 +1,7 @@
-// Idle connections cost little: a connection holds a small read buffer and no reply
-// buffer until it has something to send, and gives its buffers back once idle. Opens
-// the same number of idle connections to real redis-server and to Redeno and prints
-// the memory each costs (the figures, not a timing claim: the benchmark is for those).
+// Idle connections cost little: a connection's pending read lands in a 1 KB buffer,
+// and it has no query or reply buffer until data comes and goes. Opens the same number
+// of idle connections to real redis-server and to Redeno and prints the memory each
+// costs (the figures, not a timing claim: the benchmark is for those).
 
 import assert from "node:assert/strict";
 import { freePort, type RunningServer, skipWithout, startRedeno, startRedis } from "../_server.ts";
@@ -13,8 +13,8 @@ function rssKb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
 }
 
-// Opens the connections, checks each is served (PING), lets the server settle, and
-// returns the resident memory added per connection, in KB.
+// Opens the connections and leaves them idle (nothing sent), checks the server holds
+// them all, and returns the resident memory added per connection, in KB.
 async function costPerConnection(server: RunningServer): Promise<number> {
   await new Promise((r) => setTimeout(r, 1000));
   const before = rssKb(server.process.pid);
@@ -23,23 +23,35 @@ async function costPerConnection(server: RunningServer): Promise<number> {
     for (let i = 0; i < CONNECTIONS; i++) {
       conns.push(await Deno.connect({ hostname: "127.0.0.1", port: server.port }));
     }
-    const ping = new TextEncoder().encode("PING\r\n");
-    await Promise.all(conns.map((c) => c.write(ping)));
-    const buf = new Uint8Array(16);
-    for (const c of conns) {
-      const n = await c.read(buf);
-      assert.equal(new TextDecoder().decode(buf.subarray(0, n ?? 0)), "+PONG\r\n");
-    }
-    // Idle for longer than the 2 s after which buffers are given back.
-    await new Promise((r) => setTimeout(r, 3500));
-    return (rssKb(server.process.pid) - before) / CONNECTIONS;
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = rssKb(server.process.pid);
+    const info = await infoClients(server.port);
+    assert.match(info, new RegExp(`connected_clients:${CONNECTIONS + 1}\r\n`));
+    return (after - before) / CONNECTIONS;
   } finally {
     for (const c of conns) c.close();
   }
 }
 
+async function infoClients(port: number): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new TextEncoder().encode("INFO clients\r\n"));
+    const buf = new Uint8Array(4096);
+    let text = "";
+    while (!text.includes("connected_clients")) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    return text;
+  } finally {
+    conn.close();
+  }
+}
+
 Deno.test({
-  name: "an idle connection costs Redeno a fraction of what it did (printed next to Redis's)",
+  name: "an idle connection costs Redeno about 10 KB (printed next to Redis's)",
   ignore: skipWithout("redis-server"),
   async fn() {
     const redis = await startRedis(freePort(), ["--maxclients", "10000"]);
@@ -51,9 +63,8 @@ Deno.test({
         `${CONNECTIONS} idle connections: Redis +${redisKb.toFixed(1)} KB each, ` +
           `Redeno +${redenoKb.toFixed(1)} KB each`,
       );
-      // Measured 12-19 KB here (RSS counts garbage V8 has not collected yet), where
-      // each connection used to cost 60 KB or more.
-      assert.ok(redenoKb < 32, `Redeno: ${redenoKb.toFixed(1)} KB per idle connection`);
+      // Measured 9.5-13 KB here, where each connection used to cost 42 KB.
+      assert.ok(redenoKb < 24, `Redeno: ${redenoKb.toFixed(1)} KB per idle connection`);
     } finally {
       await redis.stop();
       await redeno.stop();
