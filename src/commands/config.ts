@@ -1,6 +1,6 @@
 // CONFIG and its subcommands: GET, SET, RESETSTAT, REWRITE, HELP.
 
-import type { Config } from "../config.ts";
+import { type Config, findDirective } from "../config.ts";
 import { ERR_SYNTAX } from "../protocol/errors.ts";
 import type { CommandSpec, ServerApi, Session } from "./context.ts";
 import { resetInfoPeaks } from "./info.ts";
@@ -120,7 +120,19 @@ export function directiveLines(name: string, value: string): string[] {
     return lines;
   }
   if (WORD_LIST_DIRECTIVES.has(name) && words.length > 0) return [`${name} ${words.join(" ")}`];
+  if (findDirective(name)?.type === "memory" && /^[1-9][0-9]*$/.test(value)) {
+    return [`${name} ${memoryText(BigInt(value))}`];
+  }
   return [`${name} ${quoteConfigValue(value)}`];
+}
+
+// A byte count as Redis writes it to a config file: in the largest of gb, mb and kb
+// that divides it exactly, else in bytes.
+function memoryText(bytes: bigint): string {
+  for (const [unit, size] of [["gb", 1n << 30n], ["mb", 1n << 20n], ["kb", 1n << 10n]] as const) {
+    if (bytes % size === 0n) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
 }
 
 // The directive a config file line sets (lowercase), or "" for comments and blanks.

@@ -430,6 +430,16 @@ Deno.test("a config file rewrite writes each directive in the form the parser re
     ],
   );
   assert.deepEqual(directiveLines("logfile", ""), ['logfile ""']);
+  // Byte counts in the largest unit that divides them, as redis-server writes them.
+  assert.deepEqual(directiveLines("maxmemory", "0"), ["maxmemory 0"]);
+  assert.deepEqual(directiveLines("maxmemory", "10485760"), ["maxmemory 10mb"]);
+  assert.deepEqual(directiveLines("client-query-buffer-limit", "2147483648"), [
+    "client-query-buffer-limit 2gb",
+  ]);
+  assert.deepEqual(directiveLines("auto-aof-rewrite-min-size", "3072"), [
+    "auto-aof-rewrite-min-size 3kb",
+  ]);
+  assert.deepEqual(directiveLines("maxmemory", "1000"), ["maxmemory 1000"]);
   assert.deepEqual(directiveLines("masterauth", 'a "b"'), ['masterauth "a \\"b\\""']);
   assert.equal(quoteConfigValue("plain"), "plain");
   assert.equal(quoteConfigValue("tab\there\x01"), '"tab\\there\\x01"');
