@@ -2,6 +2,7 @@
 
 import { type Config, findDirective } from "../config.ts";
 import { ERR_SYNTAX } from "../protocol/errors.ts";
+import { isLoopbackAddress } from "../util/loopback.ts";
 import type { CommandSpec, ServerApi, Session } from "./context.ts";
 import { resetInfoPeaks } from "./info.ts";
 import { replyHelp } from "./_help.ts";
@@ -25,13 +26,6 @@ function configGet(s: Session, argv: string[]): void {
   }
 }
 
-// Redis lets "enable-protected-configs local" allow only clients on the loopback.
-function isLocalClient(s: Session): boolean {
-  const addr = s.facts.addr;
-  const host = addr.slice(0, addr.lastIndexOf(":"));
-  return host === "127.0.0.1" || host === "::1";
-}
-
 /** CONFIG SET name value [name value ...]: all or nothing. */
 function configSet(s: Session, argv: string[]): void {
   if (argv.length % 2 !== 0) {
@@ -41,7 +35,7 @@ function configSet(s: Session, argv: string[]): void {
   const pairs: [string, string][] = [];
   for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);
   const config = s.server.config;
-  const error = config.set(pairs, { local: isLocalClient(s) });
+  const error = config.set(pairs, { local: isLoopbackAddress(s.facts.addr) });
   if (error !== null) {
     s.reply.error(error);
     return;

@@ -23,6 +23,7 @@ import {
 } from "../protocol/errors.ts";
 import type { Logger } from "../log.ts";
 import type { Client } from "./client.ts";
+import { isLoopbackAddress } from "../util/loopback.ts";
 
 /** What dispatch needs from the server. */
 export interface DispatchContext {
@@ -242,9 +243,7 @@ function protectedAllowed(ctx: DispatchContext, client: Client, directive: strin
   // commands that come from connections.
   if (setting === "yes" || client.id === 0) return true;
   if (setting !== "local") return false;
-  const addr = client.facts.addr;
-  const host = addr.slice(0, addr.lastIndexOf(":"));
-  return host === "127.0.0.1" || host === "::1";
+  return isLoopbackAddress(client.facts.addr);
 }
 
 // A command refused while MULTI queues makes the EXEC that follows abort.

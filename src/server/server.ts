@@ -38,6 +38,7 @@ import { ScriptCache } from "../scripting/script_cache.ts";
 import { FunctionLibraries } from "../scripting/libraries.ts";
 import { latin1Text } from "../persistence/aof_manifest.ts";
 import { KeyEvents } from "./key_events.ts";
+import { isLoopbackHost } from "../util/loopback.ts";
 
 /**
  * Called with every write in its deterministic form, as the AOF and replicas take it:
@@ -860,7 +861,7 @@ export class Server implements ServerApi, ClientHost {
     const remote = conn.remoteAddr as Deno.NetAddr;
     if (
       this.config.bool("protected-mode") && this.config.string("requirepass") === "" &&
-      !LOOPBACK.has(remote.hostname)
+      !isLoopbackHost(remote.hostname) && remote.hostname !== MAPPED_LOOPBACK
     ) {
       // Protected mode: without a password, only the loopback may connect. The
       // refused connection uses up a client id, as Redis's does.
@@ -991,9 +992,9 @@ function quoted(arg: string): string {
   return out + '"';
 }
 
-// The addresses protected mode lets in: exactly the loopback's (an IPv4 client of a
-// dual-stack "::" listener shows as the mapped form).
-const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
+// Protected mode also lets in the loopback as an IPv4 client of a dual-stack "::"
+// listener shows it.
+const MAPPED_LOOPBACK = "::ffff:127.0.0.1";
 
 // Redis's wildcards: "*" is every IPv4 address, "::*" every IPv6 address.
 function listenHostname(address: string): string {
