@@ -307,6 +307,22 @@ export function resp(...args: string[]): string {
   return out;
 }
 
+/** Sends one command and returns its raw reply (what arrives until 100 ms of quiet). */
+export async function call(port: number, ...argv: string[]): Promise<string> {
+  return await exchange(port, bytes(resp(...argv)), 100);
+}
+
+/** VmRSS of a process in bytes (0 when /proc cannot tell). */
+export function rssOf(pid: number): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const match = status.match(/^VmRSS:\s+(\d+) kB/m);
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** A one-byte string as bytes. */
 export function bytes(text: string): Uint8Array {
   const out = new Uint8Array(text.length);

@@ -19,7 +19,7 @@
 // machine, not of the server.
 
 import { parseArgs } from "node:util";
-import { freePort, startRedeno } from "../tests/_server.ts";
+import { bytes, freePort, resp, rssOf, startRedeno } from "../tests/_server.ts";
 
 const { values } = parseArgs({
   args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
@@ -109,12 +109,6 @@ const VOCABULARY: (() => string[])[] = [
   () => ["RESTORE", key(), "0", value(), "REPLACE"],
 ];
 
-function multibulk(argv: string[]): string {
-  let out = `*${argv.length}\r\n`;
-  for (const a of argv) out += `$${a.length}\r\n${a}\r\n`;
-  return out;
-}
-
 function command(): string[] {
   const argv = pick(VOCABULARY)();
   if (random() < 0.3) argv[0] = argv[0].toLowerCase();
@@ -152,29 +146,21 @@ function damage(text: string): string {
 
 // A request that should be well formed: multibulk, or inline with some quoting.
 function wellFormed(): string {
-  if (random() < 0.85) return multibulk(command());
+  if (random() < 0.85) return resp(...command());
   return command().map((a) => random() < 0.2 ? `"${a}"` : a).join(" ") + "\r\n";
 }
 
 // A request that is likely not: damaged, or plain random bytes.
 function malformed(): string {
-  if (random() < 0.7) return damage(multibulk(command()));
+  if (random() < 0.7) return damage(resp(...command()));
   let out = "";
   const n = 1 + below(64);
   for (let i = 0; i < n; i++) out += String.fromCharCode(below(256));
   return out;
 }
 
-function latin1Bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-}
-
 function rssMb(pid: number): number {
-  if (pid === 0) return 0;
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  return pid === 0 ? 0 : rssOf(pid) / 1048576;
 }
 
 // Reads whatever arrives within `ms`; false when the server closed the connection.
@@ -212,7 +198,7 @@ async function main(): Promise<number> {
   const control = (async () => {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     const buf = new Uint8Array(64);
-    const ping = latin1Bytes("PING\r\n");
+    const ping = bytes("PING\r\n");
     try {
       while (running) {
         const at = performance.now();
@@ -253,7 +239,7 @@ async function main(): Promise<number> {
       stats.sent += n;
       let open = true;
       try {
-        await conn.write(latin1Bytes(batch));
+        await conn.write(bytes(batch));
         open = await drain(conn, buf, 5);
       } catch {
         open = false;
@@ -288,7 +274,7 @@ async function main(): Promise<number> {
   // The server must still answer.
   try {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    await conn.write(latin1Bytes("PING\r\n"));
+    await conn.write(bytes("PING\r\n"));
     const buf = new Uint8Array(16);
     const n = await conn.read(buf);
     conn.close();

@@ -4,19 +4,11 @@
 // then be read, written and dumped without one.
 
 import assert from "node:assert/strict";
+import { latin1Text } from "../../src/persistence/aof_manifest.ts";
 import { crc64 } from "../../src/persistence/crc64.ts";
 import { ERR_INTERNAL } from "../../src/protocol/errors.ts";
 import { type InProcessServer, startInProcess } from "../_inprocess.ts";
-
-function latin1(text: string): Uint8Array {
-  return Uint8Array.from(text, (c) => c.charCodeAt(0));
-}
-
-function text(bytes: Uint8Array): string {
-  let out = "";
-  for (const b of bytes) out += String.fromCharCode(b);
-  return out;
-}
+import { bytes } from "../_server.ts";
 
 // The bulk string of a raw `$n\r\n...\r\n` reply.
 function bulkOf(reply: string): string {
@@ -31,7 +23,7 @@ function withChecksum(body: Uint8Array, version: Uint8Array): string {
   out.set(version, body.length);
   const crc = crc64(out.subarray(0, body.length + 2));
   for (let i = 0; i < 8; i++) out[body.length + 2 + i] = Number((crc >> BigInt(8 * i)) & 0xffn);
-  return text(out);
+  return latin1Text(out);
 }
 
 // Commands that read and change a value of each type.
@@ -72,7 +64,7 @@ Deno.test("every single-byte change of a DUMP payload is restored or refused cle
     let restored = 0;
     let refused = 0;
     for (const key of ["s", "n", "l", "h", "si", "ss", "z", "x", "p"]) {
-      const payload = latin1(bulkOf(await srv.call("DUMP", key)));
+      const payload = bytes(bulkOf(await srv.call("DUMP", key)));
       const body = payload.subarray(0, payload.length - 10);
       const version = payload.subarray(payload.length - 10, payload.length - 8);
       for (let at = 0; at < body.length; at++) {

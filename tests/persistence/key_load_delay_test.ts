@@ -2,11 +2,7 @@
 // a pattern, as in Redis) that pauses after each key an RDB load reads.
 
 import assert from "node:assert/strict";
-import { bytes, exchange, freePort, resp, type RunningServer, startRedeno } from "../_server.ts";
-
-async function call(port: number, ...argv: string[]): Promise<string> {
-  return await exchange(port, bytes(resp(...argv)), 100);
-}
+import { bytes, call, freePort, resp, type RunningServer, startRedeno } from "../_server.ts";
 
 Deno.test("key-load-delay answers only to its name and slows each key of a load down", async () => {
   const server: RunningServer = await startRedeno(freePort(), ["--enable-debug-command", "yes"]);

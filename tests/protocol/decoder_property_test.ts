@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import fc from "npm:fast-check@3";
 import { ProtocolError, RequestDecoder } from "../../src/protocol/decoder.ts";
+import { bytes, resp } from "../_server.ts";
 
 // Decodes chunks in turn: the requests, then the protocol error's message, if any.
 function decode(chunks: Uint8Array[], unauthenticated = false): (string[] | string)[] {
@@ -25,26 +26,19 @@ function decode(chunks: Uint8Array[], unauthenticated = false): (string[] | stri
 }
 
 function encode(requests: string[][]): Uint8Array {
-  let text = "";
-  for (const argv of requests) {
-    text += `*${argv.length}\r\n`;
-    for (const arg of argv) text += `$${arg.length}\r\n${arg}\r\n`;
-  }
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
+  return bytes(requests.map((argv) => resp(...argv)).join(""));
 }
 
 // Cuts bytes at the given points (sorted, deduplicated).
-function cut(bytes: Uint8Array, points: number[]): Uint8Array[] {
-  const at = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
+function cut(data: Uint8Array, points: number[]): Uint8Array[] {
+  const at = [...new Set(points.map((p) => p % (data.length + 1)))].sort((a, b) => a - b);
   const out: Uint8Array[] = [];
   let from = 0;
   for (const p of at) {
-    out.push(bytes.subarray(from, p));
+    out.push(data.subarray(from, p));
     from = p;
   }
-  out.push(bytes.subarray(from));
+  out.push(data.subarray(from));
   return out;
 }
 
@@ -94,9 +88,8 @@ Deno.test("bytes that start like requests decode the same whole and in pieces", 
       fc.array(piece, { maxLength: 20 }),
       fc.array(fc.nat(), { maxLength: 6 }),
       (parts, points) => {
-        const text = parts.join("");
-        const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
-        assert.deepEqual(decode(cut(bytes, points)), decode([bytes]));
+        const input = bytes(parts.join(""));
+        assert.deepEqual(decode(cut(input, points)), decode([input]));
       },
     ),
     { numRuns: 3000 },
@@ -109,8 +102,7 @@ Deno.test("a valid pipeline cut into random chunks gives the same requests", () 
       fc.array(fc.array(arg, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 8 }),
       fc.array(fc.nat(), { maxLength: 10 }),
       (requests, points) => {
-        const bytes = encode(requests);
-        assert.deepEqual(decode(cut(bytes, points)), requests);
+        assert.deepEqual(decode(cut(encode(requests), points)), requests);
       },
     ),
     { numRuns: 2000 },

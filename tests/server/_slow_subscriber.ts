@@ -9,7 +9,15 @@
 //   deno run --allow-all tests/server/_slow_subscriber.ts [messageBytes] [maxMessages]
 
 import { type Reply, RespClient } from "../_resp_client.ts";
-import { bytes, freePort, resp, type RunningServer, startRedeno, startRedis } from "../_server.ts";
+import {
+  bytes,
+  freePort,
+  resp,
+  rssOf,
+  type RunningServer,
+  startRedeno,
+  startRedis,
+} from "../_server.ts";
 
 /** How hard to push. */
 export interface LoadOptions {
@@ -57,17 +65,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < data.length) offset += await conn.write(data.subarray(offset));
-}
-
-/** VmRSS of a process in bytes (0 when /proc cannot tell). */
-export function rssOf(pid: number): number {
-  try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const match = status.match(/^VmRSS:\s+(\d+) kB/m);
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
 }
 
 function infoField(info: Reply, name: string): number {

@@ -5,14 +5,9 @@
 // are printed (worst PING, resident memory high-water).
 
 import assert from "node:assert/strict";
-import { freePort, type RunningServer, startRedeno } from "../_server.ts";
+import { freePort, rssOf, type RunningServer, startRedeno } from "../_server.ts";
 
 const encoder = new TextEncoder();
-
-function rssMb(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-}
 
 /** PINGs every 50 ms on its own connection until stopped; worst time and memory peak. */
 function watch(server: RunningServer) {
@@ -29,7 +24,7 @@ function watch(server: RunningServer) {
         assert.equal(new TextDecoder().decode(buf.subarray(0, n ?? 0)), "+PONG\r\n");
         figures.worstPingMs = Math.max(figures.worstPingMs, performance.now() - at);
         figures.pings++;
-        figures.rssHighMb = Math.max(figures.rssHighMb, rssMb(server.process.pid));
+        figures.rssHighMb = Math.max(figures.rssHighMb, rssOf(server.process.pid) / 1048576);
         await new Promise((r) => setTimeout(r, 50));
       }
     } finally {

@@ -4,49 +4,35 @@
 // costs (the figures, not a timing claim: the benchmark is for those).
 
 import assert from "node:assert/strict";
-import { freePort, type RunningServer, skipWithout, startRedeno, startRedis } from "../_server.ts";
+import {
+  call,
+  freePort,
+  rssOf,
+  type RunningServer,
+  skipWithout,
+  startRedeno,
+  startRedis,
+} from "../_server.ts";
 
 const CONNECTIONS = 2000;
-
-function rssKb(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
-}
 
 // Opens the connections and leaves them idle (nothing sent), checks the server holds
 // them all, and returns the resident memory added per connection, in KB.
 async function costPerConnection(server: RunningServer): Promise<number> {
   await new Promise((r) => setTimeout(r, 1000));
-  const before = rssKb(server.process.pid);
+  const before = rssOf(server.process.pid) / 1024;
   const conns: Deno.Conn[] = [];
   try {
     for (let i = 0; i < CONNECTIONS; i++) {
       conns.push(await Deno.connect({ hostname: "127.0.0.1", port: server.port }));
     }
     await new Promise((r) => setTimeout(r, 1500));
-    const after = rssKb(server.process.pid);
-    const info = await infoClients(server.port);
+    const after = rssOf(server.process.pid) / 1024;
+    const info = await call(server.port, "INFO", "clients");
     assert.match(info, new RegExp(`connected_clients:${CONNECTIONS + 1}\r\n`));
     return (after - before) / CONNECTIONS;
   } finally {
     for (const c of conns) c.close();
-  }
-}
-
-async function infoClients(port: number): Promise<string> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    await conn.write(new TextEncoder().encode("INFO clients\r\n"));
-    const buf = new Uint8Array(4096);
-    let text = "";
-    while (!text.includes("connected_clients")) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      text += new TextDecoder().decode(buf.subarray(0, n));
-    }
-    return text;
-  } finally {
-    conn.close();
   }
 }
 

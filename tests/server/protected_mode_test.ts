@@ -9,6 +9,7 @@ import net from "node:net";
 import { Buffer } from "node:buffer";
 import {
   bytes,
+  call,
   exchange,
   freePort,
   resp,
@@ -41,10 +42,6 @@ function fromSecondAddress(port: number, request: string): Promise<string> {
       resolve(closed ? out + "<closed>" : out);
     }, 1000);
   });
-}
-
-async function call(port: number, ...argv: string[]): Promise<string> {
-  return await exchange(port, bytes(resp(...argv)), 100);
 }
 
 // One scenario on a started server: what a client from the second address sees, and

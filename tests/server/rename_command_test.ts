@@ -4,10 +4,8 @@
 
 import assert from "node:assert/strict";
 import {
-  bytes,
-  exchange,
+  call,
   freePort,
-  resp,
   type RunningServer,
   skipWithout,
   startRedeno,
@@ -25,9 +23,9 @@ async function replies(server: RunningServer): Promise<string[]> {
       ["COMMAND", "INFO", "flushdb"],
     ]
   ) {
-    out.push(await exchange(server.port, bytes(resp(...argv)), 100));
+    out.push(await call(server.port, ...argv));
   }
-  const stats = await exchange(server.port, bytes(resp("INFO", "commandstats")), 100);
+  const stats = await call(server.port, "INFO", "commandstats");
   out.push(/cmdstat_config\|get:calls=(\d+)/.exec(stats)?.[1] ?? "no config|get stats");
   return out;
 }
