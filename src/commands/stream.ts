@@ -184,8 +184,8 @@ function xadd(s: Session, argv: string[]): void {
     return;
   }
   const current = stream ?? new StreamValue();
-  let idReply: string | null;
-  if (given === null) idReply = current.appendNow(Date.now(), argv.slice(fieldsAt), nodeLimits(s));
+  let added: boolean;
+  if (given === null) added = current.appendNow(Date.now(), argv.slice(fieldsAt), nodeLimits(s));
   else {
     const id = given.seqAuto
       ? current.nextId(0, given.id >> 64n)
@@ -193,9 +193,9 @@ function xadd(s: Session, argv: string[]): void {
       ? given.id
       : null;
     if (id !== null) current.append(id, argv.slice(fieldsAt), nodeLimits(s));
-    idReply = id === null ? null : formatId(id);
+    added = id !== null;
   }
-  if (idReply === null) {
+  if (!added) {
     s.reply.error(ERR_ID_TOO_SMALL);
     return;
   }
@@ -203,16 +203,19 @@ function xadd(s: Session, argv: string[]): void {
     stream = current;
     s.db.set(key, stream);
   }
+  // The ID taken, written from its numbers when they are exact (no string to build).
   const ms = stream.lastMsNumber;
   const seq = stream.lastSeqNumber;
   if (ms === ms && seq === seq) s.reply.bulkPair(ms, seq);
-  else s.reply.bulk(idReply);
+  else s.reply.bulk(stream.lastIdText());
   s.server.dirty++;
   s.notify(NOTIFY.STREAM, "xadd", key);
   // Rewritten only for a feed that reads it (the AOF, replicas).
   const propagated = s.server.replicating ? argv.slice() : null;
   // An ID chosen here (`*`, `<ms>-*`) is propagated as chosen; a given one as typed.
-  if (propagated !== null && (given === null || given.seqAuto)) propagated[args.idAt] = idReply;
+  if (propagated !== null && (given === null || given.seqAuto)) {
+    propagated[args.idAt] = stream.lastIdText();
+  }
   if (args.strategy !== null && applyTrim(stream, args, propagated) > 0) {
     s.notify(NOTIFY.STREAM, "xtrim", key);
   }

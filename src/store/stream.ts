@@ -335,6 +335,13 @@ export class StreamValue {
     return "stream";
   }
 
+  /** lastId as Redis prints it. */
+  lastIdText(): string {
+    const ms = this.#lastMs;
+    const seq = this.#lastSeq;
+    return ms === ms && seq === seq ? ms + "-" + seq : formatId(this.#lastId);
+  }
+
   /** lastId's milliseconds as a number, or NaN when a part of it is past 2^53. */
   get lastMsNumber(): number {
     return this.#lastMs;
@@ -361,23 +368,22 @@ export class StreamValue {
 
   /**
    * XADD `*`: appends with the next ID after the last one, from the clock `now` (Unix
-   * ms). Returns the ID as Redis prints it, or null when no larger ID is possible.
+   * ms). False when no larger ID is possible; the ID taken is then lastId.
    */
-  appendNow(now: number, pairs: readonly string[], limits: NodeLimits): string | null {
+  appendNow(now: number, pairs: readonly string[], limits: NodeLimits): boolean {
     const lastMs = this.#lastMs;
     if (now > lastMs) {
       this.#append(BigInt(now) << 64n, pairs, limits, now, 0);
-      return `${now}-0`;
+      return true;
     }
     if (lastMs === lastMs && this.#lastSeq < Number.MAX_SAFE_INTEGER) {
-      const seq = this.#lastSeq + 1;
-      this.#append(this.#lastId + 1n, pairs, limits, lastMs, seq);
-      return `${lastMs}-${seq}`;
+      this.#append(this.#lastId + 1n, pairs, limits, lastMs, this.#lastSeq + 1);
+      return true;
     }
     const id = this.nextId(now);
-    if (id === null) return null;
+    if (id === null) return false;
     this.append(id, pairs, limits);
-    return formatId(id);
+    return true;
   }
 
   /** Groups in name order (byte order), as Redis lists them. */
