@@ -19,6 +19,7 @@
 // machine, not of the server.
 
 import { parseArgs } from "node:util";
+import { rng } from "../tests/_random.ts";
 import { bytes, freePort, resp, rssOf, startRedeno } from "../tests/_server.ts";
 
 const { values } = parseArgs({
@@ -34,15 +35,8 @@ const { values } = parseArgs({
   },
 });
 
-// A small, fast, seedable generator (mulberry32), so that a failing run can be repeated.
-let state = Number(values.seed) >>> 0;
-function random(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+// Seeded, so that a failing run can be repeated.
+const random = rng(Number(values.seed));
 const below = (n: number) => Math.floor(random() * n);
 const pick = <T>(items: readonly T[]): T => items[below(items.length)];
 

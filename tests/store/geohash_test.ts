@@ -27,6 +27,7 @@ import {
   ShapeMatcher,
   standardGeohash,
 } from "../../src/store/geohash.ts";
+import { rng } from "../_random.ts";
 
 Deno.test("points encode to the scores Redis stores for them", () => {
   assert.equal(geohashScore(13.361389, 38.115556), 3479099956230698);
@@ -157,17 +158,6 @@ Deno.test("a point is in a box when its latitude and its longitude distances bot
   assert.equal(distanceIfInShape(circle, 0.01, 0), null);
   assert.ok(distanceIfInShape(circle, 0.008, 0)! < 1000);
 });
-
-// A seeded generator so failures can be replayed.
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 Deno.test("decodeScoreInto decodes any score as decodeScore does", () => {
   const random = rng(3);

@@ -22,6 +22,7 @@ import {
   sparseSet,
   sparseToDense,
 } from "../../src/store/hyperloglog.ts";
+import { rng } from "../_random.ts";
 
 const M = 0xc6a4a7935bd1e995n;
 const MASK = (1n << 64n) - 1n;
@@ -56,17 +57,6 @@ function latin1(bytes: Uint8Array): string {
 
 function fromLatin1(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0));
-}
-
-// A seeded generator so failures can be replayed.
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
 }
 
 Deno.test("murmur64a on 32-bit halves equals a BigInt MurmurHash64A", () => {
