@@ -36,8 +36,17 @@ export class Logger {
   /** Writes one line when `level` is at or above the configured level. */
   write(level: LogLevel, message: string): void {
     if (RANK[level] < RANK[this.level]) return;
-    const line = `${Deno.pid}:M ${timestamp(new Date())} ${MARK[level]} ${message}\n`;
-    const bytes = encoder.encode(line);
+    this.#out(`${Deno.pid}:M ${timestamp(new Date())} ${MARK[level]} ${message}\n`);
+  }
+
+  /** Writes `text` as it is, without the pid and time prefix (Redis's LL_RAW). */
+  raw(level: LogLevel, text: string): void {
+    if (RANK[level] < RANK[this.level]) return;
+    this.#out(text);
+  }
+
+  #out(text: string): void {
+    const bytes = encoder.encode(text);
     if (this.#file !== null) this.#file.writeSync(bytes);
     else Deno.stdout.writeSync(bytes);
   }

@@ -1,6 +1,6 @@
 // Entry point and `deno compile` target: arguments → configuration → load data → listen.
 
-import { ConfigError, helpText, loadConfig } from "./config.ts";
+import { ConfigError, helpText, loadConfig } from "./config/mod.ts";
 import { Logger, type LogLevel } from "./log.ts";
 import { Server } from "./server/server.ts";
 import { REDENO_VERSION, REDIS_VERSION } from "./version.ts";
@@ -58,28 +58,72 @@ export async function main(args: string[]): Promise<number> {
   try {
     // The dataset is in memory before the first client connects.
     await server.persistence.start();
-    server.listen();
   } catch (error) {
     log.warning((error as Error).message);
     removePidFile(pidfile, log);
     return 1;
   }
-  log.notice(`Running mode=standalone, port=${server.port}.`);
+  try {
+    server.listen();
+  } catch (error) {
+    log.warning((error as Error).message);
+    // Redis's words: test harnesses look for them to retry on another port.
+    log.warning(`Failed listening on port ${config.number("port")} (TCP), aborting.`);
+    removePidFile(pidfile, log);
+    return 1;
+  }
+  // Like Redis: a banner with the port and pid when always-show-logo is set or the log
+  // goes to a terminal (Redis's test harness waits for " PID: <pid>" in it), otherwise
+  // one line.
+  if (
+    config.bool("always-show-logo") ||
+    (config.string("logfile") === "" && Deno.stdout.isTerminal())
+  ) {
+    log.raw("notice", banner(server.port));
+  } else {
+    log.notice(`Running mode=standalone, port=${server.port}.`);
+  }
   log.notice("Server initialized");
   log.notice("Ready to accept connections tcp");
+  // Like Redis, a signal only asks for the shutdown; the next cron tick runs it, unless
+  // SHUTDOWN ABORT came first or DEBUG PAUSE-CRON holds the cron.
+  let tick: ReturnType<typeof setInterval> | undefined;
   const stop = () => {
     log.warning("Received shutdown signal, scheduling shutdown...");
-    // Saves first when save rules exist, like Redis; a failed save keeps us running.
-    if (server.persistence.prepareShutdown({})) server.shutdown();
+    server.persistence.shutdownAsap = true;
+    tick ??= setInterval(() => {
+      const persistence = server.persistence;
+      if (persistence.shutdownAsap && server.debug.pauseCron) return;
+      clearInterval(tick);
+      tick = undefined;
+      if (!persistence.shutdownAsap) return;
+      persistence.shutdownAsap = false;
+      // Saves first when save rules exist, like Redis; a failed save keeps us running.
+      if (persistence.prepareShutdown({})) server.shutdown();
+    }, 1000 / config.number("hz"));
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   await server.closed;
+  clearInterval(tick);
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
   removePidFile(pidfile, log);
   log.close();
   return 0;
+}
+
+/** The start-up banner: version, mode, port and pid, one per line. */
+function banner(port: number): string {
+  return [
+    "",
+    `    Redeno ${REDENO_VERSION} (Redis ${REDIS_VERSION} compatible), deno ${Deno.version.deno}`,
+    "    Running in standalone mode",
+    `    Port: ${port}`,
+    `    PID: ${Deno.pid}`,
+    "",
+    "",
+  ].join("\n");
 }
 
 /**

@@ -1,7 +1,7 @@
 // An in-process Redeno server for tests that need to look inside: the writes it
 // propagates (the stream the AOF and replicas get), its keyspace.
 
-import { Config } from "../src/config.ts";
+import { Config } from "../src/config/mod.ts";
 import { Logger } from "../src/log.ts";
 import { Server } from "../src/server/server.ts";
 import { encodeCommand, ReplyReader } from "./compat/harness.ts";

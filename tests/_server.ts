@@ -219,9 +219,12 @@ async function startOn(
 
 /**
  * Starts Redeno (`deno run src/main.ts`) with extra redis-server style arguments, in a
- * fresh temporary `dir` with no save rules unless the arguments say otherwise.
+ * fresh temporary `dir` with no save rules unless the arguments say otherwise. A
+ * config file given first stays first, as redis-server wants it.
  */
 export function startRedeno(port: number, args: string[] = []): Promise<RunningServer> {
+  const configFile = args.length > 0 && !args[0].startsWith("-") ? [args[0]] : [];
+  args = args.slice(configFile.length);
   return startOn(port, (p) =>
     spawn(Deno.execPath(), [
       "run",
@@ -231,6 +234,7 @@ export function startRedeno(port: number, args: string[] = []): Promise<RunningS
       "--allow-env",
       "--allow-sys",
       `${ROOT}src/main.ts`,
+      ...configFile,
       "--port",
       String(p),
       "--bind",

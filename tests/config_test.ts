@@ -11,7 +11,7 @@ import {
   NOTIFY,
   parseConfigText,
   parseMemory,
-} from "../src/config.ts";
+} from "../src/config/mod.ts";
 
 /** Loads a configuration from argv, failing the test if it is not a config. */
 async function load(argv: string[]): Promise<Config> {

@@ -3,7 +3,7 @@
 // null (after replying WRONGTYPE) when it holds another type. Reads count keyspace hits
 // and misses and fire `keymiss` as Redis's lookupKeyRead does; lookups for writing do not.
 
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import { ERR_WRONG_TYPE } from "../protocol/errors.ts";
 import type { Session } from "./context.ts";
 import type { Value } from "../store/value.ts";

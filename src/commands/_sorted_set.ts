@@ -3,7 +3,7 @@
 // typed lookups, the encoding limits, the write report, the replies of members with
 // scores, storing a computed result, and the argument docs of the command records.
 
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import { SortedSetValue, type ZsetLimits } from "../store/zset.ts";
 import { readTyped, writeTyped } from "./_lookup.ts";
 import type { ArgDoc, Session } from "./context.ts";

@@ -19,7 +19,7 @@ import {
   ERR_SYNTAX,
   ERR_WRONG_TYPE,
 } from "../protocol/errors.ts";
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import { mutableBytes, type StringValue, toBytes } from "../store/string.ts";
 import { isString } from "../store/value.ts";
 import type { ArgDoc, CommandSpec, KeySpec, Session } from "./context.ts";

@@ -7,11 +7,12 @@ import {
   ERR_SYNTAX,
 } from "../protocol/errors.ts";
 import type { CommandSpec, Session } from "./context.ts";
-import { validClientName } from "./connection.ts";
+import { validClientName } from "./_client_name.ts";
 import { replyHelp } from "./_help.ts";
 import { parseInteger } from "../util/int64.ts";
 import { clientTrackingCommands, trackingHelp } from "./client_tracking.ts";
 import { tokenChoice } from "./table.ts";
+import type { User } from "../acl/acl.ts";
 
 /** One line of CLIENT LIST / CLIENT INFO, with Redis's field names and order. */
 export function describeClient(c: Session, now: number): string {
@@ -26,7 +27,7 @@ export function describeClient(c: Session, now: number): string {
     `argv-mem=0 multi-mem=0 rbs=${f.queryBuffer + f.queryBufferFree} rbp=0 ` +
     `obl=0 oll=0 omem=${f.outputBuffer} ` +
     `tot-mem=${f.queryBuffer + f.queryBufferFree + f.outputBuffer} events=r ` +
-    `cmd=${f.lastCommand} user=default redir=${
+    `cmd=${f.lastCommand} user=${c.user.name} redir=${
       c.server.tracking.redirectOf(c)
     } resp=${c.reply.resp}\n`;
 }
@@ -104,6 +105,7 @@ function clientKill(s: Session, argv: string[]): void {
     return;
   }
   let id = 0, addr = "", laddr = "", type = "", skipMe = true;
+  let user: User | null = null;
   for (let i = 2; i < argv.length; i += 2) {
     const option = argv[i].toLowerCase();
     const value = argv[i + 1];
@@ -117,8 +119,8 @@ function clientKill(s: Session, argv: string[]): void {
     } else if (option === "addr") addr = value;
     else if (option === "laddr") laddr = value;
     else if (option === "user") {
-      // There are no ACL users yet: only "default" exists, and everyone is it.
-      if (value !== "default") {
+      user = s.server.acl.users.get(value) ?? null;
+      if (user === null) {
         s.reply.error(`ERR No such user '${value}'`);
         return;
       }
@@ -146,6 +148,7 @@ function clientKill(s: Session, argv: string[]): void {
     if (addr !== "" && c.facts.addr !== addr) continue;
     if (laddr !== "" && c.facts.laddr !== laddr) continue;
     if (type !== "" && type !== clientType(c)) continue;
+    if (user !== null && c.user !== user) continue;
     if (skipMe && c === s) continue;
     c.close();
     killed++;

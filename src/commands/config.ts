@@ -1,6 +1,6 @@
 // CONFIG and its subcommands: GET, SET, RESETSTAT, REWRITE, HELP.
 
-import { type Config, findDirective } from "../config.ts";
+import { type Config, findDirective } from "../config/mod.ts";
 import { ERR_SYNTAX } from "../protocol/errors.ts";
 import { isLoopbackAddress } from "../util/loopback.ts";
 import type { CommandSpec, ServerApi, Session } from "./context.ts";
@@ -62,10 +62,13 @@ function configResetStat(s: Session): void {
   st.keyspaceMisses = 0;
   st.errorReplies = 0;
   st.lazyfreedObjects = 0;
+  st.evictedKeys = 0;
+  st.evictionExceededMs = 0;
+  if (st.evictionExceededSince !== 0) st.evictionExceededSince = performance.now();
   st.errorsByPrefix.clear();
   st.commands.clear();
   s.server.latency.resetHistograms();
-  resetInfoPeaks();
+  resetInfoPeaks(s.server);
   s.reply.ok();
 }
 
@@ -143,7 +146,7 @@ function lineDirective(line: string): string {
  */
 export function rewriteConfigText(
   text: string,
-  current: (name: string) => string | undefined,
+  current: (name: string) => string | readonly string[] | undefined,
   extra: Iterable<string>,
 ): string {
   const lines = text === "" ? [] : text.replace(/\r?\n$/, "").split(/\r?\n/);
@@ -151,7 +154,8 @@ export function rewriteConfigText(
   const want = (name: string) => {
     if (wanted.has(name)) return;
     const value = current(name);
-    if (value !== undefined) wanted.set(name, directiveLines(name, value));
+    if (value === undefined) return;
+    wanted.set(name, typeof value === "string" ? directiveLines(name, value) : [...value]);
   };
   for (const line of lines) {
     const name = lineDirective(line);
@@ -210,10 +214,12 @@ function rewriteConfigFile(server: ServerApi): string | null {
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
+    // Users are written as `user` lines, unless they live in an ACL file.
+    const users = config.string("aclfile") === "" ? server.acl.list() : [];
     const updated = rewriteConfigText(
       text,
-      (name) => config.get(name),
-      changedByConfigSet.get(config) ?? [],
+      (name) => name === "user" ? users : config.get(name),
+      ["user", ...changedByConfigSet.get(config) ?? []],
     );
     writeAtomically(path, updated);
   } catch (error) {

@@ -14,6 +14,9 @@ import {
 import { REDIS_VERSION } from "../version.ts";
 import type { CommandSpec, Session } from "./context.ts";
 import { parseInteger } from "../util/int64.ts";
+import { validClientName } from "./_client_name.ts";
+import { logAclDenial } from "./acl.ts";
+import { DENIED_AUTH } from "../acl/acl.ts";
 
 /** PING [message] */
 function ping(s: Session, argv: string[]): void {
@@ -63,15 +66,18 @@ function select(s: Session, argv: string[]): void {
 }
 
 /**
- * Checks credentials the way Redis's default user does: with no requirepass the
- * default user accepts any password. Replies with the error and returns false on failure.
+ * Logs the client in as a user when the password opens it; otherwise replies with
+ * the error, and the ACL LOG records the attempt (under the command's name as sent).
  */
-function checkCredentials(s: Session, user: string, password: string): boolean {
-  const required = s.server.config.string("requirepass");
-  if (user === "default" && (required === "" || password === required)) {
+function checkCredentials(s: Session, username: string, password: string, sent: string): boolean {
+  const user = s.server.acl.authenticate(username, password);
+  if (user !== null) {
+    s.user = user;
     s.authenticated = true;
     return true;
   }
+  const context = s.inMulti || s.executingTransaction ? "multi" : "toplevel";
+  logAclDenial(s, { reason: DENIED_AUTH, index: 0 }, context, sent, username);
   s.reply.error(ERR_WRONGPASS);
   return false;
 }
@@ -82,21 +88,12 @@ function auth(s: Session, argv: string[]): void {
     s.reply.error(ERR_SYNTAX);
     return;
   }
-  if (argv.length === 2 && s.server.config.string("requirepass") === "") {
+  if (argv.length === 2 && s.server.acl.defaultUser.nopass) {
     s.reply.error(ERR_AUTH_NOT_CONFIGURED);
     return;
   }
   const user = argv.length === 3 ? argv[1] : "default";
-  if (checkCredentials(s, user, argv[argv.length - 1])) s.reply.ok();
-}
-
-/** True when a client name has only printable, non-space characters. */
-export function validClientName(name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c < 33 || c > 126) return false;
-  }
-  return true;
+  if (checkCredentials(s, user, argv[argv.length - 1], argv[0])) s.reply.ok();
 }
 
 /** HELLO [protover [AUTH username password] [SETNAME clientname]] */
@@ -129,7 +126,7 @@ function hello(s: Session, argv: string[]): void {
       return;
     }
   }
-  if (user !== "" && !checkCredentials(s, user, password)) return;
+  if (user !== "" && !checkCredentials(s, user, password, argv[0])) return;
   if (!s.authenticated) {
     s.reply.error(
       "NOAUTH HELLO must be called with the client already authenticated, otherwise the " +

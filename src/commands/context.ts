@@ -2,7 +2,7 @@
 // (Session) and the server-wide state (ServerApi). The server implements these
 // interfaces, so commands never import from src/server/.
 
-import type { Config } from "../config.ts";
+import type { Config } from "../config/mod.ts";
 import type { Logger } from "../log.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import type { LatencyMonitor } from "../stats/latency.ts";
@@ -12,6 +12,7 @@ import type { Tracking } from "../messaging/tracking.ts";
 import type { Database, Keyspace } from "../store/keyspace.ts";
 import type { ScriptCache } from "../scripting/script_cache.ts";
 import type { FunctionLibraries } from "../scripting/libraries.ts";
+import type { Acl, User } from "../acl/acl.ts";
 
 /** Runs one command; argv[0] is the command name as the client sent it. */
 export type Handler = (session: Session, argv: string[]) => void;
@@ -77,7 +78,8 @@ export type CommandGroup =
   | "bitmap"
   | "hyperloglog"
   | "geo"
-  | "stream";
+  | "stream"
+  | "cluster";
 
 /** One argument in COMMAND DOCS (drives redis-cli's hints). */
 export interface ArgDoc {
@@ -136,6 +138,8 @@ export interface CommandSpec {
   flags: readonly CommandFlag[];
   /** The flags the hot path tests, as bits; filled in by the CommandTable. */
   bits?: number;
+  /** The command's id in the ACL catalog (src/acl/catalog.ts); filled in by the server. */
+  aclId?: number;
   /** ACL categories without the '@' (COMMAND INFO), besides those implied by flags. */
   categories?: readonly string[];
   /**
@@ -172,6 +176,13 @@ export interface CommandSpec {
    * the _RO forms never write). Client-side caching also knows script calls by it.
    */
   scriptMayWrite?: (server: ServerApi, argv: readonly string[]) => boolean;
+  /**
+   * EVAL, FCALL and their kin: true when the script or function declares flags that
+   * make it a `denyoom` command (flags without no-writes or allow-oom), so it is
+   * refused before it runs while over maxmemory. A script without a shebang is not:
+   * its write commands are refused as it calls them.
+   */
+  scriptDeniesOom?: (server: ServerApi, argv: readonly string[]) => boolean;
   /** COMMAND INFO tips, e.g. "nondeterministic_output". */
   tips?: readonly string[];
   /**
@@ -211,9 +222,18 @@ export interface Session extends Subscriber {
   db: Database;
   name: string;
   authenticated: boolean;
+  /** The ACL user the client runs as (`default` until AUTH). */
+  user: User;
   readonly facts: SessionFacts;
   /** Closes the connection once the pending replies are sent (QUIT, CLIENT KILL). */
   close(): void;
+  /**
+   * True once the output waiting for this client is over its class's output buffer
+   * limit: the client is closed when the command ends, so a command answering a huge
+   * count (HRANDFIELD key -999999999) stops there, as Redis's loops stop at
+   * CLIENT_CLOSE_ASAP. Always false for clients without a connection (scripts).
+   */
+  outputLimitReached(): boolean;
   /** Switches the protocol version (HELLO). */
   setProtocol(version: 2 | 3): void;
   /** CLIENT REPLY OFF: replies are dropped until CLIENT REPLY ON. */
@@ -316,6 +336,12 @@ export interface ServerStats {
   errorReplies: number;
   /** Values freed in the background (UNLINK of a large value, FLUSHDB ASYNC). */
   lazyfreedObjects: number;
+  /** Keys removed to get under maxmemory. */
+  evictedKeys: number;
+  /** Milliseconds used memory spent over maxmemory, before the current stretch. */
+  evictionExceededMs: number;
+  /** When the current stretch over maxmemory began (performance.now() ms), or 0. */
+  evictionExceededSince: number;
   /** Error replies by their first word ("ERR", "WRONGTYPE" ...), for INFO errorstats. */
   errorsByPrefix: Map<string, number>;
   /** calls and time per command full name, for INFO commandstats. */
@@ -341,6 +367,11 @@ export interface PersistenceApi {
    * `force` is not set.
    */
   prepareShutdown(options: { save?: boolean; force?: boolean }): boolean;
+  /**
+   * Set by SIGTERM/SIGINT: the next cron tick shuts the server down (not while DEBUG
+   * PAUSE-CRON holds the cron); SHUTDOWN ABORT clears it before then.
+   */
+  shutdownAsap: boolean;
   /** INFO persistence's fields, in order. */
   info(): [string, string | number][];
   /**
@@ -367,6 +398,8 @@ export interface ScriptRunOptions {
   isFunction: boolean;
   /** The function's name (FUNCTION STATS). */
   functionName?: string;
+  /** Declares allow-oom: its commands are never refused for maxmemory. */
+  allowOom?: boolean;
 }
 
 /** Running Lua, as commands see it. */
@@ -388,6 +421,34 @@ export interface ScriptingApi {
   memory(state: "eval" | "functions"): number;
   /** FUNCTION STATS: the function running now (past the busy threshold), or null. */
   runningFunction(): { name: string; argv: string[]; durationMs: number } | null;
+}
+
+/** used_memory and its parts, in bytes (estimates: see src/server/used_memory.ts). */
+export interface MemoryFigures {
+  /** used_memory: everything below. */
+  used: number;
+  /** The highest `used` seen since start or CONFIG RESETSTAT. */
+  peak: number;
+  /** The fixed baseline (used_memory_startup). */
+  startup: number;
+  /** Keys and values (used_memory_dataset). */
+  dataset: number;
+  /** Everything else: baseline, tables, clients, scripts (used_memory_overhead). */
+  overhead: number;
+  /** Client buffers (mem_clients_normal). */
+  clients: number;
+  /** The script cache and FUNCTION libraries. */
+  scripts: number;
+  /** Keys in all databases. */
+  keys: number;
+}
+
+/** The server's memory as INFO memory and MEMORY see it. */
+export interface MemoryApi {
+  /** Every figure, client buffers summed afresh. */
+  figures(): MemoryFigures;
+  /** CONFIG RESETSTAT: the peak starts again from now. */
+  resetPeak(): void;
 }
 
 /** Server behaviour DEBUG can change, as Redis's debug-only switches. */
@@ -415,6 +476,8 @@ export interface ServerApi {
   /** SLOWLOG's entries and LATENCY's events and per-command histograms. */
   readonly slowlog: SlowLog;
   readonly latency: LatencyMonitor;
+  /** ACL users, their rules and the ACL LOG. */
+  readonly acl: Acl;
   /** Commands by lowercase name (the one table). */
   readonly commands: ReadonlyMap<string, CommandSpec>;
   /** Writes since the last save (Redis's server.dirty). */
@@ -462,4 +525,6 @@ export interface ServerApi {
   readonly functions: FunctionLibraries;
   /** The Lua VM that runs scripts and functions. */
   readonly scripting: ScriptingApi;
+  /** used_memory and its parts. */
+  readonly memory: MemoryApi;
 }

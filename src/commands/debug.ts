@@ -30,7 +30,7 @@ import { SortedSetValue } from "../store/zset.ts";
 import { encodingOf, type Value } from "../store/value.ts";
 import { globMatch } from "../util/glob.ts";
 import { parseInteger } from "../util/int64.ts";
-import { parseMemory } from "../config.ts";
+import { parseMemory } from "../config/mod.ts";
 import type { CommandSpec, ServerApi, Session } from "./context.ts";
 import { refcountOf } from "./object.ts";
 import { replyHelp } from "./_help.ts";

@@ -2,7 +2,7 @@
 // the RDB version and a CRC64), and back. Payloads match Redis's byte for byte where
 // the encodings agree, so values move between Redeno and Redis in both directions.
 
-import { type Config, NOTIFY } from "../config.ts";
+import { type Config, NOTIFY } from "../config/mod.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/errors.ts";
 import { RdbError } from "../persistence/rdb_format.ts";
 import { readPayload, verifyPayload } from "../persistence/rdb_reader.ts";

@@ -184,6 +184,7 @@ function fcall(s: Session, argv: string[], readOnly: boolean): void {
     readOnly: readOnly || noWrites,
     isFunction: true,
     functionName: fn.name,
+    allowOom: fn.flags.includes("allow-oom"),
   });
   if (done !== undefined) s.defer(done);
 }
@@ -247,6 +248,11 @@ export const functionCommands: CommandSpec[] = [
     args: FCALL_ARGS,
     scriptMayWrite: (server, argv) =>
       !(server.functions.get(argv[1] ?? "")?.flags.includes("no-writes") ?? false),
+    // A function is a denyoom command unless its flags say no-writes or allow-oom.
+    scriptDeniesOom: (server, argv) => {
+      const flags = server.functions.get(argv[1] ?? "")?.flags;
+      return flags !== undefined && !flags.includes("no-writes") && !flags.includes("allow-oom");
+    },
     handler: (s, argv) => fcall(s, argv, false),
   },
   {

@@ -3,7 +3,7 @@
 // whose scores are 52-bit geohashes (the math is in store/geohash.ts), so GEOADD is a
 // ZADD with computed scores, and the sorted set commands work on geo sets.
 
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/errors.ts";
 import {
   boxesToScan,

@@ -1,7 +1,7 @@
 // Hash commands: HSET, HSETNX, HMSET, HGET, HMGET, HGETALL, HKEYS, HVALS, HLEN,
 // HEXISTS, HSTRLEN, HDEL, HINCRBY, HINCRBYFLOAT, HSCAN, HRANDFIELD.
 
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import {
   ERR_HASH_NOT_FLOAT,
   ERR_HASH_NOT_INTEGER,
@@ -360,6 +360,8 @@ function hrandfieldWithCount(s: Session, key: string, n: bigint, withValues: boo
     for (let i = 0; i < count; i++) {
       const field = order[Math.floor(Math.random() * order.length)];
       pairReply(s, field, valueOf(field));
+      // The client is closed once over its output limit: the rest would be wasted.
+      if (i % 1000 === 999 && s.outputLimitReached()) break;
     }
     return;
   }

@@ -9,7 +9,7 @@
 // COPY clones it, and a background save serializes a key before a write command runs.
 
 import { ERR_WRONG_TYPE } from "../protocol/errors.ts";
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import {
   cachedCount,
   CorruptHll,

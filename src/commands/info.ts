@@ -3,7 +3,7 @@
 
 import { cpuUsage } from "node:process";
 import { REDENO_VERSION, REDIS_VERSION } from "../version.ts";
-import type { ServerApi, Session } from "./context.ts";
+import type { MemoryFigures, ServerApi, Session } from "./context.ts";
 import type { CommandSpec } from "./context.ts";
 
 type Lines = [string, string | number][];
@@ -19,40 +19,23 @@ interface Section {
 /** uname's system names for Deno's OS names. */
 const OS_NAMES: Record<string, string> = { linux: "Linux", darwin: "Darwin", windows: "Windows" };
 
-// Measured once, when the server loads its commands: the baseline for "startup" memory.
-const startupMemory = usedMemory();
-let peakMemory = startupMemory;
-
 /** Forgets the memory peak (CONFIG RESETSTAT). */
-export function resetInfoPeaks(): void {
-  peakMemory = usedMemory();
+export function resetInfoPeaks(server: ServerApi): void {
+  server.memory.resetPeak();
 }
 
-function usedMemory(): number {
-  const m = Deno.memoryUsage();
-  return m.heapUsed + m.external;
-}
-
-/** The figures INFO memory reports, in bytes, for MEMORY STATS (updates the peak). */
-export function memoryFigures(): {
-  used: number;
-  peak: number;
-  startup: number;
+/**
+ * The figures INFO memory reports, in bytes, for MEMORY STATS: used_memory and its
+ * parts (the server's estimate, see src/server/used_memory.ts) and V8's process
+ * figures (RSS, heap).
+ */
+export function memoryFigures(server: ServerApi): MemoryFigures & {
   rss: number;
   allocated: number;
   active: number;
 } {
   const m = Deno.memoryUsage();
-  const used = m.heapUsed + m.external;
-  peakMemory = Math.max(peakMemory, used);
-  return {
-    used,
-    peak: peakMemory,
-    startup: startupMemory,
-    rss: m.rss,
-    allocated: m.heapUsed,
-    active: m.heapTotal,
-  };
+  return { ...server.memory.figures(), rss: m.rss, allocated: m.heapUsed, active: m.heapTotal };
 }
 
 /** Bytes the way Redis prints them for humans: "1.13M", "832B". */
@@ -151,13 +134,10 @@ function percent(a: number, b: number): string {
 }
 
 function memorySection(server: ServerApi): Lines {
-  const m = Deno.memoryUsage();
-  const used = m.heapUsed + m.external;
-  peakMemory = Math.max(peakMemory, used);
-  const overhead = Math.min(startupMemory, used);
-  const dataset = used - overhead;
-  const allocated = m.heapUsed;
-  const active = m.heapTotal;
+  const m = memoryFigures(server);
+  const { used, peak, dataset, overhead, startup } = m;
+  const allocated = m.allocated;
+  const active = m.active;
   const vmEval = server.scripting.memory("eval");
   const vmFunctions = server.scripting.memory("functions");
   const resident = m.rss;
@@ -168,13 +148,13 @@ function memorySection(server: ServerApi): Lines {
     ["used_memory_human", bytesToHuman(used)],
     ["used_memory_rss", m.rss],
     ["used_memory_rss_human", bytesToHuman(m.rss)],
-    ["used_memory_peak", peakMemory],
-    ["used_memory_peak_human", bytesToHuman(peakMemory)],
-    ["used_memory_peak_perc", percent(used, peakMemory)],
+    ["used_memory_peak", peak],
+    ["used_memory_peak_human", bytesToHuman(peak)],
+    ["used_memory_peak_perc", percent(used, peak)],
     ["used_memory_overhead", overhead],
-    ["used_memory_startup", startupMemory],
+    ["used_memory_startup", startup],
     ["used_memory_dataset", dataset],
-    ["used_memory_dataset_perc", percent(dataset, used - startupMemory)],
+    ["used_memory_dataset_perc", percent(dataset, used - startup)],
     ["allocator_allocated", allocated],
     ["allocator_active", active],
     ["allocator_resident", resident],
@@ -208,7 +188,7 @@ function memorySection(server: ServerApi): Lines {
     ["mem_replication_backlog", 0],
     ["mem_total_replication_buffers", 0],
     ["mem_clients_slaves", 0],
-    ["mem_clients_normal", 0],
+    ["mem_clients_normal", m.clients],
     ["mem_cluster_links", 0],
     ["mem_aof_buffer", 0],
     ["mem_allocator", `v8-${Deno.version.v8}`],
@@ -234,6 +214,8 @@ function errorstatsSection(server: ServerApi): Lines {
 
 function statsSection(server: ServerApi): Lines {
   const st = server.stats;
+  const since = st.evictionExceededSince;
+  const exceeded = since === 0 ? 0 : performance.now() - since;
   return [
     ["total_connections_received", st.connectionsReceived],
     ["total_commands_processed", st.commandsProcessed],
@@ -254,10 +236,10 @@ function statsSection(server: ServerApi): Lines {
     ["expired_stale_perc", "0.00"],
     ["expired_time_cap_reached_count", 0],
     ["expire_cycle_cpu_milliseconds", 0],
-    ["evicted_keys", 0],
+    ["evicted_keys", st.evictedKeys],
     ["evicted_clients", 0],
-    ["total_eviction_exceeded_time", 0],
-    ["current_eviction_exceeded_time", 0],
+    ["total_eviction_exceeded_time", Math.floor(st.evictionExceededMs + exceeded)],
+    ["current_eviction_exceeded_time", Math.floor(exceeded)],
     ["keyspace_hits", st.keyspaceHits],
     ["keyspace_misses", st.keyspaceMisses],
     ["pubsub_channels", 0],

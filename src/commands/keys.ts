@@ -15,7 +15,7 @@ import {
   ERR_TIMEOUT_NEGATIVE,
   errInvalidExpire,
 } from "../protocol/errors.ts";
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import type { Database } from "../store/keyspace.ts";
 import { cloneValue, freeEffort, typeOf, type Value } from "../store/value.ts";
 import { collectSoon } from "../util/gc.ts";

@@ -14,7 +14,7 @@
 // again that meets a key of another type keeps waiting instead of answering WRONGTYPE
 // (`rerun` tells the two runs apart by the identity of their argv).
 
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import {
   ERR_INDEX_OUT_OF_RANGE,
   ERR_NO_SUCH_KEY,

@@ -1,16 +1,18 @@
 // MEMORY USAGE | STATS | DOCTOR | MALLOC-STATS | PURGE | HELP: what the server's memory
 // holds. Key sizes are estimates of Redeno's own representation (the model in
 // src/store/memory.ts, each type's part in its codec in src/persistence/codecs/);
-// process figures are V8's, the same ones INFO memory reports.
+// used_memory and its parts are the server's running estimate (src/server/used_memory.ts);
+// allocator and RSS figures are V8's. INFO memory reports the same figures.
 
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/errors.ts";
 import { memoryUsage } from "../persistence/codecs/mod.ts";
-import { DEFAULT_SAMPLES, mapBytes, stringBytes } from "../store/memory.ts";
+import { DEFAULT_SAMPLES } from "../store/memory.ts";
 import type { CommandSpec, ServerApi, Session } from "./context.ts";
 import { bytesToHuman, memoryFigures } from "./info.ts";
 import { replyHelp } from "./_help.ts";
 import { isWord } from "./_parse.ts";
 import { parseInteger } from "../util/int64.ts";
+import { collectSoon } from "../util/gc.ts";
 
 /** MEMORY USAGE key [SAMPLES count] */
 function memoryUsageCommand(s: Session, argv: string[]): void {
@@ -38,34 +40,25 @@ function memoryUsageCommand(s: Session, argv: string[]): void {
   else s.reply.integer(memoryUsage(argv[2], value, { samples }));
 }
 
-/** What the databases cost beyond their keys and values: their Maps. */
+/** What the databases cost beyond their keys and values: their tables. */
 function databaseOverheads(server: ServerApi): { id: number; main: number; expires: number }[] {
   const out = [];
   for (const db of server.keyspace.databases) {
     if (db.size === 0) continue;
-    const ttls = db.expires.size;
-    // An expiry time is a boxed double (16 bytes) as a Map value.
-    out.push({ id: db.id, main: mapBytes(db.size), expires: ttls && mapBytes(ttls) + ttls * 16 });
+    out.push({ id: db.id, main: db.mainTableBytes, expires: db.expiresTableBytes });
   }
   return out;
 }
 
-/** MEMORY STATS: Redis's fields, from V8's figures and our estimates. */
+/** MEMORY STATS: Redis's fields, from our estimates (used_memory) and V8's figures. */
 function memoryStats(s: Session): void {
   const server = s.server;
-  const m = memoryFigures();
-  let clients = 0;
-  for (const session of server.sessions()) {
-    const f = session.facts;
-    clients += f.queryBuffer + f.queryBufferFree + f.outputBuffer +
-      stringBytes(session.name.length);
-  }
+  const m = memoryFigures(server);
   const dbs = databaseOverheads(server);
-  let keys = 0;
-  for (const db of server.keyspace.databases) keys += db.size;
-  const overhead = m.startup + clients + dbs.reduce((sum, d) => sum + d.main + d.expires, 0);
+  const keys = m.keys;
+  const overhead = m.overhead;
   const net = Math.max(m.used - m.startup, 0);
-  const dataset = Math.max(m.used - overhead, 0);
+  const dataset = m.dataset;
   const ratio = (a: number, b: number) => b === 0 ? 0 : a / b;
   // [name, integer] or [name, double, true]; a database's entry is written apart.
   type Field = [string, number] | [string, number, true];
@@ -75,11 +68,11 @@ function memoryStats(s: Session): void {
     ["startup.allocated", m.startup],
     ["replication.backlog", 0],
     ["clients.slaves", 0],
-    ["clients.normal", clients],
+    ["clients.normal", m.clients],
     ["cluster.links", 0],
     ["aof.buffer", 0],
-    ["lua.caches", 0],
-    ["functions.caches", 0],
+    ["lua.caches", server.scripts.memory],
+    ["functions.caches", server.functions.memory],
   ];
   const tail: Field[] = [
     ["overhead.total", overhead],
@@ -120,7 +113,7 @@ function memoryStats(s: Session): void {
 
 /** MEMORY DOCTOR: a short report in our own words. */
 function memoryDoctor(s: Session): void {
-  const m = memoryFigures();
+  const m = memoryFigures(s.server);
   let keys = 0;
   for (const db of s.server.keyspace.databases) keys += db.size;
   const data = m.used - m.startup;
@@ -155,7 +148,7 @@ const HELP = [
   "MALLOC-STATS",
   "    The heap statistics of the JavaScript engine.",
   "PURGE",
-  "    Accepted for compatibility; the engine's garbage collector gives memory back.",
+  "    Runs a full garbage collection soon, so that freed memory is given back.",
   "STATS",
   "    Figures on the memory the server uses, as a map.",
   "USAGE <key> [SAMPLES <count>]",
@@ -208,10 +201,13 @@ export const memoryCommands: CommandSpec[] = [{
       ...sub,
       name: "purge",
       arity: 2,
-      summary: "Asks the allocator to give memory back (a no-op here).",
+      summary: "Asks the allocator to give memory back (a full garbage collection, soon).",
       complexity: "Depends on how much memory is allocated",
       tips: ["request_policy:all_shards", "response_policy:all_succeeded"],
-      handler: (s) => s.reply.ok(),
+      handler: (s) => {
+        collectSoon();
+        s.reply.ok();
+      },
     },
     {
       ...sub,

@@ -1,7 +1,9 @@
 // Assembles the one command table from every command family.
 
+import { aclCommands } from "./acl.ts";
 import { bitmapCommands } from "./bitmap.ts";
 import { clientCommands } from "./client.ts";
+import { clusterCommands } from "./cluster.ts";
 import { commandCommands } from "./command.ts";
 import { configCommands } from "./config.ts";
 import { connectionCommands } from "./connection.ts";
@@ -45,6 +47,7 @@ export function allCommandSpecs(): CommandSpec[] {
     ...infoCommands,
     ...configCommands,
     ...slowlogCommands,
+    ...aclCommands,
     ...latencyCommands,
     ...memoryCommands,
     ...commandCommands,
@@ -68,6 +71,7 @@ export function allCommandSpecs(): CommandSpec[] {
     ...pubsubCommands,
     ...scriptingCommands,
     ...functionCommands,
+    ...clusterCommands,
   ];
 }
 

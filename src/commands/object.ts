@@ -6,7 +6,7 @@
 // IDLETIME and FREQ come from the database's access tracking, which starts the first
 // time either is asked for (keeping it for every key always would cost memory).
 
-import type { Config } from "../config.ts";
+import type { Config } from "../config/mod.ts";
 import { stringEncoding } from "../store/string.ts";
 import { encodingOf, type Value } from "../store/value.ts";
 import type { CommandSpec, Session } from "./context.ts";

@@ -85,8 +85,8 @@ function lastsave(s: Session): void {
 
 /**
  * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. With no replicas to wait for, NOW
- * changes nothing and there is never a shutdown in progress to ABORT. On success the
- * connection closes without a reply.
+ * changes nothing, and the only shutdown ABORT can cancel is one a signal asked for
+ * that has not run yet. On success the connection closes without a reply.
  */
 function shutdown(s: Session, argv: string[]): void {
   let nosave = false, saveFlag = false, force = false, now = false, abort = false;
@@ -107,7 +107,14 @@ function shutdown(s: Session, argv: string[]): void {
     return;
   }
   if (abort) {
-    s.reply.error(ERR_NO_SHUTDOWN);
+    const persistence = s.server.persistence;
+    if (!persistence.shutdownAsap) {
+      s.reply.error(ERR_NO_SHUTDOWN);
+      return;
+    }
+    persistence.shutdownAsap = false;
+    s.server.log.notice("Shutdown manually aborted.");
+    s.reply.ok();
     return;
   }
   const ok = s.server.persistence.prepareShutdown({

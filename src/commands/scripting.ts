@@ -70,6 +70,7 @@ function evalGeneric(s: Session, argv: string[], bySha: boolean, readOnly: boole
     what: `script: ${script.sha}`,
     readOnly: readOnly || noWrites,
     isFunction: false,
+    allowOom: script.flags?.includes("allow-oom") ?? false,
   });
   if (done !== undefined) s.defer(done);
 }
@@ -215,6 +216,7 @@ function evalSpec(
     complexity: "Depends on the script",
     args: bySha ? SHA_ARGS : SCRIPT_ARGS,
     scriptMayWrite: readOnly ? () => false : bySha ? evalshaMayWrite : evalMayWrite,
+    scriptDeniesOom: bySha ? evalshaDeniesOom : evalDeniesOom,
     handler: (s, argv) => evalGeneric(s, argv, bySha, readOnly),
   };
 }
@@ -228,6 +230,21 @@ function evalMayWrite(_server: ServerApi, argv: readonly string[]): boolean {
 
 function evalshaMayWrite(server: ServerApi, argv: readonly string[]): boolean {
   return !(server.scripts.get(argv[1] ?? "")?.flags?.includes("no-writes") ?? false);
+}
+
+// A script with a shebang is a denyoom command unless its flags say no-writes or
+// allow-oom; one without is judged command by command as it runs.
+function flagsDenyOom(flags: readonly string[] | null | undefined): boolean {
+  return flags != null && !flags.includes("no-writes") && !flags.includes("allow-oom");
+}
+
+function evalDeniesOom(_server: ServerApi, argv: readonly string[]): boolean {
+  const shebang = parseScriptShebang(argv[1] ?? "");
+  return typeof shebang !== "string" && flagsDenyOom(shebang.flags);
+}
+
+function evalshaDeniesOom(server: ServerApi, argv: readonly string[]): boolean {
+  return flagsDenyOom(server.scripts.get(argv[1] ?? "")?.flags);
 }
 
 /** The scripting commands. */

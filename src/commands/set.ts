@@ -6,7 +6,7 @@
 // SUNION and SDIFF build their result as a set first, as Redis does, so an all-integer
 // result is listed in numeric order too.
 
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONG_TYPE, errValueRange } from "../protocol/errors.ts";
 import { CursorRegistry } from "../store/scan.ts";
 import { SetValue } from "../store/set.ts";
@@ -309,7 +309,11 @@ function srandmemberWithCount(s: Session, argv: string[]): void {
   if (n < 0n || n === 1n) {
     const count = Number(n < 0n ? -n : n);
     s.reply.arrayLen(count);
-    for (let i = 0; i < count; i++) s.reply.bulk(set.random());
+    for (let i = 0; i < count; i++) {
+      s.reply.bulk(set.random());
+      // The client is closed once over its output limit: the rest would be wasted.
+      if (i % 1000 === 999 && s.outputLimitReached()) break;
+    }
     return;
   }
   if (n >= BigInt(size)) {

@@ -23,7 +23,7 @@
 // - STORE writes a list (dropping any TTL) and fires `sortstore`, or deletes the
 //   destination (`del`) when the result is empty; it answers the number of elements.
 
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import { cString, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONG_TYPE } from "../protocol/errors.ts";
 import type { Bytes } from "../protocol/reply_writer.ts";
 import { HashValue } from "../store/hash.ts";
@@ -104,7 +104,16 @@ function parseOptions(s: Session, argv: string[], readOnly: boolean): SortOption
       o.by = argv[++j];
       // strchr: a `*` after a NUL byte is not seen.
       o.dontSort = !cString(o.by).includes("*");
+      // A BY pattern reads keys no ACL check has seen: only for users who may read any.
+      if (!o.dontSort && !s.user.mayReadAnyKey()) {
+        s.reply.error("ERR BY option of SORT denied due to insufficient ACL permissions.");
+        return null;
+      }
     } else if (word === "get" && left >= 1) {
+      if (!s.user.mayReadAnyKey()) {
+        s.reply.error("ERR GET option of SORT denied due to insufficient ACL permissions.");
+        return null;
+      }
       o.gets.push(argv[++j]);
     } else {
       s.reply.error(ERR_SYNTAX);

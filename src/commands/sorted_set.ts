@@ -3,7 +3,7 @@
 // the range commands (sorted_set_range.ts), the pops (sorted_set_pop.ts) and the set
 // operations (sorted_set_setops.ts). What those files share is in _sorted_set.ts.
 
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import { ERR_NOT_FLOAT, ERR_SYNTAX } from "../protocol/errors.ts";
 import { formatDouble17 } from "../protocol/number_format.ts";
 import { CursorRegistry } from "../store/scan.ts";

@@ -1,7 +1,7 @@
 // Sorted set pops: ZPOPMIN, ZPOPMAX, ZMPOP, the blocking BZPOPMIN, BZPOPMAX and BZMPOP,
 // and ZRANDMEMBER. Assembled in sorted_set.ts.
 
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import { ERR_SYNTAX } from "../protocol/errors.ts";
 import { SortedSetValue } from "../store/zset.ts";
 import { parseRandomCount } from "./_random_count.ts";
@@ -276,6 +276,8 @@ function zrandmemberWithCount(s: Session, key: string, n: bigint, withScores: bo
     for (let i = 0; i < count; i++) {
       const rank = Math.floor(Math.random() * size);
       replyPair(s, zset.memberAt(rank), zset.scoreAt(rank), withScores);
+      // The client is closed once over its output limit: the rest would be wasted.
+      if (i % 1000 === 999 && s.outputLimitReached()) break;
     }
     return;
   }

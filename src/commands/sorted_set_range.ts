@@ -2,7 +2,7 @@
 // ZRANGESTORE, ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX,
 // ZREVRANGEBYLEX) and ZREMRANGEBYRANK/SCORE/LEX. Assembled in sorted_set.ts.
 
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/errors.ts";
 import {
   lexGteMin,

@@ -1,7 +1,7 @@
 // Stream commands on entries: XADD, XRANGE, XREVRANGE, XLEN, XDEL, XTRIM, XSETID and
 // XREAD. Consumer groups are in stream_groups.ts, XINFO in stream_info.ts.
 
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import { ERR_NO_SUCH_KEY, ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/errors.ts";
 import { StreamValue } from "../store/stream.ts";
 import { formatId, MAX_ID, parseId, type StreamId } from "../store/stream_id.ts";

@@ -4,7 +4,7 @@
 // claim goes to the AOF (and replicas) as an XCLAIM ... FORCE JUSTID LASTID that
 // recreates the pending entry exactly, and a NOACK read as XGROUP SETID.
 
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/errors.ts";
 import { StreamValue } from "../store/stream.ts";
 import {

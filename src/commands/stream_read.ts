@@ -6,7 +6,7 @@
 // came after that. On a run again, XREAD keeps waiting when a key is missing or holds
 // another type; XREADGROUP answers that the key or the group is gone, as Redis does.
 
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONG_TYPE } from "../protocol/errors.ts";
 import { StreamValue } from "../store/stream.ts";
 import {

@@ -17,7 +17,7 @@ import {
   errInvalidExpire,
   errWrongArity,
 } from "../protocol/errors.ts";
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import { incrByFloat } from "../util/long_double.ts";
 import { INT64_MAX, INT64_MIN, parseInt64, parseInteger } from "../util/int64.ts";
 import {

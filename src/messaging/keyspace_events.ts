@@ -3,7 +3,7 @@
 // `__keyevent@<db>__:<event>` (the key as payload), for the classes that
 // notify-keyspace-events enables.
 
-import { NOTIFY } from "../config.ts";
+import { NOTIFY } from "../config/mod.ts";
 import type { PubSub } from "./pubsub.ts";
 
 /** Publishes keyspace events, filtered by the configured classes. */

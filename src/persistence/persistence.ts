@@ -85,6 +85,8 @@ export interface PersistenceHost {
   readonly replicationFeed: ((db: number, argv: string[]) => void)[];
   /** Runs one command read from a file (see ReplayTarget.run). */
   replay(db: number, argv: string[]): string | null;
+  /** used_memory, for an RDB's used-mem field (without it: the process's RSS). */
+  usedMemory?(): number;
 }
 
 /** How a snapshot is written. */
@@ -180,6 +182,8 @@ export class Persistence {
   loading = false;
   /** Set once prepareShutdown has run (the server then skips its own message). */
   shutdownPrepared = false;
+  /** See PersistenceApi.shutdownAsap. */
+  shutdownAsap = false;
   #host: PersistenceHost;
   #snapshots: SnapshotBackend;
   // RDB state
@@ -215,7 +219,8 @@ export class Persistence {
 
   constructor(host: PersistenceHost, options: { snapshots?: SnapshotBackend } = {}) {
     this.#host = host;
-    this.#snapshots = options.snapshots ?? defaultSnapshots(host.config);
+    this.#snapshots = options.snapshots ??
+      defaultSnapshots(host.config, () => host.usedMemory?.());
     const config = host.config;
     config.onChange("appendonly", () => this.#appendonlyChanged());
     config.onChange("appendfsync", () => {
@@ -1214,8 +1219,12 @@ function rate(bytes: number, ms: number): string {
 // The RDB module behind the SnapshotBackend interface.
 
 /** Snapshots as RDB files (or AOF-format bases), through the RDB module. */
-export function defaultSnapshots(config: ConfigView): SnapshotBackend {
+export function defaultSnapshots(
+  config: ConfigView,
+  usedMemory: () => number | undefined = () => undefined,
+): SnapshotBackend {
   const rdbOptions = (options: SaveOptions): SnapshotOptions => ({
+    usedMemory: usedMemory(),
     compress: config.string("rdbcompression") === "yes",
     checksum: config.string("rdbchecksum") === "yes",
     listMaxListpackSize: config.number("list-max-listpack-size"),

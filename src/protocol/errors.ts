@@ -40,6 +40,7 @@ export const ERR_TIMEOUT_NEGATIVE = "ERR timeout is negative";
 /** LSET at an index past either end of the list. */
 export const ERR_INDEX_OUT_OF_RANGE = "ERR index out of range";
 export const ERR_NOAUTH = "NOAUTH Authentication required.";
+export const ERR_CLUSTER_DISABLED = "ERR This instance has cluster support disabled";
 export const ERR_WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled.";
 export const ERR_AUTH_NOT_CONFIGURED =
   "ERR AUTH <password> called without any password configured for the default user. " +
@@ -53,6 +54,8 @@ export const ERR_MAX_CLIENTS = "ERR max number of clients reached";
 export const ERR_ARGUMENT_TOO_LONG =
   "ERR argument too long: Redeno holds at most 536870888 bytes in one argument";
 export const ERR_EXECABORT = "EXECABORT Transaction discarded because of previous errors.";
+/** A `denyoom` command while used memory is over maxmemory and nothing can be evicted. */
+export const ERR_OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 export const ERR_INTERNAL = "ERR internal error while running the command";
 
 /** `ERR wrong number of arguments for 'get' command` (name is the full lowercase name). */

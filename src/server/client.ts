@@ -2,7 +2,8 @@
 // facts CLIENT LIST reports. Implements the Session interface commands work with.
 
 import type { ServerApi, Session, SessionFacts } from "../commands/context.ts";
-import type { OutputBufferLimit } from "../config.ts";
+import type { User } from "../acl/acl.ts";
+import type { OutputBufferLimit } from "../config/mod.ts";
 import type { KeyspaceNotifier } from "../messaging/keyspace_events.ts";
 import type { Subscriptions } from "../messaging/pubsub.ts";
 import { RequestDecoder } from "../protocol/decoder.ts";
@@ -53,6 +54,7 @@ export class Client implements Session, SessionFacts {
   db: Database;
   name = "";
   authenticated: boolean;
+  user: User;
   lastInteraction = this.createdAt;
   lastCommand = "NULL";
   /** Set once the connection must end after the pending replies are sent. */
@@ -122,7 +124,8 @@ export class Client implements Session, SessionFacts {
     this.fd = options.endpoints.fd;
     this.db = options.db;
     this.#onBytesOut = options.onBytesOut ?? (() => {});
-    this.authenticated = server.config.string("requirepass") === "";
+    this.user = server.acl.defaultUser;
+    this.authenticated = this.user.enabled && this.user.nopass;
     this.decoder = new RequestDecoder({
       maxBulkLength: server.config.number("proto-max-bulk-len"),
     });
@@ -190,7 +193,8 @@ export class Client implements Session, SessionFacts {
     this.name = "";
     this.db = this.server.keyspace.databases[0];
     this.setProtocol(2);
-    this.authenticated = this.server.config.string("requirepass") === "";
+    this.user = this.server.acl.defaultUser;
+    this.authenticated = this.user.enabled && this.user.nopass;
   }
 
   setProtocol(version: 2 | 3): void {
@@ -360,6 +364,11 @@ export class Client implements Session, SessionFacts {
       else if (now - this.softLimitSince >= limit.softSeconds * 1000) return true;
     } else this.softLimitSince = 0;
     return false;
+  }
+
+  /** See Session.outputLimitReached. */
+  outputLimitReached(): boolean {
+    return this.#conn !== null && this.overOutputLimit();
   }
 
   /** Ends the wait of a blocked command (served, timed out or disconnected). */

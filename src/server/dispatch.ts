@@ -24,6 +24,8 @@ import {
 import type { Logger } from "../log.ts";
 import type { Client } from "./client.ts";
 import { isLoopbackAddress } from "../util/loopback.ts";
+import { aclDenial, deniedObject, logAclDenial } from "../commands/acl.ts";
+import { DENIED_COMMAND, DENIED_KEY } from "../acl/acl.ts";
 
 /** What dispatch needs from the server. */
 export interface DispatchContext {
@@ -51,6 +53,11 @@ export interface DispatchContext {
   busyError(client: Client): { error: string; refused: ReadonlySet<string> } | null;
   /** Why writes are refused (MISCONF after a failed background save), or null. */
   writeRefusal(): string | null;
+  /**
+   * maxmemory: evicts keys as needed before a client's command, then the OOM error
+   * to refuse it with (an EXEC's transaction is discarded), or null.
+   */
+  memoryRefusal(client: Client, spec: CommandSpec, topName: string, argv: string[]): string | null;
   /**
    * Set while a background snapshot (BGSAVE, AOF rewrite) is being written: called
    * before every write command with the database and the keys it may change (null:
@@ -126,6 +133,27 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
     countRejected(ctx.stats, fullName);
     flagTransaction(client);
     return;
+  }
+  // A script's commands were checked against its caller's rules already (call()).
+  if (!client.user.unrestricted && client.scriptCaller === null) {
+    const refusal = aclRefusal(client, spec, fullName, argv);
+    if (refusal !== null) {
+      reply.error(refusal);
+      countRejected(ctx.stats, fullName);
+      flagTransaction(client);
+      return;
+    }
+  }
+  // Not for the commands EXEC, a script or a blocked client's retry runs: they were
+  // judged when the client sent EXEC, the script, or the blocking command.
+  if (client.id !== 0 && !client.executingTransaction && !client.retrying) {
+    const refusal = ctx.memoryRefusal(client, spec, topName, argv);
+    if (refusal !== null) {
+      reply.error(refusal);
+      countRejected(ctx.stats, fullName);
+      flagTransaction(client);
+      return;
+    }
   }
   if ((bits & BIT_WRITE) !== 0 || topName === "ping") {
     const refusal = ctx.writeRefusal();
@@ -246,12 +274,46 @@ function protectedAllowed(ctx: DispatchContext, client: Client, directive: strin
   return isLoopbackAddress(client.facts.addr);
 }
 
+// The ACL check: null, or the error to answer (logged in the ACL LOG). A command EXEC
+// runs is checked again, since the rules may have changed since it was queued.
+function aclRefusal(
+  client: Client,
+  spec: CommandSpec,
+  fullName: string,
+  argv: string[],
+): string | null {
+  const denial = aclDenial(client, client.user, spec, fullName, argv);
+  if (denial === null) return null;
+  const inMulti = client.transaction !== null || client.executingTransaction;
+  logAclDenial(
+    client,
+    denial,
+    inMulti ? "multi" : "toplevel",
+    deniedObject(denial, fullName, argv),
+    client.user.name,
+  );
+  if (client.executingTransaction) {
+    return "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: " +
+      (denial.reason === DENIED_COMMAND
+        ? "no permission to execute the command or subcommand"
+        : denial.reason === DENIED_KEY
+        ? "no permission to touch the specified keys"
+        : "no permission to access one of the channels used as arguments");
+  }
+  return denial.reason === DENIED_COMMAND
+    ? `NOPERM this user has no permissions to run the '${fullName}' command`
+    : denial.reason === DENIED_KEY
+    ? "NOPERM this user has no permissions to access one of the keys used as arguments"
+    : "NOPERM this user has no permissions to access one of the channels used as arguments";
+}
+
 // A command refused while MULTI queues makes the EXEC that follows abort.
 function flagTransaction(client: Client): void {
   if (client.transaction !== null) client.transactionFailed = true;
 }
 
-function countRejected(stats: ServerStats, fullName: string): void {
+/** Counts a call refused before it ran (commandstats' rejected_calls). */
+export function countRejected(stats: ServerStats, fullName: string): void {
   let entry = stats.commands.get(fullName);
   if (entry === undefined) {
     entry = { calls: 0, usec: 0, failed: 0, rejected: 0 };

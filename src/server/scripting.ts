@@ -16,7 +16,10 @@ import {
   type VmHost,
 } from "../scripting/lua_vm.ts";
 import { Client } from "./client.ts";
-import { dispatch } from "./dispatch.ts";
+import { countRejected, dispatch } from "./dispatch.ts";
+import { ERR_OOM } from "../protocol/errors.ts";
+import { aclDenial, deniedObject, logAclDenial } from "../commands/acl.ts";
+import { DENIED_COMMAND, DENIED_KEY } from "../acl/acl.ts";
 import type { Server } from "./server.ts";
 
 const encoder = new TextEncoder();
@@ -33,6 +36,11 @@ interface Run {
   wrote: boolean;
   /** SCRIPT KILL / FUNCTION KILL asked for it to stop. */
   killRequested: boolean;
+  /**
+   * Over maxmemory with nothing to evict when it began, without allow-oom: commands
+   * flagged denyoom are refused until it has written something (as in Redis).
+   */
+  oom: boolean;
   /** The command that runs it (FUNCTION STATS). */
   argv: string[];
   /** The function's name, for FUNCTION STATS. */
@@ -168,6 +176,7 @@ export class ScriptRunner implements VmHost {
       started: this.#server.calls.current?.started ?? performance.now(),
       wrote: false,
       killRequested: false,
+      oom: caller.id !== 0 && !options.allowOom && this.#server.maxmemory.oomAtCommandStart,
       busy: false,
       replication: 3,
     };
@@ -176,6 +185,8 @@ export class ScriptRunner implements VmHost {
     // Keys expire by the script's start time until it ends.
     this.#server.keyspace.expiryClock.frozenAt = Date.now();
     client.scriptCaller = caller;
+    // The script runs as its caller's user (call() checks its ACL rules; SORT asks).
+    client.user = caller.user;
     this.#server.beginEffects();
     // MONITOR shows the script's command before the commands it runs.
     this.#server.monitorCommand(caller, caller.currentArgv);
@@ -237,19 +248,38 @@ export class ScriptRunner implements VmHost {
     if (top === undefined) return this.#refuse(ERR_UNKNOWN);
     const spec: CommandSpec | undefined = callTarget(top, argv);
     if (spec === undefined) return this.#refuse(argv.length < 2 ? ERR_ARITY : ERR_UNKNOWN);
-    if (!arityAccepts(spec.arity, argv.length)) return this.#refuse(ERR_ARITY);
+    const fullName = spec === top ? top.name : `${top.name}|${spec.name}`;
+    if (!arityAccepts(spec.arity, argv.length)) return this.#refuse(ERR_ARITY, fullName);
     const flags = spec.flags;
     // DEBUG SET-DISABLE-DENY-SCRIPTS lets tests call such commands from scripts.
     if (flags.includes("noscript") && !server.debug.scriptsRunAnyCommand) {
-      return this.#refuse(ERR_NOT_ALLOWED);
+      return this.#refuse(ERR_NOT_ALLOWED, fullName);
+    }
+    const caller = run.caller;
+    if (!caller.user.unrestricted) {
+      const denial = aclDenial(caller, caller.user, spec, fullName, argv);
+      if (denial !== null) {
+        logAclDenial(caller, denial, "lua", deniedObject(denial, fullName, argv), caller.user.name);
+        return this.#refuse(
+          denial.reason === DENIED_COMMAND
+            ? "ERR The user executing the script can't run this command or subcommand"
+            : denial.reason === DENIED_KEY
+            ? "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments"
+            : "ERR The user executing the script can't publish to the channel mentioned in the command",
+          fullName,
+        );
+      }
     }
     const write = flags.includes("write");
     if (run.readOnly && (write || flags.includes("may_replicate"))) {
-      return this.#refuse(ERR_READ_ONLY);
+      return this.#refuse(ERR_READ_ONLY, fullName);
     }
     if (write) {
       const refusal = server.writeRefusal();
-      if (refusal !== null) return this.#refuse(refusal);
+      if (refusal !== null) return this.#refuse(refusal, fullName);
+    }
+    if (run.oom && !run.wrote && flags.includes("denyoom")) {
+      return this.#refuse(ERR_OOM, fullName);
     }
     const client = this.#client!;
     this.#releaseReply();
@@ -267,9 +297,11 @@ export class ScriptRunner implements VmHost {
   }
 
   // A command a script may not run: the error counts in INFO errorstats now (the script
-  // may swallow it with pcall), as a command's own error does.
-  #refuse(message: string): Uint8Array {
+  // may swallow it with pcall), as a command's own error does, and a command that
+  // exists counts a rejected call.
+  #refuse(message: string, fullName?: string): Uint8Array {
     this.#server.countError(message);
+    if (fullName !== undefined) countRejected(this.#server.stats, fullName);
     return encoder.encode(`-${message}\r\n`);
   }
 
@@ -282,8 +314,12 @@ export class ScriptRunner implements VmHost {
 
   aclCheck(argv: string[]): number {
     const top = this.#server.table.lookup(argv[0]);
-    if (top === undefined || callTarget(top, argv) === undefined) return -1;
-    return 1;
+    const spec = top === undefined ? undefined : callTarget(top, argv);
+    if (spec === undefined) return -1;
+    const caller = this.#run?.caller;
+    if (caller === undefined || caller.user.unrestricted) return 1;
+    const fullName = spec === top ? top!.name : `${top!.name}|${spec.name}`;
+    return aclDenial(caller, caller.user, spec, fullName, argv) === null ? 1 : 0;
   }
 
   log(level: number, text: string): void {

@@ -2,10 +2,13 @@
 // housekeeping (active expiry, idle timeouts) and a clean shutdown.
 
 import { commandTable } from "../commands/mod.ts";
+import { aclCatalogOf } from "../commands/acl.ts";
+import { Acl } from "../acl/acl.ts";
 import {
   BIT_FAST,
   BIT_READONLY,
   BIT_SKIP_SLOWLOG,
+  BIT_WRITE,
   type CommandSpec,
   type DebugSwitches,
   type ServerApi,
@@ -19,7 +22,7 @@ import {
   NOTIFY,
   type OutputBufferLimit,
   type OutputBufferLimits,
-} from "../config.ts";
+} from "../config/mod.ts";
 import type { Logger } from "../log.ts";
 import { KeyspaceNotifier } from "../messaging/keyspace_events.ts";
 import { PubSub } from "../messaging/pubsub.ts";
@@ -38,6 +41,10 @@ import { ScriptCache } from "../scripting/script_cache.ts";
 import { FunctionLibraries } from "../scripting/libraries.ts";
 import { latin1Text } from "../persistence/aof_manifest.ts";
 import { KeyEvents } from "./key_events.ts";
+import { valueBytes } from "../persistence/codecs/mod.ts";
+import type { Database } from "../store/keyspace.ts";
+import { MaxMemory } from "./evict.ts";
+import { UsedMemory } from "./used_memory.ts";
 import { isLoopbackHost } from "../util/loopback.ts";
 
 /**
@@ -55,6 +62,7 @@ export class Server implements ServerApi, ClientHost {
   readonly log: Logger;
   readonly keyspace: Keyspace;
   readonly table: CommandTable;
+  readonly acl: Acl;
   readonly stats: ServerStats = {
     connectionsReceived: 0,
     rejectedConnections: 0,
@@ -66,6 +74,9 @@ export class Server implements ServerApi, ClientHost {
     keyspaceMisses: 0,
     errorReplies: 0,
     lazyfreedObjects: 0,
+    evictedKeys: 0,
+    evictionExceededMs: 0,
+    evictionExceededSince: 0,
     errorsByPrefix: new Map(),
     commands: new Map(),
   };
@@ -117,6 +128,10 @@ export class Server implements ServerApi, ClientHost {
   readonly #postponed: Client[] = [];
   /** Snapshots, the AOF, loading at start-up. */
   readonly persistence: Persistence;
+  /** used_memory, as INFO, MEMORY and eviction see it. */
+  readonly memory: UsedMemory;
+  /** The maxmemory limit: eviction before commands, the OOM refusal. */
+  readonly maxmemory: MaxMemory;
   /**
    * Set while the AOF is on: each connection runs it before sending the replies of a
    * batch (the log reaches the OS, or the disk with appendfsync always, first).
@@ -160,6 +175,12 @@ export class Server implements ServerApi, ClientHost {
       (db, key) => this.#keyExpired(db.id, key),
     );
     this.table = commandTable();
+    // ACL rules name commands as they were born, whatever rename-command says.
+    this.acl = new Acl(
+      aclCatalogOf(this.table.byName.values()),
+      () => config.string("acl-pubsub-default") === "allchannels",
+    );
+    this.#loadUsers();
     for (const rename of config.renames) {
       const failure = this.table.rename(rename.from, rename.to);
       if (failure !== null) {
@@ -167,6 +188,19 @@ export class Server implements ServerApi, ClientHost {
       }
     }
     this.persistence = new Persistence(this);
+    this.keyspace.meter = (value) => valueBytes(value);
+    this.memory = new UsedMemory({
+      keyspace: this.keyspace,
+      clientBuffers: () => {
+        let bytes = 0;
+        for (const client of this.clients.values()) {
+          bytes += client.queryBuffer + client.queryBufferFree + client.outputBuffer;
+        }
+        return { clients: this.clients.size, bytes };
+      },
+      scriptBytes: () => this.scripts.memory + this.functions.memory,
+    });
+    this.maxmemory = new MaxMemory(this, this.memory);
     // Connections read these limits when they start; CONFIG SET updates the live ones.
     config.onChange("proto-max-bulk-len", () => {
       const limit = config.number("proto-max-bulk-len");
@@ -189,6 +223,46 @@ export class Server implements ServerApi, ClientHost {
     const bytes = crypto.getRandomValues(new Uint8Array(20));
     this.runId = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
     this.replicationId = this.runId;
+  }
+
+  // The users at start-up: requirepass gives `default` its password, then `user`
+  // directives or the ACL file (never both) define the users.
+  #loadUsers(): void {
+    const config = this.config;
+    const applyRequirepass = () => {
+      const password = config.string("requirepass");
+      const user = this.acl.defaultUser;
+      user.apply("resetpass", false);
+      user.apply(password === "" ? "nopass" : ">" + password, false);
+    };
+    applyRequirepass();
+    config.onChange("requirepass", applyRequirepass);
+    const fail = (message: string) => {
+      this.log.warning(message);
+      throw new ConfigError("", 0, "", message);
+    };
+    const aclfile = config.string("aclfile");
+    if (aclfile !== "" && config.users.length > 0) {
+      fail(
+        "Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.",
+      );
+    }
+    if (aclfile !== "") {
+      let text: string;
+      try {
+        text = latin1Text(Deno.readFileSync(aclfile));
+      } catch (error) {
+        fail(`Error loading ACLs, opening file '${aclfile}': ${(error as Error).message}`);
+        return;
+      }
+      const outcome = this.acl.loadFile(text, aclfile);
+      if ("error" in outcome) {
+        fail(`Aborting Redis startup because of ACL errors: ${outcome.error}`);
+      }
+    } else {
+      const error = this.acl.loadDirectives(config.users);
+      if (error !== null) fail(`${error}\nCritical error while loading ACLs. Exiting.`);
+    }
   }
 
   get commands(): ReadonlyMap<string, CommandSpec> {
@@ -335,15 +409,47 @@ export class Server implements ServerApi, ClientHost {
   // once, ahead of the transaction, as in Redis.
   #keyExpired(db: number, key: string): void {
     this.stats.expiredKeys++;
-    const argv = ["DEL", key];
+    this.#removedByServer(db, key, ["DEL", key], NOTIFY.EXPIRED, "expired");
+  }
+
+  /**
+   * Evicts a key (maxmemory), reported as an expired key is: a DEL (UNLINK with
+   * lazyfree-lazy-eviction) for the AOF and replicas, WATCH, an `evicted` event,
+   * tracking. False when the key's time had run out (it went as an expired key).
+   */
+  evictKey(db: Database, key: string): boolean {
+    if (!db.delete(key)) return false;
+    const how = this.config.bool("lazyfree-lazy-eviction") ? "UNLINK" : "DEL";
+    this.#removedByServer(db.id, key, [how, key], NOTIFY.EVICTED, "evicted");
+    return true;
+  }
+
+  /** used_memory now (the RDB header's used-mem). */
+  usedMemory(): number {
+    return this.memory.used;
+  }
+
+  /** True while nothing may be evicted: clients paused, or a script that yielded runs. */
+  get evictionPaused(): boolean {
+    return this.#pausedUntil !== 0 || this.scripting.running;
+  }
+
+  /** See DispatchContext.memoryRefusal. */
+  memoryRefusal(client: Client, spec: CommandSpec, topName: string, argv: string[]): string | null {
+    return this.maxmemory.refusal(client, spec, topName, argv);
+  }
+
+  // A key the server removed on its own (expired, evicted): told to the AOF and
+  // replicas, WATCH and blocked clients, keyspace events and client-side caching.
+  #removedByServer(db: number, key: string, argv: string[], type: number, event: string): void {
     for (const listener of this.replicationFeed) listener(db, argv);
     if (!this.keyEvents.idle) this.keyEvents.touch(db, key);
     if (this.notifier.flags !== 0) {
       // Found by a command: in line with the command's own events (DEL a b fires
       // `del` for a before `expired` for b); found by the active cycle: at once.
       const frame = this.calls.current;
-      if (frame !== null) frame.client.notify(NOTIFY.EXPIRED, "expired", key, db);
-      else this.notifier.emit(NOTIFY.EXPIRED, "expired", key, db);
+      if (frame !== null) frame.client.notify(type, event, key, db);
+      else this.notifier.emit(type, event, key, db);
     }
     if (this.tracking.enabled) this.tracking.keyChanged(key, null);
   }
@@ -407,6 +513,12 @@ export class Server implements ServerApi, ClientHost {
     try {
       const written = frame.propagated !== null || this.dirty > frame.dirtyBefore;
       const db = frame.db;
+      // 0. The memory total follows the collections the command changed in place.
+      const keyspace = this.keyspace;
+      if (keyspace.handedOut) {
+        if (written || (frame.spec.bits! & BIT_WRITE) !== 0) keyspace.settle();
+        else keyspace.forgetHandedOut();
+      }
       // 1. The AOF and replication feed.
       if (written) {
         const propagated = frame.propagated;
@@ -574,6 +686,7 @@ export class Server implements ServerApi, ClientHost {
         db: this.keyspace.databases[0],
       });
       client.authenticated = true;
+      client.user = this.acl.internal;
       client.mustObey = true;
       this.#replayClient = client;
     }
@@ -613,6 +726,7 @@ export class Server implements ServerApi, ClientHost {
       }
     } finally {
       // Loading feeds nothing and counts nothing: the frame is simply dropped.
+      this.keyspace.settle();
       this.calls.pop();
       client.reply.discard();
     }
@@ -860,7 +974,7 @@ export class Server implements ServerApi, ClientHost {
     }
     const remote = conn.remoteAddr as Deno.NetAddr;
     if (
-      this.config.bool("protected-mode") && this.config.string("requirepass") === "" &&
+      this.config.bool("protected-mode") && this.acl.defaultUser.nopass &&
       !isLoopbackHost(remote.hostname) && remote.hostname !== MAPPED_LOOPBACK
     ) {
       // Protected mode: without a password, only the loopback may connect. The
@@ -937,6 +1051,7 @@ export class Server implements ServerApi, ClientHost {
       client.decoder.shrink(idle);
       if (idle) client.reply.shrinkIdle();
     }
+    this.memory.refresh();
     const timeout = this.config.number("timeout");
     if (timeout > 0) {
       for (const client of this.clients.values()) {
@@ -954,6 +1069,7 @@ export class Server implements ServerApi, ClientHost {
   async #shutdown(): Promise<void> {
     if (!this.persistence.shutdownPrepared) this.log.warning("User requested shutdown...");
     clearInterval(this.#cron);
+    this.maxmemory.stop();
     await this.persistence.close();
     for (const { listener } of [...this.#bound, ...this.#retiring]) {
       try {

@@ -7,7 +7,7 @@
 // in the same second keeps the larger delay), plus its all-time maximum.
 // Histograms record every command's duration while latency-tracking is on.
 
-import type { Config } from "../config.ts";
+import type { Config } from "../config/mod.ts";
 import { LatencyHistogram } from "./histogram.ts";
 import { renderSparkline, type SparklineSample } from "./sparkline.ts";
 

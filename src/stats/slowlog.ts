@@ -7,7 +7,7 @@
 // directive, MIGRATE ... AUTH/AUTH2, ACL SETUSER), since anyone allowed to run
 // SLOWLOG GET would otherwise read them.
 
-import { type Config, findDirective } from "../config.ts";
+import { type Config, findDirective } from "../config/mod.ts";
 
 /** Arguments an entry keeps, the last one standing for the rest. */
 export const SLOWLOG_MAX_ARGS = 32;

@@ -6,6 +6,8 @@
 // never converting back. A JS Map keeps exactly the listpack's order, so replies of a
 // listpack-encoded hash match Redis byte for byte; only the encoding flag is tracked.
 
+import type { Account } from "./accounting.ts";
+
 /** Redis keeps small hashes as a listpack; past these limits it converts to a hashtable. */
 export interface HashLimits {
   maxListpackEntries: number;
@@ -14,6 +16,8 @@ export interface HashLimits {
 
 /** A hash value. Remembers whether Redis would have converted it to a hashtable. */
 export class HashValue {
+  /** Where the memory total counts this value (see store/accounting.ts). */
+  account: Account | null = null;
   readonly fields = new Map<string, string>();
   /** True once the hash outgrew the listpack limits (Redis never converts back). */
   hashtable = false;

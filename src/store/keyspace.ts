@@ -8,10 +8,17 @@
 // Access times (OBJECT IDLETIME) are kept for every key, as Redis keeps its LRU clock
 // in every object: an idle time must be right the first time anybody asks. Access
 // frequencies (OBJECT FREQ) only matter under an LFU policy, so a database only starts
-// keeping them the first time somebody asks; a key not accessed since then counts as
-// new when tracking began.
+// keeping them the first time somebody asks (or an LFU policy is chosen); a key not
+// accessed since then counts as new when tracking began.
+//
+// Each database keeps a running total of the bytes its keys and values take, with the
+// keyspace's Ledger (see ./accounting.ts): storing and removing adjust it, and the
+// collections `get` and `peek` hand out are measured again after a command that may
+// have changed them in place.
 
+import { type CollectionMeter, Ledger, Tally } from "./accounting.ts";
 import { CursorRegistry } from "./scan.ts";
+import { mapBytes, stringBytes } from "./memory.ts";
 import type { Value } from "./value.ts";
 
 /** Called when a key is removed because its time ran out. */
@@ -24,7 +31,7 @@ export type ExpireTime = number | bigint;
 export interface Entry {
   value: Value;
   expireAt: ExpireTime | undefined;
-  /** Last access (LRU clock, seconds) and LFU word, when tracked. */
+  /** Last access (LRU clock ticks) and LFU word, when tracked. */
   lru: number | undefined;
   lfu: number | undefined;
 }
@@ -32,14 +39,17 @@ export interface Entry {
 /** Redis's initial LFU counter of a new key. */
 export const LFU_INIT_VAL = 5;
 
-// The LRU clock: whole seconds since this module loaded (small enough to stay a Smi).
+// The LRU clock: ticks of 10 ms since this module loaded (a Smi for 248 days). Redis's
+// clock counts seconds; a finer one lets LRU eviction tell apart keys read within the
+// same second, which matters when the whole dataset turns over in a second or two.
 // Every key access reads it, and Date.now() costs more than the access itself, so one
 // reading serves everything that runs in the same task (Redis too reads a cached clock).
 const CLOCK_ORIGIN = Date.now();
+const TICKS_PER_SECOND = 100;
 let clockInTask = -1;
 function lruClock(): number {
   if (clockInTask < 0) {
-    clockInTask = Math.floor((Date.now() - CLOCK_ORIGIN) / 1000);
+    clockInTask = Math.floor((Date.now() - CLOCK_ORIGIN) / (1000 / TICKS_PER_SECOND));
     queueMicrotask(() => clockInTask = -1);
   }
   return clockInTask;
@@ -77,6 +87,9 @@ export class Database {
   #cursors: CursorRegistry | null = null;
   #onExpire: ExpireListener | null;
   readonly #clock: ExpiryClock;
+  readonly #ledger: Ledger;
+  // Bytes of the keys and values (see the top of this file); the tables apart.
+  #tally = new Tally();
   /**
    * While set (CLIENT PAUSE), a key whose time ran out reads as missing but is not
    * removed, so nothing is deleted or propagated until the pause ends.
@@ -86,11 +99,20 @@ export class Database {
   onNewKey: ExpireListener | null = null;
   #cursor: MapIterator<[string, number]> | null = null;
   #randomCursor: MapIterator<string> | null = null;
+  // Eviction's sampling walks (all keys; keys with a TTL), resumed call after call.
+  #sampleCursor: MapIterator<string> | null = null;
+  #volatileCursor: MapIterator<string> | null = null;
 
-  constructor(id: number, onExpire: ExpireListener | null = null, clock?: ExpiryClock) {
+  constructor(
+    id: number,
+    onExpire: ExpireListener | null = null,
+    clock?: ExpiryClock,
+    ledger?: Ledger,
+  ) {
     this.id = id;
     this.#onExpire = onExpire;
     this.#clock = clock ?? { frozenAt: 0 };
+    this.#ledger = ledger ?? new Ledger();
   }
 
   // The time keys expire by: now, or while a script runs the time it started.
@@ -116,18 +138,22 @@ export class Database {
       }
     }
     this.#touch(key);
+    if (typeof value === "object") this.#ledger.handOut(value);
     return value;
   }
 
   /** Like `get`, but not an access (TYPE, TTL, EXISTS, OBJECT: Redis's LOOKUP_NOTOUCH). */
   peek(key: string): Value | undefined {
     const value = this.data.get(key);
-    if (value === undefined || this.expires.size === 0) return value;
-    const at = this.expires.get(key);
-    if (at !== undefined && at <= this.#now()) {
-      this.#expire(key);
-      return undefined;
+    if (value === undefined) return undefined;
+    if (this.expires.size !== 0) {
+      const at = this.expires.get(key);
+      if (at !== undefined && at <= this.#now()) {
+        this.#expire(key);
+        return undefined;
+      }
     }
+    if (typeof value === "object") this.#ledger.handOut(value);
     return value;
   }
 
@@ -159,19 +185,27 @@ export class Database {
         }
       }
     }
-    this.#created(key);
-    if (this.onNewKey !== null && !this.data.has(key)) {
+    const old = this.data.get(key);
+    this.#lru.set(key, lruClock());
+    if (old === undefined) {
+      // A new key starts fresh; an overwritten one keeps its LFU counter.
+      if (this.#lfu !== null) this.#lfu.set(key, lfuMinutes() << 8 | LFU_INIT_VAL);
+      this.#tally.bytes += stringBytes(key.length) + this.#ledger.charge(value, this.#tally);
       this.data.set(key, value);
-      this.onNewKey(this, key);
+      if (this.onNewKey !== null) this.onNewKey(this, key);
       return;
     }
+    // The old value first: it may be the very value stored again.
+    const freed = this.#ledger.uncharge(old);
+    this.#tally.bytes += this.#ledger.charge(value, this.#tally) - freed;
     this.data.set(key, value);
   }
 
   /** Removes a key; true when a live key was removed. */
   delete(key: string): boolean {
-    if (this.peek(key) === undefined) return false;
-    this.#remove(key);
+    const value = this.#live(key);
+    if (value === undefined) return false;
+    this.#remove(key, value);
     return true;
   }
 
@@ -211,6 +245,8 @@ export class Database {
 
   /** Empties the database. */
   clear(): void {
+    // The values' accounts keep the old tally, which nothing reads any more.
+    this.#tally = new Tally();
     this.data.clear();
     this.expires.clear();
     this.#exact = null;
@@ -218,11 +254,13 @@ export class Database {
     this.#lfu?.clear();
     this.#cursor = null;
     this.#randomCursor = null;
+    this.#sampleCursor = null;
+    this.#volatileCursor = null;
   }
 
   /** Removes a live key and hands out everything stored about it (RENAME, MOVE). */
   take(key: string): Entry | undefined {
-    const value = this.peek(key);
+    const value = this.#live(key);
     if (value === undefined) return undefined;
     const entry: Entry = {
       value,
@@ -230,7 +268,7 @@ export class Database {
       lru: this.#lru.get(key),
       lfu: this.#lfu?.get(key),
     };
-    this.#remove(key);
+    this.#remove(key, value);
     return entry;
   }
 
@@ -252,8 +290,11 @@ export class Database {
     // What is known about access times follows the keys.
     [this.#lru, other.#lru] = [other.#lru, this.#lru];
     [this.#lfu, other.#lfu] = [other.#lfu, this.#lfu];
+    [this.#tally, other.#tally] = [other.#tally, this.#tally];
     this.#cursor = other.#cursor = null;
     this.#randomCursor = other.#randomCursor = null;
+    this.#sampleCursor = other.#sampleCursor = null;
+    this.#volatileCursor = other.#volatileCursor = null;
   }
 
   /**
@@ -309,6 +350,67 @@ export class Database {
     }
   }
 
+  /** A random key with a TTL, live or not (volatile-random eviction); undefined when none. */
+  randomVolatileKey(): string | undefined {
+    const size = this.expires.size;
+    if (size === 0) return undefined;
+    let skip = Math.floor(Math.random() * Math.min(size, 256));
+    if (size <= 256) {
+      for (const key of this.expires.keys()) {
+        if (skip-- === 0) return key;
+      }
+    }
+    while (true) {
+      this.#volatileCursor ??= this.expires.keys();
+      const step = this.#volatileCursor.next();
+      if (step.done) {
+        this.#volatileCursor = null;
+        continue;
+      }
+      if (skip-- === 0) return step.value;
+    }
+  }
+
+  /**
+   * Up to `count` keys for eviction to consider (every key, or with `volatile` only
+   * keys with a TTL), appended to `out`; how many were added. Like Redis's sampling
+   * for eviction this is cheap rather than uniform: a walk that resumes where the last
+   * call stopped and skips a few keys at random between picks, so successive calls
+   * sweep the whole database and no key is favoured for long. A key is not sampled
+   * twice in one call unless the database is that small.
+   */
+  sampleKeys(count: number, volatile: boolean, out: string[]): number {
+    const map: Map<string, unknown> = volatile ? this.expires : this.data;
+    const size = map.size;
+    if (size === 0) return 0;
+    if (size <= count) {
+      for (const key of map.keys()) out.push(key);
+      return size;
+    }
+    // Skips average a sixteenth of the database per call, at most 15 between picks.
+    const gap = Math.min(16, Math.max(1, Math.floor(size / count / 16)));
+    let cursor = volatile ? this.#volatileCursor : this.#sampleCursor;
+    let added = 0;
+    let wrapped = false;
+    while (added < count) {
+      cursor ??= map.keys();
+      let skip = Math.floor(Math.random() * gap);
+      let step = cursor.next();
+      while (!step.done && skip-- > 0) step = cursor.next();
+      if (step.done) {
+        cursor = null;
+        if (wrapped) break;
+        wrapped = true;
+        continue;
+      }
+      out.push(step.value);
+      added++;
+    }
+    if (volatile) this.#volatileCursor = cursor;
+    else this.#sampleCursor = cursor;
+    return added;
+  }
+
   /**
    * Reclaims expired keys by sampling, like Redis's active expiry cycle.
    * Returns the number of keys removed; stops after `budget` keys are examined.
@@ -337,8 +439,31 @@ export class Database {
 
   /** Seconds since the key was last accessed. */
   idleSeconds(key: string): number {
+    return Math.floor(this.idleTicks(key) / TICKS_PER_SECOND);
+  }
+
+  /** Hundredths of a second since the key was last accessed (LRU eviction's score). */
+  idleTicks(key: string): number {
     const now = lruClock();
     return Math.max(0, now - (this.#lru.get(key) ?? now));
+  }
+
+  /**
+   * Starts keeping access frequencies now (an LFU policy was chosen) and sets how they
+   * grow and decay.
+   */
+  trackFrequencies(params: LfuParams): void {
+    this.#lfuParams = params;
+    this.#lfu ??= new Map();
+  }
+
+  /**
+   * The key's access counter after decay, without counting an access or starting to
+   * track (a key never tracked counts as new): eviction's LFU score.
+   */
+  frequencyNow(key: string): number {
+    const word = this.#lfu?.get(key);
+    return word === undefined ? LFU_INIT_VAL : this.#lfuDecayed(word);
   }
 
   /** The key's logarithmic access counter, after decay (starts tracking on first use). */
@@ -350,7 +475,7 @@ export class Database {
 
   /** Sets how long ago a key was last accessed (RESTORE IDLETIME, an RDB's IDLE). */
   setIdleSeconds(key: string, seconds: number): void {
-    this.#lru.set(key, lruClock() - seconds);
+    this.#lru.set(key, lruClock() - seconds * TICKS_PER_SECOND);
   }
 
   /** Sets a key's access counter (RESTORE FREQ, an RDB's FREQ). */
@@ -383,15 +508,43 @@ export class Database {
     }
   }
 
-  // A value stored: a new key starts fresh; an overwritten one keeps its LFU counter.
-  #created(key: string): void {
-    this.#lru.set(key, lruClock());
-    if (this.#lfu !== null && !this.data.has(key)) {
-      this.#lfu.set(key, lfuMinutes() << 8 | LFU_INIT_VAL);
-    }
+  // ---- Memory (see the top of this file) ----
+
+  /** Bytes the keys and values take, without the tables that hold them. */
+  get dataBytes(): number {
+    this.#ledger.flush();
+    return this.#tally.bytes;
   }
 
-  #remove(key: string): void {
+  /** Bytes of the tables of keys and their access times (and frequencies, when kept). */
+  get mainTableBytes(): number {
+    if (this.data.size === 0) return 0;
+    return mapBytes(this.data.size) + mapBytes(this.#lru.size) +
+      (this.#lfu === null ? 0 : mapBytes(this.#lfu.size));
+  }
+
+  /** Bytes of the table of expiry times (each time a 16-byte boxed double). */
+  get expiresTableBytes(): number {
+    const n = this.expires.size;
+    return n === 0 ? 0 : mapBytes(n) + n * 16;
+  }
+
+
+  // The live value of a key without counting an access or noting it (nothing is
+  // handed out).
+  #live(key: string): Value | undefined {
+    const value = this.data.get(key);
+    if (value === undefined || this.expires.size === 0) return value;
+    const at = this.expires.get(key);
+    if (at !== undefined && at <= this.#now()) {
+      this.#expire(key);
+      return undefined;
+    }
+    return value;
+  }
+
+  #remove(key: string, value: Value): void {
+    this.#tally.bytes -= stringBytes(key.length) + this.#ledger.uncharge(value);
     this.data.delete(key);
     if (this.expires.size !== 0 && this.expires.delete(key)) this.#exact?.delete(key);
     this.#lru.delete(key);
@@ -400,7 +553,7 @@ export class Database {
 
   #expire(key: string): void {
     if (this.keepExpired) return;
-    this.#remove(key);
+    this.#remove(key, this.data.get(key)!);
     this.#onExpire?.(this, key);
   }
 }
@@ -409,6 +562,7 @@ export class Database {
 export class Keyspace {
   readonly databases: Database[];
   readonly #listeners: ExpireListener[] = [];
+  readonly #ledger = new Ledger();
 
   /** `onExpire` hears about every key removed because its time ran out. */
   constructor(count: number, onExpire: ExpireListener | null = null) {
@@ -418,8 +572,48 @@ export class Keyspace {
     };
     this.databases = Array.from(
       { length: count },
-      (_, i) => new Database(i, fanOut, this.expiryClock),
+      (_, i) => new Database(i, fanOut, this.expiryClock, this.#ledger),
     );
+  }
+
+  /** Sets how collections are measured (the server's codecs; see ./accounting.ts). */
+  set meter(measure: (value: Value) => number) {
+    this.#ledger.measure = measure as unknown as CollectionMeter;
+  }
+
+  /**
+   * After a command that may have written: the collections handed out while it ran
+   * are measured again before the memory total is next read.
+   */
+  settle(): void {
+    this.#ledger.settle();
+  }
+
+  /** After a command that wrote nothing: forgets the collections handed out. */
+  forgetHandedOut(): void {
+    this.#ledger.forget();
+  }
+
+  /** True when values were handed out since the last settle. */
+  get handedOut(): boolean {
+    return this.#ledger.handedOut;
+  }
+
+  /**
+   * The dataset's bytes: every database's keys and values plus its tables (the
+   * dataset part of used_memory).
+   */
+  get datasetBytes(): number {
+    let total = 0;
+    for (const db of this.databases) {
+      if (db.size !== 0) total += db.dataBytes + db.mainTableBytes + db.expiresTableBytes;
+    }
+    return total;
+  }
+
+  /** Starts keeping access frequencies in every database (an LFU policy), or updates their parameters. */
+  trackFrequencies(params: LfuParams): void {
+    for (const db of this.databases) db.trackFrequencies(params);
   }
 
   /**

@@ -11,6 +11,8 @@
 // small: OBJECT ENCODING always answers "quicklist", whatever list-max-listpack-size
 // says (listpack-encoded small lists only came with 7.2).
 
+import type { Account } from "./accounting.ts";
+
 const MIN_CAPACITY = 4;
 // V8 gives `new Array(n)` slow dictionary elements past 2^25 slots; larger arrays are
 // grown element by element instead, which keeps them fast.
@@ -21,6 +23,8 @@ let created = 0;
 /** A list value. */
 export class ListValue {
   readonly type = "list";
+  /** Where the memory total counts this value (see store/accounting.ts). */
+  account: Account | null = null;
   /**
    * Creation order of list values: the blocking commands use it to tell which of
    * several lists appeared first (see pickList in commands/list.ts).

@@ -13,6 +13,7 @@
 // SSCAN's cursors hold.
 
 import { parseInt64 } from "../util/int64.ts";
+import type { Account } from "./accounting.ts";
 
 /** Redis caps set-max-intset-entries at 2^30 because of the intset's internals. */
 const INTSET_CAP = 1 << 30;
@@ -23,6 +24,8 @@ export type SetLimit = number;
 /** A set value. */
 export class SetValue {
   readonly type = "set";
+  /** Where the memory total counts this value (see store/accounting.ts). */
+  account: Account | null = null;
   // intset encoding: #ints[0..#count) sorted ascending; null once a hashtable.
   #ints: BigInt64Array | null = new BigInt64Array(4);
   #count = 0;

@@ -15,6 +15,7 @@
 import { Listpack } from "./stream_listpack.ts";
 import { ConsumerGroup } from "./stream_groups.ts";
 import { formatId, idMs, idSeq, makeId, MAX_ID, type StreamId, U64_MAX } from "./stream_id.ts";
+import type { Account } from "./accounting.ts";
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const FLAG_DELETED = 1;
@@ -307,6 +308,8 @@ export class EntryCursor {
 /** A stream value. */
 export class StreamValue {
   readonly type = "stream";
+  /** Where the memory total counts this value (see store/accounting.ts). */
+  account: Account | null = null;
   readonly nodes: StreamNode[] = [];
   /** Live entries. */
   length = 0;

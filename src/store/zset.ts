@@ -14,6 +14,8 @@
 // see the encoding: a score or lex bound turns into a rank, and `walk` visits members
 // from a rank forward or backward.
 
+import type { Account } from "./accounting.ts";
+
 /** The thresholds past which Redis stops keeping a sorted set as a listpack. */
 export interface ZsetLimits {
   maxListpackEntries: number;
@@ -562,6 +564,8 @@ function sum(values: number[]): number {
 /** A zset value. */
 export class SortedSetValue {
   readonly type = "zset";
+  /** Where the memory total counts this value (see store/accounting.ts). */
+  account: Account | null = null;
   #packed: Packed | null = new Packed();
   #list: CountedTree | null = null;
   #dict: Map<string, number> | null = null;

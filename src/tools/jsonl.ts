@@ -12,7 +12,7 @@
 // exists is overwritten without --force, and the export never replaces the dataset's
 // own files. Run them while the server is stopped.
 
-import { type Config, ConfigError, loadConfig } from "../config.ts";
+import { type Config, ConfigError, loadConfig } from "../config/mod.ts";
 import { Logger, type LogLevel } from "../log.ts";
 import {
   AofNames,

@@ -347,8 +347,8 @@ Deno.test("a non-default value of a missing feature stops start-up with a clear 
       `${ROOT}src/main.ts`,
       "--port",
       String(freePort()),
-      "--acllog-max-len",
-      "5",
+      "--aof-timestamp-enabled",
+      "yes",
     ],
     stdin: "null",
     stdout: "piped",
@@ -357,10 +357,10 @@ Deno.test("a non-default value of a missing feature stops start-up with a clear 
   assert.equal(output.code, 1);
   const stderr = new TextDecoder().decode(output.stderr);
   assert.match(stderr, /FATAL CONFIG FILE ERROR/);
-  assert.match(stderr, /acllog-max-len "5"/);
+  assert.match(stderr, /aof-timestamp-enabled "yes"/);
   assert.match(
     stderr,
-    /ACL LOG is not supported by Redeno yet \(only the default '128' is accepted\)/,
+    /AOF timestamp annotations are not supported by Redeno yet \(only the default 'no' is accepted\)/,
   );
 });
 

@@ -1,7 +1,7 @@
 // Helpers for the AOF and persistence tests: an in-process Redeno whose persistence
 // manager is started (it loads from `dir` and writes there), and small file helpers.
 
-import { Config } from "../../src/config.ts";
+import { Config } from "../../src/config/mod.ts";
 import { Logger } from "../../src/log.ts";
 import { Server } from "../../src/server/server.ts";
 import { listenOnFreePort } from "../_inprocess.ts";

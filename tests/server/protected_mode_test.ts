@@ -109,3 +109,20 @@ Deno.test("CONFIG SET protected-mode no opens the server to other addresses at o
     await server.stop();
   }
 });
+
+Deno.test("a password given to the default user through ACL SETUSER opens protected mode", async () => {
+  const server = await startRedeno(freePort());
+  try {
+    assert.equal(await call(server.port, "ACL", "SETUSER", "default", ">pw"), "+OK\r\n");
+    assert.equal(
+      await fromSecondAddress(server.port, resp("PING")),
+      "-NOAUTH Authentication required.\r\n",
+    );
+    assert.equal(
+      await fromSecondAddress(server.port, resp("AUTH", "pw") + resp("PING")),
+      "+OK\r\n+PONG\r\n",
+    );
+  } finally {
+    await server.stop();
+  }
+});

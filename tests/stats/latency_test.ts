@@ -2,7 +2,7 @@
 // HISTORY, RESET, GRAPH, and the per-command histograms behind INFO latencystats.
 
 import assert from "node:assert/strict";
-import { Config } from "../../src/config.ts";
+import { Config } from "../../src/config/mod.ts";
 import { LATENCY_SAMPLES_PER_EVENT, LatencyMonitor } from "../../src/stats/latency.ts";
 
 function monitor(settings: [string, string][] = []): { latency: LatencyMonitor; config: Config } {

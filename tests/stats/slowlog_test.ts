@@ -2,7 +2,7 @@
 // argument trimming and redaction as Redis 7.0.15 does them.
 
 import assert from "node:assert/strict";
-import { Config } from "../../src/config.ts";
+import { Config } from "../../src/config/mod.ts";
 import { entryArgs, SlowLog } from "../../src/stats/slowlog.ts";
 
 function slowlog(settings: [string, string][] = []): { log: SlowLog; config: Config } {

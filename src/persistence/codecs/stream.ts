@@ -14,6 +14,7 @@ import {
   arrayBytes,
   mapBytes,
   OBJECT_BYTES,
+  sampled,
   stringBytes,
   TYPED_ARRAY_BYTES,
 } from "../../store/memory.ts";
@@ -419,13 +420,19 @@ export const streamCodec: ValueCodec<StreamValue, DecodedStream> = {
       for (const item of entry.pairs()) mixDigest(digest, item);
     });
   },
-  memory(stream) {
-    let bytes = OBJECT_BYTES + arrayBytes(stream.nodes.length) + mapBytes(stream.groups.size);
-    for (const node of stream.nodes) {
-      bytes += OBJECT_BYTES + TYPED_ARRAY_BYTES + node.lp.bytes.length +
-        arrayBytes(node.fields.length);
-      for (const field of node.fields) bytes += stringBytes(field.length);
-    }
+  memory(stream, samples) {
+    // Like Redis, only the first `samples` nodes are measured; their average stands
+    // for all of them.
+    const nodes = stream.nodes;
+    let bytes = OBJECT_BYTES + arrayBytes(nodes.length) + mapBytes(stream.groups.size) +
+      sampled(nodes.length, samples, (measure) => {
+        for (const node of nodes) {
+          let size = OBJECT_BYTES + TYPED_ARRAY_BYTES + node.lp.bytes.length +
+            arrayBytes(node.fields.length);
+          for (const field of node.fields) size += stringBytes(field.length);
+          if (!measure(size)) break;
+        }
+      });
     for (const group of stream.groups.values()) {
       bytes += OBJECT_BYTES + mapBytes(group.pending.size) * 2 + group.pending.size * OBJECT_BYTES;
       bytes += mapBytes(group.consumers.size) + group.consumers.size * OBJECT_BYTES;
