@@ -2,7 +2,8 @@
 
 import { ConfigError, helpText, loadConfig } from "./config/mod.ts";
 import { Logger, type LogLevel } from "./log.ts";
-import { Server } from "./server/server.ts";
+import { ListenError, Server } from "./server/server.ts";
+import { manageOomScoreAdj } from "./server/oom_score_adj.ts";
 import { REDENO_VERSION, REDIS_VERSION } from "./version.ts";
 
 /** Starts a server from redis-server style arguments; resolves when it has shut down. */
@@ -67,11 +68,14 @@ export async function main(args: string[]): Promise<number> {
     server.listen();
   } catch (error) {
     log.warning((error as Error).message);
-    // Redis's words: test harnesses look for them to retry on another port.
-    log.warning(`Failed listening on port ${config.number("port")} (TCP), aborting.`);
+    if (!(error instanceof ListenError) || error.tcp) {
+      // Redis's words: test harnesses look for them to retry on another port.
+      log.warning(`Failed listening on port ${config.number("port")} (TCP), aborting.`);
+    }
     removePidFile(pidfile, log);
     return 1;
   }
+  manageOomScoreAdj(config, log);
   // Like Redis: a banner with the port and pid when always-show-logo is set or the log
   // goes to a terminal (Redis's test harness waits for " PID: <pid>" in it), otherwise
   // one line.
@@ -85,32 +89,76 @@ export async function main(args: string[]): Promise<number> {
   }
   log.notice("Server initialized");
   log.notice("Ready to accept connections tcp");
-  // Like Redis, a signal only asks for the shutdown; the next cron tick runs it, unless
-  // SHUTDOWN ABORT came first or DEBUG PAUSE-CRON holds the cron.
-  let tick: ReturnType<typeof setInterval> | undefined;
-  const stop = () => {
-    log.warning("Received shutdown signal, scheduling shutdown...");
-    server.persistence.shutdownAsap = true;
-    tick ??= setInterval(() => {
-      const persistence = server.persistence;
-      if (persistence.shutdownAsap && server.debug.pauseCron) return;
-      clearInterval(tick);
-      tick = undefined;
-      if (!persistence.shutdownAsap) return;
-      persistence.shutdownAsap = false;
-      // Saves first when save rules exist, like Redis; a failed save keeps us running.
-      if (persistence.prepareShutdown({})) server.shutdown();
-    }, 1000 / config.number("hz"));
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  if (server.unixSocket !== "") {
+    log.notice(`The server is now ready to accept connections at ${server.unixSocket}`);
+  }
+  const signals = handleSignals(server);
   await server.closed;
-  clearInterval(tick);
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
+  signals.remove();
   removePidFile(pidfile, log);
   log.close();
   return 0;
+}
+
+/**
+ * SIGINT and SIGTERM. Like Redis, a signal only asks for the shutdown; the next cron
+ * tick runs it, unless SHUTDOWN ABORT came first or DEBUG PAUSE-CRON holds the cron. It
+ * then does what shutdown-on-sigint or shutdown-on-sigterm says (SHUTDOWN's flags:
+ * save, nosave, force; "default" saves when save rules exist), holding clients back
+ * while it saves. A SIGINT while a shutdown is asked for or saving ends the process at
+ * once, removing the unfinished snapshot, as Redis does.
+ */
+function handleSignals(server: Server): { remove(): void } {
+  const { config, log, persistence } = server;
+  let tick: ReturnType<typeof setInterval> | undefined;
+  let last: "SIGINT" | "SIGTERM" = "SIGTERM";
+  let saving = false;
+  const shutdown = async () => {
+    if (persistence.shutdownAsap && server.debug.pauseCron) return;
+    clearInterval(tick);
+    tick = undefined;
+    if (!persistence.shutdownAsap) return;
+    const flags = config.string(last === "SIGINT" ? "shutdown-on-sigint" : "shutdown-on-sigterm")
+      .split(" ");
+    const release = server.holdClients();
+    saving = true;
+    let ok: boolean;
+    try {
+      ok = await persistence.prepareShutdownInSlices({
+        save: flags.includes("save") ? true : flags.includes("nosave") ? false : undefined,
+        force: flags.includes("force"),
+      });
+    } finally {
+      saving = false;
+      persistence.shutdownAsap = false;
+    }
+    if (ok) server.shutdown();
+    else release();
+  };
+  const listeners = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+    const listener = () => {
+      if (signal === "SIGINT" && persistence.shutdownAsap) {
+        log.warning("You insist... exiting now.");
+        try {
+          Deno.removeSync(`${config.string("dir")}/temp-${Deno.pid}.rdb`);
+        } catch { /* no snapshot being written */ }
+        Deno.exit(1);
+      }
+      log.warning(`Received ${signal} scheduling shutdown...`);
+      if (saving) return;
+      persistence.shutdownAsap = true;
+      last = signal;
+      tick ??= setInterval(shutdown, 1000 / config.number("hz"));
+    };
+    Deno.addSignalListener(signal, listener);
+    return () => Deno.removeSignalListener(signal, listener);
+  });
+  return {
+    remove() {
+      clearInterval(tick);
+      for (const remove of listeners) remove();
+    },
+  };
 }
 
 /** The start-up banner: version, mode, port and pid, one per line. */

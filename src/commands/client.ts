@@ -18,15 +18,18 @@ import type { User } from "../acl/acl.ts";
 export function describeClient(c: Session, now: number): string {
   const f = c.facts;
   const subs = c.subscriptions;
+  const memory = f.memory;
   return `id=${c.id} addr=${f.addr} laddr=${f.laddr} fd=${f.fd} name=${c.name} ` +
     `age=${Math.floor((now - f.createdAt) / 1000)} ` +
     `idle=${Math.floor((now - f.lastInteraction) / 1000)} flags=${f.flags} db=${c.db.id} ` +
     `sub=${subs?.channels.size ?? 0} psub=${subs?.patterns.size ?? 0} ` +
     `ssub=${subs?.shardChannels.size ?? 0} multi=${f.queued} ` +
     `qbuf=${f.queryBuffer} qbuf-free=${f.queryBufferFree} ` +
-    `argv-mem=0 multi-mem=0 rbs=${f.queryBuffer + f.queryBufferFree} rbp=0 ` +
+    `argv-mem=${memory.argv} multi-mem=${memory.multi} rbs=${
+      f.queryBuffer + f.queryBufferFree
+    } rbp=0 ` +
     `obl=0 oll=0 omem=${f.outputBuffer} ` +
-    `tot-mem=${f.queryBuffer + f.queryBufferFree + f.outputBuffer} events=r ` +
+    `tot-mem=${memory.total} events=r ` +
     `cmd=${f.lastCommand} user=${c.user.name} redir=${
       c.server.tracking.redirectOf(c)
     } resp=${c.reply.resp}\n`;

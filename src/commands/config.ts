@@ -1,8 +1,7 @@
 // CONFIG and its subcommands: GET, SET, RESETSTAT, REWRITE, HELP.
 
-import { type Config, findDirective } from "../config/mod.ts";
+import { type Config, DIRECTIVES, findDirective } from "../config/mod.ts";
 import { ERR_SYNTAX } from "../protocol/errors.ts";
-import { isLoopbackAddress } from "../util/loopback.ts";
 import type { CommandSpec, ServerApi, Session } from "./context.ts";
 import { resetInfoPeaks } from "./info.ts";
 import { replyHelp } from "./_help.ts";
@@ -35,7 +34,7 @@ function configSet(s: Session, argv: string[]): void {
   const pairs: [string, string][] = [];
   for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);
   const config = s.server.config;
-  const error = config.set(pairs, { local: isLoopbackAddress(s.facts.addr) });
+  const error = config.set(pairs, { local: s.facts.local });
   if (error !== null) {
     s.reply.error(error);
     return;
@@ -63,6 +62,7 @@ function configResetStat(s: Session): void {
   st.errorReplies = 0;
   st.lazyfreedObjects = 0;
   st.evictedKeys = 0;
+  st.evictedClients = 0;
   st.evictionExceededMs = 0;
   if (st.evictionExceededSince !== 0) st.evictionExceededSince = performance.now();
   st.errorsByPrefix.clear();
@@ -202,10 +202,34 @@ function writeAtomically(path: string, text: string): void {
   }
 }
 
-/** Rewrites the server's config file; answers null or the error reply. */
-function rewriteConfigFile(server: ServerApi): string | null {
+// What DEBUG CONFIG-REWRITE-FORCE-ALL leaves out, as Redis does: directives that hold
+// no value while empty, and bind at its default.
+const UNSET_WHEN_EMPTY = new Set([
+  "unixsocket",
+  "pidfile",
+  "bind-source-addr",
+  "requirepass",
+  "replicaof",
+]);
+
+// Every directive DEBUG CONFIG-REWRITE-FORCE-ALL writes, with its current value.
+function allDirectives(config: Config): string[] {
+  const defaults = new Map(DIRECTIVES.map((d) => [d.name, d.default]));
+  return DIRECTIVES.map((d) => d.name).filter((name) => {
+    const value = config.get(name)!;
+    if (name === "bind") return value !== defaults.get("bind");
+    return !(UNSET_WHEN_EMPTY.has(name) && value === "");
+  });
+}
+
+/**
+ * Rewrites the server's config file: the directives the file sets and those CONFIG SET
+ * changed, or with `forceAll` every directive (DEBUG CONFIG-REWRITE-FORCE-ALL). Answers
+ * null, "" when the server has no config file, or why the rewrite failed.
+ */
+function rewriteConfigFile(server: ServerApi, forceAll: boolean): string | null {
   const path = server.configFile;
-  if (path === "") return ERR_NO_CONFIG_FILE;
+  if (path === "") return "";
   const config = server.config;
   try {
     let text = "";
@@ -219,20 +243,30 @@ function rewriteConfigFile(server: ServerApi): string | null {
     const updated = rewriteConfigText(
       text,
       (name) => name === "user" ? users : config.get(name),
-      ["user", ...changedByConfigSet.get(config) ?? []],
+      ["user", ...(forceAll ? allDirectives(config) : changedByConfigSet.get(config) ?? [])],
     );
     writeAtomically(path, updated);
   } catch (error) {
-    return `ERR Rewriting config file: ${(error as Error).message}`;
+    return (error as Error).message;
   }
   return null;
 }
 
 /** CONFIG REWRITE */
 function configRewrite(s: Session): void {
-  const error = rewriteConfigFile(s.server);
-  if (error !== null) s.reply.error(error);
-  else s.reply.ok();
+  const error = rewriteConfigFile(s.server, false);
+  if (error === null) s.reply.ok();
+  else s.reply.error(error === "" ? ERR_NO_CONFIG_FILE : `ERR Rewriting config file: ${error}`);
+}
+
+/**
+ * DEBUG CONFIG-REWRITE-FORCE-ALL: CONFIG REWRITE writing every directive, defaults too.
+ * Without a config file Redis fails with the error of opening a null path, "Bad address".
+ */
+export function debugConfigRewriteForceAll(s: Session): void {
+  const error = rewriteConfigFile(s.server, true);
+  if (error === null) s.reply.ok();
+  else s.reply.error(`ERR CONFIG-REWRITE-FORCE-ALL failed: ${error === "" ? "Bad address" : error}`);
 }
 
 const HELP = [

@@ -210,8 +210,15 @@ export interface SessionFacts {
   readonly outputBuffer: number;
   /** CLIENT LIST's flags letters (N when none). */
   readonly flags: string;
+  /**
+   * Connected through the Unix socket or from exactly 127.0.0.1 or ::1 (Redis's
+   * islocalClient, for the "local" settings of protected commands and configs).
+   */
+  readonly local: boolean;
   /** Commands queued by MULTI, or -1 outside a transaction. */
   readonly queued: number;
+  /** Memory by part (CLIENT LIST's argv-mem, multi-mem, tot-mem), in bytes. */
+  readonly memory: { readonly argv: number; readonly multi: number; readonly total: number };
 }
 
 /** The client a command runs for. */
@@ -338,6 +345,8 @@ export interface ServerStats {
   lazyfreedObjects: number;
   /** Keys removed to get under maxmemory. */
   evictedKeys: number;
+  /** Clients disconnected by maxmemory-clients (INFO evicted_clients). */
+  evictedClients: number;
   /** Milliseconds used memory spent over maxmemory, before the current stretch. */
   evictionExceededMs: number;
   /** When the current stretch over maxmemory began (performance.now() ms), or 0. */
@@ -464,6 +473,8 @@ export interface DebugSwitches {
    * node of their own (a "plain" node), as DEBUG OBJECT reports; default 1 GB.
    */
   quicklistPackedThreshold: number;
+  /** DEBUG SET-SKIP-CHECKSUM-VALIDATION: true lets RESTORE take payloads without checking their CRC64. */
+  skipChecksumValidation: boolean;
 }
 
 /** The server as commands see it. */

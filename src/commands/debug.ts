@@ -3,8 +3,10 @@
 //
 // The subcommands Redis's own test suite and client test suites rely on are here:
 // OBJECT, RELOAD, LOADAOF, SLEEP, SET-ACTIVE-EXPIRE, PAUSE-CRON, DIGEST, DIGEST-VALUE,
-// PROTOCOL, POPULATE, QUICKLIST-PACKED-THRESHOLD, SET-DISABLE-DENY-SCRIPTS, LOG, ERROR,
-// CHANGE-REPL-ID, STRINGMATCH-TEST, LISTPACK, QUICKLIST, CLIENT-EVICTION and HELP.
+// PROTOCOL, POPULATE, QUICKLIST-PACKED-THRESHOLD, SET-DISABLE-DENY-SCRIPTS,
+// SET-SKIP-CHECKSUM-VALIDATION, LOG, ERROR,
+// CHANGE-REPL-ID, STRINGMATCH-TEST, LISTPACK, QUICKLIST, CLIENT-EVICTION,
+// CONFIG-REWRITE-FORCE-ALL and HELP.
 // Those that only make sense for Redis's C internals (SEGFAULT, MALLCTL, SDSLEN,
 // HTSTATS, REPLYBUFFER ...) answer as unknown subcommands, as a server without them
 // would. What Redis prints about its memory layout (OBJECT's address and quicklist
@@ -34,6 +36,7 @@ import { parseMemory } from "../config/mod.ts";
 import type { CommandSpec, ServerApi, Session } from "./context.ts";
 import { refcountOf } from "./object.ts";
 import { replyHelp } from "./_help.ts";
+import { debugConfigRewriteForceAll } from "./config.ts";
 
 const ERR_RELOAD_OPTION = "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.";
 const ERR_RELOAD_LOAD = "ERR Error trying to load the RDB dump";
@@ -503,6 +506,8 @@ const HELP = [
   "    Draw a new replication id (INFO's master_replid).",
   "CLIENT-EVICTION",
   "    Client eviction pools (maxmemory-clients is always 0 in Redeno).",
+  "CONFIG-REWRITE-FORCE-ALL",
+  "    Like CONFIG REWRITE, but write every directive to the config file, defaults too.",
   "DIGEST",
   "    A hex hash of the whole dataset, equal for equal data.",
   "DIGEST-VALUE <key> [<key> ...]",
@@ -536,6 +541,8 @@ const HELP = [
   "    0 stops expiring keys in the background (they still expire when read), 1 restarts.",
   "SET-DISABLE-DENY-SCRIPTS <0|1>",
   "    1 lets scripts call commands normally refused to them (DEBUG itself).",
+  "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+  "    1 lets RESTORE take payloads whose CRC64 is wrong (the value is still checked).",
   "SLEEP <seconds>",
   "    Block the whole server for <seconds> (decimals allowed).",
   "STRINGMATCH-TEST",
@@ -566,6 +573,10 @@ const SUBCOMMANDS: Record<
     s.reply.ok();
   }],
   "quicklist-packed-threshold": [3, 3, debugPackedThreshold],
+  "set-skip-checksum-validation": [3, 3, (s, argv) => {
+    s.server.debug.skipChecksumValidation = atoi(argv[2]) !== 0;
+    s.reply.ok();
+  }],
   "digest": [2, 2, debugDigest],
   "digest-value": [2, Infinity, debugDigestValue],
   "protocol": [3, 3, debugProtocol],
@@ -576,6 +587,7 @@ const SUBCOMMANDS: Record<
   }],
   "error": [3, 3, (s, argv) => s.reply.error(argv[2])],
   "change-repl-id": [2, 2, debugChangeReplId],
+  "config-rewrite-force-all": [2, 2, debugConfigRewriteForceAll],
   "stringmatch-test": [2, 2, debugStringmatchTest],
   "listpack": [3, 3, debugListpack],
   "quicklist": [3, 4, debugQuicklist],

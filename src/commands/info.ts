@@ -237,7 +237,7 @@ function statsSection(server: ServerApi): Lines {
     ["expired_time_cap_reached_count", 0],
     ["expire_cycle_cpu_milliseconds", 0],
     ["evicted_keys", st.evictedKeys],
-    ["evicted_clients", 0],
+    ["evicted_clients", st.evictedClients],
     ["total_eviction_exceeded_time", Math.floor(st.evictionExceededMs + exceeded)],
     ["current_eviction_exceeded_time", Math.floor(exceeded)],
     ["keyspace_hits", st.keyspaceHits],

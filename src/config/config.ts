@@ -67,7 +67,7 @@ export class Config {
     for (const d of DIRECTIVES) {
       let parsed = d.name === "dir" ? undefined : DEFAULTS.get(d.name);
       if (!parsed) {
-        const args = d.multiArg ? (d.default === "" ? [] : d.default.split(" ")) : [d.default];
+        const args = d.multiArg ? d.default.split(" ") : [d.default];
         const result = parseValue(d, args, false);
         if (typeof result === "string") throw new Error(`bad default for ${d.name}: ${result}`);
         parsed = result;

@@ -63,8 +63,19 @@ const INCREMENTAL_FSYNC = "paces fsyncs while a file is written; the file is the
 /** Every directive Redeno knows, in the order CONFIG GET lists them. */
 export const DIRECTIVES: readonly Directive[] = [
   { name: "port", type: "int", default: "6379", min: 0n, max: 65535n, mutable: true },
-  // Loopback only, as Redis's shipped redis.conf has it (the binary's own is "* -::*").
-  { name: "bind", type: "special", default: "127.0.0.1 -::1", multiArg: true, mutable: true },
+  // Every address, as the redis-server binary has it (its shipped redis.conf says
+  // "127.0.0.1 -::1"); protected mode keeps other hosts out while there is no password.
+  { name: "bind", type: "special", default: "* -::*", multiArg: true, mutable: true },
+  {
+    name: "bind-source-addr",
+    type: "string",
+    default: "",
+    mutable: true,
+    noEffect: "it is for outgoing connections (to a master), and Redeno makes none",
+  },
+  // A Unix domain socket to listen on as well ("": none), and its permissions (octal).
+  { name: "unixsocket", type: "string", default: "", mutable: false },
+  { name: "unixsocketperm", type: "special", default: "0", mutable: false },
   { name: "protected-mode", type: "bool", default: "yes", mutable: true },
   {
     name: "tcp-backlog",
@@ -137,7 +148,7 @@ export const DIRECTIVES: readonly Directive[] = [
     default: "no",
     values: ["no", "yes", "local"],
     mutable: false,
-    onlyDefault: "modules are not supported by Redeno",
+    noEffect: "Redeno has no MODULE command (no modules), so there is nothing to allow",
   },
   {
     name: "save",
@@ -198,7 +209,7 @@ export const DIRECTIVES: readonly Directive[] = [
     min: 0n,
     max: INT_MAX,
     mutable: true,
-    onlyDefault: REPLICATION,
+    noEffect: "no replica can ever attach, so the delay before a transfer never shows",
   },
   {
     name: "repl-diskless-sync-max-replicas",
@@ -302,7 +313,6 @@ export const DIRECTIVES: readonly Directive[] = [
     type: "special",
     default: "0",
     mutable: true,
-    onlyDefault: "client eviction is not supported by Redeno yet",
   },
   {
     name: "maxmemory-eviction-tenacity",
@@ -322,6 +332,44 @@ export const DIRECTIVES: readonly Directive[] = [
     max: INT_MAX,
     mutable: true,
     hidden: true,
+  },
+  // Redis's tests ask a crashing server to exit instead of aborting; Redeno answers a
+  // failing command with an error and goes on, so there is no panic to change.
+  {
+    name: "use-exit-on-panic",
+    type: "bool",
+    default: "no",
+    mutable: true,
+    hidden: true,
+    noEffect: "Redeno does not panic: a command that fails inside answers with an error",
+  },
+  {
+    name: "crash-memcheck-enabled",
+    type: "bool",
+    default: "yes",
+    mutable: true,
+    noEffect: "Redeno does not crash: there is no crash report to run a memory test for",
+  },
+  {
+    // Microseconds to wait after saving each key to an RDB file (tests of saving use
+    // it); negative: wait one microsecond once in that many keys.
+    name: "rdb-key-save-delay",
+    type: "int",
+    default: "0",
+    min: INT_MIN,
+    max: INT_MAX,
+    mutable: true,
+    hidden: true,
+  },
+  {
+    name: "loading-process-events-interval-bytes",
+    type: "int",
+    default: "2097152",
+    min: 1024n,
+    max: INT_MAX,
+    mutable: true,
+    hidden: true,
+    noEffect: "Redeno loads the dataset before it accepts connections: no events wait",
   },
   {
     name: "lazyfree-lazy-eviction",
@@ -356,6 +404,15 @@ export const DIRECTIVES: readonly Directive[] = [
     default: "no",
     mutable: true,
   },
+  // Redeno checks every DUMP payload and RDB value whole before it is used, whatever
+  // this says: "no" only lets Redis skip deep checks (and crash on a bad payload later).
+  {
+    name: "sanitize-dump-payload",
+    type: "enum",
+    default: "no",
+    values: ["no", "yes", "clients"],
+    mutable: true,
+  },
   {
     name: "replica-lazy-flush",
     type: "bool",
@@ -379,15 +436,15 @@ export const DIRECTIVES: readonly Directive[] = [
     default: "no",
     values: ["no", "yes", "relative", "absolute"],
     mutable: true,
-    onlyDefault: "changing the OOM score is not supported by Redeno",
   },
+  // The first value is the master's; Redeno has no replica or child process for the
+  // other two.
   {
     name: "oom-score-adj-values",
     type: "special",
     default: "0 200 800",
     multiArg: true,
     mutable: true,
-    noEffect: "read only when oom-score-adj is on, which Redeno refuses",
   },
   {
     name: "disable-thp",
@@ -430,6 +487,15 @@ export const DIRECTIVES: readonly Directive[] = [
     mutable: true,
   },
   { name: "aof-load-truncated", type: "bool", default: "yes", mutable: true },
+  // What an error answered to a command read from the AOF does: "panic" stops the
+  // server, as Redis panics (panic-on-replicas only concerns replicas).
+  {
+    name: "propagation-error-behavior",
+    type: "enum",
+    default: "ignore",
+    values: ["ignore", "panic", "panic-on-replicas"],
+    mutable: true,
+  },
   { name: "aof-use-rdb-preamble", type: "bool", default: "yes", mutable: true },
   {
     name: "aof-timestamp-enabled",
@@ -448,6 +514,22 @@ export const DIRECTIVES: readonly Directive[] = [
     mutable: true,
   },
   { name: "cluster-enabled", type: "bool", default: "no", mutable: false },
+  // What SIGINT and SIGTERM do: default (save when save rules exist), or save, nosave,
+  // now, force, as SHUTDOWN's flags.
+  {
+    name: "shutdown-on-sigint",
+    type: "special",
+    default: "default",
+    multiArg: true,
+    mutable: true,
+  },
+  {
+    name: "shutdown-on-sigterm",
+    type: "special",
+    default: "default",
+    multiArg: true,
+    mutable: true,
+  },
   {
     name: "slowlog-log-slower-than",
     type: "int",

@@ -101,7 +101,10 @@ function latin1(bytes: Uint8Array): string {
   return s;
 }
 
-/** Redis's sdscatrepr: a quoted, escaped form of an argument for error messages. */
+/**
+ * Redis's sdscatrepr: a quoted, escaped form of an argument, read back as it was by
+ * splitArgs. Characters past ASCII stay as they are (Redis escapes their bytes).
+ */
 function repr(s: string): string {
   let out = '"';
   for (const ch of s) {
@@ -112,7 +115,7 @@ function repr(s: string): string {
     else if (ch === "\t") out += "\\t";
     else if (c === 7) out += "\\a";
     else if (c === 8) out += "\\b";
-    else if (c < 32 || c >= 127) out += "\\x" + c.toString(16).padStart(2, "0");
+    else if (c < 32 || c === 127) out += "\\x" + c.toString(16).padStart(2, "0");
     else out += ch;
   }
   return out + '"';
@@ -201,51 +204,39 @@ class Loader {
   }
 }
 
-/** Groups redis-server style options (`--name value ...`) the way Redis 7.0 does. */
-function parseOptions(tokens: string[]): ConfigLine[] {
-  const out: ConfigLine[] = [];
-  let current: ConfigLine | null = null;
-  // A name's first value always belongs to it, even if it starts with "--".
+/**
+ * The configuration text redis-server makes of its options (`--name value ...`), to be
+ * read like a config file after it: each `--` token starts a line and goes in as written
+ * (so "--maxmemory '700mb'" or a name with its values in one argument work as in a
+ * file), each value goes in quoted, as it is. A name alone takes the next token as its
+ * value even if it starts with "--"; `--save` followed by another option, or last, means
+ * `--save ""`. Values before the first name make a line of their own, whose first value
+ * is the name ("redeno redis.conf loglevel verbose").
+ */
+function optionsText(tokens: string[]): string {
+  let text = "";
+  // Whether the last name has a value yet: until then, a token is a value.
   let hasValue = true;
   for (let j = 0; j < tokens.length; j++) {
     const token = tokens[j];
-    if (hasValue && token.startsWith("--")) {
-      const parts = splitArgs(token.slice(2));
-      if (parts === null || parts.length === 0) {
-        throw new ConfigError(
-          "command line",
-          out.length + 1,
-          token,
-          "Bad directive or wrong number of arguments",
-        );
-      }
-      current = {
-        name: parts[0].toLowerCase(),
-        args: parts.slice(1),
-        line: out.length + 1,
-        text: "",
-      };
-      out.push(current);
-      hasValue = parts.length > 1;
-      if (!hasValue && token.toLowerCase() === "--save") {
-        // `--save` followed by another option, or last, means `--save ""`.
-        const next = tokens[j + 1];
-        if (next === undefined || next.startsWith("--")) {
-          current.args.push("");
-          hasValue = true;
-        }
-      }
-    } else {
-      if (!current) {
-        current = { name: "", args: [], line: 1, text: "" };
-        out.push(current);
-      }
-      current.args.push(token);
+    if (!hasValue || !token.startsWith("--")) {
+      text += repr(token) + " ";
       hasValue = true;
+      continue;
+    }
+    if (text !== "") text += "\n";
+    text += token.slice(2) + " ";
+    // One word (as the config parser splits the whole token): a name without a value.
+    hasValue = splitArgs(token)?.length !== 1;
+    if (!hasValue && token.toLowerCase() === "--save") {
+      const next = tokens[j + 1];
+      if (next === undefined || next.startsWith("--")) {
+        text += '""';
+        hasValue = true;
+      }
     }
   }
-  for (const l of out) l.text = [...(l.name ? [l.name] : []), ...l.args.map(repr)].join(" ");
-  return out;
+  return text;
 }
 
 /**
@@ -278,7 +269,7 @@ export async function loadConfig(argv: string[]): Promise<LoadResult> {
     const bytes = new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
     await loader.text(latin1(bytes), "stdin");
   }
-  for (const option of parseOptions(rest)) loader.apply(option, "command line");
+  await loader.text(optionsText(rest), "command line");
   return configFile === undefined
     ? { kind: "config", config }
     : { kind: "config", config, configFile };

@@ -140,7 +140,7 @@ export function parseValue(d: Directive, args: string[], runtime: boolean): Pars
       if (found === undefined) {
         return `argument(s) must be one of the following: ${d.values!.join(", ")}`;
       }
-      return { text: found };
+      return { text: ENUM_SYNONYMS[d.name]?.[found] ?? found };
     }
     default: {
       const err = CHECK[d.name]?.(s);
@@ -149,6 +149,11 @@ export function parseValue(d: Directive, args: string[], runtime: boolean): Pars
     }
   }
 }
+
+/** Enum values Redis shows under another name of the same setting. */
+const ENUM_SYNONYMS: Record<string, Record<string, string>> = {
+  "oom-score-adj": { relative: "yes" },
+};
 
 /** Values Redis silently corrects after accepting them. */
 const ADJUST: Record<string, (v: bigint, runtime: boolean) => bigint> = {
@@ -237,8 +242,57 @@ const SPECIAL: Record<string, (args: string[], runtime: boolean) => Parsed | str
   "oom-score-adj-values": parseOomScoreAdjValues,
   "latency-tracking-info-percentiles": parsePercentiles,
   "maxmemory-clients": parseMemoryOrPercent,
-  replicaof: (args) => ({ text: args.length === 1 && args[0] === "" ? "" : args.join(" ") }),
+  unixsocketperm: parseOctalPermissions,
+  "shutdown-on-sigint": parseShutdownFlags,
+  "shutdown-on-sigterm": parseShutdownFlags,
+  replicaof: parseReplicaof,
 };
+
+/**
+ * replicaof <host> <port>, or `no one` (no master, as "" is); Redis's checks of the
+ * form come before Redeno's refusal of a master.
+ */
+function parseReplicaof(args: string[]): Parsed | string {
+  if (args.length === 1 && args[0] === "") return { text: "" };
+  if (args.length !== 2) return "wrong number of arguments";
+  if (args[0].toLowerCase() === "no" && args[1].toLowerCase() === "one") return { text: "" };
+  // strtol: leading whitespace and a sign, then digits to the end.
+  const port = /^[ \t\n\v\f\r]*[+-]?[0-9]+$/.test(args[1]) ? Number(args[1]) : NaN;
+  if (!(port >= 0 && port <= 65535)) return "Invalid master port";
+  return { text: args.join(" ") };
+}
+
+/**
+ * unixsocketperm: file permissions in octal (strtoll base 8 over the whole string, ""
+ * being 0) from 0 to 777, shown in octal.
+ */
+function parseOctalPermissions(args: string[]): Parsed | string {
+  if (args.length !== 1) return "wrong number of arguments";
+  const m = /^[ \t\n\v\f\r]*([+-]?)([0-7]+)$/.exec(args[0]);
+  if (m === null && args[0] !== "") return "argument couldn't be parsed as an octal number";
+  const n = m === null ? 0 : (m[1] === "-" ? -1 : 1) * parseInt(m[2], 8);
+  if (n < 0 || n > 0o777) return "argument must be between 0 and 777 inclusive";
+  return { text: n.toString(8), num: n };
+}
+
+/** The words of shutdown-on-sigint and shutdown-on-sigterm, as Redis orders them. */
+const SHUTDOWN_FLAGS = ["save", "nosave", "now", "force"];
+
+/**
+ * shutdown-on-sigint / shutdown-on-sigterm: "default", or any of save, nosave, now and
+ * force (not save with nosave), any case, shown in that order.
+ */
+function parseShutdownFlags(args: string[]): Parsed | string {
+  const words = args.map((arg) => arg.toLowerCase());
+  if (words.length === 0 || words.some((w) => w !== "default" && !SHUTDOWN_FLAGS.includes(w))) {
+    return "argument(s) must be one of the following: default, save, nosave, now, force";
+  }
+  if (words.includes("save") && words.includes("nosave")) {
+    return "shutdown options SAVE and NOSAVE can't be used simultaneously";
+  }
+  const flags = SHUTDOWN_FLAGS.filter((w) => words.includes(w));
+  return { text: flags.length === 0 ? "default" : flags.join(" "), value: flags };
+}
 
 /** `save <seconds> <changes> ...`; a single "" means no rules. */
 export function parseSave(args: string[]): Parsed | string {

@@ -4,12 +4,16 @@
 
 import { ByteReader } from "./rdb_format.ts";
 
-/** The members of an intset blob, as decimal strings in ascending order (may be empty). */
-export function decodeIntset(blob: Uint8Array, base = 0): string[] {
-  const r = new ByteReader(blob, 0, base);
+/**
+ * The members of an intset blob, as decimal strings in ascending order. An empty
+ * intset is corrupt, as Redis sees it (an empty set is never written).
+ */
+export function decodeIntset(blob: Uint8Array, base = 0, what = "Intset"): string[] {
+  const r = new ByteReader(blob, 0, base, what);
   const width = r.u32le();
   if (width !== 2 && width !== 4 && width !== 8) r.fail(`invalid intset encoding ${width}`, 0);
   const count = r.u32le();
+  if (count === 0) r.fail("intset without members", 4);
   if (8 + count * width !== blob.length) {
     r.fail(`intset of ${count} x ${width} bytes in a ${blob.length} byte blob`, 4);
   }

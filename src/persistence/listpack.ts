@@ -58,11 +58,12 @@ export function encodeListpack(items: Iterable<string | Uint8Array>): Uint8Array
 
 /**
  * Every element of a listpack as one-byte strings (integers in decimal). `base` is the
- * blob's offset in the file, for error messages. Checks the header, every entry's
- * bounds and backlen, and the terminator.
+ * blob's offset in the file, for error messages, and `what` names the structure in
+ * them ("Hash listpack": its integrity check failed). Checks the header, every entry's
+ * bounds and backlen, the element count and the terminator.
  */
-export function decodeListpack(blob: Uint8Array, base = 0): string[] {
-  const r = new ByteReader(blob, 0, base);
+export function decodeListpack(blob: Uint8Array, base = 0, what = "Listpack"): string[] {
+  const r = new ByteReader(blob, 0, base, what);
   if (blob.length < 7) r.fail("listpack too short");
   const total = r.u32le();
   if (total !== blob.length) {

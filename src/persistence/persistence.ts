@@ -10,6 +10,7 @@
 import { type Database, Keyspace } from "../store/keyspace.ts";
 import type { EncodingLimits } from "./codecs/codec.ts";
 import {
+  keyDelay,
   loadSnapshotBytes,
   saveSnapshot,
   saveSnapshotSync,
@@ -28,6 +29,7 @@ import {
   syncDirectory,
   writeManifest,
 } from "./aof_manifest.ts";
+import { RdbError, rdbTypeName } from "./rdb_format.ts";
 
 /** The configuration as the manager reads it (the server's Config fits). */
 export interface ConfigView {
@@ -130,6 +132,8 @@ export interface BackgroundJob {
 export interface LoadSummary {
   keys: number;
   expired: number;
+  /** Keys of the empty collections skipped (Redis never writes them: corruption). */
+  emptyKeys: string[];
   /** Bytes the RDB part took (an AOF tail may follow). */
   bytes: number;
 }
@@ -184,6 +188,8 @@ export class Persistence {
   shutdownPrepared = false;
   /** See PersistenceApi.shutdownAsap. */
   shutdownAsap = false;
+  // While prepareShutdownInSlices writes the final snapshot: no other job starts.
+  #finalSave = false;
   #host: PersistenceHost;
   #snapshots: SnapshotBackend;
   // RDB state
@@ -275,6 +281,28 @@ export class Persistence {
    * running then.
    */
   prepareShutdown(options: ShutdownOptions = {}): boolean {
+    return !this.#beginShutdown(options) || this.#endShutdown(this.#saveSync(), options);
+  }
+
+  /**
+   * prepareShutdown for a signal: the same steps, but the final save is written in
+   * slices, so that the process still hears a second SIGINT while it runs (Redis's
+   * signal handler interrupts its blocking save). The caller holds clients back.
+   */
+  async prepareShutdownInSlices(options: ShutdownOptions = {}): Promise<boolean> {
+    if (!this.#beginShutdown(options)) return true;
+    this.#finalSave = true;
+    try {
+      // An aborted BGSAVE removes its temporary file, the name the final save writes.
+      await Promise.all(this.#aborting);
+      return this.#endShutdown(await this.#saveInSlices(), options);
+    } finally {
+      this.#finalSave = false;
+    }
+  }
+
+  // The steps before the final save; true when there is one to make.
+  #beginShutdown(options: ShutdownOptions): boolean {
     const log = this.#host.log;
     log.warning("User requested shutdown...");
     this.shutdownPrepared = true;
@@ -291,19 +319,21 @@ export class Persistence {
       this.#writer.flushSync();
     }
     const save = options.save ?? this.#host.config.saveRules().length > 0;
-    if (save) {
-      log.notice("Saving the final RDB snapshot before exiting.");
-      if (this.#saveSync() !== null) {
-        if (options.force) {
-          log.warning("Error trying to save the DB. Exit anyway.");
-        } else {
-          log.warning("Error trying to save the DB, can't exit.");
-          this.shutdownPrepared = false;
-          return false;
-        }
-      }
+    if (save) log.notice("Saving the final RDB snapshot before exiting.");
+    return save;
+  }
+
+  // After the final save (`error` null when it succeeded): whether to exit.
+  #endShutdown(error: string | null, options: ShutdownOptions): boolean {
+    if (error === null) return true;
+    const log = this.#host.log;
+    if (options.force) {
+      log.warning("Error trying to save the DB. Exit anyway.");
+      return true;
     }
-    return true;
+    log.warning("Error trying to save the DB, can't exit.");
+    this.shutdownPrepared = false;
+    return false;
   }
 
   /**
@@ -568,25 +598,58 @@ export class Persistence {
     if (!exists(path)) return;
     const started = performance.now();
     const bytes = Deno.readFileSync(path);
-    const summary = this.#loadRdbBytes(bytes, this.#config("dbfilename"));
+    let summary: LoadSummary;
+    try {
+      summary = this.#loadRdbBytes(bytes, this.#config("dbfilename"));
+    } catch (error) {
+      // Bad data (not a missing file or such): as Redis, the server stops.
+      if (!((error as Error).cause instanceof RdbError)) throw error;
+      this.#host.log.warning((error as Error).message);
+      throw new Error("Terminating server after rdb file reading failure.");
+    }
     const elapsed = performance.now() - started;
-    this.#host.log.notice(
-      `Done loading RDB, keys loaded: ${summary.keys}, keys expired: ${summary.expired}.`,
-    );
+    this.#logRdbLoaded(summary);
     this.#host.log.notice(
       `DB loaded from disk: ${seconds(elapsed)} seconds (${rate(bytes.length, elapsed)})`,
     );
   }
 
-  #loadRdbBytes(bytes: Uint8Array, name: string): { keys: number; expired: number; bytes: number } {
+  #loadRdbBytes(bytes: Uint8Array, name: string): LoadSummary {
     try {
       const summary = this.#snapshots.load(bytes, this.#host.keyspace, this.#host.functions);
       this.#loadedKeys = summary.keys;
       this.#loadedExpired = summary.expired;
       return summary;
     } catch (error) {
-      throw new Error(`Failed loading the RDB file ${name}: ${(error as Error).message}`);
+      if (error instanceof RdbError) this.#reportBadRdb(error, name);
+      throw new Error(`Failed loading the RDB file ${name}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
+  }
+
+  // Where bad data in an RDB file was found, as Redis's checker reports it then.
+  #reportBadRdb(error: RdbError, name: string): void {
+    const log = this.#host.log;
+    log.warning(`Bad data in the RDB file ${name}, at byte offset ${error.offset}:`);
+    if (error.key !== undefined) {
+      const key = error.key.length > 128 ? `${error.key.slice(0, 128)}...` : error.key;
+      log.warning(
+        `  in the value of key '${key}', type ${error.type} (${rdbTypeName(error.type!)})`,
+      );
+    }
+    log.warning(`  ${error.problem}`);
+  }
+
+  // The summary of an RDB load, and each empty collection skipped (a corrupt file).
+  #logRdbLoaded(summary: LoadSummary): void {
+    const log = this.#host.log;
+    for (const key of summary.emptyKeys) log.warning(`RDB loading skipping empty key: ${key}`);
+    const empty = summary.emptyKeys.length;
+    log.notice(
+      `Done loading RDB, keys loaded: ${summary.keys}, keys expired: ${summary.expired}` +
+        (empty > 0 ? `, empty keys skipped: ${empty}.` : "."),
+    );
   }
 
   async #loadAof(readOnly: boolean): Promise<void> {
@@ -662,9 +725,7 @@ export class Persistence {
       if (f.type === "b" && startsWithRedis(path)) {
         const bytes = Deno.readFileSync(path);
         const summary = this.#loadRdbBytes(bytes, f.name);
-        log.notice(
-          `Done loading RDB, keys loaded: ${summary.keys}, keys expired: ${summary.expired}.`,
-        );
+        this.#logRdbLoaded(summary);
         offset = summary.bytes;
         if (offset < bytes.length) log.notice("Reading the remaining AOF tail...");
       }
@@ -848,11 +909,36 @@ export class Persistence {
       this.#host.log.warning(`Failed saving the DB: ${(error as Error).message}`);
       return (error as Error).message;
     }
+    this.#saved(started);
+    return null;
+  }
+
+  // #saveSync written by the background writer, which yields between slices.
+  async #saveInSlices(): Promise<string | null> {
+    const path = `${this.#dir()}/${this.#config("dbfilename")}`;
+    const started = performance.now();
+    this.#rdbSaves++;
+    try {
+      await this.#snapshots.saveInBackground(this.#host.keyspace, path, {
+        aofBase: false,
+        preamble: true,
+        functions: this.#functionCodes(),
+        ...this.#guardOptions(),
+      }).done;
+    } catch (error) {
+      this.#host.log.warning(`Failed saving the DB: ${(error as Error).message}`);
+      return (error as Error).message;
+    }
+    this.#saved(started);
+    return null;
+  }
+
+  // A foreground save succeeded.
+  #saved(started: number): void {
     this.#host.dirty = 0;
     this.#lastSave = Date.now();
     this.#lastBgsaveOk = true;
     this.#host.log.notice(`DB saved on disk (${seconds(performance.now() - started)} seconds)`);
-    return null;
   }
 
   // The libraries as they are now (a snapshot's point-in-time view of them).
@@ -1128,7 +1214,7 @@ export class Persistence {
   // Cron: scheduled jobs, save rules, automatic AOF rewrites.
 
   #tick(): void {
-    if (this.loading || this.busy) return;
+    if (this.loading || this.busy || this.#finalSave) return;
     const now = Date.now();
     if (this.#rewriteScheduled) {
       if (this.#rewriteBackingOff(now)) return;
@@ -1229,6 +1315,7 @@ export function defaultSnapshots(
     checksum: config.string("rdbchecksum") === "yes",
     listMaxListpackSize: config.number("list-max-listpack-size"),
     listCompressDepth: config.number("list-compress-depth"),
+    keySaveDelay: config.number("rdb-key-save-delay"),
     aofBase: options.aofBase,
     tempName: options.tempName,
     functions: options.functions,
@@ -1285,24 +1372,15 @@ export function defaultSnapshots(
           : (code) => functions.restore([code], "append", "load")?.replace(/^ERR /, "") ?? null,
         onAccessInfo: (db, key, idle, frequency) =>
           applyAccess(config, db, key, idle ?? -1, frequency ?? -1),
-        afterKey: keyLoadDelay(config.number("key-load-delay")),
+        afterKey: keyDelay(config.number("key-load-delay")),
       });
-      return { keys: result.keys, expired: result.expiredSkipped, bytes: result.bytes };
+      return {
+        keys: result.keys,
+        expired: result.expiredSkipped,
+        emptyKeys: result.emptyKeys,
+        bytes: result.bytes,
+      };
     },
-  };
-}
-
-/**
- * key-load-delay: after each loaded key, a pause of that many microseconds; a negative
- * value -n pauses one microsecond once in n keys, at random. Undefined for 0.
- */
-function keyLoadDelay(micros: number): (() => void) | undefined {
-  if (micros === 0) return undefined;
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  // Loading runs synchronously: Atomics.wait is the way to sleep without spinning.
-  const pause = (us: number) => Atomics.wait(cell, 0, 0, us / 1000);
-  return micros > 0 ? () => pause(micros) : () => {
-    if (Math.floor(Math.random() * -micros) === 0) pause(1);
   };
 }
 

@@ -46,6 +46,33 @@ export const TYPE_ZSET_LISTPACK = 17;
 export const TYPE_LIST_QUICKLIST_2 = 18;
 export const TYPE_STREAM_LISTPACKS_2 = 19;
 
+const TYPE_NAMES: Record<number, string> = {
+  [TYPE_STRING]: "string",
+  [TYPE_LIST]: "list",
+  [TYPE_SET]: "set",
+  [TYPE_ZSET]: "zset",
+  [TYPE_HASH]: "hash",
+  [TYPE_ZSET_2]: "zset (binary scores)",
+  [TYPE_MODULE_PRE_GA]: "module (pre-GA)",
+  [TYPE_MODULE_2]: "module",
+  [TYPE_HASH_ZIPMAP]: "hash zipmap",
+  [TYPE_LIST_ZIPLIST]: "list ziplist",
+  [TYPE_SET_INTSET]: "set intset",
+  [TYPE_ZSET_ZIPLIST]: "zset ziplist",
+  [TYPE_HASH_ZIPLIST]: "hash ziplist",
+  [TYPE_LIST_QUICKLIST]: "list quicklist (ziplist nodes)",
+  [TYPE_STREAM_LISTPACKS]: "stream",
+  [TYPE_HASH_LISTPACK]: "hash listpack",
+  [TYPE_ZSET_LISTPACK]: "zset listpack",
+  [TYPE_LIST_QUICKLIST_2]: "list quicklist",
+  [TYPE_STREAM_LISTPACKS_2]: "stream (v2)",
+};
+
+/** A value type byte's name, for messages. */
+export function rdbTypeName(type: number): string {
+  return TYPE_NAMES[type] ?? "unknown type";
+}
+
 /** Quicklist node containers in LIST_QUICKLIST_2. */
 export const QUICKLIST_NODE_PLAIN = 1;
 export const QUICKLIST_NODE_PACKED = 2;
@@ -61,10 +88,25 @@ export const MAX_JS_STRING = 536_870_888;
 
 /** A problem in RDB data, with the offset (from the start of the file or payload). */
 export class RdbError extends Error {
+  /** What was wrong, without the offset. */
+  readonly problem: string;
+  /** In an RDB file: the key whose value was being read, and the value's type byte. */
+  key?: string;
+  type?: number;
+
   constructor(message: string, readonly offset: number) {
     super(`${message} at byte offset ${offset}`);
     this.name = "RdbError";
+    this.problem = message;
   }
+}
+
+/**
+ * The message of an RdbError found inside an encoded structure (listpack, ziplist,
+ * intset, zipmap ...) named `what`, as Redis words the failure of its deep check.
+ */
+export function integrityFailure(what: string, problem: string): string {
+  return `${what} integrity check failed: ${problem}`;
 }
 
 // ---------------------------------------------------------------------------
@@ -331,17 +373,27 @@ export class ByteReader {
   readonly #view: DataView;
   /** Added to positions in error messages (where `buf` starts in the whole file). */
   readonly base: number;
+  /**
+   * The encoded structure `buf` holds ("Hash listpack", "Intset" ...), when it is one:
+   * errors then say its integrity check failed.
+   */
+  readonly what: string | undefined;
 
-  constructor(buf: Uint8Array, pos = 0, base = 0) {
+  constructor(buf: Uint8Array, pos = 0, base = 0, what?: string) {
     this.buf = buf;
     this.pos = pos;
     this.base = base;
+    this.what = what;
     this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   /** Throws an RdbError at the current (or given) position. */
   fail(message: string, at = this.pos): never {
-    throw new RdbError(message, this.base + at);
+    const what = this.what;
+    throw new RdbError(
+      what === undefined ? message : integrityFailure(what, message),
+      this.base + at,
+    );
   }
 
   need(n: number): void {

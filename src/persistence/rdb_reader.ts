@@ -76,6 +76,8 @@ export interface ReadSummary {
   keys: number;
   expiredSkipped: number;
   emptySkipped: number;
+  /** The keys of the empty collections skipped, in file order (Redis logs each). */
+  emptyKeys: string[];
   /** Bytes consumed, checksum included. */
   bytes: number;
   /** RESIZEDB hints seen, per database. */
@@ -116,6 +118,7 @@ export function readRdb(
     keys: 0,
     expiredSkipped: 0,
     emptySkipped: 0,
+    emptyKeys: [],
     bytes: 0,
     sizeHints: new Map(),
     functions: 0,
@@ -191,17 +194,29 @@ export function readRdb(
     const entryIdle = idleSeconds;
     const entryFreq = frequency;
     expireAt = idleSeconds = frequency = undefined;
-    const codec = codecFor(r, type, opStart);
-    const decoded = codec.readRdb(r, type);
+    let decoded: unknown;
+    let codec: ValueCodec;
+    try {
+      codec = codecFor(r, type, opStart);
+      decoded = codec.readRdb(r, type);
+    } catch (error) {
+      throw inKey(error, key, type);
+    }
     if (codec.decodedSize(decoded) === 0) {
       summary.emptySkipped++;
+      summary.emptyKeys.push(key);
       continue;
     }
     if (skipExpired && entryExpire !== undefined && entryExpire < now) {
       summary.expiredSkipped++;
       continue;
     }
-    const value = build(r, codec, decoded, limits, opStart);
+    let value: Value;
+    try {
+      value = build(r, codec, decoded, limits, opStart);
+    } catch (error) {
+      throw inKey(error, key, type);
+    }
     summary.keys++;
     const entry: LoadedKey = { db, key, value, expireAt: entryExpire };
     if (entryIdle !== undefined) entry.idleSeconds = entryIdle;
@@ -273,6 +288,15 @@ export function readFunctionRecord(
   return { code: `#!${engine} name=${name}\n${code}` };
 }
 
+// An RdbError found in the value of `key` (RDB type `type`), saying so.
+function inKey(error: unknown, key: string, type: number): unknown {
+  if (error instanceof RdbError) {
+    error.key = key;
+    error.type = type;
+  }
+  return error;
+}
+
 function hex(n: bigint): string {
   return n.toString(16).padStart(16, "0");
 }
@@ -309,12 +333,16 @@ function build(
   }
 }
 
-/** True when a DUMP payload's RDB version is one we read and its checksum is right. */
-export function verifyPayload(payload: Uint8Array): boolean {
+/**
+ * True when a DUMP payload's RDB version is one we read and its checksum is right
+ * (not checked with `checksum: false`, as after DEBUG SET-SKIP-CHECKSUM-VALIDATION 1).
+ */
+export function verifyPayload(payload: Uint8Array, options: { checksum?: boolean } = {}): boolean {
   if (payload.length < 10) return false;
   const footer = payload.length - 10;
   const version = payload[footer] | (payload[footer + 1] << 8);
   if (version > RDB_VERSION) return false;
+  if (options.checksum === false) return true;
   const crc = new Crc64().update(payload.subarray(0, payload.length - 8));
   return crc.matchesLE(payload, payload.length - 8);
 }

@@ -54,6 +54,12 @@ export interface SnapshotOptions {
    * before the first database, as Redis writes them (default none).
    */
   functions?: readonly string[];
+  /**
+   * rdb-key-save-delay: microseconds to wait after each key (tests of saving use it); a
+   * negative -n waits one microsecond once in n keys, at random (default 0). A
+   * background save waits between its slices, and only for a positive delay.
+   */
+  keySaveDelay?: number;
 }
 
 /** What a finished save reports. */
@@ -156,6 +162,21 @@ function writeKey(
   return true;
 }
 
+/**
+ * The pause after each key of a synchronous save or load (rdb-key-save-delay,
+ * key-load-delay): `micros` microseconds, or for a negative -n one microsecond once in
+ * n keys, at random. Undefined for 0.
+ */
+export function keyDelay(micros: number): (() => void) | undefined {
+  if (micros === 0) return undefined;
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  // The work is synchronous: Atomics.wait is the way to sleep without spinning.
+  const pause = (us: number) => Atomics.wait(cell, 0, 0, us / 1000);
+  return micros > 0 ? () => pause(micros) : () => {
+    if (Math.floor(Math.random() * -micros) === 0) pause(1);
+  };
+}
+
 function trailer(crc: Crc64, checksum: boolean): Uint8Array {
   return checksum ? crc.bytesLE() : new Uint8Array(8);
 }
@@ -177,6 +198,7 @@ export function saveSnapshotSync(
   const file = Deno.openSync(temp, { write: true, create: true, truncate: true });
   let bytes = 0;
   let keys = 0;
+  const delay = keyDelay(options.keySaveDelay ?? 0);
   try {
     const crc = new Crc64();
     const w = new ByteWriter(FLUSH_BYTES + 65536);
@@ -194,6 +216,7 @@ export function saveSnapshotSync(
       for (const [key, value] of db.data) {
         if (writeKey(w, db, key, value, now, wopts)) keys++;
         if (w.pos >= FLUSH_BYTES) flush();
+        delay?.();
       }
     }
     writeEof(w);
@@ -287,6 +310,10 @@ class BackgroundSaver implements BackgroundSave {
   readonly #passed: (Set<string> | null)[];
   #current = -1;
   #next = 0;
+  // rdb-key-save-delay (microseconds per key, positive only), and what the keys of the
+  // last slice owe: the pause before the next one.
+  readonly #keyDelay: number;
+  #owed = 0;
   #w = new ByteWriter(FLUSH_BYTES + 65536);
   readonly #crc = new Crc64();
   readonly #queue: Uint8Array[] = [];
@@ -298,6 +325,7 @@ class BackgroundSaver implements BackgroundSave {
   constructor(keyspace: Keyspace, path: string, options: BackgroundOptions) {
     this.#options = options;
     this.#wopts = writeOptions(options);
+    this.#keyDelay = Math.max(0, options.keySaveDelay ?? 0);
     this.#path = path;
     this.#temp = tempPath(path, options);
     this.#databases = keyspace.databases.slice();
@@ -323,7 +351,7 @@ class BackgroundSaver implements BackgroundSave {
 
   finishNow(): void {
     if (this.#serialized || this.#aborted) return;
-    this.#step(Infinity);
+    this.#step(Infinity, false);
   }
 
   async abort(): Promise<void> {
@@ -367,8 +395,10 @@ class BackgroundSaver implements BackgroundSave {
     );
   }
 
-  // Serializes until `deadline` (performance.now() ms) or the end.
-  #step(deadline: number): void {
+  // Serializes until `deadline` (performance.now() ms) or the end; `paced`: also until
+  // the keys written owe rdb-key-save-delay's pause.
+  #step(deadline: number, paced = true): void {
+    const delay = paced ? this.#keyDelay : 0;
     const w = this.#w;
     while (!this.#serialized) {
       if (this.#current < 0 || this.#keys[this.#current] === null) {
@@ -392,7 +422,10 @@ class BackgroundSaver implements BackgroundSave {
       const id = this.#current;
       const db = this.#databases[id];
       const keys = this.#keys[id]!;
-      const end = Math.min(keys.length, this.#next + 64);
+      // With a key delay, a slice takes about a millisecond's worth of keys.
+      const slice = delay > 0 ? Math.max(1, Math.floor(1000 / delay)) : 64;
+      const end = Math.min(keys.length, this.#next + slice);
+      this.#owed += (end - this.#next) * delay;
       for (let i = this.#next; i < end; i++) {
         const key = keys[i];
         const kept = this.#before[id]?.get(key);
@@ -416,7 +449,7 @@ class BackgroundSaver implements BackgroundSave {
       this.#next = end;
       if (end === keys.length) this.#keys[id] = null;
       if (w.pos >= FLUSH_BYTES) this.#flush();
-      if (performance.now() >= deadline) break;
+      if (performance.now() >= deadline || this.#owed > 0) break;
     }
   }
 
@@ -451,10 +484,12 @@ class BackgroundSaver implements BackgroundSave {
           if (this.#aborted) throw new SnapshotAborted();
         }
         if (this.#serialized) break;
-        // Let clients in before the next slice.
+        // Let clients in before the next slice, after the keys' delay if any.
+        const pause = this.#owed / 1000;
+        this.#owed = 0;
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
-          setTimeout(resolve, 0);
+          setTimeout(resolve, pause);
         });
         this.#wake = null;
       }

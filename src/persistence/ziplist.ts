@@ -13,9 +13,14 @@
 
 import { ByteReader, latin1 } from "./rdb_format.ts";
 
-/** Every element of a ziplist blob as one-byte strings (integers in decimal). */
-export function decodeZiplist(blob: Uint8Array, base = 0): string[] {
-  const r = new ByteReader(blob, 0, base);
+/**
+ * Every element of a ziplist blob as one-byte strings (integers in decimal). `base` is
+ * the blob's offset in the file and `what` names the structure, for error messages.
+ * Checks the header (size, tail offset, count), every entry's bounds, encoding and
+ * previous-entry length, and the terminator.
+ */
+export function decodeZiplist(blob: Uint8Array, base = 0, what = "Ziplist"): string[] {
+  const r = new ByteReader(blob, 0, base, what);
   if (blob.length < 11) r.fail("ziplist too short");
   const total = r.u32le();
   if (total !== blob.length) {
@@ -104,10 +109,14 @@ export function decodeZiplist(blob: Uint8Array, base = 0): string[] {
   return out;
 }
 
-/** The field and value pairs of a zipmap blob, flattened: [f1, v1, f2, v2, ...]. */
-export function decodeZipmap(blob: Uint8Array, base = 0): string[] {
-  const r = new ByteReader(blob, 0, base);
-  r.u8(); // count, only a hint (254 and above means "count them")
+/**
+ * The field and value pairs of a zipmap blob, flattened: [f1, v1, f2, v2, ...]. An
+ * empty zipmap is corrupt, as Redis sees it (it never wrote one).
+ */
+export function decodeZipmap(blob: Uint8Array, base = 0, what = "Zipmap"): string[] {
+  const r = new ByteReader(blob, 0, base, what);
+  // The pair count, unless 254 or more ("count them").
+  const declared = r.u8();
   const out: string[] = [];
   const readLen = (): number => {
     const b = r.u8();
@@ -127,5 +136,9 @@ export function decodeZipmap(blob: Uint8Array, base = 0): string[] {
     r.view(free);
   }
   if (r.pos !== blob.length) r.fail("zipmap data after its end marker");
+  if (out.length === 0) r.fail("zipmap without entries", 0);
+  if (declared < 254 && declared !== out.length / 2) {
+    r.fail(`zipmap header says ${declared} pairs, found ${out.length / 2}`, 0);
+  }
   return out;
 }

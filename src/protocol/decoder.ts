@@ -71,6 +71,8 @@ const SHRINK_BUSY_ABOVE = 32 * 1024;
 // Room asked of the query buffer for a read (Redis's PROTO_IOBUF_LEN): less would mean
 // more reads for big requests.
 const READ_SIZE = 16 * 1024;
+/** A bulk argument this long or longer gets a buffer of its own size (Redis: 32 KB). */
+const BIG_ARGUMENT = 32 * 1024;
 // While nothing is buffered, a read lands in a small buffer of its own and is copied
 // into the query buffer: an idle connection's pending read then holds only this much,
 // and the query buffer, allocated when data arrives as Redis's is, can be given back
@@ -490,6 +492,10 @@ export class RequestDecoder {
         this.#base += this.#pos;
         this.#pos = 0;
         this.#end = used;
+      } else if (this.#bulkLength >= BIG_ARGUMENT) {
+        // Room for exactly the rest of a big argument, as Redis sizes its query buffer
+        // (doubling would count up to twice its size against client memory limits).
+        this.#moveTo(Buffer.allocUnsafe(used + need) as Latin1Buffer);
       } else {
         let size = Math.max(this.#buf.length * 2, this.#initialSize);
         while (size - used < need) size *= 2;

@@ -3,6 +3,7 @@
 
 import type { ServerApi, Session, SessionFacts } from "../commands/context.ts";
 import type { User } from "../acl/acl.ts";
+import { clientMemory, type ClientMemory } from "./client_memory.ts";
 import type { OutputBufferLimit } from "../config/mod.ts";
 import type { KeyspaceNotifier } from "../messaging/keyspace_events.ts";
 import type { Subscriptions } from "../messaging/pubsub.ts";
@@ -12,6 +13,7 @@ import { ReplyWriter } from "../protocol/reply_writer.ts";
 import type { Database } from "../store/keyspace.ts";
 import type { CallStack } from "./call.ts";
 import type { BlockedState, KeyEvents } from "./key_events.ts";
+import { isLoopbackAddress } from "../util/loopback.ts";
 
 /** Pending output at least this large is set aside while a send is in flight. */
 const QUEUE_ABOVE = 64 * 1024;
@@ -39,6 +41,8 @@ export interface Endpoints {
   addr: string;
   laddr: string;
   fd: number;
+  /** Connected through the Unix socket (addr and laddr are then "<path>:0"). */
+  unix?: boolean;
 }
 
 /** One connected client. */
@@ -50,6 +54,8 @@ export class Client implements Session, SessionFacts {
   readonly addr: string;
   readonly laddr: string;
   readonly fd: number;
+  /** Connected through the Unix socket. */
+  readonly unixSocket: boolean;
   readonly createdAt = Date.now();
   db: Database;
   name = "";
@@ -91,6 +97,8 @@ export class Client implements Session, SessionFacts {
   replySkipNext = false;
   replySkip = false;
   noEvict = false;
+  /** The memory client eviction last measured (src/server/client_memory.ts). */
+  memoryCounted = 0;
   monitoring = false;
   /** For the client a script's commands run as: the client running the script. */
   scriptCaller: Client | null = null;
@@ -122,6 +130,7 @@ export class Client implements Session, SessionFacts {
     this.addr = options.endpoints.addr;
     this.laddr = options.endpoints.laddr;
     this.fd = options.endpoints.fd;
+    this.unixSocket = options.endpoints.unix ?? false;
     this.db = options.db;
     this.#onBytesOut = options.onBytesOut ?? (() => {});
     this.user = server.acl.defaultUser;
@@ -166,8 +175,18 @@ export class Client implements Session, SessionFacts {
     flags += this.extraFlags();
     if (this.watchDirty) flags += "d";
     if (this.closing) flags += "c";
+    if (this.unixSocket) flags += "U";
     if (this.noEvict) flags += "e";
     return flags === "" ? "N" : flags;
+  }
+
+  /** Redis's islocalClient: the Unix socket, or exactly the IPv4 or IPv6 loopback. */
+  get local(): boolean {
+    return this.unixSocket || isLoopbackAddress(this.addr);
+  }
+
+  get memory(): ClientMemory {
+    return clientMemory(this, this.server.tracking.stateOf(this)?.prefixes);
   }
 
   get queued(): number {

@@ -10,6 +10,9 @@ import type { Client } from "./client.ts";
 import { dispatch } from "./dispatch.ts";
 import type { Server } from "./server.ts";
 
+/** Unsent output (bytes) past which a client is not read until it takes some. */
+const OUTPUT_BACKLOG_CAP = 64 * 1024 * 1024;
+
 /** Serves a client until it disconnects, quits, is killed or sends bad protocol. */
 export async function serveConnection(
   server: Server,
@@ -28,6 +31,8 @@ export async function serveConnection(
         client.deferred === null &&
         (argv = decoder.next()) !== null
       ) {
+        // maxmemory-clients: this request may make the clients too big (it may be this one).
+        if (server.clientEviction.on && !server.clientEviction.update(client, argv)) break;
         if (decoder.oversized) client.reply.error(ERR_ARGUMENT_TOO_LONG);
         else dispatch(server, client, argv);
         decoder.unauthenticated = !client.authenticated;
@@ -52,6 +57,8 @@ export async function serveConnection(
       decoder.advance(n);
       server.stats.netInputBytes += n;
       client.lastInteraction = Date.now();
+      // A request still arriving counts too (a huge bulk string being read).
+      if (server.clientEviction.on && !server.clientEviction.update(client)) break;
       processBuffered();
       if (decoder.buffered > queryLimit) {
         server.log.warning(`Closing client id=${client.id}: query buffer over its limit`);
@@ -59,11 +66,14 @@ export async function serveConnection(
       }
       if (client.reply.length > 0) {
         // One flush for every client with output, the AOF first (appendfsync always:
-        // on disk); then this client's replies are awaited before it reads again.
+        // on disk). The client is read on while its replies are sent, as Redis does:
+        // what it does not read piles up in its output buffer, where the output buffer
+        // limits and maxmemory-clients see it. Without a limit, reading stops at
+        // OUTPUT_BACKLOG_CAP until the client catches up, so memory stays bounded.
         server.deliver(client);
         const logged = server.flushPending();
         if (logged !== undefined) await logged;
-        await client.flush();
+        if (client.outputBuffer >= OUTPUT_BACKLOG_CAP) await client.flush();
       }
     }
     if (client.reply.length > 0) await client.flush();

@@ -23,7 +23,6 @@ import {
 } from "../protocol/errors.ts";
 import type { Logger } from "../log.ts";
 import type { Client } from "./client.ts";
-import { isLoopbackAddress } from "../util/loopback.ts";
 import { aclDenial, deniedObject, logAclDenial } from "../commands/acl.ts";
 import { DENIED_COMMAND, DENIED_KEY } from "../acl/acl.ts";
 
@@ -263,15 +262,16 @@ function endCall(
   if (!client.executingTransaction) ctx.afterCommand();
 }
 
-// A protected command's directive: "yes" allows it, "local" only for a client whose
-// address is exactly the IPv4 or IPv6 loopback (Redis's islocalClient), "no" never.
+// A protected command's directive: "yes" allows it, "local" only for a local client
+// (the Unix socket, or exactly the IPv4 or IPv6 loopback: Redis's islocalClient), "no"
+// never.
 function protectedAllowed(ctx: DispatchContext, client: Client, directive: string): boolean {
   const setting = ctx.config.string(directive);
   // Scripts' and AOF loading's own client (id 0) has no address; Redis checks only
   // commands that come from connections.
   if (setting === "yes" || client.id === 0) return true;
   if (setting !== "local") return false;
-  return isLoopbackAddress(client.facts.addr);
+  return client.facts.local;
 }
 
 // The ACL check: null, or the error to answer (logged in the ACL LOG). A command EXEC

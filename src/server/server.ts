@@ -41,6 +41,7 @@ import { ScriptCache } from "../scripting/script_cache.ts";
 import { FunctionLibraries } from "../scripting/libraries.ts";
 import { latin1Text } from "../persistence/aof_manifest.ts";
 import { KeyEvents } from "./key_events.ts";
+import { ClientEviction } from "./client_memory.ts";
 import { valueBytes } from "../persistence/codecs/mod.ts";
 import type { Database } from "../store/keyspace.ts";
 import { MaxMemory } from "./evict.ts";
@@ -75,6 +76,7 @@ export class Server implements ServerApi, ClientHost {
     errorReplies: 0,
     lazyfreedObjects: 0,
     evictedKeys: 0,
+    evictedClients: 0,
     evictionExceededMs: 0,
     evictionExceededSince: 0,
     errorsByPrefix: new Map(),
@@ -89,6 +91,7 @@ export class Server implements ServerApi, ClientHost {
     pauseCron: false,
     scriptsRunAnyCommand: false,
     quicklistPackedThreshold: 1 << 30,
+    skipChecksumValidation: false,
   };
   readonly configFile: string;
   /** The one write stream: the AOF, replicas and test observers all listen here. */
@@ -132,6 +135,8 @@ export class Server implements ServerApi, ClientHost {
   readonly memory: UsedMemory;
   /** The maxmemory limit: eviction before commands, the OOM refusal. */
   readonly maxmemory: MaxMemory;
+  /** maxmemory-clients: the biggest clients are disconnected when clients use too much. */
+  readonly clientEviction: ClientEviction;
   /**
    * Set while the AOF is on: each connection runs it before sending the replies of a
    * batch (the log reaches the OS, or the disk with appendfsync always, first).
@@ -155,6 +160,9 @@ export class Server implements ServerApi, ClientHost {
   readonly #pendingTimes = new PendingTimes();
   #outputLimits: OutputBufferLimits;
   #bound: Bound[] = [];
+  // The listener on `unixsocket`, and its path as configured (clients' addr shows it).
+  #unix: Deno.UnixListener | null = null;
+  #unixPath = "";
   // Listeners a CONFIG SET port/bind moved away from, closed once the command is over.
   #retiring = new Set<Bound>();
   #nextClientId = 1;
@@ -168,6 +176,13 @@ export class Server implements ServerApi, ClientHost {
   constructor(config: Config, log: Logger, options: { configFile?: string } = {}) {
     this.config = config;
     this.log = log;
+    this.clientEviction = new ClientEviction({
+      clients: this.clients,
+      log,
+      limit: () => this.#clientMemoryLimit(),
+      prefixesOf: (client) => this.tracking.stateOf(client as Client)?.prefixes,
+      countEvicted: () => this.stats.evictedClients++,
+    });
     this.scripting = new ScriptRunner(this);
     this.configFile = options.configFile ?? "";
     this.keyspace = new Keyspace(
@@ -220,6 +235,9 @@ export class Server implements ServerApi, ClientHost {
     };
     notifyChanged();
     config.onChange("notify-keyspace-events", notifyChanged);
+    this.clientEviction.refresh();
+    config.onChange("maxmemory-clients", () => this.clientEviction.refresh());
+    config.onChange("maxmemory", () => this.clientEviction.refresh());
     const bytes = crypto.getRandomValues(new Uint8Array(20));
     this.runId = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
     this.replicationId = this.runId;
@@ -265,6 +283,14 @@ export class Server implements ServerApi, ClientHost {
     }
   }
 
+  // maxmemory-clients in bytes: a byte count, or (stored negative) a percentage of
+  // maxmemory; 0 when off.
+  #clientMemoryLimit(): number {
+    const setting = this.config.number("maxmemory-clients");
+    if (setting >= 0) return setting;
+    return Math.floor(this.config.number("maxmemory") * -setting / 100);
+  }
+
   get commands(): ReadonlyMap<string, CommandSpec> {
     return this.table.byName;
   }
@@ -274,8 +300,9 @@ export class Server implements ServerApi, ClientHost {
     return this.#closed.promise;
   }
 
+  /** The connected clients (one whose socket was just closed is gone already, as in Redis). */
   *sessions(): Iterable<Session> {
-    yield* this.clients.values();
+    for (const client of this.clients.values()) if (client.connected) yield client;
   }
 
   get blockedClients(): number {
@@ -323,6 +350,23 @@ export class Server implements ServerApi, ClientHost {
       dispatch(this, client, argv);
       if (client.postponed === null && client.blockedState === null) this.resume(client);
     }
+  }
+
+  /**
+   * Holds every client's commands (as CLIENT PAUSE ALL does) until the returned function
+   * is called: for the final save of a shutdown a signal asked for, which Redis makes
+   * while it serves no one. A CLIENT PAUSE in force before then is in force again after.
+   */
+  holdClients(): () => void {
+    const until = this.#pausedUntil;
+    const writesOnly = this.#pauseWritesOnly;
+    this.pause(Number.MAX_SAFE_INTEGER, false);
+    return () => {
+      if (until > Date.now()) {
+        this.#pausedUntil = 0;
+        this.pause(until, writesOnly);
+      } else this.unpause();
+    };
   }
 
   /** True when `client` must wait for the pause to end before running this command. */
@@ -645,9 +689,12 @@ export class Server implements ServerApi, ClientHost {
     if (this.monitors.size === 0) return;
     const micros = Math.round((performance.timeOrigin + performance.now()) * 1000);
     const seconds = Math.floor(micros / 1e6);
-    let line = `${seconds}.${String(micros % 1e6).padStart(6, "0")} [${client.db.id} ${
-      client.scriptCaller !== null ? "lua" : client.addr
-    }]`;
+    const from = client.scriptCaller !== null
+      ? "lua"
+      : client.unixSocket
+      ? `unix:${this.#unixPath}`
+      : client.addr;
+    let line = `${seconds}.${String(micros % 1e6).padStart(6, "0")} [${client.db.id} ${from}]`;
     const secret = secretArguments(argv);
     for (let i = 0; i < argv.length; i++) {
       line += " " + (secret?.has(i) ? '"(redacted)"' : quoted(argv[i]));
@@ -717,12 +764,18 @@ export class Server implements ServerApi, ClientHost {
         const text = latin1Text(bytes.subarray(at + 1, end < 0 ? bytes.length : end));
         reply.release(bytes);
         reply.errors = 0;
+        const name = spec === top ? top.name : `${top.name}|${spec.name}`;
         this.log.warning(
           `== CRITICAL == This server is sending an error to its AOF-loading-client: '${text}' ` +
-            `after processing the command '${
-              spec === top ? top.name : `${top.name}|${spec.name}`
-            }'`,
+            `after processing the command '${name}'`,
         );
+        // propagation-error-behavior panic: Redis panics here; loading stops with this.
+        if (this.config.string("propagation-error-behavior") === "panic") {
+          throw new Error(
+            "Guru Meditation: This server panicked sending an error to its " +
+              `AOF-loading-client after processing the command '${name}'`,
+          );
+        }
       }
     } finally {
       // Loading feeds nothing and counts nothing: the frame is simply dropped.
@@ -748,12 +801,10 @@ export class Server implements ServerApi, ClientHost {
       return;
     }
     if (client.overOutputLimit()) {
-      this.log.warning(
-        `Client id=${client.id} scheduled to be closed ASAP for overcoming of output buffer limits.`,
-      );
-      client.closeNow();
+      this.#closeOverOutputLimit(client);
       return;
     }
+    if (this.clientEviction.on && !this.clientEviction.update(client)) return;
     this.#pending.add(client);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -761,6 +812,13 @@ export class Server implements ServerApi, ClientHost {
         if (this.#flushScheduled) this.flushPending();
       });
     }
+  }
+
+  #closeOverOutputLimit(client: Client): void {
+    this.log.warning(
+      `Client id=${client.id} scheduled to be closed ASAP for overcoming of output buffer limits.`,
+    );
+    client.closeNow();
   }
 
   /**
@@ -856,11 +914,28 @@ export class Server implements ServerApi, ClientHost {
     queueMicrotask(() => client.processBuffered());
   }
 
-  /** Opens the listeners on every bind address; resolves when they accept. */
+  /**
+   * Opens the listeners on every bind address and on the Unix socket; throws a
+   * ListenError when one fails or there is nowhere to listen.
+   */
   listen(): void {
-    this.#bound = this.#bind(this.config.bindAddresses(), this.config.number("port"), []);
-    this.port = this.#bound[0].port;
+    try {
+      this.#bound = this.#bind(this.config.bindAddresses(), this.config.number("port"), []);
+    } catch (error) {
+      throw new ListenError((error as Error).message, true);
+    }
+    this.port = this.#bound[0]?.port ?? this.config.number("port");
+    try {
+      this.#listenUnix();
+    } catch (error) {
+      for (const { listener } of this.#bound) listener.close();
+      throw error;
+    }
+    if (this.#bound.length === 0 && this.#unix === null) {
+      throw new ListenError("Configured to not listen anywhere, exiting.", false);
+    }
     for (const bound of this.#bound) this.#acceptLoop(bound);
+    if (this.#unix !== null) this.#acceptUnix(this.#unix);
     // CONFIG SET port/bind move the listeners; connected clients stay.
     this.config.onChange(
       "port",
@@ -879,10 +954,40 @@ export class Server implements ServerApi, ClientHost {
     this.#cron = setInterval(() => this.#housekeeping(), 1000 / this.config.number("hz"));
   }
 
+  // Listens on `unixsocket`, if set, with the permissions of unixsocketperm (octal; 0
+  // leaves the umask's). A file already there is replaced, as Redis replaces it.
+  #listenUnix(): void {
+    const path = this.config.string("unixsocket");
+    if (path === "") return;
+    try {
+      Deno.removeSync(path);
+    } catch { /* nothing there, or something bind will complain about */ }
+    try {
+      const listener = Deno.listen({ transport: "unix", path });
+      const perm = this.config.number("unixsocketperm");
+      try {
+        if (perm !== 0) Deno.chmodSync(path, perm);
+      } catch (error) {
+        listener.close();
+        throw error;
+      }
+      this.#unix = listener;
+      this.#unixPath = path;
+    } catch (error) {
+      throw new ListenError(`Failed opening Unix socket: ${(error as Error).message}`, false);
+    }
+  }
+
+  /** The path of the Unix socket the server listens on ("" when none). */
+  get unixSocket(): string {
+    return this.#unixPath;
+  }
+
   /**
    * Listens on `port` at every address, taking over a socket of `reusable` already open
    * on the same address and port. Throws, with nothing new left open, when a required
-   * address (one without a leading "-") fails or none is left.
+   * address (one without a leading "-") fails or none of several is left; no address
+   * is no listener.
    */
   #bind(addresses: string[], port: number, reusable: readonly Bound[]): Bound[] {
     const out: Bound[] = [];
@@ -913,7 +1018,9 @@ export class Server implements ServerApi, ClientHost {
           );
         }
       }
-      if (out.length === 0) throw new Error("No bind address could be used");
+      if (out.length === 0 && addresses.length > 0) {
+        throw new Error("No bind address could be used");
+      }
     } catch (error) {
       for (const bound of opened) bound.listener.close();
       throw error;
@@ -924,9 +1031,10 @@ export class Server implements ServerApi, ClientHost {
   /**
    * Moves the listeners to the configured bind addresses and port (CONFIG SET, and its
    * undo). New sockets open before old ones close, and the old ones close only once the
-   * command is over, so an undo takes them back: a closed Deno listener frees its port
-   * only on a later turn of the event loop. The price: moving from one address to a
-   * wildcard on the same port (127.0.0.1 to *) fails where Redis succeeds.
+   * CONFIG SET is over, so an undo takes them back: a closed Deno listener frees its port
+   * only on a later turn of the event loop. They close before that turn, so a client
+   * told +OK finds them closed. The price: moving from one address to a wildcard on the
+   * same port (127.0.0.1 to *) fails where Redis succeeds.
    */
   #rebind(failure: string): string | undefined {
     if (this.#stopping !== null) return undefined;
@@ -942,22 +1050,34 @@ export class Server implements ServerApi, ClientHost {
       return failure;
     }
     this.#bound = bound;
-    this.port = bound[0].port;
+    this.port = bound[0]?.port ?? this.config.number("port");
     for (const b of bound) {
       if (!previous.includes(b) && !this.#retiring.has(b)) this.#acceptLoop(b);
       this.#retiring.delete(b);
     }
     for (const b of previous) if (!bound.includes(b)) this.#retiring.add(b);
-    setTimeout(() => {
+    queueMicrotask(() => {
       for (const b of this.#retiring) b.listener.close();
       this.#retiring.clear();
-    }, 0);
+    });
     return undefined;
+  }
+
+  async #acceptUnix(listener: Deno.UnixListener): Promise<void> {
+    try {
+      for await (const conn of listener) this.#accept(conn);
+    } catch (error) {
+      if (this.#stopping === null) this.log.warning(`Accept loop failed: ${error}`);
+    }
   }
 
   async #acceptLoop(bound: Bound): Promise<void> {
     try {
-      for await (const conn of bound.listener) this.#accept(conn);
+      for await (const conn of bound.listener) {
+        // Accepted just before the listener closed (it is moved away): not served.
+        if (this.#bound.includes(bound)) this.#accept(conn);
+        else conn.close();
+      }
     } catch (error) {
       // A listener closed after a move ends its loop quietly.
       if (this.#stopping === null && this.#bound.includes(bound)) {
@@ -966,15 +1086,16 @@ export class Server implements ServerApi, ClientHost {
     }
   }
 
-  #accept(conn: Deno.TcpConn): void {
+  #accept(conn: Deno.TcpConn | Deno.UnixConn): void {
     // Refused connections are counted as rejected, not received (Redis's figures).
     if (this.clients.size >= this.config.number("maxclients")) {
       this.#refuse(conn, ERR_MAX_CLIENTS);
       return;
     }
+    const unix = conn.remoteAddr.transport === "unix";
     const remote = conn.remoteAddr as Deno.NetAddr;
     if (
-      this.config.bool("protected-mode") && this.acl.defaultUser.nopass &&
+      !unix && this.config.bool("protected-mode") && this.acl.defaultUser.nopass &&
       !isLoopbackHost(remote.hostname) && remote.hostname !== MAPPED_LOOPBACK
     ) {
       // Protected mode: without a password, only the loopback may connect. The
@@ -984,14 +1105,24 @@ export class Server implements ServerApi, ClientHost {
       return;
     }
     this.stats.connectionsReceived++;
-    try {
-      conn.setNoDelay(true);
-      conn.setKeepAlive(this.config.number("tcp-keepalive") > 0);
-    } catch { /* not a TCP socket option the platform supports */ }
-    const local = conn.localAddr as Deno.NetAddr;
+    if (!unix) {
+      try {
+        (conn as Deno.TcpConn).setNoDelay(true);
+        (conn as Deno.TcpConn).setKeepAlive(this.config.number("tcp-keepalive") > 0);
+      } catch { /* not a TCP socket option the platform supports */ }
+    }
     const id = this.#nextClientId++;
+    // A client of the Unix socket is shown with the socket's path at both ends, as Redis
+    // shows it.
+    const endpoints = unix
+      ? { addr: `${this.#unixPath}:0`, laddr: `${this.#unixPath}:0`, fd: id + 7, unix }
+      : {
+        addr: formatAddr(remote),
+        laddr: formatAddr(conn.localAddr as Deno.NetAddr),
+        fd: id + 7,
+      };
     const client = new Client(id, conn, this, {
-      endpoints: { addr: formatAddr(remote), laddr: formatAddr(local), fd: id + 7 },
+      endpoints,
       db: this.keyspace.databases[0],
       onBytesOut: (n) => {
         this.stats.netOutputBytes += n;
@@ -1002,13 +1133,14 @@ export class Server implements ServerApi, ClientHost {
     this.clients.set(id, client);
     serveConnection(this, client, conn).finally(() => {
       this.clients.delete(id);
+      this.clientEviction.forget(client);
       this.monitors.delete(client);
       this.forgetClient(client);
     });
   }
 
   // Answers a connection with an error and closes it.
-  #refuse(conn: Deno.TcpConn, error: string): void {
+  #refuse(conn: Deno.Conn, error: string): void {
     this.stats.rejectedConnections++;
     conn.write(encoder.encode(`-${error}\r\n`)).catch(() => {}).finally(() => {
       try {
@@ -1045,13 +1177,16 @@ export class Server implements ServerApi, ClientHost {
       this.latency.sampleIfNeeded("expire-cycle", performance.now() - cycleStarted);
     }
     // Query and reply buffers: give back what idle (silent over 2 s) or over-sized ones
-    // waste.
+    // waste. Output over the hard limit, or over the soft limit for longer than allowed,
+    // closes the client even when no more output comes (as Redis's clientsCron does).
     for (const client of this.clients.values()) {
       const idle = now - client.lastInteraction > 2000;
       client.decoder.shrink(idle);
       if (idle) client.reply.shrinkIdle();
+      if (!client.closing && client.overOutputLimit()) this.#closeOverOutputLimit(client);
     }
     this.memory.refresh();
+    this.clientEviction.refresh();
     const timeout = this.config.number("timeout");
     if (timeout > 0) {
       for (const client of this.clients.values()) {
@@ -1076,10 +1211,31 @@ export class Server implements ServerApi, ClientHost {
         listener.close();
       } catch { /* already closed */ }
     }
-    await Promise.allSettled([...this.clients.values()].map((c) => c.flush()));
+    if (this.#unix !== null) {
+      try {
+        this.#unix.close();
+      } catch { /* already closed */ }
+      this.log.notice("Removing the unix socket file.");
+      try {
+        Deno.removeSync(this.#unixPath);
+      } catch { /* gone already */ }
+    }
+    // Like Redis, no waiting for clients: replies not sent yet are dropped, and a
+    // client that does not read cannot hold the exit back.
     for (const client of this.clients.values()) client.closeNow();
     this.log.warning("Redeno is now ready to exit, bye bye...");
     this.#closed.resolve();
+  }
+}
+
+/** A listener that could not be opened; `tcp` for a bind address and port. */
+export class ListenError extends Error {
+  readonly tcp: boolean;
+
+  constructor(message: string, tcp: boolean) {
+    super(message);
+    this.name = "ListenError";
+    this.tcp = tcp;
   }
 }
 

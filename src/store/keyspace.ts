@@ -18,7 +18,7 @@
 
 import { type CollectionMeter, Ledger, Tally } from "./accounting.ts";
 import { CursorRegistry } from "./scan.ts";
-import { mapBytes, stringBytes } from "./memory.ts";
+import { stringBytes, tableBytes } from "./memory.ts";
 import type { Value } from "./value.ts";
 
 /** Called when a key is removed because its time ran out. */
@@ -519,16 +519,15 @@ export class Database {
   /** Bytes of the tables of keys and their access times (and frequencies, when kept). */
   get mainTableBytes(): number {
     if (this.data.size === 0) return 0;
-    return mapBytes(this.data.size) + mapBytes(this.#lru.size) +
-      (this.#lfu === null ? 0 : mapBytes(this.#lfu.size));
+    return tableBytes(this.data.size) + tableBytes(this.#lru.size) +
+      (this.#lfu === null ? 0 : tableBytes(this.#lfu.size));
   }
 
   /** Bytes of the table of expiry times (each time a 16-byte boxed double). */
   get expiresTableBytes(): number {
     const n = this.expires.size;
-    return n === 0 ? 0 : mapBytes(n) + n * 16;
+    return n === 0 ? 0 : tableBytes(n) + n * 16;
   }
-
 
   // The live value of a key without counting an access or noting it (nothing is
   // handed out).

@@ -48,6 +48,20 @@ export function mapBytes(entries: number): number {
   return MAP + cap * MAP_ENTRY;
 }
 
+// A table's capacity over its entries, averaged over one doubling (2 ln 2).
+const TABLE_SLACK = 1.386;
+
+/**
+ * A keyspace table's own memory (the Map of keys, of access times, of TTLs) for
+ * `entries` entries: the capacity a Map has on average for that many, so the total
+ * grows smoothly with the keys. A real table grows by doubling; counting those jumps
+ * would leave eviction stuck below the limit whenever the next doubling is bigger
+ * than the room left (Redis avoids growing its tables when over maxmemory).
+ */
+export function tableBytes(entries: number): number {
+  return entries === 0 ? 0 : MAP + Math.round(entries * MAP_ENTRY * TABLE_SLACK);
+}
+
 /** An array of `slots` pointers or doubles. */
 export function arrayBytes(slots: number): number {
   return HEADER_BYTES + slots * POINTER;

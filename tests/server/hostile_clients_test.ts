@@ -89,8 +89,8 @@ Deno.test("hostile clients: the server keeps serving others with bounded memory"
     const monitor = await Deno.connect({ hostname: "127.0.0.1", port });
     await monitor.write(encoder.encode("MONITOR\r\n"));
     held.push(monitor);
-    // A client that pipelines for 3 s without reading: the server stops reading it
-    // once its replies cannot be sent, so neither its requests nor its replies pile up.
+    // A client that pipelines for 3 s without reading: its unsent replies pile up in
+    // its output buffer until the normal class's 4 MB limit drops it, as in Redis.
     const written = await pipelineWithoutReading(port, 3000);
     // A client that goes away in the middle of a pipeline.
     const leaver = await Deno.connect({ hostname: "127.0.0.1", port });

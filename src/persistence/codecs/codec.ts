@@ -10,7 +10,7 @@
 // loading server's thresholds, which is where Redis decides the encoding.
 
 import type { TypeName, Value } from "../../store/value.ts";
-import type { ByteReader, ByteWriter } from "../rdb_format.ts";
+import { type ByteReader, type ByteWriter, integrityFailure, RdbError } from "../rdb_format.ts";
 
 /** The encoding thresholds in force when loading (the *-max-* config directives). */
 export interface EncodingLimits {
@@ -139,6 +139,35 @@ export function readBlob(r: ByteReader): [Uint8Array, number] {
   const blob = r.stringBytes();
   const at = first !== undefined && (first >> 6) === 3 ? start : r.pos - blob.length;
   return [blob, r.base + at];
+}
+
+/**
+ * Fails the check of the encoded structure `what` ("Hash listpack" ...) that starts
+ * at file offset `at`: a problem found in its decoded elements as a whole.
+ */
+export function failIntegrity(what: string, problem: string, at: number): never {
+  throw new RdbError(integrityFailure(what, problem), at);
+}
+
+/**
+ * Checks the elements of a packed hash or sorted set (`what`, a `kind` such as
+ * "listpack", at file offset `at`): field, value pairs with no field twice.
+ */
+export function checkPairs(
+  elements: readonly string[],
+  what: string,
+  kind: string,
+  at: number,
+): void {
+  if (elements.length % 2 !== 0) {
+    failIntegrity(what, `${kind} with an odd number of elements (${elements.length})`, at);
+  }
+  const seen = new Set<string>();
+  for (let i = 0; i < elements.length; i += 2) {
+    const field = elements[i];
+    if (seen.has(field)) failIntegrity(what, `${kind} with dup elements`, at);
+    seen.add(field);
+  }
 }
 
 // Elements per command when a collection is rewritten (Redis's AOF_REWRITE_ITEMS_PER_CMD).

@@ -16,7 +16,7 @@ import {
 } from "../rdb_format.ts";
 import { mixDigest, xorDigest } from "../sha1.ts";
 import { decodeZiplist, decodeZipmap } from "../ziplist.ts";
-import { readBlob, rewriteBatches, type ValueCodec, ValueError } from "./codec.ts";
+import { checkPairs, readBlob, rewriteBatches, type ValueCodec, ValueError } from "./codec.ts";
 
 /** A decoded hash: field, value, field, value ... in file order. */
 export interface DecodedHash {
@@ -60,9 +60,17 @@ export const hashCodec: ValueCodec<HashValue, DecodedHash> = {
       return { pairs, packed: false };
     }
     const [blob, at] = readBlob(r);
-    if (type === TYPE_HASH_ZIPMAP) return { pairs: decodeZipmap(blob, at), packed: true };
-    const pairs = type === TYPE_HASH_LISTPACK ? decodeListpack(blob, at) : decodeZiplist(blob, at);
-    if (pairs.length % 2 !== 0) r.fail("hash blob with an odd number of elements", at);
+    let pairs: string[];
+    if (type === TYPE_HASH_ZIPMAP) {
+      pairs = decodeZipmap(blob, at);
+      checkPairs(pairs, "Zipmap", "zipmap", at);
+    } else if (type === TYPE_HASH_LISTPACK) {
+      pairs = decodeListpack(blob, at, "Hash listpack");
+      checkPairs(pairs, "Hash listpack", "listpack", at);
+    } else {
+      pairs = decodeZiplist(blob, at, "Hash ziplist");
+      checkPairs(pairs, "Hash ziplist", "ziplist", at);
+    }
     return { pairs, packed: true };
   },
   decodedSize: (decoded) => decoded.pairs.length / 2,

@@ -22,7 +22,13 @@ import {
 } from "../rdb_format.ts";
 import { mixDigest } from "../sha1.ts";
 import { decodeZiplist } from "../ziplist.ts";
-import { readBlob, rewriteBatches, type ValueCodec, type WriteOptions } from "./codec.ts";
+import {
+  failIntegrity,
+  readBlob,
+  rewriteBatches,
+  type ValueCodec,
+  type WriteOptions,
+} from "./codec.ts";
 
 // Node size limits for list-max-listpack-size -1 .. -5.
 const NODE_SIZE_LIMITS = [4096, 8192, 16384, 32768, 65536];
@@ -52,7 +58,7 @@ export const listCodec: ValueCodec<ListValue, string[]> = {
     }
     if (type === TYPE_LIST_ZIPLIST) {
       const [blob, at] = readBlob(r);
-      return decodeZiplist(blob, at);
+      return decodeZiplist(blob, at, "List ziplist");
     }
     const nodes = r.count(2);
     const items: string[] = [];
@@ -62,17 +68,19 @@ export const listCodec: ValueCodec<ListValue, string[]> = {
         const at = r.pos;
         container = r.length();
         if (container !== QUICKLIST_NODE_PACKED && container !== QUICKLIST_NODE_PLAIN) {
-          r.fail(`invalid quicklist node container ${container}`, at);
+          failIntegrity("Quicklist", `invalid node container ${container}`, r.base + at);
         }
       }
       const [blob, at] = readBlob(r);
+      // Redis never writes an empty node, not even a plain one (an element that large).
+      if (blob.length === 0) failIntegrity("Quicklist", "empty node", at);
       if (container === QUICKLIST_NODE_PLAIN) {
         items.push(latin1(blob));
         continue;
       }
       const decoded = type === TYPE_LIST_QUICKLIST_2
-        ? decodeListpack(blob, at)
-        : decodeZiplist(blob, at);
+        ? decodeListpack(blob, at, "Listpack")
+        : decodeZiplist(blob, at, "Ziplist");
       // Redis drops empty nodes silently.
       for (const item of decoded) items.push(item);
     }

@@ -30,7 +30,9 @@ import {
   U64_MAX,
 } from "../../store/stream_id.ts";
 import { Listpack } from "../../store/stream_listpack.ts";
+import { parseInt64 } from "../../util/int64.ts";
 import { fromJsonText, type JsonText, toJsonText } from "../json_text.ts";
+import { decodeListpack } from "../listpack.ts";
 import {
   type ByteReader,
   type ByteWriter,
@@ -40,7 +42,7 @@ import {
   writeString,
 } from "../rdb_format.ts";
 import { mixDigest } from "../sha1.ts";
-import { type JsonFail, readBlob, type ValueCodec, ValueError } from "./codec.ts";
+import { failIntegrity, type JsonFail, readBlob, type ValueCodec, ValueError } from "./codec.ts";
 
 /** A decoded consumer group. */
 interface DecodedGroup {
@@ -67,6 +69,77 @@ export interface DecodedStream {
 }
 
 const JSON_NODE_LIMITS = { maxBytes: 4096, maxEntries: 100 };
+
+const NODE = "Stream listpack";
+// Entry flags (a stream node's entries: deleted, same fields as the master entry).
+const FLAG_DELETED = 1n;
+const FLAG_SAMEFIELDS = 2n;
+
+/**
+ * The deep check of one stream node, `elements` its listpack's (already checked)
+ * elements, `at` its file offset: a master entry (live and deleted counts, the field
+ * names, a 0), then entries of flags, ID differences from the node's `master` ID,
+ * fields or values as the flags say, and an lp-count that agrees, nothing after the
+ * last; the counts match what is there, and every live entry's ID comes after
+ * `after` (the stream's previous live entry, 0 for none) and the node's master ID.
+ * Returns the ID of the node's last live entry.
+ */
+function checkStreamNode(
+  elements: readonly string[],
+  master: StreamId,
+  after: StreamId,
+  at: number,
+): StreamId {
+  const fail = (problem: string): never => failIntegrity(NODE, problem, at);
+  let i = 0;
+  const int = (): bigint => {
+    if (i >= elements.length) fail("entry cut short");
+    return parseInt64(elements[i++]) ?? fail("a string where a number belongs");
+  };
+  const skip = (n: bigint): void => {
+    if (n < 0n || BigInt(i) + n > BigInt(elements.length)) fail("entry cut short");
+    i += Number(n);
+  };
+  const live = int();
+  const deleted = int();
+  const masterFields = int();
+  if (live <= 0n || deleted < 0n || masterFields <= 0n) fail("bad master entry counts");
+  skip(masterFields);
+  if (int() !== 0n) fail("master entry without its terminator");
+  const masterMs = master >> 64n;
+  const masterSeq = master & U64_MAX;
+  let last = after;
+  let seenLive = 0n;
+  let seenDeleted = 0n;
+  while (i < elements.length) {
+    const flags = int();
+    if (flags < 0n || flags > (FLAG_DELETED | FLAG_SAMEFIELDS)) fail(`bad entry flags ${flags}`);
+    const id = makeId(
+      BigInt.asUintN(64, masterMs + int()),
+      BigInt.asUintN(64, masterSeq + int()),
+    );
+    if (id < master) fail("entry ID before the node's master ID");
+    let values = masterFields;
+    let counted = 3n + masterFields;
+    if ((flags & FLAG_SAMEFIELDS) === 0n) {
+      values = int();
+      if (values <= 0n) fail("entry without fields");
+      skip(values);
+      counted = 4n + 2n * values;
+    }
+    skip(values);
+    if (int() !== counted) fail("entry with a wrong lp-count");
+    if ((flags & FLAG_DELETED) !== 0n) {
+      seenDeleted++;
+    } else {
+      if (id <= last) fail("entry IDs out of order");
+      last = id;
+      seenLive++;
+    }
+  }
+  if (seenLive !== live || seenDeleted !== deleted) fail("entry counts do not match the entries");
+  return last;
+}
 
 function writeLen64(w: ByteWriter, v: bigint): void {
   if (v <= 0xffff_ffffn) w.length(Number(v));
@@ -169,16 +242,24 @@ export const streamCodec: ValueCodec<StreamValue, DecodedStream> = {
     const v2 = type === TYPE_STREAM_LISTPACKS_2;
     const nodeCount = r.count(2);
     const nodes: DecodedStream["nodes"] = [];
+    let lastLive = 0n;
     for (let i = 0; i < nodeCount; i++) {
       const at = r.pos;
       const key = r.stringBytes();
       if (key.length !== 16) r.fail("stream node key is not a 16-byte ID", at);
-      const [lp] = readBlob(r);
+      const master = idFromRaw(key);
+      if (i > 0 && master <= nodes[i - 1].master) {
+        r.fail("stream node IDs repeated or out of order", at);
+      }
+      const [lp, lpAt] = readBlob(r);
       if (lp.length < 7 || lp[6] === 0xff) r.fail("empty listpack inside a stream", at);
-      nodes.push({ master: idFromRaw(key), lp: lp.slice() });
+      lastLive = checkStreamNode(decodeListpack(lp, lpAt, NODE), master, lastLive, lpAt);
+      nodes.push({ master, lp: lp.slice() });
     }
     const length = r.length();
+    const lastAt = r.pos;
     const lastId = readId(r);
+    if (lastId < lastLive) r.fail("stream last ID before its last entry", lastAt);
     let firstId: StreamId | null = null;
     let maxDeletedId = 0n;
     let entriesAdded: number | null = null;
@@ -245,28 +326,32 @@ export const streamCodec: ValueCodec<StreamValue, DecodedStream> = {
     stream.firstId = decoded.firstId ?? stream.edgeId(false) ?? 0n;
     stream.entriesAdded = decoded.entriesAdded ?? stream.length;
     for (const g of decoded.groups) {
-      if (stream.groups.has(g.name)) throw new ValueError("duplicate consumer group");
+      if (stream.groups.has(g.name)) throw new ValueError("Duplicate consumer group name");
       const entriesRead = g.entriesRead ?? stream.entriesBefore(g.lastId);
       const group = new ConsumerGroup(g.name, g.lastId, entriesRead);
       const times = new Map<StreamId, { time: number; count: number }>();
       for (const nack of g.pending) {
-        if (times.has(nack.id)) throw new ValueError("duplicate pending entry");
+        if (times.has(nack.id)) {
+          throw new ValueError(`Duplicate entry ${formatId(nack.id)} in a consumer group's PEL`);
+        }
         times.set(nack.id, nack);
       }
       for (const c of g.consumers) {
         const { consumer, created } = group.consumer(c.name, c.seenTime);
-        if (!created) throw new ValueError("duplicate consumer");
+        if (!created) throw new ValueError("Duplicate stream consumer detected in a group");
         for (const id of c.pending) {
           const nack = times.get(id);
           if (nack === undefined || group.pending.has(id)) {
-            throw new ValueError("consumer pending entry not in the group's");
+            throw new ValueError(
+              `Consumer PEL entry ${formatId(id)} missing from its group's PEL, or there twice`,
+            );
           }
           const entry = group.deliver(id, consumer, nack.time, false);
           entry.deliveryCount = nack.count;
         }
       }
       if (group.pending.size !== times.size) {
-        throw new ValueError("pending entry without a consumer");
+        throw new ValueError("Stream consumer group PEL entry without a consumer");
       }
       stream.groups.set(g.name, group);
     }

@@ -27,7 +27,14 @@ import {
 } from "../rdb_format.ts";
 import { mixDigest, xorDigest } from "../sha1.ts";
 import { decodeZiplist } from "../ziplist.ts";
-import { readBlob, rewriteBatches, type ValueCodec, ValueError } from "./codec.ts";
+import {
+  checkPairs,
+  failIntegrity,
+  readBlob,
+  rewriteBatches,
+  type ValueCodec,
+  ValueError,
+} from "./codec.ts";
 
 /** A decoded sorted set: members and scores in file order. */
 export interface DecodedZset {
@@ -138,15 +145,17 @@ export const zsetCodec: ValueCodec<SortedSetValue, DecodedZset> = {
       return { members, scores, packed: false };
     }
     const [blob, at] = readBlob(r);
-    const flat = type === TYPE_ZSET_LISTPACK ? decodeListpack(blob, at) : decodeZiplist(blob, at);
-    if (flat.length % 2 !== 0) r.fail("sorted set blob with an odd number of elements", at);
+    const listpack = type === TYPE_ZSET_LISTPACK;
+    const what = listpack ? "Zset listpack" : "Zset ziplist";
+    const flat = listpack ? decodeListpack(blob, at, what) : decodeZiplist(blob, at, what);
+    checkPairs(flat, what, listpack ? "listpack" : "ziplist", at);
     const n = flat.length / 2;
     const members = new Array<string>(n);
     const scores = new Array<number>(n);
     for (let i = 0; i < n; i++) {
       members[i] = flat[2 * i];
       const score = parseScore(flat[2 * i + 1]);
-      if (score === null) r.fail(`invalid score "${flat[2 * i + 1]}" in sorted set blob`, at);
+      if (score === null) failIntegrity(what, `invalid score of member ${i + 1}`, at);
       scores[i] = score;
     }
     return { members, scores, packed: true };

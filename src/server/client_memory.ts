@@ -1,0 +1,163 @@
+// What each client costs in memory (CLIENT LIST's argv-mem, multi-mem and tot-mem),
+// and client eviction: when the clients together use `maxmemory-clients` or more
+// (bytes, or a percentage of maxmemory), the biggest are disconnected until they use
+// less. CLIENT NO-EVICT exempts a client; its memory still counts, as in Redis.
+
+import type { Logger } from "../log.ts";
+import type { Subscriptions } from "../messaging/pubsub.ts";
+
+/** The parts of a client that take memory. */
+export interface MeasuredClient {
+  readonly queryBuffer: number;
+  readonly queryBufferFree: number;
+  readonly outputBuffer: number;
+  readonly running: boolean;
+  readonly currentArgv: readonly string[];
+  readonly watched: readonly unknown[];
+  readonly transaction: readonly (readonly string[])[] | null;
+  readonly subscriptions: Subscriptions | null;
+}
+
+/** A client as eviction sees it. */
+interface Client extends MeasuredClient {
+  readonly id: number;
+  readonly name: string;
+  readonly facts: { readonly addr: string };
+  readonly closing: boolean;
+  readonly noEvict: boolean;
+  memoryCounted: number;
+  close(): void;
+}
+
+// Bookkeeping cost of one item besides its bytes, roughly what Redis's structures take.
+const PER_ARGUMENT = 8;
+const PER_QUEUED_COMMAND = 16;
+const PER_WATCHED_KEY = 56;
+const PER_CHANNEL = 32;
+const PER_PATTERN = 24;
+const PER_PREFIX = 64;
+
+/** A client's memory by part, in bytes. */
+export interface ClientMemory {
+  /** The arguments of the command being run (or about to run). */
+  argv: number;
+  /** Commands queued by MULTI, and WATCHed keys. */
+  multi: number;
+  /** Everything: buffers, arguments, MULTI, subscriptions, tracking prefixes. */
+  total: number;
+}
+
+function argvBytes(argv: readonly string[]): number {
+  let bytes = argv.length * PER_ARGUMENT;
+  for (const arg of argv) bytes += arg.length;
+  return bytes;
+}
+
+/**
+ * A client's memory. `argv`: the request about to run (the one running otherwise);
+ * `prefixes`: its client-side caching BCAST prefixes.
+ */
+export function clientMemory(
+  c: MeasuredClient,
+  prefixes: ReadonlySet<string> | undefined,
+  argv: readonly string[] = c.running ? c.currentArgv : [],
+): ClientMemory {
+  const argvMem = argvBytes(argv);
+  let multi = c.watched.length * PER_WATCHED_KEY;
+  for (const queued of c.transaction ?? []) multi += PER_QUEUED_COMMAND + argvBytes(queued);
+  let total = c.queryBuffer + c.queryBufferFree + c.outputBuffer + argvMem + multi;
+  const subs = c.subscriptions;
+  if (subs !== null) {
+    total += (subs.channels.size + subs.shardChannels.size) * PER_CHANNEL +
+      subs.patterns.size * PER_PATTERN;
+  }
+  for (const prefix of prefixes ?? []) total += PER_PREFIX + prefix.length;
+  return { argv: argvMem, multi, total };
+}
+
+/** What client eviction needs from the server. */
+export interface EvictionHost {
+  readonly clients: { values(): Iterable<Client> };
+  readonly log: Logger;
+  /** The limit in bytes (maxmemory-clients worked out), 0 when off. */
+  limit(): number;
+  /** Tracking prefixes of a client. */
+  prefixesOf(client: Client): ReadonlySet<string> | undefined;
+  /** INFO stats: evicted_clients. */
+  countEvicted(): void;
+}
+
+/**
+ * Keeps the clients' memory total (each client's last measure, in
+ * `Client.memoryCounted`) and disconnects the biggest clients while the total
+ * reaches the limit. A client is measured again when it reads, before each of its
+ * commands and when output is queued for it; every client once per cron tick.
+ */
+export class ClientEviction {
+  readonly #host: EvictionHost;
+  #total = 0;
+  #on = false;
+
+  constructor(host: EvictionHost) {
+    this.#host = host;
+  }
+
+  /** True while maxmemory-clients is set (the hooks skip everything otherwise). */
+  get on(): boolean {
+    return this.#on;
+  }
+
+  /**
+   * Measures one client (`argv`: its next request) and evicts if the clients reach
+   * the limit. False when `client` itself was disconnected.
+   */
+  update(client: Client, argv?: readonly string[]): boolean {
+    if (!this.#on || client.closing) return true;
+    const size = clientMemory(client, this.#host.prefixesOf(client), argv).total;
+    this.#total += size - client.memoryCounted;
+    client.memoryCounted = size;
+    if (this.#total >= this.#host.limit()) this.#evict();
+    return !client.closing;
+  }
+
+  /** A client is gone: its memory no longer counts. */
+  forget(client: Client): void {
+    this.#total -= client.memoryCounted;
+    client.memoryCounted = 0;
+  }
+
+  /** Measures every client again and evicts if needed (cron, CONFIG SET, NO-EVICT off). */
+  refresh(): void {
+    const limit = this.#host.limit();
+    this.#on = limit > 0;
+    this.#total = 0;
+    for (const c of this.#host.clients.values()) {
+      c.memoryCounted = this.#on && !c.closing
+        ? clientMemory(c, this.#host.prefixesOf(c)).total
+        : 0;
+      this.#total += c.memoryCounted;
+    }
+    if (this.#on && this.#total >= limit) this.#evict();
+  }
+
+  // The biggest evictable clients go first, until the rest use less than the limit.
+  #evict(): void {
+    const limit = this.#host.limit();
+    const candidates = [...this.#host.clients.values()]
+      .filter((c) => !c.noEvict && !c.closing && c.memoryCounted > 0)
+      .sort((a, b) => b.memoryCounted - a.memoryCounted);
+    for (const c of candidates) {
+      if (this.#total < limit) return;
+      this.#host.log.notice(
+        `Evicting client: id=${c.id} addr=${c.facts.addr} name=${c.name} tot-mem=${c.memoryCounted}`,
+      );
+      this.#host.countEvicted();
+      this.forget(c);
+      // The client running the command that tipped the total ends with it.
+      c.close();
+    }
+    if (this.#total >= limit) {
+      this.#host.log.warning("Over client maxmemory after evicting all evictable clients");
+    }
+  }
+}

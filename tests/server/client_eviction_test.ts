@@ -1,0 +1,98 @@
+// maxmemory-clients end to end: a client whose buffers take the clients over the limit
+// is disconnected (the biggest first), CLIENT NO-EVICT exempts one, and CLIENT LIST
+// shows what each client's memory is made of.
+
+import assert from "node:assert/strict";
+import { RespClient } from "../_resp_client.ts";
+import { freePort, startRedeno } from "../_server.ts";
+
+// A field of one client's CLIENT LIST line, found by name; null when it is gone.
+async function field(admin: RespClient, name: string, key: string): Promise<number | null> {
+  const list = String(await admin.call("CLIENT", "LIST"));
+  const line = list.split("\n").find((l) => l.includes(` name=${name} `));
+  if (line === undefined) return null;
+  return Number(new RegExp(` ${key}=(\\d+)`).exec(line)![1]);
+}
+
+// A client that has sent `size` bytes of a bulk string it never finishes.
+async function halfSent(port: number, name: string, size: number): Promise<RespClient> {
+  const client = await RespClient.connect(port);
+  assert.equal(await client.call("CLIENT", "SETNAME", name), "OK");
+  await client.send(`*2\r\n$${size}\r\n` + "v".repeat(size));
+  return client;
+}
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 100 && !(await check()); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test("clients over maxmemory-clients are disconnected, the biggest first", async () => {
+  const server = await startRedeno(freePort());
+  try {
+    const admin = await RespClient.connect(server.port);
+    await admin.call("CLIENT", "SETNAME", "admin");
+    await admin.call("CLIENT", "NO-EVICT", "on");
+    const small = await halfSent(server.port, "small", 100_000);
+    const big = await halfSent(server.port, "big", 1_000_000);
+    await until(async () => (await field(admin, "big", "qbuf")) === 1_000_000 + 13);
+    const bigMem = (await field(admin, "big", "tot-mem"))!;
+    const smallMem = (await field(admin, "small", "tot-mem"))!;
+    assert.ok(bigMem >= 1_000_000 && smallMem >= 100_000, `${bigMem} ${smallMem}`);
+    const adminMem = (await field(admin, "admin", "tot-mem"))!;
+    // Room for everyone but the big one: it goes, the small one stays.
+    const limit = adminMem + smallMem + 50_000;
+    assert.equal(await admin.call("CONFIG", "SET", "maxmemory-clients", String(limit)), "OK");
+    assert.equal(await field(admin, "big", "tot-mem"), null);
+    assert.notEqual(await field(admin, "small", "tot-mem"), null);
+    const stats = String(await admin.call("INFO", "stats"));
+    assert.match(stats, /evicted_clients:1\r\n/);
+    small.close();
+    big.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("a request that would take the clients over the limit disconnects its client", async () => {
+  const server = await startRedeno(freePort(), ["--maxmemory-clients", "1mb"]);
+  try {
+    const admin = await RespClient.connect(server.port);
+    await admin.call("CLIENT", "NO-EVICT", "on");
+    const client = await RespClient.connect(server.port);
+    assert.equal(await client.call("SET", "k", "v".repeat(100_000)), "OK");
+    await assert.rejects(client.call("SET", "k", "v".repeat(2_000_000)));
+    // An exempt client may go over.
+    const exempt = await RespClient.connect(server.port);
+    await exempt.call("CLIENT", "NO-EVICT", "on");
+    assert.equal(await exempt.call("SET", "k", "v".repeat(2_000_000)), "OK");
+    exempt.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("CLIENT LIST counts arguments, MULTI, WATCH and subscriptions in tot-mem", async () => {
+  const server = await startRedeno(freePort());
+  try {
+    const admin = await RespClient.connect(server.port);
+    const c = await RespClient.connect(server.port);
+    await c.call("CLIENT", "SETNAME", "c");
+    const before = (await field(admin, "c", "tot-mem"))!;
+    await c.call("WATCH", "a", "b", "c");
+    await c.call("MULTI");
+    await c.call("SET", "k", "v".repeat(10_000));
+    const multi = (await field(admin, "c", "multi-mem"))!;
+    assert.ok(multi > 10_000, `multi-mem=${multi}`);
+    assert.ok((await field(admin, "c", "tot-mem"))! >= before + multi);
+    await c.call("DISCARD");
+    await c.call("UNWATCH");
+    assert.equal(await field(admin, "c", "multi-mem"), 0);
+    await c.send("SUBSCRIBE " + Array.from({ length: 100 }, (_, i) => `ch${i}`).join(" ") + "\r\n");
+    await until(async () => ((await field(admin, "c", "sub")) ?? 0) === 100);
+    assert.ok((await field(admin, "c", "tot-mem"))! > before);
+  } finally {
+    await server.stop();
+  }
+});
