@@ -13,10 +13,13 @@
 #
 # Environment (defaults in brackets):
 #   BASEPORT      first port for spawned servers; the harness's own port is just below
-#                 it, and it probes PORT+10000 for each port it hands out [21111]
+#                 it, and it probes PORT+10000 for each port it hands out [12111: clear
+#                 of the external run's 21079-29110 (runtest's defaults) and of the
+#                 kernel's ephemeral ports (32768 and up), so the two runs never meet]
 #   PORTCOUNT     how many ports from BASEPORT the servers may use [1000]
-#   UNIT_TIMEOUT  wall-clock seconds per unit, then the unit is killed [600]
-#   IDLE_TIMEOUT  runtest --timeout: seconds without a test finishing [180]
+#   UNIT_TIMEOUT  wall-clock seconds per unit, then the unit is killed [300]
+#   IDLE_TIMEOUT  runtest --timeout: seconds without a test finishing [60; the slowest
+#                 test of README's units takes about 15 s, the whole list 2 minutes]
 #   DENY_TAGS     tags never run [needs:debug needs:pfdebug needs:repl
 #                 needs:config-maxmemory: as ../shared/redis-tests/run.sh denies, but
 #                 needs:local-process runs, the server being a local process here]
@@ -40,10 +43,10 @@ fail() { echo "suite-spawned: $1"; echo "suite-spawned: 0 passed, 1 failed"; exi
 command -v tclsh >/dev/null || fail "tclsh is missing"
 command -v deno >/dev/null || fail "deno is missing"
 
-BASEPORT=${BASEPORT:-21111}
+BASEPORT=${BASEPORT:-12111}
 PORTCOUNT=${PORTCOUNT:-1000}
-UNIT_TIMEOUT=${UNIT_TIMEOUT:-600}
-IDLE_TIMEOUT=${IDLE_TIMEOUT:-180}
+UNIT_TIMEOUT=${UNIT_TIMEOUT:-300}
+IDLE_TIMEOUT=${IDLE_TIMEOUT:-60}
 DENY_TAGS=${DENY_TAGS-needs:debug needs:pfdebug needs:repl needs:config-maxmemory}
 EXTRA_TAGS=${EXTRA_TAGS:-}
 RUNTEST_ARGS=${RUNTEST_ARGS:-}

@@ -1,6 +1,7 @@
 // Tests for the configuration: defaults, redis.conf and command-line loading, CONFIG GET/SET.
 import assert from "node:assert/strict";
 import { withRealRedis } from "./_resp_client.ts";
+import { skipWithout } from "./_server.ts";
 import {
   Config,
   ConfigError,
@@ -469,8 +470,14 @@ Deno.test("directives of features Redeno lacks take only their default value", a
     "replication is not supported by Redeno yet",
   );
   // Redis's own checks of the form come first; "no one" is no master, the default.
-  assert.equal((await loadError(["--replicaof", "127.0.0.1", "abc"])).reason, "Invalid master port");
-  assert.equal((await loadError(["--replicaof", "--h", "--p"])).reason, "wrong number of arguments");
+  assert.equal(
+    (await loadError(["--replicaof", "127.0.0.1", "abc"])).reason,
+    "Invalid master port",
+  );
+  assert.equal(
+    (await loadError(["--replicaof", "--h", "--p"])).reason,
+    "wrong number of arguments",
+  );
   assert.equal((await load(["--replicaof", "no", "one"])).get("replicaof"), "");
   assert.match((await loadError(["--supervised", "systemd"])).reason, /supervision/);
   assert.match((await loadError(["--aof-timestamp-enabled", "yes"])).reason, /timestamp/);
@@ -553,6 +560,84 @@ Deno.test("errors in command-line options say so", async () => {
   assert.equal((await loadError(["--port", "1", "--port"])).reason, "wrong number of arguments");
   assert.equal((await loadError(["--requirepass", "a", "b"])).reason, "wrong number of arguments");
   assert.match((await loadError(["/nonexistent/redis.conf"])).message, /can't open config file/);
+});
+
+Deno.test("options are read as redis-server reads them: names as written, values quoted", async () => {
+  const file = await confFile("port 7000\n");
+  // A name and its values in one argument, quoted as in a file; values right after the
+  // file start a line of their own.
+  const c = await load([
+    file,
+    "loglevel",
+    "verbose",
+    "--maxmemory '700mb'",
+    "--maxmemory-policy 'volatile-lru'",
+  ]);
+  assert.equal(c.get("loglevel"), "verbose");
+  assert.equal(c.get("maxmemory"), "734003200");
+  assert.equal(c.get("maxmemory-policy"), "volatile-lru");
+  // A value is taken as it is, quotes and all; a name's first value may start with "--".
+  assert.equal((await load(["--requirepass", "'x y'"])).get("requirepass"), "'x y'");
+  const dashes = await load(["--proc-title-template", "--my--title", "--loglevel", "debug"]);
+  assert.equal(dashes.get("proc-title-template"), "--my--title");
+  assert.equal(dashes.get("loglevel"), "debug");
+  // Several values: as separate arguments or in one string.
+  const flags = await load([
+    "--shutdown-on-sigint",
+    "nosave",
+    "force",
+    "now",
+    "--shutdown-on-sigterm",
+    "nosave force",
+  ]);
+  assert.equal(flags.get("shutdown-on-sigint"), "nosave now force");
+  assert.equal(flags.get("shutdown-on-sigterm"), "nosave force");
+  // --save followed by an option, or last, is --save "".
+  for (const argv of [["--save", "--loglevel", "debug"], ["--loglevel", "debug", "--save"]]) {
+    assert.equal((await load(argv)).get("save"), "", argv.join(" "));
+  }
+  assert.equal((await load(["--proc-title-template", "--save", "--save", ""])).get("save"), "");
+});
+
+Deno.test({
+  name: "command-line errors name the option line as redis-server does",
+  ignore: skipWithout("redis-server"),
+  async fn() {
+    const forms = [
+      ["--port"],
+      ["--port", "6380", "--loglevel"],
+      ["--port", "6379", "6380"],
+      ["--port", "--loglevel", "verbose"],
+      ["--port", "--bla", "--loglevel", "verbose"],
+      ["--logfile", "--my--log--file", "--loglevel", "--bla"],
+      ["--shutdown-on-sigint"],
+      ["--shutdown-on-sigint", "now force", "--shutdown-on-sigterm"],
+      ["--shutdown-on-sigint", "save", "nosave"],
+      ["--replicaof", "--127.0.0.1", "--abc"],
+      ["--port 6380 --loglevel"],
+      ["--port", 'a"b\\c\td'],
+      ["--unixsocketperm", "800"],
+      ["--unixsocketperm", "1000"],
+      ["--loading-process-events-interval-bytes", "10"],
+      ["--propagation-error-behavior", "crash"],
+      ["--port", "'7000"],
+    ];
+    for (const argv of forms) {
+      const out = await new Deno.Command("redis-server", {
+        args: argv,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(5000),
+      }).output();
+      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      const match = /^>>> '(.*)'\n(.*)$/m.exec(text);
+      assert.ok(match, `${argv.join(" ")}: ${text}`);
+      const error = await loadError(argv);
+      assert.equal(error.text, match[1], argv.join(" "));
+      assert.equal(error.reason, match[2], argv.join(" "));
+    }
+  },
 });
 
 Deno.test("Redis 7.0 deprecated directives are accepted and ignored in files", async () => {
@@ -714,6 +799,31 @@ Deno.test("CONFIG SET replies and effects match real Redis", async () => {
     [["hll-sparse-max-bytes", "x"]],
     [["aof-timestamp-enabled", "yes"]],
     [["oom-score-adj", "yes"]],
+    [["oom-score-adj", "relative"]],
+    [["oom-score-adj", "no"]],
+    [["shutdown-on-sigint", "save"]],
+    [["shutdown-on-sigint", "now force nosave"]],
+    [["shutdown-on-sigint", "NOW"], ["shutdown-on-sigterm", "save default"]],
+    [["shutdown-on-sigint", "nosave save"]],
+    [["shutdown-on-sigint", "save  now"]],
+    [["shutdown-on-sigterm", ""]],
+    [["shutdown-on-sigterm", "foo"]],
+    [["shutdown-on-sigint", "default"], ["shutdown-on-sigterm", "default"]],
+    [["unixsocket", "/tmp/x.sock"]],
+    [["unixsocketperm", "700"]],
+    [["propagation-error-behavior", "PANIC"]],
+    [["propagation-error-behavior", "crash"]],
+    [["propagation-error-behavior", "ignore"]],
+    [["loading-process-events-interval-bytes", "1023"]],
+    [["loading-process-events-interval-bytes", "1k"]],
+    [["loading-process-events-interval-bytes", "4096"]],
+    [["rdb-key-save-delay", "-5"]],
+    [["rdb-key-save-delay", "2147483648"]],
+    [["rdb-key-save-delay", "0"]],
+    [["repl-diskless-sync-delay", "-1"]],
+    [["repl-diskless-sync-delay", "0"]],
+    [["bind-source-addr", "127.0.0.2"]],
+    [["bind-source-addr", ""]],
     [["acllog-max-len", "128"]],
     [["maxmemory-clients", "abc"]],
     [["maxmemory-clients", "101%"]],

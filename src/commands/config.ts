@@ -45,7 +45,11 @@ function configSet(s: Session, argv: string[]): void {
     changedByConfigSet.set(config, changed);
   }
   for (const [name] of pairs) changed.add(name.toLowerCase());
-  s.reply.ok();
+  // Moved listeners: +OK once the old ones are closed, as Redis closes them before it
+  // answers (inside MULTI the answer cannot wait).
+  const closing = s.server.listenersClosing();
+  if (closing !== null && !s.executingTransaction) s.defer(closing.then(() => s.reply.ok()));
+  else s.reply.ok();
 }
 
 /** CONFIG RESETSTAT: zeroes the counters INFO reports (not the connected clients). */
@@ -265,8 +269,11 @@ function configRewrite(s: Session): void {
  */
 export function debugConfigRewriteForceAll(s: Session): void {
   const error = rewriteConfigFile(s.server, true);
-  if (error === null) s.reply.ok();
-  else s.reply.error(`ERR CONFIG-REWRITE-FORCE-ALL failed: ${error === "" ? "Bad address" : error}`);
+  if (error === null) {
+    s.reply.ok();
+    return;
+  }
+  s.reply.error(`ERR CONFIG-REWRITE-FORCE-ALL failed: ${error === "" ? "Bad address" : error}`);
 }
 
 const HELP = [

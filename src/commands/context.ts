@@ -500,6 +500,11 @@ export interface ServerApi {
   readonly replicating: boolean;
   readonly startedAt: number;
   readonly port: number;
+  /**
+   * After a CONFIG SET of port or bind: resolves once the listeners it moved away from
+   * are closed for good; null when none is closing.
+   */
+  listenersClosing(): Promise<void> | null;
   readonly runId: string;
   /** INFO's master_replid (DEBUG CHANGE-REPL-ID draws a new one). */
   replicationId: string;

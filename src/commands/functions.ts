@@ -3,7 +3,7 @@
 // RESTORE) use the RDB's function records.
 
 import { isWord } from "./_parse.ts";
-import type { CommandSpec, Session } from "./context.ts";
+import type { CommandSpec, ServerApi, Session } from "./context.ts";
 import { helpSubcommand, keysAndArgs, killSubcommand, scriptKeySpec } from "./scripting.ts";
 import { globMatch } from "../util/glob.ts";
 import { dumpFunctions, readFunctionsPayload } from "../persistence/function_payload.ts";
@@ -189,6 +189,12 @@ function fcall(s: Session, argv: string[], readOnly: boolean): void {
   if (done !== undefined) s.defer(done);
 }
 
+// A function is a denyoom command unless its flags say no-writes or allow-oom.
+function functionDeniesOom(server: ServerApi, argv: readonly string[]): boolean {
+  const flags = server.functions.get(argv[1] ?? "")?.flags;
+  return flags !== undefined && !flags.includes("no-writes") && !flags.includes("allow-oom");
+}
+
 const HELP = [
   "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "LOAD [REPLACE] <FUNCTION CODE>",
@@ -248,11 +254,7 @@ export const functionCommands: CommandSpec[] = [
     args: FCALL_ARGS,
     scriptMayWrite: (server, argv) =>
       !(server.functions.get(argv[1] ?? "")?.flags.includes("no-writes") ?? false),
-    // A function is a denyoom command unless its flags say no-writes or allow-oom.
-    scriptDeniesOom: (server, argv) => {
-      const flags = server.functions.get(argv[1] ?? "")?.flags;
-      return flags !== undefined && !flags.includes("no-writes") && !flags.includes("allow-oom");
-    },
+    scriptDeniesOom: functionDeniesOom,
     handler: (s, argv) => fcall(s, argv, false),
   },
   {
@@ -266,6 +268,8 @@ export const functionCommands: CommandSpec[] = [
     complexity: "Depends on the function",
     args: FCALL_ARGS,
     scriptMayWrite: () => false,
+    // Refused for maxmemory before it is refused for being called read-only, as in Redis.
+    scriptDeniesOom: functionDeniesOom,
     handler: (s, argv) => fcall(s, argv, true),
   },
   {

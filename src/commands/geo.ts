@@ -210,12 +210,16 @@ function geoadd(s: Session, argv: string[]): void {
     return;
   }
   const zaddArgv = ["zadd", ...argv.slice(1, at)];
+  // The scores go along as numbers too: ZADD need not parse back what we printed.
+  const scores: number[] = [];
   for (let i = at; i < argv.length; i += 3) {
     const point = lonLatOrReply(s, argv, i);
     if (point === null) return;
-    zaddArgv.push(String(geohashScore(point[0], point[1])), argv[i + 2]);
+    const score = geohashScore(point[0], point[1]);
+    scores.push(score);
+    zaddArgv.push(String(score), argv[i + 2]);
   }
-  zadd(s, zaddArgv);
+  zadd(s, zaddArgv, scores);
 }
 
 /** GEODIST key member1 member2 [M|KM|FT|MI]: nil when either member is missing. */

@@ -32,7 +32,12 @@ const cursors = new CursorRegistry();
  * ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...], and ZINCRBY
  * key increment member (which goes through the same option parsing, as in Redis).
  */
-function zaddGeneric(s: Session, argv: string[], incrCommand: boolean): void {
+function zaddGeneric(
+  s: Session,
+  argv: string[],
+  incrCommand: boolean,
+  parsed?: readonly number[],
+): void {
   const key = argv[1];
   let nx = false, xx = false, gt = false, lt = false, ch = false, incr = incrCommand;
   let at = 2;
@@ -66,7 +71,7 @@ function zaddGeneric(s: Session, argv: string[], incrCommand: boolean): void {
   }
   const scores: number[] = [];
   for (let i = 0; i < pairs; i++) {
-    const score = parseDouble(argv[at + i * 2]);
+    const score = parsed?.[i] ?? parseDouble(argv[at + i * 2]);
     if (score === null) {
       s.reply.error(ERR_NOT_FLOAT);
       return;
@@ -90,7 +95,7 @@ function zaddGeneric(s: Session, argv: string[], incrCommand: boolean): void {
       const current = zset.score(member);
       if (current === undefined) {
         if (xx) continue;
-        zset.set(member, score, lim);
+        zset.addNew(member, score, lim);
         added++;
       } else {
         if (nx) continue;
@@ -103,7 +108,7 @@ function zaddGeneric(s: Session, argv: string[], incrCommand: boolean): void {
         }
         if ((lt && score >= current) || (gt && score <= current)) continue;
         if (score !== current) {
-          zset.set(member, score, lim);
+          zset.rescore(member, current, score);
           updated++;
         }
       }
@@ -124,8 +129,8 @@ function zaddGeneric(s: Session, argv: string[], incrCommand: boolean): void {
 }
 
 /** ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...] */
-export function zadd(s: Session, argv: string[]): void {
-  zaddGeneric(s, argv, false);
+export function zadd(s: Session, argv: string[], scores?: readonly number[]): void {
+  zaddGeneric(s, argv, false, scores);
 }
 
 /** ZINCRBY key increment member */

@@ -305,6 +305,7 @@ export function helpText(): string {
     "       redeno --port 7777 --dir /data --appendonly yes",
     "       redeno /etc/redeno.conf --loglevel verbose --save 900 1 --save 300 10",
     '       redeno --save ""                        (no RDB snapshots)',
+    '       redeno redeno.conf "--maxmemory 100mb"  (a name and its value in one argument)',
     "       echo 'maxmemory 100mb' | redeno -",
     "",
     "CONFIG GET * lists every directive; CONFIG SET changes the mutable ones.",

@@ -63,6 +63,29 @@ export function encodeListpack(items: Iterable<string | Uint8Array>): Uint8Array
  * bounds and backlen, the element count and the terminator.
  */
 export function decodeListpack(blob: Uint8Array, base = 0, what = "Listpack"): string[] {
+  return scanListpack(blob, base, what, true) as string[];
+}
+
+/**
+ * The elements of a listpack, checked as `decodeListpack` checks them, as integers:
+ * a number (a bigint past 2^53) for an integer element, null for a string element
+ * (whose text is not decoded). For structures of mostly numbers, such as stream nodes.
+ */
+export function listpackIntegers(
+  blob: Uint8Array,
+  base = 0,
+  what = "Listpack",
+): (number | bigint | null)[] {
+  return scanListpack(blob, base, what, false) as (number | bigint | null)[];
+}
+
+// One pass over a listpack, checking it whole: elements as text, or as integers.
+function scanListpack(
+  blob: Uint8Array,
+  base: number,
+  what: string,
+  text: boolean,
+): (string | number | bigint | null)[] {
   const r = new ByteReader(blob, 0, base, what);
   if (blob.length < 7) r.fail("listpack too short");
   const total = r.u32le();
@@ -70,67 +93,73 @@ export function decodeListpack(blob: Uint8Array, base = 0, what = "Listpack"): s
     r.fail(`listpack header says ${total} bytes, blob has ${blob.length}`, 0);
   }
   const declared = blob[4] | (blob[5] << 8);
-  r.pos = 6;
-  const out: string[] = [];
+  const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  const out: (string | number | bigint | null)[] = [];
   const end = blob.length - 1;
+  let start = 6;
   while (true) {
-    const start = r.pos;
-    if (start >= blob.length) r.fail("listpack without terminator");
+    if (start >= blob.length) r.fail("listpack without terminator", start);
     const b = blob[start];
     if (b === 0xff) {
-      if (start !== end) r.fail("listpack terminator before the end");
+      if (start !== end) r.fail("listpack terminator before the end", start);
       break;
     }
     let size: number;
+    // A string's text starts at `from`; an integer's value is `value`.
+    let from = -1;
+    let value: number | bigint = 0;
     if ((b & 0x80) === 0) {
-      out.push(String(b));
+      value = b;
       size = 1;
     } else if ((b & 0xc0) === 0x80) {
-      const len = b & 0x3f;
-      size = 1 + len;
-      if (start + size > end) r.fail("listpack string past the end");
-      out.push(latin1(blob, start + 1, start + size));
+      from = start + 1;
+      size = 1 + (b & 0x3f);
     } else if ((b & 0xe0) === 0xc0) {
-      if (start + 2 > end) r.fail("listpack integer past the end");
-      let v = ((b & 0x1f) << 8) | blob[start + 1];
-      if (v >= 4096) v -= 8192;
-      out.push(String(v));
+      if (start + 2 > end) r.fail("listpack integer past the end", start);
+      const v = ((b & 0x1f) << 8) | blob[start + 1];
+      value = v >= 4096 ? v - 8192 : v;
       size = 2;
     } else if ((b & 0xf0) === 0xe0) {
-      if (start + 2 > end) r.fail("listpack string past the end");
-      const len = ((b & 0x0f) << 8) | blob[start + 1];
-      size = 2 + len;
-      if (start + size > end) r.fail("listpack string past the end");
-      out.push(latin1(blob, start + 2, start + size));
+      if (start + 2 > end) r.fail("listpack string past the end", start);
+      from = start + 2;
+      size = 2 + (((b & 0x0f) << 8) | blob[start + 1]);
     } else if (b === 0xf0) {
-      if (start + 5 > end) r.fail("listpack string past the end");
-      r.pos = start + 1;
-      const len = r.u32le();
-      size = 5 + len;
-      if (start + size > end) r.fail("listpack string past the end", start);
-      out.push(latin1(blob, start + 5, start + size));
+      if (start + 5 > end) r.fail("listpack string past the end", start);
+      from = start + 5;
+      size = 5 + dv.getUint32(start + 1, true);
     } else if (b >= 0xf1 && b <= 0xf4) {
-      const width = b === 0xf1 ? 2 : b === 0xf2 ? 3 : b === 0xf3 ? 4 : 8;
-      size = 1 + width;
-      if (start + size > end) r.fail("listpack integer past the end");
-      const dv = new DataView(blob.buffer, blob.byteOffset + start + 1, width);
-      if (width === 2) out.push(String(dv.getInt16(0, true)));
-      else if (width === 3) {
-        let v = dv.getUint16(0, true) | (dv.getUint8(2) << 16);
-        if (v >= 0x800000) v -= 0x1000000;
-        out.push(String(v));
-      } else if (width === 4) out.push(String(dv.getInt32(0, true)));
-      else out.push(dv.getBigInt64(0, true).toString());
+      const at = start + 1;
+      size = b === 0xf1 ? 3 : b === 0xf2 ? 4 : b === 0xf3 ? 5 : 9;
+      if (start + size > end) r.fail("listpack integer past the end", start);
+      if (b === 0xf1) value = dv.getInt16(at, true);
+      else if (b === 0xf2) {
+        const v = dv.getUint16(at, true) | (blob[at + 2] << 16);
+        value = v >= 0x800000 ? v - 0x1000000 : v;
+      } else if (b === 0xf3) value = dv.getInt32(at, true);
+      else {
+        const v = dv.getBigInt64(at, true);
+        value = v >= -BigInt(Number.MAX_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
+          ? Number(v)
+          : v;
+      }
     } else {
       return r.fail(`invalid listpack entry encoding 0x${b.toString(16)}`, start);
     }
+    if (start + size > end) r.fail("listpack string past the end", start);
     const bl = backlenSize(size);
     if (start + size + bl > end) r.fail("listpack entry length past the end", start);
-    // The backlen must repeat the entry size.
+    // The backlen repeats the entry size, 7 bits a byte, most significant first; every
+    // byte but the first has its high bit set (it is read backwards from the next entry).
     let decoded = 0;
-    for (let k = 0; k < bl; k++) decoded = decoded * 128 + (blob[start + size + k] & 127);
+    for (let k = 0; k < bl; k++) {
+      const byte = blob[start + size + k];
+      if ((byte & 128) !== (k === 0 ? 0 : 128)) decoded = -1;
+      if (decoded >= 0) decoded = decoded * 128 + (byte & 127);
+    }
     if (decoded !== size) r.fail("listpack entry with a wrong back length", start + size);
-    r.pos = start + size + bl;
+    if (from >= 0) out.push(text ? latin1(blob, from, start + size) : null);
+    else out.push(text ? String(value) : value);
+    start += size + bl;
   }
   if (declared !== COUNT_UNKNOWN && declared !== out.length) {
     r.fail(`listpack header says ${declared} elements, found ${out.length}`, 4);

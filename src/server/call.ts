@@ -1,6 +1,8 @@
 // Redis's call(): what a command reported while it ran (its dirty count, a rewritten
 // propagation, the keys and databases it changed, keyspace events) and the one
 // post-command stage that acts on it, always in this order:
+//   0. the memory total: collections the command may have changed in place are
+//      measured again before it is next read (see store/accounting.ts);
 //   1. the AOF and replication feed;
 //   2. WATCH invalidation;
 //   3. blocked clients marked ready (served once the top-level command is done);

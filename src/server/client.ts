@@ -3,7 +3,7 @@
 
 import type { ServerApi, Session, SessionFacts } from "../commands/context.ts";
 import type { User } from "../acl/acl.ts";
-import { clientMemory, type ClientMemory } from "./client_memory.ts";
+import { type ClientMemory, clientMemory } from "./client_memory.ts";
 import type { OutputBufferLimit } from "../config/mod.ts";
 import type { KeyspaceNotifier } from "../messaging/keyspace_events.ts";
 import type { Subscriptions } from "../messaging/pubsub.ts";
@@ -112,10 +112,17 @@ export class Client implements Session, SessionFacts {
   processBuffered: () => void = () => {};
   #host: ClientHost | null = null;
   #conn: Deno.Conn | null;
-  #flushing: Promise<void> | null = null;
+  #flushing: Promise<void> = Promise.resolve();
+  // True from the start of a drain until the moment it finds nothing more to send. A
+  // flush after that moment starts a new drain: the finished one's promise may not have
+  // settled yet, and output handed to it then would wait for the next flush.
+  #draining = false;
   /** Output moved out of `reply` while a send was in flight, oldest first. */
   #queued: Uint8Array[] = [];
   #queuedBytes = 0;
+  // The part of the chunk being written that the socket has not taken yet: a peer that
+  // reads nothing leaves it all there, and it counts as output buffer, as in Redis.
+  #unsent = 0;
   #onBytesOut: (n: number) => void;
 
   constructor(
@@ -160,8 +167,9 @@ export class Client implements Session, SessionFacts {
     return this.decoder.capacity - this.decoder.buffered;
   }
 
+  /** Output not sent yet: waiting, set aside, and what the socket has not taken yet. */
   get outputBuffer(): number {
-    return this.reply.length + this.#queuedBytes;
+    return this.reply.length + this.#queuedBytes + this.#unsent;
   }
 
   get flags(): string {
@@ -416,6 +424,7 @@ export class Client implements Session, SessionFacts {
     this.reply.discard();
     this.#queued = [];
     this.#queuedBytes = 0;
+    this.#unsent = 0;
     try {
       this.#conn?.close();
     } catch {
@@ -426,10 +435,8 @@ export class Client implements Session, SessionFacts {
 
   /** Sends every pending reply; concurrent callers share one flush. */
   flush(): Promise<void> {
-    if (this.#flushing === null) {
-      this.#flushing = this.#drain().finally(() => {
-        this.#flushing = null;
-      });
+    if (!this.#draining) {
+      this.#flushing = this.#drain();
     } else if (this.reply.length >= QUEUE_ABOVE) {
       // The peer reads slowly (a subscriber that never reads): set this output aside
       // so the reply buffer starts small again, instead of doubling and copying its
@@ -445,19 +452,27 @@ export class Client implements Session, SessionFacts {
   }
 
   async #drain(): Promise<void> {
-    while ((this.#queued.length > 0 || this.reply.length > 0) && this.#conn !== null) {
-      const queued = this.#queued.shift();
-      if (queued !== undefined) this.#queuedBytes -= queued.length;
-      const chunk = queued ?? this.reply.take();
-      try {
-        let offset = 0;
-        while (offset < chunk.length) {
-          offset += await this.#conn.write(chunk.subarray(offset));
+    this.#draining = true;
+    try {
+      while ((this.#queued.length > 0 || this.reply.length > 0) && this.#conn !== null) {
+        const queued = this.#queued.shift();
+        if (queued !== undefined) this.#queuedBytes -= queued.length;
+        const chunk = queued ?? this.reply.take();
+        this.#unsent = chunk.length;
+        try {
+          let offset = 0;
+          while (offset < chunk.length) {
+            offset += await this.#conn.write(chunk.subarray(offset));
+            this.#unsent = chunk.length - offset;
+          }
+          this.#onBytesOut(chunk.length);
+        } finally {
+          this.#unsent = 0;
+          this.reply.release(chunk);
         }
-        this.#onBytesOut(chunk.length);
-      } finally {
-        this.reply.release(chunk);
       }
+    } finally {
+      this.#draining = false;
     }
   }
 }

@@ -41,7 +41,7 @@ import { ScriptCache } from "../scripting/script_cache.ts";
 import { FunctionLibraries } from "../scripting/libraries.ts";
 import { latin1Text } from "../persistence/aof_manifest.ts";
 import { KeyEvents } from "./key_events.ts";
-import { ClientEviction } from "./client_memory.ts";
+import { ClientEviction, clientMemory } from "./client_memory.ts";
 import { valueBytes } from "../persistence/codecs/mod.ts";
 import type { Database } from "../store/keyspace.ts";
 import { MaxMemory } from "./evict.ts";
@@ -206,10 +206,11 @@ export class Server implements ServerApi, ClientHost {
     this.keyspace.meter = (value) => valueBytes(value);
     this.memory = new UsedMemory({
       keyspace: this.keyspace,
+      // What CLIENT LIST's tot-mem counts, summed.
       clientBuffers: () => {
         let bytes = 0;
         for (const client of this.clients.values()) {
-          bytes += client.queryBuffer + client.queryBufferFree + client.outputBuffer;
+          bytes += clientMemory(client, this.tracking.stateOf(client)?.prefixes).total;
         }
         return { clients: this.clients.size, bytes };
       },
@@ -457,14 +458,14 @@ export class Server implements ServerApi, ClientHost {
   }
 
   /**
-   * Evicts a key (maxmemory), reported as an expired key is: a DEL (UNLINK with
-   * lazyfree-lazy-eviction) for the AOF and replicas, WATCH, an `evicted` event,
-   * tracking. False when the key's time had run out (it went as an expired key).
+   * Evicts a key (maxmemory), reported as an expired key is: a DEL for the AOF and
+   * replicas (deletion is synchronous whatever lazyfree-lazy-eviction says), WATCH, an
+   * `evicted` event, tracking. False when the key's time had run out (it went as an
+   * expired key).
    */
   evictKey(db: Database, key: string): boolean {
     if (!db.delete(key)) return false;
-    const how = this.config.bool("lazyfree-lazy-eviction") ? "UNLINK" : "DEL";
-    this.#removedByServer(db.id, key, [how, key], NOTIFY.EVICTED, "evicted");
+    this.#removedByServer(db.id, key, ["DEL", key], NOTIFY.EVICTED, "evicted");
     return true;
   }
 
@@ -919,6 +920,8 @@ export class Server implements ServerApi, ClientHost {
    * ListenError when one fails or there is nowhere to listen.
    */
   listen(): void {
+    // What loading stored was measured as it was stored, complete.
+    this.keyspace.forgetHandedOut();
     try {
       this.#bound = this.#bind(this.config.bindAddresses(), this.config.number("port"), []);
     } catch (error) {
@@ -934,7 +937,7 @@ export class Server implements ServerApi, ClientHost {
     if (this.#bound.length === 0 && this.#unix === null) {
       throw new ListenError("Configured to not listen anywhere, exiting.", false);
     }
-    for (const bound of this.#bound) this.#acceptLoop(bound);
+    for (const bound of this.#bound) bound.accepting = this.#acceptLoop(bound);
     if (this.#unix !== null) this.#acceptUnix(this.#unix);
     // CONFIG SET port/bind move the listeners; connected clients stay.
     this.config.onChange(
@@ -992,6 +995,11 @@ export class Server implements ServerApi, ClientHost {
   #bind(addresses: string[], port: number, reusable: readonly Bound[]): Bound[] {
     const out: Bound[] = [];
     const opened: Bound[] = [];
+    // The IPv6 wildcard goes first: Deno's "::" socket is dual-stack (Redis's is IPv6
+    // only), so it takes IPv4 clients too, and an IPv4 address on the same port then
+    // cannot be bound, nor needs to be.
+    const ipv6Wildcard = (entry: string) => entry.replace(/^-/, "") === "::*";
+    addresses = [...addresses.filter(ipv6Wildcard), ...addresses.filter((a) => !ipv6Wildcard(a))];
     try {
       for (const entry of addresses) {
         const optional = entry.startsWith("-");
@@ -1009,6 +1017,9 @@ export class Server implements ServerApi, ClientHost {
           opened.push({ listener, hostname, port });
           out.push(opened[opened.length - 1]);
         } catch (error) {
+          const dualStack = error instanceof Deno.errors.AddrInUse && hostname.includes(".") &&
+            out.some((b) => b.hostname === "::" && b.port === port);
+          if (dualStack) continue;
           if (optional) {
             this.log.verbose(`Could not listen on ${hostname}:${port} (optional): ${error}`);
             continue;
@@ -1033,8 +1044,8 @@ export class Server implements ServerApi, ClientHost {
    * undo). New sockets open before old ones close, and the old ones close only once the
    * CONFIG SET is over, so an undo takes them back: a closed Deno listener frees its port
    * only on a later turn of the event loop. They close before that turn, so a client
-   * told +OK finds them closed. The price: moving from one address to a wildcard on the
-   * same port (127.0.0.1 to *) fails where Redis succeeds.
+   * told +OK finds them closed. The price: moving between an address and a wildcard on
+   * the same port (127.0.0.1 to *, or * to 127.0.0.1) fails where Redis succeeds.
    */
   #rebind(failure: string): string | undefined {
     if (this.#stopping !== null) return undefined;
@@ -1052,7 +1063,7 @@ export class Server implements ServerApi, ClientHost {
     this.#bound = bound;
     this.port = bound[0]?.port ?? this.config.number("port");
     for (const b of bound) {
-      if (!previous.includes(b) && !this.#retiring.has(b)) this.#acceptLoop(b);
+      if (!previous.includes(b) && !this.#retiring.has(b)) b.accepting = this.#acceptLoop(b);
       this.#retiring.delete(b);
     }
     for (const b of previous) if (!bound.includes(b)) this.#retiring.add(b);
@@ -1061,6 +1072,17 @@ export class Server implements ServerApi, ClientHost {
       this.#retiring.clear();
     });
     return undefined;
+  }
+
+  /**
+   * After CONFIG SET port or bind: resolves once the listeners it moved away from have
+   * let go of their sockets (a closed Deno listener does so only when its pending accept
+   * ends, a moment later), so that a client told +OK finds them closed, as with Redis.
+   * Null when none is closing.
+   */
+  listenersClosing(): Promise<void> | null {
+    if (this.#retiring.size === 0) return null;
+    return Promise.all([...this.#retiring].map((b) => b.accepting)).then(() => {});
   }
 
   async #acceptUnix(listener: Deno.UnixListener): Promise<void> {
@@ -1096,7 +1118,7 @@ export class Server implements ServerApi, ClientHost {
     const remote = conn.remoteAddr as Deno.NetAddr;
     if (
       !unix && this.config.bool("protected-mode") && this.acl.defaultUser.nopass &&
-      !isLoopbackHost(remote.hostname) && remote.hostname !== MAPPED_LOOPBACK
+      !isLoopbackHost(plainHost(remote.hostname))
     ) {
       // Protected mode: without a password, only the loopback may connect. The
       // refused connection uses up a client id, as Redis's does.
@@ -1244,6 +1266,8 @@ interface Bound {
   listener: Deno.TcpListener;
   hostname: string;
   port: number;
+  /** The accept loop, which ends once the listener has let go of its socket. */
+  accepting?: Promise<void>;
 }
 
 // MONITOR shows arguments as Redis's sdscatrepr quotes them.
@@ -1264,9 +1288,11 @@ function quoted(arg: string): string {
   return out + '"';
 }
 
-// Protected mode also lets in the loopback as an IPv4 client of a dual-stack "::"
-// listener shows it.
-const MAPPED_LOOPBACK = "::ffff:127.0.0.1";
+// An IPv4 client of a dual-stack "::" listener shows as "::ffff:a.b.c.d": shown and
+// checked (protected mode) as the "a.b.c.d" Redis's IPv4 socket would see.
+function plainHost(hostname: string): string {
+  return hostname.startsWith("::ffff:") && hostname.includes(".") ? hostname.slice(7) : hostname;
+}
 
 // Redis's wildcards: "*" is every IPv4 address, "::*" every IPv6 address.
 function listenHostname(address: string): string {
@@ -1277,5 +1303,5 @@ function listenHostname(address: string): string {
 
 // Redis writes IPv6 addresses without brackets too ("::1:53422").
 function formatAddr(addr: Deno.NetAddr): string {
-  return `${addr.hostname}:${addr.port}`;
+  return `${plainHost(addr.hostname)}:${addr.port}`;
 }

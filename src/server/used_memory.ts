@@ -28,7 +28,7 @@ const CLIENT_BYTES = 1024;
 /** What the meter reads from the server. */
 export interface MemorySources {
   readonly keyspace: Keyspace;
-  /** Buffers of every client: query buffer capacity, reply buffer, queued output. */
+  /** Every client's buffers and pending data, as CLIENT LIST's tot-mem counts them. */
   clientBuffers(): { clients: number; bytes: number };
   /** The EVAL script cache and the FUNCTION libraries. */
   scriptBytes(): number;

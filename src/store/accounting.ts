@@ -18,6 +18,8 @@ import { OBJECT_BYTES, stringBytes, TYPED_ARRAY_BYTES } from "./memory.ts";
 /** A database's running total of bytes. */
 export class Tally {
   bytes = 0;
+  /** False once its database was emptied: nothing counts in it any more. */
+  live = true;
 }
 
 /** What a stored collection carries: where it is counted, and for how much. */
@@ -44,6 +46,12 @@ export type CollectionMeter = (value: Accountable) => number;
 export class Ledger {
   /** How collections are measured (the server sets the codecs' estimate). */
   measure: CollectionMeter = () => OBJECT_BYTES;
+  /**
+   * The sum of the live tallies, kept alongside them (reading the total before every
+   * command under maxmemory must not walk the databases). Stale collections are not
+   * in it until `flush`.
+   */
+  total = 0;
   readonly #handedOut: (Accountable | null)[] = [];
   #handedOutCount = 0;
   readonly #stale: Accountable[] = [];
@@ -105,14 +113,16 @@ export class Ledger {
   /** Measures the stale collections again, updating their tallies. */
   flush(): void {
     const stale = this.#stale;
+    if (stale.length === 0) return;
     for (let i = 0; i < stale.length; i++) {
       const value = stale[i];
       const account = value.account!;
       account.stale = false;
       const tally = account.tally;
-      if (tally === null) continue;
+      if (tally === null || !tally.live) continue;
       const bytes = this.measure(value);
       tally.bytes += bytes - account.bytes;
+      this.total += bytes - account.bytes;
       account.bytes = bytes;
     }
     stale.length = 0;

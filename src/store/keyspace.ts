@@ -18,7 +18,7 @@
 
 import { type CollectionMeter, Ledger, Tally } from "./accounting.ts";
 import { CursorRegistry } from "./scan.ts";
-import { stringBytes, tableBytes } from "./memory.ts";
+import { EXPIRE_ENTRY_BYTES, stringBytes, TABLE_ENTRY_BYTES, tableBytes } from "./memory.ts";
 import type { Value } from "./value.ts";
 
 /** Called when a key is removed because its time ran out. */
@@ -88,7 +88,7 @@ export class Database {
   #onExpire: ExpireListener | null;
   readonly #clock: ExpiryClock;
   readonly #ledger: Ledger;
-  // Bytes of the keys and values (see the top of this file); the tables apart.
+  // Bytes of the keys, the values and their table entries (see the top of this file).
   #tally = new Tally();
   /**
    * While set (CLIENT PAUSE), a key whose time ran out reads as missing but is not
@@ -182,6 +182,7 @@ export class Database {
         else if (!keepTtl) {
           this.expires.delete(key);
           this.#exact?.delete(key);
+          this.#add(-EXPIRE_ENTRY_BYTES);
         }
       }
     }
@@ -189,15 +190,19 @@ export class Database {
     this.#lru.set(key, lruClock());
     if (old === undefined) {
       // A new key starts fresh; an overwritten one keeps its LFU counter.
-      if (this.#lfu !== null) this.#lfu.set(key, lfuMinutes() << 8 | LFU_INIT_VAL);
-      this.#tally.bytes += stringBytes(key.length) + this.#ledger.charge(value, this.#tally);
+      if (this.#lfu !== null) this.#setFrequencyWord(key, lfuMinutes() << 8 | LFU_INIT_VAL);
+      // The key, its value, its entries in the tables of values and access times.
+      this.#add(
+        stringBytes(key.length) + 2 * TABLE_ENTRY_BYTES +
+          this.#ledger.charge(value, this.#tally),
+      );
       this.data.set(key, value);
       if (this.onNewKey !== null) this.onNewKey(this, key);
       return;
     }
     // The old value first: it may be the very value stored again.
     const freed = this.#ledger.uncharge(old);
-    this.#tally.bytes += this.#ledger.charge(value, this.#tally) - freed;
+    this.#add(this.#ledger.charge(value, this.#tally) - freed);
     this.data.set(key, value);
   }
 
@@ -215,13 +220,19 @@ export class Database {
       if (atMs > BigInt(Number.MAX_SAFE_INTEGER)) {
         this.#exact ??= new Map();
         this.#exact.set(key, atMs);
-        this.expires.set(key, Number(atMs));
+        this.#setExpireTime(key, Number(atMs));
         return;
       }
       atMs = Number(atMs);
     }
-    this.expires.set(key, atMs);
+    this.#setExpireTime(key, atMs);
     this.#exact?.delete(key);
+  }
+
+  #setExpireTime(key: string, atMs: number): void {
+    const before = this.expires.size;
+    this.expires.set(key, atMs);
+    if (this.expires.size !== before) this.#add(EXPIRE_ENTRY_BYTES);
   }
 
   /** The absolute expiry time (Unix ms) of a key, or undefined without a TTL. */
@@ -240,12 +251,15 @@ export class Database {
   persist(key: string): boolean {
     if (!this.expires.delete(key)) return false;
     this.#exact?.delete(key);
+    this.#add(-EXPIRE_ENTRY_BYTES);
     return true;
   }
 
   /** Empties the database. */
   clear(): void {
-    // The values' accounts keep the old tally, which nothing reads any more.
+    // The values' accounts keep the old tally, which nothing counts in any more.
+    this.#ledger.total -= this.#tally.bytes;
+    this.#tally.live = false;
     this.#tally = new Tally();
     this.data.clear();
     this.expires.clear();
@@ -277,7 +291,7 @@ export class Database {
     this.set(key, entry.value);
     if (entry.expireAt !== undefined) this.setExpire(key, entry.expireAt);
     if (entry.lru !== undefined) this.#lru.set(key, entry.lru);
-    if (entry.lfu !== undefined) this.#lfu?.set(key, entry.lfu);
+    if (entry.lfu !== undefined && this.#lfu !== null) this.#setFrequencyWord(key, entry.lfu);
   }
 
   /** Exchanges the whole contents of two databases (SWAPDB); their ids stay. */
@@ -481,7 +495,15 @@ export class Database {
   /** Sets a key's access counter (RESTORE FREQ, an RDB's FREQ). */
   setFrequency(key: string, counter: number, params: LfuParams): void {
     this.frequency(key, params);
-    this.#lfu!.set(key, lfuMinutes() << 8 | counter);
+    this.#setFrequencyWord(key, lfuMinutes() << 8 | counter);
+  }
+
+  // Stores a key's LFU word (frequencies are kept); a new entry of the table counts.
+  #setFrequencyWord(key: string, word: number): void {
+    const lfu = this.#lfu!;
+    const before = lfu.size;
+    lfu.set(key, word);
+    if (lfu.size !== before) this.#add(TABLE_ENTRY_BYTES);
   }
 
   #lfuDecayed(word: number): number {
@@ -504,29 +526,29 @@ export class Database {
         const base = Math.max(0, counter - LFU_INIT_VAL);
         if (Math.random() < 1 / (base * this.#lfuParams.logFactor + 1)) counter++;
       }
-      this.#lfu.set(key, lfuMinutes() << 8 | counter);
+      this.#setFrequencyWord(key, lfuMinutes() << 8 | counter);
     }
   }
 
   // ---- Memory (see the top of this file) ----
 
-  /** Bytes the keys and values take, without the tables that hold them. */
-  get dataBytes(): number {
+  /**
+   * Bytes the keys and values take with their entries in the tables (the running
+   * total; collections changed in place are measured again first).
+   */
+  get bytes(): number {
     this.#ledger.flush();
     return this.#tally.bytes;
   }
 
   /** Bytes of the tables of keys and their access times (and frequencies, when kept). */
   get mainTableBytes(): number {
-    if (this.data.size === 0) return 0;
-    return tableBytes(this.data.size) + tableBytes(this.#lru.size) +
-      (this.#lfu === null ? 0 : tableBytes(this.#lfu.size));
+    return tableBytes(this.data.size + this.#lru.size + (this.#lfu?.size ?? 0));
   }
 
   /** Bytes of the table of expiry times (each time a 16-byte boxed double). */
   get expiresTableBytes(): number {
-    const n = this.expires.size;
-    return n === 0 ? 0 : tableBytes(n) + n * 16;
+    return this.expires.size * EXPIRE_ENTRY_BYTES;
   }
 
   // The live value of a key without counting an access or noting it (nothing is
@@ -542,12 +564,21 @@ export class Database {
     return value;
   }
 
+  // Bytes counted in (or, negative, out of) this database's tally and the total.
+  #add(bytes: number): void {
+    this.#tally.bytes += bytes;
+    this.#ledger.total += bytes;
+  }
+
   #remove(key: string, value: Value): void {
-    this.#tally.bytes -= stringBytes(key.length) + this.#ledger.uncharge(value);
+    this.#add(-(stringBytes(key.length) + 2 * TABLE_ENTRY_BYTES + this.#ledger.uncharge(value)));
     this.data.delete(key);
-    if (this.expires.size !== 0 && this.expires.delete(key)) this.#exact?.delete(key);
+    if (this.expires.size !== 0 && this.expires.delete(key)) {
+      this.#exact?.delete(key);
+      this.#add(-EXPIRE_ENTRY_BYTES);
+    }
     this.#lru.delete(key);
-    this.#lfu?.delete(key);
+    if (this.#lfu !== null && this.#lfu.delete(key)) this.#add(-TABLE_ENTRY_BYTES);
   }
 
   #expire(key: string): void {
@@ -603,11 +634,8 @@ export class Keyspace {
    * dataset part of used_memory).
    */
   get datasetBytes(): number {
-    let total = 0;
-    for (const db of this.databases) {
-      if (db.size !== 0) total += db.dataBytes + db.mainTableBytes + db.expiresTableBytes;
-    }
-    return total;
+    this.#ledger.flush();
+    return this.#ledger.total;
   }
 
   /** Starts keeping access frequencies in every database (an LFU policy), or updates their parameters. */

@@ -48,19 +48,23 @@ export function mapBytes(entries: number): number {
   return MAP + cap * MAP_ENTRY;
 }
 
-// A table's capacity over its entries, averaged over one doubling (2 ln 2).
-const TABLE_SLACK = 1.386;
-
 /**
- * A keyspace table's own memory (the Map of keys, of access times, of TTLs) for
- * `entries` entries: the capacity a Map has on average for that many, so the total
- * grows smoothly with the keys. A real table grows by doubling; counting those jumps
- * would leave eviction stuck below the limit whenever the next doubling is bigger
- * than the room left (Redis avoids growing its tables when over maxmemory).
+ * What one entry of a keyspace table (the Map of keys, of access times, of TTLs)
+ * costs: a Map entry times the capacity a Map has on average for its entries, 1.39
+ * times them over one doubling (2 ln 2). A real table grows by doubling; counting
+ * those jumps would leave eviction stuck below the limit whenever the next doubling is
+ * bigger than the room left (Redis avoids growing its tables when over maxmemory), so
+ * the keyspace charges every entry the average and its total grows smoothly.
  */
+export const TABLE_ENTRY_BYTES = Math.round(MAP_ENTRY * 1.386);
+
+/** A keyspace table's own memory for `entries` entries (see TABLE_ENTRY_BYTES). */
 export function tableBytes(entries: number): number {
-  return entries === 0 ? 0 : MAP + Math.round(entries * MAP_ENTRY * TABLE_SLACK);
+  return entries * TABLE_ENTRY_BYTES;
 }
+
+/** An expiry time in its table: the entry and the boxed double it holds. */
+export const EXPIRE_ENTRY_BYTES = TABLE_ENTRY_BYTES + HEAP_NUMBER;
 
 /** An array of `slots` pointers or doubles. */
 export function arrayBytes(slots: number): number {
@@ -78,20 +82,11 @@ export function keyBytes(key: string): number {
 }
 
 /**
- * The elements' memory: `walk` hands each element's bytes to `measure` until it answers
- * false (after `samples` of them); the average stands for all `size` elements.
+ * The elements' memory from a sample: `total` bytes measured over the first `count`
+ * elements (at most `samples`, see the codecs), the average standing for all `size`.
+ * The codecs measure in plain loops: the running memory total measures a collection
+ * again after each command that changes it, so this is on the write path.
  */
-export function sampled(
-  size: number,
-  samples: number,
-  walk: (measure: (bytes: number) => boolean) => void,
-): number {
-  if (size === 0) return 0;
-  let count = 0, total = 0;
-  walk((bytes) => {
-    total += bytes;
-    count++;
-    return count < samples;
-  });
+export function scaled(total: number, count: number, size: number): number {
   return count === 0 ? 0 : Math.round((total / count) * size);
 }

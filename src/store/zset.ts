@@ -645,6 +645,17 @@ export class SortedSetValue {
       if (current !== score) this.#move(member, current, score);
       return false;
     }
+    this.addNew(member, score, limits);
+    return true;
+  }
+
+  /** Changes the score of a member the caller found with score `current`. */
+  rescore(member: string, current: number, score: number): void {
+    if (current !== score) this.#move(member, current, score);
+  }
+
+  /** Adds a member the caller found absent (one lookup instead of two). */
+  addNew(member: string, score: number, limits: ZsetLimits): void {
     if (
       this.#packed !== null && (this.#packed.length + 1 > limits.maxListpackEntries ||
         member.length > limits.maxListpackValue)
@@ -653,7 +664,6 @@ export class SortedSetValue {
     }
     this.#order.insert(member, score);
     this.#dict?.set(member, score);
-    return true;
   }
 
   #move(member: string, from: number, to: number): void {

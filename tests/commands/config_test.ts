@@ -3,7 +3,15 @@
 
 import assert from "node:assert/strict";
 import { encodeCommand, ReplyReader } from "../compat/harness.ts";
-import { freePort, type RunningServer, startRedeno, waitForPing } from "../_server.ts";
+import {
+  call,
+  freePort,
+  type RunningServer,
+  skipWithout,
+  startRedeno,
+  startRedis,
+  waitForPing,
+} from "../_server.ts";
 import { directiveLines, quoteConfigValue, rewriteConfigText } from "../../src/commands/config.ts";
 
 /** One connection; `raw` answers a reply's bytes. */
@@ -402,6 +410,72 @@ Deno.test("CONFIG REWRITE writes changed directives back to the config file", as
     await server.stop();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("DEBUG CONFIG-REWRITE-FORCE-ALL writes every directive, and the file starts the same server", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/redeno.conf`;
+  await Deno.writeTextFile(
+    path,
+    [
+      "bind 127.0.0.1",
+      "enable-debug-command yes",
+      `dir ${dir}`,
+      `unixsocket ${dir}/redis.sock`,
+      "unixsocketperm 700",
+      'shutdown-on-sigterm "nosave now"',
+      'save ""',
+      "",
+    ].join("\n"),
+  );
+  const port = freePort();
+  let server = await startWithConfigFile(path, port);
+  let c = await connect(server.port);
+  try {
+    assert.equal(
+      await c.raw("CONFIG", "SET", "maxmemory", "10mb", "notify-keyspace-events", "KEA"),
+      "+OK\r\n",
+    );
+    const before = parseBulks(await c.raw("CONFIG", "GET", "*"));
+    assert.equal(await c.raw("DEBUG", "CONFIG-REWRITE-FORCE-ALL"), "+OK\r\n");
+    const written = new Set(
+      (await Deno.readTextFile(path)).split("\n").map((line) => line.split(" ")[0]),
+    );
+    // Every directive, hidden ones too, but those Redis leaves out while unset.
+    for (const name of ["hz", "maxmemory", "key-load-delay", "rdb-key-save-delay", "user"]) {
+      assert.ok(written.has(name), name);
+    }
+    for (const name of ["pidfile", "requirepass", "replicaof", "bind-source-addr"]) {
+      assert.ok(!written.has(name), name);
+    }
+    c.close();
+    await server.stop();
+    server = await startWithConfigFile(path, port);
+    c = await connect(server.port);
+    assert.deepEqual(parseBulks(await c.raw("CONFIG", "GET", "*")), before);
+  } finally {
+    c.close();
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "DEBUG CONFIG-REWRITE-FORCE-ALL without a config file fails as in Redis",
+  ignore: skipWithout("redis-server"),
+  async fn() {
+    for (const start of [startRedis, startRedeno]) {
+      const server = await start(freePort(), ["--enable-debug-command", "yes"]);
+      try {
+        assert.equal(
+          await call(server.port, "DEBUG", "CONFIG-REWRITE-FORCE-ALL"),
+          "-ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address\r\n",
+        );
+      } finally {
+        await server.stop();
+      }
+    }
+  },
 });
 
 Deno.test("a config file rewrite replaces lines in place and appends the rest", () => {

@@ -384,8 +384,10 @@ Deno.test("stream nodes whose listpack entries do not add up fail the stream lis
   cases.push(["entry with a wrong lp-count", withElement(9, 5)]);
   cases.push(["entry counts do not match the entries", withElement(0, 3)]);
   cases.push(["master entry without its terminator", withElement(4, 1)]);
-  cases.push(["a string where a number belongs", withElement(5, "x")]);
-  cases.push(["bad entry flags 8", withElement(5, 8)]);
+  cases.push(["entry without its ID", withElement(6, "x")]);
+  cases.push(["bad entry flags", withElement(5, 8)]);
+  cases.push(["bad entry flags", withElement(5, "x")]);
+  cases.push(["bad master entry counts", withElement(2, 0)]);
   cases.push(["entry IDs out of order", node([1, 0], [[1, 1], [1, 0]])]);
   cases.push(["entry ID before the node's master ID", node([1, 5], [[1, 5], [1, 2]])]);
   cases.push(["entry cut short", { master: good.master, elements: good.elements.slice(0, 8) }]);

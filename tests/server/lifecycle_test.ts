@@ -125,6 +125,112 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 
+/** The servers a comparison runs on: Redeno, and real Redis when it is installed. */
+function starters(): [string, typeof startRedeno][] {
+  const list: [string, typeof startRedeno][] = [["Redeno", startRedeno]];
+  if (!skipWithout("redis-server")) list.push(["Redis", startRedis]);
+  return list;
+}
+
+/** Waits for a process's status, failing after `ms`. */
+async function exitWithin(server: RunningServer, ms: number): Promise<Deno.CommandStatus> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([server.process.status, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("shutdown-on-sigterm and shutdown-on-sigint decide whether a signal saves", async () => {
+  const cases: [Deno.Signal, string[], boolean][] = [
+    ["SIGTERM", ["--save", "3600 1", "--shutdown-on-sigterm", "nosave"], false],
+    ["SIGINT", ["--save", "", "--shutdown-on-sigint", "save"], true],
+    ["SIGINT", ["--save", "3600 1", "--shutdown-on-sigterm", "nosave"], true],
+    ["SIGTERM", ["--save", "", "--shutdown-on-sigterm", "now force"], false],
+  ];
+  for (const [name, start] of starters()) {
+    for (const [signal, args, saved] of cases) {
+      const dir = Deno.makeTempDirSync({ prefix: "redeno-test-" });
+      const server = await start(freePort(), [...args, "--dir", dir]);
+      assert.equal(await exchange(server.port, bytes("SET k v\r\n")), "+OK\r\n");
+      const status = await server.stop(signal);
+      const what = `${name}, ${signal} ${args.join(" ")}`;
+      assert.equal(status.code, 0, `${what}:\n${server.output()}`);
+      assert.equal([...Deno.readDirSync(dir)].some((e) => e.name === "dump.rdb"), saved, what);
+    }
+  }
+});
+
+Deno.test("a second SIGINT during the final save exits at once, without its temporary file", async () => {
+  for (const [name, start] of starters()) {
+    const dir = Deno.makeTempDirSync({ prefix: "redeno-test-" });
+    const server = await start(freePort(), ["--save", "3600 1", "--dir", dir]);
+    try {
+      let pipeline = "";
+      for (let i = 0; i < 20; i++) pipeline += `SET ${i} ${i}\r\n`;
+      await exchange(server.port, bytes(pipeline));
+      // 100 ms per key: the save takes two seconds.
+      await exchange(server.port, bytes("CONFIG SET rdb-key-save-delay 100000\r\n"));
+      const temp = `${dir}/temp-${server.process.pid}.rdb`;
+      server.process.kill("SIGINT");
+      const deadline = Date.now() + 2000;
+      while (Date.now() < deadline && !exists(temp)) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(exists(temp), `${name}: no ${temp} while saving`);
+      // The server serves no one while it saves.
+      assert.equal(await exchange(server.port, bytes("PING\r\n"), 200), "", name);
+      server.process.kill("SIGINT");
+      const status = await exitWithin(server, 1000);
+      assert.equal(status.code, 1, `${name}:\n${server.output()}`);
+      assert.ok(!exists(temp), `${name}: ${temp} left behind`);
+      assert.ok(!exists(`${dir}/dump.rdb`), name);
+      assert.match(server.output(), /You insist... exiting now\./);
+    } finally {
+      await server.stop("SIGKILL");
+    }
+  }
+});
+
+Deno.test("SIGTERM ends the server at once while a client that never reads has output waiting", async () => {
+  const server = await startRedeno(freePort(), ["--client-output-buffer-limit", "pubsub 0 0 0"]);
+  const subscriber = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    await subscriber.write(bytes("SUBSCRIBE c\r\n"));
+    await new Promise((r) => setTimeout(r, 200));
+    // About 64 MB for a client that reads nothing: far more than the socket takes.
+    const message = "x".repeat(64 * 1024);
+    const publisher = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    let batch = "";
+    for (let i = 0; i < 64; i++) batch += `PUBLISH c ${message}\r\n`;
+    const request = bytes(batch);
+    for (let i = 0; i < 16; i++) {
+      for (let at = 0; at < request.length;) at += await publisher.write(request.subarray(at));
+      await readUntilQuiet(publisher, 50);
+    }
+    publisher.close();
+    const started = Date.now();
+    server.process.kill("SIGTERM");
+    const status = await exitWithin(server, 3000);
+    assert.equal(status.code, 0, server.output());
+    assert.ok(Date.now() - started < 3000);
+  } finally {
+    subscriber.close();
+    await server.stop("SIGKILL");
+  }
+});
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 Deno.test("with maxclients 2 a third connection is refused and closed", async () => {
   const servers: RunningServer[] = [await startRedeno(freePort(), ["--maxclients", "2"])];
   const open: Deno.Conn[] = [];

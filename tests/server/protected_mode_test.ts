@@ -17,6 +17,7 @@ import {
   skipWithout,
   startRedeno,
   startRedis,
+  waitForPing,
 } from "../_server.ts";
 
 /**
@@ -125,4 +126,65 @@ Deno.test("a password given to the default user through ACL SETUSER opens protec
   } finally {
     await server.stop();
   }
+});
+
+/** The first address of this host that is not a loopback one, or null. */
+function hostAddress(): string | null {
+  for (const { family, address } of Deno.networkInterfaces()) {
+    if (family === "IPv4" && !address.startsWith("127.")) return address;
+  }
+  return null;
+}
+
+/** Starts a server with no bind directive at all: the binary's built-in default. */
+function startUnbound(command: string, args: string[]): Deno.ChildProcess {
+  return new Deno.Command(command, {
+    args,
+    cwd: Deno.makeTempDirSync({ prefix: "redeno-test-" }),
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+Deno.test({
+  name: "without a bind directive the server listens everywhere and protected mode guards it",
+  ignore: skipWithout("redis-server"),
+  async fn() {
+    const main = new URL("../../src/main.ts", import.meta.url).pathname;
+    const commands: [string, string[]][] = [
+      ["redis-server", []],
+      [Deno.execPath(), ["run", "-A", main]],
+    ];
+    const seen: string[][] = [];
+    for (const [command, prefix] of commands) {
+      const port = freePort();
+      const process = startUnbound(command, [
+        ...prefix,
+        "--port",
+        String(port),
+        "--save",
+        "",
+      ]);
+      try {
+        await waitForPing(port);
+        const host = hostAddress();
+        const other = host === null ? "no other address" : await new Promise<string>((done) => {
+          const socket = net.connect({ host, port });
+          let out = "";
+          socket.on("data", (chunk: Buffer) => out += chunk.toString("latin1"));
+          socket.on("error", (error) => done(`error ${error.message}`));
+          // Nothing is sent: the server answers the connection itself, then closes it.
+          socket.on("close", () => done(out + "<closed>"));
+        });
+        seen.push([await call(port, "CONFIG", "GET", "bind"), other]);
+      } finally {
+        process.kill("SIGKILL");
+        await process.status;
+      }
+    }
+    assert.equal(seen[0][0], "*2\r\n$4\r\nbind\r\n$6\r\n* -::*\r\n");
+    if (hostAddress() !== null) assert.match(seen[0][1], /^-DENIED .*<closed>$/s);
+    assert.deepEqual(seen[1], seen[0]);
+  },
 });

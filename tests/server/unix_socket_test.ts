@@ -39,15 +39,24 @@ Deno.test({
       const path = socketPath();
       // A file left at the path (a crashed server's socket) is replaced.
       Deno.writeTextFileSync(path, "stale");
-      const server = await start(freePort(), ["--unixsocket", path, "--unixsocketperm", "700"]);
+      const server = await start(freePort(), [
+        "--unixsocket",
+        path,
+        "--unixsocketperm",
+        "700",
+        "--enable-protected-configs",
+        "local",
+      ]);
       try {
         assert.equal(await cliAt(path, "PING"), "PONG");
         assert.ok(Deno.statSync(path).isSocket, "a socket at the path");
         assert.equal(Deno.statSync(path).mode! & 0o777, 0o700);
         assert.equal(await cliAt(path, "CONFIG", "GET", "unixsocketperm"), "unixsocketperm\n700");
         seen.push(endpoints(await cliAt(path, "CLIENT", "INFO"), path));
-        // A client of the socket is local: protected configs set to "local" let it in.
         assert.equal(await cliAt(path, "CONFIG", "GET", "unixsocket"), `unixsocket\n${path}`);
+        // A client of the socket is local: protected configs set to "local" let it in.
+        const dir = path.slice(0, path.lastIndexOf("/"));
+        assert.equal(await cliAt(path, "CONFIG", "SET", "dir", dir), "OK");
       } finally {
         await server.stop();
       }

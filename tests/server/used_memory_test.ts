@@ -19,8 +19,15 @@ function fresh(ks: Keyspace): number {
   return total;
 }
 
-Deno.test("the running dataset total matches a fresh measurement after thousands of random commands", async () => {
-  const t = await startInProcess();
+for (const policy of ["noeviction", "allkeys-lfu"]) {
+  Deno.test(`the running dataset total matches a fresh measurement after thousands of random commands (${policy})`, async () => {
+    await randomWorkload(policy);
+  });
+}
+
+// Access frequencies are kept under an LFU policy: their table counts too.
+async function randomWorkload(policy: string): Promise<void> {
+  const t = await startInProcess([["maxmemory-policy", [policy]]]);
   const ks = t.server.keyspace;
   const random = rng(11);
   const n = (limit: number) => Math.floor(random() * limit);
@@ -89,7 +96,7 @@ Deno.test("the running dataset total matches a fresh measurement after thousands
   } finally {
     await t.stop();
   }
-});
+}
 
 Deno.test("INFO used_memory is the baseline plus the dataset plus client buffers", async () => {
   const t = await startInProcess();

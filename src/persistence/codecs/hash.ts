@@ -3,7 +3,7 @@
 // [field, value] pairs in the hash's order in JSON Lines.
 
 import { HashValue } from "../../store/hash.ts";
-import { mapBytes, OBJECT_BYTES, sampled, stringBytes } from "../../store/memory.ts";
+import { mapBytes, OBJECT_BYTES, scaled, stringBytes } from "../../store/memory.ts";
 import { fromJsonText, jsonPairs, type JsonText, toJsonText } from "../json_text.ts";
 import { decodeListpack, ListpackBuilder } from "../listpack.ts";
 import {
@@ -128,10 +128,13 @@ export const hashCodec: ValueCodec<HashValue, DecodedHash> = {
   },
   memory(hash, samples) {
     const size = hash.size;
-    return OBJECT_BYTES + mapBytes(size) + sampled(size, samples, (measure) => {
+    let total = 0, count = 0;
+    if (size !== 0) {
       for (const [field, v] of hash.fields) {
-        if (!measure(stringBytes(field.length) + stringBytes(v.length))) break;
+        total += stringBytes(field.length) + stringBytes(v.length);
+        if (++count >= samples) break;
       }
-    });
+    }
+    return OBJECT_BYTES + mapBytes(size) + scaled(total, count, size);
   },
 };

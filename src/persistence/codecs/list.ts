@@ -4,7 +4,7 @@
 // array of byte strings, head to tail, in JSON Lines.
 
 import { ListValue } from "../../store/list.ts";
-import { arrayBytes, capacityFor, OBJECT_BYTES, sampled, stringBytes } from "../../store/memory.ts";
+import { arrayBytes, capacityFor, OBJECT_BYTES, scaled, stringBytes } from "../../store/memory.ts";
 import { jsonTexts, toJsonText } from "../json_text.ts";
 import { decodeListpack, ListpackBuilder } from "../listpack.ts";
 import {
@@ -100,9 +100,10 @@ export const listCodec: ValueCodec<ListValue, string[]> = {
   },
   memory(list, samples) {
     const size = list.length;
-    return OBJECT_BYTES + arrayBytes(capacityFor(size)) + sampled(size, samples, (measure) => {
-      for (let i = 0; i < size && measure(stringBytes(list.at(i).length)); i++);
-    });
+    const count = Math.min(size, samples);
+    let total = 0;
+    for (let i = 0; i < count; i++) total += stringBytes(list.at(i).length);
+    return OBJECT_BYTES + arrayBytes(capacityFor(size)) + scaled(total, count, size);
   },
 };
 

@@ -7,7 +7,7 @@ import {
   capacityFor,
   mapBytes,
   OBJECT_BYTES,
-  sampled,
+  scaled,
   stringBytes,
   TYPED_ARRAY_BYTES,
 } from "../../store/memory.ts";
@@ -67,9 +67,9 @@ export const setCodec: ValueCodec<SetValue, string[]> = {
   memory(set, samples) {
     const size = set.size;
     if (set.isIntset) return OBJECT_BYTES + TYPED_ARRAY_BYTES + capacityFor(size) * 8;
-    return OBJECT_BYTES + mapBytes(size) + arrayBytes(size) +
-      sampled(size, samples, (measure) => {
-        for (let i = 0; i < size && measure(stringBytes(set.at(i).length)); i++);
-      });
+    const count = Math.min(size, samples);
+    let total = 0;
+    for (let i = 0; i < count; i++) total += stringBytes(set.at(i).length);
+    return OBJECT_BYTES + mapBytes(size) + arrayBytes(size) + scaled(total, count, size);
   },
 };

@@ -9,12 +9,17 @@
 // unknown), the pending entries (raw 16-byte ID, delivery time as 8 bytes LE ms,
 // delivery count) and the consumers in name order (name, seen time, the raw IDs of
 // the pending entries they own).
+//
+// A stream read from a file or payload is checked whole before it is built (as Redis's
+// deep check of a payload does, and more: Redeno relies on the order of IDs): each
+// node's listpack and entries, nodes and live entries in ascending ID order, a last
+// ID not before the last entry, and groups whose pending entries each have one owner.
 
 import {
   arrayBytes,
   mapBytes,
   OBJECT_BYTES,
-  sampled,
+  scaled,
   stringBytes,
   TYPED_ARRAY_BYTES,
 } from "../../store/memory.ts";
@@ -30,9 +35,8 @@ import {
   U64_MAX,
 } from "../../store/stream_id.ts";
 import { Listpack } from "../../store/stream_listpack.ts";
-import { parseInt64 } from "../../util/int64.ts";
 import { fromJsonText, type JsonText, toJsonText } from "../json_text.ts";
-import { decodeListpack } from "../listpack.ts";
+import { listpackIntegers } from "../listpack.ts";
 import {
   type ByteReader,
   type ByteWriter,
@@ -72,73 +76,95 @@ const JSON_NODE_LIMITS = { maxBytes: 4096, maxEntries: 100 };
 
 const NODE = "Stream listpack";
 // Entry flags (a stream node's entries: deleted, same fields as the master entry).
-const FLAG_DELETED = 1n;
-const FLAG_SAMEFIELDS = 2n;
+const FLAG_DELETED = 1;
+const FLAG_SAMEFIELDS = 2;
+
+// An ID part (ms or seq) of `base` plus a difference, wrapping around 2^64 as Redis's
+// unsigned arithmetic does: a number while exact, else a bigint. Numbers and bigints
+// compare exactly with <, > and == (not ===), which the checks below rely on.
+function idPart(base: number | bigint, diff: number | bigint): number | bigint {
+  if (typeof base === "number" && typeof diff === "number") {
+    const v = base + diff;
+    if (v >= 0 && v <= Number.MAX_SAFE_INTEGER) return v;
+  }
+  return BigInt.asUintN(64, BigInt(base) + BigInt(diff));
+}
+
+// An ID part as a number while exact.
+function partOf(v: bigint): number | bigint {
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
 
 /**
- * The deep check of one stream node, `elements` its listpack's (already checked)
- * elements, `at` its file offset: a master entry (live and deleted counts, the field
- * names, a 0), then entries of flags, ID differences from the node's `master` ID,
- * fields or values as the flags say, and an lp-count that agrees, nothing after the
- * last; the counts match what is there, and every live entry's ID comes after
- * `after` (the stream's previous live entry, 0 for none) and the node's master ID.
- * Returns the ID of the node's last live entry.
+ * The deep check of one stream node, `blob` its listpack at file offset `at`: a master
+ * entry (live and deleted counts, the field names, a 0), then entries of flags, ID
+ * differences from the node's `master` ID, fields or values as the flags say, and an
+ * lp-count that agrees, nothing after the last; the counts match what is there, and
+ * every live entry's ID comes after `after` (the stream's previous live entry, 0 for
+ * none), every entry's at or after the master ID. Returns the last live entry's ID.
  */
 function checkStreamNode(
-  elements: readonly string[],
+  blob: Uint8Array,
   master: StreamId,
   after: StreamId,
   at: number,
 ): StreamId {
+  const el = listpackIntegers(blob, at, NODE);
   const fail = (problem: string): never => failIntegrity(NODE, problem, at);
-  let i = 0;
-  const int = (): bigint => {
-    if (i >= elements.length) fail("entry cut short");
-    return parseInt64(elements[i++]) ?? fail("a string where a number belongs");
+  const n = el.length;
+  // A count (or flags) at `k`: a small non-negative number; -1 when it is not one.
+  const countAt = (k: number): number => {
+    const v = k < n ? el[k] : null;
+    return typeof v === "number" && v >= 0 ? v : -1;
   };
-  const skip = (n: bigint): void => {
-    if (n < 0n || BigInt(i) + n > BigInt(elements.length)) fail("entry cut short");
-    i += Number(n);
-  };
-  const live = int();
-  const deleted = int();
-  const masterFields = int();
-  if (live <= 0n || deleted < 0n || masterFields <= 0n) fail("bad master entry counts");
-  skip(masterFields);
-  if (int() !== 0n) fail("master entry without its terminator");
-  const masterMs = master >> 64n;
-  const masterSeq = master & U64_MAX;
-  let last = after;
-  let seenLive = 0n;
-  let seenDeleted = 0n;
-  while (i < elements.length) {
-    const flags = int();
-    if (flags < 0n || flags > (FLAG_DELETED | FLAG_SAMEFIELDS)) fail(`bad entry flags ${flags}`);
-    const id = makeId(
-      BigInt.asUintN(64, masterMs + int()),
-      BigInt.asUintN(64, masterSeq + int()),
-    );
-    if (id < master) fail("entry ID before the node's master ID");
-    let values = masterFields;
-    let counted = 3n + masterFields;
-    if ((flags & FLAG_SAMEFIELDS) === 0n) {
-      values = int();
-      if (values <= 0n) fail("entry without fields");
-      skip(values);
-      counted = 4n + 2n * values;
+  const live = countAt(0);
+  const deleted = countAt(1);
+  const masterFields = countAt(2);
+  if (live <= 0 || deleted < 0 || masterFields <= 0) fail("bad master entry counts");
+  let i = 3 + masterFields;
+  if (i >= n || el[i] !== 0) fail("master entry without its terminator");
+  i++;
+  const masterMs = partOf(master >> 64n);
+  const masterSeq = partOf(master & U64_MAX);
+  let lastMs = partOf(after >> 64n);
+  let lastSeq = partOf(after & U64_MAX);
+  let seenLive = 0;
+  let seenDeleted = 0;
+  while (i < n) {
+    const flags = countAt(i);
+    if (flags < 0 || flags > (FLAG_DELETED | FLAG_SAMEFIELDS)) fail("bad entry flags");
+    const msDiff = i + 1 < n ? el[i + 1] : null;
+    const seqDiff = i + 2 < n ? el[i + 2] : null;
+    if (msDiff === null || seqDiff === null) fail("entry without its ID");
+    const ms = idPart(masterMs, msDiff!);
+    const seq = idPart(masterSeq, seqDiff!);
+    if (ms < masterMs || (ms == masterMs && seq < masterSeq)) {
+      fail("entry ID before the node's master ID");
     }
-    skip(values);
-    if (int() !== counted) fail("entry with a wrong lp-count");
-    if ((flags & FLAG_DELETED) !== 0n) {
+    i += 3;
+    let counted = 3 + masterFields;
+    if ((flags & FLAG_SAMEFIELDS) === 0) {
+      const fields = countAt(i);
+      if (fields <= 0) fail("entry without fields");
+      i += 1 + 2 * fields;
+      counted = 4 + 2 * fields;
+    } else {
+      i += masterFields;
+    }
+    if (i >= n) fail("entry cut short");
+    if (el[i] !== counted) fail("entry with a wrong lp-count");
+    i++;
+    if ((flags & FLAG_DELETED) !== 0) {
       seenDeleted++;
     } else {
-      if (id <= last) fail("entry IDs out of order");
-      last = id;
+      if (ms < lastMs || (ms == lastMs && seq <= lastSeq)) fail("entry IDs out of order");
+      lastMs = ms;
+      lastSeq = seq;
       seenLive++;
     }
   }
   if (seenLive !== live || seenDeleted !== deleted) fail("entry counts do not match the entries");
-  return last;
+  return makeId(BigInt(lastMs), BigInt(lastSeq));
 }
 
 function writeLen64(w: ByteWriter, v: bigint): void {
@@ -253,7 +279,7 @@ export const streamCodec: ValueCodec<StreamValue, DecodedStream> = {
       }
       const [lp, lpAt] = readBlob(r);
       if (lp.length < 7 || lp[6] === 0xff) r.fail("empty listpack inside a stream", at);
-      lastLive = checkStreamNode(decodeListpack(lp, lpAt, NODE), master, lastLive, lpAt);
+      lastLive = checkStreamNode(lp, master, lastLive, lpAt);
       nodes.push({ master, lp: lp.slice() });
     }
     const length = r.length();
@@ -509,15 +535,16 @@ export const streamCodec: ValueCodec<StreamValue, DecodedStream> = {
     // Like Redis, only the first `samples` nodes are measured; their average stands
     // for all of them.
     const nodes = stream.nodes;
+    const count = Math.min(nodes.length, samples);
+    let measured = 0;
+    for (let i = 0; i < count; i++) {
+      const node = nodes[i];
+      measured += OBJECT_BYTES + TYPED_ARRAY_BYTES + node.lp.bytes.length +
+        arrayBytes(node.fields.length);
+      for (const field of node.fields) measured += stringBytes(field.length);
+    }
     let bytes = OBJECT_BYTES + arrayBytes(nodes.length) + mapBytes(stream.groups.size) +
-      sampled(nodes.length, samples, (measure) => {
-        for (const node of nodes) {
-          let size = OBJECT_BYTES + TYPED_ARRAY_BYTES + node.lp.bytes.length +
-            arrayBytes(node.fields.length);
-          for (const field of node.fields) size += stringBytes(field.length);
-          if (!measure(size)) break;
-        }
-      });
+      scaled(measured, count, nodes.length);
     for (const group of stream.groups.values()) {
       bytes += OBJECT_BYTES + mapBytes(group.pending.size) * 2 + group.pending.size * OBJECT_BYTES;
       bytes += mapBytes(group.consumers.size) + group.consumers.size * OBJECT_BYTES;

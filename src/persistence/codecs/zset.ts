@@ -10,7 +10,7 @@ import {
   mapBytes,
   numberBytes,
   OBJECT_BYTES,
-  sampled,
+  scaled,
   stringBytes,
 } from "../../store/memory.ts";
 import { SortedSetValue } from "../../store/zset.ts";
@@ -224,11 +224,11 @@ export const zsetCodec: ValueCodec<SortedSetValue, DecodedZset> = {
     const packed = zset.encoding === "listpack";
     const nodes = Math.ceil(size / 32) * (OBJECT_BYTES + 2 * HEADER_BYTES);
     const structure = packed ? 2 * arrayBytes(size) : mapBytes(size) + 2 * arrayBytes(size) + nodes;
-    return OBJECT_BYTES + structure + sampled(size, samples, (measure) => {
-      for (let i = 0; i < size; i++) {
-        const score = packed ? 0 : numberBytes(zset.scoreAt(i));
-        if (!measure(stringBytes(zset.memberAt(i).length) + score)) break;
-      }
-    });
+    const count = Math.min(size, samples);
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      total += stringBytes(zset.memberAt(i).length) + (packed ? 0 : numberBytes(zset.scoreAt(i)));
+    }
+    return OBJECT_BYTES + structure + scaled(total, count, size);
   },
 };
