@@ -39,7 +39,9 @@ run_units() {
     redis-cli -p "$port" ping >/dev/null 2>&1 && break
     sleep 0.1
   done
-  LOG_DIR=$logs "$TESTS/run.sh" 127.0.0.1 "$port" "$@" | tee "$logs.out"
+  # run.sh's default denied tags, but needs:config-maxmemory runs: Redeno evicts.
+  LOG_DIR=$logs DENY_TAGS="needs:debug needs:pfdebug needs:repl needs:local-process" \
+    "$TESTS/run.sh" 127.0.0.1 "$port" "$@" | tee "$logs.out"
   kill "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
 }
