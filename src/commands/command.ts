@@ -1,6 +1,7 @@
 // COMMAND and its subcommands: introspection of the command table (INFO, DOCS, LIST,
 // COUNT, GETKEYS, GETKEYSANDFLAGS, HELP), in Redis 7.0's reply shapes.
 
+import { ACL_CATEGORIES } from "../acl/catalog.ts";
 import { ERR_SYNTAX } from "../protocol/errors.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import { globMatch } from "../util/glob.ts";
@@ -33,31 +34,6 @@ const FLAG_ORDER: readonly CommandFlag[] = [
   "no_async_loading",
   "no_multi",
   "allow_busy",
-];
-
-/** ACL categories in the order Redis lists them (ACL CAT, COMMAND INFO). */
-const CATEGORY_ORDER = [
-  "keyspace",
-  "read",
-  "write",
-  "set",
-  "sortedset",
-  "list",
-  "hash",
-  "string",
-  "bitmap",
-  "hyperloglog",
-  "geo",
-  "stream",
-  "pubsub",
-  "admin",
-  "fast",
-  "slow",
-  "blocking",
-  "dangerous",
-  "connection",
-  "transaction",
-  "scripting",
 ];
 
 /** A command together with its full name ("get", "config|get"). */
@@ -98,7 +74,7 @@ export function commandCategories(spec: CommandSpec): string[] {
   if (flags.includes("fast")) has.add("fast");
   if (flags.includes("blocking")) has.add("blocking");
   if (!flags.includes("fast")) has.add("slow");
-  return CATEGORY_ORDER.filter((c) => has.has(c));
+  return ACL_CATEGORIES.filter((c) => has.has(c));
 }
 
 // Every command and subcommand with its full name, containers before their children.

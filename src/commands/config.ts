@@ -1,5 +1,6 @@
 // CONFIG and its subcommands: GET, SET, RESETSTAT, REWRITE, HELP.
 
+import { quoted } from "../util/quoted.ts";
 import { type Config, DIRECTIVES, findDirective } from "../config/mod.ts";
 import { ERR_SYNTAX } from "../protocol/errors.ts";
 import type { CommandSpec, ServerApi, Session } from "./context.ts";
@@ -88,20 +89,7 @@ const WORD_LIST_DIRECTIVES = new Set([
 /** A value as the config file parser reads it back: bare when safe, else quoted. */
 export function quoteConfigValue(value: string): string {
   if (value !== "" && /^[\x21-\x7e]+$/.test(value) && !/["'\\]/.test(value)) return value;
-  let out = '"';
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    const ch = value[i];
-    if (ch === "\\" || ch === '"') out += "\\" + ch;
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\r") out += "\\r";
-    else if (ch === "\t") out += "\\t";
-    else if (c === 7) out += "\\a";
-    else if (c === 8) out += "\\b";
-    else if (c < 0x20 || c > 0x7e) out += "\\x" + c.toString(16).padStart(2, "0");
-    else out += ch;
-  }
-  return out + '"';
+  return quoted(value);
 }
 
 /** The config file lines that set a directive to a value (as CONFIG GET shows it). */

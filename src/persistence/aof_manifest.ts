@@ -3,6 +3,7 @@
 // format Redis writes (`file appendonly.aof.1.base.rdb seq 1 type b`), plus the file
 // names Redis derives from `appendfilename` and the atomic way a manifest is replaced.
 
+import { quoted } from "../util/quoted.ts";
 import { splitArgs } from "../protocol/split_args.ts";
 
 /** b: the base (an RDB or an AOF), h: history waiting to be deleted, i: incremental. */
@@ -173,20 +174,7 @@ export function formatManifest(m: AofManifest): string {
 // escapes, so splitArgs reads them back.
 function quoteName(name: string): string {
   if (!/[^\x21-\x7e]|["\\]/.test(name)) return name;
-  let out = '"';
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    const ch = name[i];
-    if (ch === "\\" || ch === '"') out += "\\" + ch;
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\r") out += "\\r";
-    else if (ch === "\t") out += "\\t";
-    else if (c === 7) out += "\\a";
-    else if (c === 8) out += "\\b";
-    else if (c < 0x20 || c > 0x7e) out += "\\x" + c.toString(16).padStart(2, "0");
-    else out += ch;
-  }
-  return out + '"';
+  return quoted(name);
 }
 
 /** A one-byte string from bytes (file contents are never decoded as UTF-8). */
