@@ -31,6 +31,11 @@ export interface EvictionHost extends ServerApi {
   evictKey(db: Database, key: string): boolean;
   /** True while nothing may be evicted (clients paused, a script running). */
   readonly evictionPaused: boolean;
+  /**
+   * Counts the clients' buffers in used memory again, after disconnecting the biggest
+   * clients if maxmemory-clients is set and they are over it.
+   */
+  evictClients(): void;
 }
 
 /** How an eviction run ended: under the limit, out of time (going on later), or stuck. */
@@ -129,6 +134,13 @@ export class MaxMemory {
     const limit = this.limit;
     const memory = this.#memory;
     if (limit === 0 || this.#host.evictionPaused) return "ok";
+    if (memory.used <= limit) {
+      this.#noteOver(false);
+      return "ok";
+    }
+    // Clients before keys, as in Redis: their buffers may be what is over the limit
+    // (and the figure from the last cron tick may count clients gone since).
+    this.#host.evictClients();
     if (memory.used <= limit) {
       this.#noteOver(false);
       return "ok";

@@ -284,6 +284,12 @@ export class Server implements ServerApi, ClientHost {
     }
   }
 
+  /** See EvictionHost.evictClients (src/server/evict.ts). */
+  evictClients(): void {
+    if (this.clientEviction.on) this.clientEviction.refresh();
+    this.memory.refresh();
+  }
+
   // maxmemory-clients in bytes: a byte count, or (stored negative) a percentage of
   // maxmemory; 0 when off.
   #clientMemoryLimit(): number {
