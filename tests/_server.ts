@@ -249,6 +249,29 @@ export function startRedeno(port: number, args: string[] = []): Promise<RunningS
     ]));
 }
 
+/**
+ * Starts Redeno with all permissions and exactly the arguments given (nothing added,
+ * no other port tried: for a server restarted on the same port from the same config
+ * file, or one that must write /proc files), once it answers PING on `port`.
+ */
+export async function startRedenoAsGiven(
+  port: number,
+  args: string[],
+  cwd?: string,
+): Promise<RunningServer> {
+  const server = wrap(
+    port,
+    spawn(Deno.execPath(), ["run", "--allow-all", `${ROOT}src/main.ts`, ...args], cwd),
+  );
+  try {
+    await waitForPing(port);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
+}
+
 /** Starts a real redis-server with no persistence. */
 export function startRedis(port: number, args: string[] = []): Promise<RunningServer> {
   return startOn(port, (p) =>

@@ -9,8 +9,8 @@ import {
   type RunningServer,
   skipWithout,
   startRedeno,
+  startRedenoAsGiven,
   startRedis,
-  waitForPing,
 } from "../_server.ts";
 import { directiveLines, quoteConfigValue, rewriteConfigText } from "../../src/commands/config.ts";
 
@@ -63,31 +63,8 @@ function infoFields(reply: string): Map<string, string> {
 const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** Starts Redeno with a config file as its first argument, as redis-server takes it. */
-async function startWithConfigFile(path: string, port: number): Promise<RunningServer> {
-  const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}src/main.ts`, path, "--port", String(port)],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const server: RunningServer = {
-    port,
-    process,
-    output: () => "",
-    stop: async () => {
-      try {
-        process.kill("SIGTERM");
-      } catch { /* already gone */ }
-      return await process.status;
-    },
-  };
-  try {
-    await waitForPing(port);
-  } catch (error) {
-    await server.stop();
-    throw error;
-  }
-  return server;
+function startWithConfigFile(path: string, port: number): Promise<RunningServer> {
+  return startRedenoAsGiven(port, [path, "--port", String(port)]);
 }
 
 Deno.test("CONFIG", async (t) => {

@@ -11,8 +11,8 @@ import {
   type RunningServer,
   skipWithout,
   startRedeno,
+  startRedenoAsGiven,
   startRedis,
-  waitForPing,
 } from "../_server.ts";
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
@@ -25,33 +25,12 @@ function oomScore(pid: number): number {
  * Redeno with --allow-all: Deno lets a program write its /proc/<pid> files only then
  * (with the narrower permissions of `deno task start`, oom-score-adj fails to apply).
  */
-async function startRedenoAllowAll(port: number): Promise<RunningServer> {
-  const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, "--port", String(port), "--bind", "127.0.0.1"]
-      .concat(["--save", ""]),
-    cwd: Deno.makeTempDirSync({ prefix: "redeno-test-" }),
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const server: RunningServer = {
+function startRedenoAllowAll(port: number): Promise<RunningServer> {
+  return startRedenoAsGiven(
     port,
-    process,
-    output: () => "",
-    stop: async () => {
-      try {
-        process.kill("SIGTERM");
-      } catch { /* gone */ }
-      return await process.status;
-    },
-  };
-  try {
-    await waitForPing(port);
-  } catch (error) {
-    await server.stop();
-    throw error;
-  }
-  return server;
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", ""],
+    Deno.makeTempDirSync({ prefix: "redeno-test-" }),
+  );
 }
 
 Deno.test({
