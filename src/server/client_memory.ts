@@ -130,14 +130,14 @@ export class ClientEviction {
   refresh(): void {
     const limit = this.#host.limit();
     this.#on = limit > 0;
+    // Off, nothing is kept up to date: turning it on measures everyone again.
+    if (!this.#on) return;
     this.#total = 0;
     for (const c of this.#host.clients.values()) {
-      c.memoryCounted = this.#on && !c.closing
-        ? clientMemory(c, this.#host.prefixesOf(c)).total
-        : 0;
+      c.memoryCounted = c.closing ? 0 : clientMemory(c, this.#host.prefixesOf(c)).total;
       this.#total += c.memoryCounted;
     }
-    if (this.#on && this.#total >= limit) this.#evict();
+    if (this.#total >= limit) this.#evict();
   }
 
   // The biggest evictable clients go first, until the rest use less than the limit.
