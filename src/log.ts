@@ -11,6 +11,8 @@ const encoder = new TextEncoder();
 /** Writes log lines to stdout or to a file. */
 export class Logger {
   level: LogLevel;
+  /** The role letter of each line: M for a master, S for a replica (as Redis writes). */
+  role: "M" | "S" = "M";
   #file: Deno.FsFile | null = null;
 
   constructor(level: LogLevel = "notice", path = "") {
@@ -36,7 +38,7 @@ export class Logger {
   /** Writes one line when `level` is at or above the configured level. */
   write(level: LogLevel, message: string): void {
     if (RANK[level] < RANK[this.level]) return;
-    this.#out(`${Deno.pid}:M ${timestamp(new Date())} ${MARK[level]} ${message}\n`);
+    this.#out(`${Deno.pid}:${this.role} ${timestamp(new Date())} ${MARK[level]} ${message}\n`);
   }
 
   /** Writes `text` as it is, without the pid and time prefix (Redis's LL_RAW). */

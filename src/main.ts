@@ -92,6 +92,8 @@ export async function main(args: string[]): Promise<number> {
   if (server.unixSocket !== "") {
     log.notice(`The server is now ready to accept connections at ${server.unixSocket}`);
   }
+  // A replica connects to its master (`replicaof`) once it serves clients.
+  server.replication.start();
   const signals = handleSignals(server);
   await server.closed;
   signals.remove();

@@ -80,7 +80,7 @@ function clientList(s: Session, argv: string[]): void {
   const now = Date.now();
   let text = "";
   for (const c of s.server.sessions()) {
-    if (type !== "" && clientType(c) !== type) continue;
+    if (type !== "" && clientType(c) !== (type === "replica" ? "slave" : type)) continue;
     if (ids === null || ids.has(c.id)) text += describeClient(c, now);
   }
   s.reply.verbatim(text);
@@ -150,7 +150,7 @@ function clientKill(s: Session, argv: string[]): void {
     if (id !== 0 && c.id !== id) continue;
     if (addr !== "" && c.facts.addr !== addr) continue;
     if (laddr !== "" && c.facts.laddr !== laddr) continue;
-    if (type !== "" && type !== clientType(c)) continue;
+    if (type !== "" && (type === "replica" ? "slave" : type) !== clientType(c)) continue;
     if (user !== null && c.user !== user) continue;
     if (skipMe && c === s) continue;
     c.close();
@@ -161,6 +161,8 @@ function clientKill(s: Session, argv: string[]): void {
 
 /** The class CLIENT LIST TYPE and CLIENT KILL TYPE filter on. */
 function clientType(c: Session): string {
+  if (c.isMaster) return "master";
+  if (c.replica !== null) return "slave";
   return c.subscriptions !== null ? "pubsub" : "normal";
 }
 

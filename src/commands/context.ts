@@ -2,6 +2,12 @@
 // (Session) and the server-wide state (ServerApi). The server implements these
 // interfaces, so commands never import from src/server/.
 
+import type {
+  Capas,
+  ReplicaPeer,
+  Replication,
+  ReplicationClient,
+} from "../replication/replication.ts";
 import type { Config } from "../config/mod.ts";
 import type { Logger } from "../log.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
@@ -222,11 +228,19 @@ export interface SessionFacts {
 }
 
 /** The client a command runs for. */
-export interface Session extends Subscriber {
+export interface Session extends Subscriber, ReplicationClient {
   readonly id: number;
   readonly reply: ReplyWriter;
   readonly server: ServerApi;
   db: Database;
+  /** Set once the client is a replica of this server (it ran SYNC or PSYNC). */
+  replica: ReplicaPeer | null;
+  /** True for the link to the master this server replicates. */
+  readonly isMaster: boolean;
+  /** The replication offset after this client's last command (WAIT waits for it). */
+  woff: number;
+  /** What a replica told with REPLCONF before its PSYNC (capabilities, address). */
+  readonly replconf: Capas;
   name: string;
   authenticated: boolean;
   /** The ACL user the client runs as (`default` until AUTH). */
@@ -355,6 +369,13 @@ export interface ServerStats {
   errorsByPrefix: Map<string, number>;
   /** calls and time per command full name, for INFO commandstats. */
   commands: Map<string, { calls: number; usec: number; failed: number; rejected: number }>;
+  /** Resyncs served to replicas: full, partial accepted, partial refused. */
+  syncFull: number;
+  syncPartialOk: number;
+  syncPartialErr: number;
+  /** Bytes of the replication stream read from the master and sent to replicas. */
+  netReplInputBytes: number;
+  netReplOutputBytes: number;
 }
 
 /** Snapshots and the AOF as commands see them (SAVE, BGSAVE, INFO persistence...). */
@@ -506,8 +527,6 @@ export interface ServerApi {
    */
   listenersClosing(): Promise<void> | null;
   readonly runId: string;
-  /** INFO's master_replid (DEBUG CHANGE-REPL-ID draws a new one). */
-  replicationId: string;
   /** Switches DEBUG turns (active expiry, the cron, scripts' command checks ...). */
   readonly debug: DebugSwitches;
   readonly configFile: string;
@@ -543,4 +562,6 @@ export interface ServerApi {
   readonly scripting: ScriptingApi;
   /** used_memory and its parts. */
   readonly memory: MemoryApi;
+  /** Replication: this server's replicas, and the master it follows. */
+  readonly replication: Replication;
 }

@@ -480,8 +480,7 @@ function debugPackedThreshold(s: Session, argv: string[]): void {
 
 /** DEBUG CHANGE-REPL-ID: a new replication id (INFO's master_replid). */
 function debugChangeReplId(s: Session): void {
-  const bytes = crypto.getRandomValues(new Uint8Array(20));
-  s.server.replicationId = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  s.server.replication.changeId();
   s.server.log.warning("Changing replication IDs after receiving DEBUG change-repl-id");
   s.reply.ok();
 }

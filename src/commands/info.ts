@@ -222,16 +222,16 @@ function statsSection(server: ServerApi): Lines {
     ["instantaneous_ops_per_sec", 0],
     ["total_net_input_bytes", st.netInputBytes],
     ["total_net_output_bytes", st.netOutputBytes],
-    ["total_net_repl_input_bytes", 0],
-    ["total_net_repl_output_bytes", 0],
+    ["total_net_repl_input_bytes", server.stats.netReplInputBytes],
+    ["total_net_repl_output_bytes", server.stats.netReplOutputBytes],
     ["instantaneous_input_kbps", "0.00"],
     ["instantaneous_output_kbps", "0.00"],
     ["instantaneous_input_repl_kbps", "0.00"],
     ["instantaneous_output_repl_kbps", "0.00"],
     ["rejected_connections", st.rejectedConnections],
-    ["sync_full", 0],
-    ["sync_partial_ok", 0],
-    ["sync_partial_err", 0],
+    ["sync_full", server.stats.syncFull],
+    ["sync_partial_ok", server.stats.syncPartialOk],
+    ["sync_partial_err", server.stats.syncPartialErr],
     ["expired_keys", st.expiredKeys],
     ["expired_stale_perc", "0.00"],
     ["expired_time_cap_reached_count", 0],
@@ -271,19 +271,7 @@ function statsSection(server: ServerApi): Lines {
 }
 
 function replicationSection(server: ServerApi): Lines {
-  return [
-    ["role", "master"],
-    ["connected_slaves", 0],
-    ["master_failover_state", "no-failover"],
-    ["master_replid", server.replicationId],
-    ["master_replid2", "0".repeat(40)],
-    ["master_repl_offset", 0],
-    ["second_repl_offset", -1],
-    ["repl_backlog_active", 0],
-    ["repl_backlog_size", configNumber(server, "repl-backlog-size", 1048576)],
-    ["repl_backlog_first_byte_offset", 0],
-    ["repl_backlog_histlen", 0],
-  ];
+  return server.replication.info();
 }
 
 // Seconds with six decimals, from microseconds.

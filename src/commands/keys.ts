@@ -12,7 +12,6 @@ import {
   ERR_NO_SUCH_KEY,
   ERR_NOT_INTEGER,
   ERR_SYNTAX,
-  ERR_TIMEOUT_NEGATIVE,
   errInvalidExpire,
 } from "../protocol/errors.ts";
 import { NOTIFY } from "../config/mod.ts";
@@ -28,7 +27,6 @@ import { INT64_MAX, INT64_MIN, parseInt64 } from "../util/int64.ts";
 const ERR_SAME_OBJECT = "ERR source and destination objects are the same";
 const ERR_NX_AND_OTHERS = "ERR NX and XX, GT or LT options at the same time are not compatible";
 const ERR_GT_AND_LT = "ERR GT and LT options at the same time are not compatible";
-const ERR_TIMEOUT_NOT_INTEGER = "ERR timeout is not an integer or out of range";
 
 /** An argument in an `ERR ... %s` message: ends at a NUL, newlines become spaces. */
 function formatArg(text: string): string {
@@ -431,28 +429,6 @@ function randomkey(s: Session): void {
  * acknowledgements: at once when none were asked for (or inside EXEC), else, as in
  * Redis, after the timeout (0: never) has passed.
  */
-function wait(s: Session, argv: string[]): void {
-  const replicas = parseInt64(argv[1]);
-  if (replicas === null) {
-    s.reply.error(ERR_NOT_INTEGER);
-    return;
-  }
-  const timeout = parseInt64(argv[2]);
-  if (timeout === null) {
-    s.reply.error(ERR_TIMEOUT_NOT_INTEGER);
-    return;
-  }
-  if (timeout < 0n) {
-    s.reply.error(ERR_TIMEOUT_NEGATIVE);
-    return;
-  }
-  const replyNone = () => s.reply.integer(0);
-  // Redis keeps the wanted count of a waiting client in a C int: 2^32 + 1 waits for 1,
-  // 2^31 for a negative number, already reached.
-  const wanted = BigInt.asIntN(32, replicas);
-  if (wanted <= 0n || !s.block([], Number(timeout), replyNone)) replyNone();
-}
-
 // ---- The command table ----
 
 // Key specs as Redis 7.0 declares them (COMMAND INFO; WATCH hears only the keys a write
@@ -763,19 +739,5 @@ export const keyCommands: CommandSpec[] = [
     since: "1.0.0",
     complexity: "O(1)",
     handler: randomkey,
-  },
-  {
-    ...noKeys,
-    name: "wait",
-    tips: ["request_policy:all_shards", "response_policy:agg_min"],
-    arity: 3,
-    flags: ["noscript"],
-    categories: ["connection"],
-    group: "generic",
-    summary: "Answers how many replicas acknowledged this client's writes (none here).",
-    since: "3.0.0",
-    complexity: "O(1)",
-    args: [{ name: "numreplicas", type: "integer" }, { name: "timeout", type: "integer" }],
-    handler: wait,
   },
 ];

@@ -22,6 +22,7 @@ import { memoryCommands } from "./memory.ts";
 import { objectCommands } from "./object.ts";
 import { persistenceCommands } from "./persistence.ts";
 import { pubsubCommands } from "./pubsub.ts";
+import { replicationCommands } from "./replication.ts";
 import { scriptingCommands } from "./scripting.ts";
 import { functionCommands } from "./functions.ts";
 import { serverCommands } from "./server.ts";
@@ -52,6 +53,7 @@ export function allCommandSpecs(): CommandSpec[] {
     ...memoryCommands,
     ...commandCommands,
     ...keyCommands,
+    ...replicationCommands,
     ...dumpCommands,
     ...objectCommands,
     ...stringCommands,

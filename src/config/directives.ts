@@ -54,7 +54,7 @@ const MB = 1048576n;
 // Why a directive takes only its default value (`onlyDefault`) or has no effect
 // (`noEffect`), where several directives share the reason. The README's
 // "Configuration" section lists the same directives.
-const REPLICATION = "replication is not supported by Redeno yet";
+const REPLICATION = "Redeno's replication does not have this yet";
 const PROC_TITLE = "Deno cannot change the process title";
 const ALLOCATOR = "tunes Redis's memory allocator; Redeno's memory is managed by V8";
 const LAZY_FREE = "Redeno frees synchronously; only the latency of large deletions differs";
@@ -71,7 +71,6 @@ export const DIRECTIVES: readonly Directive[] = [
     type: "string",
     default: "",
     mutable: true,
-    noEffect: "it is for outgoing connections (to a master), and Redeno makes none",
   },
   // A Unix domain socket to listen on as well ("": none), and its permissions (octal).
   { name: "unixsocket", type: "string", default: "", mutable: false },
@@ -169,7 +168,7 @@ export const DIRECTIVES: readonly Directive[] = [
     onlyDefault: REPLICATION,
   },
   { name: "dir", type: "special", default: ".", mutable: true, protected: true },
-  // Shown by CONFIG GET (empty: this server is a master); CONFIG SET can't change it.
+  // The master this server replicates ("": none); REPLICAOF changes it, CONFIG SET can't.
   {
     name: "replicaof",
     type: "special",
@@ -177,7 +176,6 @@ export const DIRECTIVES: readonly Directive[] = [
     aliases: ["slaveof"],
     multiArg: true,
     mutable: false,
-    onlyDefault: REPLICATION,
   },
   {
     name: "replica-serve-stale-data",
@@ -185,7 +183,6 @@ export const DIRECTIVES: readonly Directive[] = [
     default: "yes",
     aliases: ["slave-serve-stale-data"],
     mutable: true,
-    onlyDefault: REPLICATION,
   },
   {
     name: "replica-read-only",
@@ -193,14 +190,12 @@ export const DIRECTIVES: readonly Directive[] = [
     default: "yes",
     aliases: ["slave-read-only"],
     mutable: true,
-    onlyDefault: REPLICATION,
   },
   {
     name: "repl-diskless-sync",
     type: "bool",
     default: "yes",
     mutable: true,
-    onlyDefault: REPLICATION,
   },
   {
     name: "repl-diskless-sync-delay",
@@ -209,7 +204,6 @@ export const DIRECTIVES: readonly Directive[] = [
     min: 0n,
     max: INT_MAX,
     mutable: true,
-    noEffect: "no replica can ever attach, so the delay before a transfer never shows",
   },
   {
     name: "repl-diskless-sync-max-replicas",
@@ -218,7 +212,6 @@ export const DIRECTIVES: readonly Directive[] = [
     min: 0n,
     max: INT_MAX,
     mutable: true,
-    onlyDefault: REPLICATION,
   },
   {
     name: "repl-diskless-load",
@@ -226,14 +219,13 @@ export const DIRECTIVES: readonly Directive[] = [
     default: "disabled",
     values: ["disabled", "on-empty-db", "swapdb"],
     mutable: true,
-    onlyDefault: REPLICATION,
   },
   {
     name: "repl-disable-tcp-nodelay",
     type: "bool",
     default: "no",
     mutable: true,
-    onlyDefault: REPLICATION,
+    noEffect: "only how TCP batches the replication stream changes; its bytes are the same",
   },
   {
     name: "repl-backlog-size",
@@ -242,7 +234,6 @@ export const DIRECTIVES: readonly Directive[] = [
     min: 1n,
     max: LLONG_MAX,
     mutable: true,
-    noEffect: "no replica can attach; INFO shows the size, as Redis without replicas does",
   },
   {
     name: "replica-priority",
@@ -252,8 +243,70 @@ export const DIRECTIVES: readonly Directive[] = [
     max: INT_MAX,
     aliases: ["slave-priority"],
     mutable: true,
-    onlyDefault: REPLICATION,
   },
+  { name: "masterauth", type: "string", default: "", mutable: true, sensitive: true },
+  { name: "masteruser", type: "string", default: "", mutable: true },
+  {
+    name: "repl-ping-replica-period",
+    type: "int",
+    default: "10",
+    min: 1n,
+    max: INT_MAX,
+    aliases: ["repl-ping-slave-period"],
+    mutable: true,
+  },
+  { name: "repl-timeout", type: "int", default: "60", min: 1n, max: INT_MAX, mutable: true },
+  {
+    name: "repl-backlog-ttl",
+    type: "int",
+    default: "3600",
+    min: 0n,
+    max: LLONG_MAX,
+    mutable: true,
+  },
+  {
+    name: "min-replicas-to-write",
+    type: "int",
+    default: "0",
+    min: 0n,
+    max: INT_MAX,
+    aliases: ["min-slaves-to-write"],
+    mutable: true,
+  },
+  {
+    name: "min-replicas-max-lag",
+    type: "int",
+    default: "10",
+    min: 0n,
+    max: INT_MAX,
+    aliases: ["min-slaves-max-lag"],
+    mutable: true,
+  },
+  {
+    name: "replica-announce-ip",
+    type: "string",
+    default: "",
+    aliases: ["slave-announce-ip"],
+    mutable: true,
+  },
+  {
+    name: "replica-announce-port",
+    type: "int",
+    default: "0",
+    min: 0n,
+    max: 65535n,
+    aliases: ["slave-announce-port"],
+    mutable: true,
+  },
+  { name: "replica-announced", type: "bool", default: "yes", mutable: true },
+  {
+    name: "replica-ignore-maxmemory",
+    type: "bool",
+    default: "yes",
+    aliases: ["slave-ignore-maxmemory"],
+    mutable: true,
+  },
+  { name: "replica-ignore-disk-write-errors", type: "bool", default: "no", mutable: true },
   { name: "requirepass", type: "string", default: "", mutable: true, sensitive: true },
   {
     name: "acllog-max-len",
@@ -419,7 +472,7 @@ export const DIRECTIVES: readonly Directive[] = [
     default: "no",
     aliases: ["slave-lazy-flush"],
     mutable: true,
-    onlyDefault: REPLICATION,
+    noEffect: LAZY_FREE,
   },
   {
     name: "io-threads",

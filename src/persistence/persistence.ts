@@ -30,6 +30,7 @@ import {
   writeManifest,
 } from "./aof_manifest.ts";
 import { RdbError, rdbTypeName } from "./rdb_format.ts";
+import type { ReplicationAux } from "./rdb_writer.ts";
 
 /** The configuration as the manager reads it (the server's Config fits). */
 export interface ConfigView {
@@ -89,6 +90,8 @@ export interface PersistenceHost {
   replay(db: number, argv: string[]): string | null;
   /** used_memory, for an RDB's used-mem field (without it: the process's RSS). */
   usedMemory?(): number;
+  /** The replication AUX fields an RDB records, or null when there is no stream. */
+  replicationAux?(): ReplicationAux | null;
 }
 
 /** How a snapshot is written. */
@@ -107,6 +110,10 @@ export interface SaveOptions {
    * LOAD commands ahead of the keys of a command base (as Redis 7.0 writes them).
    */
   functions?: readonly string[];
+  /** The replication AUX fields to record. */
+  replication?: ReplicationAux;
+  /** A diskless replication transfer: the bytes go here, no file is written. */
+  sink?: (chunk: Uint8Array) => Promise<void>;
 }
 
 /** What a background snapshot needs to keep a point-in-time view. */
@@ -368,7 +375,7 @@ export class Persistence {
       }
       return "child-active";
     }
-    return this.#startBgsave() ? "started" : "failed";
+    return this.#startBgsave() !== null ? "started" : "failed";
   }
 
   /** BGREWRITEAOF. */
@@ -954,28 +961,102 @@ export class Persistence {
     };
   }
 
-  #startBgsave(): boolean {
+  /**
+   * A snapshot for replicas (a full resync), in the background like BGSAVE and in its
+   * place (BGSAVE answers that a save is in progress meanwhile): to the RDB file, or
+   * with `sink` straight to the replicas' sockets. Null when a BGSAVE or an AOF
+   * rewrite runs already, or the save could not start; else settles when it ends.
+   */
+  replicationSave(
+    options: { replication: ReplicationAux; sink?: (chunk: Uint8Array) => Promise<void> },
+  ): { path: string; done: Promise<void> } | null {
+    if (this.busy || this.#finalSave) return null;
+    const running = this.#startBgsave(options);
+    if (running === null) return null;
+    return { path: running.path, done: running.job.done };
+  }
+
+  /**
+   * A full resync's payload, received from the master: replaces every key and library
+   * (Redis's emptyData, then the load). Throws when the payload does not load; the
+   * dataset is then empty.
+   */
+  loadReplicationPayload(bytes: Uint8Array): void {
+    const host = this.#host;
+    this.#emptyData();
+    let summary: LoadSummary;
+    this.loading = true;
+    try {
+      summary = this.#snapshots.load(bytes, host.keyspace, host.functions);
+    } finally {
+      this.loading = false;
+    }
+    this.#loadedKeys = summary.keys;
+    this.#loadedExpired = summary.expired;
+  }
+
+  /**
+   * After a full resync, with the AOF on: the log is started again from a rewrite of
+   * the new dataset (Redis's restartAOFAfterSYNC).
+   */
+  restartAofAfterSync(): void {
+    if (this.#aofState === "off") return;
+    this.#stopAof();
+    const failure = this.#startAof();
+    if (failure !== undefined) {
+      this.#host.log.warning(
+        `Failed enabling the AOF after successful master synchronization! ${failure}`,
+      );
+    }
+  }
+
+  #startBgsave(
+    replication?: {
+      replication: ReplicationAux;
+      sink?: (chunk: Uint8Array) => Promise<void>;
+    },
+  ): (RunningJob & { dirtyAtStart: number; path: string }) | null {
     const path = `${this.#dir()}/${this.#config("dbfilename")}`;
     const dirtyAtStart = this.#host.dirty;
     const started = Date.now();
     this.#lastBgsaveTry = started;
+    const sink = replication?.sink;
     let job: BackgroundJob;
     try {
       job = this.#snapshots.saveInBackground(this.#host.keyspace, path, {
         aofBase: false,
         preamble: true,
         functions: this.#functionCodes(),
+        replication: replication?.replication ?? this.#host.replicationAux?.() ?? undefined,
+        sink,
         ...this.#guardOptions(),
       });
     } catch (error) {
       this.#lastBgsaveOk = false;
       this.#host.log.warning(`Can't save in background: ${(error as Error).message}`);
-      return false;
+      return null;
     }
     const running = { job, started, dirtyAtStart, path };
     this.#bgsave = running;
     this.#rdbSaves++;
-    this.#host.log.notice("Background saving started");
+    this.#host.log.notice(
+      sink !== undefined
+        ? "Starting BGSAVE for SYNC with target: replicas sockets"
+        : "Background saving started",
+    );
+    // A transfer to sockets is not a save: the file and the save counters stay as they are.
+    if (sink !== undefined) {
+      job.done.then(() => {
+        if (this.#bgsave !== running) return;
+        this.#bgsave = null;
+        this.#host.log.notice("Background RDB transfer terminated with success");
+      }, (error) => {
+        if (this.#bgsave !== running) return;
+        this.#bgsave = null;
+        this.#host.log.warning(`Background transfer error: ${(error as Error)?.message ?? error}`);
+      });
+      return running;
+    }
     job.done.then(() => {
       if (this.#bgsave !== running) return;
       this.#bgsave = null;
@@ -991,7 +1072,7 @@ export class Persistence {
       this.#lastBgsaveSeconds = Math.round((Date.now() - started) / 1000);
       this.#host.log.warning(`Background saving error: ${(error as Error)?.message ?? error}`);
     });
-    return true;
+    return running;
   }
 
   // Remembers an aborting job until it has cleaned up.
@@ -1319,6 +1400,7 @@ export function defaultSnapshots(
     aofBase: options.aofBase,
     tempName: options.tempName,
     functions: options.functions,
+    replication: options.replication,
   });
   return {
     save(keyspace, path, options) {
@@ -1351,6 +1433,7 @@ export function defaultSnapshots(
       const job = saveSnapshot(keyspace, path, {
         ...rdbOptions(options),
         installGuard: (guard) => options.installGuard(guard),
+        sink: options.sink,
       });
       const temp = `${dirname(path)}/${options.tempName ?? `temp-${Deno.pid}.rdb`}`;
       return {

@@ -40,6 +40,18 @@ export interface AuxFields {
   usedMem: number;
   /** 1 when the file is the base of an AOF (an RDB preamble). */
   aofBase: boolean;
+  /** The replication stream's state, written when the server has one (see ReplicationAux). */
+  replication?: ReplicationAux;
+}
+
+/**
+ * What an RDB records of replication: the database the stream last selected, the
+ * replication ID and the offset the file is a snapshot of.
+ */
+export interface ReplicationAux {
+  streamDb: number;
+  id: string;
+  offset: number;
 }
 
 /** Writes `REDIS0010` and the AUX fields Redis 7.0 writes. */
@@ -49,6 +61,11 @@ export function writeHeader(w: ByteWriter, aux: AuxFields): void {
   writeAux(w, "redis-bits", "64");
   writeAux(w, "ctime", String(Math.floor(aux.ctime)));
   writeAux(w, "used-mem", String(Math.floor(aux.usedMem)));
+  if (aux.replication !== undefined) {
+    writeAux(w, "repl-stream-db", String(aux.replication.streamDb));
+    writeAux(w, "repl-id", aux.replication.id);
+    writeAux(w, "repl-offset", String(aux.replication.offset));
+  }
   writeAux(w, "aof-base", aux.aofBase ? "1" : "0");
 }
 

@@ -21,6 +21,7 @@ import { Crc64 } from "./crc64.ts";
 import { ByteWriter } from "./rdb_format.ts";
 import { type LoadedKey, type ReadOptions, readRdb, type ReadSummary } from "./rdb_reader.ts";
 import {
+  type ReplicationAux,
   writeDbHeader,
   writeEntry,
   writeEof,
@@ -60,6 +61,8 @@ export interface SnapshotOptions {
    * background save waits between its slices, and only for a positive delay.
    */
   keySaveDelay?: number;
+  /** The replication AUX fields (repl-id, repl-offset, repl-stream-db), when there are any. */
+  replication?: ReplicationAux;
 }
 
 /** What a finished save reports. */
@@ -83,6 +86,11 @@ export interface BackgroundOptions extends SnapshotOptions {
   installGuard(guard: WriteGuard | null): void;
   /** Milliseconds of serializing between yields to the event loop (default 5). */
   sliceMs?: number;
+  /**
+   * Where the bytes go instead of a file (a diskless replication transfer): each chunk
+   * is handed over in order, the next one once the promise settles. `path` is unused.
+   */
+  sink?: (chunk: Uint8Array) => Promise<void>;
 }
 
 const FLUSH_BYTES = 1 << 20;
@@ -337,6 +345,7 @@ class BackgroundSaver implements BackgroundSave {
       ctime: this.#now / 1000,
       usedMem: usedMemory(options),
       aofBase: !!options.aofBase,
+      replication: options.replication,
     });
     // Library code is immutable: the point-in-time view is the list as it is now.
     for (const code of options.functions ?? []) {
@@ -472,14 +481,18 @@ class BackgroundSaver implements BackgroundSave {
     const fsync = this.#options.fsync ?? true;
     let file: Deno.FsFile | null = null;
     let bytes = 0;
+    const sink = this.#options.sink;
     try {
-      file = await Deno.open(this.#temp, { write: true, create: true, truncate: true });
+      if (sink === undefined) {
+        file = await Deno.open(this.#temp, { write: true, create: true, truncate: true });
+      }
+      const write = sink ?? ((chunk: Uint8Array) => writeAll(file!, chunk));
       while (true) {
         if (this.#aborted) throw new SnapshotAborted();
         if (!this.#serialized) this.#step(performance.now() + sliceMs);
         while (this.#queue.length > 0) {
           const chunk = this.#queue.shift()!;
-          await writeAll(file, chunk);
+          await write(chunk);
           bytes += chunk.length;
           if (this.#aborted) throw new SnapshotAborted();
         }
@@ -494,8 +507,11 @@ class BackgroundSaver implements BackgroundSave {
         this.#wake = null;
       }
       const tail = trailer(this.#crc, this.#options.checksum ?? true);
-      await writeAll(file, tail);
+      await write(tail);
       bytes += tail.length;
+      if (file === null) {
+        return { path: "", bytes, keys: this.keys, durationMs: performance.now() - this.#started };
+      }
       if (fsync) await file.sync();
       file.close();
       file = null;
@@ -516,10 +532,12 @@ class BackgroundSaver implements BackgroundSave {
       } catch {
         // Already closed.
       }
-      try {
-        await Deno.remove(this.#temp);
-      } catch {
-        // Nothing to remove.
+      if (sink === undefined) {
+        try {
+          await Deno.remove(this.#temp);
+        } catch {
+          // Nothing to remove.
+        }
       }
       throw error;
     }

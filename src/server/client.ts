@@ -3,6 +3,7 @@
 
 import type { ServerApi, Session, SessionFacts } from "../commands/context.ts";
 import type { User } from "../acl/acl.ts";
+import type { Capas, ReplicaPeer } from "../replication/replication.ts";
 import { type ClientMemory, clientMemory } from "./client_memory.ts";
 import type { OutputBufferLimit } from "../config/mod.ts";
 import type { KeyspaceNotifier } from "../messaging/keyspace_events.ts";
@@ -25,7 +26,7 @@ export interface ClientHost {
   readonly calls: CallStack;
   readonly notifier: KeyspaceNotifier;
   /** The output buffer limits of the normal and pubsub classes. */
-  outputLimit(pubsub: boolean): OutputBufferLimit;
+  outputLimit(kind: "normal" | "replica" | "pubsub"): OutputBufferLimit;
   /** Adds (true) or removes (false) a client from MONITOR's audience. */
   setMonitor(client: Client, on: boolean): void;
   /** Drops every subscription and tracking state of a client (RESET). */
@@ -106,6 +107,17 @@ export class Client implements Session, SessionFacts {
   deferred: Promise<void> | null = null;
   /** A command held back by CLIENT PAUSE, run once the pause ends. */
   postponed: string[] | null = null;
+  /** See Session.replica. */
+  replica: ReplicaPeer | null = null;
+  /** See Session.isMaster. */
+  isMaster = false;
+  /** See Session.woff. */
+  woff = 0;
+  /** See Session.replconf (one object per client, made when first asked for). */
+  get replconf(): Capas {
+    return this.#replconf ??= { eof: false, psync2: false, listeningPort: 0, ip: "" };
+  }
+  #replconf: Capas | null = null;
   /** Extra CLIENT LIST flag letters owned by other parts (tracking: t, R, B). */
   extraFlags: () => string = () => "";
   /** Runs requests buffered while the client was blocked (set by the connection). */
@@ -175,6 +187,8 @@ export class Client implements Session, SessionFacts {
   get flags(): string {
     let flags = "";
     if (this.monitoring) flags += "O";
+    else if (this.replica !== null) flags += "S";
+    if (this.isMaster) flags += "M";
     if (this.subscriptions !== null) flags += "P";
     if (this.transaction !== null) flags += "x";
     if (this.blockedState !== null || this.postponed !== null || this.deferred !== null) {
@@ -382,7 +396,9 @@ export class Client implements Session, SessionFacts {
   overOutputLimit(): boolean {
     const host = this.#host;
     if (host === null) return false;
-    const limit = host.outputLimit(this.subscriptions !== null);
+    const limit = host.outputLimit(
+      this.replica !== null ? "replica" : this.subscriptions !== null ? "pubsub" : "normal",
+    );
     const used = this.outputBuffer;
     if (limit.hard > 0 && used >= limit.hard) return true;
     if (limit.soft > 0 && used >= limit.soft) {

@@ -52,6 +52,14 @@ export interface DispatchContext {
   busyError(client: Client): { error: string; refused: ReadonlySet<string> } | null;
   /** Why writes are refused (MISCONF after a failed background save), or null. */
   writeRefusal(): string | null;
+  /** True when replication may refuse commands (a replica; min-replicas-to-write set). */
+  readonly replicationChecks: boolean;
+  /**
+   * NOREPLICAS, READONLY (a read-only replica), MASTERDOWN (a replica without its
+   * master that must not serve stale data), or a replica's own connection touching
+   * keys: the error, or null.
+   */
+  replicationRefusal(client: Client, spec: CommandSpec, topName: string): string | null;
   /**
    * maxmemory: evicts keys as needed before a client's command, then the OOM error
    * to refuse it with (an EXEC's transaction is discarded), or null.
@@ -156,6 +164,15 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
   }
   if ((bits & BIT_WRITE) !== 0 || topName === "ping") {
     const refusal = ctx.writeRefusal();
+    if (refusal !== null) {
+      reply.error(refusal);
+      countRejected(ctx.stats, fullName);
+      flagTransaction(client);
+      return;
+    }
+  }
+  if (ctx.replicationChecks || client.replica !== null) {
+    const refusal = ctx.replicationRefusal(client, spec, topName);
     if (refusal !== null) {
       reply.error(refusal);
       countRejected(ctx.stats, fullName);

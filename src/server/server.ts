@@ -47,6 +47,13 @@ import type { Database } from "../store/keyspace.ts";
 import { MaxMemory } from "./evict.ts";
 import { UsedMemory } from "./used_memory.ts";
 import { isLoopbackHost } from "../util/loopback.ts";
+import {
+  type MasterLinkClient,
+  type MasterStreamEvents,
+  Replication,
+} from "../replication/replication.ts";
+import type { ReplicationAux } from "../persistence/rdb_writer.ts";
+import { serveMasterLink } from "./master_link.ts";
 
 /**
  * Called with every write in its deterministic form, as the AOF and replicas take it:
@@ -81,11 +88,17 @@ export class Server implements ServerApi, ClientHost {
     evictionExceededSince: 0,
     errorsByPrefix: new Map(),
     commands: new Map(),
+    syncFull: 0,
+    syncPartialOk: 0,
+    syncPartialErr: 0,
+    netReplInputBytes: 0,
+    netReplOutputBytes: 0,
   };
   readonly clients = new Map<number, Client>();
   readonly startedAt = Date.now();
   readonly runId: string;
-  replicationId: string;
+  /** Replication: the replicas fed, the master followed. */
+  readonly replication: Replication;
   readonly debug: DebugSwitches = {
     activeExpire: true,
     pauseCron: false,
@@ -241,7 +254,7 @@ export class Server implements ServerApi, ClientHost {
     config.onChange("maxmemory", () => this.clientEviction.refresh());
     const bytes = crypto.getRandomValues(new Uint8Array(20));
     this.runId = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-    this.replicationId = this.runId;
+    this.replication = new Replication(this);
   }
 
   // The users at start-up: requirepass gives `default` its password, then `user`
@@ -348,7 +361,7 @@ export class Server implements ServerApi, ClientHost {
   unpause(): void {
     clearTimeout(this.#pauseTimer);
     this.#pausedUntil = 0;
-    this.keyspace.keepExpired = false;
+    this.keyspace.keepExpired = this.replication.isReplica;
     const waiting = this.#postponed.splice(0);
     for (const client of waiting) {
       const argv = client.postponed!;
@@ -411,16 +424,21 @@ export class Server implements ServerApi, ClientHost {
 
   /** While writes are paused, keys are not expired (reads still see them as gone). */
   get expiryPaused(): boolean {
-    return this.#pausedUntil !== 0;
+    // A replica never expires keys itself: its master sends a DEL.
+    return this.#pausedUntil !== 0 || this.replication.isReplica;
   }
 
-  unblockClient(id: number, withError: boolean): boolean {
+  unblockClient(
+    id: number,
+    withError: boolean,
+    error = "UNBLOCKED client unblocked via CLIENT UNBLOCK",
+  ): boolean {
     const client = this.clients.get(id);
     const state = client?.blockedState;
     if (client === undefined || state == null) return false;
     client.unblock();
     if (withError) {
-      client.reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+      client.reply.error(error);
       // The blocked command ends in an error: it counts as failed, as in Redis.
       const entry = this.stats.commands.get(client.lastCommand);
       if (entry !== undefined) entry.failed++;
@@ -431,6 +449,37 @@ export class Server implements ServerApi, ClientHost {
 
   writeRefusal(): string | null {
     return this.persistence.writeRefusal();
+  }
+
+  /** See DispatchContext.replicationChecks. */
+  get replicationChecks(): boolean {
+    return this.replication.isReplica || this.config.number("min-replicas-to-write") > 0;
+  }
+
+  /** See DispatchContext.replicationRefusal. */
+  replicationRefusal(client: Client, spec: CommandSpec, topName: string): string | null {
+    if (client.isMaster) return null;
+    const flags = spec.flags;
+    const write = (spec.bits! & BIT_WRITE) !== 0 ||
+      (topName === "exec" && client.transaction !== null &&
+        client.transaction.some((argv) => this.table.lookup(argv[0])?.flags.includes("write")));
+    const replication = this.replication;
+    if (write) {
+      const refusal = replication.writeRefusal();
+      if (refusal !== null) return refusal;
+      if (replication.isReplica && this.config.bool("replica-read-only")) {
+        return "READONLY You can't write against a read only replica.";
+      }
+    }
+    if (
+      replication.isReplica && replication.linkState !== "connected" &&
+      !this.config.bool("replica-serve-stale-data") && !flags.includes("stale")
+    ) return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+    if (
+      client.replica !== null &&
+      (write || flags.includes("readonly") || flags.includes("may_replicate"))
+    ) return "ERR Replica can't interact with the keyspace";
+    return null;
   }
 
   // ---------------------------------------------------------------------------
@@ -636,6 +685,10 @@ export class Server implements ServerApi, ClientHost {
       }
       // 6. Statistics, the slow log, latency histograms, and what MONITOR shows.
       const client = frame.client;
+      // WAIT waits for the stream as it was after the client's last command.
+      if (this.replication.backlog !== null && this.calls.depth === 1) {
+        client.woff = this.replication.offset;
+      }
       const bits = frame.spec.bits!;
       const failed = client.reply.errors - frame.errorsBefore - frame.nestedErrors > 0;
       if (counted && this.monitors.size !== 0) this.#feedMonitors(frame);
@@ -796,9 +849,9 @@ export class Server implements ServerApi, ClientHost {
   // ---------------------------------------------------------------------------
   // Output to other clients: one set of clients with pending output, one flush.
 
-  /** The client-output-buffer-limit of the pubsub or the normal class. */
-  outputLimit(pubsub: boolean): OutputBufferLimit {
-    return pubsub ? this.#outputLimits.pubsub : this.#outputLimits.normal;
+  /** The client-output-buffer-limit of a class (a master link counts as normal). */
+  outputLimit(kind: "normal" | "replica" | "pubsub"): OutputBufferLimit {
+    return this.#outputLimits[kind];
   }
 
   /** A client got output outside its own command (a message, a wake-up): send it soon. */
@@ -835,6 +888,7 @@ export class Server implements ServerApi, ClientHost {
    */
   flushPending(): Promise<void> | void {
     this.#flushScheduled = false;
+    this.replication.beforeSleep();
     if (this.tracking.enabled) this.tracking.beforeFlush();
     const hook = this.beforeReplies;
     const logged = hook === null ? undefined : hook();
@@ -1160,11 +1214,74 @@ export class Server implements ServerApi, ClientHost {
     client.reply.onError = (message) => this.countError(message);
     this.clients.set(id, client);
     serveConnection(this, client, conn).finally(() => {
+      this.#replicationClientGone(client);
       this.clients.delete(id);
       this.clientEviction.forget(client);
       this.monitors.delete(client);
       this.forgetClient(client);
     });
+  }
+
+  // ---------------------------------------------------------------------------
+  // What replication needs (see ReplicationHost)
+
+  /** The replication AUX fields of an RDB (see PersistenceHost.replicationAux). */
+  replicationAux(): ReplicationAux | null {
+    return this.replication.aux();
+  }
+
+  /** Serves the master's stream on `conn` through a client flagged as the master. */
+  adoptMasterLink(
+    conn: Deno.Conn,
+    leftover: Uint8Array,
+    events: MasterStreamEvents,
+  ): MasterLinkClient {
+    const id = this.#nextClientId++;
+    let endpoints = { addr: "", laddr: "", fd: id + 7 };
+    try {
+      endpoints = {
+        addr: formatAddr(conn.remoteAddr as Deno.NetAddr),
+        laddr: formatAddr(conn.localAddr as Deno.NetAddr),
+        fd: id + 7,
+      };
+    } catch { /* not a TCP connection */ }
+    const client = new Client(id, conn, this, { endpoints, db: this.keyspace.databases[0] });
+    client.attach(this);
+    client.isMaster = true;
+    client.authenticated = true;
+    client.user = this.acl.internal;
+    client.mustObey = true;
+    this.clients.set(id, client);
+    return serveMasterLink(this, client, conn, leftover, events);
+  }
+
+  /** The master link's client is gone. */
+  masterLinkClosed(client: Client): void {
+    this.clients.delete(client.id);
+    this.forgetClient(client);
+  }
+
+  /**
+   * The role changed. A replica keeps keys whose time ran out (its master says when
+   * they go); clients blocked on keys are released with an error, as Redis does.
+   */
+  roleChanged(replica: boolean): void {
+    this.keyspace.keepExpired = replica || this.#pausedUntil !== 0;
+    this.log.role = replica ? "S" : "M";
+    for (const client of this.clients.values()) {
+      if (client.blockedState === null || client.isMaster) continue;
+      this.unblockClient(
+        client.id,
+        true,
+        "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
+      );
+    }
+  }
+
+  // A client left: a replica stops being fed, a WAIT stops waiting.
+  #replicationClientGone(client: Client): void {
+    if (client.replica !== null) this.replication.replicaGone(client.replica);
+    this.replication.cancelWait(client);
   }
 
   // Answers a connection with an error and closes it.
@@ -1218,6 +1335,8 @@ export class Server implements ServerApi, ClientHost {
     const timeout = this.config.number("timeout");
     if (timeout > 0) {
       for (const client of this.clients.values()) {
+        // Replication links have their own timeout (repl-timeout).
+        if (client.replica !== null || client.isMaster) continue;
         if (now - client.lastInteraction > timeout * 1000) client.closeNow();
       }
     }
@@ -1233,6 +1352,7 @@ export class Server implements ServerApi, ClientHost {
     if (!this.persistence.shutdownPrepared) this.log.warning("User requested shutdown...");
     clearInterval(this.#cron);
     this.maxmemory.stop();
+    this.replication.stop();
     await this.persistence.close();
     for (const { listener } of [...this.#bound, ...this.#retiring]) {
       try {

@@ -1,0 +1,790 @@
+// Replication, Redis's protocol: the replication ID and offset, the backlog, the
+// replicas this server feeds (PSYNC/SYNC, full and partial resyncs, acknowledgements,
+// WAIT, min-replicas-to-write), and the master this server follows (REPLICAOF; the
+// handshake and transfer are in master_connection.ts).
+//
+// The stream a master sends is every write of the one write path (src/server/call.ts)
+// as RESP commands, with a SELECT whenever the database changes, and a PING every
+// repl-ping-replica-period seconds. A replica applies its master's stream and passes
+// the very same bytes on to its own replicas, so offsets agree along a chain.
+
+import type { Logger } from "../log.ts";
+import type { ReplyWriter } from "../protocol/reply_writer.ts";
+import type { ReplicationAux } from "../persistence/rdb_writer.ts";
+import { ReplicationBacklog } from "./backlog.ts";
+import { MasterConnection, type MasterLinkState } from "./master_connection.ts";
+
+/** A client connection as replication sees it (the server's Client fits). */
+export interface ReplicationClient {
+  readonly id: number;
+  readonly addr: string;
+  readonly reply: ReplyWriter;
+  readonly connected: boolean;
+  flush(): Promise<void>;
+  closeNow(): void;
+  /** Set once the client is a replica of this server. */
+  replica: ReplicaPeer | null;
+}
+
+/** The configuration as replication reads it. */
+export interface ReplicationConfig {
+  string(name: string): string;
+  number(name: string): number;
+  onChange(name: string, fn: () => string | void | null): unknown;
+  applyDirective(name: string, args: string[]): string | null;
+}
+
+/** The master link once the transfer is over: the server serves its stream. */
+export interface MasterLinkClient {
+  readonly id: number;
+  /** Writes bytes to the master (REPLCONF ACK). */
+  send(bytes: Uint8Array): void;
+  /** Closes the link. */
+  close(): void;
+}
+
+/** What the server serving the master's stream reports. */
+export interface MasterStreamEvents {
+  /** A command (or an EXEC'd transaction) was applied: its exact bytes. */
+  applied(bytes: Uint8Array): void;
+  /** Bytes arrived (the link is alive). */
+  touched(): void;
+  /** `n` bytes of the stream were read (applied or not yet). */
+  read(n: number): void;
+  /** The link is gone. */
+  closed(): void;
+}
+
+/** What replication needs from the server. */
+export interface ReplicationHost {
+  readonly config: ReplicationConfig;
+  readonly log: Logger;
+  /** The port this server listens on (REPLCONF listening-port). */
+  readonly port: number;
+  /** The one write stream (see src/server/server.ts). */
+  readonly replicationFeed: ((db: number, argv: string[]) => void)[];
+  readonly persistence: {
+    readonly busy: boolean;
+    replicationSave(options: {
+      replication: ReplicationAux;
+      sink?: (chunk: Uint8Array) => Promise<void>;
+    }): { path: string; done: Promise<void> } | null;
+    loadReplicationPayload(bytes: Uint8Array): void;
+    restartAofAfterSync(): void;
+  };
+  /** Sends a client's pending output soon (after the AOF). */
+  deliver(client: ReplicationClient): void;
+  /** Serves the master's stream on `conn`, `leftover` being bytes already read. */
+  adoptMasterLink(
+    conn: Deno.Conn,
+    leftover: Uint8Array,
+    events: MasterStreamEvents,
+  ): MasterLinkClient;
+  /** The role changed: expired keys stay (replica) or go (master); blocked clients are told. */
+  roleChanged(replica: boolean): void;
+  /** Counts of full and partial resyncs served (INFO stats). */
+  readonly stats: { syncFull: number; syncPartialOk: number; syncPartialErr: number };
+}
+
+/** Where a replica of this server stands. */
+export type ReplicaState = "wait_bgsave" | "send_bulk" | "online";
+
+/** A replica of this server: its client and what it told us. */
+export interface ReplicaPeer {
+  client: ReplicationClient;
+  state: ReplicaState;
+  /** It asked with PSYNC and can take a diskless transfer (capa eof), psync2 IDs. */
+  psync: boolean;
+  capaEof: boolean;
+  capaPsync2: boolean;
+  listeningPort: number;
+  announcedIp: string;
+  /** The offset it acknowledged, and when (ms). */
+  ackOffset: number;
+  ackTime: number;
+  /** The stream kept for it while its snapshot is prepared and sent. */
+  pending: Uint8Array[];
+  /** When it started to wait for a snapshot (ms). */
+  waitingSince: number;
+}
+
+const ZERO_ID = "0".repeat(40);
+const CRON_MS = 100;
+const ENCODER = new TextEncoder();
+
+/** A new random 40-hex-digit replication ID. */
+export function newReplicationId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(20));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Encodes a command as the stream carries it. */
+export function encodeStreamCommand(argv: readonly string[]): Uint8Array {
+  let text = `*${argv.length}\r\n`;
+  for (const arg of argv) text += `$${arg.length}\r\n${arg}\r\n`;
+  // Arguments are one-byte-per-char strings: every char code is a byte.
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+/** Replication state and both of its roles. */
+export class Replication {
+  /** The replication ID and the stream offset (master_repl_offset). */
+  replid = newReplicationId();
+  replid2 = ZERO_ID;
+  secondOffset = -1;
+  offset = 0;
+  backlog: ReplicationBacklog | null = null;
+  readonly replicas = new Set<ReplicaPeer>();
+  /** The master followed, or null when this server is a master. */
+  master: MasterConnection | null = null;
+  readonly #host: ReplicationHost;
+  // The database the stream last selected (-1: the next write selects).
+  #selectedDb = -1;
+  // The snapshot being made for replicas waiting in wait_bgsave, and its kind.
+  #transfer: { diskless: boolean; replicas: Set<ReplicaPeer> } | null = null;
+  #cron: ReturnType<typeof setInterval> | undefined;
+  #ticks = 0;
+  // When the last replica left (ms; 0 while there are replicas), for repl-backlog-ttl.
+  #noReplicasSince = Date.now();
+  // WAIT: clients waiting for acknowledgements, and whether to ask replicas for them.
+  readonly #waiting = new Map<
+    ReplicationClient,
+    { offset: number; replicas: number; done: () => void }
+  >();
+  #askAcks = false;
+
+  constructor(host: ReplicationHost) {
+    this.#host = host;
+    host.replicationFeed.push((db, argv) => this.#feed(db, argv));
+    host.config.onChange("repl-backlog-size", () => {
+      this.backlog?.resize(host.config.number("repl-backlog-size"));
+    });
+  }
+
+  /** Starts the cron, and the link to the master `replicaof` names at start-up. */
+  start(): void {
+    this.#cron = setInterval(() => this.#tick(), CRON_MS);
+    Deno.unrefTimer(this.#cron as unknown as number);
+    const replicaof = this.#host.config.string("replicaof");
+    if (replicaof !== "") {
+      const [host, port] = replicaof.split(" ");
+      this.follow(host, Number(port), false);
+    }
+  }
+
+  /** Stops everything (shutdown). */
+  stop(): void {
+    clearInterval(this.#cron);
+    this.master?.close();
+  }
+
+  get isReplica(): boolean {
+    return this.master !== null;
+  }
+
+  /** The replication AUX fields a snapshot records, or null without a stream. */
+  aux(): ReplicationAux | null {
+    if (this.backlog === null && this.master === null) return null;
+    return { streamDb: Math.max(0, this.#selectedDb), id: this.replid, offset: this.offset };
+  }
+
+  // ---------------------------------------------------------------------------
+  // The stream
+
+  // A write from the write path. A replica passes on its master's bytes instead, and
+  // without a backlog there is nobody to feed.
+  #feed(db: number, argv: string[]): void {
+    if (this.master !== null || this.backlog === null) return;
+    if (db !== -1 && db !== this.#selectedDb) {
+      this.#selectedDb = db;
+      this.#append(encodeStreamCommand(["SELECT", String(db)]));
+    }
+    this.#append(encodeStreamCommand(argv));
+  }
+
+  /** Appends bytes to the stream: the backlog, and every replica. */
+  #append(bytes: Uint8Array): void {
+    this.offset += bytes.length;
+    this.backlog?.append(bytes);
+    for (const peer of this.replicas) {
+      if (peer.state === "online") this.#send(peer, bytes);
+      else if (this.#transfer !== null && this.#transfer.replicas.has(peer)) {
+        peer.pending.push(bytes);
+      }
+    }
+  }
+
+  #send(peer: ReplicaPeer, bytes: Uint8Array): void {
+    peer.client.reply.raw(bytes);
+    this.#host.deliver(peer.client);
+  }
+
+  #sendText(peer: ReplicaPeer, text: string): void {
+    this.#send(peer, ENCODER.encode(text));
+  }
+
+  // ---------------------------------------------------------------------------
+  // Serving replicas
+
+  /** Creates the backlog when the first replica comes (a new history, a new ID). */
+  #ensureBacklog(): void {
+    if (this.backlog !== null) return;
+    if (this.master === null) {
+      this.replid = newReplicationId();
+      this.replid2 = ZERO_ID;
+      this.secondOffset = -1;
+    }
+    this.backlog = new ReplicationBacklog(
+      this.#host.config.number("repl-backlog-size"),
+      this.offset,
+    );
+  }
+
+  /**
+   * PSYNC replid offset (or SYNC, `replid` null): continues the replica from the
+   * backlog, or starts a full resync. The reply is written to the client here.
+   */
+  sync(client: ReplicationClient, replid: string | null, from: number, capas: Capas): void {
+    const log = this.#host.log;
+    const peer: ReplicaPeer = {
+      client,
+      state: "wait_bgsave",
+      psync: replid !== null,
+      capaEof: capas.eof,
+      capaPsync2: capas.psync2,
+      listeningPort: capas.listeningPort,
+      announcedIp: capas.ip,
+      ackOffset: 0,
+      ackTime: Date.now(),
+      pending: [],
+      waitingSince: Date.now(),
+    };
+    const stats = this.#host.stats;
+    const name = this.#describe(peer);
+    if (replid !== null) {
+      if (this.#continue(peer, replid, from)) {
+        stats.syncPartialOk++;
+        return;
+      }
+      if (replid !== "?") stats.syncPartialErr++;
+    } else log.notice(`Replica ${name} asks for synchronization`);
+    stats.syncFull++;
+    client.replica = peer;
+    this.replicas.add(peer);
+    this.#noReplicasSince = 0;
+    this.#ensureBacklog();
+    log.notice(`Full resync requested by replica ${name}`);
+    // A disk snapshot starts at once; a diskless one waits repl-diskless-sync-delay for
+    // more replicas to share it (the cron starts it).
+    if (!this.#diskless(peer)) this.#startTransfer();
+  }
+
+  // A partial resync: true when the backlog had what the replica lacks.
+  #continue(peer: ReplicaPeer, replid: string, from: number): boolean {
+    const log = this.#host.log;
+    const backlog = this.backlog;
+    const known = replid === this.replid ||
+      (replid === this.replid2 && from <= this.secondOffset);
+    if (!known) {
+      if (replid !== "?") {
+        if (replid !== this.replid && replid !== this.replid2) {
+          log.notice(
+            `Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '${replid}', my replication IDs are '${this.replid}' and '${this.replid2}')`,
+          );
+        } else {
+          log.notice(
+            `Partial resynchronization not accepted: Requested offset for second ID was ${from}, but I can reply up to ${this.secondOffset}`,
+          );
+        }
+      }
+      return false;
+    }
+    if (backlog === null || !backlog.holds(from)) {
+      log.notice(
+        `Unable to partial resync with replica ${
+          this.#describe(peer)
+        } for lack of backlog (Replica request was: ${from}).`,
+      );
+      return false;
+    }
+    const client = peer.client;
+    client.replica = peer;
+    peer.state = "online";
+    this.replicas.add(peer);
+    this.#noReplicasSince = 0;
+    this.#sendText(peer, peer.capaPsync2 ? `+CONTINUE ${this.replid}\r\n` : "+CONTINUE\r\n");
+    const bytes = backlog.from(from);
+    if (bytes.length > 0) this.#send(peer, bytes);
+    log.notice(
+      `Partial resynchronization request from ${
+        this.#describe(peer)
+      } accepted. Sending ${bytes.length} bytes of backlog starting from offset ${from}.`,
+    );
+    return true;
+  }
+
+  #diskless(peer: ReplicaPeer): boolean {
+    return peer.capaEof && this.#host.config.string("repl-diskless-sync") === "yes";
+  }
+
+  // Starts the snapshot for every replica waiting for one (of the kind the first
+  // wants), unless one is being made already.
+  #startTransfer(): void {
+    if (this.#transfer !== null || this.#host.persistence.busy) return;
+    const waiting = [...this.replicas].filter((p) => p.state === "wait_bgsave");
+    if (waiting.length === 0) return;
+    const diskless = this.#diskless(waiting[0]);
+    const taking = waiting.filter((p) => this.#diskless(p) === diskless);
+    const transfer = { diskless, replicas: new Set(taking) };
+    // Every replica gets the same snapshot: the stream from here on is theirs, from a
+    // SELECT on.
+    this.#selectedDb = -1;
+    const aux = { streamDb: 0, id: this.replid, offset: this.offset };
+    const mark = diskless ? newReplicationId() : "";
+    let started = false;
+    const sink = diskless
+      ? async (chunk: Uint8Array) => {
+        if (!started) {
+          started = true;
+          for (const peer of transfer.replicas) {
+            peer.state = "send_bulk";
+            this.#sendText(peer, `$EOF:${mark}\r\n`);
+          }
+        }
+        const flushes: Promise<void>[] = [];
+        for (const peer of transfer.replicas) {
+          if (!peer.client.connected) continue;
+          peer.client.reply.raw(chunk);
+          flushes.push(peer.client.flush().catch(() => {}));
+        }
+        await Promise.all(flushes);
+      }
+      : undefined;
+    // The +FULLRESYNC line goes first: a diskless save writes its first bytes at once.
+    this.#transfer = transfer;
+    for (const peer of taking) {
+      if (peer.psync) this.#sendText(peer, `+FULLRESYNC ${this.replid} ${this.offset}\r\n`);
+    }
+    const job = this.#host.persistence.replicationSave({ replication: aux, sink });
+    if (job === null) {
+      this.#transfer = null;
+      this.#host.log.warning("BGSAVE for replication failed");
+      for (const peer of taking) peer.client.closeNow();
+      return;
+    }
+    job.done.then(async () => {
+      if (diskless) {
+        for (const peer of transfer.replicas) this.#sendText(peer, mark);
+      } else {
+        await this.#sendFile(job.path, transfer.replicas);
+      }
+      this.#transfer = null;
+      for (const peer of transfer.replicas) this.#online(peer);
+      this.#startTransfer();
+    }, (error) => {
+      this.#transfer = null;
+      this.#host.log.warning(
+        `SYNC failed. BGSAVE child returned an error: ${(error as Error)?.message ?? error}`,
+      );
+      for (const peer of transfer.replicas) peer.client.closeNow();
+    });
+  }
+
+  // Sends the RDB file to replicas of a disk-based resync.
+  async #sendFile(path: string, peers: Set<ReplicaPeer>): Promise<void> {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true });
+    } catch (error) {
+      this.#host.log.warning(`SYNC failed. Can't open/stat DB after BGSAVE: ${error}`);
+      for (const peer of peers) peer.client.closeNow();
+      peers.clear();
+      return;
+    }
+    try {
+      const size = (await file.stat()).size;
+      for (const peer of peers) {
+        peer.state = "send_bulk";
+        this.#sendText(peer, `$${size}\r\n`);
+      }
+      const chunk = new Uint8Array(1 << 20);
+      while (true) {
+        const n = await file.read(chunk);
+        if (n === null) break;
+        const flushes: Promise<void>[] = [];
+        for (const peer of peers) {
+          if (!peer.client.connected) continue;
+          peer.client.reply.raw(chunk.subarray(0, n));
+          flushes.push(peer.client.flush().catch(() => {}));
+        }
+        await Promise.all(flushes);
+      }
+    } finally {
+      file.close();
+    }
+  }
+
+  // The snapshot is sent: the stream kept meanwhile follows, and the replica is online.
+  #online(peer: ReplicaPeer): void {
+    if (!peer.client.connected) return;
+    peer.state = "online";
+    peer.ackTime = Date.now();
+    for (const bytes of peer.pending) peer.client.reply.raw(bytes);
+    peer.pending = [];
+    this.#host.deliver(peer.client);
+    this.#host.log.notice(
+      `Synchronization with replica ${this.#describe(peer)} succeeded`,
+    );
+  }
+
+  /** A replica's connection closed. */
+  replicaGone(peer: ReplicaPeer): void {
+    if (!this.replicas.delete(peer)) return;
+    this.#host.log.notice(`Connection with replica ${this.#describe(peer)} lost.`);
+    if (this.replicas.size === 0) this.#noReplicasSince = Date.now();
+  }
+
+  /** REPLCONF ACK <offset>. */
+  acknowledged(peer: ReplicaPeer, offset: number): void {
+    if (offset > peer.ackOffset) peer.ackOffset = offset;
+    peer.ackTime = Date.now();
+    if (this.#waiting.size !== 0) this.#serveWaiting();
+  }
+
+  #describe(peer: ReplicaPeer): string {
+    const host = peer.announcedIp !== "" ? peer.announcedIp : hostOf(peer.client.addr);
+    return `${host}:${peer.listeningPort}`;
+  }
+
+  // ---------------------------------------------------------------------------
+  // WAIT and min-replicas-to-write
+
+  /** Replicas online that acknowledged `offset` or more. */
+  acknowledgedBy(offset: number): number {
+    let n = 0;
+    for (const peer of this.replicas) {
+      if (peer.state === "online" && peer.ackOffset >= offset) n++;
+    }
+    return n;
+  }
+
+  /**
+   * WAIT: calls `done` once `replicas` replicas acknowledged `offset`; replicas are
+   * asked for their acknowledgements before the server waits for more input.
+   */
+  wait(client: ReplicationClient, offset: number, replicas: number, done: () => void): void {
+    this.#waiting.set(client, { offset, replicas, done });
+    this.#askAcks = true;
+  }
+
+  /** A WAIT ended by its timeout (or the client left): the count so far. */
+  cancelWait(client: ReplicationClient): number {
+    const entry = this.#waiting.get(client);
+    this.#waiting.delete(client);
+    return entry === undefined ? 0 : this.acknowledgedBy(entry.offset);
+  }
+
+  #serveWaiting(): void {
+    for (const entry of this.#waiting.values()) {
+      const n = this.acknowledgedBy(entry.offset);
+      if (n >= entry.replicas) entry.done();
+    }
+  }
+
+  /** After the commands of a batch: replicas are asked for acks when a WAIT needs them. */
+  beforeSleep(): void {
+    if (!this.#askAcks) return;
+    this.#askAcks = false;
+    if (this.master === null && this.backlog !== null && this.replicas.size > 0) {
+      this.#append(encodeStreamCommand(["REPLCONF", "GETACK", "*"]));
+    }
+  }
+
+  /** Replicas online whose last ack is at most min-replicas-max-lag seconds old. */
+  goodReplicas(): number {
+    const maxLag = this.#host.config.number("min-replicas-max-lag") * 1000;
+    const now = Date.now();
+    let n = 0;
+    for (const peer of this.replicas) {
+      if (peer.state === "online" && now - peer.ackTime <= maxLag) n++;
+    }
+    return n;
+  }
+
+  /** -NOREPLICAS when min-replicas-to-write is not met, else null. */
+  writeRefusal(): string | null {
+    const needed = this.#host.config.number("min-replicas-to-write");
+    if (needed === 0 || this.master !== null) return null;
+    if (this.#host.config.number("min-replicas-max-lag") === 0) return null;
+    return this.goodReplicas() < needed ? "NOREPLICAS Not enough good replicas to write." : null;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Following a master
+
+  /**
+   * REPLICAOF host port: follows that master (psync from where this server is); false
+   * when it follows it already.
+   */
+  follow(host: string, port: number, fromCommand = true): boolean {
+    const current = this.master;
+    if (current !== null && current.host === host && current.port === port) return false;
+    const wasMaster = current === null;
+    // What to ask the new master for: this server's own history, or at start-up
+    // nothing (a full resync).
+    let cached: { replid: string; offset: number } | null = fromCommand
+      ? { replid: this.replid, offset: this.offset }
+      : null;
+    if (current !== null) {
+      cached = current.cachedPosition() ?? cached;
+      current.close();
+    }
+    this.#host.config.applyDirective("replicaof", [host, String(port)]);
+    this.master = new MasterConnection(this.#masterHost(), host, port, cached);
+    if (wasMaster) {
+      this.#abortTransfer();
+      this.#host.roleChanged(true);
+    }
+    this.master.connectSoon();
+    return true;
+  }
+
+  /** REPLICAOF NO ONE: this server becomes a master, with a new ID for its history. */
+  unfollow(): void {
+    const master = this.master;
+    if (master === null) return;
+    master.close();
+    this.master = null;
+    this.#host.config.applyDirective("replicaof", ["no", "one"]);
+    this.#shiftId();
+    // Replicas must hear of the new ID: they come back and continue partially.
+    this.#disconnectReplicas();
+    this.#selectedDb = -1;
+    this.#host.roleChanged(false);
+  }
+
+  /** DEBUG CHANGE-REPL-ID: a new ID, and no second one. */
+  changeId(): void {
+    this.replid = newReplicationId();
+    this.replid2 = ZERO_ID;
+    this.secondOffset = -1;
+  }
+
+  // The current history continues under a new ID (a promotion).
+  #shiftId(): void {
+    this.replid2 = this.replid;
+    this.secondOffset = this.offset + 1;
+    this.replid = newReplicationId();
+    this.#host.log.notice(
+      `Setting secondary replication ID to ${this.replid2}, valid up to offset: ${this.secondOffset}. New replication ID is ${this.replid}`,
+    );
+  }
+
+  #disconnectReplicas(): void {
+    for (const peer of [...this.replicas]) peer.client.closeNow();
+  }
+
+  #abortTransfer(): void {
+    // Replicas in the middle of a resync from this server start over with it later.
+    for (const peer of [...this.replicas]) {
+      if (peer.state !== "online") peer.client.closeNow();
+    }
+  }
+
+  // What the master connection needs from here.
+  #masterHost() {
+    const host = this.#host;
+    return {
+      config: host.config,
+      log: host.log,
+      port: () => host.port,
+      // A full resync: the new dataset, the master's ID and offset.
+      loaded: (payload: Uint8Array, replid: string, offset: number) => {
+        this.#disconnectReplicas();
+        host.persistence.loadReplicationPayload(payload);
+        this.replid = replid;
+        this.replid2 = ZERO_ID;
+        this.secondOffset = -1;
+        this.offset = offset;
+        this.backlog = null;
+        this.#ensureBacklog();
+        host.persistence.restartAofAfterSync();
+      },
+      // A partial resync: the stream goes on, maybe under a new ID.
+      continued: (replid: string) => {
+        if (replid !== "" && replid !== this.replid) {
+          this.replid2 = this.replid;
+          this.secondOffset = this.offset + 1;
+          this.replid = replid;
+          this.#disconnectReplicas();
+        }
+        this.#ensureBacklog();
+      },
+      // Where to ask a master to continue from.
+      position: () => ({ replid: this.replid, offset: this.offset }),
+      adopt: (conn: Deno.Conn, leftover: Uint8Array, events: MasterStreamEvents) =>
+        host.adoptMasterLink(conn, leftover, events),
+      // The master's bytes, applied: passed on as they are.
+      applied: (bytes: Uint8Array) => this.#append(bytes),
+    };
+  }
+
+  // ---------------------------------------------------------------------------
+  // Cron
+
+  #tick(): void {
+    this.#ticks++;
+    const config = this.#host.config;
+    const now = Date.now();
+    // A diskless transfer starts once repl-diskless-sync-delay has passed for the first
+    // replica waiting, or enough replicas wait.
+    if (this.#transfer === null) {
+      const waiting = [...this.replicas].filter((p) => p.state === "wait_bgsave");
+      if (waiting.length > 0) {
+        const delay = config.number("repl-diskless-sync-delay") * 1000;
+        const max = config.number("repl-diskless-sync-max-replicas");
+        const oldest = Math.min(...waiting.map((p) => p.waitingSince));
+        if (
+          !this.#diskless(waiting[0]) || now - oldest >= delay ||
+          (max > 0 && waiting.length >= max)
+        ) this.#startTransfer();
+      }
+    }
+    if (this.#ticks % (1000 / CRON_MS) !== 0) return;
+    // Once a second, as Redis's replicationCron.
+    this.master?.cron();
+    const period = config.number("repl-ping-replica-period");
+    const seconds = this.#ticks / (1000 / CRON_MS);
+    if (this.master === null && this.replicas.size > 0 && seconds % period === 0) {
+      this.#append(encodeStreamCommand(["PING"]));
+    }
+    // Replicas waiting for a snapshot hear a newline now and then, to stay connected.
+    for (const peer of this.replicas) {
+      if (peer.state === "wait_bgsave" && (this.#transfer === null || !this.#transfer.diskless)) {
+        this.#sendText(peer, "\n");
+      }
+    }
+    const timeout = config.number("repl-timeout") * 1000;
+    for (const peer of [...this.replicas]) {
+      if (peer.state === "online" && now - peer.ackTime > timeout) {
+        this.#host.log.warning(
+          `Disconnecting timedout replica (streaming sync): ${this.#describe(peer)}`,
+        );
+        peer.client.closeNow();
+      }
+    }
+    // Without replicas for repl-backlog-ttl seconds a master frees its backlog.
+    const ttl = config.number("repl-backlog-ttl") * 1000;
+    if (
+      this.master === null && this.backlog !== null && this.replicas.size === 0 && ttl > 0 &&
+      this.#noReplicasSince !== 0 && now - this.#noReplicasSince > ttl
+    ) {
+      this.backlog = null;
+      this.#host.log.notice(
+        `Replication backlog freed after ${ttl / 1000} seconds without connected replicas.`,
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // What operators see
+
+  /** INFO replication's lines. */
+  info(): [string, string | number][] {
+    const config = this.#host.config;
+    const lines: [string, string | number][] = [];
+    const master = this.master;
+    if (master === null) lines.push(["role", "master"]);
+    else {
+      lines.push(
+        ["role", "slave"],
+        ...master.info(),
+        [
+          "slave_priority",
+          config.number("replica-priority"),
+        ],
+        ["slave_read_only", config.string("replica-read-only") === "yes" ? 1 : 0],
+        [
+          "replica_announced",
+          config.string("replica-announced") === "yes" ? 1 : 0,
+        ],
+      );
+    }
+    const online = [...this.replicas];
+    lines.push(["connected_slaves", online.length]);
+    const now = Date.now();
+    online.forEach((peer, i) => {
+      const ip = peer.announcedIp !== "" ? peer.announcedIp : hostOf(peer.client.addr);
+      const lag = Math.floor((now - peer.ackTime) / 1000);
+      lines.push([
+        `slave${i}`,
+        `ip=${ip},port=${peer.listeningPort},state=${
+          stateName(peer.state)
+        },offset=${peer.ackOffset},lag=${lag}`,
+      ]);
+    });
+    const backlog = this.backlog;
+    lines.push(
+      ["master_failover_state", "no-failover"],
+      ["master_replid", this.replid],
+      ["master_replid2", this.replid2],
+      ["master_repl_offset", this.offset],
+      ["second_repl_offset", this.secondOffset],
+      ["repl_backlog_active", backlog !== null ? 1 : 0],
+      ["repl_backlog_size", backlog?.size ?? config.number("repl-backlog-size")],
+      ["repl_backlog_first_byte_offset", backlog !== null ? backlog.firstByte : 0],
+      ["repl_backlog_histlen", backlog?.histlen ?? 0],
+    );
+    return lines;
+  }
+
+  /** ROLE's reply, written to `out`. */
+  role(out: ReplyWriter): void {
+    const master = this.master;
+    if (master === null) {
+      out.arrayLen(3);
+      out.bulk("master");
+      out.integer(this.offset);
+      const online = [...this.replicas].filter((p) => p.state === "online");
+      out.arrayLen(online.length);
+      for (const peer of online) {
+        out.arrayLen(3);
+        out.bulk(peer.announcedIp !== "" ? peer.announcedIp : hostOf(peer.client.addr));
+        out.bulk(String(peer.listeningPort));
+        out.bulk(String(peer.ackOffset));
+      }
+      return;
+    }
+    out.arrayLen(5);
+    out.bulk("slave");
+    out.bulk(master.host);
+    out.integer(master.port);
+    out.bulk(master.roleState());
+    out.integer(master.state === "connected" ? master.reploff : -1);
+  }
+
+  /** The link state, for INFO and the -MASTERDOWN check. */
+  get linkState(): MasterLinkState | null {
+    return this.master?.state ?? null;
+  }
+}
+
+/** The capabilities and addresses a replica told with REPLCONF before PSYNC. */
+export interface Capas {
+  eof: boolean;
+  psync2: boolean;
+  listeningPort: number;
+  ip: string;
+}
+
+function stateName(state: ReplicaState): string {
+  return state === "wait_bgsave" ? "wait_bgsave" : state === "send_bulk" ? "send_bulk" : "online";
+}
+
+// The host part of "host:port" (IPv6 hosts keep their colons).
+function hostOf(addr: string): string {
+  const colon = addr.lastIndexOf(":");
+  return colon < 0 ? addr : addr.slice(0, colon);
+}

@@ -1,0 +1,280 @@
+// Replication with Redis's protocol, end to end: Redeno as the master of a real Redis
+// replica, Redeno as the replica of a real Redis master, Redeno with Redeno (chains,
+// partial resyncs after a dropped link, promotion), WAIT and min-replicas-to-write.
+// Datasets are compared with DEBUG DIGEST, which both servers compute the same way.
+
+import assert from "node:assert/strict";
+import {
+  freePort,
+  type RunningServer,
+  skipWithout,
+  startRedeno as startRedenoPlain,
+  startRedis as startRedisPlain,
+} from "../_server.ts";
+import { type Reply, RespClient } from "../_resp_client.ts";
+
+// DEBUG DIGEST compares the datasets.
+const startRedeno = (port: number, args: string[] = []) =>
+  startRedenoPlain(port, ["--enable-debug-command", "yes", ...args]);
+const startRedis = (port: number, args: string[] = []) =>
+  startRedisPlain(port, ["--enable-debug-command", "yes", ...args]);
+
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 15000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function info(client: RespClient, field: string): Promise<string> {
+  const text = await client.call("INFO", "replication") as string;
+  const line = text.split("\r\n").find((l) => l.startsWith(field + ":"));
+  return line?.slice(field.length + 1) ?? "";
+}
+
+async function linkUp(replica: RespClient): Promise<void> {
+  await waitFor(
+    "the master link",
+    async () => (await info(replica, "master_link_status")) === "up",
+  );
+}
+
+// Until the replica has applied everything the master sent (same digest).
+async function sameData(master: RespClient, replica: RespClient): Promise<void> {
+  let last: Reply = null;
+  await waitFor("the same dataset", async () => {
+    const a = await master.call("DEBUG", "DIGEST");
+    last = await replica.call("DEBUG", "DIGEST");
+    return a === last;
+  });
+  assert.notEqual(last, "0".repeat(40), "the dataset is not empty");
+}
+
+// A dataset of every type, in two databases, with TTLs.
+async function fill(c: RespClient): Promise<void> {
+  await c.call("SET", "string", "v\x00\xff");
+  await c.call("SET", "counter", "41");
+  await c.call("SET", "ttl", "x", "PX", "100000");
+  await c.call("RPUSH", "list", "a", "b", "c");
+  await c.call("HSET", "hash", "f", "1", "g", "2");
+  await c.call("SADD", "set", "1", "2", "3");
+  await c.call("SADD", "strset", "x", "y");
+  await c.call("ZADD", "zset", "1", "a", "2.5", "b");
+  await c.call("XADD", "stream", "1-1", "f", "v");
+  await c.call("XGROUP", "CREATE", "stream", "g", "0");
+  await c.call("PFADD", "hll", "a", "b", "c");
+  await c.call("SELECT", "3");
+  await c.call("SET", "in3", "yes");
+  await c.call("SELECT", "0");
+}
+
+// Writes of every kind after the sync (the live stream).
+async function writeMore(c: RespClient): Promise<void> {
+  await c.call("INCR", "counter");
+  await c.call("EXPIRE", "string", "1000");
+  await c.call("LPOP", "list");
+  await c.call("SPOP", "set");
+  await c.call("ZINCRBY", "zset", "1", "a");
+  await c.call("XADD", "stream", "*", "n", "2");
+  await c.call(
+    "EVAL",
+    "redis.call('set', KEYS[1], 'lua'); redis.call('incr', 'counter')",
+    "1",
+    "k",
+  );
+  await c.call("MULTI");
+  await c.call("SET", "tx", "1");
+  await c.call("HINCRBY", "hash", "f", "5");
+  await c.call("EXEC");
+  await c.call("SELECT", "5");
+  await c.call("SET", "in5", "also");
+  await c.call("SELECT", "0");
+  await c.call("DEL", "hll");
+}
+
+async function stopAll(servers: RunningServer[], clients: RespClient[]): Promise<void> {
+  for (const c of clients) c.close();
+  for (const s of servers) await s.stop("SIGKILL");
+}
+
+for (const diskless of ["yes", "no"]) {
+  Deno.test(`a real Redis replica of Redeno: full sync (diskless ${diskless}), then the stream`, async () => {
+    if (skipWithout("redis-server")) return;
+    const master = await startRedeno(freePort(), [
+      "--repl-diskless-sync",
+      diskless,
+      "--repl-diskless-sync-delay",
+      "0",
+    ]);
+    const m = await RespClient.connect(master.port);
+    await fill(m);
+    const replica = await startRedis(freePort(), [
+      "--replicaof",
+      "127.0.0.1",
+      String(master.port),
+    ]);
+    const r = await RespClient.connect(replica.port);
+    try {
+      await linkUp(r);
+      await sameData(m, r);
+      await writeMore(m);
+      await sameData(m, r);
+      assert.equal(await info(m, "connected_slaves"), "1");
+      await waitFor("the replica's ack", async () => {
+        const line = await info(m, "slave0");
+        return line.includes("state=online") &&
+          line.includes(`offset=${await info(m, "master_repl_offset")}`);
+      });
+      // WAIT counts the replica once it acknowledged the write.
+      await m.call("SET", "waited", "1");
+      assert.equal(await m.call("WAIT", "1", "5000"), 1);
+      assert.equal(await m.call("WAIT", "2", "100"), 1);
+      const role = await m.call("ROLE") as Reply[];
+      assert.equal(role[0], "master");
+      assert.equal((role[2] as Reply[]).length, 1);
+    } finally {
+      await stopAll([replica, master], [m, r]);
+    }
+  });
+}
+
+for (const diskless of ["yes", "no"]) {
+  Deno.test(`Redeno as the replica of a real Redis (diskless ${diskless})`, async () => {
+    if (skipWithout("redis-server")) return;
+    const master = await startRedis(freePort(), [
+      "--repl-diskless-sync",
+      diskless,
+      "--repl-diskless-sync-delay",
+      "0",
+    ]);
+    const m = await RespClient.connect(master.port);
+    await fill(m);
+    const replica = await startRedeno(freePort());
+    const r = await RespClient.connect(replica.port);
+    try {
+      assert.equal(await r.call("REPLICAOF", "127.0.0.1", String(master.port)), "OK");
+      assert.equal(
+        await r.call("REPLICAOF", "127.0.0.1", String(master.port)),
+        "OK Already connected to specified master",
+      );
+      await linkUp(r);
+      await sameData(m, r);
+      await writeMore(m);
+      await sameData(m, r);
+      // Read-only, and a replica role.
+      const refused = await r.call("SET", "x", "1");
+      assert.ok(refused instanceof Error);
+      assert.equal(refused.message, "READONLY You can't write against a read only replica.");
+      const role = await r.call("ROLE") as Reply[];
+      assert.deepEqual(role.slice(0, 4), ["slave", "127.0.0.1", master.port, "connected"]);
+      // The master sees the replica's acknowledgements.
+      await waitFor("the ack", async () => {
+        const line = await info(m, "slave0");
+        return line.includes(`offset=${await info(m, "master_repl_offset")}`);
+      });
+      // Keys expire on the master only; the replica hears a DEL.
+      await m.call("SET", "short", "v", "PX", "50");
+      await new Promise((res) => setTimeout(res, 200));
+      await m.call("GET", "short");
+      await sameData(m, r);
+      assert.equal(await r.call("EXISTS", "short"), 0);
+      assert.equal(await m.call("WAIT", "1", "5000"), 1);
+    } finally {
+      await stopAll([replica, master], [m, r]);
+    }
+  });
+}
+
+Deno.test("a chain of Redeno replicas; a dropped link continues partially", async () => {
+  const a = await startRedeno(freePort(), ["--repl-diskless-sync-delay", "0"]);
+  const b = await startRedeno(freePort(), ["--repl-diskless-sync-delay", "0"]);
+  const c = await startRedeno(freePort(), ["--repl-diskless-sync-delay", "0"]);
+  const ca = await RespClient.connect(a.port);
+  const cb = await RespClient.connect(b.port);
+  const cc = await RespClient.connect(c.port);
+  try {
+    await fill(ca);
+    await cb.call("REPLICAOF", "127.0.0.1", String(a.port));
+    await cc.call("REPLICAOF", "127.0.0.1", String(b.port));
+    await linkUp(cb);
+    await linkUp(cc);
+    await sameData(ca, cc);
+    await writeMore(ca);
+    await sameData(ca, cc);
+    // Offsets agree along the chain.
+    await waitFor("equal offsets", async () => {
+      const offsets = await Promise.all([ca, cb, cc].map((x) => info(x, "master_repl_offset")));
+      return offsets[0] === offsets[1] && offsets[1] === offsets[2];
+    });
+    assert.equal(await info(ca, "master_replid"), await info(cc, "master_replid"));
+    // The link from b to a drops: b continues from its offset, without a full sync.
+    const fullBefore = await ca.call("INFO", "stats") as string;
+    assert.equal(await cb.call("CLIENT", "KILL", "TYPE", "master"), 1);
+    await ca.call("SET", "after-drop", "1");
+    await linkUp(cb);
+    await sameData(ca, cc);
+    const stats = await ca.call("INFO", "stats") as string;
+    assert.match(stats, /sync_partial_ok:1\r\n/);
+    assert.equal(
+      /sync_full:(\d+)/.exec(stats)![1],
+      /sync_full:(\d+)/.exec(fullBefore)![1],
+    );
+    // b is promoted: its history goes on under a new ID, and c continues with it.
+    const oldId = await info(cb, "master_replid");
+    assert.equal(await cb.call("REPLICAOF", "NO", "ONE"), "OK");
+    assert.equal(await info(cb, "master_replid2"), oldId);
+    assert.equal(await cb.call("SET", "written-on-b", "1"), "OK");
+    await linkUp(cc);
+    await sameData(cb, cc);
+    assert.equal(await cc.call("GET", "written-on-b"), "1");
+  } finally {
+    await stopAll([c, b, a], [ca, cb, cc]);
+  }
+});
+
+Deno.test("min-replicas-to-write refuses writes without enough good replicas", async () => {
+  const a = await startRedeno(freePort(), ["--repl-diskless-sync-delay", "0"]);
+  const b = await startRedeno(freePort());
+  const ca = await RespClient.connect(a.port);
+  const cb = await RespClient.connect(b.port);
+  try {
+    assert.equal(await ca.call("CONFIG", "SET", "min-replicas-to-write", "1"), "OK");
+    const refused = await ca.call("SET", "k", "v");
+    assert.ok(refused instanceof Error);
+    assert.equal(refused.message, "NOREPLICAS Not enough good replicas to write.");
+    assert.equal(await ca.call("GET", "k"), null);
+    await cb.call("REPLICAOF", "127.0.0.1", String(a.port));
+    await linkUp(cb);
+    await waitFor("a good replica", async () => (await ca.call("SET", "k", "v")) === "OK");
+    // WAIT inside MULTI answers at once; WAIT on a replica is refused.
+    const onReplica = await cb.call("WAIT", "0", "0");
+    assert.ok(onReplica instanceof Error);
+    assert.match(onReplica.message, /^ERR WAIT cannot be used with replica instances/);
+  } finally {
+    await stopAll([b, a], [ca, cb]);
+  }
+});
+
+Deno.test("REPLCONF and PSYNC errors", async () => {
+  const a = await startRedeno(freePort());
+  const c = await RespClient.connect(a.port);
+  try {
+    const odd = await c.call("REPLCONF", "listening-port");
+    assert.ok(odd instanceof Error);
+    assert.equal(odd.message, "ERR syntax error");
+    const unknown = await c.call("REPLCONF", "nope", "1");
+    assert.ok(unknown instanceof Error);
+    assert.equal(unknown.message, "ERR Unrecognized REPLCONF option: nope");
+    assert.equal(await c.call("REPLCONF", "listening-port", "1234", "capa", "eof"), "OK");
+    const badPort = await c.call("REPLICAOF", "127.0.0.1", "70000");
+    assert.ok(badPort instanceof Error);
+    assert.equal(badPort.message, "ERR Invalid master port");
+    assert.equal(await c.call("REPLICAOF", "NO", "ONE"), "OK");
+    assert.deepEqual(await c.call("ROLE"), ["master", 0, []]);
+  } finally {
+    c.close();
+    await a.stop("SIGKILL");
+  }
+});
