@@ -54,7 +54,6 @@ const MB = 1048576n;
 // Why a directive takes only its default value (`onlyDefault`) or has no effect
 // (`noEffect`), where several directives share the reason. The README's
 // "Configuration" section lists the same directives.
-const REPLICATION = "Redeno's replication does not have this yet";
 const PROC_TITLE = "Deno cannot change the process title";
 const ALLOCATOR = "tunes Redis's memory allocator; Redeno's memory is managed by V8";
 const LAZY_FREE = "Redeno frees synchronously; only the latency of large deletions differs";
@@ -165,7 +164,6 @@ export const DIRECTIVES: readonly Directive[] = [
     type: "bool",
     default: "no",
     mutable: true,
-    onlyDefault: REPLICATION,
   },
   { name: "dir", type: "special", default: ".", mutable: true, protected: true },
   // The master this server replicates ("": none); REPLICAOF changes it, CONFIG SET can't.

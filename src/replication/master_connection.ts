@@ -311,9 +311,11 @@ export class MasterConnection {
 
   // With disk loading (repl-diskless-load disabled) Redis keeps what it received as its
   // RDB file; so does Redeno, written safely (temp file, fsync, rename).
+  // rdb-del-sync-files keeps no file when nothing else would (no save rules, no AOF).
   #saveReceived(payload: Uint8Array): void {
     const config = this.#view.config;
     if (config.string("repl-diskless-load") !== "disabled") return;
+    if (deleteSyncFiles(config)) return;
     const dir = config.string("dir");
     const path = `${dir}/${config.string("dbfilename")}`;
     const temp = `${dir}/temp-${Date.now()}.${Deno.pid}.rdb`;
@@ -545,6 +547,15 @@ class LinkReader {
   rest(): Uint8Array {
     return this.#buf.slice(this.#start, this.#end);
   }
+}
+
+/**
+ * rdb-del-sync-files: the RDB files only replication needs are not kept, when nothing
+ * else keeps a file (no save rules, appendonly no).
+ */
+export function deleteSyncFiles(config: { string(name: string): string }): boolean {
+  return config.string("rdb-del-sync-files") === "yes" && config.string("save") === "" &&
+    config.string("appendonly") === "no";
 }
 
 function command(argv: readonly string[]): Uint8Array {

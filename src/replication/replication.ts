@@ -12,7 +12,7 @@ import type { Logger } from "../log.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import type { ReplicationAux } from "../persistence/rdb_writer.ts";
 import { ReplicationBacklog } from "./backlog.ts";
-import { MasterConnection, type MasterLinkState } from "./master_connection.ts";
+import { deleteSyncFiles, MasterConnection, type MasterLinkState } from "./master_connection.ts";
 
 /** A client connection as replication sees it (the server's Client fits). */
 export interface ReplicationClient {
@@ -379,6 +379,11 @@ export class Replication {
         for (const peer of transfer.replicas) this.#sendText(peer, mark);
       } else {
         await this.#sendFile(job.path, transfer.replicas);
+        if (deleteSyncFiles(this.#host.config)) {
+          try {
+            Deno.removeSync(job.path);
+          } catch { /* gone already */ }
+        }
       }
       this.#transfer = null;
       for (const peer of transfer.replicas) this.#online(peer);

@@ -201,16 +201,16 @@ Deno.test("CONFIG", async (t) => {
     });
 
     await t.step("a directive of a missing feature takes only its default value", async () => {
-      assert.equal(await c.raw("CONFIG", "SET", "repl-diskless-sync", "yes"), "+OK\r\n");
+      assert.equal(await c.raw("CONFIG", "SET", "aof-timestamp-enabled", "no"), "+OK\r\n");
       assert.equal(
-        await c.raw("CONFIG", "SET", "timeout", "3", "repl-diskless-sync", "no"),
-        "-ERR CONFIG SET failed (possibly related to argument 'repl-diskless-sync') - " +
-          "replication is not supported by Redeno yet (only the default 'yes' is accepted)\r\n",
+        await c.raw("CONFIG", "SET", "timeout", "3", "aof-timestamp-enabled", "yes"),
+        "-ERR CONFIG SET failed (possibly related to argument 'aof-timestamp-enabled') - " +
+          "AOF timestamp annotations are not supported by Redeno yet (only the default 'no' is accepted)\r\n",
       );
       assert.equal(await c.raw("CONFIG", "GET", "timeout"), bulks("timeout", "0"));
       assert.equal(
-        await c.raw("CONFIG", "GET", "repl-diskless-sync"),
-        bulks("repl-diskless-sync", "yes"),
+        await c.raw("CONFIG", "GET", "aof-timestamp-enabled"),
+        bulks("aof-timestamp-enabled", "no"),
       );
     });
 
