@@ -40,7 +40,7 @@ run_units() {
     sleep 0.1
   done
   # run.sh's default denied tags, but needs:config-maxmemory runs: Redeno evicts.
-  LOG_DIR=$logs DENY_TAGS="needs:debug needs:pfdebug needs:repl needs:local-process" \
+  LOG_DIR=$logs DENY_TAGS="needs:debug needs:pfdebug needs:local-process" \
     "$TESTS/run.sh" 127.0.0.1 "$port" "$@" | tee "$logs.out"
   kill "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null

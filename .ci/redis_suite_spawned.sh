@@ -20,7 +20,7 @@
 #   UNIT_TIMEOUT  wall-clock seconds per unit, then the unit is killed [300]
 #   IDLE_TIMEOUT  runtest --timeout: seconds without a test finishing [60; the slowest
 #                 test of README's units takes about 15 s, the whole list 2 minutes]
-#   DENY_TAGS     tags never run [needs:debug needs:pfdebug needs:repl
+#   DENY_TAGS     tags never run [needs:debug needs:pfdebug
 #                 needs:config-maxmemory: as ../shared/redis-tests/run.sh denies, but
 #                 needs:local-process runs, the server being a local process here]
 #   EXTRA_TAGS    appended to the --tags filter, e.g. "-slow"
@@ -47,7 +47,7 @@ BASEPORT=${BASEPORT:-12111}
 PORTCOUNT=${PORTCOUNT:-1000}
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-300}
 IDLE_TIMEOUT=${IDLE_TIMEOUT:-60}
-DENY_TAGS=${DENY_TAGS-needs:debug needs:pfdebug needs:repl}
+DENY_TAGS=${DENY_TAGS-needs:debug needs:pfdebug}
 EXTRA_TAGS=${EXTRA_TAGS:-}
 RUNTEST_ARGS=${RUNTEST_ARGS:-}
 RERUN=${RERUN:-1}

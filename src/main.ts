@@ -1,10 +1,19 @@
 // Entry point and `deno compile` target: arguments → configuration → load data → listen.
+//
+// The server's code (most of Redeno's modules) is imported dynamically, so that its
+// loading, a good part of start-up, overlaps reading the configuration and the RDB file.
 
 import { ConfigError, helpText, loadConfig } from "./config/mod.ts";
 import { Logger, type LogLevel } from "./log.ts";
-import { ListenError, Server } from "./server/server.ts";
-import { manageOomScoreAdj } from "./server/oom_score_adj.ts";
+import type { PrefetchedFile } from "./persistence/persistence.ts";
+import type { Server } from "./server/server.ts";
 import { REDENO_VERSION, REDIS_VERSION } from "./version.ts";
+
+const serverCode = import("./server/server.ts");
+const oomCode = import("./server/oom_score_adj.ts");
+// Awaited in main(); until then, a failure must not count as unhandled.
+serverCode.catch(() => {});
+oomCode.catch(() => {});
 
 /** Starts a server from redis-server style arguments; resolves when it has shut down. */
 export async function main(args: string[]): Promise<number> {
@@ -46,6 +55,8 @@ export async function main(args: string[]): Promise<number> {
       `pid=${Deno.pid}, just started`,
   );
   const pidfile = writePidFile(config.string("pidfile"), log);
+  const rdbFile = readAhead(config);
+  const { ListenError, Server } = await serverCode;
   let server: Server;
   try {
     server = new Server(config, log, { configFile: loaded.configFile ?? "" });
@@ -58,7 +69,7 @@ export async function main(args: string[]): Promise<number> {
   }
   try {
     // The dataset is in memory before the first client connects.
-    await server.persistence.start();
+    await server.persistence.start({ rdbFile });
   } catch (error) {
     log.warning((error as Error).message);
     removePidFile(pidfile, log);
@@ -75,7 +86,7 @@ export async function main(args: string[]): Promise<number> {
     removePidFile(pidfile, log);
     return 1;
   }
-  manageOomScoreAdj(config, log);
+  (await oomCode).manageOomScoreAdj(config, log);
   // Like Redis: a banner with the port and pid when always-show-logo is set or the log
   // goes to a terminal (Redis's test harness waits for " PID: <pid>" in it), otherwise
   // one line.
@@ -100,6 +111,42 @@ export async function main(args: string[]): Promise<number> {
   removePidFile(pidfile, log);
   log.close();
   return 0;
+}
+
+/**
+ * Starts reading the RDB file the start-up load will read (not the AOF: it is replayed
+ * as it is read), on another thread, while the server's code loads.
+ */
+function readAhead(config: { string(name: string): string }): PrefetchedFile | undefined {
+  if (config.string("appendonly") === "yes") return undefined;
+  const path = `${config.string("dir")}/${config.string("dbfilename")}`;
+  let bytes: Promise<Uint8Array | null> | null = readWhole(path).catch(() => null);
+  return {
+    path,
+    take() {
+      const taken = bytes ?? Promise.resolve(null);
+      bytes = null;
+      return taken;
+    },
+  };
+}
+
+// A whole file, read in one go into a buffer of its size (Deno.readFile takes twice as
+// long for a large one). Null if it changed size meanwhile: the load reads it itself.
+async function readWhole(path: string): Promise<Uint8Array | null> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    const bytes = new Uint8Array((await file.stat()).size);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const n = await file.read(bytes.subarray(filled));
+      if (n === null) return null;
+      filled += n;
+    }
+    return await file.read(new Uint8Array(1)) === null ? bytes : null;
+  } finally {
+    file.close();
+  }
 }
 
 /**

@@ -51,8 +51,10 @@ export async function startInProcess(
   for (const [name, args] of directives) config.applyDirective(name, args);
   const server = new Server(config, new Logger("warning"));
   const propagated: string[][] = [];
-  // The same stream the AOF and replicas get.
-  server.replicationFeed.push((db, argv) => propagated.push([String(db), ...argv]));
+  // The stream the AOF gets (replicas also get PUBLISH).
+  server.replicationFeed.push((db, argv, replicasOnly) => {
+    if (!replicasOnly) propagated.push([String(db), ...argv]);
+  });
   listenOnFreePort(server, config);
   const port = server.port;
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });

@@ -42,6 +42,13 @@ function claim(port: number): boolean {
   }
 }
 
+// REDENO_TEST_PORTS=LOW-HIGH keeps the ports tests pick within that range (a machine
+// shared with other runs); by default 20000-31999.
+const PORT_RANGE = (() => {
+  const match = /^(\d+)-(\d+)$/.exec(Deno.env.get("REDENO_TEST_PORTS") ?? "");
+  return match === null ? [20000, 31999] : [Number(match[1]), Number(match[2])];
+})();
+
 /**
  * A TCP port nobody listens on right now and no other test was given lately, picked
  * at random below Linux's ephemeral range (32768+), where client sockets of other
@@ -49,8 +56,9 @@ function claim(port: number): boolean {
  * another (startRedeno, startRedis and startInProcess do).
  */
 export function freePort(): number {
+  const [low, high] = PORT_RANGE;
   for (let attempt = 0; attempt < 1000; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
+    const port = low + Math.floor(Math.random() * (high - low + 1));
     if (handedOut.has(port)) continue;
     try {
       Deno.listen({ hostname: "127.0.0.1", port }).close();

@@ -32,8 +32,10 @@ const GROUPS: readonly [CommandGroup, string][] = [
 /** One argument in usage notation: `[EX seconds|PX milliseconds]`, `key [key ...]`. */
 export function argUsage(arg: ArgDoc): string {
   let text: string;
-  if (arg.type === "pure-token") text = arg.token ?? arg.name.toUpperCase();
-  else if (arg.type === "oneof") text = (arg.arguments ?? []).map(argUsage).join("|");
+  // An empty token (MIGRATE's key "") is written as the empty string it stands for.
+  if (arg.type === "pure-token") {
+    text = arg.token === "" ? '""' : arg.token ?? arg.name.toUpperCase();
+  } else if (arg.type === "oneof") text = (arg.arguments ?? []).map(argUsage).join("|");
   else if (arg.type === "block") text = (arg.arguments ?? []).map(argUsage).join(" ");
   else text = arg.name;
   if (arg.token !== undefined && arg.type !== "pure-token") text = `${arg.token} ${text}`;

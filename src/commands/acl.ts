@@ -24,7 +24,7 @@ import { replyHelp } from "./_help.ts";
 import { describeClient } from "./client.ts";
 import { commandCategories } from "./command.ts";
 import type { CommandSpec, Session } from "./context.ts";
-import { arityAccepts, callTarget, keysOf } from "./table.ts";
+import { arityAccepts, callTarget, keysOfCall } from "./table.ts";
 
 const ERR_NO_ACL_FILE =
   "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
@@ -96,7 +96,10 @@ export function aclDenial(
   return acl.check(user, command, {
     argv,
     // A "not_key" argument (SPUBLISH's channel) only routes the command in a cluster.
-    keys: () => keysOf(spec, argv).filter((key) => !key.flags.includes("not_key")),
+    // Keys are found as COMMAND GETKEYS finds them: a call whose key count or range
+    // does not fit its arguments (EVAL "" 3 k) names no key, and fails later as a
+    // syntax error, as in Redis.
+    keys: () => (keysOfCall(spec, argv) ?? []).filter((key) => !key.flags.includes("not_key")),
     channels: () => channelArgs(fullName, argv),
   });
 }

@@ -108,6 +108,10 @@ export function directiveLines(name: string, value: string): string[] {
     }
     return lines;
   }
+  // No master: no replicaof line at all, as Redis writes it.
+  if (name === "replicaof" || name === "slaveof") {
+    return words.length === 0 ? [] : [`${name} ${words.join(" ")}`];
+  }
   if (WORD_LIST_DIRECTIVES.has(name) && words.length > 0) return [`${name} ${words.join(" ")}`];
   if (findDirective(name)?.type === "memory" && /^[1-9][0-9]*$/.test(value)) {
     return [`${name} ${memoryText(BigInt(value))}`];
@@ -235,7 +239,12 @@ function rewriteConfigFile(server: ServerApi, forceAll: boolean): string | null 
     const updated = rewriteConfigText(
       text,
       (name) => name === "user" ? users : config.get(name),
-      ["user", ...(forceAll ? allDirectives(config) : changedByConfigSet.get(config) ?? [])],
+      // REPLICAOF changes replicaof: the file follows (Sentinel relies on it).
+      [
+        "user",
+        "replicaof",
+        ...(forceAll ? allDirectives(config) : changedByConfigSet.get(config) ?? []),
+      ],
     );
     writeAtomically(path, updated);
   } catch (error) {

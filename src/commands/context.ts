@@ -189,6 +189,12 @@ export interface CommandSpec {
    * its write commands are refused as it calls them.
    */
   scriptDeniesOom?: (server: ServerApi, argv: readonly string[]) => boolean;
+  /**
+   * EVAL, FCALL and their kin: the flags the script or function declares (a shebang's,
+   * a function's), or null for a script without a shebang or one not known: these
+   * decide whether the call counts as a write and may run on a stale replica.
+   */
+  scriptFlags?: (server: ServerApi, argv: readonly string[]) => readonly string[] | null;
   /** COMMAND INFO tips, e.g. "nondeterministic_output". */
   tips?: readonly string[];
   /**
@@ -328,6 +334,8 @@ export interface Session extends Subscriber, ReplicationClient {
    * when it changed something (XREADGROUP, XCLAIM: they propagate XCLAIMs of their own).
    */
   preventPropagation(): void;
+  /** The command goes to replicas as it is, not to the AOF (PUBLISH, as Redis does). */
+  propagateToReplicas(): void;
   /**
    * Reports the keys a write changed, when they are fewer than its key arguments
    * (DEL of a missing key), or in another database (MOVE, COPY ... DB). Once called,

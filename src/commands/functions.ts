@@ -255,6 +255,7 @@ export const functionCommands: CommandSpec[] = [
     scriptMayWrite: (server, argv) =>
       !(server.functions.get(argv[1] ?? "")?.flags.includes("no-writes") ?? false),
     scriptDeniesOom: functionDeniesOom,
+    scriptFlags: (server, argv) => server.functions.get(argv[1] ?? "")?.flags ?? null,
     handler: (s, argv) => fcall(s, argv, false),
   },
   {
@@ -270,6 +271,7 @@ export const functionCommands: CommandSpec[] = [
     scriptMayWrite: () => false,
     // Refused for maxmemory before it is refused for being called read-only, as in Redis.
     scriptDeniesOom: functionDeniesOom,
+    scriptFlags: (server, argv) => server.functions.get(argv[1] ?? "")?.flags ?? null,
     handler: (s, argv) => fcall(s, argv, true),
   },
   {

@@ -5,6 +5,7 @@ import { cpuUsage } from "node:process";
 import { REDENO_VERSION, REDIS_VERSION } from "../version.ts";
 import type { MemoryFigures, ServerApi, Session } from "./context.ts";
 import type { CommandSpec } from "./context.ts";
+import { migrateCachedSockets } from "./migrate.ts";
 
 type Lines = [string, string | number][];
 
@@ -247,7 +248,7 @@ function statsSection(server: ServerApi): Lines {
     ["pubsubshard_channels", 0],
     ["latest_fork_usec", 0],
     ["total_forks", 0],
-    ["migrate_cached_sockets", 0],
+    ["migrate_cached_sockets", migrateCachedSockets(server)],
     ["slave_expires_tracked_keys", 0],
     ["active_defrag_hits", 0],
     ["active_defrag_misses", 0],

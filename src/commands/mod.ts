@@ -19,6 +19,7 @@ import { latencyCommands } from "./latency.ts";
 import { listCommands } from "./list.ts";
 import { lolwutCommands } from "./lolwut.ts";
 import { memoryCommands } from "./memory.ts";
+import { migrateCommands } from "./migrate.ts";
 import { objectCommands } from "./object.ts";
 import { persistenceCommands } from "./persistence.ts";
 import { pubsubCommands } from "./pubsub.ts";
@@ -55,6 +56,7 @@ export function allCommandSpecs(): CommandSpec[] {
     ...keyCommands,
     ...replicationCommands,
     ...dumpCommands,
+    ...migrateCommands,
     ...objectCommands,
     ...stringCommands,
     ...hashCommands,

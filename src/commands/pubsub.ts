@@ -21,11 +21,14 @@ function unsubscriber(kind: Kind): (s: Session, argv: string[]) => void {
 /** PUBLISH channel message: the number of clients that received it. */
 function publish(s: Session, argv: string[]): void {
   s.reply.integer(s.server.pubsub.publish(argv[1], argv[2]));
+  // Replicas publish it to their own subscribers; the AOF never holds it.
+  s.propagateToReplicas();
 }
 
 /** SPUBLISH shardchannel message. */
 function spublish(s: Session, argv: string[]): void {
   s.reply.integer(s.server.pubsub.publish(argv[1], argv[2], true));
+  s.propagateToReplicas();
 }
 
 function channelsIn(s: Session, argv: string[], registry: ReadonlyMap<string, unknown>): void {

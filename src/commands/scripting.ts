@@ -217,6 +217,7 @@ function evalSpec(
     args: bySha ? SHA_ARGS : SCRIPT_ARGS,
     scriptMayWrite: readOnly ? () => false : bySha ? evalshaMayWrite : evalMayWrite,
     scriptDeniesOom: bySha ? evalshaDeniesOom : evalDeniesOom,
+    scriptFlags: bySha ? evalshaFlags : evalFlags,
     handler: (s, argv) => evalGeneric(s, argv, bySha, readOnly),
   };
 }
@@ -230,6 +231,15 @@ function evalMayWrite(_server: ServerApi, argv: readonly string[]): boolean {
 
 function evalshaMayWrite(server: ServerApi, argv: readonly string[]): boolean {
   return !(server.scripts.get(argv[1] ?? "")?.flags?.includes("no-writes") ?? false);
+}
+
+function evalFlags(_server: ServerApi, argv: readonly string[]): readonly string[] | null {
+  const shebang = parseScriptShebang(argv[1] ?? "");
+  return typeof shebang === "string" ? null : shebang.flags;
+}
+
+function evalshaFlags(server: ServerApi, argv: readonly string[]): readonly string[] | null {
+  return server.scripts.get(argv[1] ?? "")?.flags ?? null;
 }
 
 // A script with a shebang is a denyoom command unless its flags say no-writes or

@@ -1,6 +1,6 @@
-// Replays AOF files: streams a file through the request decoder (in its AOF mode) and
-// hands each command to the server's command table, tracking SELECT and running
-// MULTI ... EXEC blocks only once their EXEC is read.
+// Replays AOF files: reads a file through the request decoder (in its AOF mode), a
+// megabyte at a time, and hands each command to the server's command table, tracking
+// SELECT and running MULTI ... EXEC blocks only once their EXEC is read.
 //
 // Two kinds of damage are told apart, as Redis does: a file that ends in the middle of
 // a command (or of a MULTI block) was cut short by a crash, and may be truncated after
@@ -8,8 +8,7 @@
 // file that does not follow the format is corrupt, and start-up stops with a message
 // naming the byte offset.
 
-import { MAX_ARGUMENT_LENGTH, ProtocolError } from "../protocol/decoder.ts";
-import { RequestDecoderStream } from "../protocol/decoder_stream.ts";
+import { MAX_ARGUMENT_LENGTH, ProtocolError, RequestDecoder } from "../protocol/decoder.ts";
 import { parseInteger } from "../util/int64.ts";
 
 /** Runs the commands read from a file. */
@@ -79,19 +78,19 @@ export async function replayAofFile(
     const start = options.offset ?? 0;
     if (start > 0) await file.seek(start, Deno.SeekMode.Start);
     const state = new ReplayState(target, options, total);
-    result = await state.run(file.readable, start);
+    result = await state.run(file, start);
   } finally {
-    try {
-      file.close();
-    } catch {
-      // Reading to the end (or cancelling) closed it already.
-    }
+    file.close();
   }
   if (result.truncatedAt !== undefined && !options.readOnly) {
     await Deno.truncate(path, result.truncatedAt);
   }
   return result;
 }
+
+// Bytes read at a time. Small reads (a stream's 64 kB) left the loader waiting on
+// thousands of them, a fifth of a large file's load.
+const READ_BYTES = 1 << 20;
 
 class ReplayState {
   #target: ReplayTarget;
@@ -111,21 +110,26 @@ class ReplayState {
     this.#db = options.db ?? 0;
   }
 
-  // Runs the commands of `bytes`, which starts at file offset `base`.
-  async run(bytes: ReadableStream<Uint8Array>, base: number): Promise<ReplayResult> {
-    const requests = new RequestDecoderStream({ aof: true });
+  // Runs the commands of `file` from where it is, file offset `base`.
+  async run(file: Deno.FsFile, base: number): Promise<ReplayResult> {
+    const decoder = new RequestDecoder({ aof: true });
+    const chunk = new Uint8Array(READ_BYTES);
     try {
-      for await (const batch of bytes.pipeThrough(requests)) {
-        for (const request of batch) {
-          const at = base + request.offset;
-          if (request.oversized) {
+      while (true) {
+        const n = await file.read(chunk);
+        if (n === null) break;
+        decoder.push(chunk.subarray(0, n));
+        let argv: string[] | null;
+        while ((argv = decoder.next()) !== null) {
+          const at = base + decoder.start;
+          if (decoder.oversized) {
             throw new AofLoadError(
               `Can't load the append only file ${this.#options.name}: the command at offset ` +
                 `${at} has an argument longer than ${MAX_ARGUMENT_LENGTH} bytes`,
               at,
             );
           }
-          this.#execute(request.argv, at);
+          this.#execute(argv, at);
           if ((this.#commands & 1023) === 0) this.#progress(at);
         }
       }
@@ -133,7 +137,6 @@ class ReplayState {
       if (error instanceof ProtocolError) this.#corrupt(base + error.offset, error.message);
       throw error;
     }
-    const decoder = requests.decoder;
     // The file ends in the middle of a command.
     if (decoder.incomplete) return this.#truncated(base + decoder.consumed);
     if (this.#multiAt >= 0) return this.#truncated(this.#multiAt);

@@ -12,6 +12,7 @@ import type { EncodingLimits } from "./codecs/codec.ts";
 import {
   keyDelay,
   loadSnapshotBytes,
+  readFileBytes,
   saveSnapshot,
   saveSnapshotSync,
   type SnapshotOptions,
@@ -85,13 +86,24 @@ export interface PersistenceHost {
    * The write stream: every propagated write goes to each of these (an EXEC's writes
    * wrapped in MULTI/EXEC, db -1 meaning no SELECT).
    */
-  readonly replicationFeed: ((db: number, argv: string[]) => void)[];
+  readonly replicationFeed: ((db: number, argv: string[], replicasOnly?: boolean) => void)[];
   /** Runs one command read from a file (see ReplayTarget.run). */
   replay(db: number, argv: string[]): string | null;
   /** used_memory, for an RDB's used-mem field (without it: the process's RSS). */
   usedMemory?(): number;
   /** The replication AUX fields an RDB records, or null when there is no stream. */
   replicationAux?(): ReplicationAux | null;
+}
+
+/** The RDB file, being read while the rest of start-up goes on (src/main.ts). */
+export interface PrefetchedFile {
+  /** Its path, as `dir` and `dbfilename` make it. */
+  path: string;
+  /**
+   * Its bytes, or null when it could not be read (the load then reads it itself). Once
+   * only: the file then lets go of them.
+   */
+  take(): Promise<Uint8Array | null>;
 }
 
 /** How a snapshot is written. */
@@ -189,8 +201,7 @@ const CRON_MS = 100;
 
 /** The persistence manager. */
 export class Persistence {
-  /** True while the dataset is being loaded. */
-  loading = false;
+  #loading = false;
   /** Set once prepareShutdown has run (the server then skips its own message). */
   shutdownPrepared = false;
   /** See PersistenceApi.shutdownAsap. */
@@ -228,7 +239,9 @@ export class Persistence {
   #closedIncrSize = 0;
   #rewriteBaseSize = 0;
   #cron: ReturnType<typeof setInterval> | undefined;
-  #listener = (db: number, argv: string[]) => this.#writer!.feed(db, argv);
+  #listener = (db: number, argv: string[], replicasOnly?: boolean) => {
+    if (replicasOnly !== true) this.#writer!.feed(db, argv);
+  };
 
   constructor(host: PersistenceHost, options: { snapshots?: SnapshotBackend } = {}) {
     this.#host = host;
@@ -242,6 +255,20 @@ export class Persistence {
     });
   }
 
+  /**
+   * True while the dataset is being loaded. The keyspace knows it too (see
+   * Keyspace.loading): keys created meanwhile are loaded keys, even those an AOF's
+   * commands create.
+   */
+  get loading(): boolean {
+    return this.#loading;
+  }
+
+  set loading(on: boolean) {
+    this.#loading = on;
+    this.#host.keyspace.loading = on;
+  }
+
   // ---------------------------------------------------------------------------
   // Start-up and shutdown
 
@@ -249,11 +276,12 @@ export class Persistence {
    * Loads the dataset from disk, opens the AOF when it is on, and starts the cron
    * that runs the save rules and scheduled jobs. Throws (with a message for the log)
    * when the data on disk cannot be loaded: the server must not start then.
+   * `rdbFile`: the RDB file, read ahead (see PrefetchedFile).
    */
-  async start(): Promise<void> {
+  async start(options: { rdbFile?: PrefetchedFile } = {}): Promise<void> {
     const log = this.#host.log;
     const started = performance.now();
-    await this.load();
+    await this.load({ rdbFile: options.rdbFile });
     if (this.#config("appendonly") === "yes") {
       this.#openAofOnStart();
       log.verbose(`Start-up load took ${seconds(performance.now() - started)} seconds`);
@@ -267,13 +295,15 @@ export class Persistence {
    * file. `readOnly` (export tools) leaves every file as it is: an old-style AOF is
    * read where it is and a truncated tail is ignored, not cut off.
    */
-  async load(options: { readOnly?: boolean } = {}): Promise<void> {
+  async load(options: { readOnly?: boolean; rdbFile?: PrefetchedFile } = {}): Promise<void> {
     this.loading = true;
     try {
       if (this.#config("appendonly") === "yes") {
         await this.#loadAof(options.readOnly ?? false);
       } else {
-        this.#loadRdbAtStart();
+        const early = options.rdbFile;
+        const bytes = early === undefined ? null : await early.take();
+        this.#loadRdbAtStart(early?.path === this.#rdbPath() ? bytes : null);
       }
     } finally {
       this.loading = false;
@@ -420,7 +450,7 @@ export class Persistence {
     if (options.flush) this.#emptyData();
     const name = this.#config("dbfilename");
     try {
-      const bytes = Deno.readFileSync(`${this.#dir()}/${name}`);
+      const bytes = readFileBytes(`${this.#dir()}/${name}`);
       if (options.merge) this.#mergeRdb(bytes, name);
       else this.#loadRdbBytes(bytes, name);
     } catch (error) {
@@ -599,12 +629,16 @@ export class Persistence {
     return this.#config("appendfsync") as FsyncPolicy;
   }
 
-  // AOF off: the RDB file in `dir`, if there is one.
-  #loadRdbAtStart(): void {
-    const path = `${this.#dir()}/${this.#config("dbfilename")}`;
+  #rdbPath(): string {
+    return `${this.#dir()}/${this.#config("dbfilename")}`;
+  }
+
+  // AOF off: the RDB file in `dir`, if there is one (`early`: its bytes, read ahead).
+  #loadRdbAtStart(early: Uint8Array | null): void {
+    const path = this.#rdbPath();
     if (!exists(path)) return;
     const started = performance.now();
-    const bytes = Deno.readFileSync(path);
+    const bytes = early ?? readFileBytes(path);
     let summary: LoadSummary;
     try {
       summary = this.#loadRdbBytes(bytes, this.#config("dbfilename"));
@@ -730,7 +764,7 @@ export class Persistence {
       let offset = 0;
       let size = Deno.statSync(path).size;
       if (f.type === "b" && startsWithRedis(path)) {
-        const bytes = Deno.readFileSync(path);
+        const bytes = readFileBytes(path);
         const summary = this.#loadRdbBytes(bytes, f.name);
         this.#logRdbLoaded(summary);
         offset = summary.bytes;

@@ -6,6 +6,8 @@
 // big-endian, 0x81 + 64-bit big-endian; 11xxxxxx marks a specially encoded string:
 // 0xC0/0xC1/0xC2 an 8/16/32-bit little-endian integer, 0xC3 an LZF-compressed string.
 
+import { Buffer } from "node:buffer";
+import { latin1 as byteText, type Latin1Buffer } from "../protocol/decoder.ts";
 import { parseInteger } from "../util/int64.ts";
 import { lzfCompress, lzfDecompress, LzfError } from "./lzf.ts";
 
@@ -112,29 +114,21 @@ export function integrityFailure(what: string, problem: string): string {
 // ---------------------------------------------------------------------------
 // Bytes <-> one-byte strings
 
-/** Bytes as a one-byte (latin1) string, each byte one char. */
+/**
+ * Bytes as a one-byte (latin1) string, each byte one char. The string is flat: built
+ * up by concatenation, a key would be rebuilt (flattened) when first hashed, and a
+ * value would keep the pieces.
+ */
 export function latin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  const n = end - start;
-  if (n <= 0) return "";
-  if (n <= 16) {
-    let s = "";
-    for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]);
-    return s;
-  }
-  const CHUNK = 8192;
-  if (n <= CHUNK) {
-    return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
-  }
-  const parts: string[] = [];
-  for (let i = start; i < end; i += CHUNK) {
-    parts.push(
-      String.fromCharCode.apply(
-        null,
-        bytes.subarray(i, Math.min(end, i + CHUNK)) as unknown as number[],
-      ),
-    );
-  }
-  return parts.join("");
+  if (end - start <= 16) return end > start ? byteText(bytes as Latin1Buffer, start, end) : "";
+  return byteText(latin1Buffer(bytes), start, end);
+}
+
+// The same memory as a Buffer, for its native latin1Slice.
+function latin1Buffer(bytes: Uint8Array): Latin1Buffer {
+  return (bytes instanceof Buffer
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as Latin1Buffer;
 }
 
 // ---------------------------------------------------------------------------
@@ -378,6 +372,8 @@ export class ByteReader {
    * errors then say its integrity check failed.
    */
   readonly what: string | undefined;
+  // `buf` as a Buffer, made when a long string is read.
+  #latin1: Latin1Buffer | null = null;
 
   constructor(buf: Uint8Array, pos = 0, base = 0, what?: string) {
     this.buf = buf;
@@ -508,6 +504,14 @@ export class ByteReader {
     return this.fail(`unknown string encoding ${enc}`, start);
   }
 
+  // The `n` bytes at the cursor (checked to be there) as a one-byte string.
+  #text(n: number): string {
+    const from = this.pos;
+    this.pos += n;
+    if (n <= 16) return byteText(this.buf as Latin1Buffer, from, from + n);
+    return byteText(this.#latin1 ??= latin1Buffer(this.buf), from, from + n);
+  }
+
   /** A string as a one-byte JS string. */
   string(): string {
     const start = this.pos;
@@ -515,9 +519,7 @@ export class ByteReader {
     if (n >= 0) {
       if (n > MAX_JS_STRING) this.fail(`string of ${n} bytes too long`, start);
       this.need(n);
-      const s = latin1(this.buf, this.pos, this.pos + n);
-      this.pos += n;
-      return s;
+      return this.#text(n);
     }
     const enc = -1 - n;
     if (enc <= ENC_INT32) return String(this.#encodedInt(enc));
@@ -537,9 +539,10 @@ export class ByteReader {
     const n = this.lengthOrEncoding();
     if (n >= 0) {
       this.need(n);
+      if (n <= MAX_JS_STRING) return this.#text(n);
       const from = this.pos;
       this.pos += n;
-      return n > MAX_JS_STRING ? this.buf.slice(from, from + n) : latin1(this.buf, from, from + n);
+      return this.buf.slice(from, from + n);
     }
     const enc = -1 - n;
     if (enc <= ENC_INT32) return String(this.#encodedInt(enc));

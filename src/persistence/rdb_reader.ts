@@ -33,6 +33,7 @@ import {
   RdbError,
   TYPE_MODULE_2,
   TYPE_MODULE_PRE_GA,
+  TYPE_STRING,
 } from "./rdb_format.ts";
 
 /** One key read from a file. */
@@ -130,6 +131,55 @@ export function readRdb(
   while (true) {
     const opStart = r.pos;
     const type = r.u8();
+    if (type < OP_FUNCTION2) {
+      // A key and its value; a string's decoded form is its store value.
+      const key = r.string();
+      const entryExpire = expireAt;
+      const entryIdle = idleSeconds;
+      const entryFreq = frequency;
+      expireAt = idleSeconds = frequency = undefined;
+      let value: Value;
+      if (type === TYPE_STRING) {
+        try {
+          value = r.stringValue();
+        } catch (error) {
+          throw inKey(error, key, type);
+        }
+        if (skipExpired && entryExpire !== undefined && entryExpire < now) {
+          summary.expiredSkipped++;
+          continue;
+        }
+      } else {
+        let decoded: unknown;
+        let codec: ValueCodec;
+        try {
+          codec = codecFor(r, type, opStart);
+          decoded = codec.readRdb(r, type);
+        } catch (error) {
+          throw inKey(error, key, type);
+        }
+        if (codec.decodedSize(decoded) === 0) {
+          summary.emptySkipped++;
+          summary.emptyKeys.push(key);
+          continue;
+        }
+        if (skipExpired && entryExpire !== undefined && entryExpire < now) {
+          summary.expiredSkipped++;
+          continue;
+        }
+        try {
+          value = build(r, codec, decoded, limits, opStart);
+        } catch (error) {
+          throw inKey(error, key, type);
+        }
+      }
+      summary.keys++;
+      const entry: LoadedKey = { db, key, value, expireAt: entryExpire };
+      if (entryIdle !== undefined) entry.idleSeconds = entryIdle;
+      if (entryFreq !== undefined) entry.frequency = entryFreq;
+      if (onKey(entry) === false) r.fail(`duplicate key "${key}" in database ${db}`, opStart);
+      continue;
+    }
     if (type === OP_EXPIRETIME) {
       expireAt = r.i32le() * 1000;
       continue;
@@ -189,39 +239,6 @@ export function readRdb(
       summary.functions++;
       continue;
     }
-    const key = r.string();
-    const entryExpire = expireAt;
-    const entryIdle = idleSeconds;
-    const entryFreq = frequency;
-    expireAt = idleSeconds = frequency = undefined;
-    let decoded: unknown;
-    let codec: ValueCodec;
-    try {
-      codec = codecFor(r, type, opStart);
-      decoded = codec.readRdb(r, type);
-    } catch (error) {
-      throw inKey(error, key, type);
-    }
-    if (codec.decodedSize(decoded) === 0) {
-      summary.emptySkipped++;
-      summary.emptyKeys.push(key);
-      continue;
-    }
-    if (skipExpired && entryExpire !== undefined && entryExpire < now) {
-      summary.expiredSkipped++;
-      continue;
-    }
-    let value: Value;
-    try {
-      value = build(r, codec, decoded, limits, opStart);
-    } catch (error) {
-      throw inKey(error, key, type);
-    }
-    summary.keys++;
-    const entry: LoadedKey = { db, key, value, expireAt: entryExpire };
-    if (entryIdle !== undefined) entry.idleSeconds = entryIdle;
-    if (entryFreq !== undefined) entry.frequency = entryFreq;
-    if (onKey(entry) === false) r.fail(`duplicate key "${key}" in database ${db}`, opStart);
   }
   if (version >= 5) {
     const crcAt = r.pos;

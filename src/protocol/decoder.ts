@@ -55,8 +55,8 @@ export interface DecoderOptions {
   aof?: boolean;
 }
 
-// Node's Buffer has a fast native latin1Slice that its type declarations leave out.
-type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+/** Node's Buffer has a fast native latin1Slice that its type declarations leave out. */
+export type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 
 /** The largest string V8 can hold: a longer bulk cannot become an argument. */
 export const MAX_ARGUMENT_LENGTH = 536_870_888;
@@ -237,7 +237,7 @@ export class RequestDecoder {
     while (this.#pos < this.#end || this.#args !== null) {
       let argv: string[] | null | undefined;
       if (this.#args !== null || this.#buf[this.#pos] === 42 /* '*' */) {
-        argv = (this.#args === null && !this.#aof ? this.#whole() : null) ?? this.#multibulk();
+        argv = (this.#args === null ? this.#whole() : null) ?? this.#multibulk();
       } else if (this.#aof) {
         argv = this.#annotation();
       } else {
@@ -261,8 +261,9 @@ export class RequestDecoder {
   /**
    * The common case, taken apart in one go: a whole multibulk request already
    * buffered, in the plain form (lengths without sign or leading zero, CRLF line ends,
-   * within every limit). Anything else, or anything incomplete, returns null having
-   * changed nothing, and #multibulk decides as Redis does.
+   * within every limit; in a file, CRLF after each argument). Anything else, or
+   * anything incomplete, returns null having changed nothing, and #multibulk decides
+   * as Redis does.
    */
   #whole(): string[] | null {
     const buf = this.#buf;
@@ -303,6 +304,7 @@ export class RequestDecoder {
       if (c !== CR || p >= end || buf[p] !== LF) return null;
       p++;
       if (end - p < length + 2) return null;
+      if (this.#aof && (buf[p + length] !== CR || buf[p + length + 1] !== LF)) return null;
       args.push(latin1(buf, p, p + length));
       p += length + 2;
     }
@@ -541,9 +543,9 @@ function describe(byte: number): string {
 /**
  * A byte range as a one-byte string. Up to 16 bytes (command names, most keys and
  * small values) the string is built here: measured, that takes half the time of
- * calling the native latin1Slice.
+ * calling the native latin1Slice. Only longer ranges need `b` to be a Buffer.
  */
-function latin1(b: Latin1Buffer, s: number, end: number): string {
+export function latin1(b: Latin1Buffer, s: number, end: number): string {
   switch (end - s) {
     case 0:
       return "";

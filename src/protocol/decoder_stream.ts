@@ -1,6 +1,5 @@
-// A Web Streams wrapper of the request decoder, for file replay (the AOF loader) and
-// tools. The socket path does not use it: plain reads into the decoder's buffer are
-// faster.
+// A Web Streams wrapper of the request decoder, for tools and tests. The socket path
+// and the AOF loader do not use it: plain reads into the decoder's buffer are faster.
 
 import { type DecoderOptions, RequestDecoder } from "./decoder.ts";
 

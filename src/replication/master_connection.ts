@@ -155,6 +155,10 @@ export class MasterConnection {
       conn.close();
       return;
     }
+    // Acknowledgements are small writes that WAIT waits for: no Nagle delay.
+    try {
+      (conn as Deno.TcpConn).setNoDelay(true);
+    } catch { /* not a TCP socket */ }
     this.#conn = conn;
     log.notice("MASTER <-> REPLICA sync started");
     const reader = new LinkReader(conn, () => {

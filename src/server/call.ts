@@ -36,6 +36,8 @@ export class CallFrame {
   nestedErrors = 0;
   /** What to propagate instead of argv (propagateAs), or null. */
   propagated: string[][] | null = null;
+  /** Propagated to replicas only, not the AOF (PUBLISH). */
+  replicasOnly = false;
   /** Keys reported changed, as db and key pairs (flat), or null: every key argument. */
   changed: (number | string)[] | null = null;
   /** Keyspace events reported, flat: type, event, key, db. */
@@ -63,6 +65,7 @@ export class CallFrame {
     this.errorsBefore = client.reply.errors;
     this.nestedErrors = 0;
     this.propagated = null;
+    this.replicasOnly = false;
     this.changed = null;
     this.events = null;
     this.flushed = false;

@@ -350,6 +350,13 @@ export class Client implements Session, SessionFacts {
     (frame.propagated ??= []).push(argv);
   }
 
+  propagateToReplicas(): void {
+    const frame = this.#host?.calls.current;
+    if (frame == null) return;
+    frame.propagated = [frame.argv];
+    frame.replicasOnly = true;
+  }
+
   preventPropagation(): void {
     const frame = this.#host?.calls.current;
     if (frame != null) frame.propagated ??= [];

@@ -59,7 +59,12 @@ export interface DispatchContext {
    * master that must not serve stale data), or a replica's own connection touching
    * keys: the error, or null.
    */
-  replicationRefusal(client: Client, spec: CommandSpec, topName: string): string | null;
+  replicationRefusal(
+    client: Client,
+    spec: CommandSpec,
+    topName: string,
+    argv: readonly string[],
+  ): string | null;
   /**
    * maxmemory: evicts keys as needed before a client's command, then the OOM error
    * to refuse it with (an EXEC's transaction is discarded), or null.
@@ -171,10 +176,14 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
       return;
     }
   }
-  if (ctx.replicationChecks || client.replica !== null) {
-    const refusal = ctx.replicationRefusal(client, spec, topName);
+  // The commands EXEC runs were judged with EXEC (a REPLICAOF among them changes nothing).
+  if ((ctx.replicationChecks || client.replica !== null) && !client.executingTransaction) {
+    const refusal = ctx.replicationRefusal(client, spec, topName, argv);
     if (refusal !== null) {
-      reply.error(refusal);
+      if (topName === "exec" && client.transaction !== null) {
+        client.discardTransaction();
+        reply.error(`EXECABORT Transaction discarded because of: ${refusal}`);
+      } else reply.error(refusal);
       countRejected(ctx.stats, fullName);
       flagTransaction(client);
       return;

@@ -36,13 +36,24 @@ export function serveMasterLink(
     }
     return out;
   };
+  let retry: ReturnType<typeof setTimeout> | undefined;
   const process = (): void => {
     try {
       let argv: string[] | null;
       while (
         !client.closing && client.postponed === null && client.deferred === null &&
-        (argv = decoder.next()) !== null
+        decoder.buffered > 0
       ) {
+        // While a script runs past its time limit the master's stream waits (clients
+        // get -BUSY; the master's writes must not be refused), and goes on after it.
+        if (server.scripting.busy) {
+          retry ??= setTimeout(() => {
+            retry = undefined;
+            client.processBuffered();
+          }, 10);
+          break;
+        }
+        if ((argv = decoder.next()) === null) break;
         // The master's commands see every key it has: none expires here on its own.
         const clock = server.keyspace.expiryClock;
         clock.frozenAt = 1;

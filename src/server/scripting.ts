@@ -67,6 +67,8 @@ const ERR_UNKNOWN = "ERR Unknown Redis command called from script";
 const ERR_ARITY = "ERR Wrong number of args calling Redis command from script";
 const ERR_NOT_ALLOWED = "ERR This Redis command is not allowed from script";
 const ERR_READ_ONLY = "ERR Write commands are not allowed from read-only scripts.";
+// How often a script past busy-reply-threshold yields to serve other clients (ms).
+const YIELD_EVERY_MS = 100;
 
 /** Runs scripts for the server; one at a time, like Redis. */
 export class ScriptRunner implements VmHost {
@@ -78,6 +80,8 @@ export class ScriptRunner implements VmHost {
   #taken: Uint8Array | null = null;
   /** The last script (or the running one) called a read-only command. */
   #read = false;
+  // When the running script last yielded (performance.now() ms).
+  #lastYield = 0;
 
   /** busy-reply-threshold, in ms. */
   #threshold: number;
@@ -274,8 +278,16 @@ export class ScriptRunner implements VmHost {
     if (run.readOnly && (write || flags.includes("may_replicate"))) {
       return this.#refuse(ERR_READ_ONLY, fullName);
     }
+    // A script on a replica whose master is away runs only commands fit for stale data.
+    if (server.staleReplica && !flags.includes("stale") && !caller.isMaster) {
+      return this.#refuse("ERR Can not execute the command on a stale replica", fullName);
+    }
     if (write) {
-      const refusal = server.writeRefusal();
+      const replication = server.replication;
+      const refusal = replication.isReplica && server.config.bool("replica-read-only") &&
+          !caller.isMaster
+        ? "READONLY You can't write against a read only replica."
+        : server.writeRefusal() ?? replication.writeRefusal();
       if (refusal !== null) return this.#refuse(refusal, fullName);
     }
     if (run.oom && !run.wrote && flags.includes("denyoom")) {
@@ -350,6 +362,11 @@ export class ScriptRunner implements VmHost {
         } command.`,
       );
     }
+    // Past the threshold the script lets other clients in every few milliseconds, not
+    // at every check: a yield costs a timer turn, and the script must keep its speed.
+    const now = performance.now();
+    if (now - this.#lastYield < YIELD_EVERY_MS) return 0;
+    this.#lastYield = now;
     return 1;
   }
 

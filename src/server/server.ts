@@ -60,7 +60,8 @@ import { serveMasterLink } from "./master_link.ts";
  * the writes of an EXEC, when there are several, come wrapped in MULTI ... EXEC (MULTI
  * with the first write's database, EXEC with database -1: no SELECT).
  */
-export type PropagateListener = (db: number, argv: string[]) => void;
+/** Hears each propagated write; `replicasOnly` for what the AOF leaves out (PUBLISH). */
+export type PropagateListener = (db: number, argv: string[], replicasOnly?: boolean) => void;
 
 const encoder = new TextEncoder();
 
@@ -183,8 +184,10 @@ export class Server implements ServerApi, ClientHost {
   #stopping: Promise<void> | null = null;
   #closed: PromiseWithResolvers<void> = Promise.withResolvers();
   // The writes of the EXEC being run, for the replication feed; null outside EXEC.
-  #transaction: [number, string[]][] | null = null;
+  #transaction: [number, string[], boolean][] | null = null;
   #replayClient: Client | null = null;
+  // Keys with a TTL that a writable replica's own clients wrote, by database.
+  readonly #replicaKeys = new Map<number, Set<string>>();
 
   constructor(config: Config, log: Logger, options: { configFile?: string } = {}) {
     this.config = config;
@@ -457,12 +460,33 @@ export class Server implements ServerApi, ClientHost {
   }
 
   /** See DispatchContext.replicationRefusal. */
-  replicationRefusal(client: Client, spec: CommandSpec, topName: string): string | null {
+  replicationRefusal(
+    client: Client,
+    spec: CommandSpec,
+    topName: string,
+    argv: readonly string[],
+  ): string | null {
     if (client.isMaster) return null;
-    const flags = spec.flags;
-    const write = (spec.bits! & BIT_WRITE) !== 0 ||
-      (topName === "exec" && client.transaction !== null &&
-        client.transaction.some((argv) => this.table.lookup(argv[0])?.flags.includes("write")));
+    // Whether the call writes and may run on a stale replica: EXEC as its commands do;
+    // a script as its flags say (one without flags is no write, and not for a stale
+    // replica either).
+    let write = (spec.bits! & BIT_WRITE) !== 0;
+    let stale = spec.flags.includes("stale");
+    if (topName === "exec" && client.transaction !== null) {
+      for (const queued of client.transaction) {
+        const flags = this.table.lookup(queued[0])?.flags;
+        if (flags === undefined) continue;
+        if (flags.includes("write")) write = true;
+        if (!flags.includes("stale")) stale = false;
+      }
+    } else if (spec.scriptFlags !== undefined) {
+      const declared = spec.scriptFlags(this, argv);
+      if (declared === null) stale = false;
+      else {
+        write = !declared.includes("no-writes");
+        stale = declared.includes("allow-stale");
+      }
+    }
     const replication = this.replication;
     if (write) {
       const refusal = replication.writeRefusal();
@@ -471,25 +495,31 @@ export class Server implements ServerApi, ClientHost {
         return "READONLY You can't write against a read only replica.";
       }
     }
-    if (
-      replication.isReplica && replication.linkState !== "connected" &&
-      !this.config.bool("replica-serve-stale-data") && !flags.includes("stale")
-    ) return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+    if (!stale && this.staleReplica) {
+      return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+    }
     if (
       client.replica !== null &&
-      (write || flags.includes("readonly") || flags.includes("may_replicate"))
+      (write || spec.flags.includes("readonly") || spec.flags.includes("may_replicate"))
     ) return "ERR Replica can't interact with the keyspace";
     return null;
+  }
+
+  /** A replica without its master that must not serve stale data (replica-serve-stale-data no). */
+  get staleReplica(): boolean {
+    const replication = this.replication;
+    return replication.isReplica && replication.linkState !== "connected" &&
+      !this.config.bool("replica-serve-stale-data");
   }
 
   // ---------------------------------------------------------------------------
   // The write path: what a command reported, acted on in Redis's order (see call.ts).
 
   /** Sends one write to the feed; inside EXEC it waits for the transaction's end. */
-  feed(db: number, argv: string[]): void {
+  feed(db: number, argv: string[], replicasOnly = false): void {
     if (this.replicationFeed.length === 0 || !this.propagating) return;
-    if (this.#transaction !== null) this.#transaction.push([db, argv]);
-    else for (const listener of this.replicationFeed) listener(db, argv);
+    if (this.#transaction !== null) this.#transaction.push([db, argv, replicasOnly]);
+    else for (const listener of this.replicationFeed) listener(db, argv, replicasOnly);
   }
 
   // After EXEC: its writes go to the feed, wrapped when there are several.
@@ -499,9 +529,13 @@ export class Server implements ServerApi, ClientHost {
     if (writes.length === 0) return;
     const feed = this.replicationFeed;
     const wrap = writes.length > 1;
-    if (wrap) { for (const listener of feed) listener(writes[0][0], ["MULTI"]); }
-    for (const [db, argv] of writes) for (const listener of feed) listener(db, argv);
-    if (wrap) { for (const listener of feed) listener(-1, ["EXEC"]); }
+    // MULTI and EXEC go where the writes go (nowhere in the AOF for PUBLISHes alone).
+    const replicasOnly = writes.every((write) => write[2]);
+    if (wrap) { for (const listener of feed) listener(writes[0][0], ["MULTI"], replicasOnly); }
+    for (const [db, argv, only] of writes) {
+      for (const listener of feed) listener(db, argv, only);
+    }
+    if (wrap) { for (const listener of feed) listener(-1, ["EXEC"], replicasOnly); }
   }
 
   // A key found expired (on access or by the active cycle): replicas and the AOF never
@@ -574,6 +608,8 @@ export class Server implements ServerApi, ClientHost {
    */
   endBatch(): void {
     if (this.#pendingTimes.size !== 0) this.#settleTimes();
+    // A WAIT of this batch asks the replicas for their offsets now.
+    this.replication.beforeSleep();
     this.#clockFresh = false;
   }
 
@@ -623,6 +659,7 @@ export class Server implements ServerApi, ClientHost {
       if (written) {
         const propagated = frame.propagated;
         if (propagated === null) this.feed(db, frame.argv);
+        else if (frame.replicasOnly) this.feed(db, propagated[0], true);
         else if (propagated.length > 1 && this.#transaction === null) {
           // Several commands for one (XREADGROUP's XCLAIMs): atomic, like EXEC's.
           if (this.replicationFeed.length !== 0) this.#transaction = [];
@@ -644,6 +681,14 @@ export class Server implements ServerApi, ClientHost {
         } else if (implied) {
           for (const key of frame.writeKeys) events.touch(db, key);
         }
+      }
+      // A writable replica's own keys with a TTL: it expires those itself (see cron).
+      if (written && this.replication.isReplica && !frame.client.isMaster) {
+        if (reported !== null) {
+          for (let i = 0; i < reported.length; i += 2) {
+            this.#noteReplicaKey(reported[i] as number, reported[i + 1] as string);
+          }
+        } else if (implied) for (const key of frame.writeKeys) this.#noteReplicaKey(db, key);
       }
       // 4. Keyspace notifications.
       const notes = frame.events;
@@ -1222,6 +1267,26 @@ export class Server implements ServerApi, ClientHost {
     });
   }
 
+  // A key a writable replica's client wrote: remembered when it has a TTL.
+  #noteReplicaKey(db: number, key: string): void {
+    if (this.keyspace.databases[db].getExpire(key) === undefined) return;
+    let keys = this.#replicaKeys.get(db);
+    if (keys === undefined) this.#replicaKeys.set(db, keys = new Set());
+    keys.add(key);
+  }
+
+  // The replica's cron: the keys its own clients gave a TTL expire (the master's keys
+  // wait for the master's DEL).
+  #expireReplicaKeys(): void {
+    for (const [id, keys] of this.#replicaKeys) {
+      const db = this.keyspace.databases[id];
+      for (const key of keys) {
+        if (db.getExpire(key) === undefined || db.expireIfDue(key)) keys.delete(key);
+      }
+      if (keys.size === 0) this.#replicaKeys.delete(id);
+    }
+  }
+
   // ---------------------------------------------------------------------------
   // What replication needs (see ReplicationHost)
 
@@ -1320,6 +1385,10 @@ export class Server implements ServerApi, ClientHost {
     }
     if (volatile.length > 0) {
       this.latency.sampleIfNeeded("expire-cycle", performance.now() - cycleStarted);
+    }
+    if (this.#replicaKeys.size !== 0) {
+      if (this.replication.isReplica) this.#expireReplicaKeys();
+      else this.#replicaKeys.clear();
     }
     // Query and reply buffers: give back what idle (silent over 2 s) or over-sized ones
     // waste. Output over the hard limit, or over the soft limit for longer than allowed,

@@ -6,10 +6,11 @@
 // sampling (active expiry, `expireSample`).
 //
 // Access times (OBJECT IDLETIME) are kept for every key, as Redis keeps its LRU clock
-// in every object: an idle time must be right the first time anybody asks. Access
-// frequencies (OBJECT FREQ) only matter under an LFU policy, so a database only starts
-// keeping them the first time somebody asks (or an LFU policy is chosen); a key not
-// accessed since then counts as new when tracking began.
+// in every object: an idle time must be right the first time anybody asks. Keys created
+// while a file loads share one access time instead of an entry each (see `loading`).
+// Access frequencies (OBJECT FREQ) only matter under an LFU policy, so a database only
+// starts keeping them the first time somebody asks (or an LFU policy is chosen); a key
+// not accessed since then counts as new when tracking began.
 //
 // Each database keeps a running total of the bytes its keys and values take, with the
 // keyspace's Ledger (see ./accounting.ts): storing and removing adjust it, and the
@@ -80,8 +81,15 @@ export class Database {
   expires = new Map<string, number>();
   // Exact expiry times of the rare keys whose time is not a safe integer.
   #exact: Map<string, bigint> | null = null;
-  /** Last access of every key (LRU clock); a key missing here was never stored. */
+  /**
+   * Last access of every key (LRU clock), but for the keys a load created (#unstamped
+   * of them), which count as accessed at #loadedTick until something stamps them.
+   */
   #lru = new Map<string, number>();
+  // Set while a file loads (see `loading`).
+  #loading = false;
+  #unstamped = 0;
+  #loadedTick = 0;
   #lfu: Map<string, number> | null = null;
   #lfuParams: LfuParams = { logFactor: 10, decayTime: 1 };
   #cursors: CursorRegistry | null = null;
@@ -178,7 +186,7 @@ export class Database {
     if (this.expires.size !== 0) {
       const at = this.expires.get(key);
       if (at !== undefined) {
-        if (at <= this.#now()) this.#expire(key);
+        if (at <= this.#now()) this.#expire(key, true);
         else if (!keepTtl) {
           this.expires.delete(key);
           this.#exact?.delete(key);
@@ -187,23 +195,83 @@ export class Database {
       }
     }
     const old = this.data.get(key);
-    this.#lru.set(key, lruClock());
     if (old === undefined) {
-      // A new key starts fresh; an overwritten one keeps its LFU counter.
-      if (this.#lfu !== null) this.#setFrequencyWord(key, lfuMinutes() << 8 | LFU_INIT_VAL);
-      // The key, its value, its entries in the tables of values and access times.
-      this.#add(
-        stringBytes(key.length) + 2 * TABLE_ENTRY_BYTES +
-          this.#ledger.charge(value, this.#tally),
-      );
-      this.data.set(key, value);
-      if (this.onNewKey !== null) this.onNewKey(this, key);
+      this.#create(key, value);
       return;
     }
+    this.#stamp(key, lruClock());
     // The old value first: it may be the very value stored again.
     const freed = this.#ledger.uncharge(old);
     this.#add(this.#ledger.charge(value, this.#tally) - freed);
     this.data.set(key, value);
+  }
+
+  /**
+   * Stores a key that is not there, as loading a file does: false, changing nothing,
+   * when the key exists (even with its time run out).
+   */
+  add(key: string, value: Value): boolean {
+    if (this.data.has(key)) return false;
+    this.#create(key, value);
+    return true;
+  }
+
+  // Stores a key that is not there (nor, then, its expiry time).
+  #create(key: string, value: Value): void {
+    if (this.#loading) {
+      this.#unstamped++;
+      this.#loadedTick = lruClock();
+    } else {
+      this.#lru.set(key, lruClock());
+    }
+    // A new key starts fresh; an overwritten one keeps its LFU counter.
+    if (this.#lfu !== null) this.#setFrequencyWord(key, lfuMinutes() << 8 | LFU_INIT_VAL);
+    // The key, its value, its entries in the tables of values and access times.
+    this.#add(
+      stringBytes(key.length) + 2 * TABLE_ENTRY_BYTES +
+        this.#ledger.charge(value, this.#tally),
+    );
+    this.data.set(key, value);
+    if (this.onNewKey !== null) this.onNewKey(this, key);
+  }
+
+  /**
+   * True while a file loads. The keys created meanwhile get no access time of their
+   * own, which spares a table entry per key (a large load is markedly faster): they all
+   * count as accessed when the last of them was created, until they are accessed
+   * (Redis's LRU clock does not move while it loads either).
+   */
+  get loading(): boolean {
+    return this.#loading;
+  }
+
+  set loading(on: boolean) {
+    // Keys an earlier load created keep its time.
+    if (on && !this.#loading && this.#unstamped !== 0) {
+      for (const key of this.data.keys()) {
+        if (!this.#lru.has(key)) this.#lru.set(key, this.#loadedTick);
+      }
+      this.#unstamped = 0;
+    }
+    this.#loading = on;
+  }
+
+  // Sets the access time of a stored key.
+  #stamp(key: string, tick: number): void {
+    const lru = this.#lru;
+    if (this.#unstamped === 0) {
+      lru.set(key, tick);
+      return;
+    }
+    const entries = lru.size;
+    lru.set(key, tick);
+    if (lru.size !== entries) this.#unstamped--;
+  }
+
+  // The access time of a stored key.
+  #accessed(key: string): number | undefined {
+    const tick = this.#lru.get(key);
+    return tick === undefined && this.#unstamped !== 0 ? this.#loadedTick : tick;
   }
 
   /** Removes a key; true when a live key was removed. */
@@ -265,6 +333,7 @@ export class Database {
     this.expires.clear();
     this.#exact = null;
     this.#lru.clear();
+    this.#unstamped = 0;
     this.#lfu?.clear();
     this.#cursor = null;
     this.#randomCursor = null;
@@ -279,7 +348,7 @@ export class Database {
     const entry: Entry = {
       value,
       expireAt: this.getExpireExact(key),
-      lru: this.#lru.get(key),
+      lru: this.#accessed(key),
       lfu: this.#lfu?.get(key),
     };
     this.#remove(key, value);
@@ -290,7 +359,7 @@ export class Database {
   put(key: string, entry: Entry): void {
     this.set(key, entry.value);
     if (entry.expireAt !== undefined) this.setExpire(key, entry.expireAt);
-    if (entry.lru !== undefined) this.#lru.set(key, entry.lru);
+    if (entry.lru !== undefined) this.#stamp(key, entry.lru);
     if (entry.lfu !== undefined && this.#lfu !== null) this.#setFrequencyWord(key, entry.lfu);
   }
 
@@ -303,6 +372,8 @@ export class Database {
     [this.#cursors, other.#cursors] = [other.#cursors, this.#cursors];
     // What is known about access times follows the keys.
     [this.#lru, other.#lru] = [other.#lru, this.#lru];
+    [this.#unstamped, other.#unstamped] = [other.#unstamped, this.#unstamped];
+    [this.#loadedTick, other.#loadedTick] = [other.#loadedTick, this.#loadedTick];
     [this.#lfu, other.#lfu] = [other.#lfu, this.#lfu];
     [this.#tally, other.#tally] = [other.#tally, this.#tally];
     this.#cursor = other.#cursor = null;
@@ -459,7 +530,9 @@ export class Database {
   /** Hundredths of a second since the key was last accessed (LRU eviction's score). */
   idleTicks(key: string): number {
     const now = lruClock();
-    return Math.max(0, now - (this.#lru.get(key) ?? now));
+    let at = this.#lru.get(key);
+    if (at === undefined) at = this.#unstamped !== 0 && this.data.has(key) ? this.#loadedTick : now;
+    return Math.max(0, now - at);
   }
 
   /**
@@ -489,7 +562,7 @@ export class Database {
 
   /** Sets how long ago a key was last accessed (RESTORE IDLETIME, an RDB's IDLE). */
   setIdleSeconds(key: string, seconds: number): void {
-    this.#lru.set(key, lruClock() - seconds * TICKS_PER_SECOND);
+    this.#stamp(key, lruClock() - seconds * TICKS_PER_SECOND);
   }
 
   /** Sets a key's access counter (RESTORE FREQ, an RDB's FREQ). */
@@ -519,7 +592,7 @@ export class Database {
 
   // An access: refresh the LRU clock, bump the LFU counter (Redis's updateLFU).
   #touch(key: string): void {
-    this.#lru.set(key, lruClock());
+    this.#stamp(key, lruClock());
     if (this.#lfu !== null) {
       let counter = this.#lfuDecayed(this.#lfu.get(key) ?? (lfuMinutes() << 8 | LFU_INIT_VAL));
       if (counter < 255) {
@@ -543,7 +616,9 @@ export class Database {
 
   /** Bytes of the tables of keys and their access times (and frequencies, when kept). */
   get mainTableBytes(): number {
-    return tableBytes(this.data.size + this.#lru.size + (this.#lfu?.size ?? 0));
+    return tableBytes(
+      this.data.size + this.#lru.size + this.#unstamped + (this.#lfu?.size ?? 0),
+    );
   }
 
   /** Bytes of the table of expiry times (each time a 16-byte boxed double). */
@@ -577,12 +652,24 @@ export class Database {
       this.#exact?.delete(key);
       this.#add(-EXPIRE_ENTRY_BYTES);
     }
-    this.#lru.delete(key);
+    if (!this.#lru.delete(key) && this.#unstamped !== 0) this.#unstamped--;
     if (this.#lfu !== null && this.#lfu.delete(key)) this.#add(-TABLE_ENTRY_BYTES);
   }
 
-  #expire(key: string): void {
-    if (this.keepExpired) return;
+  /**
+   * Removes the key, counted as expired, if its time has run out, even while expired
+   * keys are kept (the keys a writable replica's own clients gave a TTL).
+   */
+  expireIfDue(key: string): boolean {
+    const at = this.expires.get(key);
+    if (at === undefined || at > this.#now()) return false;
+    this.#expire(key, true);
+    return true;
+  }
+
+  // `force`: even while expired keys are kept (a write on a replica replaces the key).
+  #expire(key: string, force = false): void {
+    if (this.keepExpired && !force) return;
     this.#remove(key, this.data.get(key)!);
     this.#onExpire?.(this, key);
   }
@@ -656,6 +743,15 @@ export class Keyspace {
    * no script runs), as in Redis: a key it saw does not vanish halfway through it.
    */
   readonly expiryClock: ExpiryClock = { frozenAt: 0 };
+
+  /** True while a file loads into the databases: see Database.loading. */
+  get loading(): boolean {
+    return this.databases[0]?.loading ?? false;
+  }
+
+  set loading(on: boolean) {
+    for (const db of this.databases) db.loading = on;
+  }
 
   /** Keeps expired keys in place (reading as missing) while set: see Database.keepExpired. */
   set keepExpired(keep: boolean) {

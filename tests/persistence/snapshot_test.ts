@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { dumpPayload } from "../../src/persistence/rdb_writer.ts";
 import {
   loadSnapshot,
+  readFileBytes,
   saveSnapshot,
   saveSnapshotSync,
   type SnapshotAborted,
@@ -259,6 +260,20 @@ Deno.test("a save goes through temp-<pid>.rdb in the target's directory", () => 
     assert.equal(result.keys, 1);
     assert.equal(result.bytes, Deno.statSync(`${dir}/dump.rdb`).size);
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["dump.rdb"]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a file is read whole, however its size compares with a read's", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    for (const size of [0, 1, 65535, 65536, 65537, 3 << 20]) {
+      const data = new Uint8Array(size);
+      for (let i = 0; i < size; i++) data[i] = (i * 7) & 255;
+      Deno.writeFileSync(`${dir}/f`, data);
+      assert.deepEqual(readFileBytes(`${dir}/f`), data);
+    }
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -74,3 +74,66 @@ Deno.test("a hash remembers when it outgrew the listpack encoding", () => {
   assert.equal(typeOf(hash), "hash");
   assert.equal(typeOf("x"), "string");
 });
+
+Deno.test("adding a key stores it only when it is not there, expired or not", () => {
+  const db = new Keyspace(1).databases[0];
+  assert.equal(db.add("k", "1"), true);
+  assert.equal(db.add("k", "2"), false);
+  assert.equal(db.get("k"), "1");
+  db.setExpire("k", Date.now() - 1);
+  assert.equal(db.add("k", "3"), false);
+});
+
+Deno.test("keys a load creates are counted and timed like any others", () => {
+  const loaded = new Keyspace(1);
+  const set = new Keyspace(1);
+  loaded.loading = true;
+  for (let i = 0; i < 10; i++) loaded.databases[0].add(`k${i}`, "v");
+  loaded.loading = false;
+  for (let i = 0; i < 10; i++) set.databases[0].set(`k${i}`, "v");
+  const [a, b] = [loaded.databases[0], set.databases[0]];
+  assert.equal(a.mainTableBytes, b.mainTableBytes);
+  assert.equal(a.bytes, b.bytes);
+  assert.equal(a.idleSeconds("k0"), 0);
+  a.setIdleSeconds("k1", 100);
+  b.setIdleSeconds("k1", 100);
+  assert.equal(a.idleSeconds("k1"), 100);
+  assert.equal(a.mainTableBytes, b.mainTableBytes);
+  a.delete("k2");
+  b.delete("k2");
+  a.delete("k1");
+  b.delete("k1");
+  assert.equal(a.mainTableBytes, b.mainTableBytes);
+  assert.equal(a.bytes, b.bytes);
+  // A key that is not there has been idle for no time, loaded keys or not.
+  assert.equal(a.idleTicks("k1"), 0);
+  // RENAME and MOVE carry a loaded key's access time.
+  a.setIdleSeconds("k3", 50);
+  a.put("r3", a.take("k3")!);
+  assert.equal(a.idleSeconds("r3"), 50);
+  a.put("r4", a.take("k4")!);
+  assert.equal(a.idleSeconds("r4"), 0);
+  assert.equal(a.mainTableBytes, tableSizeOf(a.size));
+});
+
+Deno.test("a later load leaves the keys of an earlier one their time", async () => {
+  const ks = new Keyspace(1);
+  const db = ks.databases[0];
+  ks.loading = true;
+  db.add("early", "v");
+  ks.loading = false;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  ks.loading = true;
+  db.add("late", "v");
+  ks.loading = false;
+  assert.ok(db.idleTicks("early") >= db.idleTicks("late") + 3);
+  ks.flushAll();
+  assert.equal(db.mainTableBytes, 0);
+});
+
+// The main table's bytes for `keys` keys, each with its access time.
+function tableSizeOf(keys: number): number {
+  const db = new Keyspace(1).databases[0];
+  for (let i = 0; i < keys; i++) db.set(`x${i}`, "v");
+  return db.mainTableBytes;
+}
