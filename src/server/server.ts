@@ -688,7 +688,9 @@ export class Server implements ServerApi, ClientHost {
           for (let i = 0; i < reported.length; i += 2) {
             this.#noteReplicaKey(reported[i] as number, reported[i + 1] as string);
           }
-        } else if (implied) for (const key of frame.writeKeys) this.#noteReplicaKey(db, key);
+        } else if (implied) {
+          for (const key of frame.writeKeys) this.#noteReplicaKey(db, key);
+        }
       }
       // 4. Keyspace notifications.
       const notes = frame.events;
