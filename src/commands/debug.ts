@@ -586,6 +586,11 @@ const SUBCOMMANDS: Record<
   }],
   "error": [3, 3, (s, argv) => s.reply.error(argv[2])],
   "change-repl-id": [2, 2, debugChangeReplId],
+  // DEBUG REPLICATE cmd [arg ...]: sends a command to the replicas only, as it is.
+  "replicate": [3, Infinity, (s, argv) => {
+    s.server.replication.inject(s.db.id, argv.slice(2));
+    s.reply.ok();
+  }],
   "config-rewrite-force-all": [2, 2, debugConfigRewriteForceAll],
   "stringmatch-test": [2, 2, debugStringmatchTest],
   "listpack": [3, 3, debugListpack],

@@ -55,6 +55,21 @@ function role(s: Session): void {
 function sync(s: Session, argv: string[]): void {
   if (s.replica !== null) return;
   const replication = s.server.replication;
+  // PSYNC id offset FAILOVER: our master hands its role to us, and follows us.
+  if (argv.length > 3 && argv[3].toLowerCase() === "failover") {
+    if (argv[1] !== replication.replid) {
+      s.reply.error("ERR PSYNC FAILOVER replid must match my replid.");
+      return;
+    }
+    replication.unfollow();
+    s.server.log.notice(
+      `MASTER MODE enabled (failover request from '${describeClient(s, Date.now()).trimEnd()}')`,
+    );
+  }
+  if (replication.failover.state !== "no-failover") {
+    s.reply.error("NOMASTERLINK Can't SYNC while failing over");
+    return;
+  }
   if (replication.isReplica && replication.linkState !== "connected") {
     s.reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
     return;
@@ -70,6 +85,86 @@ function sync(s: Session, argv: string[]): void {
     from = Number(offset);
   }
   s.server.replication.sync(s, psync ? argv[1] : null, from, s.replconf);
+}
+
+// FAILOVER [TO host port [FORCE]] [TIMEOUT ms] | FAILOVER ABORT
+function failover(s: Session, argv: string[]): void {
+  const replication = s.server.replication;
+  const state = replication.failover;
+  if (argv.length === 2 && argv[1].toLowerCase() === "abort") {
+    if (state.state === "no-failover") {
+      s.reply.error("ERR No failover in progress.");
+      return;
+    }
+    state.abort("Failover manually aborted");
+    s.reply.ok();
+    return;
+  }
+  let timeoutMs = 0;
+  let force = false;
+  let host: string | null = null;
+  let port = 0;
+  for (let i = 1; i < argv.length; i++) {
+    const word = argv[i].toLowerCase();
+    if (word === "timeout" && i + 1 < argv.length && timeoutMs === 0) {
+      const n = parseInt64(argv[i + 1]);
+      if (n === null) {
+        s.reply.error(ERR_NOT_INTEGER);
+        return;
+      }
+      if (n <= 0n) {
+        s.reply.error("ERR FAILOVER timeout must be greater than 0");
+        return;
+      }
+      timeoutMs = Number(n);
+      i++;
+    } else if (word === "to" && i + 2 < argv.length && host === null) {
+      const n = parseInt64(argv[i + 2]);
+      if (n === null) {
+        s.reply.error(ERR_NOT_INTEGER);
+        return;
+      }
+      host = argv[i + 1];
+      port = Number(n);
+      i += 2;
+    } else if (word === "force" && !force) {
+      force = true;
+    } else {
+      s.reply.error(ERR_SYNTAX);
+      return;
+    }
+  }
+  if (state.state !== "no-failover") {
+    s.reply.error("ERR FAILOVER already in progress.");
+    return;
+  }
+  if (replication.isReplica) {
+    s.reply.error("ERR FAILOVER is not valid when server is a replica.");
+    return;
+  }
+  if (replication.replicas.size === 0) {
+    s.reply.error("ERR FAILOVER requires connected replicas.");
+    return;
+  }
+  if (force && (timeoutMs === 0 || host === null)) {
+    s.reply.error(
+      "ERR FAILOVER with force option requires both a timeout and target HOST and IP.",
+    );
+    return;
+  }
+  if (host !== null) {
+    const peer = replication.findReplica(host, port);
+    if (peer === null) {
+      s.reply.error("ERR FAILOVER target HOST and PORT is not a replica.");
+      return;
+    }
+    if (peer.state !== "online") {
+      s.reply.error("ERR FAILOVER target replica is not online.");
+      return;
+    }
+  }
+  state.start({ host, port, timeoutMs, force });
+  s.reply.ok();
 }
 
 function replconf(s: Session, argv: string[]): void {
@@ -112,8 +207,26 @@ function replconf(s: Session, argv: string[]): void {
       // From the master: the ACK goes out on the link, nothing is answered.
       if (s.isMaster) s.server.replication.master?.sendAck();
       return;
-    } else if (option === "rdb-only" || option === "rdb-filter-only") {
-      // Accepted for redis-cli --rdb; Redeno sends the whole stream after the RDB.
+    } else if (option === "rdb-only") {
+      // The snapshot alone, then the connection ends (redis-cli --rdb, exports).
+      const n = parseInt64(value);
+      if (n === null) {
+        s.reply.error(ERR_NOT_INTEGER);
+        return;
+      }
+      if (n !== 0n && n !== 1n) {
+        s.reply.error("ERR value is out of range, value must between 0 and 1");
+        return;
+      }
+      told.rdbOnly = n === 1n;
+    } else if (option === "rdb-filter-only") {
+      // redis-cli --rdb asks for "" (nothing left out). `functions` (the libraries
+      // alone, redis-cli --functions-rdb) is refused: Redeno cannot leave the keys out.
+      const word = value.split(" ").find((w) => w !== "");
+      if (word !== undefined) {
+        s.reply.error(`ERR Unsupported rdb-filter-only option: ${word}`);
+        return;
+      }
     } else {
       s.reply.error(`ERR Unrecognized REPLCONF option: ${argv[i]}`);
       return;
@@ -190,7 +303,7 @@ const REPLICAOF_ARGS: ArgDoc[] = [{
   ],
 }];
 
-/** REPLICAOF, SLAVEOF, ROLE, WAIT, REPLCONF, PSYNC, SYNC. */
+/** REPLICAOF, SLAVEOF, ROLE, WAIT, FAILOVER, REPLCONF, PSYNC, SYNC. */
 export const replicationCommands: CommandSpec[] = [
   {
     ...admin,
@@ -235,6 +348,30 @@ export const replicationCommands: CommandSpec[] = [
     complexity: "O(1)",
     args: [{ name: "numreplicas", type: "integer" }, { name: "timeout", type: "integer" }],
     handler: wait,
+  },
+  {
+    ...admin,
+    name: "failover",
+    arity: -1,
+    flags: ["admin", "noscript", "stale"],
+    summary: "Hands the master role to a replica without losing writes, or aborts that.",
+    since: "6.2.0",
+    args: [
+      {
+        name: "target",
+        type: "block",
+        token: "TO",
+        optional: true,
+        arguments: [
+          { name: "host", type: "string" },
+          { name: "port", type: "integer" },
+          { name: "force", type: "pure-token", token: "FORCE", optional: true },
+        ],
+      },
+      { name: "abort", type: "pure-token", token: "ABORT", optional: true },
+      { name: "milliseconds", type: "integer", token: "TIMEOUT", optional: true },
+    ],
+    handler: failover,
   },
   {
     ...admin,

@@ -364,7 +364,8 @@ export function writeBlob(w: ByteWriter, blob: Uint8Array, compress: boolean): v
 export class ByteReader {
   readonly buf: Uint8Array;
   pos: number;
-  readonly #view: DataView;
+  // Made on first use: most readers (one per listpack, say) never need it.
+  #dataView: DataView | null = null;
   /** Added to positions in error messages (where `buf` starts in the whole file). */
   readonly base: number;
   /**
@@ -380,7 +381,11 @@ export class ByteReader {
     this.pos = pos;
     this.base = base;
     this.what = what;
-    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  #view(): DataView {
+    const buf = this.buf;
+    return this.#dataView ??= new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   /** Throws an RdbError at the current (or given) position. */
@@ -411,28 +416,28 @@ export class ByteReader {
 
   u32le(): number {
     this.need(4);
-    const v = this.#view.getUint32(this.pos, true);
+    const v = this.#view().getUint32(this.pos, true);
     this.pos += 4;
     return v;
   }
 
   i32le(): number {
     this.need(4);
-    const v = this.#view.getInt32(this.pos, true);
+    const v = this.#view().getInt32(this.pos, true);
     this.pos += 4;
     return v;
   }
 
   i64le(): bigint {
     this.need(8);
-    const v = this.#view.getBigInt64(this.pos, true);
+    const v = this.#view().getBigInt64(this.pos, true);
     this.pos += 8;
     return v;
   }
 
   f64le(): number {
     this.need(8);
-    const v = this.#view.getFloat64(this.pos, true);
+    const v = this.#view().getFloat64(this.pos, true);
     this.pos += 8;
     return v;
   }
@@ -458,13 +463,13 @@ export class ByteReader {
     if (kind === 3) return -1 - (first & 0x3f);
     if (first === 0x80) {
       this.need(4);
-      const v = this.#view.getUint32(this.pos, false);
+      const v = this.#view().getUint32(this.pos, false);
       this.pos += 4;
       return v;
     }
     if (first === 0x81) {
       this.need(8);
-      const v = this.#view.getBigUint64(this.pos, false);
+      const v = this.#view().getBigUint64(this.pos, false);
       this.pos += 8;
       if (v > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`length ${v} too large`, start);
       return Number(v);
@@ -597,7 +602,7 @@ export class ByteReader {
     }
     if (enc === ENC_INT16) {
       this.need(2);
-      const v = this.#view.getInt16(this.pos, true);
+      const v = this.#view().getInt16(this.pos, true);
       this.pos += 2;
       return v;
     }

@@ -30,6 +30,8 @@ export interface MasterHostView {
   adopt(conn: Deno.Conn, leftover: Uint8Array, events: MasterStreamEvents): MasterLinkClient;
   /** The master's bytes of one applied command, passed on to this server's replicas. */
   applied(bytes: Uint8Array): void;
+  /** A FAILOVER's PSYNC was answered: accepted (a resync of either kind) or not. */
+  failoverAnswered(accepted: boolean): void;
 }
 
 const EOF_MARK_LENGTH = 40;
@@ -60,13 +62,17 @@ export class MasterConnection {
   #closed = false;
   #attempt = 0;
   #connectedAt = 0;
+  // Set when this link is a FAILOVER's: its PSYNC asks the target to become a master.
+  #failover: boolean;
 
   constructor(
     view: MasterHostView,
     host: string,
     port: number,
     cached: { replid: string; offset: number } | null,
+    failover = false,
   ) {
+    this.#failover = failover;
     this.#view = view;
     this.host = host;
     this.port = port;
@@ -218,12 +224,20 @@ export class MasterConnection {
         command(
           cached === null
             ? ["PSYNC", "?", "-1"]
+            : this.#failover
+            ? ["PSYNC", cached.replid, String(cached.offset + 1), "FAILOVER"]
             : ["PSYNC", cached.replid, String(cached.offset + 1)],
         ),
       );
       let reply = "";
       while (reply === "") reply = await reader.line();
       if (attempt !== this.#attempt) throw new RetryLater("link replaced");
+      if (this.#failover) {
+        this.#failover = false;
+        const accepted = reply.startsWith("+FULLRESYNC") || reply.startsWith("+CONTINUE");
+        view.failoverAnswered(accepted);
+        if (!accepted) return;
+      }
       if (reply.startsWith("+FULLRESYNC")) {
         const [, replid, offset] = reply.split(" ");
         log.notice(`Full resync from master: ${replid}:${offset}`);
@@ -441,6 +455,44 @@ export class MasterConnection {
       ]);
     }
     return lines;
+  }
+}
+
+/**
+ * A snapshot of a running server (Redeno or Redis) taken the way a replica takes one,
+ * without becoming a replica: AUTH when given, `REPLCONF rdb-only 1` (the server then
+ * sends the RDB alone), SYNC. Resolves to the RDB bytes.
+ */
+export async function fetchSnapshot(
+  host: string,
+  port: number,
+  auth: { user?: string; password?: string } = {},
+): Promise<Uint8Array> {
+  const conn = await Deno.connect({ hostname: host, port });
+  try {
+    const reader = new LinkReader(conn, () => {});
+    if (auth.password !== undefined) {
+      const reply = await ask(
+        conn,
+        reader,
+        auth.user !== undefined ? ["AUTH", auth.user, auth.password] : ["AUTH", auth.password],
+      );
+      if (reply.startsWith("-")) throw new Error(`AUTH failed: ${reply.slice(1)}`);
+    }
+    await ask(conn, reader, ["REPLCONF", "capa", "eof"]);
+    await ask(conn, reader, ["REPLCONF", "rdb-only", "1"]);
+    await write(conn, command(["SYNC"]));
+    let header = "";
+    while (header === "") header = await reader.line();
+    if (!header.startsWith("$")) throw new Error(`the server answered SYNC with ${header}`);
+    const ignore = () => {};
+    return header.startsWith("$EOF:")
+      ? await reader.untilMark(latin1Bytes(header.slice(5)), ignore)
+      : await reader.exactly(Number(header.slice(1)), ignore);
+  } finally {
+    try {
+      conn.close();
+    } catch { /* closed by the server */ }
   }
 }
 

@@ -12,6 +12,7 @@ import type { Logger } from "../log.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import type { ReplicationAux } from "../persistence/rdb_writer.ts";
 import { ReplicationBacklog } from "./backlog.ts";
+import { Failover } from "./failover.ts";
 import { deleteSyncFiles, MasterConnection, type MasterLinkState } from "./master_connection.ts";
 
 /** A client connection as replication sees it (the server's Client fits). */
@@ -82,6 +83,8 @@ export interface ReplicationHost {
   ): MasterLinkClient;
   /** The role changed: expired keys stay (replica) or go (master); blocked clients are told. */
   roleChanged(replica: boolean): void;
+  /** Holds back (true) or lets go (false) every write (a FAILOVER waiting for a replica). */
+  pauseWrites(on: boolean): void;
   /** Counts of full and partial resyncs served (INFO stats). */
   readonly stats: { syncFull: number; syncPartialOk: number; syncPartialErr: number };
 }
@@ -99,6 +102,8 @@ export interface ReplicaPeer {
   capaPsync2: boolean;
   listeningPort: number;
   announcedIp: string;
+  /** REPLCONF rdb-only 1: it wants the snapshot alone, and leaves after it. */
+  rdbOnly: boolean;
   /** The offset it acknowledged, and when (ms). */
   ackOffset: number;
   ackTime: number;
@@ -139,6 +144,8 @@ export class Replication {
   readonly replicas = new Set<ReplicaPeer>();
   /** The master followed, or null when this server is a master. */
   master: MasterConnection | null = null;
+  /** FAILOVER's progress. */
+  readonly failover: Failover;
   readonly #host: ReplicationHost;
   // The database the stream last selected (-1: the next write selects).
   #selectedDb = -1;
@@ -157,6 +164,20 @@ export class Replication {
 
   constructor(host: ReplicationHost) {
     this.#host = host;
+    this.failover = new Failover({
+      log: host.log,
+      offset: () => this.offset,
+      replicas: () =>
+        [...this.replicas].map((peer) => ({
+          host: peer.announcedIp !== "" ? peer.announcedIp : hostOf(peer.client.addr),
+          port: peer.listeningPort,
+          ackOffset: peer.ackOffset,
+          online: peer.state === "online",
+        })),
+      pauseWrites: (on) => host.pauseWrites(on),
+      follow: (h, p) => this.follow(h, p, true, true),
+      unfollow: () => this.unfollow(),
+    });
     host.replicationFeed.push((db, argv) => this.#feed(db, argv));
     host.config.onChange("repl-backlog-size", () => {
       this.backlog?.resize(host.config.number("repl-backlog-size"));
@@ -202,6 +223,11 @@ export class Replication {
       this.#append(encodeStreamCommand(["SELECT", String(db)]));
     }
     this.#append(encodeStreamCommand(argv));
+  }
+
+  /** DEBUG REPLICATE: a command for the replicas only (a master's; a replica passes). */
+  inject(db: number, argv: string[]): void {
+    this.#feed(db, argv);
   }
 
   /** Appends bytes to the stream: the backlog, and every replica. */
@@ -256,6 +282,7 @@ export class Replication {
       capaPsync2: capas.psync2,
       listeningPort: capas.listeningPort,
       announcedIp: capas.ip,
+      rdbOnly: capas.rdbOnly,
       ackOffset: 0,
       ackTime: Date.now(),
       pending: [],
@@ -434,6 +461,11 @@ export class Replication {
   // The snapshot is sent: the stream kept meanwhile follows, and the replica is online.
   #online(peer: ReplicaPeer): void {
     if (!peer.client.connected) return;
+    if (peer.rdbOnly) {
+      // The snapshot was all it wanted: the connection ends once it is sent.
+      peer.client.flush().finally(() => peer.client.closeNow());
+      return;
+    }
     peer.state = "online";
     peer.ackTime = Date.now();
     for (const bytes of peer.pending) peer.client.reply.raw(bytes);
@@ -442,6 +474,15 @@ export class Replication {
     this.#host.log.notice(
       `Synchronization with replica ${this.#describe(peer)} succeeded`,
     );
+  }
+
+  /** The replica that says it listens on host:port, or null. */
+  findReplica(host: string, port: number): ReplicaPeer | null {
+    for (const peer of this.replicas) {
+      const ip = peer.announcedIp !== "" ? peer.announcedIp : hostOf(peer.client.addr);
+      if (ip === host && peer.listeningPort === port) return peer;
+    }
+    return null;
   }
 
   /** A replica's connection closed. */
@@ -533,7 +574,7 @@ export class Replication {
    * REPLICAOF host port: follows that master (psync from where this server is); false
    * when it follows it already.
    */
-  follow(host: string, port: number, fromCommand = true): boolean {
+  follow(host: string, port: number, fromCommand = true, failover = false): boolean {
     const current = this.master;
     if (current !== null && current.host === host && current.port === port) return false;
     const wasMaster = current === null;
@@ -547,7 +588,7 @@ export class Replication {
       current.close();
     }
     this.#host.config.applyDirective("replicaof", [host, String(port)]);
-    this.master = new MasterConnection(this.#masterHost(), host, port, cached);
+    this.master = new MasterConnection(this.#masterHost(), host, port, cached, failover);
     if (wasMaster) {
       this.#abortTransfer();
       this.#host.roleChanged(true);
@@ -633,6 +674,8 @@ export class Replication {
         host.adoptMasterLink(conn, leftover, events),
       // The master's bytes, applied: passed on as they are.
       applied: (bytes: Uint8Array) => this.#append(bytes),
+      // The target of a FAILOVER answered the PSYNC ... FAILOVER.
+      failoverAnswered: (accepted: boolean) => this.failover.psyncAnswered(accepted),
     };
   }
 
@@ -657,12 +700,16 @@ export class Replication {
         ) this.#startTransfer();
       }
     }
+    this.failover.update();
     if (this.#ticks % (1000 / CRON_MS) !== 0) return;
     // Once a second, as Redis's replicationCron.
     this.master?.cron();
     const period = config.number("repl-ping-replica-period");
     const seconds = this.#ticks / (1000 / CRON_MS);
-    if (this.master === null && this.replicas.size > 0 && seconds % period === 0) {
+    if (
+      this.master === null && this.replicas.size > 0 && seconds % period === 0 &&
+      this.failover.state === "no-failover"
+    ) {
       this.#append(encodeStreamCommand(["PING"]));
     }
     // Replicas waiting for a snapshot hear a newline now and then, to stay connected.
@@ -732,7 +779,7 @@ export class Replication {
     });
     const backlog = this.backlog;
     lines.push(
-      ["master_failover_state", "no-failover"],
+      ["master_failover_state", this.failover.state],
       ["master_replid", this.replid],
       ["master_replid2", this.replid2],
       ["master_repl_offset", this.offset],
@@ -780,6 +827,7 @@ export class Replication {
 export interface Capas {
   eof: boolean;
   psync2: boolean;
+  rdbOnly: boolean;
   listeningPort: number;
   ip: string;
 }

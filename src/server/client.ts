@@ -115,7 +115,13 @@ export class Client implements Session, SessionFacts {
   woff = 0;
   /** See Session.replconf (one object per client, made when first asked for). */
   get replconf(): Capas {
-    return this.#replconf ??= { eof: false, psync2: false, listeningPort: 0, ip: "" };
+    return this.#replconf ??= {
+      eof: false,
+      psync2: false,
+      rdbOnly: false,
+      listeningPort: 0,
+      ip: "",
+    };
   }
   #replconf: Capas | null = null;
   /** Extra CLIENT LIST flag letters owned by other parts (tracking: t, R, B). */

@@ -10,6 +10,27 @@ import type { Client } from "./client.ts";
 import { dispatch } from "./dispatch.ts";
 import type { Server } from "./server.ts";
 
+// A command of the master's that failed here: the replica diverges from its master.
+// Redis logs it (propagation-error-behavior ignore) and goes on.
+function reportError(server: Server, client: Client, argv: string[]): void {
+  const reply = client.reply;
+  const bytes = reply.take();
+  let text = "";
+  const at = bytes.indexOf(45); // the first '-'
+  if (at >= 0) {
+    const end = bytes.indexOf(13, at);
+    for (let i = at + 1; i < (end < 0 ? bytes.length : end); i++) {
+      text += String.fromCharCode(bytes[i]);
+    }
+  }
+  reply.release(bytes);
+  reply.errors = 0;
+  const name = server.table.lookup(argv[0]) === undefined ? "<unknown>" : client.lastCommand;
+  server.log.warning(
+    `== CRITICAL == This replica is sending an error to its master: '${text}' after processing the command '${name}'`,
+  );
+}
+
 /** Runs the master's stream on `client` (its connection is `conn`) until the link ends. */
 export function serveMasterLink(
   server: Server,
@@ -57,11 +78,13 @@ export function serveMasterLink(
         // The master's commands see every key it has: none expires here on its own.
         const clock = server.keyspace.expiryClock;
         clock.frozenAt = 1;
+        const errors = client.reply.errors;
         try {
           dispatch(server, client, argv);
         } finally {
           clock.frozenAt = 0;
         }
+        if (client.reply.errors !== errors) reportError(server, client, argv);
         client.reply.discard();
         if (client.transaction === null) {
           const consumed = decoder.consumed;

@@ -1345,6 +1345,12 @@ export class Server implements ServerApi, ClientHost {
     }
   }
 
+  /** See ReplicationHost.pauseWrites. */
+  pauseWrites(on: boolean): void {
+    if (on) this.pause(Date.now() + 2 ** 31 - 1, true);
+    else this.unpause();
+  }
+
   // A client left: a replica stops being fed, a WAIT stops waiting.
   #replicationClientGone(client: Client): void {
     if (client.replica !== null) this.replication.replicaGone(client.replica);

@@ -10,7 +10,9 @@
 // where the server will load it: dbfilename in dir, or a new AOF directory (an RDB
 // base, an empty incr file and the manifest) when appendonly is yes. Nothing that
 // exists is overwritten without --force, and the export never replaces the dataset's
-// own files. Run them while the server is stopped.
+// own files. Run them while the server is stopped, or export from a running server
+// (Redeno or Redis) with --from host:port: the tool takes a snapshot over the
+// replication protocol (REPLCONF rdb-only, SYNC), as redis-cli --rdb does.
 
 import { type Config, ConfigError, loadConfig } from "../config/mod.ts";
 import { Logger, type LogLevel } from "../log.ts";
@@ -25,9 +27,11 @@ import { encodingLimits } from "../persistence/persistence.ts";
 import { saveSnapshotSync } from "../persistence/snapshot.ts";
 import { Server } from "../server/server.ts";
 import { Keyspace } from "../store/keyspace.ts";
+import { fetchSnapshot } from "../replication/master_connection.ts";
 
 const USAGE = `Usage:
   deno task export -- <file.jsonl|-> [--force] [redis.conf] [--dir DIR] [--appendonly yes] ...
+  deno task export -- <file.jsonl|-> [--force] --from HOST:PORT [--user NAME] [--password PASS]
   deno task import -- <file.jsonl> [--force] [redis.conf] [--dir DIR] [--appendonly yes] ...
 
 The options after the file are redis-server's (a config file first, then --name value).`;
@@ -52,12 +56,15 @@ export async function runJsonlTool(args: string[]): Promise<number> {
     const rest = given[0] === "--" ? given.slice(1) : given;
     if (mode !== "export" && mode !== "import") throw new UsageError(USAGE);
     const force = rest.includes("--force");
+    // --from host:port [--user name] [--password secret]: a running server's dataset.
+    const live = takeLiveSource(rest);
     const positional = rest.filter((a) => a !== "--force");
     const file = positional[0];
     if (file === undefined || (file.startsWith("-") && file !== "-")) throw new UsageError(USAGE);
     const loaded = await loadConfig(positional.slice(1));
     if (loaded.kind !== "config") throw new UsageError(USAGE);
-    if (mode === "export") await exportTo(file, loaded.config, force);
+    if (live !== null && mode !== "export") throw new UsageError(USAGE);
+    if (mode === "export") await exportTo(file, loaded.config, force, live);
     else await importFrom(file, loaded.config, force);
     return 0;
   } catch (error) {
@@ -74,6 +81,39 @@ export async function runJsonlTool(args: string[]): Promise<number> {
 }
 
 class ToolError extends Error {}
+
+/** A running server to export from (`--from host:port`). */
+interface LiveSource {
+  host: string;
+  port: number;
+  user?: string;
+  password?: string;
+}
+
+// Removes --from, --user and --password (and their values) from `args`.
+function takeLiveSource(args: string[]): LiveSource | null {
+  const take = (flag: string): string | undefined => {
+    const at = args.indexOf(flag);
+    if (at < 0) return undefined;
+    const value = args[at + 1];
+    if (value === undefined) throw new UsageError(USAGE);
+    args.splice(at, 2);
+    return value;
+  };
+  const from = take("--from");
+  const user = take("--user");
+  const password = take("--password");
+  if (from === undefined) {
+    if (user !== undefined || password !== undefined) throw new UsageError(USAGE);
+    return null;
+  }
+  const colon = from.lastIndexOf(":");
+  const port = Number(from.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new UsageError(USAGE);
+  }
+  return { host: from.slice(0, colon).replace(/^\[|\]$/g, ""), port, user, password };
+}
 
 function exists(path: string): boolean {
   try {
@@ -97,7 +137,12 @@ function datasetPaths(config: Config): { rdb: string; aofDir: string } {
   };
 }
 
-async function exportTo(file: string, config: Config, force: boolean): Promise<void> {
+async function exportTo(
+  file: string,
+  config: Config,
+  force: boolean,
+  live: LiveSource | null,
+): Promise<void> {
   const toStdout = file === "-";
   const target = toStdout ? "" : absolute(file);
   if (!toStdout) {
@@ -113,7 +158,17 @@ async function exportTo(file: string, config: Config, force: boolean): Promise<v
   }
   const started = performance.now();
   const server = new Server(config, new StderrLogger("warning"));
-  await server.persistence.load({ readOnly: true });
+  if (live === null) await server.persistence.load({ readOnly: true });
+  else {
+    // The server's snapshot as a replica would receive it; nothing is written there.
+    let payload: Uint8Array;
+    try {
+      payload = await fetchSnapshot(live.host, live.port, live);
+    } catch (error) {
+      throw new ToolError(`${live.host}:${live.port}: ${(error as Error).message}`);
+    }
+    server.persistence.loadReplicationPayload(payload);
+  }
   const out = toStdout
     ? Deno.stdout
     : Deno.openSync(target, { write: true, create: true, truncate: true });
@@ -140,11 +195,15 @@ async function exportTo(file: string, config: Config, force: boolean): Promise<v
   } finally {
     if (!toStdout) (out as Deno.FsFile).close();
   }
-  const source = config.string("appendonly") === "yes" ? "the AOF" : config.string("dbfilename");
+  const source = live !== null
+    ? `the server at ${live.host}:${live.port}`
+    : `${config.string("appendonly") === "yes" ? "the AOF" : config.string("dbfilename")} in ${
+      config.string("dir")
+    }`;
   console.error(
-    `Exported ${keys} keys from ${source} in ${config.string("dir")} to ${
-      toStdout ? "standard output" : file
-    } in ${((performance.now() - started) / 1000).toFixed(3)} s`,
+    `Exported ${keys} keys from ${source} to ${toStdout ? "standard output" : file} in ${
+      ((performance.now() - started) / 1000).toFixed(3)
+    } s`,
   );
 }
 

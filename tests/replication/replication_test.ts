@@ -278,3 +278,96 @@ Deno.test("REPLCONF and PSYNC errors", async () => {
     await a.stop("SIGKILL");
   }
 });
+
+Deno.test("FAILOVER hands the master role to a replica, which continues the history", async () => {
+  const nodes = await Promise.all(
+    [0, 1, 2].map(() => startRedeno(freePort(), ["--repl-diskless-sync-delay", "0"])),
+  );
+  const [c0, c1, c2] = await Promise.all(nodes.map((n) => RespClient.connect(n.port)));
+  try {
+    const noReplicas = await c0.call("FAILOVER");
+    assert.ok(noReplicas instanceof Error);
+    assert.equal(noReplicas.message, "ERR FAILOVER requires connected replicas.");
+    await fill(c0);
+    await c1.call("REPLICAOF", "127.0.0.1", String(nodes[0].port));
+    await c2.call("REPLICAOF", "127.0.0.1", String(nodes[0].port));
+    await linkUp(c1);
+    await linkUp(c2);
+    const errors: [string[], string][] = [
+      [
+        ["FAILOVER", "FORCE", "TIMEOUT", "100"],
+        "ERR FAILOVER with force option requires both a timeout and target HOST and IP.",
+      ],
+      [["FAILOVER", "TO", "127.0.0.1", "1"], "ERR FAILOVER target HOST and PORT is not a replica."],
+      [["FAILOVER", "TIMEOUT", "0"], "ERR FAILOVER timeout must be greater than 0"],
+      [["FAILOVER", "ABORT"], "ERR No failover in progress."],
+      [["FAILOVER", "BOGUS"], "ERR syntax error"],
+    ];
+    for (const [argv, message] of errors) {
+      const reply = await c0.call(...argv);
+      assert.ok(reply instanceof Error, argv.join(" "));
+      assert.equal(reply.message, message);
+    }
+    const onReplica = await c1.call("FAILOVER");
+    assert.ok(onReplica instanceof Error);
+    assert.equal(onReplica.message, "ERR FAILOVER is not valid when server is a replica.");
+    await writeMore(c0);
+    const before = await c1.call("INFO", "stats") as string;
+    assert.equal(await c0.call("FAILOVER", "TO", "127.0.0.1", String(nodes[1].port)), "OK");
+    await waitFor(
+      "the failover",
+      async () =>
+        (await info(c0, "master_failover_state")) === "no-failover" &&
+        (await info(c0, "role")) === "slave",
+    );
+    assert.equal(await info(c1, "role"), "master");
+    await c2.call("REPLICAOF", "127.0.0.1", String(nodes[1].port));
+    await linkUp(c0);
+    await linkUp(c2);
+    await sameData(c1, c0);
+    await sameData(c1, c2);
+    // Both followers continued partially: no full resync on the new master.
+    const after = await c1.call("INFO", "stats") as string;
+    const count = (text: string, name: string) =>
+      Number(new RegExp(`${name}:(\\d+)`).exec(text)![1]);
+    assert.equal(count(after, "sync_full") - count(before, "sync_full"), 0);
+    assert.equal(count(after, "sync_partial_ok") - count(before, "sync_partial_ok"), 2);
+    // Writes on the old master are refused now.
+    const refused = await c0.call("SET", "x", "1");
+    assert.ok(refused instanceof Error && refused.message.startsWith("READONLY"));
+  } finally {
+    await stopAll(nodes, [c0, c1, c2]);
+  }
+});
+
+Deno.test("deno task export --from takes a live server's dataset over the replication protocol", async () => {
+  const redeno = await startRedeno(freePort(), ["--repl-diskless-sync-delay", "0"]);
+  const c = await RespClient.connect(redeno.port);
+  try {
+    await c.call("SET", "k", "v\xff");
+    await c.call("RPUSH", "l", "a", "b");
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../../src/tools/jsonl.ts", import.meta.url).pathname,
+        "export",
+        "-",
+        "--from",
+        `127.0.0.1:${redeno.port}`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const lines = new TextDecoder().decode(out.stdout).trim().split("\n").sort();
+    assert.deepEqual(lines, [
+      '{"db":0,"key":"k","type":"string","value":{"base64":"dv8="}}',
+      '{"db":0,"key":"l","type":"list","value":["a","b"]}',
+    ]);
+    // The export was never a replica, and left nothing behind.
+    assert.equal(await info(c, "connected_slaves"), "0");
+  } finally {
+    await stopAll([redeno], [c]);
+  }
+});
