@@ -155,6 +155,8 @@ export interface LoadSummary {
   emptyKeys: string[];
   /** Bytes the RDB part took (an AOF tail may follow). */
   bytes: number;
+  /** The file's AUX fields (repl-id and repl-offset tell where replication stood). */
+  aux?: ReadonlyMap<string, string>;
 }
 
 /** Writes and reads snapshots (the RDB module behind an interface). */
@@ -202,6 +204,8 @@ const CRON_MS = 100;
 /** The persistence manager. */
 export class Persistence {
   #loading = false;
+  /** The AUX fields of the RDB file loaded at start-up (replication resumes from them). */
+  loadedAux: ReadonlyMap<string, string> | null = null;
   /** Set once prepareShutdown has run (the server then skips its own message). */
   shutdownPrepared = false;
   /** See PersistenceApi.shutdownAsap. */
@@ -660,6 +664,7 @@ export class Persistence {
       const summary = this.#snapshots.load(bytes, this.#host.keyspace, this.#host.functions);
       this.#loadedKeys = summary.keys;
       this.#loadedExpired = summary.expired;
+      this.loadedAux = summary.aux ?? null;
       return summary;
     } catch (error) {
       if (error instanceof RdbError) this.#reportBadRdb(error, name);
@@ -942,6 +947,7 @@ export class Persistence {
     this.#rdbSaves++;
     try {
       this.#snapshots.save(this.#host.keyspace, path, {
+        replication: this.#host.replicationAux?.() ?? undefined,
         aofBase: false,
         preamble: true,
         functions: this.#functionCodes(),
@@ -961,6 +967,7 @@ export class Persistence {
     this.#rdbSaves++;
     try {
       await this.#snapshots.saveInBackground(this.#host.keyspace, path, {
+        replication: this.#host.replicationAux?.() ?? undefined,
         aofBase: false,
         preamble: true,
         functions: this.#functionCodes(),
@@ -1496,6 +1503,7 @@ export function defaultSnapshots(
         expired: result.expiredSkipped,
         emptyKeys: result.emptyKeys,
         bytes: result.bytes,
+        aux: result.aux,
       };
     },
   };

@@ -27,7 +27,12 @@ export interface MasterHostView {
   /** Where this server's history stands (the ID and offset to continue from). */
   position(): { replid: string; offset: number };
   /** Serves the master's stream on the connection. */
-  adopt(conn: Deno.Conn, leftover: Uint8Array, events: MasterStreamEvents): MasterLinkClient;
+  adopt(
+    conn: Deno.Conn,
+    leftover: Uint8Array,
+    events: MasterStreamEvents,
+    db: number,
+  ): MasterLinkClient;
   /** The master's bytes of one applied command, passed on to this server's replicas. */
   applied(bytes: Uint8Array): void;
   /** A FAILOVER's PSYNC was answered: accepted (a resync of either kind) or not. */
@@ -44,6 +49,11 @@ export class MasterConnection {
   readonly host: string;
   readonly port: number;
   state: MasterLinkState = "connect";
+  /**
+   * The database the master's stream has selected: a continued stream (a partial
+   * resync) carries on in it without a SELECT.
+   */
+  streamDb = 0;
   /** The offset of the master's stream applied so far. */
   reploff = 0;
   /** The offset of the master's stream read so far. */
@@ -322,6 +332,7 @@ export class MasterConnection {
       );
     }
     this.#saveReceived(payload);
+    this.streamDb = 0;
     log.notice("MASTER <-> REPLICA sync: Finished with success");
     this.reploff = this.readReploff = offset;
     this.#streaming(conn, reader);
@@ -364,7 +375,8 @@ export class MasterConnection {
     this.#cached = null;
     this.#conn = null;
     this.#link = this.#view.adopt(conn, reader.rest(), {
-      applied: (bytes) => {
+      applied: (bytes, db) => {
+        this.streamDb = db;
         this.reploff += bytes.length;
         this.#view.applied(bytes);
       },
@@ -381,7 +393,7 @@ export class MasterConnection {
         this.#link = null;
         this.#lost();
       },
-    });
+    }, this.streamDb);
     this.sendAck();
   }
 

@@ -13,6 +13,7 @@ import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import type { ReplicationAux } from "../persistence/rdb_writer.ts";
 import { ReplicationBacklog } from "./backlog.ts";
 import { Failover } from "./failover.ts";
+import { peerHost, replicationInfo, replicationRole } from "./report.ts";
 import { deleteSyncFiles, MasterConnection, type MasterLinkState } from "./master_connection.ts";
 
 /** A client connection as replication sees it (the server's Client fits). */
@@ -46,8 +47,11 @@ export interface MasterLinkClient {
 
 /** What the server serving the master's stream reports. */
 export interface MasterStreamEvents {
-  /** A command (or an EXEC'd transaction) was applied: its exact bytes. */
-  applied(bytes: Uint8Array): void;
+  /**
+   * A command (or an EXEC'd transaction) was applied: its exact bytes, and the
+   * database the stream has selected after it.
+   */
+  applied(bytes: Uint8Array, db: number): void;
   /** Bytes arrived (the link is alive). */
   touched(): void;
   /** `n` bytes of the stream were read (applied or not yet). */
@@ -66,6 +70,8 @@ export interface ReplicationHost {
   readonly replicationFeed: ((db: number, argv: string[]) => void)[];
   readonly persistence: {
     readonly busy: boolean;
+    /** The AUX fields of the RDB file loaded at start-up, if any. */
+    readonly loadedAux: ReadonlyMap<string, string> | null;
     replicationSave(options: {
       replication: ReplicationAux;
       sink?: (chunk: Uint8Array) => Promise<void>;
@@ -80,6 +86,7 @@ export interface ReplicationHost {
     conn: Deno.Conn,
     leftover: Uint8Array,
     events: MasterStreamEvents,
+    db: number,
   ): MasterLinkClient;
   /** The role changed: expired keys stay (replica) or go (master); blocked clients are told. */
   roleChanged(replica: boolean): void;
@@ -169,7 +176,7 @@ export class Replication {
       offset: () => this.offset,
       replicas: () =>
         [...this.replicas].map((peer) => ({
-          host: peer.announcedIp !== "" ? peer.announcedIp : hostOf(peer.client.addr),
+          host: peerHost(peer),
           port: peer.listeningPort,
           ackOffset: peer.ackOffset,
           online: peer.state === "online",
@@ -188,10 +195,33 @@ export class Replication {
   start(): void {
     this.#cron = setInterval(() => this.#tick(), CRON_MS);
     Deno.unrefTimer(this.#cron as unknown as number);
+    // An RDB written by a server with replication records where the stream stood.
+    const aux = this.#host.persistence.loadedAux;
+    const id = aux?.get("repl-id") ?? "";
+    const offset = Number(aux?.get("repl-offset") ?? NaN);
+    const restored = id.length === 40 && Number.isSafeInteger(offset) && offset >= 0
+      ? { replid: id, offset }
+      : null;
     const replicaof = this.#host.config.string("replicaof");
     if (replicaof !== "") {
       const [host, port] = replicaof.split(" ");
-      this.follow(host, Number(port), false);
+      if (restored !== null) {
+        // A replica restarted: it asks its master to continue from there.
+        this.replid = restored.replid;
+        this.offset = restored.offset;
+      }
+      this.follow(host, Number(port), false, false, restored);
+      if (restored !== null) this.master!.streamDb = Number(aux!.get("repl-stream-db") ?? 0);
+    } else if (restored !== null) {
+      // A master restarted: its old history continues under a new ID, from a backlog
+      // that starts where the file was written, so its replicas continue partially.
+      this.replid = restored.replid;
+      this.offset = restored.offset;
+      this.#shiftId();
+      this.backlog = new ReplicationBacklog(
+        this.#host.config.number("repl-backlog-size"),
+        this.offset,
+      );
     }
   }
 
@@ -208,7 +238,8 @@ export class Replication {
   /** The replication AUX fields a snapshot records, or null without a stream. */
   aux(): ReplicationAux | null {
     if (this.backlog === null && this.master === null) return null;
-    return { streamDb: Math.max(0, this.#selectedDb), id: this.replid, offset: this.offset };
+    const streamDb = this.master !== null ? this.master.streamDb : Math.max(0, this.#selectedDb);
+    return { streamDb, id: this.replid, offset: this.offset };
   }
 
   // ---------------------------------------------------------------------------
@@ -479,7 +510,7 @@ export class Replication {
   /** The replica that says it listens on host:port, or null. */
   findReplica(host: string, port: number): ReplicaPeer | null {
     for (const peer of this.replicas) {
-      const ip = peer.announcedIp !== "" ? peer.announcedIp : hostOf(peer.client.addr);
+      const ip = peerHost(peer);
       if (ip === host && peer.listeningPort === port) return peer;
     }
     return null;
@@ -500,7 +531,7 @@ export class Replication {
   }
 
   #describe(peer: ReplicaPeer): string {
-    const host = peer.announcedIp !== "" ? peer.announcedIp : hostOf(peer.client.addr);
+    const host = peerHost(peer);
     return `${host}:${peer.listeningPort}`;
   }
 
@@ -574,7 +605,13 @@ export class Replication {
    * REPLICAOF host port: follows that master (psync from where this server is); false
    * when it follows it already.
    */
-  follow(host: string, port: number, fromCommand = true, failover = false): boolean {
+  follow(
+    host: string,
+    port: number,
+    fromCommand = true,
+    failover = false,
+    restored: { replid: string; offset: number } | null = null,
+  ): boolean {
     const current = this.master;
     if (current !== null && current.host === host && current.port === port) return false;
     const wasMaster = current === null;
@@ -582,7 +619,7 @@ export class Replication {
     // nothing (a full resync).
     let cached: { replid: string; offset: number } | null = fromCommand
       ? { replid: this.replid, offset: this.offset }
-      : null;
+      : restored;
     if (current !== null) {
       cached = current.cachedPosition() ?? cached;
       current.close();
@@ -670,8 +707,8 @@ export class Replication {
       },
       // Where to ask a master to continue from.
       position: () => ({ replid: this.replid, offset: this.offset }),
-      adopt: (conn: Deno.Conn, leftover: Uint8Array, events: MasterStreamEvents) =>
-        host.adoptMasterLink(conn, leftover, events),
+      adopt: (conn: Deno.Conn, leftover: Uint8Array, events: MasterStreamEvents, db: number) =>
+        host.adoptMasterLink(conn, leftover, events, db),
       // The master's bytes, applied: passed on as they are.
       applied: (bytes: Uint8Array) => this.#append(bytes),
       // The target of a FAILOVER answered the PSYNC ... FAILOVER.
@@ -741,80 +778,16 @@ export class Replication {
   }
 
   // ---------------------------------------------------------------------------
-  // What operators see
+  // What operators see (src/replication/report.ts)
 
   /** INFO replication's lines. */
   info(): [string, string | number][] {
-    const config = this.#host.config;
-    const lines: [string, string | number][] = [];
-    const master = this.master;
-    if (master === null) lines.push(["role", "master"]);
-    else {
-      lines.push(
-        ["role", "slave"],
-        ...master.info(),
-        [
-          "slave_priority",
-          config.number("replica-priority"),
-        ],
-        ["slave_read_only", config.string("replica-read-only") === "yes" ? 1 : 0],
-        [
-          "replica_announced",
-          config.string("replica-announced") === "yes" ? 1 : 0,
-        ],
-      );
-    }
-    const online = [...this.replicas];
-    lines.push(["connected_slaves", online.length]);
-    const now = Date.now();
-    online.forEach((peer, i) => {
-      const ip = peer.announcedIp !== "" ? peer.announcedIp : hostOf(peer.client.addr);
-      const lag = Math.floor((now - peer.ackTime) / 1000);
-      lines.push([
-        `slave${i}`,
-        `ip=${ip},port=${peer.listeningPort},state=${
-          stateName(peer.state)
-        },offset=${peer.ackOffset},lag=${lag}`,
-      ]);
-    });
-    const backlog = this.backlog;
-    lines.push(
-      ["master_failover_state", this.failover.state],
-      ["master_replid", this.replid],
-      ["master_replid2", this.replid2],
-      ["master_repl_offset", this.offset],
-      ["second_repl_offset", this.secondOffset],
-      ["repl_backlog_active", backlog !== null ? 1 : 0],
-      ["repl_backlog_size", backlog?.size ?? config.number("repl-backlog-size")],
-      ["repl_backlog_first_byte_offset", backlog !== null ? backlog.firstByte : 0],
-      ["repl_backlog_histlen", backlog?.histlen ?? 0],
-    );
-    return lines;
+    return replicationInfo(this, this.#host.config);
   }
 
   /** ROLE's reply, written to `out`. */
   role(out: ReplyWriter): void {
-    const master = this.master;
-    if (master === null) {
-      out.arrayLen(3);
-      out.bulk("master");
-      out.integer(this.offset);
-      const online = [...this.replicas].filter((p) => p.state === "online");
-      out.arrayLen(online.length);
-      for (const peer of online) {
-        out.arrayLen(3);
-        out.bulk(peer.announcedIp !== "" ? peer.announcedIp : hostOf(peer.client.addr));
-        out.bulk(String(peer.listeningPort));
-        out.bulk(String(peer.ackOffset));
-      }
-      return;
-    }
-    out.arrayLen(5);
-    out.bulk("slave");
-    out.bulk(master.host);
-    out.integer(master.port);
-    out.bulk(master.roleState());
-    out.integer(master.state === "connected" ? master.reploff : -1);
+    replicationRole(this, out);
   }
 
   /** The link state, for INFO and the -MASTERDOWN check. */
@@ -830,14 +803,4 @@ export interface Capas {
   rdbOnly: boolean;
   listeningPort: number;
   ip: string;
-}
-
-function stateName(state: ReplicaState): string {
-  return state === "wait_bgsave" ? "wait_bgsave" : state === "send_bulk" ? "send_bulk" : "online";
-}
-
-// The host part of "host:port" (IPv6 hosts keep their colons).
-function hostOf(addr: string): string {
-  const colon = addr.lastIndexOf(":");
-  return colon < 0 ? addr : addr.slice(0, colon);
 }

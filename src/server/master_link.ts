@@ -91,7 +91,7 @@ export function serveMasterLink(
           if (consumed > reported) {
             const bytes = take(consumed - reported);
             reported = consumed;
-            events.applied(bytes);
+            events.applied(bytes, client.db.id);
           }
         }
       }

@@ -1302,6 +1302,7 @@ export class Server implements ServerApi, ClientHost {
     conn: Deno.Conn,
     leftover: Uint8Array,
     events: MasterStreamEvents,
+    db: number,
   ): MasterLinkClient {
     const id = this.#nextClientId++;
     let endpoints = { addr: "", laddr: "", fd: id + 7 };
@@ -1312,7 +1313,7 @@ export class Server implements ServerApi, ClientHost {
         fd: id + 7,
       };
     } catch { /* not a TCP connection */ }
-    const client = new Client(id, conn, this, { endpoints, db: this.keyspace.databases[0] });
+    const client = new Client(id, conn, this, { endpoints, db: this.keyspace.databases[db] });
     client.attach(this);
     client.isMaster = true;
     client.authenticated = true;
