@@ -473,8 +473,14 @@ export interface MemoryFigures {
   dataset: number;
   /** Everything else: baseline, tables, clients, scripts (used_memory_overhead). */
   overhead: number;
-  /** Client buffers (mem_clients_normal). */
+  /** Client buffers but the replicas' (mem_clients_normal). */
   clients: number;
+  /** The replicas' client memory (mem_clients_slaves). */
+  replicaClients: number;
+  /** What eviction leaves out: replicas' pending output (mem_not_counted_for_evict). */
+  notCountedForEvict: number;
+  /** The replication backlog (mem_replication_backlog). */
+  backlog: number;
   /** The script cache and FUNCTION libraries. */
   scripts: number;
   /** Keys in all databases. */

@@ -251,6 +251,9 @@ export class MasterConnection {
       if (reply.startsWith("+FULLRESYNC")) {
         const [, replid, offset] = reply.split(" ");
         log.notice(`Full resync from master: ${replid}:${offset}`);
+        // ROLE says "sync" from here: the snapshot is on its way.
+        this.state = "transfer";
+        this.transfer = { total: -1, read: 0 };
         await this.#fullSync(conn, reader, replid, Number(offset), attempt);
       } else if (reply.startsWith("+CONTINUE")) {
         const replid = reply.slice("+CONTINUE".length).trim();

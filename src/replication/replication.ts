@@ -114,8 +114,6 @@ export interface ReplicaPeer {
   /** The offset it acknowledged, and when (ms). */
   ackOffset: number;
   ackTime: number;
-  /** The stream kept for it while its snapshot is prepared and sent. */
-  pending: Uint8Array[];
   /** When it started to wait for a snapshot (ms). */
   waitingSince: number;
 }
@@ -157,7 +155,7 @@ export class Replication {
   // The database the stream last selected (-1: the next write selects).
   #selectedDb = -1;
   // The snapshot being made for replicas waiting in wait_bgsave, and its kind.
-  #transfer: { diskless: boolean; replicas: Set<ReplicaPeer> } | null = null;
+  #transfer: Transfer | null = null;
   #cron: ReturnType<typeof setInterval> | undefined;
   #ticks = 0;
   // When the last replica left (ms; 0 while there are replicas), for repl-backlog-ttl.
@@ -267,10 +265,21 @@ export class Replication {
     this.backlog?.append(bytes);
     for (const peer of this.replicas) {
       if (peer.state === "online") this.#send(peer, bytes);
-      else if (this.#transfer !== null && this.#transfer.replicas.has(peer)) {
-        peer.pending.push(bytes);
-      }
     }
+    // Replicas waiting for their snapshot share one copy of the stream meanwhile.
+    const transfer = this.#transfer;
+    if (transfer !== null && transfer.replicas.size !== 0) {
+      transfer.pending.push(bytes);
+      transfer.pendingBytes += bytes.length;
+    }
+  }
+
+  /**
+   * Bytes of the stream kept for replicas waiting for their snapshot (one copy, shared
+   * by them), for INFO's replication buffer figures.
+   */
+  get pendingBytes(): number {
+    return this.#transfer?.pendingBytes ?? 0;
   }
 
   #send(peer: ReplicaPeer, bytes: Uint8Array): void {
@@ -316,7 +325,6 @@ export class Replication {
       rdbOnly: capas.rdbOnly,
       ackOffset: 0,
       ackTime: Date.now(),
-      pending: [],
       waitingSince: Date.now(),
     };
     const stats = this.#host.stats;
@@ -395,7 +403,12 @@ export class Replication {
     if (waiting.length === 0) return;
     const diskless = this.#diskless(waiting[0]);
     const taking = waiting.filter((p) => this.#diskless(p) === diskless);
-    const transfer = { diskless, replicas: new Set(taking) };
+    const transfer: Transfer = {
+      diskless,
+      replicas: new Set(taking),
+      pending: [],
+      pendingBytes: 0,
+    };
     // Every replica gets the same snapshot: the stream from here on is theirs, from a
     // SELECT on.
     this.#selectedDb = -1;
@@ -444,7 +457,7 @@ export class Replication {
         }
       }
       this.#transfer = null;
-      for (const peer of transfer.replicas) this.#online(peer);
+      for (const peer of transfer.replicas) this.#online(peer, transfer.pending);
       this.#startTransfer();
     }, (error) => {
       this.#transfer = null;
@@ -490,7 +503,7 @@ export class Replication {
   }
 
   // The snapshot is sent: the stream kept meanwhile follows, and the replica is online.
-  #online(peer: ReplicaPeer): void {
+  #online(peer: ReplicaPeer, pending: readonly Uint8Array[]): void {
     if (!peer.client.connected) return;
     if (peer.rdbOnly) {
       // The snapshot was all it wanted: the connection ends once it is sent.
@@ -499,8 +512,7 @@ export class Replication {
     }
     peer.state = "online";
     peer.ackTime = Date.now();
-    for (const bytes of peer.pending) peer.client.reply.raw(bytes);
-    peer.pending = [];
+    for (const bytes of pending) peer.client.reply.raw(bytes);
     this.#host.deliver(peer.client);
     this.#host.log.notice(
       `Synchronization with replica ${this.#describe(peer)} succeeded`,
@@ -519,6 +531,12 @@ export class Replication {
   /** A replica's connection closed. */
   replicaGone(peer: ReplicaPeer): void {
     if (!this.replicas.delete(peer)) return;
+    const transfer = this.#transfer;
+    if (transfer !== null && transfer.replicas.delete(peer) && transfer.replicas.size === 0) {
+      // Nobody left to take the stream kept for the snapshot.
+      transfer.pending = [];
+      transfer.pendingBytes = 0;
+    }
     this.#host.log.notice(`Connection with replica ${this.#describe(peer)} lost.`);
     if (this.replicas.size === 0) this.#noReplicasSince = Date.now();
   }
@@ -794,6 +812,14 @@ export class Replication {
   get linkState(): MasterLinkState | null {
     return this.master?.state ?? null;
   }
+}
+
+// A snapshot being made for replicas, and the stream that follows it, kept meanwhile.
+interface Transfer {
+  diskless: boolean;
+  replicas: Set<ReplicaPeer>;
+  pending: Uint8Array[];
+  pendingBytes: number;
 }
 
 /** The capabilities and addresses a replica told with REPLCONF before PSYNC. */

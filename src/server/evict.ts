@@ -89,7 +89,7 @@ export class MaxMemory {
     config.onChange("maxmemory", () => {
       read();
       // Like Redis, a lower limit starts evicting at once, in the background.
-      if (this.limit !== 0 && this.#memory.used > this.limit) this.#continueLater();
+      if (this.limit !== 0 && this.#memory.evictable > this.limit) this.#continueLater();
     });
     config.onChange("maxmemory-policy", () => this.#evictor.pool.clear());
   }
@@ -134,14 +134,14 @@ export class MaxMemory {
     const limit = this.limit;
     const memory = this.#memory;
     if (limit === 0 || this.#host.evictionPaused) return "ok";
-    if (memory.used <= limit) {
+    if (memory.evictable <= limit) {
       this.#noteOver(false);
       return "ok";
     }
     // Clients before keys, as in Redis: their buffers may be what is over the limit
     // (and the figure from the last cron tick may count clients gone since).
     this.#host.evictClients();
-    if (memory.used <= limit) {
+    if (memory.evictable <= limit) {
       this.#noteOver(false);
       return "ok";
     }
@@ -151,7 +151,7 @@ export class MaxMemory {
     const started = performance.now();
     let result: EvictionResult = "ok";
     let evicted = 0;
-    while (memory.used > limit) {
+    while (memory.evictable > limit) {
       const victim = this.#evictor.pick(policy, this.#samples);
       if (victim === null) {
         result = "fail";
@@ -160,7 +160,7 @@ export class MaxMemory {
       if (this.#host.evictKey(victim.db, victim.key)) this.#host.stats.evictedKeys++;
       evicted++;
       if ((evicted & 15) === 0 && performance.now() - started > this.#budgetMs) {
-        if (memory.used > limit) {
+        if (memory.evictable > limit) {
           result = "running";
           this.#continueLater();
         }

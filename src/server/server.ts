@@ -224,12 +224,27 @@ export class Server implements ServerApi, ClientHost {
       keyspace: this.keyspace,
       // What CLIENT LIST's tot-mem counts, summed.
       clientBuffers: () => {
-        let bytes = 0;
+        let bytes = 0, replicas = 0, replicaBytes = 0, replicaOutput = 0;
         for (const client of this.clients.values()) {
-          bytes += clientMemory(client, this.tracking.stateOf(client)?.prefixes).total;
+          const total = clientMemory(client, this.tracking.stateOf(client)?.prefixes).total;
+          bytes += total;
+          if (client.replica !== null) {
+            replicas++;
+            replicaBytes += total;
+            replicaOutput += client.outputBuffer;
+          }
         }
-        return { clients: this.clients.size, bytes };
+        // The stream kept for replicas waiting for a snapshot is theirs (one shared copy).
+        const shared = this.replication?.pendingBytes ?? 0;
+        return {
+          clients: this.clients.size,
+          bytes: bytes + shared,
+          replicas,
+          replicaBytes: replicaBytes + shared,
+          replicaOutput: replicaOutput + shared,
+        };
       },
+      backlogBytes: () => this.replication?.backlog?.size ?? 0,
       scriptBytes: () => this.scripts.memory + this.functions.memory,
     });
     this.maxmemory = new MaxMemory(this, this.memory);

@@ -28,8 +28,19 @@ const CLIENT_BYTES = 1024;
 /** What the meter reads from the server. */
 export interface MemorySources {
   readonly keyspace: Keyspace;
-  /** Every client's buffers and pending data, as CLIENT LIST's tot-mem counts them. */
-  clientBuffers(): { clients: number; bytes: number };
+  /**
+   * Every client's buffers and pending data, as CLIENT LIST's tot-mem counts them:
+   * in all, and for the replicas of this server (their memory, their output).
+   */
+  clientBuffers(): {
+    clients: number;
+    bytes: number;
+    replicas: number;
+    replicaBytes: number;
+    replicaOutput: number;
+  };
+  /** The replication backlog's memory. */
+  backlogBytes(): number;
   /** The EVAL script cache and the FUNCTION libraries. */
   scriptBytes(): number;
 }
@@ -38,6 +49,8 @@ export interface MemorySources {
 export class UsedMemory {
   readonly #sources: MemorySources;
   #clients = 0;
+  #replicaClients = 0;
+  #replicaOutput = 0;
   #scripts = 0;
   #peak = STARTUP_BYTES;
 
@@ -48,15 +61,27 @@ export class UsedMemory {
   /** used_memory now (client buffers and scripts as of the last refresh). */
   get used(): number {
     const used = STARTUP_BYTES + this.#sources.keyspace.datasetBytes + this.#clients +
-      this.#scripts;
+      this.#scripts + this.#sources.backlogBytes();
     if (used > this.#peak) this.#peak = used;
     return used;
   }
 
+  /**
+   * What eviction compares with maxmemory: used_memory without what replicas have not
+   * taken yet of the stream (mem_not_counted_for_evict), as in Redis: evicting keys
+   * feeds replicas more DELs, which would only grow their buffers further.
+   */
+  get evictable(): number {
+    return this.used - this.#replicaOutput;
+  }
+
   /** Sums the client buffers and script caches again (each housekeeping tick). */
   refresh(): void {
-    const { clients, bytes } = this.#sources.clientBuffers();
+    const { clients, bytes, replicas, replicaBytes, replicaOutput } = this.#sources
+      .clientBuffers();
     this.#clients = bytes + clients * CLIENT_BYTES;
+    this.#replicaClients = replicaBytes + replicas * CLIENT_BYTES;
+    this.#replicaOutput = replicaOutput;
     this.#scripts = this.#sources.scriptBytes();
   }
 
@@ -78,7 +103,10 @@ export class UsedMemory {
       startup: STARTUP_BYTES,
       dataset,
       overhead: used - dataset,
-      clients: this.#clients,
+      clients: this.#clients - this.#replicaClients,
+      replicaClients: this.#replicaClients,
+      notCountedForEvict: this.#replicaOutput,
+      backlog: this.#sources.backlogBytes(),
       scripts: this.#scripts,
       keys,
     };
