@@ -54,6 +54,9 @@ import {
 } from "../replication/replication.ts";
 import type { ReplicationAux } from "../persistence/rdb_writer.ts";
 import { serveMasterLink } from "./master_link.ts";
+import { formatAddr, Listeners, plainHost } from "./listeners.ts";
+
+export { ListenError } from "./listeners.ts";
 
 /**
  * Called with every write in its deterministic form, as the AOF and replicas take it:
@@ -173,12 +176,8 @@ export class Server implements ServerApi, ClientHost {
   #clockFresh = false;
   readonly #pendingTimes = new PendingTimes();
   #outputLimits: OutputBufferLimits;
-  #bound: Bound[] = [];
-  // The listener on `unixsocket`, and its path as configured (clients' addr shows it).
-  #unix: Deno.UnixListener | null = null;
-  #unixPath = "";
-  // Listeners a CONFIG SET port/bind moved away from, closed once the command is over.
-  #retiring = new Set<Bound>();
+  // The TCP and Unix sockets listened on.
+  readonly #listeners: Listeners;
   #nextClientId = 1;
   #cron: ReturnType<typeof setInterval> | undefined;
   #stopping: Promise<void> | null = null;
@@ -273,6 +272,15 @@ export class Server implements ServerApi, ClientHost {
     const bytes = crypto.getRandomValues(new Uint8Array(20));
     this.runId = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
     this.replication = new Replication(this);
+    const isStopping = () => this.#stopping !== null;
+    this.#listeners = new Listeners({
+      config,
+      log,
+      get stopping() {
+        return isStopping();
+      },
+      accept: (conn) => this.#accept(conn),
+    });
   }
 
   // The users at start-up: requirepass gives `default` its password, then `user`
@@ -814,7 +822,7 @@ export class Server implements ServerApi, ClientHost {
     const from = client.scriptCaller !== null
       ? "lua"
       : client.unixSocket
-      ? `unix:${this.#unixPath}`
+      ? `unix:${this.#listeners.unixPath}`
       : client.addr;
     let line = `${seconds}.${String(micros % 1e6).padStart(6, "0")} [${client.db.id} ${from}]`;
     const secret = secretArguments(argv);
@@ -1038,35 +1046,23 @@ export class Server implements ServerApi, ClientHost {
   }
 
   /**
-   * Opens the listeners on every bind address and on the Unix socket; throws a
-   * ListenError when one fails or there is nowhere to listen.
+   * Opens the listeners (see src/server/listeners.ts) and starts the housekeeping;
+   * throws a ListenError when a listener cannot open or there is nowhere to listen.
    */
   listen(): void {
     // What loading stored was measured as it was stored, complete.
     this.keyspace.forgetHandedOut();
-    try {
-      this.#bound = this.#bind(this.config.bindAddresses(), this.config.number("port"), []);
-    } catch (error) {
-      throw new ListenError((error as Error).message, true);
-    }
-    this.port = this.#bound[0]?.port ?? this.config.number("port");
-    try {
-      this.#listenUnix();
-    } catch (error) {
-      for (const { listener } of this.#bound) listener.close();
-      throw error;
-    }
-    if (this.#bound.length === 0 && this.#unix === null) {
-      throw new ListenError("Configured to not listen anywhere, exiting.", false);
-    }
-    for (const bound of this.#bound) bound.accepting = this.#acceptLoop(bound);
-    if (this.#unix !== null) this.#acceptUnix(this.#unix);
+    const listeners = this.#listeners;
+    listeners.open();
+    this.port = listeners.port;
     // CONFIG SET port/bind move the listeners; connected clients stay.
-    this.config.onChange(
-      "port",
-      () => this.#rebind("Unable to listen on this port. Check server logs."),
-    );
-    this.config.onChange("bind", () => this.#rebind("Failed to bind to specified addresses."));
+    const rebind = (failure: string) => {
+      const refused = listeners.rebind(failure);
+      this.port = listeners.port;
+      return refused;
+    };
+    this.config.onChange("port", () => rebind("Unable to listen on this port. Check server logs."));
+    this.config.onChange("bind", () => rebind("Failed to bind to specified addresses."));
     this.#startCron();
     this.config.onChange("hz", () => {
       if (this.#cron !== undefined && this.#stopping === null) this.#startCron();
@@ -1079,155 +1075,14 @@ export class Server implements ServerApi, ClientHost {
     this.#cron = setInterval(() => this.#housekeeping(), 1000 / this.config.number("hz"));
   }
 
-  // Listens on `unixsocket`, if set, with the permissions of unixsocketperm (octal; 0
-  // leaves the umask's). A file already there is replaced, as Redis replaces it.
-  #listenUnix(): void {
-    const path = this.config.string("unixsocket");
-    if (path === "") return;
-    try {
-      Deno.removeSync(path);
-    } catch { /* nothing there, or something bind will complain about */ }
-    try {
-      const listener = Deno.listen({ transport: "unix", path });
-      const perm = this.config.number("unixsocketperm");
-      try {
-        if (perm !== 0) Deno.chmodSync(path, perm);
-      } catch (error) {
-        listener.close();
-        throw error;
-      }
-      this.#unix = listener;
-      this.#unixPath = path;
-    } catch (error) {
-      throw new ListenError(`Failed opening Unix socket: ${(error as Error).message}`, false);
-    }
-  }
-
   /** The path of the Unix socket the server listens on ("" when none). */
   get unixSocket(): string {
-    return this.#unixPath;
+    return this.#listeners.unixPath;
   }
 
-  /**
-   * Listens on `port` at every address, taking over a socket of `reusable` already open
-   * on the same address and port. Throws, with nothing new left open, when a required
-   * address (one without a leading "-") fails or none of several is left; no address
-   * is no listener.
-   */
-  #bind(addresses: string[], port: number, reusable: readonly Bound[]): Bound[] {
-    const out: Bound[] = [];
-    const opened: Bound[] = [];
-    // The IPv6 wildcard goes first: Deno's "::" socket is dual-stack (Redis's is IPv6
-    // only), so it takes IPv4 clients too, and an IPv4 address on the same port then
-    // cannot be bound, nor needs to be.
-    const ipv6Wildcard = (entry: string) => entry.replace(/^-/, "") === "::*";
-    addresses = [...addresses.filter(ipv6Wildcard), ...addresses.filter((a) => !ipv6Wildcard(a))];
-    try {
-      for (const entry of addresses) {
-        const optional = entry.startsWith("-");
-        const hostname = listenHostname(optional ? entry.slice(1) : entry);
-        const same = reusable.find((b) =>
-          b.hostname === hostname && b.port === port && !out.includes(b)
-        );
-        if (same !== undefined) {
-          out.push(same);
-          continue;
-        }
-        try {
-          const listener = Deno.listen({ hostname, port, transport: "tcp" });
-          port = (listener.addr as Deno.NetAddr).port;
-          opened.push({ listener, hostname, port });
-          out.push(opened[opened.length - 1]);
-        } catch (error) {
-          const dualStack = error instanceof Deno.errors.AddrInUse && hostname.includes(".") &&
-            out.some((b) => b.hostname === "::" && b.port === port);
-          if (dualStack) continue;
-          if (optional) {
-            this.log.verbose(`Could not listen on ${hostname}:${port} (optional): ${error}`);
-            continue;
-          }
-          throw new Error(
-            `Could not create server TCP listening socket ${hostname}:${port}: ${error}`,
-          );
-        }
-      }
-      if (out.length === 0 && addresses.length > 0) {
-        throw new Error("No bind address could be used");
-      }
-    } catch (error) {
-      for (const bound of opened) bound.listener.close();
-      throw error;
-    }
-    return out;
-  }
-
-  /**
-   * Moves the listeners to the configured bind addresses and port (CONFIG SET, and its
-   * undo). New sockets open before old ones close, and the old ones close only once the
-   * CONFIG SET is over, so an undo takes them back: a closed Deno listener frees its port
-   * only on a later turn of the event loop. They close before that turn, so a client
-   * told +OK finds them closed. The price: moving between an address and a wildcard on
-   * the same port (127.0.0.1 to *, or * to 127.0.0.1) fails where Redis succeeds.
-   */
-  #rebind(failure: string): string | undefined {
-    if (this.#stopping !== null) return undefined;
-    const previous = this.#bound;
-    let bound: Bound[];
-    try {
-      bound = this.#bind(this.config.bindAddresses(), this.config.number("port"), [
-        ...previous,
-        ...this.#retiring,
-      ]);
-    } catch (error) {
-      this.log.warning((error as Error).message);
-      return failure;
-    }
-    this.#bound = bound;
-    this.port = bound[0]?.port ?? this.config.number("port");
-    for (const b of bound) {
-      if (!previous.includes(b) && !this.#retiring.has(b)) b.accepting = this.#acceptLoop(b);
-      this.#retiring.delete(b);
-    }
-    for (const b of previous) if (!bound.includes(b)) this.#retiring.add(b);
-    queueMicrotask(() => {
-      for (const b of this.#retiring) b.listener.close();
-      this.#retiring.clear();
-    });
-    return undefined;
-  }
-
-  /**
-   * After CONFIG SET port or bind: resolves once the listeners it moved away from have
-   * let go of their sockets (a closed Deno listener does so only when its pending accept
-   * ends, a moment later), so that a client told +OK finds them closed, as with Redis.
-   * Null when none is closing.
-   */
+  /** See ServerApi.listenersClosing. */
   listenersClosing(): Promise<void> | null {
-    if (this.#retiring.size === 0) return null;
-    return Promise.all([...this.#retiring].map((b) => b.accepting)).then(() => {});
-  }
-
-  async #acceptUnix(listener: Deno.UnixListener): Promise<void> {
-    try {
-      for await (const conn of listener) this.#accept(conn);
-    } catch (error) {
-      if (this.#stopping === null) this.log.warning(`Accept loop failed: ${error}`);
-    }
-  }
-
-  async #acceptLoop(bound: Bound): Promise<void> {
-    try {
-      for await (const conn of bound.listener) {
-        // Accepted just before the listener closed (it is moved away): not served.
-        if (this.#bound.includes(bound)) this.#accept(conn);
-        else conn.close();
-      }
-    } catch (error) {
-      // A listener closed after a move ends its loop quietly.
-      if (this.#stopping === null && this.#bound.includes(bound)) {
-        this.log.warning(`Accept loop failed: ${error}`);
-      }
-    }
+    return this.#listeners.closing();
   }
 
   #accept(conn: Deno.TcpConn | Deno.UnixConn): void {
@@ -1256,15 +1111,14 @@ export class Server implements ServerApi, ClientHost {
       } catch { /* not a TCP socket option the platform supports */ }
     }
     const id = this.#nextClientId++;
+    const unixPath = this.#listeners.unixPath;
     // A client of the Unix socket is shown with the socket's path at both ends, as Redis
     // shows it.
-    const endpoints = unix
-      ? { addr: `${this.#unixPath}:0`, laddr: `${this.#unixPath}:0`, fd: id + 7, unix }
-      : {
-        addr: formatAddr(remote),
-        laddr: formatAddr(conn.localAddr as Deno.NetAddr),
-        fd: id + 7,
-      };
+    const endpoints = unix ? { addr: `${unixPath}:0`, laddr: `${unixPath}:0`, fd: id + 7, unix } : {
+      addr: formatAddr(remote),
+      laddr: formatAddr(conn.localAddr as Deno.NetAddr),
+      fd: id + 7,
+    };
     const client = new Client(id, conn, this, {
       endpoints,
       db: this.keyspace.databases[0],
@@ -1447,46 +1301,13 @@ export class Server implements ServerApi, ClientHost {
     this.maxmemory.stop();
     this.replication.stop();
     await this.persistence.close();
-    for (const { listener } of [...this.#bound, ...this.#retiring]) {
-      try {
-        listener.close();
-      } catch { /* already closed */ }
-    }
-    if (this.#unix !== null) {
-      try {
-        this.#unix.close();
-      } catch { /* already closed */ }
-      this.log.notice("Removing the unix socket file.");
-      try {
-        Deno.removeSync(this.#unixPath);
-      } catch { /* gone already */ }
-    }
+    this.#listeners.close();
     // Like Redis, no waiting for clients: replies not sent yet are dropped, and a
     // client that does not read cannot hold the exit back.
     for (const client of this.clients.values()) client.closeNow();
     this.log.warning("Redeno is now ready to exit, bye bye...");
     this.#closed.resolve();
   }
-}
-
-/** A listener that could not be opened; `tcp` for a bind address and port. */
-export class ListenError extends Error {
-  readonly tcp: boolean;
-
-  constructor(message: string, tcp: boolean) {
-    super(message);
-    this.name = "ListenError";
-    this.tcp = tcp;
-  }
-}
-
-/** A listening socket and the address it was opened for. */
-interface Bound {
-  listener: Deno.TcpListener;
-  hostname: string;
-  port: number;
-  /** The accept loop, which ends once the listener has let go of its socket. */
-  accepting?: Promise<void>;
 }
 
 // MONITOR shows arguments as Redis's sdscatrepr quotes them.
@@ -1505,22 +1326,4 @@ function quoted(arg: string): string {
     else out += "\\x" + c.toString(16).padStart(2, "0");
   }
   return out + '"';
-}
-
-// An IPv4 client of a dual-stack "::" listener shows as "::ffff:a.b.c.d": shown and
-// checked (protected mode) as the "a.b.c.d" Redis's IPv4 socket would see.
-function plainHost(hostname: string): string {
-  return hostname.startsWith("::ffff:") && hostname.includes(".") ? hostname.slice(7) : hostname;
-}
-
-// Redis's wildcards: "*" is every IPv4 address, "::*" every IPv6 address.
-function listenHostname(address: string): string {
-  if (address === "*") return "0.0.0.0";
-  if (address === "::*") return "::";
-  return address;
-}
-
-// Redis writes IPv6 addresses without brackets too ("::1:53422").
-function formatAddr(addr: Deno.NetAddr): string {
-  return `${plainHost(addr.hostname)}:${addr.port}`;
 }
