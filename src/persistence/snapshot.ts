@@ -216,7 +216,12 @@ export function saveSnapshotSync(
       writeAllSync(file, chunk);
       bytes += chunk.length;
     };
-    writeHeader(w, { ctime: now / 1000, usedMem: usedMemory(options), aofBase: !!options.aofBase });
+    writeHeader(w, {
+      ctime: now / 1000,
+      usedMem: usedMemory(options),
+      aofBase: !!options.aofBase,
+      replication: options.replication,
+    });
     for (const code of options.functions ?? []) writeFunction(w, code, wopts.compress);
     for (const db of keyspace.databases) {
       if (db.size === 0) continue;

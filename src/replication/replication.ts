@@ -775,7 +775,8 @@ export class Replication {
     }
     const timeout = config.number("repl-timeout") * 1000;
     for (const peer of [...this.replicas]) {
-      if (peer.state === "online" && now - peer.ackTime > timeout) {
+      // A replica that came with SYNC (redis-cli --replica) never acknowledges.
+      if (peer.state === "online" && peer.psync && now - peer.ackTime > timeout) {
         this.#host.log.warning(
           `Disconnecting timedout replica (streaming sync): ${this.#describe(peer)}`,
         );
