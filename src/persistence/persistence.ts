@@ -168,7 +168,12 @@ export interface SnapshotBackend {
     options: SaveOptions & GuardOptions,
   ): BackgroundJob;
   /** Loads keys into `keyspace` and libraries into `functions` (refused without it). */
-  load(bytes: Uint8Array, keyspace: Keyspace, functions?: FunctionsView): LoadSummary;
+  load(
+    bytes: Uint8Array,
+    keyspace: Keyspace,
+    functions?: FunctionsView,
+    onExpired?: (db: number, key: string) => void,
+  ): LoadSummary;
 }
 
 /** Answers of BGSAVE. */
@@ -206,6 +211,8 @@ export class Persistence {
   #loading = false;
   /** The AUX fields of the RDB file loaded at start-up (replication resumes from them). */
   loadedAux: ReadonlyMap<string, string> | null = null;
+  /** The keys the start-up load skipped as expired, as [db, key] (taken by replication). */
+  expiredAtLoad: [number, string][] = [];
   /** Set once prepareShutdown has run (the server then skips its own message). */
   shutdownPrepared = false;
   /** See PersistenceApi.shutdownAsap. */
@@ -645,7 +652,15 @@ export class Persistence {
     const bytes = early ?? readFileBytes(path);
     let summary: LoadSummary;
     try {
-      summary = this.#loadRdbBytes(bytes, this.#config("dbfilename"));
+      // A master remembers the keys that expired while it was down: once its
+      // replication history is restored, its replicas are told with a DEL each.
+      const expired: [number, string][] = [];
+      this.expiredAtLoad = expired;
+      summary = this.#loadRdbBytes(
+        bytes,
+        this.#config("dbfilename"),
+        this.#config("replicaof") === "" ? (db, key) => expired.push([db, key]) : undefined,
+      );
     } catch (error) {
       // Bad data (not a missing file or such): as Redis, the server stops.
       if (!((error as Error).cause instanceof RdbError)) throw error;
@@ -659,9 +674,18 @@ export class Persistence {
     );
   }
 
-  #loadRdbBytes(bytes: Uint8Array, name: string): LoadSummary {
+  #loadRdbBytes(
+    bytes: Uint8Array,
+    name: string,
+    onExpired?: (db: number, key: string) => void,
+  ): LoadSummary {
     try {
-      const summary = this.#snapshots.load(bytes, this.#host.keyspace, this.#host.functions);
+      const summary = this.#snapshots.load(
+        bytes,
+        this.#host.keyspace,
+        this.#host.functions,
+        onExpired,
+      );
       this.#loadedKeys = summary.keys;
       this.#loadedExpired = summary.expired;
       this.loadedAux = summary.aux ?? null;
@@ -1486,8 +1510,9 @@ export function defaultSnapshots(
         keys: () => job.keys,
       };
     },
-    load(bytes, keyspace, functions) {
+    load(bytes, keyspace, functions, onExpired) {
       const result = loadSnapshotBytes(keyspace, bytes, {
+        onExpired,
         limits: encodingLimits(config),
         // One library at a time, as Redis loads them: the first that fails (does not
         // compile, registers nothing, clashes with one loaded before) fails the load.

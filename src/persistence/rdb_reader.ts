@@ -57,6 +57,8 @@ export interface ReadOptions {
   skipExpired?: boolean;
   /** "Now" for skipping expired keys (default Date.now()). */
   now?: number;
+  /** Hears each key skipped because its time had run out (a master feeds a DEL). */
+  onExpired?(db: number, key: string): void;
   /** Check the trailing CRC64 (rdbchecksum; default true). 0 stored = not computed. */
   verifyChecksum?: boolean;
   /** Number of databases: a SELECTDB beyond it is an error. */
@@ -147,6 +149,7 @@ export function readRdb(
         }
         if (skipExpired && entryExpire !== undefined && entryExpire < now) {
           summary.expiredSkipped++;
+          options.onExpired?.(db, key);
           continue;
         }
       } else {
@@ -165,6 +168,7 @@ export function readRdb(
         }
         if (skipExpired && entryExpire !== undefined && entryExpire < now) {
           summary.expiredSkipped++;
+          options.onExpired?.(db, key);
           continue;
         }
         try {

@@ -72,6 +72,8 @@ export interface ReplicationHost {
     readonly busy: boolean;
     /** The AUX fields of the RDB file loaded at start-up, if any. */
     readonly loadedAux: ReadonlyMap<string, string> | null;
+    /** The keys the start-up load skipped as expired, as [db, key]. */
+    expiredAtLoad: [number, string][];
     replicationSave(options: {
       replication: ReplicationAux;
       sink?: (chunk: Uint8Array) => Promise<void>;
@@ -220,7 +222,10 @@ export class Replication {
         this.#host.config.number("repl-backlog-size"),
         this.offset,
       );
+      // Keys that expired while the master was down: a DEL each, as any expiry.
+      for (const [db, key] of this.#host.persistence.expiredAtLoad) this.#feed(db, ["DEL", key]);
     }
+    this.#host.persistence.expiredAtLoad = [];
   }
 
   /** Stops everything (shutdown). */
