@@ -238,8 +238,8 @@ function replyArgs(r: ReplyWriter, args: readonly ArgDoc[]): void {
     const isKey = arg.type === "key" || arg.keySpecIndex !== undefined;
     const nested = arg.type === "oneof" || arg.type === "block";
     r.mapLen(
-      2 + (isKey ? 1 : 0) + (arg.token !== undefined ? 1 : 0) + (flags.length > 0 ? 1 : 0) +
-        (nested ? 1 : 0),
+      2 + (isKey ? 1 : 0) + (arg.token !== undefined ? 1 : 0) +
+        (arg.since !== undefined ? 1 : 0) + (flags.length > 0 ? 1 : 0) + (nested ? 1 : 0),
     );
     r.bulk("name");
     r.bulk(arg.name);
@@ -253,6 +253,10 @@ function replyArgs(r: ReplyWriter, args: readonly ArgDoc[]): void {
       r.bulk("token");
       r.bulk(arg.token);
     }
+    if (arg.since !== undefined) {
+      r.bulk("since");
+      r.bulk(arg.since);
+    }
     if (flags.length > 0) {
       r.bulk("flags");
       r.setLen(flags.length);
@@ -265,13 +269,19 @@ function replyArgs(r: ReplyWriter, args: readonly ArgDoc[]): void {
   }
 }
 
-/** One COMMAND DOCS entry: summary, since, group, complexity, arguments, subcommands. */
+/**
+ * One COMMAND DOCS entry: summary, since, group, complexity, doc flags, deprecation,
+ * history, arguments, subcommands (each field only when the command has it).
+ */
 function replyCommandDocs(r: ReplyWriter, spec: CommandSpec, fullName: string): void {
   const args = spec.args ?? [];
   const subs = spec.subcommands ?? [];
+  const docFlags = spec.docFlags ?? [];
+  const history = spec.history ?? [];
   r.mapLen(
-    3 + (spec.complexity !== undefined ? 1 : 0) + (args.length > 0 ? 1 : 0) +
-      (subs.length > 0 ? 1 : 0),
+    3 + (spec.complexity !== undefined ? 1 : 0) + (docFlags.length > 0 ? 1 : 0) +
+      (spec.deprecatedSince !== undefined ? 1 : 0) + (spec.replacedBy !== undefined ? 1 : 0) +
+      (history.length > 0 ? 1 : 0) + (args.length > 0 ? 1 : 0) + (subs.length > 0 ? 1 : 0),
   );
   r.bulk("summary");
   r.bulk(spec.summary);
@@ -282,6 +292,28 @@ function replyCommandDocs(r: ReplyWriter, spec: CommandSpec, fullName: string): 
   if (spec.complexity !== undefined) {
     r.bulk("complexity");
     r.bulk(spec.complexity);
+  }
+  if (docFlags.length > 0) {
+    r.bulk("doc_flags");
+    r.setLen(docFlags.length);
+    for (const flag of docFlags) r.simple(flag);
+  }
+  if (spec.deprecatedSince !== undefined) {
+    r.bulk("deprecated_since");
+    r.bulk(spec.deprecatedSince);
+  }
+  if (spec.replacedBy !== undefined) {
+    r.bulk("replaced_by");
+    r.bulk(spec.replacedBy);
+  }
+  if (history.length > 0) {
+    r.bulk("history");
+    r.setLen(history.length);
+    for (const [version, change] of history) {
+      r.arrayLen(2);
+      r.bulk(version);
+      r.bulk(change);
+    }
   }
   if (args.length > 0) {
     r.bulk("arguments");

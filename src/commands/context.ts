@@ -106,6 +106,8 @@ export interface ArgDoc {
   multipleToken?: boolean;
   /** For type "key" (or a pattern naming keys): the index into the command's key specs. */
   keySpecIndex?: number;
+  /** The Redis version that added the argument, when later than the command. */
+  since?: string;
   arguments?: readonly ArgDoc[];
 }
 
@@ -162,6 +164,14 @@ export interface CommandSpec {
   /** The Redis version that introduced the command. */
   since: string;
   complexity?: string;
+  /** COMMAND DOCS's doc_flags: "deprecated" for a command kept under an old name. */
+  docFlags?: readonly ("deprecated" | "syscmd")[];
+  /** For a deprecated command: the Redis version that deprecated it. */
+  deprecatedSince?: string;
+  /** For a deprecated command: what to use instead (COMMAND DOCS's replaced_by). */
+  replacedBy?: string;
+  /** How the command changed after `since`: [version, what changed], oldest first. */
+  history?: readonly (readonly [string, string])[];
   /** Key specs; when absent they are derived from firstKey/lastKey/step. */
   keySpecs?: readonly KeySpec[];
   /**

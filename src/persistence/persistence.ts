@@ -173,6 +173,7 @@ export interface SnapshotBackend {
     keyspace: Keyspace,
     functions?: FunctionsView,
     onExpired?: (db: number, key: string) => void,
+    keepExpired?: boolean,
   ): LoadSummary;
 }
 
@@ -1052,7 +1053,8 @@ export class Persistence {
     let summary: LoadSummary;
     this.loading = true;
     try {
-      summary = this.#snapshots.load(bytes, host.keyspace, host.functions);
+      // A replica keeps keys whose time ran out: its master's DEL removes them.
+      summary = this.#snapshots.load(bytes, host.keyspace, host.functions, undefined, true);
     } finally {
       this.loading = false;
     }
@@ -1510,9 +1512,10 @@ export function defaultSnapshots(
         keys: () => job.keys,
       };
     },
-    load(bytes, keyspace, functions, onExpired) {
+    load(bytes, keyspace, functions, onExpired, keepExpired) {
       const result = loadSnapshotBytes(keyspace, bytes, {
         onExpired,
+        skipExpired: keepExpired !== true,
         limits: encodingLimits(config),
         // One library at a time, as Redis loads them: the first that fails (does not
         // compile, registers nothing, clashes with one loaded before) fails the load.

@@ -14,7 +14,7 @@
 // their key arguments (FLUSHALL, SWAPDB, MOVE ...) first make the snapshot finish
 // serializing everything, synchronously.
 
-import type { Database, ExpireTime, Keyspace } from "../store/keyspace.ts";
+import type { Database, Keyspace } from "../store/keyspace.ts";
 import type { Value } from "../store/value.ts";
 import { isEmptyValue } from "./codecs/mod.ts";
 import { Crc64 } from "./crc64.ts";
@@ -157,14 +157,11 @@ function writeKey(
   db: Database,
   key: string,
   value: Value,
-  now: number,
   options: WriteOptions,
 ): boolean {
-  let expireAt: ExpireTime | undefined;
-  if (db.expires.size !== 0) {
-    expireAt = db.getExpireExact(key);
-    if (expireAt !== undefined && expireAt <= now) return false;
-  }
+  // A key whose time ran out but that is still there is written too, as Redis writes
+  // it: a master loading the file skips it, a replica keeps it for its master's DEL.
+  const expireAt = db.expires.size !== 0 ? db.getExpireExact(key) : undefined;
   if (isEmptyValue(value)) return false;
   writeEntry(w, key, value, expireAt, options);
   return true;
@@ -227,7 +224,7 @@ export function saveSnapshotSync(
       if (db.size === 0) continue;
       writeDbHeader(w, db.id, db.size, db.expires.size);
       for (const [key, value] of db.data) {
-        if (writeKey(w, db, key, value, now, wopts)) keys++;
+        if (writeKey(w, db, key, value, wopts)) keys++;
         if (w.pos >= FLUSH_BYTES) flush();
         delay?.();
       }
@@ -405,7 +402,7 @@ class BackgroundSaver implements BackgroundSave {
     const w = new ByteWriter(256);
     before.set(
       key,
-      writeKey(w, db, key, value, this.#now, this.#wopts) ? w.buf.slice(0, w.pos) : null,
+      writeKey(w, db, key, value, this.#wopts) ? w.buf.slice(0, w.pos) : null,
     );
   }
 
@@ -453,7 +450,7 @@ class BackgroundSaver implements BackgroundSave {
         // Gone without a write command: reclaimed by expiry, so expired anyway.
         const value = db.data.get(key);
         if (value === undefined) continue;
-        if (writeKey(w, db, key, value, this.#now, this.#wopts)) this.keys++;
+        if (writeKey(w, db, key, value, this.#wopts)) this.keys++;
         if (isLarge(value)) {
           let passed = this.#passed[id];
           if (passed === null) passed = this.#passed[id] = new Set();
