@@ -68,6 +68,11 @@ function configResetStat(s: Session): void {
   st.lazyfreedObjects = 0;
   st.evictedKeys = 0;
   st.evictedClients = 0;
+  st.syncFull = 0;
+  st.syncPartialOk = 0;
+  st.syncPartialErr = 0;
+  st.netReplInputBytes = 0;
+  st.netReplOutputBytes = 0;
   st.evictionExceededMs = 0;
   if (st.evictionExceededSince !== 0) st.evictionExceededSince = performance.now();
   st.errorsByPrefix.clear();
