@@ -7,7 +7,7 @@
 // acknowledges the offset it reached every second and on REPLCONF GETACK.
 
 import type { Logger } from "../log.ts";
-import type { MasterLinkClient, MasterStreamEvents } from "./replication.ts";
+import type { MasterLinkClient, MasterStreamEvents } from "./types.ts";
 
 /** Redis's repl_state, as ROLE and INFO name it. */
 export type MasterLinkState = "connect" | "connecting" | "handshake" | "transfer" | "connected";

@@ -2,11 +2,26 @@
 // Redis 7.0's fields in Redis's order.
 
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
-import type { ReplicaPeer, Replication } from "./replication.ts";
+import type { ReplicationBacklog } from "./backlog.ts";
+import type { FailoverState } from "./failover.ts";
+import type { MasterConnection } from "./master_connection.ts";
+import type { ReplicaPeer } from "./types.ts";
+
+/** What the report reads of replication's state (the Replication class fits). */
+export interface ReplicationView {
+  readonly master: MasterConnection | null;
+  readonly replicas: ReadonlySet<ReplicaPeer>;
+  readonly backlog: ReplicationBacklog | null;
+  readonly failover: { readonly state: FailoverState };
+  readonly replid: string;
+  readonly replid2: string;
+  readonly offset: number;
+  readonly secondOffset: number;
+}
 
 /** INFO replication's lines. */
 export function replicationInfo(
-  replication: Replication,
+  replication: ReplicationView,
   config: { string(name: string): string; number(name: string): number },
 ): [string, string | number][] {
   const lines: [string, string | number][] = [];
@@ -48,7 +63,7 @@ export function replicationInfo(
 }
 
 /** ROLE's reply: master, offset, replicas; or slave, master host and port, state, offset. */
-export function replicationRole(replication: Replication, out: ReplyWriter): void {
+export function replicationRole(replication: ReplicationView, out: ReplyWriter): void {
   const master = replication.master;
   if (master === null) {
     out.arrayLen(3);
