@@ -99,15 +99,15 @@ async function stopAll(servers: RunningServer[], clients: RespClient[]): Promise
   for (const s of servers) await s.stop("SIGKILL");
 }
 
+// A master that starts a full resync at once, on disk or diskless.
+function masterArgs(diskless: string): string[] {
+  return ["--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0"];
+}
+
 for (const diskless of ["yes", "no"]) {
   Deno.test(`a real Redis replica of Redeno: full sync (diskless ${diskless}), then the stream`, async () => {
     if (skipWithout("redis-server")) return;
-    const master = await startRedeno(freePort(), [
-      "--repl-diskless-sync",
-      diskless,
-      "--repl-diskless-sync-delay",
-      "0",
-    ]);
+    const master = await startRedeno(freePort(), masterArgs(diskless));
     const m = await RespClient.connect(master.port);
     await fill(m);
     const replica = await startRedis(freePort(), [
@@ -143,12 +143,7 @@ for (const diskless of ["yes", "no"]) {
 for (const diskless of ["yes", "no"]) {
   Deno.test(`Redeno as the replica of a real Redis (diskless ${diskless})`, async () => {
     if (skipWithout("redis-server")) return;
-    const master = await startRedis(freePort(), [
-      "--repl-diskless-sync",
-      diskless,
-      "--repl-diskless-sync-delay",
-      "0",
-    ]);
+    const master = await startRedis(freePort(), masterArgs(diskless));
     const m = await RespClient.connect(master.port);
     await fill(m);
     const replica = await startRedeno(freePort());
