@@ -183,7 +183,9 @@ class ReplayState {
   }
 
   #execute(argv: string[], at: number): void {
-    const name = argv[0].toLowerCase();
+    // Only MULTI, EXEC and SELECT matter here: other names are not copied to lower case.
+    const length = argv[0].length;
+    const name = length >= 4 && length <= 6 ? argv[0].toLowerCase() : "";
     if (name === "multi") {
       if (this.#multiAt >= 0) this.#corrupt(at, "nested MULTI");
       this.#multiAt = at;
