@@ -272,6 +272,8 @@ export class Server implements ServerApi, ClientHost {
     const bytes = crypto.getRandomValues(new Uint8Array(20));
     this.runId = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
     this.replication = new Replication(this);
+    config.onChange("min-replicas-to-write", () => this.#updateReplicationChecks());
+    this.#updateReplicationChecks();
     const isStopping = () => this.#stopping !== null;
     this.#listeners = new Listeners({
       config,
@@ -477,9 +479,12 @@ export class Server implements ServerApi, ClientHost {
     return this.persistence.writeRefusal();
   }
 
-  /** See DispatchContext.replicationChecks. */
-  get replicationChecks(): boolean {
-    return this.replication.isReplica || this.config.number("min-replicas-to-write") > 0;
+  /** See DispatchContext.replicationChecks (kept up to date: it is read per command). */
+  replicationChecks = false;
+
+  #updateReplicationChecks(): void {
+    this.replicationChecks = this.replication.isReplica ||
+      this.config.number("min-replicas-to-write") > 0;
   }
 
   /** See DispatchContext.replicationRefusal. */
@@ -1204,6 +1209,7 @@ export class Server implements ServerApi, ClientHost {
    */
   roleChanged(replica: boolean): void {
     this.keyspace.keepExpired = replica || this.#pausedUntil !== 0;
+    this.#updateReplicationChecks();
     this.log.role = replica ? "S" : "M";
     for (const client of this.clients.values()) {
       if (client.blockedState === null || client.isMaster) continue;
