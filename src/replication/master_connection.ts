@@ -7,6 +7,7 @@
 // acknowledges the offset it reached every second and on REPLCONF GETACK.
 
 import type { Logger } from "../log.ts";
+import { connectFrom } from "./source_conn.ts";
 import type { MasterLinkClient, MasterStreamEvents } from "./types.ts";
 
 /** Redis's repl_state, as ROLE and INFO name it. */
@@ -160,7 +161,11 @@ export class MasterConnection {
     log.notice(`Connecting to MASTER ${this.host}:${this.port}`);
     let conn: Deno.Conn;
     try {
-      conn = await Deno.connect({ hostname: this.host, port: this.port });
+      // bind-source-addr: the connection leaves from that address.
+      const source = config.string("bind-source-addr");
+      conn = source !== ""
+        ? await connectFrom(this.host, this.port, source)
+        : await Deno.connect({ hostname: this.host, port: this.port });
     } catch (error) {
       if (attempt !== this.#attempt) return;
       log.warning(`Unable to connect to MASTER: ${(error as Error).message}`);

@@ -278,16 +278,18 @@ export class ScriptRunner implements VmHost {
     if (run.readOnly && (write || flags.includes("may_replicate"))) {
       return this.#refuse(ERR_READ_ONLY, fullName);
     }
-    // A script on a replica whose master is away runs only commands fit for stale data.
-    if (server.staleReplica && !flags.includes("stale") && !caller.isMaster) {
+    // On a replica, or with min-replicas-to-write (server.replicationChecks): a stale
+    // replica runs only commands fit for stale data; writes may be refused.
+    const replicated = server.replicationChecks && !caller.isMaster;
+    if (replicated && server.staleReplica && !flags.includes("stale")) {
       return this.#refuse("ERR Can not execute the command on a stale replica", fullName);
     }
     if (write) {
       const replication = server.replication;
-      const refusal = replication.isReplica && server.config.bool("replica-read-only") &&
-          !caller.isMaster
+      let refusal = replicated && replication.isReplica && server.config.bool("replica-read-only")
         ? "READONLY You can't write against a read only replica."
-        : server.writeRefusal() ?? replication.writeRefusal();
+        : server.writeRefusal();
+      if (refusal === null && replicated) refusal = replication.writeRefusal();
       if (refusal !== null) return this.#refuse(refusal, fullName);
     }
     if (run.oom && !run.wrote && flags.includes("denyoom")) {

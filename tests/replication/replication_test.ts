@@ -366,3 +366,30 @@ Deno.test("deno task export --from takes a live server's dataset over the replic
     await stopAll([redeno], [c]);
   }
 });
+
+Deno.test("bind-source-addr: the link to the master leaves from that address", async () => {
+  // Protected mode lets only 127.0.0.1 and ::1 in without a password, as in Redis.
+  const a = await startRedeno(freePort(), [
+    "--repl-diskless-sync-delay",
+    "0",
+    "--protected-mode",
+    "no",
+  ]);
+  const b = await startRedeno(freePort(), ["--bind-source-addr", "127.0.0.2"]);
+  const ca = await RespClient.connect(a.port);
+  const cb = await RespClient.connect(b.port);
+  try {
+    await ca.call("SET", "k", "v");
+    await cb.call("REPLICAOF", "127.0.0.1", String(a.port));
+    await linkUp(cb);
+    assert.match(await info(ca, "slave0"), /^ip=127\.0\.0\.2,/);
+    await sameData(ca, cb);
+    // A dropped link comes back the same way, and continues partially.
+    await cb.call("CLIENT", "KILL", "TYPE", "master");
+    await ca.call("SET", "k2", "v2");
+    await linkUp(cb);
+    await sameData(ca, cb);
+  } finally {
+    await stopAll([b, a], [ca, cb]);
+  }
+});
