@@ -5,6 +5,7 @@
 
 import { ERR_CLUSTER_DISABLED } from "../protocol/errors.ts";
 import type { ArgDoc, CommandSpec, Session } from "./context.ts";
+import { tokenChoice } from "./table.ts";
 
 function clusterDisabled(s: Session): void {
   s.reply.error(ERR_CLUSTER_DISABLED);
@@ -127,15 +128,7 @@ const clusterSubcommands: CommandSpec[] = [
     arity: -2,
     flags: ADMIN,
     summary: "Makes this replica take its master's place, on purpose.",
-    args: [{
-      name: "options",
-      type: "oneof",
-      optional: true,
-      arguments: [
-        { name: "force", type: "pure-token", token: "FORCE" },
-        { name: "takeover", type: "pure-token", token: "TAKEOVER" },
-      ],
-    }],
+    args: [tokenChoice("options", ["FORCE", "TAKEOVER"], { optional: true })],
   },
   {
     ...sub,
@@ -252,15 +245,7 @@ const clusterSubcommands: CommandSpec[] = [
     summary: "Brings this node back to an empty cluster state.",
     complexity:
       "O(N) where N is the number of known nodes. The command may execute a FLUSHALL as a side effect.",
-    args: [{
-      name: "hard_soft",
-      type: "oneof",
-      optional: true,
-      arguments: [
-        { name: "hard", type: "pure-token", token: "HARD" },
-        { name: "soft", type: "pure-token", token: "SOFT" },
-      ],
-    }],
+    args: [tokenChoice("hard_soft", ["HARD", "SOFT"], { optional: true })],
   },
   {
     ...sub,
