@@ -43,6 +43,9 @@ async function measure(
   const pinger = await RespClient.connect(master.port);
   try {
     await m.call("DEBUG", "POPULATE", values.keys, "key", "16");
+    // Let both masters settle (Redeno's garbage collector after building the keys)
+    // so the PINGs measure the resync, not the populate.
+    await new Promise((res) => setTimeout(res, 3000));
     let worst = 0;
     let pinging = true;
     const pings = (async () => {
