@@ -7,7 +7,7 @@ import type { CommandSpec, ServerApi, Session } from "./context.ts";
 import { helpSubcommand, keysAndArgs, killSubcommand, scriptKeySpec } from "./scripting.ts";
 import { globMatch } from "../util/glob.ts";
 import { dumpFunctions, readFunctionsPayload } from "../persistence/function_payload.ts";
-import { latin1Bytes } from "../persistence/aof_manifest.ts";
+import { latin1Bytes } from "../util/latin1.ts";
 import { rdbWriteOptions } from "./dump.ts";
 import { tokenChoice } from "./table.ts";
 import { errSubcommandSyntax } from "../protocol/errors.ts";

@@ -3,6 +3,7 @@
 // format Redis writes (`file appendonly.aof.1.base.rdb seq 1 type b`), plus the file
 // names Redis derives from `appendfilename` and the atomic way a manifest is replaced.
 
+import { latin1Bytes, latin1Text } from "../util/latin1.ts";
 import { quoted } from "../util/quoted.ts";
 import { splitArgs } from "../protocol/split_args.ts";
 
@@ -175,25 +176,6 @@ export function formatManifest(m: AofManifest): string {
 function quoteName(name: string): string {
   if (!/[^\x21-\x7e]|["\\]/.test(name)) return name;
   return quoted(name);
-}
-
-/** A one-byte string from bytes (file contents are never decoded as UTF-8). */
-export function latin1Text(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    out += String.fromCharCode.apply(
-      null,
-      bytes.subarray(i, Math.min(bytes.length, i + 8192)) as unknown as number[],
-    );
-  }
-  return out;
-}
-
-/** Bytes from a one-byte string. */
-export function latin1Bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
 }
 
 /** Reads `dir/<manifest>`; null when there is none. */

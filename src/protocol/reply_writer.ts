@@ -5,6 +5,7 @@
 // of a pipelined batch lands in one buffer that the connection sends in one write.
 
 import { formatDouble17 } from "./number_format.ts";
+import { latin1Text } from "../util/latin1.ts";
 
 /** Bytes as the store keeps them: a one-byte (latin1) string, or raw bytes when huge. */
 export type Bytes = string | Uint8Array;
@@ -52,6 +53,26 @@ export class ReplyWriter {
     this.#spare = null;
     this.#len = 0;
     return out;
+  }
+
+  /**
+   * Empties the buffer and answers the text of the first error reply in it (inside
+   * an array when EXEC ran), counting no error: for the clients whose replies nobody
+   * reads (the AOF's, a master's), whose errors are logged instead.
+   */
+  takeFirstError(): string {
+    const bytes = this.take();
+    // The first line that starts with '-'.
+    let at = 0;
+    while (at < bytes.length && bytes[at] !== 45) {
+      const next = bytes.indexOf(10, at);
+      at = next < 0 ? bytes.length : next + 1;
+    }
+    const end = bytes.indexOf(13, at);
+    const text = latin1Text(bytes.subarray(at + 1, end < 0 ? bytes.length : end));
+    this.release(bytes);
+    this.errors = 0;
+    return text;
   }
 
   /** Gives the buffers back while nothing is pending (an idle client). */

@@ -7,6 +7,8 @@
 // acknowledges the offset it reached every second and on REPLCONF GETACK.
 
 import type { Logger } from "../log.ts";
+import { encodeRequest } from "../protocol/request.ts";
+import { latin1Bytes, latin1Text } from "../util/latin1.ts";
 import { connectFrom } from "./source_conn.ts";
 import type { MasterLinkClient, MasterStreamEvents } from "./types.ts";
 
@@ -146,7 +148,7 @@ export class MasterConnection {
 
   /** REPLCONF ACK with the offset applied so far. */
   sendAck(): void {
-    this.#link?.send(command(["REPLCONF", "ACK", String(this.reploff)]));
+    this.#link?.send(encodeRequest(["REPLCONF", "ACK", String(this.reploff)]));
   }
 
   // Connect, handshake, PSYNC, and a snapshot when the master sends one.
@@ -236,7 +238,7 @@ export class MasterConnection {
       } else log.notice("Partial resynchronization not possible (no cached master)");
       await write(
         conn,
-        command(
+        encodeRequest(
           cached === null
             ? ["PSYNC", "?", "-1"]
             : this.#failover
@@ -501,7 +503,7 @@ export async function fetchSnapshot(
     }
     await ask(conn, reader, ["REPLCONF", "capa", "eof"]);
     await ask(conn, reader, ["REPLCONF", "rdb-only", "1"]);
-    await write(conn, command(["SYNC"]));
+    await write(conn, encodeRequest(["SYNC"]));
     let header = "";
     while (header === "") header = await reader.line();
     if (!header.startsWith("$")) throw new Error(`the server answered SYNC with ${header}`);
@@ -560,7 +562,7 @@ class LinkReader {
         let end = this.#start + nl;
         const next = end + 1;
         if (end > this.#start && this.#buf[end - 1] === 13) end--;
-        const text = latin1(this.#buf.subarray(this.#start, end));
+        const text = latin1Text(this.#buf.subarray(this.#start, end));
         this.#start = next;
         return text;
       }
@@ -634,12 +636,6 @@ export function deleteSyncFiles(config: { string(name: string): string }): boole
     config.string("appendonly") === "no";
 }
 
-function command(argv: readonly string[]): Uint8Array {
-  let text = `*${argv.length}\r\n`;
-  for (const arg of argv) text += `$${arg.length}\r\n${arg}\r\n`;
-  return latin1Bytes(text);
-}
-
 async function write(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let at = 0;
   while (at < bytes.length) at += await conn.write(bytes.subarray(at));
@@ -647,22 +643,10 @@ async function write(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 
 // Sends a command and reads its one-line reply.
 async function ask(conn: Deno.Conn, reader: LinkReader, argv: string[]): Promise<string> {
-  await write(conn, command(argv));
+  await write(conn, encodeRequest(argv));
   let reply = "";
   while (reply === "") reply = await reader.line();
   return reply;
-}
-
-function latin1(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
-  return text;
-}
-
-function latin1Bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
-  return out;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

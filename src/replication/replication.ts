@@ -8,7 +8,9 @@
 // repl-ping-replica-period seconds. A replica applies its master's stream and passes
 // the very same bytes on to its own replicas, so offsets agree along a chain.
 
+import { encodeRequest } from "../protocol/request.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
+import { latin1Bytes } from "../util/latin1.ts";
 import type { ReplicationAux } from "../persistence/rdb_writer.ts";
 import type {
   Capas,
@@ -34,22 +36,11 @@ import { deleteSyncFiles, MasterConnection, type MasterLinkState } from "./maste
 
 const ZERO_ID = "0".repeat(40);
 const CRON_MS = 100;
-const ENCODER = new TextEncoder();
 
 /** A new random 40-hex-digit replication ID. */
 export function newReplicationId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(20));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Encodes a command as the stream carries it. */
-export function encodeStreamCommand(argv: readonly string[]): Uint8Array {
-  let text = `*${argv.length}\r\n`;
-  for (const arg of argv) text += `$${arg.length}\r\n${arg}\r\n`;
-  // Arguments are one-byte-per-char strings: every char code is a byte.
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
 }
 
 /** Replication state and both of its roles. */
@@ -166,9 +157,9 @@ export class Replication {
     if (this.master !== null || this.backlog === null) return;
     if (db !== -1 && db !== this.#selectedDb) {
       this.#selectedDb = db;
-      this.#append(encodeStreamCommand(["SELECT", String(db)]));
+      this.#append(encodeRequest(["SELECT", String(db)]));
     }
-    this.#append(encodeStreamCommand(argv));
+    this.#append(encodeRequest(argv));
   }
 
   /** DEBUG REPLICATE: a command for the replicas only (a master's; a replica passes). */
@@ -205,7 +196,7 @@ export class Replication {
   }
 
   #sendText(peer: ReplicaPeer, text: string): void {
-    this.#send(peer, ENCODER.encode(text));
+    this.#send(peer, latin1Bytes(text));
   }
 
   // ---------------------------------------------------------------------------
@@ -510,7 +501,7 @@ export class Replication {
     if (!this.#askAcks) return;
     this.#askAcks = false;
     if (this.master === null && this.backlog !== null && this.replicas.size > 0) {
-      this.#append(encodeStreamCommand(["REPLCONF", "GETACK", "*"]));
+      this.#append(encodeRequest(["REPLCONF", "GETACK", "*"]));
     }
   }
 
@@ -682,7 +673,7 @@ export class Replication {
       this.master === null && this.replicas.size > 0 && seconds % period === 0 &&
       this.failover.state === "no-failover"
     ) {
-      this.#append(encodeStreamCommand(["PING"]));
+      this.#append(encodeRequest(["PING"]));
     }
     // Replicas waiting for a snapshot hear a newline now and then, to stay connected.
     for (const peer of this.replicas) {

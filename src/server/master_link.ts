@@ -13,18 +13,7 @@ import type { Server } from "./server.ts";
 // A command of the master's that failed here: the replica diverges from its master.
 // Redis logs it (propagation-error-behavior ignore) and goes on.
 function reportError(server: Server, client: Client, argv: string[]): void {
-  const reply = client.reply;
-  const bytes = reply.take();
-  let text = "";
-  const at = bytes.indexOf(45); // the first '-'
-  if (at >= 0) {
-    const end = bytes.indexOf(13, at);
-    for (let i = at + 1; i < (end < 0 ? bytes.length : end); i++) {
-      text += String.fromCharCode(bytes[i]);
-    }
-  }
-  reply.release(bytes);
-  reply.errors = 0;
+  const text = client.reply.takeFirstError();
   const name = server.table.lookup(argv[0]) === undefined ? "<unknown>" : client.lastCommand;
   server.log.warning(
     `== CRITICAL == This replica is sending an error to its master: '${text}' after processing the command '${name}'`,

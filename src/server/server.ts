@@ -39,7 +39,7 @@ import { dispatch } from "./dispatch.ts";
 import { ScriptRunner } from "./scripting.ts";
 import { ScriptCache } from "../scripting/script_cache.ts";
 import { FunctionLibraries } from "../scripting/libraries.ts";
-import { latin1Text } from "../persistence/aof_manifest.ts";
+import { latin1Text } from "../util/latin1.ts";
 import { KeyEvents } from "./key_events.ts";
 import { ClientEviction, clientMemory } from "./client_memory.ts";
 import { valueBytes } from "../persistence/codecs/mod.ts";
@@ -888,17 +888,7 @@ export class Server implements ServerApi, ClientHost {
       // A command that fails while loading is reported, and loading goes on, as in Redis.
       const reply = client.reply;
       if (reply.errors !== 0) {
-        const bytes = reply.take();
-        // The first error line (inside an array when EXEC was replayed).
-        let at = 0;
-        while (at < bytes.length && bytes[at] !== 45) {
-          const next = bytes.indexOf(10, at);
-          at = next < 0 ? bytes.length : next + 1;
-        }
-        const end = bytes.indexOf(13, at);
-        const text = latin1Text(bytes.subarray(at + 1, end < 0 ? bytes.length : end));
-        reply.release(bytes);
-        reply.errors = 0;
+        const text = reply.takeFirstError();
         const name = spec === top ? top.name : `${top.name}|${spec.name}`;
         this.log.warning(
           `== CRITICAL == This server is sending an error to its AOF-loading-client: '${text}' ` +

@@ -9,7 +9,7 @@
 // start-up.
 
 import assert from "node:assert/strict";
-import { latin1Text } from "../../src/persistence/aof_manifest.ts";
+import { latin1Text } from "../../src/util/latin1.ts";
 import { DEFAULT_LIMITS } from "../../src/persistence/codecs/codec.ts";
 import { crc64 } from "../../src/persistence/crc64.ts";
 import { ListpackBuilder } from "../../src/persistence/listpack.ts";
