@@ -280,6 +280,27 @@ export async function startRedenoAsGiven(
   return server;
 }
 
+/**
+ * Runs Redeno with all permissions and exactly these arguments until it exits by
+ * itself (a start-up that must fail), in a fresh directory unless `cwd` is given;
+ * gives up after 20 s. Answers its exit code and what it printed.
+ */
+export async function runRedenoToExit(
+  args: string[],
+  cwd = Deno.makeTempDirSync({ prefix: "redeno-test-" }),
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", `${ROOT}src/main.ts`, ...args],
+    cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(20000),
+  }).output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
 /** Starts a real redis-server with no persistence. */
 export function startRedis(port: number, args: string[] = []): Promise<RunningServer> {
   return startOn(port, (p) =>

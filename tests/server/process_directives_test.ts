@@ -9,13 +9,12 @@ import {
   call,
   freePort,
   type RunningServer,
+  runRedenoToExit,
   skipWithout,
   startRedeno,
   startRedenoAsGiven,
   startRedis,
 } from "../_server.ts";
-
-const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 
 function oomScore(pid: number): number {
   return Number(Deno.readTextFileSync(`/proc/${pid}/oom_score_adj`).trim());
@@ -80,29 +79,20 @@ Deno.test("propagation-error-behavior panic stops start-up at an AOF command tha
       `${dir}/appendonly.aof`,
       "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n",
     );
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        MAIN,
-        "--port",
-        String(freePort()),
-        "--dir",
-        dir,
-        "--appendonly",
-        "yes",
-        "--propagation-error-behavior",
-        behavior as string,
-        // An address nobody can listen on: a server that gets past loading stops there.
-        "--bind",
-        "256.0.0.1",
-      ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(20000),
-    }).output();
-    const text = new TextDecoder().decode(out.stdout);
+    const out = await runRedenoToExit([
+      "--port",
+      String(freePort()),
+      "--dir",
+      dir,
+      "--appendonly",
+      "yes",
+      "--propagation-error-behavior",
+      behavior as string,
+      // An address nobody can listen on: a server that gets past loading stops there.
+      "--bind",
+      "256.0.0.1",
+    ]);
+    const text = out.stdout;
     assert.equal(out.code, 1, text);
     assert.match(text, /== CRITICAL == .* after processing the command 'incr'/);
     assert.equal(text.includes("Failed listening on port"), starts, `${behavior}:\n${text}`);

@@ -9,12 +9,11 @@ import {
   bytes,
   freePort,
   type RunningServer,
+  runRedenoToExit,
   skipWithout,
   startRedeno,
   startRedis,
 } from "../_server.ts";
-
-const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 
 Deno.test("always-show-logo prints the port and ' PID: <pid>' before readiness", async () => {
   const server = await startRedeno(freePort(), ["--always-show-logo", "yes"]);
@@ -32,15 +31,8 @@ Deno.test("a port in use ends start-up with Redis's 'Failed listening on port'",
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
     const port = (taken.addr as Deno.NetAddr).port;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", MAIN, "--port", String(port), "--bind", "127.0.0.1"],
-      cwd: Deno.makeTempDirSync({ prefix: "redeno-test-" }),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(20000),
-    }).output();
-    const text = new TextDecoder().decode(out.stdout);
+    const out = await runRedenoToExit(["--port", String(port), "--bind", "127.0.0.1"]);
+    const text = out.stdout;
     assert.equal(out.code, 1, text);
     assert.ok(text.includes(`Failed listening on port ${port} (TCP), aborting.`), text);
     assert.ok(!text.includes(" PID: ") && !text.includes("Ready to accept"), text);

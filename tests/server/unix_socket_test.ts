@@ -4,7 +4,14 @@
 // server with no TCP address still serves the socket.
 
 import assert from "node:assert/strict";
-import { freePort, type RunningServer, skipWithout, startRedeno, startRedis } from "../_server.ts";
+import {
+  freePort,
+  type RunningServer,
+  runRedenoToExit,
+  skipWithout,
+  startRedeno,
+  startRedis,
+} from "../_server.ts";
 
 /** Runs redis-cli against a Unix socket; its stdout, trimmed. */
 async function cliAt(path: string, ...args: string[]): Promise<string> {
@@ -84,16 +91,8 @@ Deno.test({
       server = null;
 
       // Without TCP and without a socket there is nowhere to listen.
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-all", new URL("../../src/main.ts", import.meta.url).pathname]
-          .concat(["--port", String(port), "--bind", "", "--save", ""]),
-        cwd: Deno.makeTempDirSync({ prefix: "redeno-test-" }),
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-        signal: AbortSignal.timeout(20000),
-      }).output();
-      const text = new TextDecoder().decode(out.stdout);
+      const out = await runRedenoToExit(["--port", String(port), "--bind", "", "--save", ""]);
+      const text = out.stdout;
       assert.equal(out.code, 1, text);
       assert.match(text, /Configured to not listen anywhere, exiting\./);
     } finally {
