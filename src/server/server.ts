@@ -40,6 +40,8 @@ import { ScriptRunner } from "./scripting.ts";
 import { ScriptCache } from "../scripting/script_cache.ts";
 import { FunctionLibraries } from "../scripting/libraries.ts";
 import { latin1Text } from "../util/latin1.ts";
+// MONITOR shows arguments as Redis's sdscatrepr quotes them.
+import { quoted } from "../util/quoted.ts";
 import { KeyEvents } from "./key_events.ts";
 import { ClientEviction, clientMemory } from "./client_memory.ts";
 import { valueBytes } from "../persistence/codecs/mod.ts";
@@ -1304,22 +1306,4 @@ export class Server implements ServerApi, ClientHost {
     this.log.warning("Redeno is now ready to exit, bye bye...");
     this.#closed.resolve();
   }
-}
-
-// MONITOR shows arguments as Redis's sdscatrepr quotes them.
-function quoted(arg: string): string {
-  let out = '"';
-  for (let i = 0; i < arg.length; i++) {
-    const c = arg.charCodeAt(i);
-    if (c === 0x5c) out += "\\\\";
-    else if (c === 0x22) out += '\\"';
-    else if (c === 0x0a) out += "\\n";
-    else if (c === 0x0d) out += "\\r";
-    else if (c === 0x09) out += "\\t";
-    else if (c === 0x07) out += "\\a";
-    else if (c === 0x08) out += "\\b";
-    else if (c >= 0x20 && c < 0x7f) out += arg[i];
-    else out += "\\x" + c.toString(16).padStart(2, "0");
-  }
-  return out + '"';
 }
