@@ -76,8 +76,9 @@ const BIG_ARGUMENT = 32 * 1024;
 // While nothing is buffered, a read lands in a small buffer of its own and is copied
 // into the query buffer: an idle connection's pending read then holds only this much,
 // and the query buffer, allocated when data arrives as Redis's is, can be given back
-// while the client idles. A read that fills it is followed by reads straight into the
-// query buffer.
+// while the client idles. Once a read fills it, the client sends more at a time than it
+// holds (a pipeline): reads then go straight into the query buffer until the client
+// idles (shrink(true)), so that a batch is read, and answered, in one piece.
 const LANDING_SIZE = 1024;
 const EMPTY = Buffer.alloc(0) as Latin1Buffer;
 
@@ -99,7 +100,8 @@ export class RequestDecoder {
   #maxInline: number;
   #initialSize: number;
   #landing: Uint8Array | null = null;
-  #landingFilled = false;
+  // A read filled the landing buffer since the client last idled.
+  #pipelining = false;
   #buf: Latin1Buffer;
   #pos = 0;
   #end = 0;
@@ -158,7 +160,7 @@ export class RequestDecoder {
    * end of the buffered data, large enough for the pending bulk.
    */
   spare(): Uint8Array {
-    if (this.#pos === this.#end && this.#bulkLength < 0 && !this.#landingFilled) {
+    if (this.#pos === this.#end && this.#bulkLength < 0 && !this.#pipelining) {
       const landing = this.#landing ??= new Uint8Array(LANDING_SIZE);
       this.#lent = landing;
       this.#lentFrom = null;
@@ -178,11 +180,10 @@ export class RequestDecoder {
     this.#lent = null;
     this.#lentFrom = null;
     if (lent !== null && lent === this.#landing) {
-      this.#landingFilled = n === lent.length;
+      if (n === lent.length) this.#pipelining = true;
       this.push(lent.subarray(0, n));
       return;
     }
-    this.#landingFilled = n >= LANDING_SIZE;
     if (lent !== null && (from !== this.#buf || this.#lentAt !== this.#end)) {
       // The buffer was shrunk, or emptied by next(), while the read was pending (an
       // idle client; a blocked client released): copy the bytes to where they belong.
@@ -224,6 +225,7 @@ export class RequestDecoder {
       }
     }
     this.#peak = Math.max(used, this.#bulkLength >= 0 ? this.#bulkLength + 2 : 0);
+    if (idle) this.#pipelining = false;
     if (size < 0) return false;
     this.#moveTo(Buffer.allocUnsafeSlow(size) as Latin1Buffer);
     return true;

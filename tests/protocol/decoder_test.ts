@@ -358,7 +358,7 @@ Deno.test("the limits before authentication hold for whole requests too", () => 
   );
 });
 
-Deno.test("reads land in a small buffer while nothing is buffered, then go straight to the query buffer", () => {
+Deno.test("reads land in a small buffer while nothing is buffered, then go straight to the query buffer while the client pipelines", () => {
   const decoder = new RequestDecoder();
   // Nothing buffered: a 1 KB landing view, copied into a 16 KB query buffer (as Redis
   // allocates its query buffer when data arrives).
@@ -379,6 +379,13 @@ Deno.test("reads land in a small buffer while nothing is buffered, then go strai
   view.set(pipeline.subarray(1024));
   decoder.advance(pipeline.length - 1024);
   assert.equal(decoder.next()?.[2].length, 1100);
+  // The client pipelines: with nothing buffered, its next batch is still read whole,
+  // into the query buffer, until it idles.
+  assert.ok(decoder.spare().length >= 16 * 1024 - 1024);
+  decoder.advance(0);
+  assert.equal(decoder.shrink(false), false);
+  assert.ok(decoder.spare().length >= 16 * 1024 - 1024);
+  decoder.advance(0);
   // An idle client gives its query buffer back; its next read lands small again.
   assert.equal(decoder.shrink(true), true);
   assert.equal(decoder.capacity, 0);
