@@ -310,7 +310,7 @@ function keyspaceSection(server: ServerApi): Lines {
   const lines: Lines = [];
   for (const db of server.keyspace.databases) {
     if (db.size === 0) continue;
-    lines.push([`db${db.id}`, `keys=${db.size},expires=${db.expires.size},avg_ttl=0`]);
+    lines.push([`db${db.id}`, `keys=${db.size},expires=${db.expires.size},avg_ttl=${db.avgTtl}`]);
   }
   return lines;
 }

@@ -106,6 +106,12 @@ export class Database {
   /** Hears about every key created (keyspace events' `new`); null when nobody asks. */
   onNewKey: ExpireListener | null = null;
   #cursor: MapIterator<[string, number]> | null = null;
+  /**
+   * The average time to live (ms) of the keys active expiry samples, kept as Redis keeps
+   * it (INFO keyspace avg_ttl): each batch's average weighs 2% against the estimate so
+   * far; 0 until a batch finds a live key with a TTL, and again once the database has none.
+   */
+  avgTtl = 0;
   #randomCursor: MapIterator<string> | null = null;
   // Eviction's sampling walks (all keys; keys with a TTL), resumed call after call.
   #sampleCursor: MapIterator<string> | null = null;
@@ -335,6 +341,7 @@ export class Database {
     this.#lru.clear();
     this.#unstamped = 0;
     this.#lfu?.clear();
+    this.avgTtl = 0;
     this.#cursor = null;
     this.#randomCursor = null;
     this.#sampleCursor = null;
@@ -376,6 +383,7 @@ export class Database {
     [this.#loadedTick, other.#loadedTick] = [other.#loadedTick, this.#loadedTick];
     [this.#lfu, other.#lfu] = [other.#lfu, this.#lfu];
     [this.#tally, other.#tally] = [other.#tally, this.#tally];
+    [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
     this.#cursor = other.#cursor = null;
     this.#randomCursor = other.#randomCursor = null;
     this.#sampleCursor = other.#sampleCursor = null;
@@ -502,6 +510,8 @@ export class Database {
    */
   expireSample(now: number, budget: number): number {
     let removed = 0;
+    let ttlSum = 0;
+    let ttlSamples = 0;
     // A live iterator that survives between calls, so each cycle resumes where the
     // last one stopped instead of re-reading the same first keys.
     this.#cursor ??= this.expires.entries();
@@ -515,7 +525,16 @@ export class Database {
       if (at <= now) {
         this.#expire(key);
         removed++;
+      } else {
+        ttlSum += at - now;
+        ttlSamples++;
       }
+    }
+    if (ttlSamples > 0) {
+      const average = Math.floor(ttlSum / ttlSamples);
+      this.avgTtl = this.avgTtl === 0
+        ? average
+        : Math.floor(this.avgTtl / 50) * 49 + Math.floor(average / 50);
     }
     return removed;
   }
