@@ -169,6 +169,14 @@ function handleSignals(server: Server): { remove(): void } {
     if (!persistence.shutdownAsap) return;
     const flags = config.string(last === "SIGINT" ? "shutdown-on-sigint" : "shutdown-on-sigterm")
       .split(" ");
+    if (!flags.includes("now")) {
+      // Lagging replicas first (their acknowledgements must still be read).
+      saving = true;
+      const go = await server.waitForLaggingReplicas().finally(() => {
+        saving = false;
+      });
+      if (!go) return;
+    }
     const release = server.holdClients();
     saving = true;
     let ok: boolean;

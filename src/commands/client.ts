@@ -19,6 +19,8 @@ export function describeClient(c: Session, now: number): string {
   const f = c.facts;
   const subs = c.subscriptions;
   const memory = f.memory;
+  // A replica's output includes its part of the shared replication buffer, as in Redis.
+  const stream = c.replica?.stream?.held ?? 0;
   return `id=${c.id} addr=${f.addr} laddr=${f.laddr} fd=${f.fd} name=${c.name} ` +
     `age=${Math.floor((now - f.createdAt) / 1000)} ` +
     `idle=${Math.floor((now - f.lastInteraction) / 1000)} flags=${f.flags} db=${c.db.id} ` +
@@ -28,8 +30,8 @@ export function describeClient(c: Session, now: number): string {
     `argv-mem=${memory.argv} multi-mem=${memory.multi} rbs=${
       f.queryBuffer + f.queryBufferFree
     } rbp=0 ` +
-    `obl=0 oll=0 omem=${f.outputBuffer} ` +
-    `tot-mem=${memory.total} events=r ` +
+    `obl=0 oll=0 omem=${f.outputBuffer + stream} ` +
+    `tot-mem=${memory.total + stream} events=r ` +
     `cmd=${f.lastCommand} user=${c.user.name} redir=${
       c.server.tracking.redirectOf(c)
     } resp=${c.reply.resp}\n`;

@@ -2,7 +2,7 @@
 
 import { quoted } from "../util/quoted.ts";
 import { type Config, DIRECTIVES, findDirective } from "../config/mod.ts";
-import { ERR_SYNTAX } from "../protocol/errors.ts";
+import { ERR_LOADING, ERR_SYNTAX } from "../protocol/errors.ts";
 import type { CommandSpec, ServerApi, Session } from "./context.ts";
 import { resetInfoPeaks } from "./info.ts";
 import { replyHelp } from "./_help.ts";
@@ -26,6 +26,8 @@ function configGet(s: Session, argv: string[]): void {
   }
 }
 
+const DENIED_WHILE_LOADING = new Set(["appendonly", "dir"]);
+
 /** CONFIG SET name value [name value ...]: all or nothing. */
 function configSet(s: Session, argv: string[]): void {
   if (argv.length % 2 !== 0) {
@@ -34,6 +36,15 @@ function configSet(s: Session, argv: string[]): void {
   }
   const pairs: [string, string][] = [];
   for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);
+  // Settings Redis will not change while a dataset loads, nor while one loads alongside
+  // the served one (checked on Redis 7.0.15).
+  if (
+    s.server.persistence.transferLoad !== null &&
+    pairs.some(([name]) => DENIED_WHILE_LOADING.has(name.toLowerCase()))
+  ) {
+    s.reply.error(ERR_LOADING);
+    return;
+  }
   const config = s.server.config;
   const error = config.set(pairs, { local: s.facts.local });
   if (error !== null) {

@@ -422,6 +422,8 @@ export interface PersistenceApi {
   shutdownAsap: boolean;
   /** INFO persistence's fields, in order. */
   info(): [string, string | number][];
+  /** A full resync being loaded as it arrives, if any (null: none). */
+  readonly transferLoad: { readonly async: boolean } | null;
   /**
    * DEBUG RELOAD: saves the RDB file (unless `save` is false), empties the dataset and
    * the FUNCTION libraries (unless `flush` is false) and loads the file back; with
@@ -560,6 +562,11 @@ export interface ServerApi {
   readonly blockedClients: number;
   /** Stops the server (SHUTDOWN). */
   shutdown(): void;
+  /**
+   * Before a shutdown: waits up to shutdown-timeout for lagging replicas (writes paused);
+   * false when SHUTDOWN ABORT called it off meanwhile.
+   */
+  waitForLaggingReplicas(): Promise<boolean>;
   /**
    * CLIENT PAUSE: until `untilMs` (Unix ms), commands of other clients wait (all of
    * them, or with `writesOnly` those that may write); a later call can only extend.

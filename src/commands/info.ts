@@ -187,7 +187,7 @@ function memorySection(server: ServerApi): Lines {
     ["mem_fragmentation_bytes", m.rss - used],
     ["mem_not_counted_for_evict", m.notCountedForEvict],
     ["mem_replication_backlog", m.backlog],
-    ["mem_total_replication_buffers", m.backlog + m.notCountedForEvict],
+    ["mem_total_replication_buffers", server.replication.backlog?.memory ?? 0],
     ["mem_clients_slaves", m.replicaClients],
     ["mem_clients_normal", m.clients],
     ["mem_cluster_links", 0],

@@ -20,7 +20,7 @@ export const ERR_REWRITE_FAILED =
   "information.";
 /** SHUTDOWN whose final save failed. */
 export const ERR_SHUTDOWN_FAILED = "ERR Errors trying to SHUTDOWN. Check logs.";
-/** SHUTDOWN ABORT with no shutdown waiting (Redeno never waits for replicas). */
+/** SHUTDOWN ABORT with no shutdown waiting (for replicas, or a signal's save). */
 export const ERR_NO_SHUTDOWN = "ERR No shutdown in progress.";
 
 /** SAVE: a synchronous snapshot; Redis answers a bare "-ERR" when it fails. */
@@ -117,15 +117,28 @@ function shutdown(s: Session, argv: string[]): void {
     s.reply.ok();
     return;
   }
-  const ok = s.server.persistence.prepareShutdown({
-    save: nosave ? false : saveFlag ? true : undefined,
-    force,
-  });
-  if (!ok) {
-    s.reply.error(ERR_SHUTDOWN_FAILED);
+  const finish = () => {
+    const ok = s.server.persistence.prepareShutdown({
+      save: nosave ? false : saveFlag ? true : undefined,
+      force,
+    });
+    if (!ok) {
+      s.reply.error(ERR_SHUTDOWN_FAILED);
+      return;
+    }
+    s.server.shutdown();
+  };
+  // Lagging replicas get shutdown-timeout seconds to catch up, unless NOW.
+  if (now || s.executingTransaction) {
+    finish();
     return;
   }
-  s.server.shutdown();
+  s.defer(
+    s.server.waitForLaggingReplicas().then((go) => {
+      if (go) finish();
+      else s.reply.error(ERR_SHUTDOWN_FAILED);
+    }),
+  );
 }
 
 const base = {

@@ -79,6 +79,11 @@ function sync(s: Session, argv: string[]): void {
   if (psync) {
     const offset = parseInt64(argv[2]);
     if (offset === null) {
+      const addr = s.facts.addr;
+      const ip = s.replconf.ip !== "" ? s.replconf.ip : addr.slice(0, addr.lastIndexOf(":"));
+      s.server.log.warning(
+        `Replica ${ip}:${s.replconf.listeningPort} asks for synchronization but with a wrong offset`,
+      );
       s.reply.error(ERR_NOT_INTEGER);
       return;
     }

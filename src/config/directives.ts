@@ -29,8 +29,6 @@ export interface Directive {
   protected?: boolean;
   /** Holds a secret (requirepass): callers should not log it. */
   sensitive?: boolean;
-  /** Accepted and shown, but Redeno does not act on it yet (work in progress elsewhere). */
-  ignored?: boolean;
   /** A debugging directive: CONFIG GET shows it when named, never for a pattern. */
   hidden?: boolean;
   /**
@@ -579,6 +577,16 @@ export const DIRECTIVES: readonly Directive[] = [
     type: "special",
     default: "default",
     multiArg: true,
+    mutable: true,
+  },
+  // How long a shutdown waits for lagging replicas to catch up (seconds; SHUTDOWN NOW
+  // and the `now` of shutdown-on-sig* do not wait).
+  {
+    name: "shutdown-timeout",
+    type: "int",
+    default: "10",
+    min: 0n,
+    max: INT_MAX,
     mutable: true,
   },
   {

@@ -203,6 +203,22 @@ const ERR_MISCONF = "MISCONF Redis is configured to save RDB snapshots, but it's
   "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about " +
   "the RDB error.";
 
+/**
+ * A full resync's snapshot being received to be loaded as it arrives (a diskless load):
+ * INFO's loading figures. An `async` one leaves the old dataset served meanwhile.
+ */
+export interface TransferLoad {
+  readonly async: boolean;
+  /** When it started (ms). */
+  readonly started: number;
+  /** The snapshot's size, 0 when the master streams it without telling (diskless). */
+  readonly total: number;
+  /** Bytes received so far. */
+  loaded: number;
+  /** The used-mem the snapshot records, once its AUX fields have arrived (else 0). */
+  usedMem: number;
+}
+
 // Redis waits this long before retrying a failed BGSAVE from the save rules.
 const BGSAVE_RETRY_DELAY_MS = 5000;
 const CRON_MS = 100;
@@ -210,6 +226,8 @@ const CRON_MS = 100;
 /** The persistence manager. */
 export class Persistence {
   #loading = false;
+  /** The full resync being loaded as it arrives, if any (see TransferLoad). */
+  transferLoad: TransferLoad | null = null;
   /** The AUX fields of the RDB file loaded at start-up (replication resumes from them). */
   loadedAux: ReadonlyMap<string, string> | null = null;
   /** The keys the start-up load skipped as expired, as [db, key] (taken by replication). */
@@ -567,9 +585,11 @@ export class Persistence {
   info(): [string, string | number][] {
     const now = Date.now();
     const aofOn = this.#aofState !== "off";
+    const transfer = this.transferLoad;
     const fields: [string, string | number][] = [
-      ["loading", this.loading ? 1 : 0],
-      ["async_loading", 0],
+      ["loading", this.loading || transfer?.async === false ? 1 : 0],
+      ["async_loading", transfer?.async ? 1 : 0],
+      ...(transfer === null ? [] : transferLoadInfo(transfer, now)),
       ["current_cow_peak", 0],
       ["current_cow_size", 0],
       ["current_cow_size_age", 0],
@@ -1035,11 +1055,18 @@ export class Persistence {
    */
   replicationSave(
     options: { replication: ReplicationAux; sink?: (chunk: Uint8Array) => Promise<void> },
-  ): { path: string; done: Promise<void> } | null {
+  ): { path: string; done: Promise<void>; abort(): void } | null {
     if (this.busy || this.#finalSave) return null;
     const running = this.#startBgsave(options);
     if (running === null) return null;
-    return { path: running.path, done: running.job.done };
+    return {
+      path: running.path,
+      done: running.job.done,
+      // No replica wants it any more (Redis kills the child): `done` then rejects.
+      abort: () => {
+        if (this.#bgsave === running) this.#abortBgsave();
+      },
+    };
   }
 
   /**
@@ -1574,4 +1601,23 @@ export function encodingLimits(config: ConfigView): EncodingLimits {
 function dirname(path: string): string {
   const at = path.lastIndexOf("/");
   return at < 0 ? "." : at === 0 ? "/" : path.slice(0, at);
+}
+
+// INFO persistence's loading_* fields for a snapshot being loaded as it arrives. The
+// share done is of the size when the master told it, else of the used-mem the snapshot
+// records; the time left assumes the rate so far goes on.
+function transferLoadInfo(load: TransferLoad, now: number): [string, string | number][] {
+  const whole = load.total > 0 ? load.total : load.usedMem;
+  const share = whole > 0 ? load.loaded / whole : 0;
+  const elapsed = (now - load.started) / 1000;
+  const rate = elapsed > 0 ? load.loaded / elapsed : 0;
+  const eta = rate > 0 && whole > load.loaded ? Math.floor((whole - load.loaded) / rate) : 1;
+  return [
+    ["loading_start_time", Math.floor(load.started / 1000)],
+    ["loading_total_bytes", load.total],
+    ["loading_rdb_used_mem", load.usedMem],
+    ["loading_loaded_bytes", load.loaded],
+    ["loading_loaded_perc", (share * 100).toFixed(2)],
+    ["loading_eta_seconds", eta],
+  ];
 }

@@ -268,6 +268,27 @@ export function readRdb(
 }
 
 /**
+ * The AUX fields at the start of an RDB stream, from as much of it as has arrived: what
+ * a full resync being received can tell before the keys come (used-mem, say).
+ */
+export function leadingAux(head: Uint8Array): Map<string, string> {
+  const aux = new Map<string, string>();
+  if (head.length < 9 || latin1(head, 0, 5) !== "REDIS") return aux;
+  const r = new ByteReader(head, 9);
+  try {
+    while (r.pos < head.length && head[r.pos] === OP_AUX) {
+      r.pos++;
+      const name = r.string();
+      aux.set(name, r.string());
+    }
+  } catch (error) {
+    // The head ends inside a field: the fields before it are all there is so far.
+    if (!(error instanceof RdbError)) throw error;
+  }
+  return aux;
+}
+
+/**
  * One FUNCTION library record, after its opcode, as Redis 7.0.15 reads it. FUNCTION2
  * (0xF5) holds the library's code, shebang included. The pre-GA format (0xF6, written
  * by the 7.0 release candidates) holds the name, the engine, a description flag (and

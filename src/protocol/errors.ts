@@ -55,6 +55,8 @@ export const ERR_ARGUMENT_TOO_LONG =
   "ERR argument too long: Redeno holds at most 536870888 bytes in one argument";
 export const ERR_EXECABORT = "EXECABORT Transaction discarded because of previous errors.";
 /** A `denyoom` command while used memory is over maxmemory and nothing can be evicted. */
+/** Refused while a dataset loads (a full resync loaded as it arrives). */
+export const ERR_LOADING = "LOADING Redis is loading the dataset in memory";
 export const ERR_OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 export const ERR_INTERNAL = "ERR internal error while running the command";
 

@@ -87,6 +87,11 @@ export class ReplyWriter {
     if (buf.length <= SHRINK_ABOVE) this.#spare = buf;
   }
 
+  /** The bytes written after the first `start` (a view, valid until the next write). */
+  since(start: number): Uint8Array {
+    return this.#buf.subarray(Math.min(start, this.#len), this.#len);
+  }
+
   /** Drops what was written after the first `length` bytes (CLIENT REPLY OFF/SKIP). */
   truncate(length: number): void {
     if (length < this.#len) this.#len = length;

@@ -7,6 +7,8 @@
 // acknowledges the offset it reached every second and on REPLCONF GETACK.
 
 import type { Logger } from "../log.ts";
+import type { TransferLoad } from "../persistence/persistence.ts";
+import { leadingAux } from "../persistence/rdb_reader.ts";
 import { encodeRequest } from "../protocol/request.ts";
 import { latin1Bytes, latin1Text } from "../util/latin1.ts";
 import { connectFrom } from "./source_conn.ts";
@@ -29,6 +31,10 @@ export interface MasterHostView {
   continued(replid: string): void;
   /** Where this server's history stands (the ID and offset to continue from). */
   position(): { replid: string; offset: number };
+  /** Keys in all databases. */
+  keyCount(): number;
+  /** A snapshot starts (or stops) being loaded as it arrives (null: no longer). */
+  loadingChanged(load: TransferLoad | null): void;
   /** Serves the master's stream on the connection. */
   adopt(
     conn: Deno.Conn,
@@ -46,6 +52,9 @@ const EOF_MARK_LENGTH = 40;
 
 /** Refused by a master whose replicas must retry later (it is itself syncing, loading). */
 class RetryLater extends Error {}
+
+/** A snapshot being loaded as it arrived broke off: try again at once, as Redis does. */
+class TransferBroken extends RetryLater {}
 
 /** The link to one master. */
 export class MasterConnection {
@@ -286,6 +295,10 @@ export class MasterConnection {
         log.warning(`Replication with MASTER failed: ${(error as Error).message}`);
       }
       this.#lost();
+      if (error instanceof TransferBroken) {
+        log.notice(`Reconnecting to MASTER ${this.host}:${this.port} after failure`);
+        this.connectSoon();
+      }
     }
   }
 
@@ -298,6 +311,7 @@ export class MasterConnection {
   ): Promise<void> {
     const view = this.#view;
     const log = view.log;
+    const config = view.config;
     let header = "";
     while (header === "") header = await reader.line();
     if (header.startsWith("-")) {
@@ -309,36 +323,88 @@ export class MasterConnection {
       );
     }
     this.state = "transfer";
+    // repl-diskless-load: swapdb (or on-empty-db, with no keys) loads the snapshot as it
+    // arrives, as Redis does: meanwhile the server is loading (clients are refused with
+    // -LOADING) or, when the master continues this server's own history (the same
+    // replication ID), loading asynchronously: the old dataset is served until the new
+    // one replaces it. Redeno parses the snapshot once it is whole, so a transfer that
+    // breaks off leaves the old dataset as it was, as Redis's swapdb does.
+    const loadMode = config.string("repl-diskless-load");
+    const diskless = loadMode === "swapdb" || loadMode === "on-empty-db" && view.keyCount() === 0;
+    const swap = diskless && loadMode === "swapdb";
+    const asyncLoad = swap && view.position().replid === replid;
+    const to = diskless ? "parser" : "disk";
     let payload: Uint8Array;
-    if (header.startsWith("$EOF:")) {
-      const mark = header.slice(5);
-      if (mark.length !== EOF_MARK_LENGTH) throw new Error("Bad EOF mark from MASTER");
-      log.notice("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
-      this.transfer = { total: -1, read: 0 };
-      payload = await reader.untilMark(latin1Bytes(mark), (n) => {
-        this.transfer!.read = n;
-      });
-    } else {
-      const total = Number(header.slice(1));
-      if (!Number.isSafeInteger(total) || total < 0) throw new Error("Bad bulk length from MASTER");
-      log.notice(`MASTER <-> REPLICA sync: receiving ${total} bytes from master to disk`);
-      this.transfer = { total, read: 0 };
-      payload = await reader.exactly(total, (n) => {
-        this.transfer!.read = n;
-      });
+    let load: TransferLoad | null = null;
+    let head: Uint8Array = new Uint8Array(0);
+    // Progress: the bytes so far, and used-mem from the AUX fields at the start.
+    const received = (n: number, fresh: Uint8Array) => {
+      this.transfer!.read = n;
+      if (load === null) return;
+      load.loaded = n;
+      if (load.usedMem === 0 && head.length < 4096) {
+        head = concat(head, fresh.subarray(0, 4096 - head.length));
+        load.usedMem = Number(leadingAux(head).get("used-mem") ?? 0) || 0;
+      }
+    };
+    const startLoading = (total: number) => {
+      if (!diskless) return;
+      log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
+      load = { async: asyncLoad, started: Date.now(), total, loaded: 0, usedMem: 0 };
+      view.loadingChanged(load);
+    };
+    try {
+      if (header.startsWith("$EOF:")) {
+        const mark = header.slice(5);
+        if (mark.length !== EOF_MARK_LENGTH) throw new Error("Bad EOF mark from MASTER");
+        log.notice(`MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to ${to}`);
+        this.transfer = { total: -1, read: 0 };
+        startLoading(0);
+        payload = await reader.untilMark(latin1Bytes(mark), received);
+      } else {
+        const total = Number(header.slice(1));
+        if (!Number.isSafeInteger(total) || total < 0) {
+          throw new Error("Bad bulk length from MASTER");
+        }
+        log.notice(`MASTER <-> REPLICA sync: receiving ${total} bytes from master to ${to}`);
+        this.transfer = { total, read: 0 };
+        startLoading(total);
+        payload = await reader.exactly(total, received);
+      }
+    } catch (error) {
+      if (load !== null && attempt === this.#attempt) {
+        log.warning(
+          `Internal error in RDB reading offset ${
+            this.transfer?.read ?? 0
+          }: the snapshot ended early (${
+            (error as Error).message
+          }). Failure loading rdb format from socket, assuming connection error, resuming operation.`,
+        );
+        log.warning("Failed trying to load the MASTER synchronization DB from socket");
+        if (swap) log.notice("MASTER <-> REPLICA sync: Discarding temporary DB, the old one stays");
+        throw new TransferBroken("transfer broken off");
+      }
+      throw error;
+    } finally {
+      if (load !== null) view.loadingChanged(null);
     }
     if (attempt !== this.#attempt) throw new RetryLater("link replaced");
     this.transfer = null;
-    log.notice("MASTER <-> REPLICA sync: Flushing old data");
-    log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
+    if (swap) {
+      log.notice("Discarding previously cached master state.");
+      log.notice("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
+    } else {
+      log.notice("MASTER <-> REPLICA sync: Flushing old data");
+      if (!diskless) log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
+    }
     try {
       view.loaded(payload, replid, offset);
     } catch (error) {
       this.#cached = null;
       throw new Error(
-        `Failed trying to load the MASTER synchronization DB from disk: ${
-          (error as Error).message
-        }`,
+        `Failed trying to load the MASTER synchronization DB from ${
+          diskless ? "socket" : "disk"
+        }: ${(error as Error).message}`,
       );
     }
     this.#saveReceived(payload);
@@ -572,22 +638,29 @@ class LinkReader {
   }
 
   /** Exactly `n` bytes. */
-  async exactly(n: number, progress: (read: number) => void): Promise<Uint8Array> {
+  async exactly(
+    n: number,
+    progress: (read: number, fresh: Uint8Array) => void,
+  ): Promise<Uint8Array> {
     const out = new Uint8Array(n);
     let got = 0;
     while (got < n) {
       if (this.#start === this.#end) await this.#fill();
       const take = Math.min(n - got, this.#end - this.#start);
-      out.set(this.#buf.subarray(this.#start, this.#start + take), got);
+      const fresh = this.#buf.subarray(this.#start, this.#start + take);
+      out.set(fresh, got);
       this.#start += take;
       got += take;
-      progress(got);
+      progress(got, fresh);
     }
     return out;
   }
 
   /** Bytes up to `mark` (excluded), the mark being the last bytes read. */
-  async untilMark(mark: Uint8Array, progress: (read: number) => void): Promise<Uint8Array> {
+  async untilMark(
+    mark: Uint8Array,
+    progress: (read: number, fresh: Uint8Array) => void,
+  ): Promise<Uint8Array> {
     const chunks: Uint8Array[] = [];
     let total = 0;
     // The mark ends the payload; the master sends nothing after it until the stream,
@@ -605,7 +678,7 @@ class LinkReader {
         // What follows the mark is the stream: leave it in the buffer.
         const used = at + mark.length - tail.length;
         this.#start += used;
-        progress(total);
+        progress(total, body);
         return join(chunks, total);
       }
       // Keep the last mark.length-1 bytes: the mark may straddle two reads.
@@ -617,7 +690,7 @@ class LinkReader {
       }
       tail = window.slice(window.length - keep);
       this.#start = this.#end;
-      progress(total);
+      progress(total, body);
     }
   }
 

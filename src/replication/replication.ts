@@ -8,6 +8,7 @@
 // repl-ping-replica-period seconds. A replica applies its master's stream and passes
 // the very same bytes on to its own replicas, so offsets agree along a chain.
 
+import type { TransferLoad } from "../persistence/persistence.ts";
 import { encodeRequest } from "../protocol/request.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import { latin1Bytes } from "../util/latin1.ts";
@@ -167,36 +168,33 @@ export class Replication {
     this.#feed(db, argv);
   }
 
-  /** Appends bytes to the stream: the backlog, and every replica. */
+  /**
+   * Appends bytes to the stream: the shared buffer (backlog.ts) keeps them once, and
+   * every replica reading it is sent them (online) or holds them (waiting for its
+   * snapshot); either way its output buffer limit is checked.
+   */
   #append(bytes: Uint8Array): void {
     this.offset += bytes.length;
-    this.backlog?.append(bytes);
+    const added = this.backlog?.append(bytes) ?? false;
     for (const peer of this.replicas) {
-      if (peer.state === "online") this.#send(peer, bytes);
-    }
-    // Replicas waiting for their snapshot share one copy of the stream meanwhile.
-    const transfer = this.#transfer;
-    if (transfer !== null && transfer.replicas.size !== 0) {
-      transfer.pending.push(bytes);
-      transfer.pendingBytes += bytes.length;
+      if (peer.stream === null) continue;
+      if (peer.stream.sending || added) this.#host.deliver(peer.client);
     }
   }
 
   /**
-   * Bytes of the stream kept for replicas waiting for their snapshot (one copy, shared
-   * by them), for INFO's replication buffer figures.
+   * The part of the shared replication buffer counted as the replicas' memory rather
+   * than the backlog's: what it holds past repl-backlog-size while replicas read it.
    */
   get pendingBytes(): number {
-    return this.#transfer?.pendingBytes ?? 0;
+    return this.backlog?.replicasShare ?? 0;
   }
 
-  #send(peer: ReplicaPeer, bytes: Uint8Array): void {
-    peer.client.reply.raw(bytes);
-    this.#host.deliver(peer.client);
-  }
-
+  // Replies of the protocol (+CONTINUE, the snapshot's framing, keep-alive newlines): the
+  // replica's own output, sent ahead of any stream bytes.
   #sendText(peer: ReplicaPeer, text: string): void {
-    this.#send(peer, latin1Bytes(text));
+    peer.client.reply.raw(latin1Bytes(text));
+    this.#host.deliver(peer.client);
   }
 
   // ---------------------------------------------------------------------------
@@ -234,6 +232,7 @@ export class Replication {
       ackOffset: 0,
       ackTime: Date.now(),
       waitingSince: Date.now(),
+      stream: null,
     };
     const stats = this.#host.stats;
     const name = this.#describe(peer);
@@ -288,13 +287,14 @@ export class Replication {
     peer.state = "online";
     this.replicas.add(peer);
     this.#noReplicasSince = 0;
+    // The reply goes ahead of the stream: the client sends its own output first.
+    peer.stream = backlog.reader(from);
+    peer.stream.sending = true;
     this.#sendText(peer, peer.capaPsync2 ? `+CONTINUE ${this.replid}\r\n` : "+CONTINUE\r\n");
-    const bytes = backlog.from(from);
-    if (bytes.length > 0) this.#send(peer, bytes);
     log.notice(
-      `Partial resynchronization request from ${
-        this.#describe(peer)
-      } accepted. Sending ${bytes.length} bytes of backlog starting from offset ${from}.`,
+      `Partial resynchronization request from ${this.#describe(peer)} accepted. Sending ${
+        backlog.end + 1 - from
+      } bytes of backlog starting from offset ${from}.`,
     );
     return true;
   }
@@ -311,15 +311,13 @@ export class Replication {
     if (waiting.length === 0) return;
     const diskless = this.#diskless(waiting[0]);
     const taking = waiting.filter((p) => this.#diskless(p) === diskless);
-    const transfer: Transfer = {
-      diskless,
-      replicas: new Set(taking),
-      pending: [],
-      pendingBytes: 0,
-    };
+    const transfer: Transfer = { diskless, replicas: new Set(taking) };
     // Every replica gets the same snapshot: the stream from here on is theirs, from a
-    // SELECT on.
+    // SELECT on, held for them in the shared buffer until they are sent it.
     this.#selectedDb = -1;
+    for (const peer of taking) {
+      if (!peer.rdbOnly) peer.stream = this.backlog!.reader(this.offset + 1);
+    }
     const aux = { streamDb: 0, id: this.replid, offset: this.offset };
     const mark = diskless ? newReplicationId() : "";
     let started = false;
@@ -336,7 +334,11 @@ export class Replication {
         for (const peer of transfer.replicas) {
           if (!peer.client.connected) continue;
           peer.client.reply.raw(chunk);
-          flushes.push(peer.client.flush().catch(() => {}));
+          flushes.push(
+            peer.client.flush().then(() => {
+              peer.snapshotWrite = Date.now();
+            }, () => {}),
+          );
         }
         await Promise.all(flushes);
       }
@@ -353,8 +355,14 @@ export class Replication {
       for (const peer of taking) peer.client.closeNow();
       return;
     }
+    transfer.abort = job.abort;
     job.done.then(async () => {
+      if (transfer.aborted) return;
       if (diskless) {
+        const up = [...transfer.replicas].filter((peer) => peer.client.connected).length;
+        this.#host.log.notice(
+          `Diskless rdb transfer, done reading from pipe, ${up} replicas still up.`,
+        );
         for (const peer of transfer.replicas) this.#sendText(peer, mark);
       } else {
         await this.#sendFile(job.path, transfer.replicas);
@@ -365,9 +373,10 @@ export class Replication {
         }
       }
       this.#transfer = null;
-      for (const peer of transfer.replicas) this.#online(peer, transfer.pending);
+      for (const peer of transfer.replicas) this.#online(peer);
       this.#startTransfer();
     }, (error) => {
+      if (transfer.aborted) return;
       this.#transfer = null;
       this.#host.log.warning(
         `SYNC failed. BGSAVE child returned an error: ${(error as Error)?.message ?? error}`,
@@ -410,8 +419,8 @@ export class Replication {
     }
   }
 
-  // The snapshot is sent: the stream kept meanwhile follows, and the replica is online.
-  #online(peer: ReplicaPeer, pending: readonly Uint8Array[]): void {
+  // The snapshot is sent: the stream held meanwhile follows, and the replica is online.
+  #online(peer: ReplicaPeer): void {
     if (!peer.client.connected) return;
     if (peer.rdbOnly) {
       // The snapshot was all it wanted: the connection ends once it is sent.
@@ -420,7 +429,7 @@ export class Replication {
     }
     peer.state = "online";
     peer.ackTime = Date.now();
-    for (const bytes of pending) peer.client.reply.raw(bytes);
+    if (peer.stream !== null) peer.stream.sending = true;
     this.#host.deliver(peer.client);
     this.#host.log.notice(
       `Synchronization with replica ${this.#describe(peer)} succeeded`,
@@ -441,10 +450,20 @@ export class Replication {
     if (!this.replicas.delete(peer)) return;
     const transfer = this.#transfer;
     if (transfer !== null && transfer.replicas.delete(peer) && transfer.replicas.size === 0) {
-      // Nobody left to take the stream kept for the snapshot.
-      transfer.pending = [];
-      transfer.pendingBytes = 0;
+      // A diskless snapshot nobody receives any more stops (Redis kills its child).
+      if (transfer.diskless && !transfer.aborted) {
+        this.#host.log.warning(
+          "Diskless rdb transfer, last replica dropped, killing fork child.",
+        );
+        transfer.aborted = true;
+        transfer.abort?.();
+        // The next replica to ask gets a snapshot of its own at once.
+        this.#transfer = null;
+      }
     }
+    // What only this replica still needed of the shared buffer can go.
+    peer.stream?.release();
+    peer.stream = null;
     this.#host.log.notice(`Connection with replica ${this.#describe(peer)} lost.`);
     if (this.replicas.size === 0) this.#noReplicasSince = Date.now();
   }
@@ -494,6 +513,23 @@ export class Replication {
       const n = this.acknowledgedBy(entry.offset);
       if (n >= entry.replicas) entry.done();
     }
+  }
+
+  /** Online replicas that have not acknowledged the whole stream (SHUTDOWN waits for them). */
+  laggingReplicas(): ReplicaPeer[] {
+    return [...this.replicas].filter((p) => p.state === "online" && p.ackOffset < this.offset);
+  }
+
+  /** Asks the replicas for their acknowledgements now (REPLCONF GETACK). */
+  askAcksNow(): void {
+    if (this.backlog !== null && this.replicas.size > 0) {
+      this.#append(encodeRequest(["REPLCONF", "GETACK", "*"]));
+    }
+  }
+
+  /** How a replica is named in the log: its address and listening port. */
+  describe(peer: ReplicaPeer): string {
+    return this.#describe(peer);
   }
 
   /** After the commands of a batch: replicas are asked for acks when a WAIT needs them. */
@@ -552,6 +588,9 @@ export class Replication {
     }
     this.#host.config.applyDirective("replicaof", [host, String(port)]);
     this.master = new MasterConnection(this.#masterHost(), host, port, cached, failover);
+    // The stream continues (a partial resync) in the database it had selected: a master
+    // sends no SELECT on a +CONTINUE.
+    if (current !== null) this.master.streamDb = current.streamDb;
     if (wasMaster) {
       this.#abortTransfer();
       this.#host.roleChanged(true);
@@ -633,6 +672,10 @@ export class Replication {
       },
       // Where to ask a master to continue from.
       position: () => ({ replid: this.replid, offset: this.offset }),
+      keyCount: () => host.keyCount(),
+      loadingChanged: (load: TransferLoad | null) => {
+        host.persistence.transferLoad = load;
+      },
       adopt: (conn: Deno.Conn, leftover: Uint8Array, events: MasterStreamEvents, db: number) =>
         host.adoptMasterLink(conn, leftover, events, db),
       // The master's bytes, applied: passed on as they are.
@@ -683,6 +726,17 @@ export class Replication {
     }
     const timeout = config.number("repl-timeout") * 1000;
     for (const peer of [...this.replicas]) {
+      // A replica that stopped taking its diskless snapshot holds back the others.
+      if (
+        peer.state === "send_bulk" && this.#transfer?.diskless &&
+        now - (peer.snapshotWrite ?? peer.waitingSince) > timeout
+      ) {
+        this.#host.log.warning(
+          `Disconnecting timedout replica (full sync): ${this.#describe(peer)}`,
+        );
+        peer.client.closeNow();
+        continue;
+      }
       // A replica that came with SYNC (redis-cli --replica) never acknowledges.
       if (peer.state === "online" && peer.psync && now - peer.ackTime > timeout) {
         this.#host.log.warning(
@@ -723,10 +777,12 @@ export class Replication {
   }
 }
 
-// A snapshot being made for replicas, and the stream that follows it, kept meanwhile.
+// A snapshot being made for replicas (the stream that follows it is held for them in
+// the shared buffer).
 interface Transfer {
   diskless: boolean;
   replicas: Set<ReplicaPeer>;
-  pending: Uint8Array[];
-  pendingBytes: number;
+  /** Stops the snapshot (a diskless one nobody receives any more). */
+  abort?: () => void;
+  aborted?: boolean;
 }

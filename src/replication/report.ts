@@ -55,7 +55,7 @@ export function replicationInfo(
     ["master_repl_offset", replication.offset],
     ["second_repl_offset", replication.secondOffset],
     ["repl_backlog_active", backlog !== null ? 1 : 0],
-    ["repl_backlog_size", backlog?.size ?? config.number("repl-backlog-size")],
+    ["repl_backlog_size", backlog?.limit ?? config.number("repl-backlog-size")],
     ["repl_backlog_first_byte_offset", backlog !== null ? backlog.firstByte : 0],
     ["repl_backlog_histlen", backlog?.histlen ?? 0],
   );

@@ -1,9 +1,11 @@
 // The shapes replication shares with the server and the commands: clients as
 // replication sees them, the server it runs in, and what it knows of each replica.
 
+import type { TransferLoad } from "../persistence/persistence.ts";
 import type { Logger } from "../log.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import type { ReplicationAux } from "../persistence/rdb_writer.ts";
+import type { BacklogReader } from "./backlog.ts";
 
 /** A client connection as replication sees it (the server's Client fits). */
 export interface ReplicationClient {
@@ -66,10 +68,14 @@ export interface ReplicationHost {
     replicationSave(options: {
       replication: ReplicationAux;
       sink?: (chunk: Uint8Array) => Promise<void>;
-    }): { path: string; done: Promise<void> } | null;
+    }): { path: string; done: Promise<void>; abort(): void } | null;
     loadReplicationPayload(bytes: Uint8Array): void;
     restartAofAfterSync(): void;
+    /** A full resync loaded as it arrives (INFO loading / async_loading, -LOADING). */
+    transferLoad: TransferLoad | null;
   };
+  /** Keys in all databases (repl-diskless-load on-empty-db). */
+  keyCount(): number;
   /** Sends a client's pending output soon (after the AOF). */
   deliver(client: ReplicationClient): void;
   /** Serves the master's stream on `conn`, `leftover` being bytes already read. */
@@ -107,6 +113,13 @@ export interface ReplicaPeer {
   ackTime: number;
   /** When it started to wait for a snapshot (ms). */
   waitingSince: number;
+  /** During a diskless transfer: when a write of the snapshot to it last completed (ms). */
+  snapshotWrite?: number;
+  /**
+   * Its place in the shared replication buffer (backlog.ts), from the snapshot's offset
+   * or the PSYNC offset on; null until then, and for an rdb-only replica.
+   */
+  stream: BacklogReader | null;
 }
 
 /** The capabilities and addresses a replica told with REPLCONF before PSYNC. */

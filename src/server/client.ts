@@ -185,9 +185,18 @@ export class Client implements Session, SessionFacts {
     return this.decoder.capacity - this.decoder.buffered;
   }
 
-  /** Output not sent yet: waiting, set aside, and what the socket has not taken yet. */
+  /**
+   * Output not sent yet: waiting, set aside, and what the socket has not taken yet. A
+   * replica's stream is not in it: that is held once for all replicas in the shared
+   * replication buffer (see replicaStreamHeld).
+   */
   get outputBuffer(): number {
     return this.reply.length + this.#queuedBytes + this.#unsent;
+  }
+
+  /** The part of the shared replication buffer held for this replica (0 for others). */
+  get replicaStreamHeld(): number {
+    return this.replica?.stream?.held ?? 0;
   }
 
   get flags(): string {
@@ -409,11 +418,21 @@ export class Client implements Session, SessionFacts {
   overOutputLimit(): boolean {
     const host = this.#host;
     if (host === null) return false;
+    const replica = this.replica !== null;
     const limit = host.outputLimit(
-      this.replica !== null ? "replica" : this.subscriptions !== null ? "pubsub" : "normal",
+      replica ? "replica" : this.subscriptions !== null ? "pubsub" : "normal",
     );
-    const used = this.outputBuffer;
-    if (limit.hard > 0 && used >= limit.hard) return true;
+    let used = this.outputBuffer;
+    let hard = limit.hard;
+    if (replica) {
+      // A replica's share of the shared buffer counts. A hard limit below
+      // repl-backlog-size would end every partial resync that sends more than it, so
+      // the backlog's size applies then (as in Redis 7.0: the memory is shared anyway).
+      used += this.replicaStreamHeld;
+      const backlog = this.server.config.number("repl-backlog-size");
+      if (hard > 0 && hard < backlog) hard = backlog;
+    }
+    if (hard > 0 && used >= hard) return true;
     if (limit.soft > 0 && used >= limit.soft) {
       const now = Date.now();
       if (this.softLimitSince === 0) this.softLimitSince = now;
@@ -480,28 +499,49 @@ export class Client implements Session, SessionFacts {
     return this.#flushing;
   }
 
+  // Sends the client's own output, then (a replica) the stream from the shared
+  // replication buffer, until there is nothing left.
   async #drain(): Promise<void> {
     this.#draining = true;
     try {
-      while ((this.#queued.length > 0 || this.reply.length > 0) && this.#conn !== null) {
-        const queued = this.#queued.shift();
-        if (queued !== undefined) this.#queuedBytes -= queued.length;
-        const chunk = queued ?? this.reply.take();
-        this.#unsent = chunk.length;
-        try {
-          let offset = 0;
-          while (offset < chunk.length) {
-            offset += await this.#conn.write(chunk.subarray(offset));
-            this.#unsent = chunk.length - offset;
-          }
-          this.#onBytesOut(chunk.length);
-        } finally {
-          this.#unsent = 0;
-          this.reply.release(chunk);
+      while (this.#conn !== null) {
+        if (this.#queued.length > 0 || this.reply.length > 0) {
+          await this.#sendOwn();
+          continue;
         }
+        const stream = this.replica?.stream;
+        const chunk = stream?.peek() ?? null;
+        if (chunk === null) break;
+        // A view into the shared buffer: the reader moves on as the socket takes it.
+        let offset = 0;
+        while (offset < chunk.length) {
+          const n = await this.#conn.write(chunk.subarray(offset));
+          offset += n;
+          stream!.advance(n);
+        }
+        this.#onBytesOut(chunk.length);
       }
     } finally {
       this.#draining = false;
+    }
+  }
+
+  // Sends the oldest chunk of the client's own output.
+  async #sendOwn(): Promise<void> {
+    const queued = this.#queued.shift();
+    if (queued !== undefined) this.#queuedBytes -= queued.length;
+    const chunk = queued ?? this.reply.take();
+    this.#unsent = chunk.length;
+    try {
+      let offset = 0;
+      while (offset < chunk.length) {
+        offset += await this.#conn!.write(chunk.subarray(offset));
+        this.#unsent = chunk.length - offset;
+      }
+      this.#onBytesOut(chunk.length);
+    } finally {
+      this.#unsent = 0;
+      this.reply.release(chunk);
     }
   }
 }

@@ -34,7 +34,13 @@ export async function serveConnection(
         // maxmemory-clients: this request may make the clients too big (it may be this one).
         if (server.clientEviction.on && !server.clientEviction.update(client, argv)) break;
         if (decoder.oversized) client.reply.error(ERR_ARGUMENT_TOO_LONG);
-        else dispatch(server, client, argv);
+        else if (client.replica === null) dispatch(server, client, argv);
+        else {
+          // A replica's link carries only the stream to it: see Server.replicaReplied.
+          const from = client.reply.length;
+          dispatch(server, client, argv);
+          server.replicaReplied(client, argv, from);
+        }
         decoder.unauthenticated = !client.authenticated;
       }
       server.endBatch();

@@ -3,6 +3,7 @@
 
 import { commandTable } from "../commands/mod.ts";
 import { aclCatalogOf } from "../commands/acl.ts";
+import { describeClient } from "../commands/client.ts";
 import { Acl } from "../acl/acl.ts";
 import {
   BIT_FAST,
@@ -27,7 +28,7 @@ import type { Logger } from "../log.ts";
 import { KeyspaceNotifier } from "../messaging/keyspace_events.ts";
 import { PubSub } from "../messaging/pubsub.ts";
 import { Tracking } from "../messaging/tracking.ts";
-import { ERR_DENIED_PROTECTED_MODE, ERR_MAX_CLIENTS } from "../protocol/errors.ts";
+import { ERR_DENIED_PROTECTED_MODE, ERR_LOADING, ERR_MAX_CLIENTS } from "../protocol/errors.ts";
 import { Persistence } from "../persistence/persistence.ts";
 import { LatencyMonitor } from "../stats/latency.ts";
 import { secretArguments, SlowLog } from "../stats/slowlog.ts";
@@ -528,11 +529,54 @@ export class Server implements ServerApi, ClientHost {
     if (!stale && this.staleReplica) {
       return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
     }
+    // A full resync loaded as it arrives: only commands flagged `loading` run meanwhile;
+    // while the old dataset is still served (async), all but the `no_async_loading` ones.
+    const load = this.persistence.transferLoad;
+    if (load !== null && refusedWhileLoading(this.table, spec, topName, client, load.async)) {
+      return ERR_LOADING;
+    }
     if (
       client.replica !== null &&
       (write || spec.flags.includes("readonly") || spec.flags.includes("may_replicate"))
     ) return "ERR Replica can't interact with the keyspace";
     return null;
+  }
+
+  /**
+   * A replica's own command (after SYNC/PSYNC) answered `from` onwards: nothing may go
+   * back on a replication link, where the replica would read it as stream, so the
+   * answer is dropped and the replica disconnected, as Redis does.
+   */
+  replicaReplied(client: Client, argv: string[], from: number): void {
+    const reply = client.reply;
+    if (reply.length <= from) return;
+    const answer = reply.since(from);
+    const top = this.table.lookup(argv[0]);
+    const spec = top === undefined ? undefined : callTarget(top, argv);
+    const name = spec === undefined || spec === top
+      ? argv[0].toLowerCase()
+      : `${top!.name}|${spec.name}`;
+    if (answer[0] === 45 /* '-' */) {
+      const end = answer.indexOf(13);
+      const text = latin1Text(answer.subarray(1, end < 0 ? answer.length : end));
+      this.log.warning(
+        `== CRITICAL == This master is sending an error to its replica: '${text}' after processing the command '${name}'`,
+      );
+    }
+    reply.truncate(from);
+    this.log.warning(
+      `Replica generated a reply to command '${name}', disconnecting it: ${
+        describeClient(client, Date.now()).trimEnd()
+      }`,
+    );
+    client.closing = true;
+  }
+
+  /** Keys in all databases. */
+  keyCount(): number {
+    let keys = 0;
+    for (const db of this.keyspace.databases) keys += db.size;
+    return keys;
   }
 
   /** A replica without its master that must not serve stale data (replica-serve-stale-data no). */
@@ -1262,6 +1306,7 @@ export class Server implements ServerApi, ClientHost {
     if (volatile.length > 0) {
       this.latency.sampleIfNeeded("expire-cycle", performance.now() - cycleStarted);
     }
+    for (const db of this.keyspace.databases) if (db.expires.size === 0) db.avgTtl = 0;
     if (this.#replicaKeys.size !== 0) {
       if (this.replication.isReplica) this.#expireReplicaKeys();
       else this.#replicaKeys.clear();
@@ -1287,6 +1332,44 @@ export class Server implements ServerApi, ClientHost {
     }
   }
 
+  /**
+   * Before a shutdown, as Redis 7.0 does: replicas that have not acknowledged the whole
+   * stream get up to shutdown-timeout seconds to catch up, writes paused meanwhile.
+   * False when SHUTDOWN ABORT called the shutdown off while it waited.
+   */
+  async waitForLaggingReplicas(): Promise<boolean> {
+    const timeout = this.config.number("shutdown-timeout") * 1000;
+    const replication = this.replication;
+    if (timeout <= 0 || replication.laggingReplicas().length === 0) return true;
+    const persistence = this.persistence;
+    this.log.notice("Waiting for replicas before shutting down.");
+    // SHUTDOWN ABORT clears the flag.
+    persistence.shutdownAsap = true;
+    this.pauseWrites(true);
+    replication.askAcksNow();
+    const deadline = Date.now() + timeout;
+    try {
+      while (persistence.shutdownAsap && Date.now() < deadline) {
+        if (replication.laggingReplicas().length === 0) return true;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      if (!persistence.shutdownAsap) return false;
+      const now = Date.now();
+      for (const peer of replication.laggingReplicas()) {
+        this.log.warning(
+          `Lagging replica ${
+            replication.describe(peer)
+          } reported offset ${peer.ackOffset} behind master, lag=${
+            Math.floor((now - peer.ackTime) / 1000)
+          }, state=online.`,
+        );
+      }
+      return true;
+    } finally {
+      this.pauseWrites(false);
+    }
+  }
+
   /** Stops accepting, sends what is pending, closes every client. Idempotent. */
   shutdown(): Promise<void> {
     this.#stopping ??= this.#shutdown();
@@ -1306,4 +1389,23 @@ export class Server implements ServerApi, ClientHost {
     this.log.warning("Redeno is now ready to exit, bye bye...");
     this.#closed.resolve();
   }
+}
+
+// Whether a command waits out a dataset being loaded: by its flags, or for EXEC by those
+// of the commands it would run.
+function refusedWhileLoading(
+  table: CommandTable,
+  spec: CommandSpec,
+  topName: string,
+  client: Client,
+  async: boolean,
+): boolean {
+  const refuses = (flags: readonly string[]) =>
+    async ? flags.includes("no_async_loading") : !flags.includes("loading");
+  if (refuses(spec.flags)) return true;
+  if (topName !== "exec" || client.transaction === null) return false;
+  return client.transaction.some((queued) => {
+    const flags = table.lookup(queued[0])?.flags;
+    return flags !== undefined && refuses(flags);
+  });
 }

@@ -30,7 +30,10 @@ export interface MemorySources {
   readonly keyspace: Keyspace;
   /**
    * Every client's buffers and pending data, as CLIENT LIST's tot-mem counts them:
-   * in all, and for the replicas of this server (their memory, their output).
+   * in all, and for the replicas of this server (their memory, their output). A
+   * replica's part of the shared replication buffer is not its own: the buffer is
+   * counted once, the replicas' share of it (past repl-backlog-size) with them, the
+   * rest as the backlog.
    */
   clientBuffers(): {
     clients: number;
@@ -39,7 +42,7 @@ export interface MemorySources {
     replicaBytes: number;
     replicaOutput: number;
   };
-  /** The replication backlog's memory. */
+  /** The backlog's part of the shared replication buffer (mem_replication_backlog). */
   backlogBytes(): number;
   /** The EVAL script cache and the FUNCTION libraries. */
   scriptBytes(): number;

@@ -182,6 +182,81 @@ for (const diskless of ["yes", "no"]) {
   });
 }
 
+async function persistenceField(client: RespClient, field: string): Promise<string> {
+  const text = await client.call("INFO", "persistence") as string;
+  const line = text.split("\r\n").find((l) => l.startsWith(field + ":"));
+  return line?.slice(field.length + 1) ?? "";
+}
+
+async function refusedWith(client: RespClient, ...argv: string[]): Promise<string> {
+  const reply = await client.call(...argv);
+  assert.ok(reply instanceof Error, `${argv.join(" ")} answered ${String(reply)}`);
+  return reply.message;
+}
+
+Deno.test("repl-diskless-load swapdb: loading as the snapshot streams in, async when the history continues", async () => {
+  if (skipWithout("redis-server")) return;
+  const LOADING = "LOADING Redis is loading the dataset in memory";
+  // A slow snapshot: 10 ms per key, 300 keys of 100 KB.
+  const master = await startRedis(freePort(), [...masterArgs("yes"), "--rdbcompression", "no"]);
+  const m = await RespClient.connect(master.port);
+  await m.call("DEBUG", "POPULATE", "300", "master", "100000");
+  const replica = await startRedeno(freePort(), ["--repl-diskless-load", "swapdb"]);
+  const r = await RespClient.connect(replica.port);
+  try {
+    await r.call("DEBUG", "POPULATE", "20", "slave", "10");
+    await r.call("SET", "mykey", "myvalue");
+    await m.call("CONFIG", "SET", "rdb-key-save-delay", "10000");
+    // Another master's history: loading, and only `loading` commands are served.
+    await r.call("REPLICAOF", "127.0.0.1", String(master.port));
+    await waitFor("loading", async () => (await persistenceField(r, "loading")) === "1");
+    assert.equal(await persistenceField(r, "async_loading"), "0");
+    assert.ok(Number(await persistenceField(r, "loading_loaded_bytes")) > 0);
+    assert.ok(Number(await persistenceField(r, "loading_rdb_used_mem")) > 0);
+    assert.equal(await refusedWith(r, "GET", "mykey"), LOADING);
+    assert.equal(await refusedWith(r, "PING"), LOADING);
+    assert.equal(await refusedWith(r, "CONFIG", "SET", "appendonly", "no"), LOADING);
+    assert.equal(await r.call("CONFIG", "SET", "maxmemory", "0"), "OK");
+    assert.equal((await r.call("ROLE") as Reply[])[3], "sync");
+    // The transfer breaks off: the old dataset is back, as it was.
+    await m.call("CONFIG", "SET", "repl-diskless-sync-delay", "5");
+    await m.call("CLIENT", "KILL", "TYPE", "replica");
+    await waitFor("the end of loading", async () => (await persistenceField(r, "loading")) === "0");
+    assert.equal(await r.call("GET", "mykey"), "myvalue");
+    assert.equal(await r.call("DBSIZE"), 21);
+    await m.call("CONFIG", "SET", "rdb-key-save-delay", "0");
+    await m.call("CONFIG", "SET", "repl-diskless-sync-delay", "0");
+    await linkUp(r);
+    await sameData(m, r);
+    // The same history again (a backlog too short to continue): the old dataset is
+    // served while the new one loads, then replaced.
+    await r.call("CONFIG", "SET", "replica-read-only", "no");
+    await r.call("SET", "mine", "1");
+    await m.call("CONFIG", "SET", "rdb-key-save-delay", "10000");
+    await m.call("CONFIG", "SET", "repl-backlog-size", "16384");
+    await m.call("MULTI");
+    await m.call("CLIENT", "KILL", "TYPE", "replica");
+    for (let i = 0; i < 4; i++) await m.call("SET", `filler${i}`, "A".repeat(16384));
+    await m.call("EXEC");
+    await waitFor(
+      "async loading",
+      async () => (await persistenceField(r, "async_loading")) === "1",
+    );
+    assert.equal(await persistenceField(r, "loading"), "0");
+    assert.equal(await r.call("GET", "mine"), "1");
+    assert.equal(await r.call("PING"), "PONG");
+    assert.equal(await refusedWith(r, "REPLICAOF", "NO", "ONE"), LOADING);
+    assert.equal(await refusedWith(r, "CONFIG", "SET", "appendonly", "no"), LOADING);
+    await m.call("CONFIG", "SET", "rdb-key-save-delay", "0");
+    await linkUp(r);
+    assert.equal(await persistenceField(r, "async_loading"), "0");
+    assert.equal(await r.call("GET", "mine"), null);
+    await sameData(m, r);
+  } finally {
+    await stopAll([replica, master], [m, r]);
+  }
+});
+
 Deno.test("a chain of Redeno replicas; a dropped link continues partially", async () => {
   const a = await startRedeno(freePort(), ["--repl-diskless-sync-delay", "0"]);
   const b = await startRedeno(freePort(), ["--repl-diskless-sync-delay", "0"]);
@@ -229,6 +304,45 @@ Deno.test("a chain of Redeno replicas; a dropped link continues partially", asyn
   }
 });
 
+Deno.test("SHUTDOWN waits shutdown-timeout for a lagging replica; SHUTDOWN ABORT calls it off", async () => {
+  const master = await startRedeno(freePort());
+  const replica = await startRedeno(freePort());
+  const m = await RespClient.connect(master.port);
+  const r = await RespClient.connect(replica.port);
+  const stopper = await RespClient.connect(master.port);
+  let stopped = false;
+  try {
+    await r.call("REPLICAOF", "127.0.0.1", String(master.port));
+    await linkUp(r);
+    await m.call("SET", "k", "v");
+    assert.equal(await m.call("WAIT", "1", "5000"), 1);
+    // A replica that stops reading falls behind.
+    Deno.kill(replica.process.pid, "SIGSTOP");
+    stopped = true;
+    await m.call("SET", "k2", "v2");
+    await m.call("CONFIG", "SET", "shutdown-timeout", "10");
+    const first = stopper.call("SHUTDOWN", "NOSAVE");
+    await new Promise((res) => setTimeout(res, 300));
+    assert.match(master.output(), /Waiting for replicas before shutting down/);
+    assert.equal(await m.call("SHUTDOWN", "ABORT"), "OK");
+    const answer = await first;
+    assert.ok(answer instanceof Error);
+    assert.equal(answer.message, "ERR Errors trying to SHUTDOWN. Check logs.");
+    assert.equal(await m.call("SET", "k3", "v3"), "OK");
+    // Time runs out: the shutdown goes on, naming the replica still behind.
+    await m.call("CONFIG", "SET", "shutdown-timeout", "1");
+    const started = Date.now();
+    await stopper.call("SHUTDOWN", "NOSAVE").catch(() => null);
+    const status = await master.process.status;
+    assert.ok(Date.now() - started >= 900, "it waited for the replica");
+    assert.equal(status.success, true);
+    assert.match(master.output(), /Lagging replica .* reported offset \d+ behind master/);
+  } finally {
+    if (stopped) Deno.kill(replica.process.pid, "SIGCONT");
+    await stopAll([replica, master], [m, r, stopper]);
+  }
+});
+
 Deno.test("min-replicas-to-write refuses writes without enough good replicas", async () => {
   const a = await startRedeno(freePort(), ["--repl-diskless-sync-delay", "0"]);
   const b = await startRedeno(freePort());
@@ -268,6 +382,33 @@ Deno.test("REPLCONF and PSYNC errors", async () => {
     assert.equal(badPort.message, "ERR Invalid master port");
     assert.equal(await c.call("REPLICAOF", "NO", "ONE"), "OK");
     assert.deepEqual(await c.call("ROLE"), ["master", 0, []]);
+    const badOffset = await c.call("PSYNC", "someid", "offset_str");
+    assert.ok(badOffset instanceof Error);
+    assert.equal(badOffset.message, "ERR value is not an integer or out of range");
+    assert.match(a.output(), /Replica .* asks for synchronization but with a wrong offset/);
+    // A replica's link carries only the stream: a command answered on it is not sent
+    // back, and the replica is disconnected.
+    const link = await Deno.connect({ hostname: "127.0.0.1", port: a.port });
+    await link.write(new TextEncoder().encode("PSYNC ? -1\r\n"));
+    const buf = new Uint8Array(65536);
+    let got = "";
+    while (!got.includes("+FULLRESYNC")) {
+      const n = await link.read(buf);
+      if (n === null) break;
+      got += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    await link.write(new TextEncoder().encode("GET foo\r\n"));
+    let all = got;
+    while (true) {
+      const n = await link.read(buf).catch(() => null);
+      if (n === null) break;
+      all += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    link.close();
+    assert.ok(!all.includes("-ERR Replica"), "no answer on the replication link");
+    assert.match(a.output(), /Replica generated a reply to command 'get', disconnecting it: /);
+    assert.match(a.output(), /== CRITICAL == This master is sending an error to its replica: /);
+    assert.equal(await c.call("PING"), "PONG");
   } finally {
     c.close();
     await a.stop("SIGKILL");
