@@ -86,6 +86,15 @@ export class ReplicationBacklog {
 
   /** Appends stream bytes; true when a block was added (a reader may hold more now). */
   append(bytes: Uint8Array): boolean {
+    // The usual case, a command that fits in the last block: a copy and no more (the
+    // oldest blocks are trimmed when a block is added).
+    const last = this.#tail();
+    if (last !== null && bytes.length <= last.bytes.length - last.used) {
+      last.bytes.set(bytes, last.used);
+      last.used += bytes.length;
+      this.end += bytes.length;
+      return false;
+    }
     let from = 0;
     let added = false;
     const tail = this.#tail();
