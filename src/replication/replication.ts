@@ -334,9 +334,10 @@ export class Replication {
         for (const peer of transfer.replicas) {
           if (!peer.client.connected) continue;
           peer.client.reply.raw(chunk);
+          if (!peer.snapshotWaitingSince) peer.snapshotWaitingSince = Date.now();
           flushes.push(
             peer.client.flush().then(() => {
-              peer.snapshotWrite = Date.now();
+              peer.snapshotWaitingSince = 0;
             }, () => {}),
           );
         }
@@ -726,10 +727,12 @@ export class Replication {
     }
     const timeout = config.number("repl-timeout") * 1000;
     for (const peer of [...this.replicas]) {
-      // A replica that stopped taking its diskless snapshot holds back the others.
+      // A replica that stopped taking its diskless snapshot holds back the others (not
+      // those that took all they were sent and wait for more).
+      const waiting = peer.snapshotWaitingSince ?? 0;
       if (
-        peer.state === "send_bulk" && this.#transfer?.diskless &&
-        now - (peer.snapshotWrite ?? peer.waitingSince) > timeout
+        peer.state === "send_bulk" && this.#transfer?.diskless && waiting !== 0 &&
+        now - waiting > timeout
       ) {
         this.#host.log.warning(
           `Disconnecting timedout replica (full sync): ${this.#describe(peer)}`,

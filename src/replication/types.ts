@@ -113,8 +113,11 @@ export interface ReplicaPeer {
   ackTime: number;
   /** When it started to wait for a snapshot (ms). */
   waitingSince: number;
-  /** During a diskless transfer: when a write of the snapshot to it last completed (ms). */
-  snapshotWrite?: number;
+  /**
+   * During a diskless transfer: since when a write of the snapshot to it has been
+   * waiting for the socket (ms), 0 when none is.
+   */
+  snapshotWaitingSince?: number;
   /**
    * Its place in the shared replication buffer (backlog.ts), from the snapshot's offset
    * or the PSYNC offset on; null until then, and for an rdb-only replica.
