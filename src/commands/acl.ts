@@ -24,7 +24,7 @@ import { replyHelp } from "./_help.ts";
 import { describeClient } from "./client.ts";
 import { commandCategories } from "./command.ts";
 import type { CommandSpec, Session } from "./context.ts";
-import { arityAccepts, callTarget, keysOfCall } from "./table.ts";
+import { arityAccepts, callTarget, fullNameOf, keysOfCall } from "./table.ts";
 
 const ERR_NO_ACL_FILE =
   "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
@@ -236,7 +236,7 @@ function dryRun(s: Session, argv: string[]): void {
     s.reply.error(`ERR Command '${call[0]}' not found`);
     return;
   }
-  const fullName = spec === top ? top.name : `${top!.name}|${spec.name}`;
+  const fullName = fullNameOf(top!, spec);
   if (!arityAccepts(spec.arity, call.length)) {
     s.reply.error(errWrongArity(fullName));
     return;

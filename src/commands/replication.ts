@@ -5,6 +5,7 @@ import { parseInt64 } from "../util/int64.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_TIMEOUT_NEGATIVE } from "../protocol/errors.ts";
 
 const ERR_TIMEOUT_NOT_INTEGER = "ERR timeout is not an integer or out of range";
+import { knownHost } from "../replication/report.ts";
 import { describeClient } from "./client.ts";
 import type { ArgDoc, CommandSpec, Session } from "./context.ts";
 
@@ -79,8 +80,7 @@ function sync(s: Session, argv: string[]): void {
   if (psync) {
     const offset = parseInt64(argv[2]);
     if (offset === null) {
-      const addr = s.facts.addr;
-      const ip = s.replconf.ip !== "" ? s.replconf.ip : addr.slice(0, addr.lastIndexOf(":"));
+      const ip = knownHost(s.replconf.ip, s.facts.addr);
       s.server.log.warning(
         `Replica ${ip}:${s.replconf.listeningPort} asks for synchronization but with a wrong offset`,
       );

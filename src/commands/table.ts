@@ -66,6 +66,11 @@ export function callTarget(spec: CommandSpec, argv: readonly string[]): CommandS
   return argv.length < 2 ? undefined : findSubcommand(spec, argv[1]);
 }
 
+/** A command's name as Redis reports it: `name`, or `container|subcommand`. */
+export function fullNameOf(top: CommandSpec, spec: CommandSpec): string {
+  return spec === top ? top.name : `${top.name}|${spec.name}`;
+}
+
 /** Redis's arity rule: N means exactly N arguments (name included), -N at least N. */
 export function arityAccepts(arity: number, argc: number): boolean {
   return arity > 0 ? argc === arity : argc >= -arity;

@@ -235,7 +235,7 @@ export class Replication {
       stream: null,
     };
     const stats = this.#host.stats;
-    const name = this.#describe(peer);
+    const name = this.describe(peer);
     if (replid !== null) {
       if (this.#continue(peer, replid, from)) {
         stats.syncPartialOk++;
@@ -277,7 +277,7 @@ export class Replication {
     if (backlog === null || !backlog.holds(from)) {
       log.notice(
         `Unable to partial resync with replica ${
-          this.#describe(peer)
+          this.describe(peer)
         } for lack of backlog (Replica request was: ${from}).`,
       );
       return false;
@@ -292,7 +292,7 @@ export class Replication {
     peer.stream.sending = true;
     this.#sendText(peer, peer.capaPsync2 ? `+CONTINUE ${this.replid}\r\n` : "+CONTINUE\r\n");
     log.notice(
-      `Partial resynchronization request from ${this.#describe(peer)} accepted. Sending ${
+      `Partial resynchronization request from ${this.describe(peer)} accepted. Sending ${
         backlog.end + 1 - from
       } bytes of backlog starting from offset ${from}.`,
     );
@@ -433,7 +433,7 @@ export class Replication {
     if (peer.stream !== null) peer.stream.sending = true;
     this.#host.deliver(peer.client);
     this.#host.log.notice(
-      `Synchronization with replica ${this.#describe(peer)} succeeded`,
+      `Synchronization with replica ${this.describe(peer)} succeeded`,
     );
   }
 
@@ -465,7 +465,7 @@ export class Replication {
     // What only this replica still needed of the shared buffer can go.
     peer.stream?.release();
     peer.stream = null;
-    this.#host.log.notice(`Connection with replica ${this.#describe(peer)} lost.`);
+    this.#host.log.notice(`Connection with replica ${this.describe(peer)} lost.`);
     if (this.replicas.size === 0) this.#noReplicasSince = Date.now();
   }
 
@@ -476,7 +476,8 @@ export class Replication {
     if (this.#waiting.size !== 0) this.#serveWaiting();
   }
 
-  #describe(peer: ReplicaPeer): string {
+  /** How a replica is named in the log: its address and listening port. */
+  describe(peer: ReplicaPeer): string {
     const host = peerHost(peer);
     return `${host}:${peer.listeningPort}`;
   }
@@ -526,11 +527,6 @@ export class Replication {
     if (this.backlog !== null && this.replicas.size > 0) {
       this.#append(encodeRequest(["REPLCONF", "GETACK", "*"]));
     }
-  }
-
-  /** How a replica is named in the log: its address and listening port. */
-  describe(peer: ReplicaPeer): string {
-    return this.#describe(peer);
   }
 
   /** After the commands of a batch: replicas are asked for acks when a WAIT needs them. */
@@ -735,7 +731,7 @@ export class Replication {
         now - waiting > timeout
       ) {
         this.#host.log.warning(
-          `Disconnecting timedout replica (full sync): ${this.#describe(peer)}`,
+          `Disconnecting timedout replica (full sync): ${this.describe(peer)}`,
         );
         peer.client.closeNow();
         continue;
@@ -743,7 +739,7 @@ export class Replication {
       // A replica that came with SYNC (redis-cli --replica) never acknowledges.
       if (peer.state === "online" && peer.psync && now - peer.ackTime > timeout) {
         this.#host.log.warning(
-          `Disconnecting timedout replica (streaming sync): ${this.#describe(peer)}`,
+          `Disconnecting timedout replica (streaming sync): ${this.describe(peer)}`,
         );
         peer.client.closeNow();
       }

@@ -89,8 +89,12 @@ export function replicationRole(replication: ReplicationView, out: ReplyWriter):
 
 /** The address a replica is known by: the one it announced, else its connection's. */
 export function peerHost(peer: ReplicaPeer): string {
-  if (peer.announcedIp !== "") return peer.announcedIp;
-  const addr = peer.client.addr;
+  return knownHost(peer.announcedIp, peer.client.addr);
+}
+
+/** `announcedIp` (REPLCONF ip-address) when told, else the host of `addr` (host:port). */
+export function knownHost(announcedIp: string, addr: string): string {
+  if (announcedIp !== "") return announcedIp;
   const colon = addr.lastIndexOf(":");
   return colon < 0 ? addr : addr.slice(0, colon);
 }

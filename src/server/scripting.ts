@@ -7,7 +7,7 @@
 // -BUSY, and SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE are served.
 
 import type { CommandSpec, ScriptRunOptions } from "../commands/context.ts";
-import { arityAccepts, callTarget } from "../commands/table.ts";
+import { arityAccepts, callTarget, fullNameOf } from "../commands/table.ts";
 import {
   EVAL_STATE,
   FUNCTION_STATE,
@@ -252,7 +252,7 @@ export class ScriptRunner implements VmHost {
     if (top === undefined) return this.#refuse(ERR_UNKNOWN);
     const spec: CommandSpec | undefined = callTarget(top, argv);
     if (spec === undefined) return this.#refuse(argv.length < 2 ? ERR_ARITY : ERR_UNKNOWN);
-    const fullName = spec === top ? top.name : `${top.name}|${spec.name}`;
+    const fullName = fullNameOf(top, spec);
     if (!arityAccepts(spec.arity, argv.length)) return this.#refuse(ERR_ARITY, fullName);
     const flags = spec.flags;
     // DEBUG SET-DISABLE-DENY-SCRIPTS lets tests call such commands from scripts.
@@ -332,7 +332,7 @@ export class ScriptRunner implements VmHost {
     if (spec === undefined) return -1;
     const caller = this.#run?.caller;
     if (caller === undefined || caller.user.unrestricted) return 1;
-    const fullName = spec === top ? top!.name : `${top!.name}|${spec.name}`;
+    const fullName = fullNameOf(top!, spec);
     return aclDenial(caller, caller.user, spec, fullName, argv) === null ? 1 : 0;
   }
 

@@ -16,7 +16,7 @@ import {
   type ServerStats,
   type Session,
 } from "../commands/context.ts";
-import { arityAccepts, callTarget, type CommandTable } from "../commands/table.ts";
+import { arityAccepts, callTarget, type CommandTable, fullNameOf } from "../commands/table.ts";
 import {
   type Config,
   ConfigError,
@@ -553,9 +553,7 @@ export class Server implements ServerApi, ClientHost {
     const answer = reply.since(from);
     const top = this.table.lookup(argv[0]);
     const spec = top === undefined ? undefined : callTarget(top, argv);
-    const name = spec === undefined || spec === top
-      ? argv[0].toLowerCase()
-      : `${top!.name}|${spec.name}`;
+    const name = spec === undefined ? argv[0].toLowerCase() : fullNameOf(top!, spec);
     if (answer[0] === 45 /* '-' */) {
       const end = answer.indexOf(13);
       const text = latin1Text(answer.subarray(1, end < 0 ? answer.length : end));
@@ -574,9 +572,7 @@ export class Server implements ServerApi, ClientHost {
 
   /** Keys in all databases. */
   keyCount(): number {
-    let keys = 0;
-    for (const db of this.keyspace.databases) keys += db.size;
-    return keys;
+    return this.keyspace.size;
   }
 
   /** A replica without its master that must not serve stale data (replica-serve-stale-data no). */
@@ -923,7 +919,7 @@ export class Server implements ServerApi, ClientHost {
     const spec = callTarget(top, argv);
     if (spec === undefined) return `Unknown subcommand '${argv[1] ?? ""}' of '${top.name}'`;
     if (!arityAccepts(spec.arity, argv.length)) {
-      const fullName = spec === top ? top.name : `${top.name}|${spec.name}`;
+      const fullName = fullNameOf(top, spec);
       return `Wrong number of arguments for '${fullName}'`;
     }
     client.db = this.keyspace.databases[db];
@@ -935,7 +931,7 @@ export class Server implements ServerApi, ClientHost {
       const reply = client.reply;
       if (reply.errors !== 0) {
         const text = reply.takeFirstError();
-        const name = spec === top ? top.name : `${top.name}|${spec.name}`;
+        const name = fullNameOf(top, spec);
         this.log.warning(
           `== CRITICAL == This server is sending an error to its AOF-loading-client: '${text}' ` +
             `after processing the command '${name}'`,

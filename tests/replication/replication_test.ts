@@ -28,8 +28,8 @@ async function waitFor(what: string, check: () => Promise<boolean>, ms = 15000):
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function info(client: RespClient, field: string): Promise<string> {
-  const text = await client.call("INFO", "replication") as string;
+async function info(client: RespClient, field: string, section = "replication"): Promise<string> {
+  const text = await client.call("INFO", section) as string;
   const line = text.split("\r\n").find((l) => l.startsWith(field + ":"));
   return line?.slice(field.length + 1) ?? "";
 }
@@ -182,12 +182,6 @@ for (const diskless of ["yes", "no"]) {
   });
 }
 
-async function persistenceField(client: RespClient, field: string): Promise<string> {
-  const text = await client.call("INFO", "persistence") as string;
-  const line = text.split("\r\n").find((l) => l.startsWith(field + ":"));
-  return line?.slice(field.length + 1) ?? "";
-}
-
 async function refusedWith(client: RespClient, ...argv: string[]): Promise<string> {
   const reply = await client.call(...argv);
   assert.ok(reply instanceof Error, `${argv.join(" ")} answered ${String(reply)}`);
@@ -209,10 +203,10 @@ Deno.test("repl-diskless-load swapdb: loading as the snapshot streams in, async 
     await m.call("CONFIG", "SET", "rdb-key-save-delay", "10000");
     // Another master's history: loading, and only `loading` commands are served.
     await r.call("REPLICAOF", "127.0.0.1", String(master.port));
-    await waitFor("loading", async () => (await persistenceField(r, "loading")) === "1");
-    assert.equal(await persistenceField(r, "async_loading"), "0");
-    assert.ok(Number(await persistenceField(r, "loading_loaded_bytes")) > 0);
-    assert.ok(Number(await persistenceField(r, "loading_rdb_used_mem")) > 0);
+    await waitFor("loading", async () => (await info(r, "loading", "persistence")) === "1");
+    assert.equal(await info(r, "async_loading", "persistence"), "0");
+    assert.ok(Number(await info(r, "loading_loaded_bytes", "persistence")) > 0);
+    assert.ok(Number(await info(r, "loading_rdb_used_mem", "persistence")) > 0);
     assert.equal(await refusedWith(r, "GET", "mykey"), LOADING);
     assert.equal(await refusedWith(r, "PING"), LOADING);
     assert.equal(await refusedWith(r, "CONFIG", "SET", "appendonly", "no"), LOADING);
@@ -221,7 +215,10 @@ Deno.test("repl-diskless-load swapdb: loading as the snapshot streams in, async 
     // The transfer breaks off: the old dataset is back, as it was.
     await m.call("CONFIG", "SET", "repl-diskless-sync-delay", "5");
     await m.call("CLIENT", "KILL", "TYPE", "replica");
-    await waitFor("the end of loading", async () => (await persistenceField(r, "loading")) === "0");
+    await waitFor(
+      "the end of loading",
+      async () => (await info(r, "loading", "persistence")) === "0",
+    );
     assert.equal(await r.call("GET", "mykey"), "myvalue");
     assert.equal(await r.call("DBSIZE"), 21);
     await m.call("CONFIG", "SET", "rdb-key-save-delay", "0");
@@ -240,16 +237,16 @@ Deno.test("repl-diskless-load swapdb: loading as the snapshot streams in, async 
     await m.call("EXEC");
     await waitFor(
       "async loading",
-      async () => (await persistenceField(r, "async_loading")) === "1",
+      async () => (await info(r, "async_loading", "persistence")) === "1",
     );
-    assert.equal(await persistenceField(r, "loading"), "0");
+    assert.equal(await info(r, "loading", "persistence"), "0");
     assert.equal(await r.call("GET", "mine"), "1");
     assert.equal(await r.call("PING"), "PONG");
     assert.equal(await refusedWith(r, "REPLICAOF", "NO", "ONE"), LOADING);
     assert.equal(await refusedWith(r, "CONFIG", "SET", "appendonly", "no"), LOADING);
     await m.call("CONFIG", "SET", "rdb-key-save-delay", "0");
     await linkUp(r);
-    assert.equal(await persistenceField(r, "async_loading"), "0");
+    assert.equal(await info(r, "async_loading", "persistence"), "0");
     assert.equal(await r.call("GET", "mine"), null);
     await sameData(m, r);
   } finally {
