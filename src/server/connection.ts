@@ -62,7 +62,9 @@ export async function serveConnection(
       if (n === null) break;
       decoder.advance(n);
       server.stats.netInputBytes += n;
-      client.lastInteraction = Date.now();
+      const now = client.lastInteraction = Date.now();
+      // The loop has been busy a while (see give_way.ts): let the other sockets in.
+      if (server.giveWay.due(now)) await server.giveWay.wait();
       // A request still arriving counts too (a huge bulk string being read).
       if (server.clientEviction.on && !server.clientEviction.update(client)) break;
       processBuffered();

@@ -115,6 +115,8 @@ export function serveMasterLink(
         // What the commands wrote goes to the AOF, then to this server's replicas.
         const logged = server.flushPending();
         if (logged !== undefined) await logged;
+        // A master streaming without pause keeps the loop busy (see give_way.ts).
+        if (server.giveWay.due(Date.now())) await server.giveWay.wait();
       }
     } catch (error) {
       if (

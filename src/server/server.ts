@@ -1,6 +1,7 @@
 // The server: listeners and their accept loops, the connected clients, the periodic
 // housekeeping (active expiry, idle timeouts) and a clean shutdown.
 
+import { GiveWay } from "./give_way.ts";
 import { commandTable } from "../commands/mod.ts";
 import { aclCatalogOf } from "../commands/acl.ts";
 import { describeClient } from "../commands/client.ts";
@@ -118,6 +119,8 @@ export class Server implements ServerApi, ClientHost {
   readonly replicationFeed: PropagateListener[] = [];
   /** The commands running now, innermost last (EXEC and blocked retries nest). */
   readonly calls = new CallStack();
+  /** Where a connection that kept the event loop busy waits its turn (give_way.ts). */
+  readonly giveWay = new GiveWay();
   readonly pubsub = new PubSub((subscriber) => this.deliver(subscriber as Client));
   readonly notifier = new KeyspaceNotifier(this.pubsub);
   readonly tracking = new Tracking({
@@ -1089,6 +1092,7 @@ export class Server implements ServerApi, ClientHost {
   listen(): void {
     // What loading stored was measured as it was stored, complete.
     this.keyspace.forgetHandedOut();
+    this.giveWay.open();
     const listeners = this.#listeners;
     listeners.open();
     this.port = listeners.port;
@@ -1379,6 +1383,7 @@ export class Server implements ServerApi, ClientHost {
     this.replication.stop();
     await this.persistence.close();
     this.#listeners.close();
+    this.giveWay.close();
     // Like Redis, no waiting for clients: replies not sent yet are dropped, and a
     // client that does not read cannot hold the exit back.
     for (const client of this.clients.values()) client.closeNow();
