@@ -1,4 +1,4 @@
-// Entry point and `deno compile` target: arguments → configuration → load data → listen.
+// Entry point and `deno compile` target: arguments → configuration → listen → load data.
 //
 // The server's code (most of Redeno's modules) is imported dynamically, so that its
 // loading, a good part of start-up, overlaps reading the configuration and the RDB file.
@@ -68,14 +68,6 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   try {
-    // The dataset is in memory before the first client connects.
-    await server.persistence.start({ rdbFile });
-  } catch (error) {
-    log.warning((error as Error).message);
-    removePidFile(pidfile, log);
-    return 1;
-  }
-  try {
     server.listen();
   } catch (error) {
     log.warning((error as Error).message);
@@ -99,6 +91,14 @@ export async function main(args: string[]): Promise<number> {
     log.notice(`Running mode=standalone, port=${server.port}.`);
   }
   log.notice("Server initialized");
+  try {
+    // As in Redis, clients connecting during the load are answered -LOADING.
+    await server.load({ rdbFile });
+  } catch (error) {
+    log.warning((error as Error).message);
+    removePidFile(pidfile, log);
+    return 1;
+  }
   log.notice("Ready to accept connections tcp");
   if (server.unixSocket !== "") {
     log.notice(`The server is now ready to accept connections at ${server.unixSocket}`);

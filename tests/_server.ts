@@ -125,14 +125,19 @@ function spawn(cmd: string, args: string[], cwd?: string): {
 
 /**
  * Resolves once something accepts connections on the port and answers PING (a server
- * started with a password answers NOAUTH, which counts too).
+ * started with a password answers NOAUTH, which counts too, as do `alsoAccepted`).
  */
-export async function waitForPing(port: number, timeoutMs = 15000): Promise<void> {
+export async function waitForPing(
+  port: number,
+  timeoutMs = 15000,
+  alsoAccepted: string[] = [],
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const accepted = ["+PONG", "-NOAUTH", ...alsoAccepted];
   while (Date.now() < deadline) {
     try {
       const reply = await pingOnce(port, 500);
-      if (reply.startsWith("+PONG") || reply.startsWith("-NOAUTH")) return;
+      if (accepted.some((start) => reply.startsWith(start))) return;
     } catch {
       // Not up yet.
     }
@@ -273,6 +278,34 @@ export async function startRedenoAsGiven(
   );
   try {
     await waitForPing(port);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
+}
+
+/**
+ * Starts Redeno (all permissions, `--port`, `--bind 127.0.0.1`, then `args`) and
+ * resolves as soon as it answers PING at all: -LOADING counts, so that a start-up load
+ * can be watched.
+ */
+export async function startRedenoLoading(port: number, args: string[]): Promise<RunningServer> {
+  const server = wrap(
+    port,
+    spawn(Deno.execPath(), [
+      "run",
+      "--allow-all",
+      `${ROOT}src/main.ts`,
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      ...args,
+    ]),
+  );
+  try {
+    await waitForPing(port, 15000, ["-LOADING"]);
   } catch (error) {
     await server.stop();
     throw error;

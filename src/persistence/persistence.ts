@@ -11,7 +11,11 @@ import { type Database, Keyspace } from "../store/keyspace.ts";
 import type { EncodingLimits } from "./codecs/codec.ts";
 import {
   keyDelay,
+  type LoadOptions,
+  type LoadResult,
   loadSnapshotBytes,
+  loadSnapshotInSteps,
+  type LoadSteps,
   readFileBytes,
   saveSnapshot,
   saveSnapshotSync,
@@ -31,6 +35,7 @@ import {
   writeManifest,
 } from "./aof_manifest.ts";
 import { RdbError, rdbTypeName } from "./rdb_format.ts";
+import { leadingAux } from "./rdb_reader.ts";
 import type { ReplicationAux } from "./rdb_writer.ts";
 
 /** The configuration as the manager reads it (the server's Config fits). */
@@ -93,6 +98,11 @@ export interface PersistenceHost {
   usedMemory?(): number;
   /** The replication AUX fields an RDB records, or null when there is no stream. */
   replicationAux?(): ReplicationAux | null;
+  /**
+   * Resolves once the clients have been served (a start-up load pauses for it every
+   * loading-process-events-interval-bytes); without it the load does not pause.
+   */
+  serveClients?(): Promise<void>;
 }
 
 /** The RDB file, being read while the rest of start-up goes on (src/main.ts). */
@@ -175,6 +185,14 @@ export interface SnapshotBackend {
     onExpired?: (db: number, key: string) => void,
     keepExpired?: boolean,
   ): LoadSummary;
+  /** `load`, pausing as `steps` says (a start-up load that serves clients meanwhile). */
+  loadInSteps(
+    bytes: Uint8Array,
+    keyspace: Keyspace,
+    steps: LoadSteps,
+    functions?: FunctionsView,
+    onExpired?: (db: number, key: string) => void,
+  ): Promise<LoadSummary>;
 }
 
 /** Answers of BGSAVE. */
@@ -204,14 +222,15 @@ const ERR_MISCONF = "MISCONF Redis is configured to save RDB snapshots, but it's
   "the RDB error.";
 
 /**
- * A full resync's snapshot being received to be loaded as it arrives (a diskless load):
- * INFO's loading figures. An `async` one leaves the old dataset served meanwhile.
+ * A load that clients are served during, and INFO's loading figures for it: a full
+ * resync's snapshot received to be loaded as it arrives (a diskless load), or the
+ * start-up load. An `async` one leaves the old dataset served meanwhile.
  */
 export interface TransferLoad {
   readonly async: boolean;
   /** When it started (ms). */
   readonly started: number;
-  /** The snapshot's size, 0 when the master streams it without telling (diskless). */
+  /** The snapshot's size, 0 when not known (a master's diskless stream, an AOF). */
   readonly total: number;
   /** Bytes received so far. */
   loaded: number;
@@ -226,7 +245,10 @@ const CRON_MS = 100;
 /** The persistence manager. */
 export class Persistence {
   #loading = false;
-  /** The full resync being loaded as it arrives, if any (see TransferLoad). */
+  /**
+   * The load clients are served during, if any (see TransferLoad): a full resync being
+   * loaded as it arrives, or the start-up load.
+   */
   transferLoad: TransferLoad | null = null;
   /** The AUX fields of the RDB file loaded at start-up (replication resumes from them). */
   loadedAux: ReadonlyMap<string, string> | null = null;
@@ -327,16 +349,22 @@ export class Persistence {
    */
   async load(options: { readOnly?: boolean; rdbFile?: PrefetchedFile } = {}): Promise<void> {
     this.loading = true;
+    // With a host that serves clients meanwhile, they are refused (-LOADING) from the
+    // first moment: the RDB file may still be on its way from the disk.
+    if (this.#host.serveClients !== undefined) {
+      this.transferLoad = { async: false, started: Date.now(), total: 0, loaded: 0, usedMem: 0 };
+    }
     try {
       if (this.#config("appendonly") === "yes") {
         await this.#loadAof(options.readOnly ?? false);
       } else {
         const early = options.rdbFile;
         const bytes = early === undefined ? null : await early.take();
-        this.#loadRdbAtStart(early?.path === this.#rdbPath() ? bytes : null);
+        await this.#loadRdbAtStart(early?.path === this.#rdbPath() ? bytes : null);
       }
     } finally {
       this.loading = false;
+      this.transferLoad = null;
     }
     this.#host.dirty = 0;
   }
@@ -666,7 +694,7 @@ export class Persistence {
   }
 
   // AOF off: the RDB file in `dir`, if there is one (`early`: its bytes, read ahead).
-  #loadRdbAtStart(early: Uint8Array | null): void {
+  async #loadRdbAtStart(early: Uint8Array | null): Promise<void> {
     const path = this.#rdbPath();
     if (!exists(path)) return;
     const started = performance.now();
@@ -677,7 +705,7 @@ export class Persistence {
       // replication history is restored, its replicas are told with a DEL each.
       const expired: [number, string][] = [];
       this.expiredAtLoad = expired;
-      summary = this.#loadRdbBytes(
+      summary = await this.#loadRdbServing(
         bytes,
         this.#config("dbfilename"),
         this.#config("replicaof") === "" ? (db, key) => expired.push([db, key]) : undefined,
@@ -695,28 +723,65 @@ export class Persistence {
     );
   }
 
+  // #loadRdbBytes, serving clients (-LOADING to most commands, INFO's loading_*
+  // figures) every loading-process-events-interval-bytes, as Redis does.
+  async #loadRdbServing(
+    bytes: Uint8Array,
+    name: string,
+    onExpired?: (db: number, key: string) => void,
+  ): Promise<LoadSummary> {
+    const host = this.#host;
+    if (host.serveClients === undefined) return this.#loadRdbBytes(bytes, name, onExpired);
+    const progress: TransferLoad = {
+      async: false,
+      started: this.transferLoad?.started ?? Date.now(),
+      total: bytes.length,
+      loaded: 0,
+      usedMem: Number(leadingAux(bytes).get("used-mem") ?? 0) || 0,
+    };
+    this.transferLoad = progress;
+    try {
+      const steps: LoadSteps = {
+        every: host.config.number("loading-process-events-interval-bytes"),
+        pause: (loaded) => {
+          progress.loaded = loaded;
+          return host.serveClients!();
+        },
+      };
+      return this.#rdbLoaded(
+        await this.#snapshots.loadInSteps(bytes, host.keyspace, steps, host.functions, onExpired),
+      );
+    } catch (error) {
+      throw this.#rdbLoadFailed(error as Error, name);
+    }
+  }
+
   #loadRdbBytes(
     bytes: Uint8Array,
     name: string,
     onExpired?: (db: number, key: string) => void,
   ): LoadSummary {
     try {
-      const summary = this.#snapshots.load(
-        bytes,
-        this.#host.keyspace,
-        this.#host.functions,
-        onExpired,
+      return this.#rdbLoaded(
+        this.#snapshots.load(bytes, this.#host.keyspace, this.#host.functions, onExpired),
       );
-      this.#loadedKeys = summary.keys;
-      this.#loadedExpired = summary.expired;
-      this.loadedAux = summary.aux ?? null;
-      return summary;
     } catch (error) {
-      if (error instanceof RdbError) this.#reportBadRdb(error, name);
-      throw new Error(`Failed loading the RDB file ${name}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw this.#rdbLoadFailed(error as Error, name);
     }
+  }
+
+  // What a load that went through records.
+  #rdbLoaded(summary: LoadSummary): LoadSummary {
+    this.#loadedKeys = summary.keys;
+    this.#loadedExpired = summary.expired;
+    this.loadedAux = summary.aux ?? null;
+    return summary;
+  }
+
+  // The error a failed load throws (bad data is reported in the log first).
+  #rdbLoadFailed(error: Error, name: string): Error {
+    if (error instanceof RdbError) this.#reportBadRdb(error, name);
+    return new Error(`Failed loading the RDB file ${name}: ${error.message}`, { cause: error });
   }
 
   // Where bad data in an RDB file was found, as Redis's checker reports it then.
@@ -1496,6 +1561,30 @@ export function defaultSnapshots(
     functions: options.functions,
     replication: options.replication,
   });
+  const loadOptions = (
+    functions?: FunctionsView,
+    onExpired?: (db: number, key: string) => void,
+    keepExpired?: boolean,
+  ): LoadOptions => ({
+    onExpired,
+    skipExpired: keepExpired !== true,
+    limits: encodingLimits(config),
+    // One library at a time, as Redis loads them: the first that fails (does not
+    // compile, registers nothing, clashes with one loaded before) fails the load.
+    onFunction: functions === undefined
+      ? undefined
+      : (code) => functions.restore([code], "append", "load")?.replace(/^ERR /, "") ?? null,
+    onAccessInfo: (db, key, idle, frequency) =>
+      applyAccess(config, db, key, idle ?? -1, frequency ?? -1),
+    afterKey: keyDelay(config.number("key-load-delay")),
+  });
+  const loadSummary = (result: LoadResult): LoadSummary => ({
+    keys: result.keys,
+    expired: result.expiredSkipped,
+    emptyKeys: result.emptyKeys,
+    bytes: result.bytes,
+    aux: result.aux,
+  });
   return {
     save(keyspace, path, options) {
       if (options.aofBase && !options.preamble) {
@@ -1540,26 +1629,14 @@ export function defaultSnapshots(
       };
     },
     load(bytes, keyspace, functions, onExpired, keepExpired) {
-      const result = loadSnapshotBytes(keyspace, bytes, {
-        onExpired,
-        skipExpired: keepExpired !== true,
-        limits: encodingLimits(config),
-        // One library at a time, as Redis loads them: the first that fails (does not
-        // compile, registers nothing, clashes with one loaded before) fails the load.
-        onFunction: functions === undefined
-          ? undefined
-          : (code) => functions.restore([code], "append", "load")?.replace(/^ERR /, "") ?? null,
-        onAccessInfo: (db, key, idle, frequency) =>
-          applyAccess(config, db, key, idle ?? -1, frequency ?? -1),
-        afterKey: keyDelay(config.number("key-load-delay")),
-      });
-      return {
-        keys: result.keys,
-        expired: result.expiredSkipped,
-        emptyKeys: result.emptyKeys,
-        bytes: result.bytes,
-        aux: result.aux,
-      };
+      return loadSummary(
+        loadSnapshotBytes(keyspace, bytes, loadOptions(functions, onExpired, keepExpired)),
+      );
+    },
+    async loadInSteps(bytes, keyspace, steps, functions, onExpired) {
+      return loadSummary(
+        await loadSnapshotInSteps(keyspace, bytes, loadOptions(functions, onExpired), steps),
+      );
     },
   };
 }

@@ -101,6 +101,23 @@ export function readRdb(
   onKey: (entry: LoadedKey) => boolean | void,
   options: ReadOptions = {},
 ): ReadSummary {
+  const steps = readRdbInSteps(bytes, onKey, options, Infinity);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return step.value;
+}
+
+/**
+ * readRdb, pausing after the key that takes it `every` bytes past its last pause: it
+ * yields how far it has read, and the caller resumes it (after serving its clients, as
+ * a start-up load does).
+ */
+export function* readRdbInSteps(
+  bytes: Uint8Array,
+  onKey: (entry: LoadedKey) => boolean | void,
+  options: ReadOptions,
+  every: number,
+): Generator<number, ReadSummary> {
   const limits = options.limits ?? DEFAULT_LIMITS;
   const skipExpired = options.skipExpired ?? true;
   const now = options.now ?? Date.now();
@@ -127,6 +144,7 @@ export function readRdb(
     functions: 0,
   };
   let db = 0;
+  let pausedAt = 0;
   let expireAt: ExpireTime | undefined;
   let idleSeconds: number | undefined;
   let frequency: number | undefined;
@@ -182,6 +200,7 @@ export function readRdb(
       if (entryIdle !== undefined) entry.idleSeconds = entryIdle;
       if (entryFreq !== undefined) entry.frequency = entryFreq;
       if (onKey(entry) === false) r.fail(`duplicate key "${key}" in database ${db}`, opStart);
+      if (r.pos - pausedAt >= every) yield pausedAt = r.pos;
       continue;
     }
     if (type === OP_EXPIRETIME) {

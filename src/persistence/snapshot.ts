@@ -19,7 +19,13 @@ import type { Value } from "../store/value.ts";
 import { isEmptyValue } from "./codecs/mod.ts";
 import { Crc64 } from "./crc64.ts";
 import { ByteWriter } from "./rdb_format.ts";
-import { type LoadedKey, type ReadOptions, readRdb, type ReadSummary } from "./rdb_reader.ts";
+import {
+  type LoadedKey,
+  type ReadOptions,
+  readRdb,
+  readRdbInSteps,
+  type ReadSummary,
+} from "./rdb_reader.ts";
 import {
   type ReplicationAux,
   writeDbHeader,
@@ -573,26 +579,70 @@ export function loadSnapshotBytes(
   options: LoadOptions = {},
 ): LoadResult {
   const started = performance.now();
-  const databases = keyspace.databases;
-  const afterKey = options.afterKey;
   const loading = keyspace.loading;
   keyspace.loading = true;
-  let summary: ReadSummary;
   try {
-    summary = readRdb(bytes, (entry: LoadedKey) => {
-      const db = databases[entry.db];
-      if (!db.add(entry.key, entry.value)) return false;
-      if (entry.expireAt !== undefined) db.setExpire(entry.key, entry.expireAt);
-      if (entry.idleSeconds !== undefined || entry.frequency !== undefined) {
-        options.onAccessInfo?.(db, entry.key, entry.idleSeconds, entry.frequency);
-      }
-      if (afterKey !== undefined) afterKey();
-      return true;
-    }, { ...options, databases: databases.length });
+    const summary = readRdb(bytes, keyAdder(keyspace, options), {
+      ...options,
+      databases: keyspace.databases.length,
+    });
+    return { ...summary, durationMs: performance.now() - started };
   } finally {
     keyspace.loading = loading;
   }
-  return { ...summary, durationMs: performance.now() - started };
+}
+
+/** When a load in steps pauses, and what it awaits then. */
+export interface LoadSteps {
+  /** Pause after the key that takes the read this many bytes past the last pause. */
+  every: number;
+  /** Called at each pause with the bytes read so far; the load goes on once it resolves. */
+  pause(loaded: number): Promise<void>;
+}
+
+/**
+ * loadSnapshotBytes, pausing every `steps.every` bytes, so that the server can answer
+ * its clients meanwhile (a start-up load, like Redis's, serves them -LOADING).
+ */
+export async function loadSnapshotInSteps(
+  keyspace: Keyspace,
+  bytes: Uint8Array,
+  options: LoadOptions,
+  steps: LoadSteps,
+): Promise<LoadResult> {
+  const started = performance.now();
+  const loading = keyspace.loading;
+  keyspace.loading = true;
+  try {
+    const reader = readRdbInSteps(bytes, keyAdder(keyspace, options), {
+      ...options,
+      databases: keyspace.databases.length,
+    }, steps.every);
+    let step = reader.next();
+    while (!step.done) {
+      await steps.pause(step.value);
+      step = reader.next();
+    }
+    return { ...step.value, durationMs: performance.now() - started };
+  } finally {
+    keyspace.loading = loading;
+  }
+}
+
+// Adds each key read to its database (false: it is there already, a corrupt file).
+function keyAdder(keyspace: Keyspace, options: LoadOptions): (entry: LoadedKey) => boolean {
+  const databases = keyspace.databases;
+  const afterKey = options.afterKey;
+  return (entry: LoadedKey) => {
+    const db = databases[entry.db];
+    if (!db.add(entry.key, entry.value)) return false;
+    if (entry.expireAt !== undefined) db.setExpire(entry.key, entry.expireAt);
+    if (entry.idleSeconds !== undefined || entry.frequency !== undefined) {
+      options.onAccessInfo?.(db, entry.key, entry.idleSeconds, entry.frequency);
+    }
+    if (afterKey !== undefined) afterKey();
+    return true;
+  };
 }
 
 /**

@@ -30,7 +30,7 @@ import { KeyspaceNotifier } from "../messaging/keyspace_events.ts";
 import { PubSub } from "../messaging/pubsub.ts";
 import { Tracking } from "../messaging/tracking.ts";
 import { ERR_DENIED_PROTECTED_MODE, ERR_LOADING, ERR_MAX_CLIENTS } from "../protocol/errors.ts";
-import { Persistence } from "../persistence/persistence.ts";
+import { Persistence, type PrefetchedFile } from "../persistence/persistence.ts";
 import { LatencyMonitor } from "../stats/latency.ts";
 import { secretArguments, SlowLog } from "../stats/slowlog.ts";
 import { Keyspace } from "../store/keyspace.ts";
@@ -487,9 +487,11 @@ export class Server implements ServerApi, ClientHost {
 
   /** See DispatchContext.replicationChecks (kept up to date: it is read per command). */
   replicationChecks = false;
+  // Set while the start-up load runs (see load()).
+  #loadingAtStart = false;
 
   #updateReplicationChecks(): void {
-    this.replicationChecks = this.replication.isReplica ||
+    this.replicationChecks = this.#loadingAtStart || this.replication.isReplica ||
       this.config.number("min-replicas-to-write") > 0;
   }
 
@@ -500,7 +502,8 @@ export class Server implements ServerApi, ClientHost {
     topName: string,
     argv: readonly string[],
   ): string | null {
-    if (client.isMaster) return null;
+    // The master's stream, and the AOF being replayed, are obeyed.
+    if (client.isMaster || client.mustObey) return null;
     // Whether the call writes and may run on a stale replica: EXEC as its commands do;
     // a script as its flags say (one without flags is no write, and not for a stale
     // replica either).
@@ -1086,12 +1089,33 @@ export class Server implements ServerApi, ClientHost {
   }
 
   /**
+   * The start-up load (Persistence.start). As in Redis, the listeners may be open
+   * already: clients are served meanwhile (see serveClients), and commands not flagged
+   * `loading` are refused with -LOADING.
+   */
+  async load(options: { rdbFile?: PrefetchedFile } = {}): Promise<void> {
+    this.#loadingAtStart = true;
+    this.#updateReplicationChecks();
+    try {
+      await this.persistence.start(options);
+    } finally {
+      this.#loadingAtStart = false;
+      this.#updateReplicationChecks();
+    }
+    // What loading stored was measured as it was stored, complete.
+    this.keyspace.forgetHandedOut();
+  }
+
+  /** See PersistenceHost.serveClients: one turn of the event loop for every client. */
+  serveClients(): Promise<void> {
+    return this.giveWay.wait();
+  }
+
+  /**
    * Opens the listeners (see src/server/listeners.ts) and starts the housekeeping;
    * throws a ListenError when a listener cannot open or there is nowhere to listen.
    */
   listen(): void {
-    // What loading stored was measured as it was stored, complete.
-    this.keyspace.forgetHandedOut();
     this.giveWay.open();
     const listeners = this.#listeners;
     listeners.open();
@@ -1289,9 +1313,10 @@ export class Server implements ServerApi, ClientHost {
     // databases that need it. Commands wait at most one slice.
     const cycleStarted = performance.now();
     // While clients are paused nothing expires (see Database.keepExpired), nor while a
-    // script that yielded runs (it must see the keys it saw).
+    // script that yielded runs (it must see the keys it saw), nor during the start-up load.
     // DEBUG SET-ACTIVE-EXPIRE 0 turns the cycle off (keys still expire when met).
-    const volatile = this.expiryPaused || this.scripting.running || !this.debug.activeExpire
+    const volatile = this.expiryPaused || this.scripting.running || !this.debug.activeExpire ||
+        this.#loadingAtStart
       ? []
       : this.keyspace.databases.filter((db) => db.expires.size > 0);
     let left = 250 / Math.max(1, this.config.number("hz"));
