@@ -95,9 +95,12 @@ export async function main(args: string[]): Promise<number> {
     // As in Redis, clients connecting during the load are answered -LOADING.
     await server.load({ rdbFile });
   } catch (error) {
-    log.warning((error as Error).message);
+    const shutDown = server.stopping;
+    if (!shutDown) log.warning((error as Error).message);
+    else await server.closed;
     removePidFile(pidfile, log);
-    return 1;
+    // A SHUTDOWN that came during the load ends it, and the process, as asked.
+    return shutDown ? 0 : 1;
   }
   log.notice("Ready to accept connections tcp");
   if (server.unixSocket !== "") {

@@ -117,6 +117,13 @@ function shutdown(s: Session, argv: string[]): void {
     s.reply.ok();
     return;
   }
+  // As in Redis, nothing is saved while a dataset loads (the file would be overwritten
+  // with part of it); an asynchronous load keeps the old dataset, which is saved.
+  const persistence = s.server.persistence;
+  if (persistence.transferLoad?.async === false) {
+    nosave = true;
+    saveFlag = false;
+  }
   const finish = () => {
     const ok = s.server.persistence.prepareShutdown({
       save: nosave ? false : saveFlag ? true : undefined,

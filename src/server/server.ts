@@ -1106,9 +1106,18 @@ export class Server implements ServerApi, ClientHost {
     this.keyspace.forgetHandedOut();
   }
 
-  /** See PersistenceHost.serveClients: one turn of the event loop for every client. */
-  serveClients(): Promise<void> {
-    return this.giveWay.wait();
+  /**
+   * See PersistenceHost.serveClients: one turn of the event loop for every client.
+   * Throws once a SHUTDOWN came meanwhile: the load stops there (see `stopping`).
+   */
+  async serveClients(): Promise<void> {
+    await this.giveWay.wait();
+    if (this.#stopping !== null) throw new Error("the server is shutting down");
+  }
+
+  /** True once the server has begun to shut down. */
+  get stopping(): boolean {
+    return this.#stopping !== null;
   }
 
   /**

@@ -9,20 +9,24 @@ import { call, freePort, startRedeno, startRedenoLoading, waitForPing } from "..
 
 const LOADING = "-LOADING Redis is loading the dataset in memory\r\n";
 
-Deno.test("a start-up RDB load answers -LOADING, INFO and CONFIG while it runs", async () => {
+// A directory holding a dump.rdb of `keys` keys of 1000 bytes.
+async function populatedDir(keys: number): Promise<string> {
   const dir = Deno.makeTempDirSync({ prefix: "redeno-loading-" });
-  // 20,000 keys of 1000 bytes: 2 s to load at 100 µs a key.
   const first = await startRedeno(freePort(), ["--dir", dir, "--enable-debug-command", "yes"]);
   try {
     const client = await RespClient.connect(first.port);
-    assert.equal(await client.call("DEBUG", "POPULATE", "20000", "key", "1000"), "OK");
+    assert.equal(await client.call("DEBUG", "POPULATE", String(keys), "key", "1000"), "OK");
     assert.equal(await client.call("SAVE"), "OK");
     client.close();
   } finally {
     await first.stop();
   }
-  const size = Deno.statSync(`${dir}/dump.rdb`).size;
-  const server = await startRedenoLoading(freePort(), [
+  return dir;
+}
+
+// Starts Redeno on `dir` with a load of 100 µs a key, pausing after every key.
+function startSlowLoad(dir: string) {
+  return startRedenoLoading(freePort(), [
     "--dir",
     dir,
     "--save",
@@ -32,6 +36,13 @@ Deno.test("a start-up RDB load answers -LOADING, INFO and CONFIG while it runs",
     "--loading-process-events-interval-bytes",
     "1024",
   ]);
+}
+
+Deno.test("a start-up RDB load answers -LOADING, INFO and CONFIG while it runs", async () => {
+  // 20,000 keys: 2 s to load.
+  const dir = await populatedDir(20000);
+  const size = Deno.statSync(`${dir}/dump.rdb`).size;
+  const server = await startSlowLoad(dir);
   const port = server.port;
   try {
     const info = await call(port, "INFO", "persistence");
@@ -62,6 +73,22 @@ Deno.test("a start-up RDB load answers -LOADING, INFO and CONFIG while it runs",
       at("Server initialized") >= 0 && at("Server initialized") < at("DB loaded from disk"),
     );
     assert.ok(at("DB loaded from disk") < at("Ready to accept connections"));
+  } finally {
+    await server.stop();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("SHUTDOWN SAVE during a start-up load exits without saving part of the data", async () => {
+  const dir = await populatedDir(20000);
+  const before = Deno.readFileSync(`${dir}/dump.rdb`);
+  const server = await startSlowLoad(dir);
+  try {
+    assert.match(await call(server.port, "INFO", "persistence"), /\r\nloading:1\r\n/);
+    assert.equal(await call(server.port, "SHUTDOWN", "SAVE"), "<closed>");
+    assert.equal((await server.process.status).code, 0);
+    assert.deepEqual(Deno.readFileSync(`${dir}/dump.rdb`), before);
+    assert.ok(!server.output().includes("Ready to accept connections"));
   } finally {
     await server.stop();
     Deno.removeSync(dir, { recursive: true });
