@@ -118,6 +118,8 @@ export class RequestDecoder {
   #lineEnd = 0;
   // A multibulk request in progress.
   #args: string[] | null = null;
+  // The bytes of the arguments in #args so far.
+  #argsBytes = 0;
   #missing = 0;
   #bulkLength = -1;
   // Bytes still to discard of an argument too long to keep.
@@ -135,6 +137,15 @@ export class RequestDecoder {
   /** Bytes received but not yet consumed by a complete request. */
   get buffered(): number {
     return this.#end - this.#pos;
+  }
+
+  /**
+   * The bytes of the arguments already parsed of a request still arriving: out of the
+   * buffer but not run yet, they count in the client's memory (CLIENT LIST's argv-mem)
+   * as Redis's do.
+   */
+  get partialArgvBytes(): number {
+    return this.#args === null ? 0 : this.#argsBytes;
   }
 
   /** Capacity of the input buffer, for CLIENT LIST's qbuf-free. */
@@ -402,11 +413,13 @@ export class RequestDecoder {
         this.#fail("expected CRLF after an argument", this.#pos + length);
       }
       args.push(latin1(buf, this.#pos, this.#pos + length));
+      this.#argsBytes += length;
       this.#pos += length + 2;
       this.#bulkLength = -1;
       this.#missing--;
     }
     this.#args = null;
+    this.#argsBytes = 0;
     return args;
   }
 

@@ -100,6 +100,8 @@ export class Client implements Session, SessionFacts {
   noEvict = false;
   /** The memory client eviction last measured (src/server/client_memory.ts). */
   memoryCounted = 0;
+  /** Its unfinished request's size when used memory was last told (see connection.ts). */
+  pendingNoted = 0;
   monitoring = false;
   /** For the client a script's commands run as: the client running the script. */
   scriptCaller: Client | null = null;
@@ -179,6 +181,10 @@ export class Client implements Session, SessionFacts {
   get queryBuffer(): number {
     const decoder = this.decoder;
     return this.running ? decoder.buffered + decoder.consumed - decoder.start : decoder.buffered;
+  }
+
+  get partialArgvBytes(): number {
+    return this.decoder.partialArgvBytes;
   }
 
   get queryBufferFree(): number {

@@ -13,6 +13,8 @@ export interface MeasuredClient {
   readonly outputBuffer: number;
   readonly running: boolean;
   readonly currentArgv: readonly string[];
+  /** The arguments parsed so far of a request still arriving (see RequestDecoder). */
+  readonly partialArgvBytes: number;
   readonly watched: readonly unknown[];
   readonly transaction: readonly (readonly string[])[] | null;
   readonly subscriptions: Subscriptions | null;
@@ -54,18 +56,23 @@ function argvBytes(argv: readonly string[]): number {
 }
 
 /**
- * A client's memory. `argv`: the request about to run (the one running otherwise);
- * `prefixes`: its client-side caching BCAST prefixes.
+ * A client's memory. `argv`: the request about to run (the one running otherwise),
+ * to which the arguments of one still arriving add; `prefixes`: its client-side
+ * caching BCAST prefixes.
  */
 export function clientMemory(
   c: MeasuredClient,
   prefixes: ReadonlySet<string> | undefined,
   argv: readonly string[] = c.running ? c.currentArgv : [],
 ): ClientMemory {
-  const argvMem = argvBytes(argv);
+  // argv-mem is the arguments' bytes, as Redis's argv_len_sum; their bookkeeping
+  // counts in the total only.
+  let argvMem = c.partialArgvBytes;
+  for (const arg of argv) argvMem += arg.length;
   let multi = c.watched.length * PER_WATCHED_KEY;
   for (const queued of c.transaction ?? []) multi += PER_QUEUED_COMMAND + argvBytes(queued);
-  let total = c.queryBuffer + c.queryBufferFree + c.outputBuffer + argvMem + multi;
+  let total = c.queryBuffer + c.queryBufferFree + c.outputBuffer + argvMem +
+    argv.length * PER_ARGUMENT + multi;
   const subs = c.subscriptions;
   if (subs !== null) {
     total += (subs.channels.size + subs.shardChannels.size) * PER_CHANNEL +

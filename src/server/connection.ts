@@ -10,6 +10,9 @@ import type { Client } from "./client.ts";
 import { dispatch } from "./dispatch.ts";
 import type { Server } from "./server.ts";
 
+/** How much a client's unfinished request may change before used memory is told. */
+const PENDING_STEP = 32 * 1024;
+
 /** Unsent output (bytes) past which a client is not read until it takes some. */
 const OUTPUT_BACKLOG_CAP = 64 * 1024 * 1024;
 
@@ -63,11 +66,18 @@ export async function serveConnection(
       decoder.advance(n);
       server.stats.netInputBytes += n;
       const now = client.lastInteraction = Date.now();
-      // The loop has been busy a while (see give_way.ts): let the other sockets in.
-      if (server.giveWay.due(now)) await server.giveWay.wait();
       // A request still arriving counts too (a huge bulk string being read).
       if (server.clientEviction.on && !server.clientEviction.update(client)) break;
       processBuffered();
+      // A request still arriving takes memory before it runs: once it has grown (or
+      // gone) by PENDING_STEP, eviction measures the clients again.
+      if (server.maxmemory.limit !== 0) {
+        const pending = decoder.buffered + decoder.partialArgvBytes;
+        if (Math.abs(pending - client.pendingNoted) >= PENDING_STEP) {
+          client.pendingNoted = pending;
+          server.memory.markStale();
+        }
+      }
       if (decoder.buffered > queryLimit) {
         server.log.warning(`Closing client id=${client.id}: query buffer over its limit`);
         break;
@@ -83,6 +93,8 @@ export async function serveConnection(
         if (logged !== undefined) await logged;
         if (client.outputBuffer >= OUTPUT_BACKLOG_CAP) await client.flush();
       }
+      // The loop has been busy a while (see give_way.ts): let the other sockets in.
+      if (server.giveWay.due(now)) await server.giveWay.wait();
     }
     if (client.reply.length > 0) await client.flush();
   } catch (error) {

@@ -3,11 +3,11 @@
 // after dozens of busy turns). A client whose every read finds more data waiting (a
 // bulk load through `redis-cli --pipe`, a pipeline that never reads its replies) keeps
 // work ready without end, and meanwhile no other connection is read: measured, PINGs
-// waited seconds. So once the loop has been busy for a slice, every connection that
-// finishes a read waits for one shared turn, and the turn ends when a byte sent over
-// a private loopback connection comes back through the OS's readiness poll, the same
-// poll that notices every other socket. Redis's event loop likewise serves each ready
-// client in turn.
+// waited seconds. So a byte goes over a private loopback connection now and then: it
+// comes back only through the OS's readiness poll, the same poll that notices every
+// other socket. While it is out for longer than a slice, the loop has not polled, and
+// every connection that finishes a read waits for it (one shared turn) before reading
+// on. Redis's event loop likewise serves each ready client in turn.
 //
 // A timer would do it too, but Deno's timers have millisecond resolution: a turn
 // costs about 20 µs through the socket pair, a millisecond through a timer (the
@@ -20,28 +20,34 @@ const ONE_BYTE = new Uint8Array(1);
 
 /** The shared turn that lets every socket be polled. */
 export class GiveWay {
-  /** When the last turn ended (Date.now()). */
+  /** When the OS was last seen polled for ready sockets (Date.now()). */
   lastTurn = Date.now();
   #waiting: Array<() => void> = [];
-  #sent = false;
+  // When the byte now on its way was sent (0: none is).
+  #sentAt = 0;
   #writer: Deno.Conn | null = null;
   #reader: Deno.Conn | null = null;
   #closed = false;
 
-  /** True when a connection that just read at `now` should wait for a turn. */
+  /**
+   * Called as a connection finishes a read at `now`: true when it should wait for a
+   * turn. A slice after the last poll seen, a byte is sent through the pair; if it has
+   * not come back a slice later, the loop has not polled since, and it is time.
+   * Without the pair (a timer does the turns), a slice after the last turn.
+   */
   due(now: number): boolean {
-    return now - this.lastTurn >= FAIR_SLICE_MS;
+    if (this.#sentAt !== 0) return now - this.#sentAt >= FAIR_SLICE_MS;
+    if (now - this.lastTurn < FAIR_SLICE_MS) return false;
+    if (this.#writer === null) return true;
+    this.#send(now);
+    return false;
   }
 
   /** Resolves once the OS has been asked which sockets are ready. */
   wait(): Promise<void> {
     return new Promise((resolve) => {
       this.#waiting.push(resolve);
-      if (this.#sent) return;
-      this.#sent = true;
-      const writer = this.#writer;
-      if (writer === null) setTimeout(() => this.#turnOver(), 0);
-      else writer.write(ONE_BYTE).catch(() => setTimeout(() => this.#turnOver(), 0));
+      if (this.#sentAt === 0) this.#send(Date.now());
     });
   }
 
@@ -83,6 +89,14 @@ export class GiveWay {
     this.#writer = this.#reader = null;
   }
 
+  // Sends the byte that comes back through the next poll (or arms the timer).
+  #send(now: number): void {
+    this.#sentAt = now;
+    const writer = this.#writer;
+    if (writer === null) setTimeout(() => this.#turnOver(), 0);
+    else writer.write(ONE_BYTE).catch(() => setTimeout(() => this.#turnOver(), 0));
+  }
+
   async #readTurns(reader: Deno.Conn): Promise<void> {
     const buf = new Uint8Array(64);
     try {
@@ -93,7 +107,7 @@ export class GiveWay {
   }
 
   #turnOver(): void {
-    this.#sent = false;
+    this.#sentAt = 0;
     this.lastTurn = Date.now();
     const waiting = this.#waiting;
     if (waiting.length === 0) return;

@@ -7,9 +7,10 @@
 // collected yet, so every part is an estimate from the model in store/memory.ts:
 // - the dataset is the keyspace's running total (see store/keyspace.ts), kept as keys
 //   change, so reading it costs a few additions;
-// - client buffers are summed over the clients at most once per housekeeping tick
-//   (and whenever INFO or MEMORY asks), as walking ten thousand clients before every
-//   command would cost more than the command;
+// - client buffers are summed over the clients once per housekeeping tick (and
+//   whenever INFO or MEMORY asks, or eviction is about to compare after a client's
+//   unfinished request grew by 32 KB or more), as walking ten thousand clients before
+//   every command would cost more than the command;
 // - the script caches come from their own estimates, read on the same tick.
 
 import type { MemoryFigures } from "../commands/context.ts";
@@ -56,6 +57,7 @@ export class UsedMemory {
   #replicaOutput = 0;
   #scripts = 0;
   #peak = STARTUP_BYTES;
+  #stale = false;
 
   constructor(sources: MemorySources) {
     this.#sources = sources;
@@ -75,11 +77,22 @@ export class UsedMemory {
    * feeds replicas more DELs, which would only grow their buffers further.
    */
   get evictable(): number {
+    if (this.#stale) this.refresh();
     return this.used - this.#replicaOutput;
+  }
+
+  /**
+   * The client figure is out of date by a good deal (a request still arriving grew
+   * big): eviction sums the clients again before it compares, as Redis's used_memory
+   * counts a query buffer the moment it grows.
+   */
+  markStale(): void {
+    this.#stale = true;
   }
 
   /** Sums the client buffers and script caches again (each housekeeping tick). */
   refresh(): void {
+    this.#stale = false;
     const { clients, bytes, replicas, replicaBytes, replicaOutput } = this.#sources
       .clientBuffers();
     this.#clients = bytes + clients * CLIENT_BYTES;

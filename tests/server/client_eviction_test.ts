@@ -1,10 +1,11 @@
 // maxmemory-clients end to end: a client whose buffers take the clients over the limit
 // is disconnected (the biggest first), CLIENT NO-EVICT exempts one, and CLIENT LIST
-// shows what each client's memory is made of.
+// shows what each client's memory is made of. The arguments of a request still
+// arriving count at once, for client eviction and for maxmemory.
 
 import assert from "node:assert/strict";
 import { RespClient } from "../_resp_client.ts";
-import { freePort, startRedeno } from "../_server.ts";
+import { freePort, skipWithout, startRedeno, startRedis } from "../_server.ts";
 
 // A field of one client's CLIENT LIST line, found by name; null when it is gone.
 async function field(admin: RespClient, name: string, key: string): Promise<number | null> {
@@ -95,4 +96,86 @@ Deno.test("CLIENT LIST counts arguments, MULTI, WATCH and subscriptions in tot-m
   } finally {
     await server.stop();
   }
+});
+
+// 30 clients each holding 249 arguments of 1000 bytes of a request they never finish.
+async function unfinishedRequests(port: number): Promise<Deno.Conn[]> {
+  const conns: Deno.Conn[] = [];
+  const request = "*250\r\n" + `$1000\r\n${"x".repeat(1000)}\r\n`.repeat(249);
+  for (let i = 0; i < 30; i++) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const data = new TextEncoder().encode(request);
+    for (let at = 0; at < data.length;) at += await conn.write(data.subarray(at));
+    conns.push(conn);
+  }
+  return conns;
+}
+
+// What Redis's maxmemory unit does: 5 MB of keys under maxmemory 11mb, then requests
+// still arriving push the memory over; the very next command sees it.
+for (const clientEviction of [false, true]) {
+  Deno.test(`arguments of a request still arriving count at once (client eviction ${clientEviction})`, async () => {
+    const server = await startRedeno(freePort(), [
+      "--maxmemory",
+      "11mb",
+      "--maxmemory-policy",
+      "allkeys-lru",
+      "--maxmemory-clients",
+      clientEviction ? "3mb" : "0",
+    ]);
+    const conns: Deno.Conn[] = [];
+    try {
+      const admin = await RespClient.connect(server.port);
+      if (clientEviction) assert.equal(await admin.call("CLIENT", "NO-EVICT", "on"), "OK");
+      for (let j = 0; j < 50; j++) await admin.call("SETRANGE", String(j), "100000", "x");
+      conns.push(...await unfinishedRequests(server.port));
+      // Give the server the time to read what was sent, not a housekeeping tick.
+      await new Promise((r) => setTimeout(r, 30));
+      const stats = String(await admin.call("INFO", "stats"));
+      const evictedKeys = Number(/evicted_keys:(\d+)/.exec(stats)![1]);
+      const evictedClients = Number(/evicted_clients:(\d+)/.exec(stats)![1]);
+      const keys = await admin.call("DBSIZE");
+      if (clientEviction) {
+        assert.ok(evictedClients > 0 && evictedKeys === 0 && keys === 50, stats);
+      } else {
+        assert.ok(evictedClients === 0 && evictedKeys > 0 && (keys as number) < 50, stats);
+      }
+      admin.close();
+    } finally {
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch { /* evicted */ }
+      }
+      await server.stop();
+    }
+  });
+}
+
+Deno.test("CLIENT LIST's argv-mem counts a request still arriving, as Redis's does", async () => {
+  if (skipWithout("redis-server")) return;
+  const figures: string[] = [];
+  for (const start of [startRedis, startRedeno]) {
+    const server = await start(freePort());
+    try {
+      const admin = await RespClient.connect(server.port);
+      const c = await RespClient.connect(server.port);
+      await c.call("CLIENT", "SETNAME", "c");
+      await c.send(`*5\r\n$4\r\nMSET\r\n$3\r\nkey\r\n$1000\r\n${"x".repeat(1000)}\r\n$2\r\nk2\r\n`);
+      await until(async () => ((await field(admin, "c", "argv-mem")) ?? 0) > 0);
+      figures.push(`argv-mem=${await field(admin, "c", "argv-mem")}`);
+      // Finished and run, nothing is left of it.
+      await c.send("$1\r\nv\r\n");
+      assert.equal(await c.reply(), "OK");
+      figures.push(`then ${await field(admin, "c", "argv-mem")}`);
+      const list = String(await admin.call("CLIENT", "LIST"));
+      figures.push(/ argv-mem=(\d+) .*cmd=client\|list/.exec(list)![1]);
+      admin.close();
+      c.close();
+    } finally {
+      await server.stop();
+    }
+  }
+  assert.deepEqual(figures.slice(3), figures.slice(0, 3));
+  assert.deepEqual(figures.slice(0, 3), ["argv-mem=1009", "then 0", "10"]);
 });
