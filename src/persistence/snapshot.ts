@@ -22,7 +22,6 @@ import { ByteWriter } from "./rdb_format.ts";
 import {
   type LoadedKey,
   type ReadOptions,
-  readRdb,
   readRdbInSteps,
   type ReadSummary,
 } from "./rdb_reader.ts";
@@ -578,18 +577,10 @@ export function loadSnapshotBytes(
   bytes: Uint8Array,
   options: LoadOptions = {},
 ): LoadResult {
-  const started = performance.now();
-  const loading = keyspace.loading;
-  keyspace.loading = true;
-  try {
-    const summary = readRdb(bytes, keyAdder(keyspace, options), {
-      ...options,
-      databases: keyspace.databases.length,
-    });
-    return { ...summary, durationMs: performance.now() - started };
-  } finally {
-    keyspace.loading = loading;
-  }
+  const load = loadInSteps(keyspace, bytes, options, Infinity);
+  let step = load.next();
+  while (!step.done) step = load.next();
+  return step.value;
 }
 
 /** When a load in steps pauses, and what it awaits then. */
@@ -610,20 +601,36 @@ export async function loadSnapshotInSteps(
   options: LoadOptions,
   steps: LoadSteps,
 ): Promise<LoadResult> {
+  const load = loadInSteps(keyspace, bytes, options, steps.every);
+  try {
+    let step = load.next();
+    while (!step.done) {
+      await steps.pause(step.value);
+      step = load.next();
+    }
+    return step.value;
+  } finally {
+    // A pause that threw leaves the load suspended: its own `finally` runs now.
+    load.return(undefined as unknown as LoadResult);
+  }
+}
+
+// The load, yielding the bytes read so far every `every` bytes (see readRdbInSteps).
+function* loadInSteps(
+  keyspace: Keyspace,
+  bytes: Uint8Array,
+  options: LoadOptions,
+  every: number,
+): Generator<number, LoadResult> {
   const started = performance.now();
   const loading = keyspace.loading;
   keyspace.loading = true;
   try {
-    const reader = readRdbInSteps(bytes, keyAdder(keyspace, options), {
+    const summary = yield* readRdbInSteps(bytes, keyAdder(keyspace, options), {
       ...options,
       databases: keyspace.databases.length,
-    }, steps.every);
-    let step = reader.next();
-    while (!step.done) {
-      await steps.pause(step.value);
-      step = reader.next();
-    }
-    return { ...step.value, durationMs: performance.now() - started };
+    }, every);
+    return { ...summary, durationMs: performance.now() - started };
   } finally {
     keyspace.loading = loading;
   }
