@@ -11,10 +11,12 @@
 //
 // A timer would do it too, but Deno's timers have millisecond resolution: a turn
 // costs about 20 µs through the socket pair, a millisecond through a timer (the
-// fallback until the pair is open, or when it cannot be).
+// fallback until the pair is open, or when it cannot be: then turns come every 50 ms).
 
 /** How long the loop may stay busy before the connections give way (ms). */
 export const FAIR_SLICE_MS = 2;
+// Without the pair, turns go through a timer, which costs a millisecond each: fewer.
+const TIMER_SLICE_MS = 50;
 
 const ONE_BYTE = new Uint8Array(1);
 
@@ -33,13 +35,12 @@ export class GiveWay {
    * Called as a connection finishes a read at `now`: true when it should wait for a
    * turn. A slice after the last poll seen, a byte is sent through the pair; if it has
    * not come back a slice later, the loop has not polled since, and it is time.
-   * Without the pair (a timer does the turns), a slice after the last turn.
+   * Without the pair (a timer does the turns), 50 ms after the last turn.
    */
   due(now: number): boolean {
+    if (this.#writer === null) return now - this.lastTurn >= TIMER_SLICE_MS;
     if (this.#sentAt !== 0) return now - this.#sentAt >= FAIR_SLICE_MS;
-    if (now - this.lastTurn < FAIR_SLICE_MS) return false;
-    if (this.#writer === null) return true;
-    this.#send(now);
+    if (now - this.lastTurn >= FAIR_SLICE_MS) this.#send(now);
     return false;
   }
 
