@@ -265,19 +265,21 @@ export function startRedeno(port: number, args: string[] = []): Promise<RunningS
 /**
  * Starts Redeno with all permissions and exactly the arguments given (nothing added,
  * no other port tried: for a server restarted on the same port from the same config
- * file, or one that must write /proc files), once it answers PING on `port`.
+ * file, or one that must write /proc files), once it answers PING on `port` (or with
+ * one of `alsoAccepted`, see waitForPing).
  */
 export async function startRedenoAsGiven(
   port: number,
   args: string[],
   cwd?: string,
+  alsoAccepted: string[] = [],
 ): Promise<RunningServer> {
   const server = wrap(
     port,
     spawn(Deno.execPath(), ["run", "--allow-all", `${ROOT}src/main.ts`, ...args], cwd),
   );
   try {
-    await waitForPing(port);
+    await waitForPing(port, 15000, alsoAccepted);
   } catch (error) {
     await server.stop();
     throw error;
@@ -290,27 +292,9 @@ export async function startRedenoAsGiven(
  * resolves as soon as it answers PING at all: -LOADING counts, so that a start-up load
  * can be watched.
  */
-export async function startRedenoLoading(port: number, args: string[]): Promise<RunningServer> {
-  const server = wrap(
-    port,
-    spawn(Deno.execPath(), [
-      "run",
-      "--allow-all",
-      `${ROOT}src/main.ts`,
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      ...args,
-    ]),
-  );
-  try {
-    await waitForPing(port, 15000, ["-LOADING"]);
-  } catch (error) {
-    await server.stop();
-    throw error;
-  }
-  return server;
+export function startRedenoLoading(port: number, args: string[]): Promise<RunningServer> {
+  const given = ["--port", String(port), "--bind", "127.0.0.1", ...args];
+  return startRedenoAsGiven(port, given, undefined, ["-LOADING"]);
 }
 
 /**

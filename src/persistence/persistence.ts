@@ -231,7 +231,7 @@ export interface TransferLoad {
   /** When it started (ms). */
   readonly started: number;
   /** The snapshot's size, 0 when not known (a master's diskless stream, an AOF). */
-  readonly total: number;
+  total: number;
   /** Bytes received so far. */
   loaded: number;
   /** The used-mem the snapshot records, once its AUX fields have arrived (else 0). */
@@ -731,15 +731,11 @@ export class Persistence {
     onExpired?: (db: number, key: string) => void,
   ): Promise<LoadSummary> {
     const host = this.#host;
-    if (host.serveClients === undefined) return this.#loadRdbBytes(bytes, name, onExpired);
-    const progress: TransferLoad = {
-      async: false,
-      started: this.transferLoad?.started ?? Date.now(),
-      total: bytes.length,
-      loaded: 0,
-      usedMem: Number(leadingAux(bytes).get("used-mem") ?? 0) || 0,
-    };
-    this.transferLoad = progress;
+    // Set by load() when the host serves clients meanwhile.
+    const progress = this.transferLoad;
+    if (progress === null) return this.#loadRdbBytes(bytes, name, onExpired);
+    progress.total = bytes.length;
+    progress.usedMem = Number(leadingAux(bytes).get("used-mem") ?? 0) || 0;
     try {
       const steps: LoadSteps = {
         every: host.config.number("loading-process-events-interval-bytes"),

@@ -7,12 +7,18 @@ import { FAIR_SLICE_MS, GiveWay } from "../../src/server/give_way.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-Deno.test("give way: the byte comes back on the next poll and marks a turn", async () => {
+// A GiveWay with its pair open, whose last turn was a while before `start`.
+async function openWay(start: number): Promise<GiveWay> {
   const way = new GiveWay();
   await way.open();
+  way.lastTurn = start - 10 * FAIR_SLICE_MS;
+  return way;
+}
+
+Deno.test("give way: the byte comes back on the next poll and marks a turn", async () => {
+  const start = Date.now();
+  const way = await openWay(start);
   try {
-    const start = Date.now();
-    way.lastTurn = start - 10 * FAIR_SLICE_MS;
     // A slice after the last turn seen, the byte goes out; nobody waits yet.
     assert.equal(way.due(start), false);
     for (let i = 0; i < 100 && way.lastTurn < start; i++) await sleep(10);
@@ -24,11 +30,9 @@ Deno.test("give way: the byte comes back on the next poll and marks a turn", asy
 });
 
 Deno.test("give way: while the byte is out past a slice, readers wait for it", async () => {
-  const way = new GiveWay();
-  await way.open();
+  const start = Date.now();
+  const way = await openWay(start);
   try {
-    const start = Date.now();
-    way.lastTurn = start - 10 * FAIR_SLICE_MS;
     assert.equal(way.due(start), false);
     // Busy without a poll (no await in between): the byte cannot have come back.
     assert.equal(way.due(start + FAIR_SLICE_MS), true);
