@@ -37,6 +37,7 @@ import {
 import { RdbError, rdbTypeName } from "./rdb_format.ts";
 import { leadingAux } from "./rdb_reader.ts";
 import type { ReplicationAux } from "./rdb_writer.ts";
+import { SnapshotStream } from "./snapshot_stream.ts";
 
 /** The configuration as the manager reads it (the server's Config fits). */
 export interface ConfigView {
@@ -193,6 +194,21 @@ export interface SnapshotBackend {
     functions?: FunctionsView,
     onExpired?: (db: number, key: string) => void,
   ): Promise<LoadSummary>;
+  /**
+   * A load fed the snapshot's bytes as they arrive (`expected`: its size, 0 when
+   * unknown), keeping keys whose time has run out (a replica's full resync).
+   */
+  loadAsItArrives(keyspace: Keyspace, expected: number, functions?: FunctionsView): ArrivingLoad;
+}
+
+/** A snapshot being loaded as it arrives. */
+export interface ArrivingLoad {
+  /** Loads the records the bytes complete; throws RdbError on bad data. */
+  push(bytes: Uint8Array): void;
+  /** The bytes have all come; throws RdbError when the snapshot ended early. */
+  finish(): LoadSummary;
+  /** The transfer broke off: what was loaded stays. */
+  abort(): void;
 }
 
 /** Answers of BGSAVE. */
@@ -1151,6 +1167,79 @@ export class Persistence {
   }
 
   /**
+   * A full resync's payload loaded as it arrives (repl-diskless-load). Without `swap`
+   * every key and library goes first and the new ones are loaded in their place; with
+   * it they are loaded aside and replace the current ones only once the whole payload
+   * has loaded, so a transfer that breaks off leaves the dataset as it was (swapdb).
+   * Without `swap`, a failed or abandoned load leaves the dataset empty.
+   */
+  loadReplicationAsItArrives(swap: boolean, expected: number): ArrivingLoad {
+    const host = this.#host;
+    const codes: string[] = [];
+    const aside: FunctionsView = {
+      codes: () => codes,
+      restore: (more) => {
+        codes.push(...more);
+        return null;
+      },
+    };
+    let target = host.keyspace;
+    if (swap) {
+      target = host.keyspace.emptyCopy();
+    } else {
+      this.#emptyData();
+      this.loading = true;
+    }
+    const load = this.#snapshots.loadAsItArrives(
+      target,
+      expected,
+      swap ? aside : host.functions,
+    );
+    const failed = () => {
+      if (swap) return;
+      this.loading = false;
+      this.#emptyData();
+    };
+    return {
+      push: (bytes) => {
+        try {
+          load.push(bytes);
+        } catch (error) {
+          failed();
+          throw error;
+        }
+      },
+      finish: () => {
+        let summary: LoadSummary;
+        try {
+          summary = load.finish();
+          if (swap) {
+            // The libraries first: when they fail, nothing has changed.
+            const problem = host.functions === undefined
+              ? codes.length === 0
+                ? null
+                : "the payload holds functions, which cannot be loaded here"
+              : host.functions.restore(codes, "flush", "load")?.replace(/^ERR /, "") ?? null;
+            if (problem !== null) throw new Error(`Failed loading library, ${problem}`);
+            host.keyspace.swapContents(target);
+          }
+        } catch (error) {
+          failed();
+          throw error;
+        }
+        this.loading = false;
+        this.#loadedKeys = summary.keys;
+        this.#loadedExpired = summary.expired;
+        return summary;
+      },
+      abort: () => {
+        load.abort();
+        failed();
+      },
+    };
+  }
+
+  /**
    * After a full resync, with the AOF on: the log is started again from a rewrite of
    * the new dataset (Redis's restartAOFAfterSYNC).
    */
@@ -1633,6 +1722,18 @@ export function defaultSnapshots(
       return loadSummary(
         await loadSnapshotInSteps(keyspace, bytes, loadOptions(functions, onExpired), steps),
       );
+    },
+    loadAsItArrives(keyspace, expected, functions) {
+      const stream = new SnapshotStream(
+        keyspace,
+        loadOptions(functions, undefined, true),
+        expected,
+      );
+      return {
+        push: (bytes) => stream.push(bytes),
+        finish: () => loadSummary(stream.finish()),
+        abort: () => stream.abort(),
+      };
     },
   };
 }

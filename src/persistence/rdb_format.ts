@@ -360,9 +360,24 @@ export function writeBlob(w: ByteWriter, blob: Uint8Array, compress: boolean): v
 // ---------------------------------------------------------------------------
 // Reading
 
+/**
+ * Thrown by an open ByteReader (one whose bytes are still arriving) for a read past the
+ * end of what has arrived: not an error in the data, a request to try again with more.
+ */
+export class MoreBytesNeeded extends Error {
+  /** The length the bytes must reach for the read to succeed. */
+  readonly until: number;
+
+  constructor(until: number) {
+    super(`the data ends before byte ${until}`);
+    this.name = "MoreBytesNeeded";
+    this.until = until;
+  }
+}
+
 /** A cursor over RDB bytes; every read checks bounds and names offsets in errors. */
 export class ByteReader {
-  readonly buf: Uint8Array;
+  buf: Uint8Array;
   pos: number;
   // Made on first use: most readers (one per listpack, say) never need it.
   #dataView: DataView | null = null;
@@ -376,11 +391,24 @@ export class ByteReader {
   // `buf` as a Buffer, made when a long string is read.
   #latin1: Latin1Buffer | null = null;
 
+  /**
+   * True while more bytes may come (a snapshot read as it arrives): a read past the end
+   * throws MoreBytesNeeded instead of failing.
+   */
+  open = false;
+
   constructor(buf: Uint8Array, pos = 0, base = 0, what?: string) {
     this.buf = buf;
     this.pos = pos;
     this.base = base;
     this.what = what;
+  }
+
+  /** The same bytes and more: `buf` starts with the bytes read so far. */
+  extend(buf: Uint8Array): void {
+    this.buf = buf;
+    this.#dataView = null;
+    this.#latin1 = null;
   }
 
   #view(): DataView {
@@ -399,6 +427,7 @@ export class ByteReader {
 
   need(n: number): void {
     if (this.pos + n > this.buf.length) {
+      if (this.open) throw new MoreBytesNeeded(this.pos + n);
       this.fail(
         `unexpected end of data (needed ${n} more bytes, ${this.buf.length - this.pos} left)`,
       );
@@ -490,6 +519,7 @@ export class ByteReader {
     const start = this.pos;
     const n = this.length();
     if (n * minBytes > this.remaining) {
+      if (this.open) throw new MoreBytesNeeded(this.pos + n * minBytes);
       this.fail(`count ${n} larger than the data left (${this.remaining} bytes)`, start);
     }
     return n;

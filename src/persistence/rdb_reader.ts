@@ -18,6 +18,7 @@ import { Crc64 } from "./crc64.ts";
 import {
   ByteReader,
   latin1,
+  MoreBytesNeeded,
   OP_AUX,
   OP_EOF,
   OP_EXPIRETIME,
@@ -112,8 +113,26 @@ export function readRdb(
  * yields how far it has read, and the caller resumes it (after serving its clients, as
  * a start-up load does).
  */
-export function* readRdbInSteps(
+export function readRdbInSteps(
   bytes: Uint8Array,
+  onKey: (entry: LoadedKey) => boolean | void,
+  options: ReadOptions,
+  every: number,
+): Generator<number, ReadSummary> {
+  return readRdbFrom(new ByteReader(bytes), onKey, options, every);
+}
+
+/** What readRdbFrom yields when its open reader has run out of bytes. */
+export const MORE_BYTES = -1;
+
+/**
+ * readRdbInSteps from a reader that may be open (a snapshot still arriving): a record
+ * that runs past the bytes so far is read again from its start once the reader has
+ * more (its caller extends it and resumes the read, which yields MORE_BYTES meanwhile).
+ * Nothing is passed on from a record until the whole record has been read.
+ */
+export function* readRdbFrom(
+  r: ByteReader,
   onKey: (entry: LoadedKey) => boolean | void,
   options: ReadOptions,
   every: number,
@@ -121,11 +140,11 @@ export function* readRdbInSteps(
   const limits = options.limits ?? DEFAULT_LIMITS;
   const skipExpired = options.skipExpired ?? true;
   const now = options.now ?? Date.now();
-  const r = new ByteReader(bytes);
-  if (bytes.length < 9 || latin1(bytes, 0, 5) !== "REDIS") {
+  yield* bytesFor(r, 9);
+  if (r.buf.length < 9 || latin1(r.buf, 0, 5) !== "REDIS") {
     r.fail("not an RDB file (no REDIS signature)", 0);
   }
-  const versionText = latin1(bytes, 5, 9);
+  const versionText = latin1(r.buf, 5, 9);
   if (!/^[0-9]{4}$/.test(versionText)) r.fail(`bad RDB version "${versionText}"`, 5);
   const version = Number(versionText);
   if (version < 1 || version > RDB_VERSION) {
@@ -150,126 +169,134 @@ export function* readRdbInSteps(
   let frequency: number | undefined;
   while (true) {
     const opStart = r.pos;
-    const type = r.u8();
-    if (type < OP_FUNCTION2) {
-      // A key and its value; a string's decoded form is its store value.
-      const key = r.string();
-      const entryExpire = expireAt;
-      const entryIdle = idleSeconds;
-      const entryFreq = frequency;
-      expireAt = idleSeconds = frequency = undefined;
-      let value: Value;
-      if (type === TYPE_STRING) {
-        try {
-          value = r.stringValue();
-        } catch (error) {
-          throw inKey(error, key, type);
+    try {
+      const type = r.u8();
+      if (type < OP_FUNCTION2) {
+        // A key and its value; a string's decoded form is its store value.
+        const key = r.string();
+        const entryExpire = expireAt;
+        const entryIdle = idleSeconds;
+        const entryFreq = frequency;
+        let value: Value;
+        if (type === TYPE_STRING) {
+          try {
+            value = r.stringValue();
+          } catch (error) {
+            throw inKey(error, key, type);
+          }
+          expireAt = idleSeconds = frequency = undefined;
+          if (skipExpired && entryExpire !== undefined && entryExpire < now) {
+            summary.expiredSkipped++;
+            options.onExpired?.(db, key);
+            continue;
+          }
+        } else {
+          let decoded: unknown;
+          let codec: ValueCodec;
+          try {
+            codec = codecFor(r, type, opStart);
+            decoded = codec.readRdb(r, type);
+          } catch (error) {
+            throw inKey(error, key, type);
+          }
+          expireAt = idleSeconds = frequency = undefined;
+          if (codec.decodedSize(decoded) === 0) {
+            summary.emptySkipped++;
+            summary.emptyKeys.push(key);
+            continue;
+          }
+          if (skipExpired && entryExpire !== undefined && entryExpire < now) {
+            summary.expiredSkipped++;
+            options.onExpired?.(db, key);
+            continue;
+          }
+          try {
+            value = build(r, codec, decoded, limits, opStart);
+          } catch (error) {
+            throw inKey(error, key, type);
+          }
         }
-        if (skipExpired && entryExpire !== undefined && entryExpire < now) {
-          summary.expiredSkipped++;
-          options.onExpired?.(db, key);
-          continue;
-        }
-      } else {
-        let decoded: unknown;
-        let codec: ValueCodec;
-        try {
-          codec = codecFor(r, type, opStart);
-          decoded = codec.readRdb(r, type);
-        } catch (error) {
-          throw inKey(error, key, type);
-        }
-        if (codec.decodedSize(decoded) === 0) {
-          summary.emptySkipped++;
-          summary.emptyKeys.push(key);
-          continue;
-        }
-        if (skipExpired && entryExpire !== undefined && entryExpire < now) {
-          summary.expiredSkipped++;
-          options.onExpired?.(db, key);
-          continue;
-        }
-        try {
-          value = build(r, codec, decoded, limits, opStart);
-        } catch (error) {
-          throw inKey(error, key, type);
-        }
+        summary.keys++;
+        const entry: LoadedKey = { db, key, value, expireAt: entryExpire };
+        if (entryIdle !== undefined) entry.idleSeconds = entryIdle;
+        if (entryFreq !== undefined) entry.frequency = entryFreq;
+        if (onKey(entry) === false) r.fail(`duplicate key "${key}" in database ${db}`, opStart);
+        if (r.pos - pausedAt >= every) yield pausedAt = r.pos;
+        continue;
       }
-      summary.keys++;
-      const entry: LoadedKey = { db, key, value, expireAt: entryExpire };
-      if (entryIdle !== undefined) entry.idleSeconds = entryIdle;
-      if (entryFreq !== undefined) entry.frequency = entryFreq;
-      if (onKey(entry) === false) r.fail(`duplicate key "${key}" in database ${db}`, opStart);
-      if (r.pos - pausedAt >= every) yield pausedAt = r.pos;
-      continue;
-    }
-    if (type === OP_EXPIRETIME) {
-      expireAt = r.i32le() * 1000;
-      continue;
-    }
-    if (type === OP_EXPIRETIME_MS) {
-      const ms = r.i64le();
-      expireAt = ms >= -BigInt(Number.MAX_SAFE_INTEGER) && ms <= BigInt(Number.MAX_SAFE_INTEGER)
-        ? Number(ms)
-        : ms;
-      continue;
-    }
-    if (type === OP_FREQ) {
-      frequency = r.u8();
-      continue;
-    }
-    if (type === OP_IDLE) {
-      idleSeconds = r.length();
-      continue;
-    }
-    if (type === OP_EOF) break;
-    if (type === OP_SELECTDB) {
-      db = r.length();
-      if (options.databases !== undefined && db >= options.databases) {
-        r.fail(
-          `the file uses database ${db}, but only ${options.databases} are configured`,
-          opStart,
-        );
+      if (type === OP_EXPIRETIME) {
+        expireAt = r.i32le() * 1000;
+        continue;
       }
-      continue;
-    }
-    if (type === OP_RESIZEDB) {
-      const keys = r.length();
-      const expires = r.length();
-      summary.sizeHints.set(db, { keys, expires });
-      continue;
-    }
-    if (type === OP_AUX) {
-      const name = r.string();
-      const value = r.string();
-      summary.aux.set(name, value);
-      continue;
-    }
-    if (type === OP_MODULE_AUX) {
-      r.fail("the file holds module data (MODULE_AUX), which Redeno cannot load", opStart);
-    }
-    if (type === OP_FUNCTION2 || type === OP_FUNCTION_PRE_GA) {
-      const onFunction = options.onFunction;
-      if (onFunction === undefined) {
-        return r.fail(
-          "the file holds functions (FUNCTION LOAD libraries), which Redeno cannot load here",
-          opStart,
-        );
+      if (type === OP_EXPIRETIME_MS) {
+        const ms = r.i64le();
+        expireAt = ms >= -BigInt(Number.MAX_SAFE_INTEGER) && ms <= BigInt(Number.MAX_SAFE_INTEGER)
+          ? Number(ms)
+          : ms;
+        continue;
       }
-      const record = readFunctionRecord(r, type);
-      const problem = "error" in record ? record.error : onFunction(record.code);
-      if (problem !== null) r.fail(`Failed loading library, ${problem}`, opStart);
-      summary.functions++;
-      continue;
+      if (type === OP_FREQ) {
+        frequency = r.u8();
+        continue;
+      }
+      if (type === OP_IDLE) {
+        idleSeconds = r.length();
+        continue;
+      }
+      if (type === OP_EOF) break;
+      if (type === OP_SELECTDB) {
+        db = r.length();
+        if (options.databases !== undefined && db >= options.databases) {
+          r.fail(
+            `the file uses database ${db}, but only ${options.databases} are configured`,
+            opStart,
+          );
+        }
+        continue;
+      }
+      if (type === OP_RESIZEDB) {
+        const keys = r.length();
+        const expires = r.length();
+        summary.sizeHints.set(db, { keys, expires });
+        continue;
+      }
+      if (type === OP_AUX) {
+        const name = r.string();
+        const value = r.string();
+        summary.aux.set(name, value);
+        continue;
+      }
+      if (type === OP_MODULE_AUX) {
+        r.fail("the file holds module data (MODULE_AUX), which Redeno cannot load", opStart);
+      }
+      if (type === OP_FUNCTION2 || type === OP_FUNCTION_PRE_GA) {
+        const onFunction = options.onFunction;
+        if (onFunction === undefined) {
+          return r.fail(
+            "the file holds functions (FUNCTION LOAD libraries), which Redeno cannot load here",
+            opStart,
+          );
+        }
+        const record = readFunctionRecord(r, type);
+        const problem = "error" in record ? record.error : onFunction(record.code);
+        if (problem !== null) r.fail(`Failed loading library, ${problem}`, opStart);
+        summary.functions++;
+        continue;
+      }
+    } catch (error) {
+      if (!(error instanceof MoreBytesNeeded)) throw error;
+      r.pos = opStart;
+      yield MORE_BYTES;
     }
   }
   if (version >= 5) {
     const crcAt = r.pos;
+    yield* bytesFor(r, 8);
     r.need(8);
     if (options.verifyChecksum ?? true) {
       const stored = r.view(8);
       if (stored.some((b) => b !== 0)) {
-        const crc = new Crc64().update(bytes.subarray(0, crcAt));
+        const crc = new Crc64().update(r.buf.subarray(0, crcAt));
         if (!crc.matchesLE(stored, 0)) {
           const got = new DataView(stored.buffer, stored.byteOffset, 8).getBigUint64(0, true);
           r.fail(
@@ -284,6 +311,11 @@ export function* readRdbInSteps(
   }
   summary.bytes = r.pos;
   return summary;
+}
+
+// Waits (yielding MORE_BYTES) until an open reader has `n` bytes past its position.
+function* bytesFor(r: ByteReader, n: number): Generator<number, void> {
+  while (r.open && r.remaining < n) yield MORE_BYTES;
 }
 
 /**

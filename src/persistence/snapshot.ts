@@ -18,11 +18,11 @@ import type { Database, Keyspace } from "../store/keyspace.ts";
 import type { Value } from "../store/value.ts";
 import { isEmptyValue } from "./codecs/mod.ts";
 import { Crc64 } from "./crc64.ts";
-import { ByteWriter } from "./rdb_format.ts";
+import { ByteReader, ByteWriter } from "./rdb_format.ts";
 import {
   type LoadedKey,
   type ReadOptions,
-  readRdbInSteps,
+  readRdbFrom,
   type ReadSummary,
 } from "./rdb_reader.ts";
 import {
@@ -577,7 +577,7 @@ export function loadSnapshotBytes(
   bytes: Uint8Array,
   options: LoadOptions = {},
 ): LoadResult {
-  const load = loadInSteps(keyspace, bytes, options, Infinity);
+  const load = loadFrom(keyspace, new ByteReader(bytes), options, Infinity);
   let step = load.next();
   while (!step.done) step = load.next();
   return step.value;
@@ -601,7 +601,7 @@ export async function loadSnapshotInSteps(
   options: LoadOptions,
   steps: LoadSteps,
 ): Promise<LoadResult> {
-  const load = loadInSteps(keyspace, bytes, options, steps.every);
+  const load = loadFrom(keyspace, new ByteReader(bytes), options, steps.every);
   try {
     let step = load.next();
     while (!step.done) {
@@ -615,10 +615,14 @@ export async function loadSnapshotInSteps(
   }
 }
 
-// The load, yielding the bytes read so far every `every` bytes (see readRdbInSteps).
-function* loadInSteps(
+/**
+ * The load, yielding the bytes read so far every `every` bytes, and MORE_BYTES when an
+ * open reader has run out (see readRdbFrom). The keyspace counts as loading until the
+ * load ends, or is abandoned with `return()`.
+ */
+export function* loadFrom(
   keyspace: Keyspace,
-  bytes: Uint8Array,
+  reader: ByteReader,
   options: LoadOptions,
   every: number,
 ): Generator<number, LoadResult> {
@@ -626,7 +630,7 @@ function* loadInSteps(
   const loading = keyspace.loading;
   keyspace.loading = true;
   try {
-    const summary = yield* readRdbInSteps(bytes, keyAdder(keyspace, options), {
+    const summary = yield* readRdbFrom(reader, keyAdder(keyspace, options), {
       ...options,
       databases: keyspace.databases.length,
     }, every);

@@ -7,8 +7,9 @@
 // acknowledges the offset it reached every second and on REPLCONF GETACK.
 
 import type { Logger } from "../log.ts";
-import type { TransferLoad } from "../persistence/persistence.ts";
+import type { ArrivingLoad, TransferLoad } from "../persistence/persistence.ts";
 import { leadingAux } from "../persistence/rdb_reader.ts";
+import { RdbError } from "../persistence/rdb_format.ts";
 import { encodeRequest } from "../protocol/request.ts";
 import { latin1Bytes, latin1Text } from "../util/latin1.ts";
 import { connectFrom } from "./source_conn.ts";
@@ -27,6 +28,13 @@ export interface MasterHostView {
   port(): number;
   /** A full resync's payload arrived: load it (throws when it does not load). */
   loaded(payload: Uint8Array, replid: string, offset: number): void;
+  /**
+   * A full resync's payload is arriving: load it as it comes (`swap`: aside, replacing
+   * the dataset at the end; `expected`: its size, 0 when unknown).
+   */
+  loadAsItArrives(swap: boolean, expected: number): ArrivingLoad;
+  /** A payload loaded as it arrived has all loaded: the master's history continues. */
+  synced(replid: string, offset: number): void;
   /** A partial resync was accepted; `replid` is the master's ID ("" when not told). */
   continued(replid: string): void;
   /** Where this server's history stands (the ID and offset to continue from). */
@@ -327,17 +335,20 @@ export class MasterConnection {
     // arrives, as Redis does: meanwhile the server is loading (clients are refused with
     // -LOADING) or, when the master continues this server's own history (the same
     // replication ID), loading asynchronously: the old dataset is served until the new
-    // one replaces it. Redeno parses the snapshot once it is whole, so a transfer that
-    // breaks off leaves the old dataset as it was, as Redis's swapdb does.
+    // one replaces it. swapdb loads the snapshot aside, so a transfer that breaks off
+    // leaves the old dataset as it was.
     const loadMode = config.string("repl-diskless-load");
     const diskless = loadMode === "swapdb" || loadMode === "on-empty-db" && view.keyCount() === 0;
     const swap = diskless && loadMode === "swapdb";
     const asyncLoad = swap && view.position().replid === replid;
     const to = diskless ? "parser" : "disk";
-    let payload: Uint8Array;
+    let payload: Uint8Array | null;
     let load: TransferLoad | null = null;
+    // (Assigned in startLoading: declared so that the checks below are not narrowed away.)
+    let arriving = null as ArrivingLoad | null;
     let head: Uint8Array = new Uint8Array(0);
-    // Progress: the bytes so far, and used-mem from the AUX fields at the start.
+    // Progress: the bytes so far, and used-mem from the AUX fields at the start; the
+    // bytes go on to the load.
     const received = (n: number, fresh: Uint8Array) => {
       this.transfer!.read = n;
       if (load === null) return;
@@ -346,12 +357,23 @@ export class MasterConnection {
         head = concat(head, fresh.subarray(0, 4096 - head.length));
         load.usedMem = Number(leadingAux(head).get("used-mem") ?? 0) || 0;
       }
+      arriving!.push(fresh);
     };
     const startLoading = (total: number) => {
       if (!diskless) return;
       log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
       load = { async: asyncLoad, started: Date.now(), total, loaded: 0, usedMem: 0 };
       view.loadingChanged(load);
+      arriving = view.loadAsItArrives(swap, total);
+    };
+    // A payload that does not load.
+    const failedLoad = (error: unknown) => {
+      this.#cached = null;
+      return new Error(
+        `Failed trying to load the MASTER synchronization DB from ${
+          diskless ? "socket" : "disk"
+        }: ${(error as Error).message}`,
+      );
     };
     try {
       if (header.startsWith("$EOF:")) {
@@ -360,7 +382,7 @@ export class MasterConnection {
         log.notice(`MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to ${to}`);
         this.transfer = { total: -1, read: 0 };
         startLoading(0);
-        payload = await reader.untilMark(latin1Bytes(mark), received);
+        payload = await reader.untilMark(latin1Bytes(mark), received, !diskless);
       } else {
         const total = Number(header.slice(1));
         if (!Number.isSafeInteger(total) || total < 0) {
@@ -369,9 +391,11 @@ export class MasterConnection {
         log.notice(`MASTER <-> REPLICA sync: receiving ${total} bytes from master to ${to}`);
         this.transfer = { total, read: 0 };
         startLoading(total);
-        payload = await reader.exactly(total, received);
+        payload = await reader.exactly(total, received, !diskless);
       }
     } catch (error) {
+      arriving?.abort();
+      if (error instanceof RdbError) throw failedLoad(error);
       if (load !== null && attempt === this.#attempt) {
         log.warning(
           `Internal error in RDB reading offset ${
@@ -388,7 +412,10 @@ export class MasterConnection {
     } finally {
       if (load !== null) view.loadingChanged(null);
     }
-    if (attempt !== this.#attempt) throw new RetryLater("link replaced");
+    if (attempt !== this.#attempt) {
+      arriving?.abort();
+      throw new RetryLater("link replaced");
+    }
     this.transfer = null;
     if (swap) {
       log.notice("Discarding previously cached master state.");
@@ -398,16 +425,16 @@ export class MasterConnection {
       if (!diskless) log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
     }
     try {
-      view.loaded(payload, replid, offset);
+      if (arriving !== null) {
+        arriving.finish();
+        view.synced(replid, offset);
+      } else {
+        view.loaded(payload!, replid, offset);
+      }
     } catch (error) {
-      this.#cached = null;
-      throw new Error(
-        `Failed trying to load the MASTER synchronization DB from ${
-          diskless ? "socket" : "disk"
-        }: ${(error as Error).message}`,
-      );
+      throw failedLoad(error);
     }
-    this.#saveReceived(payload);
+    if (payload !== null) this.#saveReceived(payload);
     this.streamDb = 0;
     log.notice("MASTER <-> REPLICA sync: Finished with success");
     this.reploff = this.readReploff = offset;
@@ -575,8 +602,8 @@ export async function fetchSnapshot(
     if (!header.startsWith("$")) throw new Error(`the server answered SYNC with ${header}`);
     const ignore = () => {};
     return header.startsWith("$EOF:")
-      ? await reader.untilMark(latin1Bytes(header.slice(5)), ignore)
-      : await reader.exactly(Number(header.slice(1)), ignore);
+      ? (await reader.untilMark(latin1Bytes(header.slice(5)), ignore))!
+      : (await reader.exactly(Number(header.slice(1)), ignore))!;
   } finally {
     try {
       conn.close();
@@ -637,18 +664,22 @@ class LinkReader {
     }
   }
 
-  /** Exactly `n` bytes. */
+  /**
+   * Exactly `n` bytes, each piece shown to `progress` as it arrives; with `keep` false
+   * they are not kept (null).
+   */
   async exactly(
     n: number,
     progress: (read: number, fresh: Uint8Array) => void,
-  ): Promise<Uint8Array> {
-    const out = new Uint8Array(n);
+    keep = true,
+  ): Promise<Uint8Array | null> {
+    const out = keep ? new Uint8Array(n) : null;
     let got = 0;
     while (got < n) {
       if (this.#start === this.#end) await this.#fill();
       const take = Math.min(n - got, this.#end - this.#start);
       const fresh = this.#buf.subarray(this.#start, this.#start + take);
-      out.set(fresh, got);
+      out?.set(fresh, got);
       this.#start += take;
       got += take;
       progress(got, fresh);
@@ -656,11 +687,15 @@ class LinkReader {
     return out;
   }
 
-  /** Bytes up to `mark` (excluded), the mark being the last bytes read. */
+  /**
+   * Bytes up to `mark` (excluded), the mark being the last bytes read, each piece shown
+   * to `progress` as it arrives; with `keep` false they are not kept (null).
+   */
   async untilMark(
     mark: Uint8Array,
     progress: (read: number, fresh: Uint8Array) => void,
-  ): Promise<Uint8Array> {
+    keep = true,
+  ): Promise<Uint8Array | null> {
     const chunks: Uint8Array[] = [];
     let total = 0;
     // The mark ends the payload; the master sends nothing after it until the stream,
@@ -673,22 +708,22 @@ class LinkReader {
       const at = indexOf(window, mark);
       if (at >= 0) {
         const body = window.subarray(0, at);
-        chunks.push(body.slice());
+        if (keep) chunks.push(body.slice());
         total += body.length;
         // What follows the mark is the stream: leave it in the buffer.
         const used = at + mark.length - tail.length;
         this.#start += used;
         progress(total, body);
-        return join(chunks, total);
+        return keep ? join(chunks, total) : null;
       }
       // Keep the last mark.length-1 bytes: the mark may straddle two reads.
-      const keep = Math.min(window.length, mark.length - 1);
-      const body = window.subarray(0, window.length - keep);
+      const held = Math.min(window.length, mark.length - 1);
+      const body = window.subarray(0, window.length - held);
       if (body.length > 0) {
-        chunks.push(body.slice());
+        if (keep) chunks.push(body.slice());
         total += body.length;
       }
-      tail = window.slice(window.length - keep);
+      tail = window.slice(window.length - held);
       this.#start = this.#end;
       progress(total, body);
     }

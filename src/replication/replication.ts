@@ -638,6 +638,17 @@ export class Replication {
     }
   }
 
+  // After a full resync: this server continues the master's history.
+  #synced(replid: string, offset: number): void {
+    this.replid = replid;
+    this.replid2 = ZERO_ID;
+    this.secondOffset = -1;
+    this.offset = offset;
+    this.backlog = null;
+    this.#ensureBacklog();
+    this.#host.persistence.restartAofAfterSync();
+  }
+
   // What the master connection needs from here.
   #masterHost() {
     const host = this.#host;
@@ -649,13 +660,13 @@ export class Replication {
       loaded: (payload: Uint8Array, replid: string, offset: number) => {
         this.#disconnectReplicas();
         host.persistence.loadReplicationPayload(payload);
-        this.replid = replid;
-        this.replid2 = ZERO_ID;
-        this.secondOffset = -1;
-        this.offset = offset;
-        this.backlog = null;
-        this.#ensureBacklog();
-        host.persistence.restartAofAfterSync();
+        this.#synced(replid, offset);
+      },
+      loadAsItArrives: (swap: boolean, expected: number) =>
+        host.persistence.loadReplicationAsItArrives(swap, expected),
+      synced: (replid: string, offset: number) => {
+        this.#disconnectReplicas();
+        this.#synced(replid, offset);
       },
       // A partial resync: the stream goes on, maybe under a new ID.
       continued: (replid: string) => {

@@ -1,7 +1,7 @@
 // The shapes replication shares with the server and the commands: clients as
 // replication sees them, the server it runs in, and what it knows of each replica.
 
-import type { TransferLoad } from "../persistence/persistence.ts";
+import type { ArrivingLoad, TransferLoad } from "../persistence/persistence.ts";
 import type { Logger } from "../log.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import type { ReplicationAux } from "../persistence/rdb_writer.ts";
@@ -70,6 +70,7 @@ export interface ReplicationHost {
       sink?: (chunk: Uint8Array) => Promise<void>;
     }): { path: string; done: Promise<void>; abort(): void } | null;
     loadReplicationPayload(bytes: Uint8Array): void;
+    loadReplicationAsItArrives(swap: boolean, expected: number): ArrivingLoad;
     restartAofAfterSync(): void;
     /** A full resync loaded as it arrives (INFO loading / async_loading, -LOADING). */
     transferLoad: TransferLoad | null;

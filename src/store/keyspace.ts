@@ -563,6 +563,11 @@ export class Database {
     this.#lfu ??= new Map();
   }
 
+  /** The LFU parameters while access frequencies are kept, else null. */
+  get frequencyTracking(): LfuParams | null {
+    return this.#lfu === null ? null : this.#lfuParams;
+  }
+
   /**
    * The key's access counter after decay, without counting an access or starting to
    * track (a key never tracked counts as new): eviction's LFU score.
@@ -792,6 +797,32 @@ export class Keyspace {
   /** Exchanges the contents of databases i and j (SWAPDB). */
   swap(i: number, j: number): void {
     this.databases[i].swapWith(this.databases[j]);
+  }
+
+  /**
+   * A keyspace as large as this one, empty, measuring values and keeping access
+   * frequencies as this one does.
+   */
+  emptyCopy(): Keyspace {
+    const copy = new Keyspace(this.databases.length);
+    copy.#ledger.measure = this.#ledger.measure;
+    this.databases.forEach((db, i) => {
+      const tracking = db.frequencyTracking;
+      if (tracking !== null) copy.databases[i].trackFrequencies(tracking);
+    });
+    return copy;
+  }
+
+  /**
+   * Exchanges the contents of every database with `other`'s (a dataset loaded aside
+   * replacing this one): the databases themselves, and what listens to them, stay.
+   */
+  swapContents(other: Keyspace): void {
+    this.#ledger.flush();
+    other.#ledger.flush();
+    other.#ledger.forget();
+    this.databases.forEach((db, i) => db.swapWith(other.databases[i]));
+    [this.#ledger.total, other.#ledger.total] = [other.#ledger.total, this.#ledger.total];
   }
 
   /** Empties every database. */

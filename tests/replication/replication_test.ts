@@ -254,6 +254,38 @@ Deno.test("repl-diskless-load swapdb: loading as the snapshot streams in, async 
   }
 });
 
+Deno.test("repl-diskless-load on-empty-db: the keys load as the snapshot arrives", async () => {
+  if (skipWithout("redis-server")) return;
+  // A slow diskless snapshot: 10 ms per key, 300 keys.
+  const master = await startRedis(freePort(), [...masterArgs("yes"), "--rdbcompression", "no"]);
+  const m = await RespClient.connect(master.port);
+  await m.call("DEBUG", "POPULATE", "300", "master", "1000");
+  const replica = await startRedeno(freePort(), ["--repl-diskless-load", "on-empty-db"]);
+  const r = await RespClient.connect(replica.port);
+  const keys = async () => Number((await info(r, "db0", "keyspace")).match(/keys=(\d+)/)?.[1] ?? 0);
+  try {
+    await m.call("CONFIG", "SET", "rdb-key-save-delay", "10000");
+    await r.call("REPLICAOF", "127.0.0.1", String(master.port));
+    await waitFor("loading", async () => (await info(r, "loading", "persistence")) === "1");
+    // Keys are in before the transfer ends (INFO is served while loading).
+    await waitFor("the first keys", async () => await keys() > 10);
+    assert.equal(await info(r, "loading", "persistence"), "1");
+    assert.ok(await keys() < 300);
+    // The transfer breaks off: what was loaded goes, and the next sync loads it all.
+    await m.call("CLIENT", "KILL", "TYPE", "replica");
+    await waitFor(
+      "the end of loading",
+      async () => (await info(r, "loading", "persistence")) === "0",
+    );
+    await m.call("CONFIG", "SET", "rdb-key-save-delay", "0");
+    await linkUp(r);
+    await sameData(m, r);
+    assert.equal(await r.call("DBSIZE"), 300);
+  } finally {
+    await stopAll([replica, master], [m, r]);
+  }
+});
+
 Deno.test("a chain of Redeno replicas; a dropped link continues partially", async () => {
   const a = await startRedeno(freePort(), ["--repl-diskless-sync-delay", "0"]);
   const b = await startRedeno(freePort(), ["--repl-diskless-sync-delay", "0"]);
