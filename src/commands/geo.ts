@@ -210,14 +210,13 @@ function geoadd(s: Session, argv: string[]): void {
     return;
   }
   const zaddArgv = ["zadd", ...argv.slice(1, at)];
-  // The scores go along as numbers too: ZADD need not parse back what we printed.
+  // The scores go as numbers: ZADD prints them into its argv only if it propagates.
   const scores: number[] = [];
   for (let i = at; i < argv.length; i += 3) {
     const point = lonLatOrReply(s, argv, i);
     if (point === null) return;
-    const score = geohashScore(point[0], point[1]);
-    scores.push(score);
-    zaddArgv.push(String(score), argv[i + 2]);
+    scores.push(geohashScore(point[0], point[1]));
+    zaddArgv.push("", argv[i + 2]);
   }
   zadd(s, zaddArgv, scores);
 }

@@ -75,6 +75,11 @@ function sync(s: Session, argv: string[]): void {
     s.reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
     return;
   }
+  // A filtered snapshot is only ever sent to the socket.
+  if (s.replconf.rdbFilter !== null && !s.replconf.eof) {
+    s.reply.error("ERR Filtered replica requires EOF capability");
+    return;
+  }
   const psync = argv[0].toLowerCase() === "psync";
   let from = 0;
   if (psync) {
@@ -225,12 +230,19 @@ function replconf(s: Session, argv: string[]): void {
       }
       told.rdbOnly = n === 1n;
     } else if (option === "rdb-filter-only") {
-      // redis-cli --rdb asks for "" (nothing left out). `functions` (the libraries
-      // alone, redis-cli --functions-rdb) is refused: Redeno cannot leave the keys out.
-      const word = value.split(" ").find((w) => w !== "");
-      if (word !== undefined) {
-        s.reply.error(`ERR Unsupported rdb-filter-only option: ${word}`);
-        return;
+      // What the snapshot holds besides its AUX fields: nothing ("") or the libraries
+      // ("functions": redis-cli --functions-rdb); never the keys.
+      // Set before the words are checked: a refused word leaves the filter as the words
+      // before it made it, as in Redis.
+      const filter = { functions: false };
+      told.rdbFilter = filter;
+      for (const word of value.split(/[ \t\r\n]+/)) {
+        if (word === "") continue;
+        if (word.toLowerCase() !== "functions") {
+          s.reply.error(`ERR Unsupported rdb-filter-only option: ${word}`);
+          return;
+        }
+        filter.functions = true;
       }
     } else {
       s.reply.error(`ERR Unrecognized REPLCONF option: ${argv[i]}`);

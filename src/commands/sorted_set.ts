@@ -31,6 +31,8 @@ const cursors = new CursorRegistry();
 /**
  * ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...], and ZINCRBY
  * key increment member (which goes through the same option parsing, as in Redis).
+ * With `parsed` (GEOADD), the scores come as numbers, and their places in argv are
+ * filled in only when the call propagates.
  */
 function zaddGeneric(
   s: Session,
@@ -117,6 +119,9 @@ function zaddGeneric(
     }
   }
   if (added + updated > 0) {
+    if (parsed !== undefined) {
+      for (let i = 0; i < pairs; i++) argv[at + i * 2] = String(parsed[i]);
+    }
     wrote(s, added + updated, argv);
     s.notify(NOTIFY.ZSET, incr ? "zincr" : "zadd", key);
   }

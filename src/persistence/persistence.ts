@@ -137,6 +137,8 @@ export interface SaveOptions {
   replication?: ReplicationAux;
   /** A diskless replication transfer: the bytes go here, no file is written. */
   sink?: (chunk: Uint8Array) => Promise<void>;
+  /** No keys, only the AUX fields and `functions` (REPLCONF rdb-filter-only). */
+  withoutKeys?: boolean;
 }
 
 /** What a background snapshot needs to keep a point-in-time view. */
@@ -193,6 +195,7 @@ export interface SnapshotBackend {
     steps: LoadSteps,
     functions?: FunctionsView,
     onExpired?: (db: number, key: string) => void,
+    keepExpired?: boolean,
   ): Promise<LoadSummary>;
   /**
    * A load fed the snapshot's bytes as they arrive (`expected`: its size, 0 when
@@ -209,6 +212,14 @@ export interface ArrivingLoad {
   finish(): LoadSummary;
   /** The transfer broke off: what was loaded stays. */
   abort(): void;
+}
+
+/** A snapshot for replicas (see Persistence.replicationSave). */
+export interface ReplicationSaveOptions {
+  replication: ReplicationAux;
+  sink?: (chunk: Uint8Array) => Promise<void>;
+  /** REPLCONF rdb-filter-only: no keys, and the libraries only with `functions`. */
+  only?: { functions: boolean };
 }
 
 /** Answers of BGSAVE. */
@@ -1127,12 +1138,15 @@ export class Persistence {
   /**
    * A snapshot for replicas (a full resync), in the background like BGSAVE and in its
    * place (BGSAVE answers that a save is in progress meanwhile): to the RDB file, or
-   * with `sink` straight to the replicas' sockets. Null when a BGSAVE or an AOF
-   * rewrite runs already, or the save could not start; else settles when it ends.
+   * with `sink` straight to the replicas' sockets; with `only`, no keys and the
+   * libraries only when it says so (REPLCONF rdb-filter-only). Null when a BGSAVE or
+   * an AOF rewrite runs already, or the save could not start; else settles when it ends.
    */
-  replicationSave(
-    options: { replication: ReplicationAux; sink?: (chunk: Uint8Array) => Promise<void> },
-  ): { path: string; done: Promise<void>; abort(): void } | null {
+  replicationSave(options: ReplicationSaveOptions): {
+    path: string;
+    done: Promise<void>;
+    abort(): void;
+  } | null {
     if (this.busy || this.#finalSave) return null;
     const running = this.#startBgsave(options);
     if (running === null) return null;
@@ -1149,18 +1163,49 @@ export class Persistence {
   /**
    * A full resync's payload, received from the master: replaces every key and library
    * (Redis's emptyData, then the load). Throws when the payload does not load; the
-   * dataset is then empty.
+   * dataset is then empty. With a host that serves clients, they are served while it
+   * loads (-LOADING to most commands), as at start-up.
    */
-  loadReplicationPayload(bytes: Uint8Array): void {
+  async loadReplicationPayload(bytes: Uint8Array): Promise<void> {
     const host = this.#host;
     this.#emptyData();
     let summary: LoadSummary;
     this.loading = true;
+    const progress: TransferLoad | null = host.serveClients === undefined ? null : {
+      async: false,
+      started: Date.now(),
+      total: bytes.length,
+      loaded: 0,
+      usedMem: Number(leadingAux(bytes).get("used-mem") ?? 0) || 0,
+    };
+    this.transferLoad = progress;
     try {
       // A replica keeps keys whose time ran out: its master's DEL removes them.
-      summary = this.#snapshots.load(bytes, host.keyspace, host.functions, undefined, true);
+      if (progress === null) {
+        summary = this.#snapshots.load(bytes, host.keyspace, host.functions, undefined, true);
+      } else {
+        const steps: LoadSteps = {
+          every: host.config.number("loading-process-events-interval-bytes"),
+          pause: (loaded) => {
+            progress.loaded = loaded;
+            return host.serveClients!();
+          },
+        };
+        summary = await this.#snapshots.loadInSteps(
+          bytes,
+          host.keyspace,
+          steps,
+          host.functions,
+          undefined,
+          true,
+        );
+      }
+    } catch (error) {
+      this.#emptyData();
+      throw error;
     } finally {
       this.loading = false;
+      if (this.transferLoad === progress) this.transferLoad = null;
     }
     this.#loadedKeys = summary.keys;
     this.#loadedExpired = summary.expired;
@@ -1255,22 +1300,21 @@ export class Persistence {
   }
 
   #startBgsave(
-    replication?: {
-      replication: ReplicationAux;
-      sink?: (chunk: Uint8Array) => Promise<void>;
-    },
+    replication?: ReplicationSaveOptions,
   ): (RunningJob & { dirtyAtStart: number; path: string }) | null {
     const path = `${this.#dir()}/${this.#config("dbfilename")}`;
     const dirtyAtStart = this.#host.dirty;
     const started = Date.now();
     this.#lastBgsaveTry = started;
     const sink = replication?.sink;
+    const only = replication?.only;
     let job: BackgroundJob;
     try {
       job = this.#snapshots.saveInBackground(this.#host.keyspace, path, {
         aofBase: false,
         preamble: true,
-        functions: this.#functionCodes(),
+        functions: only === undefined || only.functions ? this.#functionCodes() : [],
+        withoutKeys: only !== undefined,
         replication: replication?.replication ?? this.#host.replicationAux?.() ?? undefined,
         sink,
         ...this.#guardOptions(),
@@ -1645,6 +1689,7 @@ export function defaultSnapshots(
     tempName: options.tempName,
     functions: options.functions,
     replication: options.replication,
+    withoutKeys: options.withoutKeys,
   });
   const loadOptions = (
     functions?: FunctionsView,
@@ -1718,9 +1763,14 @@ export function defaultSnapshots(
         loadSnapshotBytes(keyspace, bytes, loadOptions(functions, onExpired, keepExpired)),
       );
     },
-    async loadInSteps(bytes, keyspace, steps, functions, onExpired) {
+    async loadInSteps(bytes, keyspace, steps, functions, onExpired, keepExpired) {
       return loadSummary(
-        await loadSnapshotInSteps(keyspace, bytes, loadOptions(functions, onExpired), steps),
+        await loadSnapshotInSteps(
+          keyspace,
+          bytes,
+          loadOptions(functions, onExpired, keepExpired),
+          steps,
+        ),
       );
     },
     loadAsItArrives(keyspace, expected, functions) {

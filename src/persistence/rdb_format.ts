@@ -134,6 +134,14 @@ function latin1Buffer(bytes: Uint8Array): Latin1Buffer {
 // ---------------------------------------------------------------------------
 // Writing
 
+/** A Buffer, for its native latin1Write. */
+type Latin1Writable = Buffer & {
+  latin1Write(text: string, offset: number, length: number): number;
+};
+
+/** Strings longer than this are copied by the native latin1Write, shorter ones in JS. */
+const NATIVE_LATIN1 = 64;
+
 /** A growable output buffer. `take()` hands out what was written and starts afresh. */
 export class ByteWriter {
   buf: Uint8Array;
@@ -142,13 +150,13 @@ export class ByteWriter {
 
   constructor(capacity = 64 * 1024) {
     this.#capacity = capacity;
-    this.buf = new Uint8Array(capacity);
+    this.buf = Buffer.alloc(capacity);
   }
 
   /** Makes room for `n` more bytes. */
   ensure(n: number): void {
     if (this.pos + n > this.buf.length) {
-      const grown = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+      const grown = Buffer.alloc(Math.max(this.buf.length * 2, this.pos + n));
       grown.set(this.buf.subarray(0, this.pos));
       this.buf = grown;
     }
@@ -157,7 +165,7 @@ export class ByteWriter {
   /** The bytes written since the last `take`, and a fresh buffer for what follows. */
   take(): Uint8Array {
     const out = this.buf.subarray(0, this.pos);
-    this.buf = new Uint8Array(this.#capacity);
+    this.buf = Buffer.alloc(this.#capacity);
     this.pos = 0;
     return out;
   }
@@ -177,6 +185,10 @@ export class ByteWriter {
   latin1(text: string): void {
     const n = text.length;
     this.ensure(n);
+    if (n > NATIVE_LATIN1) {
+      this.pos += (this.buf as Latin1Writable).latin1Write(text, this.pos, n);
+      return;
+    }
     const buf = this.buf;
     let p = this.pos;
     for (let i = 0; i < n; i++) buf[p++] = text.charCodeAt(i);
@@ -273,7 +285,7 @@ export function writeEncodedInt(w: ByteWriter, n: number): void {
 }
 
 // Scratch space for LZF: the input as bytes and the compressed output.
-let lzfIn = new Uint8Array(1024);
+let lzfIn: Uint8Array = Buffer.alloc(1024);
 let lzfOut = new Uint8Array(1024);
 
 /**
@@ -294,8 +306,9 @@ export function writeString(w: ByteWriter, value: string | Uint8Array, compress:
   if (compress && len > 20) {
     let input: Uint8Array;
     if (typeof value === "string") {
-      if (lzfIn.length < len) lzfIn = new Uint8Array(Math.max(len, lzfIn.length * 2));
-      for (let i = 0; i < len; i++) lzfIn[i] = value.charCodeAt(i);
+      if (lzfIn.length < len) lzfIn = Buffer.alloc(Math.max(len, lzfIn.length * 2));
+      if (len > NATIVE_LATIN1) (lzfIn as Latin1Writable).latin1Write(value, 0, len);
+      else for (let i = 0; i < len; i++) lzfIn[i] = value.charCodeAt(i);
       input = lzfIn.subarray(0, len);
     } else {
       input = value;

@@ -19,12 +19,7 @@ import type { Value } from "../store/value.ts";
 import { isEmptyValue } from "./codecs/mod.ts";
 import { Crc64 } from "./crc64.ts";
 import { ByteReader, ByteWriter } from "./rdb_format.ts";
-import {
-  type LoadedKey,
-  type ReadOptions,
-  readRdbFrom,
-  type ReadSummary,
-} from "./rdb_reader.ts";
+import { type LoadedKey, type ReadOptions, readRdbFrom, type ReadSummary } from "./rdb_reader.ts";
 import {
   type ReplicationAux,
   writeDbHeader,
@@ -68,6 +63,8 @@ export interface SnapshotOptions {
   keySaveDelay?: number;
   /** The replication AUX fields (repl-id, repl-offset, repl-stream-db), when there are any. */
   replication?: ReplicationAux;
+  /** No keys, only the AUX fields and `functions` (REPLCONF rdb-filter-only). */
+  withoutKeys?: boolean;
 }
 
 /** What a finished save reports. */
@@ -345,7 +342,9 @@ class BackgroundSaver implements BackgroundSave {
     this.#temp = tempPath(path, options);
     this.#databases = keyspace.databases.slice();
     this.#sizes = this.#databases.map((db) => ({ keys: db.size, expires: db.expires.size }));
-    this.#keys = this.#databases.map((db) => (db.size === 0 ? null : Array.from(db.data.keys())));
+    this.#keys = this.#databases.map((db) =>
+      db.size === 0 || options.withoutKeys ? null : Array.from(db.data.keys())
+    );
     this.#before = this.#databases.map(() => null);
     this.#passed = this.#databases.map(() => null);
     writeHeader(this.#w, {
@@ -441,8 +440,9 @@ class BackgroundSaver implements BackgroundSave {
       // With a key delay, a slice takes about a millisecond's worth of keys.
       const slice = delay > 0 ? Math.max(1, Math.floor(1000 / delay)) : 64;
       const end = Math.min(keys.length, this.#next + slice);
-      this.#owed += (end - this.#next) * delay;
-      for (let i = this.#next; i < end; i++) {
+      let i = this.#next;
+      // A slice ends early once it has written FLUSH_BYTES (large values).
+      for (; i < end && w.pos < FLUSH_BYTES; i++) {
         const key = keys[i];
         const kept = this.#before[id]?.get(key);
         if (kept !== undefined) {
@@ -462,8 +462,9 @@ class BackgroundSaver implements BackgroundSave {
           passed.add(key);
         }
       }
-      this.#next = end;
-      if (end === keys.length) this.#keys[id] = null;
+      this.#owed += (i - this.#next) * delay;
+      this.#next = i;
+      if (i === keys.length) this.#keys[id] = null;
       if (w.pos >= FLUSH_BYTES) this.#flush();
       if (performance.now() >= deadline || this.#owed > 0) break;
     }

@@ -8,7 +8,7 @@
 
 import type { Keyspace } from "../store/keyspace.ts";
 import { ByteReader } from "./rdb_format.ts";
-import { type LoadOptions, loadFrom, type LoadResult } from "./snapshot.ts";
+import { loadFrom, type LoadOptions, type LoadResult } from "./snapshot.ts";
 
 /** The first buffer when the size is unknown (`$EOF:` transfers). */
 const FIRST_BUFFER = 64 * 1024;

@@ -26,8 +26,11 @@ export interface MasterHostView {
   };
   readonly log: Logger;
   port(): number;
-  /** A full resync's payload arrived: load it (throws when it does not load). */
-  loaded(payload: Uint8Array, replid: string, offset: number): void;
+  /**
+   * A full resync's payload arrived: load it (rejects when it does not load; clients
+   * may be served meanwhile).
+   */
+  loaded(payload: Uint8Array, replid: string, offset: number): Promise<void>;
   /**
    * A full resync's payload is arriving: load it as it comes (`swap`: aside, replacing
    * the dataset at the end; `expected`: its size, 0 when unknown).
@@ -429,7 +432,7 @@ export class MasterConnection {
         arriving.finish();
         view.synced(replid, offset);
       } else {
-        view.loaded(payload!, replid, offset);
+        await view.loaded(payload!, replid, offset);
       }
     } catch (error) {
       throw failedLoad(error);

@@ -229,6 +229,7 @@ export class Replication {
       listeningPort: capas.listeningPort,
       announcedIp: capas.ip,
       rdbOnly: capas.rdbOnly,
+      rdbFilter: capas.rdbFilter,
       ackOffset: 0,
       ackTime: Date.now(),
       waitingSince: Date.now(),
@@ -250,8 +251,10 @@ export class Replication {
     this.#ensureBacklog();
     log.notice(`Full resync requested by replica ${name}`);
     // A disk snapshot starts at once; a diskless one waits repl-diskless-sync-delay for
-    // more replicas to share it (the cron starts it).
-    if (!this.#diskless(peer)) this.#startTransfer();
+    // more replicas to share it (the cron starts it), unless that is 0.
+    if (!this.#diskless(peer) || this.#host.config.number("repl-diskless-sync-delay") === 0) {
+      this.#startTransfer();
+    }
   }
 
   // A partial resync: true when the backlog had what the replica lacks.
@@ -299,8 +302,10 @@ export class Replication {
     return true;
   }
 
+  // A filtered snapshot always goes to the socket (it is no RDB file to keep).
   #diskless(peer: ReplicaPeer): boolean {
-    return peer.capaEof && this.#host.config.string("repl-diskless-sync") === "yes";
+    return peer.capaEof &&
+      (peer.rdbFilter !== null || this.#host.config.string("repl-diskless-sync") === "yes");
   }
 
   // Starts the snapshot for every replica waiting for one (of the kind the first
@@ -309,8 +314,12 @@ export class Replication {
     if (this.#transfer !== null || this.#host.persistence.busy) return;
     const waiting = [...this.replicas].filter((p) => p.state === "wait_bgsave");
     if (waiting.length === 0) return;
+    // The replicas that want the same snapshot as the first.
     const diskless = this.#diskless(waiting[0]);
-    const taking = waiting.filter((p) => this.#diskless(p) === diskless);
+    const filter = waiting[0].rdbFilter;
+    const taking = waiting.filter((p) =>
+      this.#diskless(p) === diskless && p.rdbFilter?.functions === filter?.functions
+    );
     const transfer: Transfer = { diskless, replicas: new Set(taking) };
     // Every replica gets the same snapshot: the stream from here on is theirs, from a
     // SELECT on, held for them in the shared buffer until they are sent it.
@@ -349,7 +358,11 @@ export class Replication {
     for (const peer of taking) {
       if (peer.psync) this.#sendText(peer, `+FULLRESYNC ${this.replid} ${this.offset}\r\n`);
     }
-    const job = this.#host.persistence.replicationSave({ replication: aux, sink });
+    const job = this.#host.persistence.replicationSave({
+      replication: aux,
+      sink,
+      only: filter ?? undefined,
+    });
     if (job === null) {
       this.#transfer = null;
       this.#host.log.warning("BGSAVE for replication failed");
@@ -657,9 +670,9 @@ export class Replication {
       log: host.log,
       port: () => host.port,
       // A full resync: the new dataset, the master's ID and offset.
-      loaded: (payload: Uint8Array, replid: string, offset: number) => {
+      loaded: async (payload: Uint8Array, replid: string, offset: number) => {
         this.#disconnectReplicas();
-        host.persistence.loadReplicationPayload(payload);
+        await host.persistence.loadReplicationPayload(payload);
         this.#synced(replid, offset);
       },
       loadAsItArrives: (swap: boolean, expected: number) =>

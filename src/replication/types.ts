@@ -1,10 +1,13 @@
 // The shapes replication shares with the server and the commands: clients as
 // replication sees them, the server it runs in, and what it knows of each replica.
 
-import type { ArrivingLoad, TransferLoad } from "../persistence/persistence.ts";
+import type {
+  ArrivingLoad,
+  ReplicationSaveOptions,
+  TransferLoad,
+} from "../persistence/persistence.ts";
 import type { Logger } from "../log.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
-import type { ReplicationAux } from "../persistence/rdb_writer.ts";
 import type { BacklogReader } from "./backlog.ts";
 
 /** A client connection as replication sees it (the server's Client fits). */
@@ -65,11 +68,12 @@ export interface ReplicationHost {
     readonly loadedAux: ReadonlyMap<string, string> | null;
     /** The keys the start-up load skipped as expired, as [db, key]. */
     expiredAtLoad: [number, string][];
-    replicationSave(options: {
-      replication: ReplicationAux;
-      sink?: (chunk: Uint8Array) => Promise<void>;
-    }): { path: string; done: Promise<void>; abort(): void } | null;
-    loadReplicationPayload(bytes: Uint8Array): void;
+    replicationSave(options: ReplicationSaveOptions): {
+      path: string;
+      done: Promise<void>;
+      abort(): void;
+    } | null;
+    loadReplicationPayload(bytes: Uint8Array): Promise<void>;
     loadReplicationAsItArrives(swap: boolean, expected: number): ArrivingLoad;
     restartAofAfterSync(): void;
     /** A full resync loaded as it arrives (INFO loading / async_loading, -LOADING). */
@@ -109,6 +113,8 @@ export interface ReplicaPeer {
   announcedIp: string;
   /** REPLCONF rdb-only 1: it wants the snapshot alone, and leaves after it. */
   rdbOnly: boolean;
+  /** REPLCONF rdb-filter-only: what its snapshot holds besides the AUX fields. */
+  rdbFilter: RdbFilter | null;
   /** The offset it acknowledged, and when (ms). */
   ackOffset: number;
   ackTime: number;
@@ -126,11 +132,21 @@ export interface ReplicaPeer {
   stream: BacklogReader | null;
 }
 
+/**
+ * REPLCONF rdb-filter-only: the snapshot holds no keys, and the FUNCTION libraries only
+ * when `functions` was asked for.
+ */
+export interface RdbFilter {
+  functions: boolean;
+}
+
 /** The capabilities and addresses a replica told with REPLCONF before PSYNC. */
 export interface Capas {
   eof: boolean;
   psync2: boolean;
   rdbOnly: boolean;
+  /** REPLCONF rdb-filter-only (null: not asked, the whole snapshot). */
+  rdbFilter: RdbFilter | null;
   listeningPort: number;
   ip: string;
 }

@@ -121,6 +121,7 @@ export class Client implements Session, SessionFacts {
       eof: false,
       psync2: false,
       rdbOnly: false,
+      rdbFilter: null,
       listeningPort: 0,
       ip: "",
     };

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { dumpPayload } from "../../src/persistence/rdb_writer.ts";
 import {
   loadSnapshot,
+  loadSnapshotBytes,
   readFileBytes,
   saveSnapshot,
   saveSnapshotSync,
@@ -277,4 +278,31 @@ Deno.test("a file is read whole, however its size compares with a read's", () =>
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test("a background save of large values hands them out a megabyte or so at a time", async () => {
+  const keyspace = new Keyspace(16);
+  const big = "v".repeat(700_000);
+  for (let i = 0; i < 40; i++) keyspace.databases[0].set(`big:${i}`, `${big}${i}`);
+  const chunks: Uint8Array[] = [];
+  const job = saveSnapshot(keyspace, "/unused", {
+    installGuard: () => {},
+    compress: false,
+    sink: (chunk) => {
+      chunks.push(chunk.slice());
+      return Promise.resolve();
+    },
+  });
+  // The first slice stops once it has a megabyte to hand out, not after 64 keys.
+  assert.ok(job.keys < 5, `${job.keys} keys written before the first pause`);
+  await job.done;
+  assert.equal(job.keys, 40);
+  const sizes = chunks.map((chunk) => chunk.length);
+  assert.ok(chunks.length > 10, `${chunks.length} chunks`);
+  assert.ok(Math.max(...sizes) < 2 * 1024 * 1024, `a chunk of ${Math.max(...sizes)} bytes`);
+  const file = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+  chunks.reduce((at, chunk) => (file.set(chunk, at), at + chunk.length), 0);
+  const loaded = new Keyspace(16);
+  loadSnapshotBytes(loaded, file);
+  assert.deepEqual(contents(loaded), contents(keyspace));
 });

@@ -12,6 +12,7 @@ import {
   startRedis as startRedisPlain,
 } from "../_server.ts";
 import { type Reply, RespClient } from "../_resp_client.ts";
+import { readRdb } from "../../src/persistence/rdb_reader.ts";
 
 // DEBUG DIGEST compares the datasets.
 const startRedeno = (port: number, args: string[] = []) =>
@@ -286,6 +287,33 @@ Deno.test("repl-diskless-load on-empty-db: the keys load as the snapshot arrives
   }
 });
 
+Deno.test("repl-diskless-load disabled: while the received file loads, clients get -LOADING", async () => {
+  if (skipWithout("redis-server")) return;
+  const master = await startRedis(freePort(), masterArgs("no"));
+  const m = await RespClient.connect(master.port);
+  await m.call("DEBUG", "POPULATE", "100", "key", "1000");
+  // 20 ms a key, and clients served after every key or so: a 2 s load.
+  const replica = await startRedeno(freePort(), [
+    "--key-load-delay",
+    "20000",
+    "--loading-process-events-interval-bytes",
+    "1024",
+  ]);
+  const r = await RespClient.connect(replica.port);
+  try {
+    await r.call("REPLICAOF", "127.0.0.1", String(master.port));
+    await waitFor("loading", async () => (await info(r, "loading", "persistence")) === "1");
+    assert.equal(await refusedWith(r, "PING"), "LOADING Redis is loading the dataset in memory");
+    assert.ok(Number(await info(r, "loading_loaded_bytes", "persistence")) > 0);
+    await r.call("CONFIG", "SET", "key-load-delay", "0");
+    await linkUp(r);
+    await sameData(m, r);
+    assert.equal(await info(r, "loading", "persistence"), "0");
+  } finally {
+    await stopAll([replica, master], [m, r]);
+  }
+});
+
 Deno.test("a chain of Redeno replicas; a dropped link continues partially", async () => {
   const a = await startRedeno(freePort(), ["--repl-diskless-sync-delay", "0"]);
   const b = await startRedeno(freePort(), ["--repl-diskless-sync-delay", "0"]);
@@ -441,6 +469,52 @@ Deno.test("REPLCONF and PSYNC errors", async () => {
   } finally {
     c.close();
     await a.stop("SIGKILL");
+  }
+});
+
+Deno.test("REPLCONF rdb-filter-only: redis-cli --functions-rdb gets the libraries alone, as from Redis", async () => {
+  if (skipWithout("redis-server") || skipWithout("redis-cli")) return;
+  const library = "#!lua name=mylib\nredis.register_function('f1', function() return 1 end)";
+  const dir = await Deno.makeTempDir();
+  const servers = [await startRedeno(freePort()), await startRedis(freePort())];
+  const clients = await Promise.all(servers.map((server) => RespClient.connect(server.port)));
+  try {
+    const seen: string[] = [];
+    for (const [i, c] of clients.entries()) {
+      await c.call("SET", "a", "1");
+      await c.call("FUNCTION", "LOAD", library);
+      await c.call("CONFIG", "SET", "repl-diskless-sync-delay", "0");
+      // What the snapshot holds for each way of asking: keys and libraries read back.
+      for (const flag of ["--rdb", "--functions-rdb"]) {
+        const file = `${dir}/${i}${flag}.rdb`;
+        const cli = new Deno.Command("redis-cli", {
+          args: ["-p", String(servers[i].port), flag, file],
+          stdout: "null",
+          stderr: "null",
+        });
+        assert.equal((await cli.output()).code, 0, `redis-cli ${flag}`);
+        const codes: string[] = [];
+        const summary = readRdb(await Deno.readFile(file), () => {}, {
+          onFunction: (code) => (codes.push(code), null),
+        });
+        seen.push(`${flag}: ${summary.keys} keys, ${JSON.stringify(codes)}`);
+      }
+      // The filter's words, and SYNC without the EOF capability, as Redis answers them.
+      const link = await RespClient.connect(servers[i].port);
+      seen.push(String(await link.call("REPLCONF", "rdb-filter-only", "functions nope")));
+      seen.push(String(await link.call("SYNC")));
+      link.close();
+    }
+    assert.deepEqual(seen.slice(0, seen.length / 2), seen.slice(seen.length / 2));
+    assert.deepEqual(seen.slice(0, 4), [
+      `--rdb: 1 keys, ${JSON.stringify([library])}`,
+      `--functions-rdb: 0 keys, ${JSON.stringify([library])}`,
+      "Error: ERR Unsupported rdb-filter-only option: nope",
+      "Error: ERR Filtered replica requires EOF capability",
+    ]);
+  } finally {
+    await stopAll(servers, clients);
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
