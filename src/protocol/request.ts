@@ -1,6 +1,8 @@
 // A request as a client sends it: a RESP array of bulk strings. The replication link
 // sends its own commands this way, and a master streams its writes this way.
 
+import { Buffer } from "node:buffer";
+
 // A master encodes every write it propagates, where a new ArrayBuffer would cost more
 // than the encoding: small requests are written into a shared slab instead, each in
 // its own part of it, never reused.
@@ -9,9 +11,12 @@ const SLAB_MAX_REQUEST = SLAB_SIZE / 16;
 let slab = new Uint8Array(SLAB_SIZE);
 let slabUsed = 0;
 
-// Long ASCII arguments go through the native UTF-8 encoder (same bytes for ASCII).
-const NON_ASCII = /[\x80-\xff]/;
-const utf8 = new TextEncoder();
+// Arguments longer than this are copied by Buffer's native latin1Write.
+const NATIVE_LATIN1 = 256;
+
+type Latin1Writable = Buffer & {
+  latin1Write(text: string, offset: number, length: number): number;
+};
 
 /** `argv` (one-byte strings) as the bytes of a RESP multibulk request. */
 export function encodeRequest(argv: readonly string[]): Uint8Array {
@@ -66,9 +71,9 @@ function writeHeader(out: Uint8Array, at: number, type: number, n: number): numb
 
 function writeText(out: Uint8Array, at: number, text: string): number {
   const n = text.length;
-  if (n > 256 && !NON_ASCII.test(text)) {
-    utf8.encodeInto(text, out.subarray(at, at + n));
-    return at + n;
+  if (n > NATIVE_LATIN1) {
+    const native = Buffer.from(out.buffer, out.byteOffset, out.length) as Latin1Writable;
+    return at + native.latin1Write(text, at, n);
   }
   for (let i = 0; i < n; i++) out[at++] = text.charCodeAt(i);
   return at;
