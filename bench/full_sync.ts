@@ -4,6 +4,7 @@
 // PINGs the master every 10 ms to find the worst latency the transfer causes there.
 //
 // Usage: deno run -A bench/full_sync.ts [--keys 1000000] [--diskless yes|no]
+//          [--load disabled|swapdb|on-empty-db]   (the replica's repl-diskless-load)
 
 import { parseArgs } from "node:util";
 import { freePort, type RunningServer, startRedeno, startRedis } from "../tests/_server.ts";
@@ -14,6 +15,7 @@ const { values } = parseArgs({
   options: {
     keys: { type: "string", default: "1000000" },
     diskless: { type: "string", default: "yes" },
+    load: { type: "string", default: "disabled" },
   },
 });
 
@@ -24,6 +26,8 @@ const ARGS = [
   values.diskless,
   "--repl-diskless-sync-delay",
   "0",
+  "--repl-diskless-load",
+  values.load,
 ];
 
 async function info(client: RespClient, field: string): Promise<string> {
@@ -66,7 +70,7 @@ async function measure(
     await pings;
     const same = await m.call("DEBUG", "DIGEST") === await r.call("DEBUG", "DIGEST");
     console.log(
-      `${name}: ${values.keys} keys, diskless ${values.diskless}: full sync ${
+      `${name}: ${values.keys} keys, diskless ${values.diskless}, load ${values.load}: full sync ${
         synced.toFixed(0)
       } ms, worst master PING ${worst.toFixed(1)} ms, same digest: ${same}`,
     );
