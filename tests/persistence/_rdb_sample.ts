@@ -38,9 +38,14 @@ export function sampleFile(): Uint8Array {
   db.set("z", SortedSetValue.fromEntries([["a", 1], ["b", 2.5]], LIMITS));
   db.set("zs", SortedSetValue.fromEntries([["x".repeat(100), 1]], LIMITS));
   ks.databases[2].set("other", "db 2");
+  return rdbFileOf(ks);
+}
+
+/** The RDB file a keyspace saves to. */
+export function rdbFileOf(keyspace: Keyspace): Uint8Array {
   const dir = Deno.makeTempDirSync();
   try {
-    saveSnapshotSync(ks, `${dir}/dump.rdb`, { fsync: false });
+    saveSnapshotSync(keyspace, `${dir}/dump.rdb`, { fsync: false });
     return Deno.readFileSync(`${dir}/dump.rdb`);
   } finally {
     Deno.removeSync(dir, { recursive: true });

@@ -5,11 +5,11 @@
 import assert from "node:assert/strict";
 import { RdbError } from "../../src/persistence/rdb_format.ts";
 import { dumpPayload } from "../../src/persistence/rdb_writer.ts";
-import { loadSnapshotBytes, saveSnapshotSync } from "../../src/persistence/snapshot.ts";
+import { loadSnapshotBytes } from "../../src/persistence/snapshot.ts";
 import { SnapshotStream } from "../../src/persistence/snapshot_stream.ts";
 import { HashValue } from "../../src/store/hash.ts";
 import { Keyspace } from "../../src/store/keyspace.ts";
-import { sampleFile } from "./_rdb_sample.ts";
+import { rdbFileOf, sampleFile } from "./_rdb_sample.ts";
 
 // Every key as "db key" → its expiry and DUMP payload.
 function contents(keyspace: Keyspace): Map<string, string> {
@@ -47,13 +47,7 @@ function largeFile(): Uint8Array {
   for (let i = 0; i < 1000; i++) db.set(`k:${i}`, `v:${i}`);
   db.set("big", hash);
   for (let i = 1000; i < 2000; i++) db.set(`k:${i}`, `v:${i}`);
-  const dir = Deno.makeTempDirSync();
-  try {
-    saveSnapshotSync(keyspace, `${dir}/dump.rdb`, { fsync: false });
-    return Deno.readFileSync(`${dir}/dump.rdb`);
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
+  return rdbFileOf(keyspace);
 }
 
 function wholeLoad(bytes: Uint8Array): Keyspace {
