@@ -46,6 +46,11 @@ export interface Endpoints {
   unix?: boolean;
 }
 
+// Shared defaults: a closure or promise of its own would cost every idle client.
+const NO_FLAGS = (): string => "";
+const NOTHING = (): void => {};
+const SETTLED: Promise<void> = Promise.resolve();
+
 /** One connected client. */
 export class Client implements Session, SessionFacts {
   readonly id: number;
@@ -128,12 +133,12 @@ export class Client implements Session, SessionFacts {
   }
   #replconf: Capas | null = null;
   /** Extra CLIENT LIST flag letters owned by other parts (tracking: t, R, B). */
-  extraFlags: () => string = () => "";
+  extraFlags: () => string = NO_FLAGS;
   /** Runs requests buffered while the client was blocked (set by the connection). */
-  processBuffered: () => void = () => {};
+  processBuffered: () => void = NOTHING;
   #host: ClientHost | null = null;
   #conn: Deno.Conn | null;
-  #flushing: Promise<void> = Promise.resolve();
+  #flushing: Promise<void> = SETTLED;
   // True from the start of a drain until the moment it finds nothing more to send. A
   // flush after that moment starts a new drain: the finished one's promise may not have
   // settled yet, and output handed to it then would wait for the next flush.
@@ -160,7 +165,7 @@ export class Client implements Session, SessionFacts {
     this.fd = options.endpoints.fd;
     this.unixSocket = options.endpoints.unix ?? false;
     this.db = options.db;
-    this.#onBytesOut = options.onBytesOut ?? (() => {});
+    this.#onBytesOut = options.onBytesOut ?? NOTHING;
     this.user = server.acl.defaultUser;
     this.authenticated = this.user.enabled && this.user.nopass;
     this.decoder = new RequestDecoder({

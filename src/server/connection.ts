@@ -16,46 +16,53 @@ const PENDING_STEP = 32 * 1024;
 /** Unsent output (bytes) past which a client is not read until it takes some. */
 const OUTPUT_BACKLOG_CAP = 64 * 1024 * 1024;
 
-/** Serves a client until it disconnects, quits, is killed or sends bad protocol. */
+// Runs every complete request the client has buffered; stops while the client is
+// blocked (BLPOP...), and is called again by the server once it is released.
+function processBuffered(server: Server, client: Client): void {
+  const decoder = client.decoder;
+  try {
+    let argv: string[] | null;
+    while (
+      !client.closing && client.blockedState === null && client.postponed === null &&
+      client.deferred === null &&
+      (argv = decoder.next()) !== null
+    ) {
+      // maxmemory-clients: this request may make the clients too big (it may be this one).
+      if (server.clientEviction.on && !server.clientEviction.update(client, argv)) break;
+      if (decoder.oversized) client.reply.error(ERR_ARGUMENT_TOO_LONG);
+      else if (client.replica === null) dispatch(server, client, argv);
+      else {
+        // A replica's link carries only the stream to it: see Server.replicaReplied.
+        const from = client.reply.length;
+        dispatch(server, client, argv);
+        server.replicaReplied(client, argv, from);
+      }
+      decoder.unauthenticated = !client.authenticated;
+    }
+    server.endBatch();
+  } catch (error) {
+    if (!(error instanceof ProtocolError)) throw error;
+    server.log.verbose(`Protocol error (${error.message}) from client id=${client.id}`);
+    client.reply.error(`ERR Protocol error: ${error.message}`);
+    client.closing = true;
+  }
+}
+
+/**
+ * Serves a client until it disconnects, quits, is killed or sends bad protocol; then
+ * `ended` runs. (An idle connection costs what this function holds while it waits
+ * for a read: its locals, and the one closure the server calls to resume it.)
+ */
 export async function serveConnection(
   server: Server,
   client: Client,
   conn: Deno.Conn,
+  ended: (client: Client) => void,
 ): Promise<void> {
   const decoder = client.decoder;
   const queryLimit = server.config.number("client-query-buffer-limit");
-  // Runs every complete request buffered so far; stops while the client is blocked
-  // (BLPOP...), and is called again by the server once it is released.
-  const processBuffered = (): void => {
-    try {
-      let argv: string[] | null;
-      while (
-        !client.closing && client.blockedState === null && client.postponed === null &&
-        client.deferred === null &&
-        (argv = decoder.next()) !== null
-      ) {
-        // maxmemory-clients: this request may make the clients too big (it may be this one).
-        if (server.clientEviction.on && !server.clientEviction.update(client, argv)) break;
-        if (decoder.oversized) client.reply.error(ERR_ARGUMENT_TOO_LONG);
-        else if (client.replica === null) dispatch(server, client, argv);
-        else {
-          // A replica's link carries only the stream to it: see Server.replicaReplied.
-          const from = client.reply.length;
-          dispatch(server, client, argv);
-          server.replicaReplied(client, argv, from);
-        }
-        decoder.unauthenticated = !client.authenticated;
-      }
-      server.endBatch();
-    } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      server.log.verbose(`Protocol error (${error.message}) from client id=${client.id}`);
-      client.reply.error(`ERR Protocol error: ${error.message}`);
-      client.closing = true;
-    }
-  };
   client.processBuffered = () => {
-    processBuffered();
+    processBuffered(server, client);
     if (client.reply.length > 0 || client.closing) server.deliver(client);
   };
   try {
@@ -68,7 +75,7 @@ export async function serveConnection(
       const now = client.lastInteraction = Date.now();
       // A request still arriving counts too (a huge bulk string being read).
       if (server.clientEviction.on && !server.clientEviction.update(client)) break;
-      processBuffered();
+      processBuffered(server, client);
       // A request still arriving takes memory before it runs: once it has grown (or
       // gone) by PENDING_STEP, eviction measures the clients again.
       if (server.maxmemory.limit !== 0) {
@@ -101,6 +108,7 @@ export async function serveConnection(
     if (!isDisconnect(error)) server.log.warning(`Client id=${client.id} failed: ${error}`);
   } finally {
     client.closeNow();
+    ended(client);
   }
 }
 

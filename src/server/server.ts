@@ -1196,21 +1196,26 @@ export class Server implements ServerApi, ClientHost {
     const client = new Client(id, conn, this, {
       endpoints,
       db: this.keyspace.databases[0],
-      onBytesOut: (n) => {
-        this.stats.netOutputBytes += n;
-      },
+      onBytesOut: this.#countBytesOut,
     });
     client.attach(this);
-    client.reply.onError = (message) => this.countError(message);
+    client.reply.onError = this.#countReplyError;
     this.clients.set(id, client);
-    serveConnection(this, client, conn).finally(() => {
-      this.#replicationClientGone(client);
-      this.clients.delete(id);
-      this.clientEviction.forget(client);
-      this.monitors.delete(client);
-      this.forgetClient(client);
-    });
+    serveConnection(this, client, conn, this.#connectionEnded);
   }
+
+  // Shared by every connection (a closure each would cost every idle connection).
+  readonly #countBytesOut = (n: number): void => {
+    this.stats.netOutputBytes += n;
+  };
+  readonly #countReplyError = (message: string): void => this.countError(message);
+  readonly #connectionEnded = (client: Client): void => {
+    this.#replicationClientGone(client);
+    this.clients.delete(client.id);
+    this.clientEviction.forget(client);
+    this.monitors.delete(client);
+    this.forgetClient(client);
+  };
 
   // A key a writable replica's client wrote: remembered when it has a TTL.
   #noteReplicaKey(db: number, key: string): void {

@@ -2,7 +2,7 @@
 // and each protocol error Redis 7.0 reports.
 
 import assert from "node:assert/strict";
-import { ProtocolError, RequestDecoder } from "../../src/protocol/decoder.ts";
+import { LANDING_SIZE, ProtocolError, RequestDecoder } from "../../src/protocol/decoder.ts";
 import { RequestDecoderStream } from "../../src/protocol/decoder_stream.ts";
 import { bytes, resp } from "../_server.ts";
 import { rng } from "../_random.ts";
@@ -360,10 +360,10 @@ Deno.test("the limits before authentication hold for whole requests too", () => 
 
 Deno.test("reads land in a small buffer while nothing is buffered, then go straight to the query buffer while the client pipelines", () => {
   const decoder = new RequestDecoder();
-  // Nothing buffered: a 1 KB landing view, copied into a 16 KB query buffer (as Redis
+  // Nothing buffered: a small landing view, copied into a 16 KB query buffer (as Redis
   // allocates its query buffer when data arrives).
   let view = decoder.spare();
-  assert.equal(view.length, 1024);
+  assert.equal(view.length, LANDING_SIZE);
   const request = bytes(resp("GET", "a"));
   view.set(request);
   decoder.advance(request.length);
@@ -372,12 +372,12 @@ Deno.test("reads land in a small buffer while nothing is buffered, then go strai
   // A read that fills the landing view: the next ones go straight into the query buffer.
   view = decoder.spare();
   const pipeline = bytes(resp("SET", "k", "v".repeat(1100)));
-  view.set(pipeline.subarray(0, 1024));
-  decoder.advance(1024);
+  view.set(pipeline.subarray(0, LANDING_SIZE));
+  decoder.advance(LANDING_SIZE);
   view = decoder.spare();
   assert.ok(view.length >= 16 * 1024 - 1024);
-  view.set(pipeline.subarray(1024));
-  decoder.advance(pipeline.length - 1024);
+  view.set(pipeline.subarray(LANDING_SIZE));
+  decoder.advance(pipeline.length - LANDING_SIZE);
   assert.equal(decoder.next()?.[2].length, 1100);
   // The client pipelines: with nothing buffered, its next batch is still read whole,
   // into the query buffer, until it idles.
@@ -391,5 +391,5 @@ Deno.test("reads land in a small buffer while nothing is buffered, then go strai
   assert.equal(decoder.capacity, 0);
   decoder.spare();
   decoder.advance(0);
-  assert.equal(decoder.spare().length, 1024);
+  assert.equal(decoder.spare().length, LANDING_SIZE);
 });
