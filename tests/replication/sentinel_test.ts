@@ -180,13 +180,21 @@ Deno.test({
       }
       // The old master comes back, from its own config file, as a replica.
       oldMaster = await startRedenoAsGiven(ports[0], [masterFile]);
-      await waitFor(
-        "the old master to come back as a replica",
-        async () =>
-          (await infoField(ports[0], "role")) === "slave" &&
-          (await infoField(ports[0], "master_port")) === String(promoted) &&
-          (await infoField(ports[0], "master_link_status")) === "up",
-      );
+      try {
+        await waitFor(
+          "the old master to come back as a replica",
+          async () =>
+            (await infoField(ports[0], "role")) === "slave" &&
+            (await infoField(ports[0], "master_port")) === String(promoted) &&
+            (await infoField(ports[0], "master_link_status")) === "up",
+        );
+      } catch (error) {
+        // What the two nodes logged, to tell a sentinel that never reconfigured the old
+        // master from a resync that did not complete.
+        const newMaster = replicas[ports.indexOf(promoted) - 1];
+        console.log(`--- old master\n${oldMaster.output()}\n--- new master\n${newMaster.output()}`);
+        throw error;
+      }
       console.log(
         `sentinel failover: ${failoverMs} ms from SIGKILL to a promoted master; ` +
           `${acknowledged.length} acknowledged writes, ${lost} lost`,
