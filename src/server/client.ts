@@ -485,12 +485,19 @@ export class Client implements Session, SessionFacts {
     this.#queued = [];
     this.#queuedBytes = 0;
     this.#unsent = 0;
+    const conn = this.#conn;
+    this.#conn = null;
+    if (conn === null) return;
+    // close() lets go of the socket only once the event loop next polls (a read is
+    // pending on it): the peer would learn of the end after replies written in this
+    // turn (CLIENT KILL of a replica inside MULTI, then EXEC's reply). Shutting the
+    // writing side tells it at once, as closing its socket does in Redis.
+    conn.closeWrite().catch(() => {});
     try {
-      this.#conn?.close();
+      conn.close();
     } catch {
       // Already closed.
     }
-    this.#conn = null;
   }
 
   /** Sends every pending reply; concurrent callers share one flush. */
