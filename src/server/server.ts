@@ -229,8 +229,12 @@ export class Server implements ServerApi, ClientHost {
       keyspace: this.keyspace,
       // What CLIENT LIST's tot-mem counts, summed.
       clientBuffers: () => {
-        let bytes = 0, replicas = 0, replicaBytes = 0, replicaOutput = 0;
+        let count = 0, bytes = 0, replicas = 0, replicaBytes = 0, replicaOutput = 0;
         for (const client of this.clients.values()) {
+          // A client closed (evicted, killed) holds nothing any more, though it stays
+          // listed until its connection loop has seen the end.
+          if (client.closing && !client.connected) continue;
+          count++;
           const total = clientMemory(client, this.tracking.stateOf(client)?.prefixes).total;
           bytes += total;
           if (client.replica !== null) {
@@ -242,7 +246,7 @@ export class Server implements ServerApi, ClientHost {
         // The stream kept for replicas waiting for a snapshot is theirs (one shared copy).
         const shared = this.replication?.pendingBytes ?? 0;
         return {
-          clients: this.clients.size,
+          clients: count,
           bytes: bytes + shared,
           replicas,
           replicaBytes: replicaBytes + shared,
