@@ -79,7 +79,7 @@ const BIG_ARGUMENT = 32 * 1024;
 // while the client idles. Once a read fills it, the client sends more at a time than it
 // holds (a pipeline): reads then go straight into the query buffer until the client
 // idles (shrink(true)), so that a batch is read, and answered, in one piece.
-export const LANDING_SIZE = 256;
+export const LANDING_SIZE = 1024;
 const EMPTY = Buffer.alloc(0) as Latin1Buffer;
 
 /** Decodes requests from bytes pushed into its buffer. */

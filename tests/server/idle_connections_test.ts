@@ -1,4 +1,4 @@
-// Idle connections cost little: a connection's pending read lands in a 256-byte buffer,
+// Idle connections cost little: a connection's pending read lands in a 1 KB buffer,
 // and it has no query or reply buffer until data comes and goes. Opens the same number
 // of idle connections to real redis-server and to Redeno and prints the memory each
 // costs (the figures, not a timing claim: the benchmark is for those).
