@@ -764,19 +764,25 @@ export class Persistence {
     progress.total = bytes.length;
     progress.usedMem = Number(leadingAux(bytes).get("used-mem") ?? 0) || 0;
     try {
-      const steps: LoadSteps = {
-        every: host.config.number("loading-process-events-interval-bytes"),
-        pause: (loaded) => {
-          progress.loaded = loaded;
-          return host.serveClients!();
-        },
-      };
+      const steps = this.#servingSteps(progress);
       return this.#rdbLoaded(
         await this.#snapshots.loadInSteps(bytes, host.keyspace, steps, host.functions, onExpired),
       );
     } catch (error) {
       throw this.#rdbLoadFailed(error as Error, name);
     }
+  }
+
+  // A load's pauses: every loading-process-events-interval-bytes, the progress is
+  // recorded and the host serves its clients.
+  #servingSteps(progress: TransferLoad): LoadSteps {
+    return {
+      every: this.#host.config.number("loading-process-events-interval-bytes"),
+      pause: (loaded) => {
+        progress.loaded = loaded;
+        return this.#host.serveClients!();
+      },
+    };
   }
 
   #loadRdbBytes(
@@ -1184,17 +1190,10 @@ export class Persistence {
       if (progress === null) {
         summary = this.#snapshots.load(bytes, host.keyspace, host.functions, undefined, true);
       } else {
-        const steps: LoadSteps = {
-          every: host.config.number("loading-process-events-interval-bytes"),
-          pause: (loaded) => {
-            progress.loaded = loaded;
-            return host.serveClients!();
-          },
-        };
         summary = await this.#snapshots.loadInSteps(
           bytes,
           host.keyspace,
-          steps,
+          this.#servingSteps(progress),
           host.functions,
           undefined,
           true,
