@@ -2,8 +2,12 @@
 // and the JavaScript half of its bridge (tools/lua_wasm/c/bridge.c).
 //
 // Strings cross as bytes, one-byte (latin1) strings on this side, so every byte value
-// goes both ways. A script that runs past the busy threshold can be suspended (JSPI):
-// `run` then returns a promise, and the server serves other clients meanwhile.
+// goes both ways. A script that runs past the busy threshold can be suspended: `run`
+// then returns a promise, and the server serves other clients meanwhile. Most scripts
+// run in a Lua coroutine that the busy hook yields, at the cost of a plain call; a
+// script that may loop in Lua code called from a C function (where a coroutine cannot
+// yield: pcall, sort comparators, gsub callbacks, metamethods, nested coroutines) runs
+// on a stack that JSPI suspends instead, which costs a promise and a stack per run.
 
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
@@ -59,14 +63,34 @@ interface Exports {
   rd_open(state: number): number;
   rd_compile(state: number, nameLength: number, codeLength: number): number;
   rd_release(state: number, ref: number): void;
-  rd_run(state: number, ref: number, canYield: number): number;
+  rd_run(state: number, ref: number, yieldBy: number): number;
+  rd_resume(state: number): number;
   rd_memory(state: number): number;
   rd_last_status(): number;
   rd_load_library(codeLength: number): number;
 }
 
 /** rd_run wrapped by WebAssembly.promising: a promise, even when it never suspends. */
-type RunAsync = (state: number, ref: number, canYield: number) => Promise<number>;
+type RunAsync = (state: number, ref: number, yieldBy: number) => Promise<number>;
+
+// rd_run's `yield` (bridge.h).
+const YIELD_NONE = 0;
+const YIELD_STACK = 1;
+const YIELD_COROUTINE = 2;
+/** rd_run / rd_resume: the script's coroutine yielded. */
+const RUN_SUSPENDED = 2;
+
+/**
+ * Whether code may run Lua beneath a C function, where a coroutine cannot yield: pcall
+ * and xpcall (not redis.pcall), table.sort, string.gsub, table.foreach, metatables,
+ * coroutines, load with a reader, debug hooks. A word in a comment or a string only
+ * costs such a script the slower way.
+ */
+export function mayRunLuaBeneathC(code: string): boolean {
+  return LUA_BENEATH_C.test(code);
+}
+const LUA_BENEATH_C =
+  /(?<!redis\s*\.\s*)\bx?pcall\b|\b(?:sort|gsub|foreach|foreachi|setmetatable|getmetatable|newproxy|coroutine|load|debug)\b/;
 
 type Latin1Buffer = Buffer & {
   latin1Slice(start: number, end: number): string;
@@ -101,6 +125,10 @@ export class LuaVm {
   /** Where the result of the running script goes. */
   #reply: ReplyWriter | null = null;
   #suspended = false;
+  /** Per state: the compiled functions that run on a JSPI stack (mayRunLuaBeneathC). */
+  readonly #stackRuns: [Set<number>, Set<number>] = [new Set(), new Set()];
+  /** While a library loads: whether its functions run on a JSPI stack. */
+  #libraryOnStack = false;
   /** While a library loads: when it must have finished (performance.now()), else 0. */
   #loadDeadline = 0;
 
@@ -122,6 +150,7 @@ export class LuaVm {
 
   /** Drops a state and everything in it, for a fresh one (SCRIPT FLUSH, FUNCTION FLUSH). */
   reset(state: StateIndex): void {
+    this.#stackRuns[state].clear();
     this.#exports.rd_open(state);
   }
 
@@ -131,11 +160,14 @@ export class LuaVm {
     this.#bytes.latin1Write(chunkName, start, chunkName.length);
     this.#bytes.latin1Write(code, start + chunkName.length, code.length);
     const ref = this.#exports.rd_compile(state, chunkName.length, code.length);
-    return ref === 0 ? this.#text() : ref;
+    if (ref === 0) return this.#text();
+    if (mayRunLuaBeneathC(code)) this.#stackRuns[state].add(ref);
+    return ref;
   }
 
   /** Forgets a compiled function. */
   release(state: StateIndex, ref: number): void {
+    this.#stackRuns[state].delete(ref);
     this.#exports.rd_release(state, ref);
   }
 
@@ -154,15 +186,22 @@ export class LuaVm {
   ): boolean | Promise<boolean> {
     this.#writeArrays(keys, args);
     this.#reply = reply;
-    if (!canYield) {
+    if (!canYield || !this.#stackRuns[state].has(ref)) {
+      let status;
       try {
-        return this.#exports.rd_run(state, ref, 0) === 0;
-      } finally {
+        status = this.#exports.rd_run(state, ref, canYield ? YIELD_COROUTINE : YIELD_NONE);
+      } catch (error) {
         this.#reply = null;
+        throw error;
       }
+      if (status !== RUN_SUSPENDED) {
+        this.#reply = null;
+        return status === 0;
+      }
+      return this.#resumeLater(state);
     }
     this.#suspended = false;
-    const done = this.#runAsync(state, ref, 1);
+    const done = this.#runAsync(state, ref, YIELD_STACK);
     if (!this.#suspended) {
       // It ran to the end without yielding: its status is known, and the promise
       // (already settled) needs no handler, unless the module trapped.
@@ -177,7 +216,19 @@ export class LuaVm {
     });
   }
 
-  /** The status of the last run, read when it finished without yielding. */
+  // A coroutine run that yielded: resumed after each pause until it ends.
+  async #resumeLater(state: StateIndex): Promise<boolean> {
+    try {
+      let status = RUN_SUSPENDED;
+      while (status === RUN_SUSPENDED) {
+        await this.#host.pause();
+        status = this.#exports.rd_resume(state);
+      }
+      return status === 0;
+    } finally {
+      this.#reply = null;
+    }
+  }
 
   /**
    * Compiles and runs a library's code so that it registers its functions (through
@@ -187,6 +238,7 @@ export class LuaVm {
     const at = this.#reserve(code.length);
     this.#bytes.latin1Write(code, at, code.length);
     this.#loadDeadline = performance.now() + LOAD_TIMEOUT_MS;
+    this.#libraryOnStack = mayRunLuaBeneathC(code);
     let status;
     try {
       status = this.#exports.rd_load_library(code.length);
@@ -348,7 +400,10 @@ export class LuaVm {
         register_function: (ref: number) => {
           const { name, description, flags } = this.#readRegistration();
           const problem = host.registerFunction(ref, name, description, flags);
-          if (problem === null) return 0;
+          if (problem === null) {
+            if (this.#libraryOnStack) this.#stackRuns[FUNCTION_STATE].add(ref);
+            return 0;
+          }
           this.#putText(problem);
           return -1;
         },

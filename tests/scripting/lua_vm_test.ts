@@ -1,7 +1,13 @@
 // Tests for the Lua VM on its own: bytes both ways, reply conversion, errors, and a
 // library loading through the host.
 import assert from "node:assert/strict";
-import { EVAL_STATE, FUNCTION_STATE, LuaVm, type VmHost } from "../../src/scripting/lua_vm.ts";
+import {
+  EVAL_STATE,
+  FUNCTION_STATE,
+  LuaVm,
+  mayRunLuaBeneathC,
+  type VmHost,
+} from "../../src/scripting/lua_vm.ts";
 import { ReplyWriter } from "../../src/protocol/reply_writer.ts";
 
 const latin1 = (bytes: Uint8Array) => Array.from(bytes, (b) => String.fromCharCode(b)).join("");
@@ -98,4 +104,66 @@ Deno.test("a library registers its functions through the host and can call them 
 Deno.test("library code that runs too long is stopped", () => {
   const vm = new LuaVm(host());
   assert.deepEqual(vm.loadLibrary("while true do end"), { run: "ERR FUNCTION LOAD timeout" });
+});
+
+Deno.test("a script that may yield comes back as a promise only when it yielded", async () => {
+  let ticks = 0;
+  let pauses = 0;
+  // Every check lets other clients in: each run of the loop below yields several times.
+  const vm = new LuaVm(host({
+    tick: () => (ticks++, 1),
+    pause: () => (pauses++, Promise.resolve()),
+  }));
+  const compile = (code: string) => vm.compile(EVAL_STATE, "@user_script", code) as number;
+  const loop = "local n = 0 for i = 1, 1000000 do n = n + i end";
+  const cases: [string, string][] = [
+    // A coroutine the hook yields, and one on a JSPI stack (pcall).
+    [`${loop} return n`, ":500000500000\r\n"],
+    [`local ok, n = pcall(function() ${loop} return n end) return n`, ":500000500000\r\n"],
+  ];
+  for (const [code, expected] of cases) {
+    const reply = new ReplyWriter();
+    const done = vm.run(EVAL_STATE, compile(code), [], [], reply, true);
+    assert.ok(done instanceof Promise, code);
+    assert.equal(await done, true);
+    assert.equal(latin1(reply.take()), expected);
+  }
+  assert.ok(pauses >= 2 * 5, `paused ${pauses} times`);
+  // A short script answers at once; an error after yields names its line.
+  const quick = new ReplyWriter();
+  assert.equal(vm.run(EVAL_STATE, compile("return 1"), [], [], quick, true), true);
+  const errors = host().errors;
+  const failing = new LuaVm(host({
+    tick: () => 1,
+    failed: (text, source, line) => errors.push(`${text} @${source}:${line}`),
+  }));
+  const ref = failing.compile(EVAL_STATE, "@user_script", `${loop}\nerror('late')`) as number;
+  assert.equal(await failing.run(EVAL_STATE, ref, [], [], new ReplyWriter(), true), false);
+  assert.deepEqual(errors, ["ERR user_script:2: late @@user_script:2"]);
+});
+
+Deno.test("scripts that may run Lua beneath a C function are told apart", () => {
+  for (
+    const code of [
+      "pcall(f)",
+      "return xpcall(f, g)",
+      "table.sort(t, function(a, b) return a > b end)",
+      "s:gsub('x', f)",
+      "setmetatable({}, mt)",
+      "coroutine.wrap(f)()",
+      "load(reader)",
+      "debug.sethook()",
+      "table.foreach(t, f)",
+    ]
+  ) assert.ok(mayRunLuaBeneathC(code), code);
+  for (
+    const code of [
+      "return redis.call('incr', KEYS[1])",
+      "return redis.pcall('incr', KEYS[1])",
+      "return redis . pcall('x')",
+      "return loadstring('return 1')()",
+      "local sorted = 1 return sorted",
+      "return cjson.decode(ARGV[1])",
+    ]
+  ) assert.ok(!mayRunLuaBeneathC(code), code);
 });

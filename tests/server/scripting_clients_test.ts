@@ -512,3 +512,71 @@ end)`;
         killed: "ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2.",
       })),
 });
+
+// A loop inside pcall runs in Lua code beneath a C function, where the busy hook cannot
+// yield a coroutine: such a script runs on a stack JSPI suspends, and behaves the same.
+Deno.test({
+  name: "a busy EVAL looping inside pcall: -BUSY for others, SCRIPT KILL, SHUTDOWN NOSAVE",
+  fn: (t) =>
+    onEachServer(t, (server) =>
+      busyScenario(server, {
+        spin: (runner) => runner.eval("pcall(function() while true do end end)", 0),
+        spinAfterWrite: (runner) =>
+          runner.eval(
+            "redis.call('set', KEYS[1], '1') pcall(function() while true do end end)",
+            1,
+            "x",
+          ),
+        kill: "SCRIPT KILL",
+        otherKill: "FUNCTION KILL",
+        // pcall catches the kill's error, and the script then ends with nothing to say.
+        killed: "reply: null",
+      })),
+});
+
+/** Loops for ARGV[1] microseconds, then returns 'done' or fails (ARGV[2] == 'fail'). */
+const SPIN_FOR = `
+local start = redis.call('TIME')
+local n = 0
+while true do
+  n = n + 1
+  if n % 10000 == 0 then
+    local now = redis.call('TIME')
+    if (now[1] - start[1]) * 1000000 + (now[2] - start[2]) > tonumber(ARGV[1]) then break end
+  end
+end
+if ARGV[2] == 'fail' then return redis.call('nosuchcommand') end
+return 'done'
+`;
+
+Deno.test({
+  name: "a busy script that ends by itself answers its result, or its error with its line",
+  fn: (t) =>
+    onEachServer(t, async (server) => {
+      const runner = ioredis(server.port);
+      const other = ioredis(server.port);
+      await runner.connect();
+      await other.connect();
+      try {
+        assert.equal(await other.config("SET", "busy-reply-threshold", "50"), "OK");
+        for (const ending of ["done", "fail"]) {
+          const result = outcome(runner.eval(SPIN_FOR, 0, "600000", ending));
+          await waitUntil("the script to be busy", async () => {
+            return /^BUSY/.test(await outcome(other.ping()));
+          });
+          const answer = await result;
+          if (ending === "done") assert.equal(answer, 'reply: "done"');
+          else {
+            assert.match(
+              answer,
+              /^ERR Unknown Redis command called from script script: [0-9a-f]{40}, on @user_script:11\.$/,
+            );
+          }
+          assert.equal(await other.ping(), "PONG");
+        }
+      } finally {
+        runner.disconnect();
+        other.disconnect();
+      }
+    }),
+});

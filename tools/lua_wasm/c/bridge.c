@@ -10,6 +10,8 @@
  */
 #include "bridge.h"
 
+#include "lstate.h" /* G(L) and nCcalls: which state a thread belongs to, can it yield */
+
 /* ------------------------------------------------------------------------------ */
 /* The exchange buffer */
 
@@ -49,8 +51,15 @@ int state_resp[2] = {2, 2};        /* redis.setresp, per run */
 int state_can_yield[2];
 int state_loading[2];             /* a FUNCTION library is being loaded */
 
+/* The coroutine each state runs its scripts in (YIELD_COROUTINE), and its registry
+ * reference; a thread that failed is dead and is replaced. */
+static lua_State *run_threads[2];
+static int run_thread_refs[2] = {LUA_NOREF, LUA_NOREF};
+
 int running_index(lua_State *L) {
-  return L == states[STATE_FUNCTIONS] ? STATE_FUNCTIONS : STATE_EVAL;
+  /* A coroutine shares its state's global part. */
+  return states[STATE_FUNCTIONS] != NULL && G(L) == G(states[STATE_FUNCTIONS]) ? STATE_FUNCTIONS
+                                                                               : STATE_EVAL;
 }
 
 /* Raises {err = "ERR <message>"}, which pcall turns back into the string. */
@@ -75,24 +84,26 @@ int return_error(lua_State *L, const char *message) {
 /* Errors: the handler every run goes through, turning an error into
  * {err = text, source = chunk, line = n} */
 
-static int error_handler(lua_State *L) {
+/* Pushes on L the error table for the error value at `value` (an index on L), with the
+ * chunk and line of the innermost Lua function of `stack` from `level` up. */
+static void push_error_table(lua_State *L, int value, lua_State *stack, int level) {
   const char *source = "?";
   int line = -1;
   lua_Debug ar;
-  for (int level = 1; lua_getstack(L, level, &ar); level++) {
-    lua_getinfo(L, "Sl", &ar);
+  for (; lua_getstack(stack, level, &ar); level++) {
+    lua_getinfo(stack, "Sl", &ar);
     if (ar.currentline >= 0) {
       source = ar.source;
       line = ar.currentline;
       break;
     }
   }
-  int type = lua_type(L, 1);
+  int type = lua_type(L, value);
   lua_newtable(L);
   lua_pushliteral(L, "err");
   if (type == LUA_TTABLE) {
     lua_pushliteral(L, "err");
-    lua_rawget(L, 1);
+    lua_rawget(L, value);
     if (lua_isnil(L, -1)) {
       lua_pop(L, 1);
       lua_pushliteral(L, "ERR unknown error");
@@ -101,10 +112,10 @@ static int error_handler(lua_State *L) {
     }
   } else if (type == LUA_TSTRING || type == LUA_TNUMBER) {
     lua_pushliteral(L, "ERR ");
-    lua_pushvalue(L, 1);
+    lua_pushvalue(L, value);
     lua_concat(L, 2);
   } else if (type == LUA_TBOOLEAN) {
-    lua_pushstring(L, lua_toboolean(L, 1) ? "ERR true" : "ERR false");
+    lua_pushstring(L, lua_toboolean(L, value) ? "ERR true" : "ERR false");
   } else {
     lua_pushliteral(L, "ERR nil");
   }
@@ -118,9 +129,14 @@ static int error_handler(lua_State *L) {
   if (type == LUA_TTABLE) {
     lua_pushliteral(L, IGNORE_STATS);
     lua_pushliteral(L, IGNORE_STATS);
-    lua_rawget(L, 1);
+    lua_rawget(L, value);
     lua_rawset(L, -3);
   }
+}
+
+static int error_handler(lua_State *L) {
+  /* Level 0 is this handler; the error was raised at level 1. */
+  push_error_table(L, 1, L, 1);
   return 1;
 }
 
@@ -162,7 +178,18 @@ static void report_error(lua_State *L) {
 void busy_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   int32_t what = js_tick();
-  if (what == 1 && state_can_yield[running_index(L)]) js_yield();
+  if (what == 1) {
+    int index = running_index(L);
+    if (state_can_yield[index] == YIELD_STACK) js_yield();
+    /* A hook may yield its coroutine only where no C function (pcall, a metamethod,
+     * a sort comparator...) lies between it and the resume; the server sends scripts
+     * that could loop there to YIELD_STACK. Here the next check tries again. */
+    else if (state_can_yield[index] == YIELD_COROUTINE && L == run_threads[index] &&
+             L->nCcalls == L->baseCcalls) {
+      lua_yield(L, 0);
+      return;
+    }
+  }
   if (what == 2) {
     /* SCRIPT KILL / FUNCTION KILL: the text is left in the exchange buffer. */
     lua_sethook(L, busy_hook, LUA_MASKLINE, 0);
@@ -205,6 +232,8 @@ static void open_state(int index) {
 /* Creates (or, after SCRIPT FLUSH / FUNCTION FLUSH, re-creates) a state. */
 EXPORT(rd_open) int32_t rd_open(int32_t index) {
   if (states[index] != NULL) lua_close(states[index]);
+  run_threads[index] = NULL;
+  run_thread_refs[index] = LUA_NOREF;
   if (index == STATE_FUNCTIONS) forget_loading_env();
   open_state(index);
   return 0;
@@ -255,12 +284,6 @@ static void set_readonly_global(lua_State *L, const char *name) {
   lua_enablereadonlytable(L, LUA_GLOBALSINDEX, 1);
 }
 
-/*
- * Runs a compiled function and sends its result to the client (or reports its error).
- * The exchange buffer holds the keys and then the arguments, each as [count][len bytes]...
- * EVAL scripts get them as the globals KEYS and ARGV; functions as their two
- * parameters. Returns 0 when the script succeeded, 1 when it failed.
- */
 /* How the last run ended: -1 while it runs (or if it trapped), else rd_run's result. */
 static int32_t last_status = -1;
 
@@ -269,14 +292,11 @@ EXPORT(rd_last_status) int32_t rd_last_status(void) { return last_status; }
 /* A little garbage collection every so many runs keeps Lua from a long full cycle. */
 #define GC_STEP_EVERY 50
 
-EXPORT(rd_run) int32_t rd_run(int32_t index, int32_t ref, int32_t can_yield) {
-  static int runs;
-  lua_State *L = states[index];
-  last_status = -1;
-  state_resp[index] = 2;
-  state_can_yield[index] = can_yield;
-  lua_settop(L, 0);
-  lua_getglobal(L, "__redis__err__handler");
+/* Pushes the function `ref` and its inputs on L; returns how many arguments it takes.
+ * The exchange buffer holds the keys and then the arguments, each as
+ * [count][len bytes]...: EVAL scripts get them as the globals KEYS and ARGV, functions
+ * as their two parameters. */
+static int push_call(lua_State *L, int32_t index, int32_t ref) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
   uint32_t count;
   const char *p = xbuf;
@@ -284,12 +304,81 @@ EXPORT(rd_run) int32_t rd_run(int32_t index, int32_t ref, int32_t can_yield) {
   p = push_string_array(L, p + 4, count);
   memcpy(&count, p, 4);
   push_string_array(L, p + 4, count);
-  int argc = 2;
   if (index == STATE_EVAL) {
     set_readonly_global(L, "ARGV");
     set_readonly_global(L, "KEYS");
-    argc = 0;
+    return 0;
   }
+  return 2;
+}
+
+/* The result at the top of L goes to the client. */
+static int32_t succeeded(lua_State *L, int32_t index) {
+  static int runs;
+  emit_value(L, state_resp[index], 0);
+  lua_settop(L, 0);
+  if (++runs % GC_STEP_EVERY == 0) lua_gc(L, LUA_GCSTEP, 1);
+  return last_status = 0;
+}
+
+/* Where a coroutine run stands after lua_resume returned `status`: 0 or 1 when it
+ * ended (as rd_run), RUN_SUSPENDED when it yielded. */
+static int32_t after_resume(int32_t index, int status) {
+  lua_State *L = states[index];
+  lua_State *co = run_threads[index];
+  if (status == LUA_YIELD) return RUN_SUSPENDED;
+  lua_sethook(co, NULL, 0, 0);
+  if (status != 0) {
+    /* A dead coroutine keeps its stack: the error is described from there, and the
+     * thread is replaced before the next run. */
+    lua_settop(L, 0);
+    lua_xmove(co, L, 1);
+    push_error_table(L, 1, co, 0);
+    luaL_unref(L, LUA_REGISTRYINDEX, run_thread_refs[index]);
+    run_threads[index] = NULL;
+    run_thread_refs[index] = LUA_NOREF;
+    report_error(L);
+    lua_settop(L, 0);
+    return last_status = 1;
+  }
+  /* The first of the results (a chunk's `return a, b` gives a). */
+  lua_settop(L, 0);
+  if (lua_gettop(co) == 0) lua_pushnil(L);
+  else {
+    lua_settop(co, 1);
+    lua_xmove(co, L, 1);
+  }
+  return succeeded(L, index);
+}
+
+/*
+ * Runs a compiled function and sends its result to the client (or reports its error).
+ * `yield` says how a script past the busy threshold lets other clients in: not at all
+ * (YIELD_NONE), by suspending the whole WebAssembly stack through JSPI (YIELD_STACK:
+ * this export is then called through WebAssembly.promising), or by yielding the
+ * coroutine it runs in (YIELD_COROUTINE), which needs no JSPI and costs a plain call.
+ * Returns 0 when the script succeeded, 1 when it failed, RUN_SUSPENDED when its
+ * coroutine yielded: rd_resume goes on.
+ */
+EXPORT(rd_run) int32_t rd_run(int32_t index, int32_t ref, int32_t yield) {
+  lua_State *L = states[index];
+  last_status = -1;
+  state_resp[index] = 2;
+  state_can_yield[index] = yield;
+  lua_settop(L, 0);
+  if (yield == YIELD_COROUTINE) {
+    lua_State *co = run_threads[index];
+    if (co == NULL) {
+      co = lua_newthread(L);
+      run_thread_refs[index] = luaL_ref(L, LUA_REGISTRYINDEX);
+      run_threads[index] = co;
+    }
+    int argc = push_call(co, index, ref);
+    lua_sethook(co, busy_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    return after_resume(index, lua_resume(co, argc));
+  }
+  lua_getglobal(L, "__redis__err__handler");
+  int argc = push_call(L, index, ref);
   lua_sethook(L, busy_hook, LUA_MASKCOUNT, HOOK_EVERY);
   int status = lua_pcall(L, argc, 1, 1);
   lua_sethook(L, NULL, 0, 0);
@@ -298,10 +387,12 @@ EXPORT(rd_run) int32_t rd_run(int32_t index, int32_t ref, int32_t can_yield) {
     lua_settop(L, 0);
     return last_status = 1;
   }
-  emit_value(L, state_resp[index], 0);
-  lua_settop(L, 0);
-  if (++runs % GC_STEP_EVERY == 0) lua_gc(L, LUA_GCSTEP, 1);
-  return last_status = 0;
+  return succeeded(L, index);
+}
+
+/* Goes on with a run whose coroutine yielded (rd_run returned RUN_SUSPENDED). */
+EXPORT(rd_resume) int32_t rd_resume(int32_t index) {
+  return after_resume(index, lua_resume(run_threads[index], 0));
 }
 
 /* Memory the state uses, in bytes (INFO used_memory_lua / used_memory_vm_functions). */

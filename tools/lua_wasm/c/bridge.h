@@ -73,6 +73,12 @@ void set_text(const char *text, size_t len);
 #define STATE_FUNCTIONS 1
 extern lua_State *states[2];
 extern int state_resp[2];      /* redis.setresp, per run */
+/* How a running script may let other clients in (rd_run's `yield`). */
+#define YIELD_NONE 0
+#define YIELD_STACK 1
+#define YIELD_COROUTINE 2
+/* rd_run / rd_resume: the script's coroutine yielded. */
+#define RUN_SUSPENDED 2
 extern int state_can_yield[2];
 extern int state_loading[2];   /* a FUNCTION library is being loaded */
 int running_index(lua_State *L);
