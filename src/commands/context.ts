@@ -18,6 +18,7 @@ import type { Tracking } from "../messaging/tracking.ts";
 import type { Database, Keyspace } from "../store/keyspace.ts";
 import type { ScriptCache } from "../scripting/script_cache.ts";
 import type { FunctionLibraries } from "../scripting/libraries.ts";
+import type { ScriptRunOptions } from "../scripting/run_options.ts";
 import type { Acl, User } from "../acl/acl.ts";
 
 /** Runs one command; argv[0] is the command name as the client sent it. */
@@ -52,6 +53,10 @@ export const BIT_NO_MULTI = 8;
 export const BIT_ALLOW_BUSY = 16;
 export const BIT_READONLY = 32;
 export const BIT_SKIP_SLOWLOG = 64;
+export const BIT_NOSCRIPT = 128;
+export const BIT_MAY_REPLICATE = 256;
+export const BIT_STALE = 512;
+export const BIT_DENYOOM = 1024;
 
 /** The bits of a flag list (see BIT_WRITE...). */
 export function flagBits(flags: readonly CommandFlag[]): number {
@@ -64,6 +69,10 @@ export function flagBits(flags: readonly CommandFlag[]): number {
     else if (flag === "allow_busy") bits |= BIT_ALLOW_BUSY;
     else if (flag === "readonly") bits |= BIT_READONLY;
     else if (flag === "skip_slowlog") bits |= BIT_SKIP_SLOWLOG;
+    else if (flag === "noscript") bits |= BIT_NOSCRIPT;
+    else if (flag === "may_replicate") bits |= BIT_MAY_REPLICATE;
+    else if (flag === "stale") bits |= BIT_STALE;
+    else if (flag === "denyoom") bits |= BIT_DENYOOM;
   }
   return bits;
 }
@@ -439,18 +448,7 @@ export interface PersistenceApi {
 }
 
 /** How a script or function is run. */
-export interface ScriptRunOptions {
-  /** Names it in error replies: "script: <sha>" or "function: <name>". */
-  what: string;
-  /** EVAL_RO, FCALL_RO, or a no-writes flag: write commands are refused. */
-  readOnly: boolean;
-  /** A FUNCTION library's function (runs in the functions' Lua state). */
-  isFunction: boolean;
-  /** The function's name (FUNCTION STATS). */
-  functionName?: string;
-  /** Declares allow-oom: its commands are never refused for maxmemory. */
-  allowOom?: boolean;
-}
+export type { ScriptRunOptions };
 
 /** Running Lua, as commands see it. */
 export interface ScriptingApi {

@@ -174,18 +174,23 @@ function fcall(s: Session, argv: string[], readOnly: boolean): void {
   }
   const parsed = keysAndArgs(s, argv, "ERR Bad number of keys provided");
   if (parsed === null) return;
-  const noWrites = fn.flags.includes("no-writes");
-  if (readOnly && !noWrites) {
-    s.reply.error("ERR Can not execute a script with write flag using *_ro command.");
-    return;
+  let options = fn.options;
+  if (options === undefined || (readOnly && !options.readOnly)) {
+    const noWrites = fn.flags.includes("no-writes");
+    if (readOnly && !noWrites) {
+      s.reply.error("ERR Can not execute a script with write flag using *_ro command.");
+      return;
+    }
+    options = {
+      what: `script: ${fn.name}`,
+      readOnly: readOnly || noWrites,
+      isFunction: true,
+      functionName: fn.name,
+      allowOom: fn.flags.includes("allow-oom"),
+    };
+    if (!readOnly) fn.options = options;
   }
-  const done = s.server.scripting.run(s, fn.ref, parsed.keys, parsed.args, {
-    what: `script: ${fn.name}`,
-    readOnly: readOnly || noWrites,
-    isFunction: true,
-    functionName: fn.name,
-    allowOom: fn.flags.includes("allow-oom"),
-  });
+  const done = s.server.scripting.run(s, fn.ref, parsed.keys, parsed.args, options);
   if (done !== undefined) s.defer(done);
 }
 

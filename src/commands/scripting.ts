@@ -60,18 +60,23 @@ function evalGeneric(s: Session, argv: string[], bySha: boolean, readOnly: boole
       return;
     }
   }
-  const noWrites = script.flags?.includes("no-writes") ?? false;
-  // A script with a shebang says whether it writes; *_RO runs only those that do not.
-  if (readOnly && script.flags !== null && !noWrites) {
-    s.reply.error("ERR Can not execute a script with write flag using *_ro command.");
-    return;
+  let options = script.options;
+  if (options === undefined || (readOnly && !options.readOnly)) {
+    const noWrites = script.flags?.includes("no-writes") ?? false;
+    // A script with a shebang says whether it writes; *_RO runs only those that do not.
+    if (readOnly && script.flags !== null && !noWrites) {
+      s.reply.error("ERR Can not execute a script with write flag using *_ro command.");
+      return;
+    }
+    options = {
+      what: `script: ${script.sha}`,
+      readOnly: readOnly || noWrites,
+      isFunction: false,
+      allowOom: script.flags?.includes("allow-oom") ?? false,
+    };
+    if (!readOnly) script.options = options;
   }
-  const done = s.server.scripting.run(s, script.ref, parsed.keys, parsed.args, {
-    what: `script: ${script.sha}`,
-    readOnly: readOnly || noWrites,
-    isFunction: false,
-    allowOom: script.flags?.includes("allow-oom") ?? false,
-  });
+  const done = s.server.scripting.run(s, script.ref, parsed.keys, parsed.args, options);
   if (done !== undefined) s.defer(done);
 }
 

@@ -10,6 +10,7 @@ import {
   SCRIPT_FLAGS,
   type ScriptFlag,
 } from "./shebang.ts";
+import type { ScriptRunOptions } from "./run_options.ts";
 
 /** One function a library registered. */
 export interface LuaFunction {
@@ -20,6 +21,8 @@ export interface LuaFunction {
   ref: number;
   description: string | null;
   flags: ScriptFlag[];
+  /** How FCALL runs it, worked out on first use. */
+  options?: ScriptRunOptions;
 }
 
 /** A loaded library. */

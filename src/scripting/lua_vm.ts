@@ -110,6 +110,8 @@ function wasmModule(): WebAssembly.Module {
   return compiled;
 }
 
+/** How many command names #commandName remembers. */
+const RECENT_NAMES = 8;
 const ENOSYS = 52;
 /** How long a library's code may run at FUNCTION LOAD, as in Redis. */
 const LOAD_TIMEOUT_MS = 500;
@@ -127,6 +129,9 @@ export class LuaVm {
   #suspended = false;
   /** Per state: the compiled functions that run on a JSPI stack (mayRunLuaBeneathC). */
   readonly #stackRuns: [Set<number>, Set<number>] = [new Set(), new Set()];
+  /** The last command names redis.call used (see #commandName). */
+  readonly #names: string[] = [];
+  #nextName = 0;
   /** While a library loads: whether its functions run on a JSPI stack. */
   #libraryOnStack = false;
   /** While a library loads: when it must have finished (performance.now()), else 0. */
@@ -312,10 +317,33 @@ export class LuaVm {
     let p = at + 4;
     for (let i = 0; i < count; i++) {
       const length = view.getUint32(p, true);
-      argv[i] = latin1Slice(bytes, p + 4, length);
+      argv[i] = i === 0
+        ? this.#commandName(bytes, p + 4, length)
+        : latin1Slice(bytes, p + 4, length);
       p += 4 + length;
     }
     return argv;
+  }
+
+  // A command name as a string: one of the last few seen when the bytes match. Scripts
+  // name the same few commands again and again; the same string is then not built and
+  // hashed anew for each call's table lookup.
+  #commandName(bytes: Latin1Buffer, at: number, length: number): string {
+    const names = this.#names;
+    next: for (let n = 0; n < names.length; n++) {
+      const name = names[n];
+      if (name.length !== length) continue;
+      for (let i = 0; i < length; i++) {
+        if (name.charCodeAt(i) !== bytes[at + i]) continue next;
+      }
+      return name;
+    }
+    const name = latin1Slice(bytes, at, length);
+    if (length <= 32) {
+      names[this.#nextName] = name;
+      this.#nextName = (this.#nextName + 1) % RECENT_NAMES;
+    }
+    return name;
   }
 
   // Puts bytes in the exchange buffer; returns their length.

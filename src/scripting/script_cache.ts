@@ -3,6 +3,7 @@
 
 import { EVAL_STATE, type LuaVm, sha1Hex } from "./lua_vm.ts";
 import { parseScriptShebang, type ScriptFlag } from "./shebang.ts";
+import type { ScriptRunOptions } from "./run_options.ts";
 
 /** A compiled EVAL script. */
 export interface CachedScript {
@@ -12,6 +13,8 @@ export interface CachedScript {
   ref: number;
   /** Flags from its shebang; null without one. */
   flags: ScriptFlag[] | null;
+  /** How EVAL / EVALSHA run it, worked out on first use. */
+  options?: ScriptRunOptions;
 }
 
 /** The scripts EVAL and SCRIPT LOAD compiled. */

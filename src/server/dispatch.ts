@@ -231,8 +231,23 @@ export function dispatch(ctx: DispatchContext, client: Client, argv: string[]): 
     reply.simple("QUEUED");
     return;
   }
+  runCommand(ctx, client, spec, fullName, argv);
+}
+
+/**
+ * Runs a command that passed every check: its handler, then the post-command stage. A
+ * script's redis.call comes here directly, having made the checks that apply to it.
+ */
+export function runCommand(
+  ctx: DispatchContext,
+  client: Client,
+  spec: CommandSpec,
+  fullName: string,
+  argv: string[],
+): void {
+  const reply = client.reply;
   const frame = ctx.beginCall(client, spec, fullName, argv);
-  if (ctx.beforeWrite !== null && (bits & BIT_WRITE) !== 0) {
+  if (ctx.beforeWrite !== null && (spec.bits! & BIT_WRITE) !== 0) {
     ctx.beforeWrite(client.db.id, spec.beyondKeys ? null : frame.writeKeys);
   }
   client.lastCommand = fullName;

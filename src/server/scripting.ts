@@ -6,7 +6,15 @@
 // past busy-reply-threshold yields now and then (JSPI): other clients are then answered
 // -BUSY, and SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE are served.
 
-import type { CommandSpec, ScriptRunOptions } from "../commands/context.ts";
+import {
+  BIT_DENYOOM,
+  BIT_MAY_REPLICATE,
+  BIT_NOSCRIPT,
+  BIT_STALE,
+  BIT_WRITE,
+  type CommandSpec,
+  type ScriptRunOptions,
+} from "../commands/context.ts";
 import { arityAccepts, callTarget, fullNameOf } from "../commands/table.ts";
 import {
   EVAL_STATE,
@@ -16,7 +24,7 @@ import {
   type VmHost,
 } from "../scripting/lua_vm.ts";
 import { Client } from "./client.ts";
-import { countRejected, dispatch } from "./dispatch.ts";
+import { countRejected, runCommand } from "./dispatch.ts";
 import { ERR_OOM } from "../protocol/errors.ts";
 import { aclDenial, deniedObject, logAclDenial } from "../commands/acl.ts";
 import { DENIED_COMMAND, DENIED_KEY } from "../acl/acl.ts";
@@ -67,6 +75,8 @@ const ERR_UNKNOWN = "ERR Unknown Redis command called from script";
 const ERR_ARITY = "ERR Wrong number of args calling Redis command from script";
 const ERR_NOT_ALLOWED = "ERR This Redis command is not allowed from script";
 const ERR_READ_ONLY = "ERR Write commands are not allowed from read-only scripts.";
+/** The largest reply buffer the script client keeps between its commands (bytes). */
+const KEEP_REPLY_BUFFER = 64 * 1024;
 // How often a script past busy-reply-threshold yields to serve other clients (ms).
 const YIELD_EVERY_MS = 100;
 
@@ -76,8 +86,8 @@ export class ScriptRunner implements VmHost {
   #vm: LuaVm | null = null;
   #client: Client | null = null;
   #run: Run | null = null;
-  /** The last reply handed to the VM, given back to the script client's writer later. */
-  #taken: Uint8Array | null = null;
+  /** The script client's writer holds the last reply handed to the VM (emptied on the next call). */
+  #replyPending = false;
   /** The last script (or the running one) called a read-only command. */
   #read = false;
   // When the running script last yielded (performance.now() ms).
@@ -254,9 +264,9 @@ export class ScriptRunner implements VmHost {
     if (spec === undefined) return this.#refuse(argv.length < 2 ? ERR_ARITY : ERR_UNKNOWN);
     const fullName = fullNameOf(top, spec);
     if (!arityAccepts(spec.arity, argv.length)) return this.#refuse(ERR_ARITY, fullName);
-    const flags = spec.flags;
+    const bits = spec.bits!;
     // DEBUG SET-DISABLE-DENY-SCRIPTS lets tests call such commands from scripts.
-    if (flags.includes("noscript") && !server.debug.scriptsRunAnyCommand) {
+    if ((bits & BIT_NOSCRIPT) !== 0 && !server.debug.scriptsRunAnyCommand) {
       return this.#refuse(ERR_NOT_ALLOWED, fullName);
     }
     const caller = run.caller;
@@ -274,14 +284,14 @@ export class ScriptRunner implements VmHost {
         );
       }
     }
-    const write = flags.includes("write");
-    if (run.readOnly && (write || flags.includes("may_replicate"))) {
+    const write = (bits & BIT_WRITE) !== 0;
+    if (run.readOnly && (bits & (BIT_WRITE | BIT_MAY_REPLICATE)) !== 0) {
       return this.#refuse(ERR_READ_ONLY, fullName);
     }
     // On a replica, or with min-replicas-to-write (server.replicationChecks): a stale
     // replica runs only commands fit for stale data; writes may be refused.
     const replicated = server.replicationChecks && !caller.isMaster;
-    if (replicated && server.staleReplica && !flags.includes("stale")) {
+    if (replicated && server.staleReplica && (bits & BIT_STALE) === 0) {
       return this.#refuse("ERR Can not execute the command on a stale replica", fullName);
     }
     if (write) {
@@ -292,7 +302,7 @@ export class ScriptRunner implements VmHost {
       if (refusal === null && replicated) refusal = replication.writeRefusal();
       if (refusal !== null) return this.#refuse(refusal, fullName);
     }
-    if (run.oom && !run.wrote && flags.includes("denyoom")) {
+    if (run.oom && !run.wrote && (bits & BIT_DENYOOM) !== 0) {
       return this.#refuse(ERR_OOM, fullName);
     }
     const client = this.#client!;
@@ -302,12 +312,14 @@ export class ScriptRunner implements VmHost {
     if (write) run.wrote = true;
     server.propagating = (run.replication & 1) !== 0;
     try {
-      dispatch(server, client, argv);
+      // call() made the checks a script's command needs (Redis's scriptCall).
+      runCommand(server, client, spec, fullName, argv);
     } finally {
       server.propagating = true;
     }
     // The VM copies the reply at once: the buffer is given back on the next call.
-    return this.#taken = client.reply.take();
+    this.#replyPending = true;
+    return client.reply.since(0);
   }
 
   // A command a script may not run: the error counts in INFO errorstats now (the script
@@ -320,9 +332,12 @@ export class ScriptRunner implements VmHost {
   }
 
   #releaseReply(): void {
-    if (this.#taken !== null) {
-      this.#client!.reply.release(this.#taken);
-      this.#taken = null;
+    if (this.#replyPending) {
+      const reply = this.#client!.reply;
+      reply.truncate(0);
+      // A big reply (LRANGE of a long list) does not keep its buffer.
+      if (reply.capacity > KEEP_REPLY_BUFFER) reply.shrinkIdle();
+      this.#replyPending = false;
     }
   }
 

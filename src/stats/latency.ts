@@ -42,6 +42,10 @@ export class LatencyMonitor {
   readonly #host: ConfigHost;
   readonly #events = new Map<string, Series>();
   readonly #histograms = new Map<string, LatencyHistogram>();
+  /** latency-tracking and latency-monitor-threshold, as read at generation #configSeen. */
+  #tracking = false;
+  #threshold = 0;
+  #configSeen = -1;
 
   constructor(host: ConfigHost) {
     this.#host = host;
@@ -54,7 +58,13 @@ export class LatencyMonitor {
    * lowercase full name ("get", "config|set").
    */
   commandDone(fullName: string, durationUs: number, fast = false): void {
-    if (this.#host.config.number("latency-tracking") !== 0) {
+    const config = this.#host.config;
+    if (config.generation !== this.#configSeen) {
+      this.#tracking = config.number("latency-tracking") !== 0;
+      this.#threshold = config.number("latency-monitor-threshold");
+      this.#configSeen = config.generation;
+    }
+    if (this.#tracking) {
       let histogram = this.#histograms.get(fullName);
       if (histogram === undefined) {
         histogram = new LatencyHistogram();
@@ -62,7 +72,10 @@ export class LatencyMonitor {
       }
       histogram.record(durationUs * 1000);
     }
-    this.sampleIfNeeded(fast ? "fast-command" : "command", Math.floor(durationUs / 1000));
+    const threshold = this.#threshold;
+    if (threshold !== 0 && durationUs >= threshold * 1000) {
+      this.addSample(fast ? "fast-command" : "command", Math.floor(durationUs / 1000));
+    }
   }
 
   /** Keeps a sample of `event` if monitoring is on and `ms` reaches the threshold. */

@@ -44,6 +44,9 @@ export interface SlowLogEntry {
 /** The slow log. */
 export class SlowLog {
   readonly #host: ConfigHost;
+  /** slowlog-log-slower-than, as read at the config's generation #configSeen. */
+  #threshold = 0;
+  #configSeen = -1;
   // Oldest first.
   #entries: SlowLogEntry[] = [];
   #nextId = 0;
@@ -65,7 +68,11 @@ export class SlowLog {
    */
   record(client: SlowLogClient, argv: readonly string[], durationUs: number): boolean {
     const config = this.#host.config;
-    const threshold = config.number("slowlog-log-slower-than");
+    if (config.generation !== this.#configSeen) {
+      this.#threshold = config.number("slowlog-log-slower-than");
+      this.#configSeen = config.generation;
+    }
+    const threshold = this.#threshold;
     const duration = Math.round(durationUs);
     if (threshold < 0 || duration < threshold) return false;
     this.#entries.push({

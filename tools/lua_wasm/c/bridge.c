@@ -56,6 +56,12 @@ int state_loading[2];             /* a FUNCTION library is being loaded */
 static lua_State *run_threads[2];
 static int run_thread_refs[2] = {LUA_NOREF, LUA_NOREF};
 
+/* Anchored in each state's registry once, so that a run looks nothing up by name: the
+ * error handler, and the strings "KEYS" and "ARGV". */
+static int handler_refs[2];
+static int keys_name_refs[2];
+static int argv_name_refs[2];
+
 int running_index(lua_State *L) {
   /* A coroutine shares its state's global part. */
   return states[STATE_FUNCTIONS] != NULL && G(L) == G(states[STATE_FUNCTIONS]) ? STATE_FUNCTIONS
@@ -219,7 +225,13 @@ static void open_state(int index) {
   push_redis_table(L);
   lua_setglobal(L, "redis");
   lua_pushcfunction(L, error_handler);
+  lua_pushvalue(L, -1);
+  handler_refs[index] = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_setglobal(L, "__redis__err__handler");
+  lua_pushliteral(L, "KEYS");
+  keys_name_refs[index] = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushliteral(L, "ARGV");
+  argv_name_refs[index] = luaL_ref(L, LUA_REGISTRYINDEX);
   if (index == STATE_EVAL) {
     lua_newtable(L);
     lua_setglobal(L, "KEYS");
@@ -278,9 +290,12 @@ static const char *push_string_array(lua_State *L, const char *p, uint32_t count
   return p;
 }
 
-static void set_readonly_global(lua_State *L, const char *name) {
+/* Sets the global named by the string at registry[name_ref] to the value at the top. */
+static void set_readonly_global(lua_State *L, int name_ref) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, name_ref);
+  lua_insert(L, -2);
   lua_enablereadonlytable(L, LUA_GLOBALSINDEX, 0);
-  lua_setglobal(L, name);
+  lua_rawset(L, LUA_GLOBALSINDEX);
   lua_enablereadonlytable(L, LUA_GLOBALSINDEX, 1);
 }
 
@@ -305,8 +320,8 @@ static int push_call(lua_State *L, int32_t index, int32_t ref) {
   memcpy(&count, p, 4);
   push_string_array(L, p + 4, count);
   if (index == STATE_EVAL) {
-    set_readonly_global(L, "ARGV");
-    set_readonly_global(L, "KEYS");
+    set_readonly_global(L, argv_name_refs[STATE_EVAL]);
+    set_readonly_global(L, keys_name_refs[STATE_EVAL]);
     return 0;
   }
   return 2;
@@ -377,7 +392,7 @@ EXPORT(rd_run) int32_t rd_run(int32_t index, int32_t ref, int32_t yield) {
     lua_sethook(co, busy_hook, LUA_MASKCOUNT, HOOK_EVERY);
     return after_resume(index, lua_resume(co, argc));
   }
-  lua_getglobal(L, "__redis__err__handler");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, handler_refs[index]);
   int argc = push_call(L, index, ref);
   lua_sethook(L, busy_hook, LUA_MASKCOUNT, HOOK_EVERY);
   int status = lua_pcall(L, argc, 1, 1);
