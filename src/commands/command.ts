@@ -27,6 +27,7 @@ const FLAG_ORDER: readonly CommandFlag[] = [
   "stale",
   "skip_monitor",
   "skip_slowlog",
+  "asking",
   "fast",
   "no_auth",
   // may_replicate is never shown: Redis hides it on purpose.

@@ -43,7 +43,8 @@ export type CommandFlag =
   | "no_mandatory_keys"
   | "no_async_loading"
   | "no_multi"
-  | "allow_busy";
+  | "allow_busy"
+  | "asking";
 
 /** The flags the hot path tests, as bits of CommandSpec.bits. */
 export const BIT_WRITE = 1;

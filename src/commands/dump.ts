@@ -6,11 +6,11 @@ import { type Config, NOTIFY } from "../config/mod.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/errors.ts";
 import { RdbError } from "../persistence/rdb_format.ts";
 import { readPayload, verifyPayload } from "../persistence/rdb_reader.ts";
-import { applyAccess, encodingLimits } from "../persistence/persistence.ts";
+import { applyAccess, encodingLimits } from "../persistence/load_settings.ts";
 import { dumpPayload, type WriteOptions } from "../persistence/rdb_writer.ts";
 import { toBytes } from "../store/string.ts";
 import type { Value } from "../store/value.ts";
-import type { CommandSpec, Session } from "./context.ts";
+import type { ArgDoc, CommandSpec, Session } from "./context.ts";
 import { isWord } from "./_parse.ts";
 import { parseInt64 } from "../util/int64.ts";
 
@@ -129,6 +129,24 @@ function setAccess(s: Session, key: string, idleSeconds: number, frequency: numb
 
 const KEY = { name: "key", type: "key", keySpecIndex: 0 } as const;
 
+/** RESTORE's (and RESTORE-ASKING's) arguments, for COMMAND DOCS. */
+const RESTORE_ARGS: ArgDoc[] = [
+  KEY,
+  { name: "ttl", type: "integer" },
+  { name: "serialized-value", type: "string" },
+  { name: "replace", type: "pure-token", token: "REPLACE", optional: true, since: "3.0.0" },
+  { name: "absttl", type: "pure-token", token: "ABSTTL", optional: true, since: "5.0.0" },
+  { name: "seconds", type: "integer", token: "IDLETIME", optional: true, since: "5.0.0" },
+  { name: "frequency", type: "integer", token: "FREQ", optional: true, since: "5.0.0" },
+];
+
+/** When RESTORE's options came (COMMAND DOCS history). */
+const RESTORE_HISTORY: [string, string][] = [
+  ["3.0.0", "REPLACE may be given."],
+  ["5.0.0", "ABSTTL may be given."],
+  ["5.0.0", "IDLETIME and FREQ may be given."],
+];
+
 /** DUMP and RESTORE. */
 export const dumpCommands: CommandSpec[] = [
   {
@@ -165,15 +183,33 @@ export const dumpCommands: CommandSpec[] = [
     since: "2.6.0",
     complexity: "O(1) to create the key, O(N*M) to rebuild its N elements of average size M " +
       "(O(N*M*log(N)) for sorted sets)",
-    args: [
-      KEY,
-      { name: "ttl", type: "integer" },
-      { name: "serialized-value", type: "string" },
-      { name: "replace", type: "pure-token", token: "REPLACE", optional: true },
-      { name: "absttl", type: "pure-token", token: "ABSTTL", optional: true },
-      { name: "seconds", type: "integer", token: "IDLETIME", optional: true },
-      { name: "frequency", type: "integer", token: "FREQ", optional: true },
-    ],
+    history: RESTORE_HISTORY,
+    args: RESTORE_ARGS,
+    handler: restore,
+  },
+  {
+    // What a cluster node migrating a key sends (RESTORE flagged `asking`, so that the
+    // target accepts it for a slot it is importing). Without cluster mode it is RESTORE.
+    name: "restore-asking",
+    arity: -4,
+    flags: ["write", "denyoom", "asking"],
+    categories: ["keyspace", "dangerous"],
+    firstKey: 1,
+    lastKey: 1,
+    step: 1,
+    group: "server",
+    summary: "Creates a key from a DUMP payload, for a key moving between cluster nodes.",
+    docFlags: ["syscmd"],
+    keySpecs: [{
+      flags: ["OW", "update"],
+      begin: { index: 1 },
+      find: { range: { lastKey: 0, step: 1, limit: 0 } },
+    }],
+    since: "3.0.0",
+    complexity: "O(1) to create the key, O(N*M) to rebuild its N elements of average size M " +
+      "(O(N*M*log(N)) for sorted sets)",
+    history: RESTORE_HISTORY,
+    args: RESTORE_ARGS,
     handler: restore,
   },
 ];

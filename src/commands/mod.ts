@@ -29,6 +29,7 @@ import { functionCommands } from "./functions.ts";
 import { serverCommands } from "./server.ts";
 import { setCommands } from "./set.ts";
 import { slowlogCommands } from "./slowlog.ts";
+import { moduleCommands } from "./module.ts";
 import { sortedSetCommands } from "./sorted_set.ts";
 import { sortCommands } from "./sort.ts";
 import { stringCommands } from "./string.ts";
@@ -49,6 +50,7 @@ export function allCommandSpecs(): CommandSpec[] {
     ...infoCommands,
     ...configCommands,
     ...slowlogCommands,
+    ...moduleCommands,
     ...aclCommands,
     ...latencyCommands,
     ...memoryCommands,

@@ -318,7 +318,7 @@ export class RequestDecoder {
       p++;
       if (end - p < length + 2) return null;
       if (this.#aof && (buf[p + length] !== CR || buf[p + length + 1] !== LF)) return null;
-      args.push(latin1(buf, p, p + length));
+      args.push(i === 0 ? commandName(buf, p, p + length) : latin1(buf, p, p + length));
       p += length + 2;
     }
     this.#pos = p;
@@ -553,6 +553,31 @@ function describe(byte: number): string {
   return byte >= 0x20 && byte < 0x7f
     ? `'${String.fromCharCode(byte)}'`
     : `byte 0x${byte.toString(16).padStart(2, "0")}`;
+}
+
+// Command names seen lately, by a hash of their bytes (see commandName).
+const NAME_SLOTS = 64;
+const recentNames: string[] = new Array(NAME_SLOTS).fill("");
+
+/**
+ * A request's first argument as a string: when its bytes match the name last seen in
+ * its slot, that same string. Clients send the same few command names over and over;
+ * the table lookup then finds a string whose hash V8 already knows, instead of
+ * building and hashing a new one for every request.
+ */
+function commandName(b: Latin1Buffer, s: number, end: number): string {
+  const length = end - s;
+  if (length === 0 || length > 16) return latin1(b, s, end);
+  const slot = (length * 7 + b[s] + b[end - 1] * 3) & (NAME_SLOTS - 1);
+  const known = recentNames[slot];
+  if (known.length === length) {
+    let i = 0;
+    while (i < length && known.charCodeAt(i) === b[s + i]) i++;
+    if (i === length) return known;
+  }
+  const name = latin1(b, s, end);
+  recentNames[slot] = name;
+  return name;
 }
 
 /**

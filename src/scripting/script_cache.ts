@@ -22,6 +22,8 @@ export class ScriptCache {
   readonly #vm: () => LuaVm;
   readonly #scripts = new Map<string, CachedScript>();
   #bodyBytes = 0;
+  /** The script `get` found last. */
+  #last: CachedScript | null = null;
 
   constructor(vm: () => LuaVm) {
     this.#vm = vm;
@@ -29,7 +31,13 @@ export class ScriptCache {
 
   /** A script by its SHA-1 (any letter case). */
   get(sha: string): CachedScript | undefined {
-    return this.#scripts.get(sha) ?? this.#scripts.get(sha.toLowerCase());
+    // EVALSHA's digest is a new string each time: comparing it with the last one found
+    // is cheaper than hashing it for the map.
+    const last = this.#last;
+    if (last !== null && last.sha === sha) return last;
+    const script = this.#scripts.get(sha) ?? this.#scripts.get(sha.toLowerCase());
+    if (script !== undefined) this.#last = script;
+    return script;
   }
 
   /** Compiles and keeps a script; the error reply text when it does not compile. */
@@ -50,6 +58,7 @@ export class ScriptCache {
   /** SCRIPT FLUSH: forgets every script, with a fresh Lua state. */
   flush(): void {
     this.#scripts.clear();
+    this.#last = null;
     this.#bodyBytes = 0;
     this.#vm().reset(EVAL_STATE);
   }
