@@ -5,7 +5,7 @@
 
 import { ConfigError, helpText, loadConfig } from "./config/mod.ts";
 import { Logger, type LogLevel } from "./log.ts";
-import type { PrefetchedFile } from "./persistence/persistence.ts";
+import type { PrefetchedFile } from "./persistence/persistence_host.ts";
 import type { Server } from "./server/server.ts";
 import { REDENO_VERSION, REDIS_VERSION } from "./version.ts";
 
@@ -78,7 +78,9 @@ export async function main(args: string[]): Promise<number> {
     removePidFile(pidfile, log);
     return 1;
   }
-  (await oomCode).manageOomScoreAdj(config, log);
+  server.roleWatchers.push(
+    (await oomCode).manageOomScoreAdj(config, log, () => server.replication.isReplica),
+  );
   // Like Redis: a banner with the port and pid when always-show-logo is set or the log
   // goes to a terminal (Redis's test harness waits for " PID: <pid>" in it), otherwise
   // one line.

@@ -7,7 +7,8 @@
 // acknowledges the offset it reached every second and on REPLCONF GETACK.
 
 import type { Logger } from "../log.ts";
-import type { ArrivingLoad, TransferLoad } from "../persistence/persistence.ts";
+import type { TransferLoad } from "../persistence/dataset_loader.ts";
+import type { ArrivingLoad } from "../persistence/snapshot_backend.ts";
 import { leadingAux } from "../persistence/rdb_reader.ts";
 import { RdbError } from "../persistence/rdb_format.ts";
 import { encodeRequest } from "../protocol/request.ts";

@@ -8,7 +8,7 @@
 // repl-ping-replica-period seconds. A replica applies its master's stream and passes
 // the very same bytes on to its own replicas, so offsets agree along a chain.
 
-import type { TransferLoad } from "../persistence/persistence.ts";
+import type { TransferLoad } from "../persistence/dataset_loader.ts";
 import { encodeRequest } from "../protocol/request.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import { latin1Bytes } from "../util/latin1.ts";

@@ -1,11 +1,9 @@
 // The shapes replication shares with the server and the commands: clients as
 // replication sees them, the server it runs in, and what it knows of each replica.
 
-import type {
-  ArrivingLoad,
-  ReplicationSaveOptions,
-  TransferLoad,
-} from "../persistence/persistence.ts";
+import type { TransferLoad } from "../persistence/dataset_loader.ts";
+import type { ReplicationSaveOptions } from "../persistence/rdb_saves.ts";
+import type { ArrivingLoad } from "../persistence/snapshot_backend.ts";
 import type { Logger } from "../log.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import type { BacklogReader } from "./backlog.ts";

@@ -30,7 +30,8 @@ import { KeyspaceNotifier } from "../messaging/keyspace_events.ts";
 import { PubSub } from "../messaging/pubsub.ts";
 import { Tracking } from "../messaging/tracking.ts";
 import { ERR_DENIED_PROTECTED_MODE, ERR_LOADING, ERR_MAX_CLIENTS } from "../protocol/errors.ts";
-import { Persistence, type PrefetchedFile } from "../persistence/persistence.ts";
+import { Persistence } from "../persistence/persistence.ts";
+import type { PrefetchedFile } from "../persistence/persistence_host.ts";
 import { LatencyMonitor } from "../stats/latency.ts";
 import { secretArguments, SlowLog } from "../stats/slowlog.ts";
 import { Keyspace } from "../store/keyspace.ts";
@@ -103,6 +104,8 @@ export class Server implements ServerApi, ClientHost {
     netReplOutputBytes: 0,
   };
   readonly clients = new Map<number, Client>();
+  /** Called when the server becomes a replica or a master (oom-score-adj follows). */
+  readonly roleWatchers: (() => void)[] = [];
   readonly startedAt = Date.now();
   readonly runId: string;
   /** Replication: the replicas fed, the master followed. */
@@ -1286,6 +1289,7 @@ export class Server implements ServerApi, ClientHost {
    * they go); clients blocked on keys are released with an error, as Redis does.
    */
   roleChanged(replica: boolean): void {
+    for (const watcher of this.roleWatchers) watcher();
     this.keyspace.keepExpired = replica || this.#pausedUntil !== 0;
     this.#updateReplicationChecks();
     this.log.role = replica ? "S" : "M";

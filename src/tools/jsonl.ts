@@ -23,7 +23,7 @@ import {
   writeManifest,
 } from "../persistence/aof_manifest.ts";
 import { exportLines, importLine, JsonlError } from "../persistence/jsonl.ts";
-import { encodingLimits } from "../persistence/persistence.ts";
+import { encodingLimits } from "../persistence/load_settings.ts";
 import { saveSnapshotSync } from "../persistence/snapshot.ts";
 import { Server } from "../server/server.ts";
 import { Keyspace } from "../store/keyspace.ts";

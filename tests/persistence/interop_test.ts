@@ -4,7 +4,7 @@
 // are byte-identical and RESTORE takes Redis's.
 
 import assert from "node:assert/strict";
-import { encodingLimits } from "../../src/persistence/persistence.ts";
+import { encodingLimits } from "../../src/persistence/load_settings.ts";
 import { Crc64 } from "../../src/persistence/crc64.ts";
 import { loadSnapshot, saveSnapshotSync } from "../../src/persistence/snapshot.ts";
 import { freePort, skipWithout, startRedis } from "../_server.ts";

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { rdbWriteOptions } from "../../src/commands/dump.ts";
-import { encodingLimits } from "../../src/persistence/persistence.ts";
+import { encodingLimits } from "../../src/persistence/load_settings.ts";
 import { ByteWriter } from "../../src/persistence/rdb_format.ts";
 import { readPayload, readRdb, verifyPayload } from "../../src/persistence/rdb_reader.ts";
 import { DEFAULT_LIMITS } from "../../src/persistence/codecs/codec.ts";
