@@ -25,13 +25,19 @@ export class RespClient {
   async call(...args: string[]): Promise<Reply> {
     let request = `*${args.length}\r\n`;
     for (const a of args) request += `$${a.length}\r\n${a}\r\n`;
-    await this.#conn.write(bytes(request));
+    await this.#writeAll(bytes(request));
     return await this.reply();
   }
 
   /** Sends raw bytes (inline commands, for instance) without reading a reply. */
   async send(raw: string): Promise<void> {
-    await this.#conn.write(bytes(raw));
+    await this.#writeAll(bytes(raw));
+  }
+
+  // A write may take only part of a large request.
+  async #writeAll(data: Uint8Array): Promise<void> {
+    let at = 0;
+    while (at < data.length) at += await this.#conn.write(data.subarray(at));
   }
 
   /** Reads the next whole reply. */

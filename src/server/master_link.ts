@@ -111,6 +111,9 @@ export function serveMasterLink(
         const n = await conn.read(chunk);
         if (n === null) break;
         server.stats.netReplInputBytes += n;
+        // As for any client: housekeeping takes a link silent for a while as idle and
+        // trims its buffer, which would cut the room made for a big argument arriving.
+        client.lastInteraction = Date.now();
         feed(chunk.slice(0, n));
         // What the commands wrote goes to the AOF, then to this server's replicas.
         const logged = server.flushPending();

@@ -637,3 +637,29 @@ Deno.test("bind-source-addr: the link to the master leaves from that address", a
     await stopAll([b, a], [ca, cb]);
   }
 });
+
+// The master link had been silent over 2 s (housekeeping's idle mark) when a 32 MB value
+// came: the room made for it was trimmed at every housekeeping tick and made again,
+// and the replica took over 10 s to apply it (Redis's unit/pendingquerybuf).
+Deno.test("a big value after a silent link reaches the replica as fast as it arrives", async () => {
+  const master = await startRedeno(freePort(), ["--repl-diskless-sync-delay", "0"]);
+  const replica = await startRedeno(freePort());
+  const cm = await RespClient.connect(master.port);
+  const cr = await RespClient.connect(replica.port);
+  try {
+    await cr.call("REPLICAOF", "127.0.0.1", String(master.port));
+    await linkUp(cr);
+    await new Promise((r) => setTimeout(r, 2500));
+    const started = Date.now();
+    assert.equal(await cm.call("SET", "big", "x".repeat(32 * 1024 * 1024)), "OK");
+    await waitFor("equal offsets", async () => {
+      const [a, b] = await Promise.all([cm, cr].map((x) => info(x, "master_repl_offset")));
+      return a === b;
+    });
+    const took = Date.now() - started;
+    assert.ok(took < 6000, `the replica took ${took} ms (over 10 s before the fix)`);
+    assert.equal(await cr.call("STRLEN", "big"), 32 * 1024 * 1024);
+  } finally {
+    await stopAll([master, replica], [cm, cr]);
+  }
+});
