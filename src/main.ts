@@ -100,7 +100,9 @@ export async function main(args: string[]): Promise<number> {
     const shutDown = server.stopping;
     if (!shutDown) log.warning((error as Error).message);
     else await server.closed;
-    removePidFile(pidfile, log);
+    // A load that failed ends on its reason, as in Redis (whose process just exits):
+    // harnesses read the log's last line for it.
+    removePidFile(pidfile, log, !shutDown);
     // A SHUTDOWN that came during the load ends it, and the process, as asked.
     return shutDown ? 0 : 1;
   }
@@ -252,10 +254,10 @@ function writePidFile(path: string, log: Logger): string | null {
   }
 }
 
-/** Removes the pid file writePidFile wrote, if any. */
-function removePidFile(path: string | null, log: Logger): void {
+/** Removes the pid file writePidFile wrote, if any (`quiet`: without a log line). */
+function removePidFile(path: string | null, log: Logger, quiet = false): void {
   if (path === null) return;
-  log.notice("Removing the pid file.");
+  if (!quiet) log.notice("Removing the pid file.");
   try {
     Deno.removeSync(path);
   } catch { /* already gone */ }

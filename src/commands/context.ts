@@ -514,6 +514,8 @@ export interface DebugSwitches {
   pauseCron: boolean;
   /** DEBUG SET-DISABLE-DENY-SCRIPTS: true lets scripts call `noscript` commands. */
   scriptsRunAnyCommand: boolean;
+  /** DEBUG AOF-FLUSH-SLEEP: microseconds the server blocks before each AOF write. */
+  aofFlushSleepMicros: number;
   /**
    * DEBUG QUICKLIST-PACKED-THRESHOLD: list elements at least this long get a quicklist
    * node of their own (a "plain" node), as DEBUG OBJECT reports; default 1 GB.

@@ -501,6 +501,8 @@ function debugStringmatchTest(s: Session): void {
 /** DEBUG HELP, in our own words. */
 const HELP = [
   "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "AOF-FLUSH-SLEEP <microseconds>",
+  "    Block for <microseconds> before each write of the AOF (0: never).",
   "CHANGE-REPL-ID",
   "    Draw a new replication id (INFO's master_replid).",
   "CLIENT-EVICTION",
@@ -559,6 +561,10 @@ const SUBCOMMANDS: Record<
   "reload": [2, Infinity, debugReload],
   "loadaof": [2, 2, debugLoadAof],
   "sleep": [3, 3, debugSleep],
+  "aof-flush-sleep": [3, 3, (s, argv) => {
+    s.server.debug.aofFlushSleepMicros = Math.max(0, atoi(argv[2]));
+    s.reply.ok();
+  }],
   "set-active-expire": [3, 3, (s, argv) => {
     s.server.debug.activeExpire = atoi(argv[2]) !== 0;
     s.reply.ok();

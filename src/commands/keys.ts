@@ -215,7 +215,10 @@ function expireCommand(name: string, relative: boolean, seconds: boolean) {
       }
     }
     s.server.dirty++;
-    if (when <= BigInt(now)) {
+    // A time already past deletes the key, except while loading the AOF or on a
+    // replica (Redis's checkAlreadyExpired): there the key keeps the past time and
+    // expires as any other, the AOF's later commands or the master deciding until then.
+    if (when <= BigInt(now) && !s.mustObey && !s.server.replication.isReplica) {
       s.db.delete(key);
       s.propagateAs(["DEL", key]);
       s.notify(NOTIFY.GENERIC, "del", key);

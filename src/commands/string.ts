@@ -248,7 +248,12 @@ function getex(s: Session, argv: string[]): void {
     at = parsed;
   }
   s.reply.bulk(value);
-  if ((unit === "exat" || unit === "pxat") && at <= Date.now()) {
+  // A time already past deletes the key, except while loading the AOF or on a replica
+  // (as EXPIRE: see keys.ts).
+  if (
+    (unit === "exat" || unit === "pxat") && at <= Date.now() && !s.mustObey &&
+    !s.server.replication.isReplica
+  ) {
     s.db.delete(key);
     s.server.dirty++;
     s.propagateAs(["DEL", key]);

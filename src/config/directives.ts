@@ -546,13 +546,7 @@ export const DIRECTIVES: readonly Directive[] = [
     mutable: true,
   },
   { name: "aof-use-rdb-preamble", type: "bool", default: "yes", mutable: true },
-  {
-    name: "aof-timestamp-enabled",
-    type: "bool",
-    default: "no",
-    mutable: true,
-    onlyDefault: "AOF timestamp annotations are not supported by Redeno yet",
-  },
+  { name: "aof-timestamp-enabled", type: "bool", default: "no", mutable: true },
   {
     name: "busy-reply-threshold",
     type: "int",

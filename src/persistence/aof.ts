@@ -11,6 +11,10 @@
 //
 // Writing to the OS before replying means a killed process never loses a write it
 // acknowledged, whatever the policy (as in Redis, which writes in beforeSleep).
+//
+// With aof-timestamp-enabled, a `#TS:<unix seconds>` line goes before the first
+// command of each new second (and first in a rewritten base), which
+// `redis-check-aof --truncate-to-timestamp` cuts by; loading skips such lines.
 
 import { ReplyWriter } from "../protocol/reply_writer.ts";
 import type { Keyspace } from "../store/keyspace.ts";
@@ -33,6 +37,16 @@ export interface AofWriterOptions {
   onError(error: Error, during: "write" | "fsync"): void;
   /** Writing works again after a failure. */
   onRecovered?(): void;
+  /** Microseconds to block before each write (DEBUG AOF-FLUSH-SLEEP); none by default. */
+  flushSleepMicros?(): number;
+}
+
+/** A timestamp annotation line: `#TS:<unix seconds>` and CRLF. */
+function timestampLine(second: number): Uint8Array {
+  const text = `#TS:${second}\r\n`;
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
 }
 
 /** Appends commands to one open incremental file at a time. */
@@ -46,6 +60,10 @@ export class AofWriter {
   #file: Deno.FsFile | null = null;
   #buffer = new ReplyWriter();
   #selectedDb = -1;
+  /** aof-timestamp-enabled: annotate each new second. */
+  timestamps = false;
+  // The second of the last annotation written (0: none yet).
+  #stampedSecond = 0;
   // Bytes handed to the OS and bytes known to be on disk, counted since creation.
   #written = 0;
   #durable = 0;
@@ -89,6 +107,13 @@ export class AofWriter {
   /** Appends one command; `db` -1 means "whatever database is selected" (EXEC). */
   feed(db: number, argv: readonly string[]): void {
     const out = this.#buffer;
+    if (this.timestamps) {
+      const second = Math.floor(Date.now() / 1000);
+      if (second > this.#stampedSecond) {
+        out.raw(timestampLine(second));
+        this.#stampedSecond = second;
+      }
+    }
     if (db !== -1 && db !== this.#selectedDb) {
       const name = String(db);
       out.arrayLen(2);
@@ -103,6 +128,8 @@ export class AofWriter {
   write(): void {
     const file = this.#file;
     if (file === null || this.#buffer.length === 0) return;
+    const sleep = this.#options.flushSleepMicros?.() ?? 0;
+    if (sleep > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, sleep / 1000);
     const chunk = this.#buffer.take();
     let offset = 0;
     try {
@@ -228,14 +255,16 @@ export function* keyCommands(
  * Writes the whole dataset as commands to `path` (an AOF base when
  * aof-use-rdb-preamble is no): first a FUNCTION LOAD for each library in `functions`
  * (their code, shebang included), as Redis 7.0 starts its rewrites, then a SELECT
- * before each non-empty database, keys whose time has run out left out. The file is
- * flushed to disk before this returns.
+ * before each non-empty database, keys whose time has run out left out; with
+ * `timestamp`, a timestamp annotation first. The file is flushed to disk before this
+ * returns.
  */
 export function writeAofBase(
   keyspace: Keyspace,
   path: string,
   now = Date.now(),
   functions: readonly string[] = [],
+  timestamp = false,
 ): void {
   const file = Deno.openSync(path, { write: true, create: true, truncate: true });
   try {
@@ -246,6 +275,7 @@ export function writeAofBase(
       while (offset < chunk.length) offset += file.writeSync(chunk.subarray(offset));
       out.release(chunk);
     };
+    if (timestamp) out.raw(timestampLine(Math.floor(now / 1000)));
     for (const code of functions) {
       encodeCommand(out, ["FUNCTION", "LOAD", code]);
       if (out.length > 1 << 20) flush();

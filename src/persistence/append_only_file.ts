@@ -96,6 +96,9 @@ export class AppendOnlyFile {
       this.#writer?.setPolicy(this.#fsyncPolicy());
       this.#installHooks();
     });
+    config.onChange("aof-timestamp-enabled", () => {
+      if (this.#writer !== null) this.#writer.timestamps = this.#timestamps();
+    });
   }
 
   /** The writer appending to the current incr file (null while the AOF is off). */
@@ -117,6 +120,10 @@ export class AppendOnlyFile {
 
   #fsyncPolicy(): FsyncPolicy {
     return this.#config("appendfsync") as FsyncPolicy;
+  }
+
+  #timestamps(): boolean {
+    return this.#config("aof-timestamp-enabled") === "yes";
   }
 
   /**
@@ -174,8 +181,14 @@ export class AppendOnlyFile {
     ];
     if (files.length === 0) return;
     for (const f of files) {
-      if (!exists(pathOf(f.name))) {
-        throw new Error(`The AOF file ${f.name} listed in ${names.manifest} doesn't exist`);
+      try {
+        Deno.statSync(pathOf(f.name));
+      } catch (error) {
+        // Redis's words, with the reason as strerror gives it.
+        const reason = error instanceof Deno.errors.NotFound
+          ? "No such file or directory"
+          : (error as Error).message;
+        throw new Error(`Unable to obtain the AOF file ${f.name} length. stat: ${reason}`);
       }
     }
     const started = performance.now();
@@ -261,6 +274,7 @@ export class AppendOnlyFile {
       this.#snapshots.save(this.#host.keyspace, `${dir}/${name}`, {
         aofBase: true,
         preamble,
+        timestamp: this.#timestamps(),
         tempName: names.tempRewrite(Deno.pid),
         functions: functionCodes(this.#host),
       });
@@ -295,8 +309,15 @@ export class AppendOnlyFile {
   }
 
   #newWriter(): AofWriter {
+    const writer = this.#createWriter();
+    writer.timestamps = this.#timestamps();
+    return writer;
+  }
+
+  #createWriter(): AofWriter {
     return new AofWriter({
       fsync: this.#fsyncPolicy(),
+      flushSleepMicros: () => this.#host.debug?.aofFlushSleepMicros ?? 0,
       onError: (error, during) => {
         this.aofWriteOk = false;
         this.#host.log.warning(
@@ -416,6 +437,7 @@ export class AppendOnlyFile {
       job = this.#snapshots.saveInBackground(this.#host.keyspace, `${dir}/${base}`, {
         aofBase: true,
         preamble,
+        timestamp: this.#timestamps(),
         tempName: temp,
         functions: functionCodes(this.#host),
         ...guardOptions(this.#host),

@@ -62,6 +62,8 @@ export interface PersistenceHost {
   readonly replicationFeed: ((db: number, argv: string[], replicasOnly?: boolean) => void)[];
   /** Runs one command read from a file (see ReplayTarget.run). */
   replay(db: number, argv: string[]): string | null;
+  /** DEBUG AOF-FLUSH-SLEEP: microseconds to wait before each write of the AOF (tests). */
+  readonly debug?: { readonly aofFlushSleepMicros: number };
   /** used_memory, for an RDB's used-mem field (without it: the process's RSS). */
   usedMemory?(): number;
   /** The replication AUX fields an RDB records, or null when there is no stream. */

@@ -30,6 +30,8 @@ export interface SaveOptions {
   aofBase: boolean;
   /** For an AOF base: an RDB (aof-use-rdb-preamble yes) or commands. */
   preamble: boolean;
+  /** For an AOF base of commands: a timestamp annotation first (aof-timestamp-enabled). */
+  timestamp?: boolean;
   /**
    * The file written first, in the target's directory, and renamed over the target
    * once complete (default temp-<pid>.rdb).
@@ -187,7 +189,7 @@ export function defaultSnapshots(
     save(keyspace, path, options) {
       if (options.aofBase && !options.preamble) {
         const temp = `${dirname(path)}/${options.tempName ?? `temp-${Deno.pid}.aof`}`;
-        writeAofBase(keyspace, temp, Date.now(), options.functions);
+        writeAofBase(keyspace, temp, Date.now(), options.functions, options.timestamp);
         Deno.renameSync(temp, path);
         syncDirectory(dirname(path));
         return;

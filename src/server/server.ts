@@ -114,6 +114,7 @@ export class Server implements ServerApi, ClientHost {
     activeExpire: true,
     pauseCron: false,
     scriptsRunAnyCommand: false,
+    aofFlushSleepMicros: 0,
     quicklistPackedThreshold: 1 << 30,
     skipChecksumValidation: false,
   };
@@ -938,6 +939,10 @@ export class Server implements ServerApi, ClientHost {
     client.db = this.keyspace.databases[db];
     client.currentArgv = argv;
     this.beginCall(client, spec, spec.name, argv);
+    // No key expires while the file loads (a key past its time is still there for the
+    // commands after it), as in Redis.
+    const clock = this.keyspace.expiryClock;
+    clock.frozenAt = 1;
     try {
       spec.handler!(client, argv);
       // A command that fails while loading is reported, and loading goes on, as in Redis.
@@ -958,6 +963,7 @@ export class Server implements ServerApi, ClientHost {
         }
       }
     } finally {
+      clock.frozenAt = 0;
       // Loading feeds nothing and counts nothing: the frame is simply dropped.
       this.keyspace.settle();
       this.calls.pop();

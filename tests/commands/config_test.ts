@@ -201,17 +201,13 @@ Deno.test("CONFIG", async (t) => {
     });
 
     await t.step("a directive of a missing feature takes only its default value", async () => {
-      assert.equal(await c.raw("CONFIG", "SET", "aof-timestamp-enabled", "no"), "+OK\r\n");
+      // supervised is immutable as in Redis; it is read at start-up, where only "no" passes.
       assert.equal(
-        await c.raw("CONFIG", "SET", "timeout", "3", "aof-timestamp-enabled", "yes"),
-        "-ERR CONFIG SET failed (possibly related to argument 'aof-timestamp-enabled') - " +
-          "AOF timestamp annotations are not supported by Redeno yet (only the default 'no' is accepted)\r\n",
+        await c.raw("CONFIG", "SET", "supervised", "no"),
+        "-ERR CONFIG SET failed (possibly related to argument 'supervised') - " +
+          "can't set immutable config\r\n",
       );
-      assert.equal(await c.raw("CONFIG", "GET", "timeout"), bulks("timeout", "0"));
-      assert.equal(
-        await c.raw("CONFIG", "GET", "aof-timestamp-enabled"),
-        bulks("aof-timestamp-enabled", "no"),
-      );
+      assert.equal(await c.raw("CONFIG", "GET", "supervised"), bulks("supervised", "no"));
     });
 
     await t.step("CONFIG SET answers a syntax error for a directive without a value", async () => {
@@ -332,8 +328,8 @@ Deno.test("a non-default value of a missing feature stops start-up with a clear 
       `${ROOT}src/main.ts`,
       "--port",
       String(freePort()),
-      "--aof-timestamp-enabled",
-      "yes",
+      "--supervised",
+      "systemd",
     ],
     stdin: "null",
     stdout: "piped",
@@ -342,10 +338,10 @@ Deno.test("a non-default value of a missing feature stops start-up with a clear 
   assert.equal(output.code, 1);
   const stderr = new TextDecoder().decode(output.stderr);
   assert.match(stderr, /FATAL CONFIG FILE ERROR/);
-  assert.match(stderr, /aof-timestamp-enabled "yes"/);
+  assert.match(stderr, /supervised "systemd"/);
   assert.match(
     stderr,
-    /AOF timestamp annotations are not supported by Redeno yet \(only the default 'no' is accepted\)/,
+    /supervision by upstart or systemd is not supported by Redeno \(only the default 'no' is accepted\)/,
   );
 });
 

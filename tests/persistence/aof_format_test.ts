@@ -102,6 +102,29 @@ Deno.test("the writer emits SELECT only when the database changes, and again in 
   assert.equal(text(`${dir}/2.aof`), resp("SELECT", "3") + resp("SET", "c", "3"));
 });
 
+Deno.test("aof-timestamp-enabled: a #TS line before the first command of each new second", () => {
+  const dir = Deno.makeTempDirSync();
+  const w = new AofWriter({ fsync: "no", onError: (e) => assert.fail(String(e)) });
+  w.timestamps = true;
+  w.open(`${dir}/1.aof`);
+  const before = Math.floor(Date.now() / 1000);
+  w.feed(0, ["SET", "a", "1"]);
+  w.feed(0, ["SET", "b", "2"]);
+  const after = Math.floor(Date.now() / 1000);
+  w.closeSync();
+  const text = String.fromCharCode(...Deno.readFileSync(`${dir}/1.aof`));
+  const stamps = text.match(/#TS:(\d+)\r\n/g) ?? [];
+  // One annotation first (two if the second turned between the commands), then SELECT.
+  assert.ok(text.startsWith("#TS:"), text);
+  assert.ok(stamps.length >= 1 && stamps.length <= 1 + after - before);
+  const first = Number(stamps[0]!.slice(4, -2));
+  assert.ok(first >= before && first <= after);
+  assert.equal(
+    text.replace(/#TS:\d+\r\n/g, ""),
+    resp("SELECT", "0") + resp("SET", "a", "1") + resp("SET", "b", "2"),
+  );
+});
+
 Deno.test("appendfsync always: sync() resolves once everything fed is on disk, shared by callers", async () => {
   const dir = Deno.makeTempDirSync();
   const w = new AofWriter({ fsync: "always", onError: (e) => assert.fail(String(e)) });

@@ -23,6 +23,8 @@ export interface DecodedHash {
   pairs: string[];
   /** The file held a listpack, ziplist or zipmap (Redis keeps those unless too many). */
   packed: boolean;
+  /** It was a zipmap: Redis checks its lengths too (hash-max-listpack-value). */
+  zipmap?: boolean;
 }
 
 // One field's part of the digest, reused.
@@ -64,6 +66,7 @@ export const hashCodec: ValueCodec<HashValue, DecodedHash> = {
     if (type === TYPE_HASH_ZIPMAP) {
       pairs = decodeZipmap(blob, at);
       checkPairs(pairs, "Zipmap", "zipmap", at);
+      return { pairs, packed: true, zipmap: true };
     } else if (type === TYPE_HASH_LISTPACK) {
       pairs = decodeListpack(blob, at, "Hash listpack");
       checkPairs(pairs, "Hash listpack", "listpack", at);
@@ -75,15 +78,18 @@ export const hashCodec: ValueCodec<HashValue, DecodedHash> = {
   },
   decodedSize: (decoded) => decoded.pairs.length / 2,
   /**
-   * A listpack from the file stays one unless it has too many fields (whatever their
-   * length); plain pairs start as a listpack and convert past either limit.
+   * A listpack or ziplist from the file stays a listpack unless it has too many fields
+   * (whatever their length); plain pairs and a zipmap start as a listpack and convert
+   * past either limit.
    */
   build(decoded, limits) {
     const hash = new HashValue();
     const pairs = decoded.pairs;
     const hashLimits = {
       maxListpackEntries: limits.hashMaxListpackEntries,
-      maxListpackValue: decoded.packed ? Infinity : limits.hashMaxListpackValue,
+      maxListpackValue: decoded.packed && !decoded.zipmap
+        ? Infinity
+        : limits.hashMaxListpackValue,
     };
     if (!decoded.packed && pairs.length / 2 > limits.hashMaxListpackEntries) {
       hash.hashtable = true;
