@@ -87,9 +87,7 @@ export const hashCodec: ValueCodec<HashValue, DecodedHash> = {
     const pairs = decoded.pairs;
     const hashLimits = {
       maxListpackEntries: limits.hashMaxListpackEntries,
-      maxListpackValue: decoded.packed && !decoded.zipmap
-        ? Infinity
-        : limits.hashMaxListpackValue,
+      maxListpackValue: decoded.packed && !decoded.zipmap ? Infinity : limits.hashMaxListpackValue,
     };
     if (!decoded.packed && pairs.length / 2 > limits.hashMaxListpackEntries) {
       hash.hashtable = true;
