@@ -299,8 +299,10 @@ export function* readRdbFrom(
         const crc = new Crc64().update(r.buf.subarray(0, crcAt));
         if (!crc.matchesLE(stored, 0)) {
           const got = new DataView(stored.buffer, stored.byteOffset, 8).getBigUint64(0, true);
+          // Redis's words ("RDB CRC error" is what tools and tests look for).
           r.fail(
-            `wrong RDB checksum: expected ${hex(got)}, computed ${hex(crc.value())}`,
+            `wrong RDB checksum: expected ${hex(got)}, computed ${hex(crc.value())} ` +
+              "(RDB CRC error)",
             crcAt,
           );
         }
