@@ -554,6 +554,8 @@ export interface ServerApi {
    */
   listenersClosing(): Promise<void> | null;
   readonly runId: string;
+  /** While a shutdown waits for lagging replicas: when it gives up (Date.now()), else 0. */
+  readonly shutdownDeadline: number;
   /** Switches DEBUG turns (active expiry, the cron, scripts' command checks ...). */
   readonly debug: DebugSwitches;
   readonly configFile: string;
@@ -565,9 +567,10 @@ export interface ServerApi {
   shutdown(): void;
   /**
    * Before a shutdown: waits up to shutdown-timeout for lagging replicas (writes paused);
-   * false when SHUTDOWN ABORT called it off meanwhile.
+   * false when SHUTDOWN ABORT called it off meanwhile. `byClient`: a SHUTDOWN waits,
+   * and counts as a blocked client meanwhile.
    */
-  waitForLaggingReplicas(): Promise<boolean>;
+  waitForLaggingReplicas(byClient?: boolean): Promise<boolean>;
   /**
    * CLIENT PAUSE: until `untilMs` (Unix ms), commands of other clients wait (all of
    * them, or with `writesOnly` those that may write); a later call can only extend.

@@ -102,6 +102,15 @@ function serverSection(server: ServerApi): Lines {
     ["executable", attempt(() => Deno.execPath(), "")],
     ["config_file", server.configFile],
     ["io_threads_active", 0],
+    // Only while a shutdown waits for lagging replicas, as in Redis.
+    ...(server.shutdownDeadline !== 0
+      ? [
+        ["shutdown_in_milliseconds", Math.max(0, server.shutdownDeadline - now)] as [
+          string,
+          number,
+        ],
+      ]
+      : []),
     ["redeno_version", REDENO_VERSION],
   ];
 }
@@ -109,7 +118,8 @@ function serverSection(server: ServerApi): Lines {
 function clientsSection(server: ServerApi): Lines {
   let connected = 0, maxInput = 0, maxOutput = 0;
   for (const session of server.sessions()) {
-    connected++;
+    // Replicas are not counted, as in Redis (the link to a master is).
+    if (session.replica === null) connected++;
     const f = session.facts;
     maxInput = Math.max(maxInput, f.queryBuffer + f.queryBufferFree);
     maxOutput = Math.max(maxOutput, f.outputBuffer);

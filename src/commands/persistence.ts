@@ -141,7 +141,7 @@ function shutdown(s: Session, argv: string[]): void {
     return;
   }
   s.defer(
-    s.server.waitForLaggingReplicas().then((go) => {
+    s.server.waitForLaggingReplicas(true).then((go) => {
       if (go) finish();
       else s.reply.error(ERR_SHUTDOWN_FAILED);
     }),

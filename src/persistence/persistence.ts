@@ -178,7 +178,9 @@ export class Persistence {
    * running then.
    */
   prepareShutdown(options: ShutdownOptions = {}): boolean {
-    return !this.#beginShutdown(options) || this.#endShutdown(this.#saves.saveSync(), options);
+    const begun = this.#beginShutdown(options);
+    if (begun === null) return false;
+    return !begun || this.#endShutdown(this.#saves.saveSync(), options);
   }
 
   /**
@@ -187,7 +189,9 @@ export class Persistence {
    * signal handler interrupts its blocking save). The caller holds clients back.
    */
   async prepareShutdownInSlices(options: ShutdownOptions = {}): Promise<boolean> {
-    if (!this.#beginShutdown(options)) return true;
+    const begun = this.#beginShutdown(options);
+    if (begun === null) return false;
+    if (!begun) return true;
     this.#finalSave = true;
     try {
       // An aborted BGSAVE removes its temporary file, the name the final save writes.
@@ -198,8 +202,9 @@ export class Persistence {
     }
   }
 
-  // The steps before the final save; true when there is one to make.
-  #beginShutdown(options: ShutdownOptions): boolean {
+  // The steps before the final save; true when there is one to make, null when the
+  // shutdown cannot go on.
+  #beginShutdown(options: ShutdownOptions): boolean | null {
     const log = this.#host.log;
     log.warning("User requested shutdown...");
     this.shutdownPrepared = true;
@@ -208,6 +213,15 @@ export class Persistence {
       this.#saves.abortBgsave();
     }
     if (this.#aof.rewrite !== null) {
+      // The AOF was just switched on: its first rewrite holds the only copy of the
+      // dataset in it, so the server does not exit without it (unless FORCE).
+      if (this.#aof.aofState === "wait_rewrite") {
+        if (!options.force) {
+          log.warning("Writing initial AOF, can't exit.");
+          return this.#shutdownFailed();
+        }
+        log.warning("Writing initial AOF. Exit anyway.");
+      }
       log.warning("There is a child rewriting the AOF. Killing it!");
       this.#aof.abortRewrite();
     }
@@ -229,8 +243,16 @@ export class Persistence {
       return true;
     }
     log.warning("Error trying to save the DB, can't exit.");
+    return this.#shutdownFailed() ?? false;
+  }
+
+  // The shutdown is called off: Redis's last words on it.
+  #shutdownFailed(): null {
+    this.#host.log.warning(
+      "Errors trying to shut down the server. Check the logs for more information.",
+    );
     this.shutdownPrepared = false;
-    return false;
+    return null;
   }
 
   /**

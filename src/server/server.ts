@@ -108,6 +108,10 @@ export class Server implements ServerApi, ClientHost {
   readonly roleWatchers: (() => void)[] = [];
   readonly startedAt = Date.now();
   readonly runId: string;
+  /** See ServerApi.shutdownDeadline. */
+  shutdownDeadline = 0;
+  // SHUTDOWNs waiting for lagging replicas (INFO blocked_clients counts them).
+  #shutdownWaiters = 0;
   /** Replication: the replicas fed, the master followed. */
   readonly replication: Replication;
   readonly debug: DebugSwitches = {
@@ -368,7 +372,7 @@ export class Server implements ServerApi, ClientHost {
   }
 
   get blockedClients(): number {
-    return this.keyEvents.blockedClients + this.#postponed.length;
+    return this.keyEvents.blockedClients + this.#postponed.length + this.#shutdownWaiters;
   }
 
   setMonitor(client: Client, on: boolean): void {
@@ -1390,10 +1394,13 @@ export class Server implements ServerApi, ClientHost {
    * stream get up to shutdown-timeout seconds to catch up, writes paused meanwhile.
    * False when SHUTDOWN ABORT called the shutdown off while it waited.
    */
-  async waitForLaggingReplicas(): Promise<boolean> {
+  async waitForLaggingReplicas(byClient = false): Promise<boolean> {
     const timeout = this.config.number("shutdown-timeout") * 1000;
     const replication = this.replication;
-    if (timeout <= 0 || replication.laggingReplicas().length === 0) return true;
+    if (timeout <= 0 || replication.laggingReplicas().length === 0) {
+      this.#logReplicasAtShutdown();
+      return true;
+    }
     const persistence = this.persistence;
     this.log.notice("Waiting for replicas before shutting down.");
     // SHUTDOWN ABORT clears the flag.
@@ -1401,25 +1408,42 @@ export class Server implements ServerApi, ClientHost {
     this.pauseWrites(true);
     replication.askAcksNow();
     const deadline = Date.now() + timeout;
+    this.shutdownDeadline = deadline;
+    if (byClient) this.#shutdownWaiters++;
     try {
       while (persistence.shutdownAsap && Date.now() < deadline) {
-        if (replication.laggingReplicas().length === 0) return true;
+        if (replication.laggingReplicas().length === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       if (!persistence.shutdownAsap) return false;
-      const now = Date.now();
-      for (const peer of replication.laggingReplicas()) {
-        this.log.warning(
-          `Lagging replica ${
-            replication.describe(peer)
-          } reported offset ${peer.ackOffset} behind master, lag=${
-            Math.floor((now - peer.ackTime) / 1000)
-          }, state=online.`,
-        );
-      }
+      this.#logReplicasAtShutdown();
       return true;
     } finally {
+      if (byClient) this.#shutdownWaiters--;
+      this.shutdownDeadline = 0;
       this.pauseWrites(false);
+    }
+  }
+
+  // As Redis does as it shuts down: a warning for each replica that has not acknowledged
+  // the whole stream, then how many are in sync.
+  #logReplicasAtShutdown(): void {
+    const replication = this.replication;
+    const now = Date.now();
+    let count = 0, lagging = 0;
+    for (const peer of replication.replicas) {
+      count++;
+      if (peer.ackOffset === replication.offset) continue;
+      lagging++;
+      const lag = peer.state === "online" ? Math.floor((now - peer.ackTime) / 1000) : 0;
+      this.log.warning(
+        `Lagging replica ${replication.describe(peer)} reported offset ${
+          replication.offset - peer.ackOffset
+        } behind master, lag=${lag}, state=${peer.state}.`,
+      );
+    }
+    if (count > 0) {
+      this.log.notice(`${count - lagging} of ${count} replicas are in sync when shutting down.`);
     }
   }
 
