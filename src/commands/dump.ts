@@ -147,6 +147,25 @@ const RESTORE_HISTORY: [string, string][] = [
   ["5.0.0", "IDLETIME and FREQ may be given."],
 ];
 
+/** What RESTORE and RESTORE-ASKING share: everything but their names and docs. */
+const RESTORE = {
+  arity: -4,
+  categories: ["keyspace", "dangerous"],
+  firstKey: 1,
+  lastKey: 1,
+  step: 1,
+  keySpecs: [{
+    flags: ["OW", "update"],
+    begin: { index: 1 },
+    find: { range: { lastKey: 0, step: 1, limit: 0 } },
+  }],
+  complexity: "O(1) to create the key, O(N*M) to rebuild its N elements of average size M " +
+    "(O(N*M*log(N)) for sorted sets)",
+  history: RESTORE_HISTORY,
+  args: RESTORE_ARGS,
+  handler: restore,
+} as const;
+
 /** DUMP and RESTORE. */
 export const dumpCommands: CommandSpec[] = [
   {
@@ -166,50 +185,22 @@ export const dumpCommands: CommandSpec[] = [
     handler: dump,
   },
   {
+    ...RESTORE,
     name: "restore",
-    arity: -4,
     flags: ["write", "denyoom"],
-    categories: ["keyspace", "dangerous"],
-    firstKey: 1,
-    lastKey: 1,
-    step: 1,
     group: "generic",
     summary: "Creates a key from a value serialized by DUMP.",
-    keySpecs: [{
-      flags: ["OW", "update"],
-      begin: { index: 1 },
-      find: { range: { lastKey: 0, step: 1, limit: 0 } },
-    }],
     since: "2.6.0",
-    complexity: "O(1) to create the key, O(N*M) to rebuild its N elements of average size M " +
-      "(O(N*M*log(N)) for sorted sets)",
-    history: RESTORE_HISTORY,
-    args: RESTORE_ARGS,
-    handler: restore,
   },
   {
     // What a cluster node migrating a key sends (RESTORE flagged `asking`, so that the
     // target accepts it for a slot it is importing). Without cluster mode it is RESTORE.
+    ...RESTORE,
     name: "restore-asking",
-    arity: -4,
     flags: ["write", "denyoom", "asking"],
-    categories: ["keyspace", "dangerous"],
-    firstKey: 1,
-    lastKey: 1,
-    step: 1,
     group: "server",
     summary: "Creates a key from a DUMP payload, for a key moving between cluster nodes.",
     docFlags: ["syscmd"],
-    keySpecs: [{
-      flags: ["OW", "update"],
-      begin: { index: 1 },
-      find: { range: { lastKey: 0, step: 1, limit: 0 } },
-    }],
     since: "3.0.0",
-    complexity: "O(1) to create the key, O(N*M) to rebuild its N elements of average size M " +
-      "(O(N*M*log(N)) for sorted sets)",
-    history: RESTORE_HISTORY,
-    args: RESTORE_ARGS,
-    handler: restore,
   },
 ];

@@ -370,8 +370,7 @@ Deno.test("out of memory, Redeno refuses the same commands with the same errors 
     const want = await run(redis);
     const got = await run(redeno);
     assert.deepEqual(got.replies, want.replies);
-    // restore-asking is a cluster command Redeno does not have.
-    assert.deepEqual(got.denyoom, want.denyoom.filter((name) => name !== "restore-asking"));
+    assert.deepEqual(got.denyoom, want.denyoom);
   } finally {
     await redis.stop("SIGKILL");
     await redeno.stop("SIGKILL");
