@@ -15,6 +15,7 @@
 
 import { ERR_NO_SUCH_KEY, errSubcommandSyntax } from "../protocol/errors.ts";
 import { ListpackBuilder } from "../persistence/listpack.ts";
+import { sleepSync } from "../util/sleep_sync.ts";
 import {
   ByteWriter,
   QUICKLIST_NODE_PACKED,
@@ -428,10 +429,7 @@ function debugLoadAof(s: Session): void {
 
 /** DEBUG SLEEP seconds: the whole server stops, as Redis's does (decimals allowed). */
 function debugSleep(s: Session, argv: string[]): void {
-  const micros = Math.trunc(strtod(argv[2]) * 1e6);
-  if (micros > 0) {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, micros / 1000);
-  }
+  sleepSync(Math.trunc(strtod(argv[2]) * 1e6) / 1000);
   s.reply.ok();
 }
 

@@ -20,6 +20,7 @@ import { ReplyWriter } from "../protocol/reply_writer.ts";
 import type { Keyspace } from "../store/keyspace.ts";
 import type { Value } from "../store/value.ts";
 import { codecOf } from "./codecs/mod.ts";
+import { sleepSync } from "../util/sleep_sync.ts";
 
 /** The appendfsync policies. */
 export type FsyncPolicy = "always" | "everysec" | "no";
@@ -129,7 +130,7 @@ export class AofWriter {
     const file = this.#file;
     if (file === null || this.#buffer.length === 0) return;
     const sleep = this.#options.flushSleepMicros?.() ?? 0;
-    if (sleep > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, sleep / 1000);
+    if (sleep > 0) sleepSync(sleep / 1000);
     const chunk = this.#buffer.take();
     let offset = 0;
     try {

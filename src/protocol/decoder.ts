@@ -560,12 +560,12 @@ const NAME_SLOTS = 64;
 const recentNames: string[] = new Array(NAME_SLOTS).fill("");
 
 /**
- * A request's first argument as a string: when its bytes match the name last seen in
- * its slot, that same string. Clients send the same few command names over and over;
+ * A request's first argument as a string (a client's, or a script's redis.call): when
+ * its bytes match the name last seen in its slot, that same string. Clients send the same few command names over and over;
  * the table lookup then finds a string whose hash V8 already knows, instead of
  * building and hashing a new one for every request.
  */
-function commandName(b: Latin1Buffer, s: number, end: number): string {
+export function commandName(b: Latin1Buffer, s: number, end: number): string {
   const length = end - s;
   if (length === 0 || length > 16) return latin1(b, s, end);
   const slot = (length * 7 + b[s] + b[end - 1] * 3) & (NAME_SLOTS - 1);

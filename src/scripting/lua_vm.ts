@@ -13,6 +13,7 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import v8 from "node:v8";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
+import { commandName } from "../protocol/decoder.ts";
 
 /** The Lua state for EVAL scripts. */
 export const EVAL_STATE = 0;
@@ -110,8 +111,6 @@ function wasmModule(): WebAssembly.Module {
   return compiled;
 }
 
-/** How many command names #commandName remembers. */
-const RECENT_NAMES = 8;
 const ENOSYS = 52;
 /** How long a library's code may run at FUNCTION LOAD, as in Redis. */
 const LOAD_TIMEOUT_MS = 500;
@@ -129,9 +128,6 @@ export class LuaVm {
   #suspended = false;
   /** Per state: the compiled functions that run on a JSPI stack (mayRunLuaBeneathC). */
   readonly #stackRuns: [Set<number>, Set<number>] = [new Set(), new Set()];
-  /** The last command names redis.call used (see #commandName). */
-  readonly #names: string[] = [];
-  #nextName = 0;
   /** While a library loads: whether its functions run on a JSPI stack. */
   #libraryOnStack = false;
   /** While a library loads: when it must have finished (performance.now()), else 0. */
@@ -317,33 +313,13 @@ export class LuaVm {
     let p = at + 4;
     for (let i = 0; i < count; i++) {
       const length = view.getUint32(p, true);
+      // The name as the decoder takes it: a recent name's string, already hashed.
       argv[i] = i === 0
-        ? this.#commandName(bytes, p + 4, length)
+        ? commandName(bytes, p + 4, p + 4 + length)
         : latin1Slice(bytes, p + 4, length);
       p += 4 + length;
     }
     return argv;
-  }
-
-  // A command name as a string: one of the last few seen when the bytes match. Scripts
-  // name the same few commands again and again; the same string is then not built and
-  // hashed anew for each call's table lookup.
-  #commandName(bytes: Latin1Buffer, at: number, length: number): string {
-    const names = this.#names;
-    next: for (let n = 0; n < names.length; n++) {
-      const name = names[n];
-      if (name.length !== length) continue;
-      for (let i = 0; i < length; i++) {
-        if (name.charCodeAt(i) !== bytes[at + i]) continue next;
-      }
-      return name;
-    }
-    const name = latin1Slice(bytes, at, length);
-    if (length <= 32) {
-      names[this.#nextName] = name;
-      this.#nextName = (this.#nextName + 1) % RECENT_NAMES;
-    }
-    return name;
   }
 
   // Puts bytes in the exchange buffer; returns their length.

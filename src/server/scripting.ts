@@ -1,10 +1,11 @@
 // Running Lua: EVAL scripts and FUNCTION libraries' functions, on the one VM.
 //
-// A script's commands (redis.call) run through dispatch as a client of their own, so
-// they take the same write path as any command: their effects reach the AOF as the
-// commands they are, wrapped in MULTI/EXEC when there are several. A script that runs
-// past busy-reply-threshold yields now and then (JSPI): other clients are then answered
-// -BUSY, and SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE are served.
+// A script's commands (redis.call) run as a client of their own, after the checks
+// call() makes, so they take the same write path as any command: their effects reach
+// the AOF as the commands they are, wrapped in MULTI/EXEC when there are several. A
+// script that runs past busy-reply-threshold yields now and then (see lua_vm.ts): other
+// clients are then answered -BUSY, and SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE
+// are served.
 
 import {
   BIT_DENYOOM,

@@ -58,12 +58,7 @@ export class LatencyMonitor {
    * lowercase full name ("get", "config|set").
    */
   commandDone(fullName: string, durationUs: number, fast = false): void {
-    const config = this.#host.config;
-    if (config.generation !== this.#configSeen) {
-      this.#tracking = config.number("latency-tracking") !== 0;
-      this.#threshold = config.number("latency-monitor-threshold");
-      this.#configSeen = config.generation;
-    }
+    this.#readConfig();
     if (this.#tracking) {
       let histogram = this.#histograms.get(fullName);
       if (histogram === undefined) {
@@ -72,16 +67,23 @@ export class LatencyMonitor {
       }
       histogram.record(durationUs * 1000);
     }
-    const threshold = this.#threshold;
-    if (threshold !== 0 && durationUs >= threshold * 1000) {
-      this.addSample(fast ? "fast-command" : "command", Math.floor(durationUs / 1000));
-    }
+    this.sampleIfNeeded(fast ? "fast-command" : "command", Math.floor(durationUs / 1000));
   }
 
   /** Keeps a sample of `event` if monitoring is on and `ms` reaches the threshold. */
   sampleIfNeeded(event: string, ms: number): void {
-    const threshold = this.#host.config.number("latency-monitor-threshold");
+    this.#readConfig();
+    const threshold = this.#threshold;
     if (threshold !== 0 && ms >= threshold) this.addSample(event, ms);
+  }
+
+  // The settings read on every command, read again only once the config changed.
+  #readConfig(): void {
+    const config = this.#host.config;
+    if (config.generation === this.#configSeen) return;
+    this.#tracking = config.number("latency-tracking") !== 0;
+    this.#threshold = config.number("latency-monitor-threshold");
+    this.#configSeen = config.generation;
   }
 
   /** Keeps a sample of `event` unconditionally (at `nowMs`, default now). */
