@@ -48,13 +48,23 @@ export function strictIdOrReply(s: Session, text: string): StreamId | null {
   return idOrReply(s, text, { missingSeq: 0n });
 }
 
-/** The node limits in force (stream-node-max-bytes and -entries). */
+// The limits as read at the config's generation `limitsSeen` (one read per change).
+let limitsSeen = -1;
+let limitsConfig: unknown = null;
+let limits: NodeLimits = { maxBytes: 0, maxEntries: 0 };
+
+/** The node limits in force (stream-node-max-bytes and -entries); not to be changed. */
 export function nodeLimits(s: Session): NodeLimits {
   const config = s.server.config;
-  return {
-    maxBytes: config.number("stream-node-max-bytes"),
-    maxEntries: config.number("stream-node-max-entries"),
-  };
+  if (config.generation !== limitsSeen || config !== limitsConfig) {
+    limits = {
+      maxBytes: config.number("stream-node-max-bytes"),
+      maxEntries: config.number("stream-node-max-entries"),
+    };
+    limitsSeen = config.generation;
+    limitsConfig = config;
+  }
+  return limits;
 }
 
 /** Replies with one entry: `[id, [field, value, ...]]` (`idText`: the ID's text, if known). */

@@ -43,6 +43,18 @@ interface TrimArgs {
   idAt: number;
 }
 
+/** XADD's arguments when the ID comes first: no options (shared, never changed). */
+const PLAIN_XADD: Readonly<TrimArgs> = {
+  strategy: null,
+  maxLen: 0,
+  minId: 0n,
+  approx: false,
+  limit: 0,
+  thresholdAt: -1,
+  noMkStream: false,
+  idAt: 2,
+};
+
 /** Parses XADD's options before the ID, or XTRIM's; null after replying an error. */
 function trimArgsOrReply(s: Session, argv: string[], xadd: boolean): TrimArgs | null {
   const out: TrimArgs = {
@@ -149,7 +161,11 @@ function applyTrim(stream: StreamValue, args: TrimArgs, propagated: string[] | n
 
 /** XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value ... */
 function xadd(s: Session, argv: string[]): void {
-  const args = trimArgsOrReply(s, argv, true);
+  // An ID first (`*` or a digit) means no options: most XADDs are parsed no further.
+  const first = argv[2].charCodeAt(0);
+  const args = first === 42 || (first >= 48 && first <= 57)
+    ? PLAIN_XADD
+    : trimArgsOrReply(s, argv, true);
   if (args === null) return;
   const idText = argv[args.idAt];
   let given: { id: StreamId; seqAuto: boolean } | null = null;
@@ -185,14 +201,14 @@ function xadd(s: Session, argv: string[]): void {
   }
   const current = stream ?? new StreamValue();
   let added: boolean;
-  if (given === null) added = current.appendNow(Date.now(), argv.slice(fieldsAt), nodeLimits(s));
+  if (given === null) added = current.appendNow(Date.now(), argv, nodeLimits(s), fieldsAt);
   else {
     const id = given.seqAuto
       ? current.nextId(0, given.id >> 64n)
       : given.id > current.lastId
       ? given.id
       : null;
-    if (id !== null) current.append(id, argv.slice(fieldsAt), nodeLimits(s));
+    if (id !== null) current.append(id, argv, nodeLimits(s), fieldsAt);
     added = id !== null;
   }
   if (!added) {

@@ -85,7 +85,6 @@ export class Config {
     return d ? this.#values.get(d.name)!.text : undefined;
   }
 
-  /** The value of an int, memory or bool (1/0) directive, or the notify-keyspace-events flags. */
   /**
    * Goes up whenever a value changes: a hot path can keep values it read until then
    * (one comparison instead of a lookup per read).
@@ -99,6 +98,7 @@ export class Config {
     this.#generation++;
   }
 
+  /** The value of an int, memory or bool (1/0) directive, or the notify-keyspace-events flags. */
   number(name: string): number {
     // Commands read limits on every call: remember answers by the exact name asked.
     const cached = this.#numbers.get(name);

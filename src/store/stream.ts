@@ -69,6 +69,7 @@ export class StreamNode {
     fields: readonly string[],
     pairs: number,
     capacity = 64,
+    from = 0,
   ): StreamNode {
     const lp = new Listpack(capacity);
     lp.appendInt(0);
@@ -76,8 +77,8 @@ export class StreamNode {
     lp.appendInt(pairs);
     const own: string[] = [];
     for (let i = 0; i < pairs; i++) {
-      lp.append(fields[2 * i]);
-      own.push(fields[2 * i]);
+      lp.append(fields[from + 2 * i]);
+      own.push(fields[from + 2 * i]);
     }
     lp.appendInt(0);
     return new StreamNode(master, lp, { live: 0, deleted: 0, fields: own, lastId: master });
@@ -137,16 +138,18 @@ export class StreamNode {
   }
 
   /**
-   * Appends an entry (`pairs` flat field, value, ...). `ms` and `seq`, when given, are
-   * the ID's parts as numbers below 2^53 (they spare the bigint arithmetic).
+   * Appends an entry (`pairs` flat field, value, ..., from index `from`). `ms` and
+   * `seq`, when given, are the ID's parts as numbers below 2^53 (they spare the bigint
+   * arithmetic).
    */
-  append(id: StreamId, pairs: readonly string[], ms = NaN, seq = NaN): void {
+  append(id: StreamId, pairs: readonly string[], ms = NaN, seq = NaN, from = 0): void {
     const lp = this.lp;
-    const n = pairs.length / 2;
+    const n = (pairs.length - from) / 2;
     let same = n === this.fields.length;
-    for (let i = 0; same && i < n; i++) same = pairs[2 * i] === this.fields[i];
+    for (let i = 0; same && i < n; i++) same = pairs[from + 2 * i] === this.fields[i];
     this.live++;
-    this.#writeCounts();
+    // Only the live count changes (the first element of the master entry).
+    lp.replaceInt(lp.first, this.live);
     lp.appendInt(same ? FLAG_SAMEFIELDS : 0);
     const msDiff = ms - this.masterMsNum;
     const seqDiff = seq - this.masterSeqNum;
@@ -159,11 +162,11 @@ export class StreamNode {
       appendDiff(lp, idSeq(id) - this.masterSeq);
     }
     if (same) {
-      for (let i = 1; i < pairs.length; i += 2) lp.append(pairs[i]);
+      for (let i = from + 1; i < pairs.length; i += 2) lp.append(pairs[i]);
       lp.appendInt(n + 3);
     } else {
       lp.appendInt(n);
-      for (let i = 0; i < pairs.length; i++) lp.append(pairs[i]);
+      for (let i = from; i < pairs.length; i++) lp.append(pairs[i]);
       lp.appendInt(2 * n + 4);
     }
     this.lastId = id;
@@ -373,19 +376,19 @@ export class StreamValue {
    * XADD `*`: appends with the next ID after the last one, from the clock `now` (Unix
    * ms). False when no larger ID is possible; the ID taken is then lastId.
    */
-  appendNow(now: number, pairs: readonly string[], limits: NodeLimits): boolean {
+  appendNow(now: number, pairs: readonly string[], limits: NodeLimits, from = 0): boolean {
     const lastMs = this.#lastMs;
     if (now > lastMs) {
-      this.#append(BigInt(now) << 64n, pairs, limits, now, 0);
+      this.#append(BigInt(now) << 64n, pairs, limits, now, 0, from);
       return true;
     }
     if (lastMs === lastMs && this.#lastSeq < Number.MAX_SAFE_INTEGER) {
-      this.#append(this.#lastId + 1n, pairs, limits, lastMs, this.#lastSeq + 1);
+      this.#append(this.#lastId + 1n, pairs, limits, lastMs, this.#lastSeq + 1, from);
       return true;
     }
     const id = this.nextId(now);
     if (id === null) return false;
-    this.append(id, pairs, limits);
+    this.append(id, pairs, limits, from);
     return true;
   }
 
@@ -411,12 +414,12 @@ export class StreamValue {
     return last + 1n;
   }
 
-  /** Appends an entry with an ID larger than lastId. */
-  append(id: StreamId, pairs: readonly string[], limits: NodeLimits): void {
+  /** Appends an entry with an ID larger than lastId (its pairs from index `from`). */
+  append(id: StreamId, pairs: readonly string[], limits: NodeLimits, from = 0): void {
     const ms = idMs(id);
     const seq = idSeq(id);
     const safe = ms <= SAFE && seq <= SAFE;
-    this.#append(id, pairs, limits, safe ? Number(ms) : NaN, safe ? Number(seq) : NaN);
+    this.#append(id, pairs, limits, safe ? Number(ms) : NaN, safe ? Number(seq) : NaN, from);
   }
 
   // `ms` and `seq`: the ID's parts as numbers, NaN when one is past 2^53.
@@ -426,13 +429,14 @@ export class StreamValue {
     limits: NodeLimits,
     ms: number,
     seq: number,
+    from: number,
   ): void {
     let node: StreamNode | undefined = this.nodes[this.nodes.length - 1];
     if (node !== undefined) {
       let maxBytes = limits.maxBytes;
       if (maxBytes === 0 || maxBytes > NODE_MAX_BYTES_CAP) maxBytes = NODE_MAX_BYTES_CAP;
       let payload = 0;
-      for (let i = 0; i < pairs.length; i++) payload += pairs[i].length;
+      for (let i = from; i < pairs.length; i++) payload += pairs[i].length;
       if (node.lp.size + payload >= maxBytes) node = undefined;
       else if (limits.maxEntries > 0 && node.live + node.deleted >= limits.maxEntries) {
         node = undefined;
@@ -446,10 +450,10 @@ export class StreamValue {
         full.lp.shrink();
         capacity = full.lp.size + 64;
       }
-      node = StreamNode.create(id, pairs, pairs.length / 2, capacity);
+      node = StreamNode.create(id, pairs, (pairs.length - from) / 2, capacity, from);
       this.nodes.push(node);
     }
-    node.append(id, pairs, ms, seq);
+    node.append(id, pairs, ms, seq, from);
     this.#lastLive = id;
     if (this.length === 0) this.firstId = id;
     this.length++;

@@ -305,6 +305,10 @@ function writeInt(b: Uint8Array, pos: number, v: number | bigint): number {
 }
 
 function writeBacklen(b: Uint8Array, pos: number, size: number): number {
+  if (size <= 127) {
+    b[pos] = size;
+    return pos + 1;
+  }
   const n = backlenSize(size);
   for (let k = n - 1; k >= 0; k--) {
     const group = Math.floor(size / 2 ** (7 * k)) & 127;
