@@ -27,9 +27,8 @@ export function describeClient(c: Session, now: number): string {
     `sub=${subs?.channels.size ?? 0} psub=${subs?.patterns.size ?? 0} ` +
     `ssub=${subs?.shardChannels.size ?? 0} multi=${f.queued} ` +
     `qbuf=${f.queryBuffer} qbuf-free=${f.queryBufferFree} ` +
-    `argv-mem=${memory.argv} multi-mem=${memory.multi} rbs=${
-      f.queryBuffer + f.queryBufferFree
-    } rbp=0 ` +
+    `argv-mem=${memory.argv} multi-mem=${memory.multi} rbs=${f.replyBufferSize} ` +
+    `rbp=${f.replyBufferPeak} ` +
     `obl=0 oll=0 omem=${f.outputBuffer + stream} ` +
     `tot-mem=${memory.total + stream} events=r ` +
     `cmd=${f.lastCommand} user=${c.user.name} redir=${

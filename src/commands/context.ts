@@ -239,6 +239,9 @@ export interface SessionFacts {
   readonly lastCommand: string;
   readonly queryBuffer: number;
   readonly queryBufferFree: number;
+  /** The reply buffer's size, and the most it held since its peak was last reset. */
+  readonly replyBufferSize: number;
+  readonly replyBufferPeak: number;
   readonly outputBuffer: number;
   /** CLIENT LIST's flags letters (N when none). */
   readonly flags: string;
@@ -507,6 +510,9 @@ export interface MemoryApi {
 }
 
 /** Server behaviour DEBUG can change, as Redis's debug-only switches. */
+/** How often a client's reply buffer peak starts again (ms), unless DEBUG changes it. */
+export const REPLY_PEAK_RESET_MS = 5000;
+
 export interface DebugSwitches {
   /** DEBUG SET-ACTIVE-EXPIRE: false stops the background expiry cycle (lazy expiry goes on). */
   activeExpire: boolean;
@@ -523,6 +529,13 @@ export interface DebugSwitches {
   quicklistPackedThreshold: number;
   /** DEBUG SET-SKIP-CHECKSUM-VALIDATION: true lets RESTORE take payloads without checking their CRC64. */
   skipChecksumValidation: boolean;
+  /**
+   * DEBUG REPLYBUFFER PEAK-RESET-TIME: milliseconds between two resets of each client's
+   * reply buffer peak (CLIENT LIST's rbp); negative: never.
+   */
+  replyPeakResetMs: number;
+  /** DEBUG REPLYBUFFER RESIZING: false keeps idle clients' reply buffers. */
+  replyBufferResizing: boolean;
 }
 
 /** The server as commands see it. */

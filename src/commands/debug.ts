@@ -13,7 +13,7 @@
 // figures, LISTPACK, QUICKLIST) describes the layout Redeno writes to RDB files: the
 // same listpacks and quicklist nodes Redis would hold for the value.
 
-import { ERR_NO_SUCH_KEY, errSubcommandSyntax } from "../protocol/errors.ts";
+import { ERR_NO_SUCH_KEY, ERR_NOT_INTEGER, errSubcommandSyntax } from "../protocol/errors.ts";
 import { ListpackBuilder } from "../persistence/listpack.ts";
 import { sleepSync } from "../util/sleep_sync.ts";
 import {
@@ -34,7 +34,7 @@ import { encodingOf, type Value } from "../store/value.ts";
 import { globMatch } from "../util/glob.ts";
 import { parseInteger } from "../util/int64.ts";
 import { parseMemory } from "../config/mod.ts";
-import type { CommandSpec, ServerApi, Session } from "./context.ts";
+import { type CommandSpec, REPLY_PEAK_RESET_MS, type ServerApi, type Session } from "./context.ts";
 import { refcountOf } from "./object.ts";
 import { replyHelp } from "./_help.ts";
 import { debugConfigRewriteForceAll } from "./config.ts";
@@ -544,6 +544,11 @@ const HELP = [
   "    1 lets RESTORE take payloads whose CRC64 is wrong (the value is still checked).",
   "SLEEP <seconds>",
   "    Block the whole server for <seconds> (decimals allowed).",
+  "REPLYBUFFER PEAK-RESET-TIME <NEVER|RESET|milliseconds>",
+  "    How often each client's reply buffer peak (CLIENT LIST's rbp) starts again;",
+  "    NEVER keeps the highest seen, RESET goes back to every 5000 ms.",
+  "REPLYBUFFER RESIZING <0|1>",
+  "    0 keeps idle clients' reply buffers; 1 (the default) gives them back.",
   "STRINGMATCH-TEST",
   "    Fuzz the glob-style pattern matcher.",
 ];
@@ -599,9 +604,34 @@ const SUBCOMMANDS: Record<
   "stringmatch-test": [2, 2, debugStringmatchTest],
   "listpack": [3, 3, debugListpack],
   "quicklist": [3, 4, debugQuicklist],
+  "replybuffer": [4, 4, debugReplyBuffer],
   // maxmemory-clients only takes 0 in Redeno: there are never eviction pools to show.
   "client-eviction": [2, 2, (s) => s.reply.error("ERR maxmemory-clients is disabled.")],
 };
+
+/** DEBUG REPLYBUFFER PEAK-RESET-TIME <NEVER|RESET|ms> | RESIZING <0|1> */
+function debugReplyBuffer(s: Session, argv: string[]): void {
+  const what = argv[2].toLowerCase();
+  const debug = s.server.debug;
+  if (what === "peak-reset-time") {
+    const value = argv[3].toLowerCase();
+    if (value === "never") debug.replyPeakResetMs = -1;
+    else if (value === "reset") debug.replyPeakResetMs = REPLY_PEAK_RESET_MS;
+    else {
+      const ms = parseInteger(argv[3]);
+      if (ms === null) {
+        s.reply.error(ERR_NOT_INTEGER);
+        return;
+      }
+      debug.replyPeakResetMs = Number(ms);
+    }
+  } else if (what === "resizing") debug.replyBufferResizing = atoi(argv[3]) !== 0;
+  else {
+    s.reply.error(errSubcommandSyntax(argv[1], "debug"));
+    return;
+  }
+  s.reply.ok();
+}
 
 /** DEBUG subcommand [arg ...] */
 function debug(s: Session, argv: string[]): void {

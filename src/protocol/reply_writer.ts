@@ -29,6 +29,7 @@ export class ReplyWriter {
   #buf: Uint8Array<ArrayBuffer> = EMPTY;
   #len = 0;
   #spare: Uint8Array<ArrayBuffer> | null = null;
+  #peak = 0;
   /** While silenced: the pushes written, as start and end offsets; null otherwise. */
   #pushes: number[] | null = null;
 
@@ -37,9 +38,24 @@ export class ReplyWriter {
     return this.#len;
   }
 
-  /** Capacity of the current buffer, for CLIENT LIST's omem. */
+  /** Capacity of the current buffer. */
   get capacity(): number {
     return this.#buf.length;
+  }
+
+  /** The bytes both buffers take: the current one and the one kept for the next swap (CLIENT LIST's rbs). */
+  get held(): number {
+    return this.#buf.length + (this.#spare?.length ?? 0);
+  }
+
+  /** The most bytes a batch of replies took since the last `resetPeak` (CLIENT LIST's rbp). */
+  get peak(): number {
+    return this.#len > this.#peak ? this.#len : this.#peak;
+  }
+
+  /** Starts a new peak from what is pending now. */
+  resetPeak(): void {
+    this.#peak = this.#len;
   }
 
   /**
@@ -48,6 +64,7 @@ export class ReplyWriter {
    * Give the view back with `release()` once it is sent.
    */
   take(): Uint8Array {
+    if (this.#len > this.#peak) this.#peak = this.#len;
     const out = this.#buf.subarray(0, this.#len);
     this.#buf = this.#spare ?? EMPTY;
     this.#spare = null;

@@ -68,6 +68,8 @@ export class Client implements Session, SessionFacts {
   authenticated: boolean;
   user: User;
   lastInteraction = this.createdAt;
+  /** When the reply buffer's peak was last reset (see DebugSwitches.replyPeakResetMs). */
+  replyPeakResetAt = this.createdAt;
   lastCommand = "NULL";
   /** Set once the connection must end after the pending replies are sent. */
   closing = false;
@@ -195,6 +197,14 @@ export class Client implements Session, SessionFacts {
 
   get queryBufferFree(): number {
     return this.decoder.capacity - this.decoder.buffered;
+  }
+
+  get replyBufferSize(): number {
+    return this.reply.held;
+  }
+
+  get replyBufferPeak(): number {
+    return this.reply.peak;
   }
 
   /**

@@ -13,6 +13,7 @@ import {
   BIT_WRITE,
   type CommandSpec,
   type DebugSwitches,
+  REPLY_PEAK_RESET_MS,
   type ServerApi,
   type ServerStats,
   type Session,
@@ -121,6 +122,8 @@ export class Server implements ServerApi, ClientHost {
     aofFlushSleepMicros: 0,
     quicklistPackedThreshold: 1 << 30,
     skipChecksumValidation: false,
+    replyPeakResetMs: REPLY_PEAK_RESET_MS,
+    replyBufferResizing: true,
   };
   readonly configFile: string;
   /** The one write stream: the AOF, replicas and test observers all listen here. */
@@ -1371,10 +1374,15 @@ export class Server implements ServerApi, ClientHost {
     // Query and reply buffers: give back what idle (silent over 2 s) or over-sized ones
     // waste. Output over the hard limit, or over the soft limit for longer than allowed,
     // closes the client even when no more output comes (as Redis's clientsCron does).
+    const { replyPeakResetMs, replyBufferResizing } = this.debug;
     for (const client of this.clients.values()) {
       const idle = now - client.lastInteraction > 2000;
       client.decoder.shrink(idle);
-      if (idle) client.reply.shrinkIdle();
+      if (idle && replyBufferResizing) client.reply.shrinkIdle();
+      if (replyPeakResetMs >= 0 && now - client.replyPeakResetAt >= replyPeakResetMs) {
+        client.reply.resetPeak();
+        client.replyPeakResetAt = now;
+      }
       if (!client.closing && client.overOutputLimit()) this.#closeOverOutputLimit(client);
     }
     this.memory.refresh();

@@ -242,3 +242,35 @@ Deno.test("PFSELFTEST checks the HyperLogLog code and answers OK", async () => {
     );
   });
 });
+
+Deno.test("CLIENT LIST rbs and rbp show the reply buffer; DEBUG REPLYBUFFER PEAK-RESET-TIME", async () => {
+  const server = await startRedeno(freePort(), ["--enable-debug-command", "yes"]);
+  const a = await RespClient.connect(server.port);
+  const b = await RespClient.connect(server.port);
+  const field = async (name: string, key: string): Promise<number> => {
+    const list = await b.call("CLIENT", "LIST") as string;
+    const line = list.split("\n").find((l) => l.includes(` name=${name} `))!;
+    return Number(line.match(new RegExp(` ${key}=(\\d+) `))![1]);
+  };
+  try {
+    assert.equal(await a.call("CLIENT", "SETNAME", "a"), "OK");
+    assert.equal(await b.call("DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "NEVER"), "OK");
+    assert.equal(await b.call("SET", "big", "x".repeat(40000)), "OK");
+    assert.equal((await a.call("GET", "big") as string).length, 40000);
+    // The 40,000-byte reply went through a's buffer: its peak holds it, its buffer
+    // had room for it.
+    assert.ok(await field("a", "rbp") >= 40007);
+    assert.ok(await field("a", "rbs") >= 40007);
+    await sleep(300);
+    assert.ok(await field("a", "rbp") >= 40007, "NEVER keeps the peak");
+    // Reset every 100 ms, the peak goes back to what a's replies take now (nothing).
+    assert.equal(await b.call("DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "100"), "OK");
+    await sleep(400);
+    assert.equal(await field("a", "rbp"), 0);
+    assert.equal(await b.call("DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "RESET"), "OK");
+  } finally {
+    a.close();
+    b.close();
+    await server.stop();
+  }
+});
