@@ -497,11 +497,16 @@ export class RequestDecoder {
     }
   }
 
-  // Room for the next read: at least READ_SIZE bytes, and the rest of a pending bulk.
+  // Room for the next read: READ_SIZE bytes, or what a pending bulk needs. A big
+  // argument gets exactly the rest of itself, as Redis reads one: its buffer is then
+  // sized once, whatever sizes the reads come in (client memory limits compare those).
   #room(): Uint8Array {
     const used = this.#end - this.#pos;
     let need = READ_SIZE;
-    if (this.#bulkLength >= 0) need = Math.max(need, this.#bulkLength + 2 - used);
+    const bulk = this.#bulkLength;
+    if (bulk >= BIG_ARGUMENT) {
+      if (bulk + 2 > used) need = bulk + 2 - used;
+    } else if (bulk >= 0) need = Math.max(need, bulk + 2 - used);
     if (used + need > this.#peak) this.#peak = used + need;
     if (this.#buf.length - this.#end < need) {
       if (this.#buf.length - used >= need && this.#pos > 0) {

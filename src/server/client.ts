@@ -195,8 +195,9 @@ export class Client implements Session, SessionFacts {
     return this.decoder.partialArgvBytes;
   }
 
+  /** The buffer's room past qbuf (the running command's bytes are still in it, as in Redis). */
   get queryBufferFree(): number {
-    return this.decoder.capacity - this.decoder.buffered;
+    return Math.max(0, this.decoder.capacity - this.queryBuffer);
   }
 
   get replyBufferSize(): number {
@@ -214,6 +215,15 @@ export class Client implements Session, SessionFacts {
    */
   get outputBuffer(): number {
     return this.reply.length + this.#queuedBytes + this.#unsent;
+  }
+
+  /**
+   * What the output takes in memory: the reply buffers whole (what they hold or not,
+   * as Redis counts its reply buffer), what is set aside, and what the socket has not
+   * taken yet.
+   */
+  get outputMemory(): number {
+    return this.reply.held + this.#queuedBytes + this.#unsent;
   }
 
   /** The part of the shared replication buffer held for this replica (0 for others). */

@@ -11,6 +11,8 @@ export interface MeasuredClient {
   readonly queryBuffer: number;
   readonly queryBufferFree: number;
   readonly outputBuffer: number;
+  /** The output's memory: outputBuffer, and the reply buffers' free room. */
+  readonly outputMemory: number;
   readonly running: boolean;
   readonly currentArgv: readonly string[];
   /** The arguments parsed so far of a request still arriving (see RequestDecoder). */
@@ -38,6 +40,7 @@ const PER_WATCHED_KEY = 56;
 const PER_CHANNEL = 32;
 const PER_PATTERN = 24;
 const PER_PREFIX = 64;
+const NO_ARGV: readonly string[] = [];
 
 /** A client's memory by part, in bytes. */
 export interface ClientMemory {
@@ -71,7 +74,7 @@ export function clientMemory(
   for (const arg of argv) argvMem += arg.length;
   let multi = c.watched.length * PER_WATCHED_KEY;
   for (const queued of c.transaction ?? []) multi += PER_QUEUED_COMMAND + argvBytes(queued);
-  let total = c.queryBuffer + c.queryBufferFree + c.outputBuffer + argvMem +
+  let total = c.queryBuffer + c.queryBufferFree + c.outputMemory + argvMem +
     argv.length * PER_ARGUMENT + multi;
   const subs = c.subscriptions;
   if (subs !== null) {
@@ -141,7 +144,8 @@ export class ClientEviction {
     if (!this.#on) return;
     this.#total = 0;
     for (const c of this.#host.clients.values()) {
-      c.memoryCounted = c.closing ? 0 : clientMemory(c, this.#host.prefixesOf(c)).total;
+      // The client running a command (CONFIG SET) counts as it will be once it ends.
+      c.memoryCounted = c.closing ? 0 : clientMemory(c, this.#host.prefixesOf(c), NO_ARGV).total;
       this.#total += c.memoryCounted;
     }
     if (this.#total >= limit) this.#evict();

@@ -27,8 +27,9 @@ function processBuffered(server: Server, client: Client): void {
       client.deferred === null &&
       (argv = decoder.next()) !== null
     ) {
-      // maxmemory-clients: this request may make the clients too big (it may be this one).
-      if (server.clientEviction.on && !server.clientEviction.update(client, argv)) break;
+      // maxmemory-clients: the clients' memory as it is between two commands (argv-mem
+      // counts only a request still arriving), as Redis checks it before each command.
+      if (server.clientEviction.on && !server.clientEviction.update(client)) break;
       if (decoder.oversized) client.reply.error(ERR_ARGUMENT_TOO_LONG);
       else if (client.replica === null) dispatch(server, client, argv);
       else {
