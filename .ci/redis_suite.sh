@@ -95,7 +95,7 @@ failed=0
 for t in "${final[@]}"; do
   [ -n "$t" ] || continue
   if printf '%s\n' "${EXCEPTIONS[@]}" | grep -qxF "$t"; then
-    echo "expected (needs a later issue's feature): $t"
+    echo "expected (listed in README.md with its reason): $t"
   else
     echo "FAILED: $t"
     failed=$((failed + 1))

@@ -23,9 +23,8 @@
 #   UNIT_TIMEOUT  wall-clock seconds per unit, then the unit is killed [600]
 #   IDLE_TIMEOUT  runtest --timeout: seconds without a test finishing [60; the slowest
 #                 test of README's units takes about 15 s, the whole list 2 minutes]
-#   DENY_TAGS     tags never run [needs:debug needs:pfdebug
-#                 needs:config-maxmemory: as ../shared/redis-tests/run.sh denies, but
-#                 needs:local-process runs, the server being a local process here]
+#   DENY_TAGS     tags never run [none: Redeno has DEBUG and PFDEBUG, evicts, and
+#                 runs as a local process here]
 #   EXTRA_TAGS    appended to the --tags filter, e.g. "-slow"
 #   RUNTEST_ARGS  more runtest arguments, e.g. "--baseport 24100 --portcount 400"
 #                 (they come last, so they win over BASEPORT/PORTCOUNT)
@@ -50,7 +49,7 @@ BASEPORT=${BASEPORT:-12111}
 PORTCOUNT=${PORTCOUNT:-1000}
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-600}
 IDLE_TIMEOUT=${IDLE_TIMEOUT:-60}
-DENY_TAGS=${DENY_TAGS-needs:debug needs:pfdebug}
+DENY_TAGS=${DENY_TAGS-}
 EXTRA_TAGS=${EXTRA_TAGS:-}
 RUNTEST_ARGS=${RUNTEST_ARGS:-}
 RERUN=${RERUN:-1}
@@ -200,7 +199,7 @@ failed=0
 for t in "${final[@]}"; do
   [ -n "$t" ] || continue
   if printf '%s\n' "${EXCEPTIONS[@]}" | grep -qxF "$t"; then
-    echo "expected (needs a later issue's feature): $t"
+    echo "expected (listed in README.md with its reason): $t"
   else
     echo "FAILED: $t"
     failed=$((failed + 1))
