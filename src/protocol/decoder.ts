@@ -299,7 +299,8 @@ export class RequestDecoder {
     const maxLength = this.unauthenticated
       ? 16384
       : Math.min(this.maxBulkLength, MAX_ARGUMENT_LENGTH);
-    const args: string[] = [];
+    // Sized at once: pushing one by one would first allocate room for 17.
+    const args: string[] = new Array(count);
     for (let i = 0; i < count; i++) {
       if (p + 4 > end || buf[p] !== 36 /* '$' */) return null;
       c = buf[p + 1];
@@ -318,7 +319,7 @@ export class RequestDecoder {
       p++;
       if (end - p < length + 2) return null;
       if (this.#aof && (buf[p + length] !== CR || buf[p + length + 1] !== LF)) return null;
-      args.push(i === 0 ? commandName(buf, p, p + length) : latin1(buf, p, p + length));
+      args[i] = i === 0 ? commandName(buf, p, p + length) : latin1(buf, p, p + length);
       p += length + 2;
     }
     this.#pos = p;

@@ -51,10 +51,12 @@ export class Replication {
   replid2 = ZERO_ID;
   secondOffset = -1;
   offset = 0;
-  backlog: ReplicationBacklog | null = null;
+  #backlog: ReplicationBacklog | null = null;
   readonly replicas = new Set<ReplicaPeer>();
-  /** The master followed, or null when this server is a master. */
-  master: MasterConnection | null = null;
+  #master: MasterConnection | null = null;
+  // This server's part of the write feed: attached only while there is a stream to
+  // feed (a master with a backlog), so that writes cost nothing for it otherwise.
+  readonly #listener = (db: number, argv: string[]) => this.#feed(db, argv);
   /** FAILOVER's progress. */
   readonly failover: Failover;
   readonly #host: ReplicationHost;
@@ -89,10 +91,39 @@ export class Replication {
       follow: (h, p) => this.follow(h, p, true, true),
       unfollow: () => this.unfollow(),
     });
-    host.replicationFeed.push((db, argv) => this.#feed(db, argv));
+    this.#attachFeed();
     host.config.onChange("repl-backlog-size", () => {
       this.backlog?.resize(host.config.number("repl-backlog-size"));
     });
+  }
+
+  /** The stream kept for replicas to continue from; null before the first replica. */
+  get backlog(): ReplicationBacklog | null {
+    return this.#backlog;
+  }
+
+  set backlog(backlog: ReplicationBacklog | null) {
+    this.#backlog = backlog;
+    this.#attachFeed();
+  }
+
+  /** The master followed, or null when this server is a master. */
+  get master(): MasterConnection | null {
+    return this.#master;
+  }
+
+  set master(master: MasterConnection | null) {
+    this.#master = master;
+    this.#attachFeed();
+  }
+
+  // Listens to the write feed exactly while #feed has a stream to append to.
+  #attachFeed(): void {
+    const feed = this.#host.replicationFeed;
+    const at = feed.indexOf(this.#listener);
+    const feeding = this.#master === null && this.#backlog !== null;
+    if (feeding && at < 0) feed.push(this.#listener);
+    else if (!feeding && at >= 0) feed.splice(at, 1);
   }
 
   /** Starts the cron, and the link to the master `replicaof` names at start-up. */
