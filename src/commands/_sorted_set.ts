@@ -24,12 +24,23 @@ export function writeZset(s: Session, key: string): SortedSetValue | undefined |
   return writeTyped(s, key, SortedSetValue);
 }
 
-/** The listpack limits from the configuration (zset-max-listpack-*). */
+// The limits as read at the config's generation `limitsSeen` (one read per change).
+let limitsSeen = -1;
+let limitsConfig: unknown = null;
+let zsetLimits: ZsetLimits = { maxListpackEntries: 0, maxListpackValue: 0 };
+
+/** The listpack limits from the configuration (zset-max-listpack-*); not to be changed. */
 export function limits(s: Session): ZsetLimits {
-  return {
-    maxListpackEntries: s.server.config.number("zset-max-listpack-entries"),
-    maxListpackValue: s.server.config.number("zset-max-listpack-value"),
-  };
+  const config = s.server.config;
+  if (config.generation !== limitsSeen || config !== limitsConfig) {
+    zsetLimits = {
+      maxListpackEntries: config.number("zset-max-listpack-entries"),
+      maxListpackValue: config.number("zset-max-listpack-value"),
+    };
+    limitsSeen = config.generation;
+    limitsConfig = config;
+  }
+  return zsetLimits;
 }
 
 /** Records a write: `n` changes, propagated as `argv`. */

@@ -125,17 +125,25 @@ function doubleOrReply(s: Session, text: string, error = ERR_NOT_FLOAT): number 
   return value;
 }
 
-/** Longitude and latitude at argv[at] and argv[at + 1], checked against the geo limits. */
-function lonLatOrReply(s: Session, argv: string[], at: number): [number, number] | null {
+/** Where lonLatOrReply puts the point it read: longitude, latitude. */
+const LON_LAT = new Float64Array(2);
+
+/**
+ * Longitude and latitude at argv[at] and argv[at + 1], checked against the geo limits
+ * and left in LON_LAT; false after replying an error.
+ */
+function lonLatOrReply(s: Session, argv: string[], at: number): boolean {
   const lon = doubleOrReply(s, argv[at]);
-  if (lon === null) return null;
+  if (lon === null) return false;
   const lat = doubleOrReply(s, argv[at + 1]);
-  if (lat === null) return null;
+  if (lat === null) return false;
   if (lon < GEO_LONG_MIN || lon > GEO_LONG_MAX || lat < GEO_LAT_MIN || lat > GEO_LAT_MAX) {
     s.reply.error(errInvalidPair(lon, lat));
-    return null;
+    return false;
   }
-  return [lon, lat];
+  LON_LAT[0] = lon;
+  LON_LAT[1] = lat;
+  return true;
 }
 
 /** Meters per unit (m, km, ft, mi, any letter case), or null after replying. */
@@ -209,14 +217,18 @@ function geoadd(s: Session, argv: string[]): void {
     s.reply.error(ERR_SYNTAX);
     return;
   }
-  const zaddArgv = ["zadd", ...argv.slice(1, at)];
+  const points = (argv.length - at) / 3;
+  const zaddArgv: string[] = new Array(at + 2 * points);
+  zaddArgv[0] = "zadd";
+  for (let i = 1; i < at; i++) zaddArgv[i] = argv[i];
   // The scores go as numbers: ZADD prints them into its argv only if it propagates.
-  const scores: number[] = [];
-  for (let i = at; i < argv.length; i += 3) {
-    const point = lonLatOrReply(s, argv, i);
-    if (point === null) return;
-    scores.push(geohashScore(point[0], point[1]));
-    zaddArgv.push("", argv[i + 2]);
+  const scores: number[] = new Array(points);
+  for (let p = 0; p < points; p++) {
+    const i = at + 3 * p;
+    if (!lonLatOrReply(s, argv, i)) return;
+    scores[p] = geohashScore(LON_LAT[0], LON_LAT[1]);
+    zaddArgv[at + 2 * p] = "";
+    zaddArgv[at + 2 * p + 1] = argv[i + 2];
   }
   zadd(s, zaddArgv, scores);
 }
@@ -501,9 +513,9 @@ function searchGeneric(s: Session, argv: string[], srcAt: number, kind: SearchKi
   let storeKey: string | null = null;
   if (kind.radius === "coords") {
     base = 6;
-    const point = lonLatOrReply(s, argv, 2);
-    if (point === null) return;
-    [lon, lat] = point;
+    if (!lonLatOrReply(s, argv, 2)) return;
+    lon = LON_LAT[0];
+    lat = LON_LAT[1];
     shape = radiusOrReply(s, argv, 4);
     if (shape === null) return;
   } else if (kind.radius === "member") {
@@ -573,9 +585,9 @@ function searchGeneric(s: Session, argv: string[], srcAt: number, kind: SearchKi
       fromMember = true;
       i++;
     } else if (isWord(arg, "fromlonlat") && i + 2 < remaining && kind.search && !fromMember) {
-      const point = lonLatOrReply(s, argv, at + 1);
-      if (point === null) return;
-      [lon, lat] = point;
+      if (!lonLatOrReply(s, argv, at + 1)) return;
+      lon = LON_LAT[0];
+      lat = LON_LAT[1];
       fromLonLat = true;
       i += 2;
     } else if (isWord(arg, "byradius") && i + 2 < remaining && kind.search && !byBox) {

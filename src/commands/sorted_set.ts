@@ -71,14 +71,19 @@ function zaddGeneric(
     s.reply.error(ERR_INCR_PAIR);
     return;
   }
-  const scores: number[] = [];
-  for (let i = 0; i < pairs; i++) {
-    const score = parsed?.[i] ?? parseDouble(argv[at + i * 2]);
-    if (score === null) {
-      s.reply.error(ERR_NOT_FLOAT);
-      return;
+  let scores: readonly number[];
+  if (parsed !== undefined) scores = parsed;
+  else {
+    const read: number[] = new Array(pairs);
+    for (let i = 0; i < pairs; i++) {
+      const score = parseDouble(argv[at + i * 2]);
+      if (score === null) {
+        s.reply.error(ERR_NOT_FLOAT);
+        return;
+      }
+      read[i] = score;
     }
-    scores.push(score);
+    scores = read;
   }
 
   let zset = writeZset(s, key);
