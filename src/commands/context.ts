@@ -463,8 +463,8 @@ export interface ScriptingApi {
   run(
     session: Session,
     ref: number,
-    keys: string[],
-    args: string[],
+    argv: readonly string[],
+    keyCount: number,
     options: ScriptRunOptions,
   ): void | Promise<void>;
   /** SCRIPT KILL / FUNCTION KILL: null when the script stops, else the error reply. */

@@ -4,7 +4,7 @@
 
 import { isWord } from "./_parse.ts";
 import type { CommandSpec, ServerApi, Session } from "./context.ts";
-import { helpSubcommand, keysAndArgs, killSubcommand, scriptKeySpec } from "./scripting.ts";
+import { helpSubcommand, keyCount, killSubcommand, scriptKeySpec } from "./scripting.ts";
 import { globMatch } from "../util/glob.ts";
 import { dumpFunctions, readFunctionsPayload } from "../persistence/function_payload.ts";
 import { latin1Bytes } from "../util/latin1.ts";
@@ -172,8 +172,8 @@ function fcall(s: Session, argv: string[], readOnly: boolean): void {
     s.reply.error("ERR Function not found");
     return;
   }
-  const parsed = keysAndArgs(s, argv, "ERR Bad number of keys provided");
-  if (parsed === null) return;
+  const keys = keyCount(s, argv, "ERR Bad number of keys provided");
+  if (keys === null) return;
   let options = fn.options;
   if (options === undefined || (readOnly && !options.readOnly)) {
     const noWrites = fn.flags.includes("no-writes");
@@ -190,7 +190,7 @@ function fcall(s: Session, argv: string[], readOnly: boolean): void {
     };
     if (!readOnly) fn.options = options;
   }
-  const done = s.server.scripting.run(s, fn.ref, parsed.keys, parsed.args, options);
+  const done = s.server.scripting.run(s, fn.ref, argv, keys, options);
   if (done !== undefined) s.defer(done);
 }
 

@@ -10,14 +10,14 @@ import { parseInt64 } from "../util/int64.ts";
 import { countedKeys, tokenChoice } from "./table.ts";
 
 /**
- * The keys and arguments after a key count at argv[2] (EVAL, FCALL); null when the
- * count is wrong (the error is sent).
+ * The key count at argv[2] (EVAL, FCALL: the keys follow it, then the arguments); null
+ * when the count is wrong (the error is sent).
  */
-export function keysAndArgs(
+export function keyCount(
   s: Session,
   argv: readonly string[],
   notAnInteger = ERR_NOT_INTEGER,
-): { keys: string[]; args: string[] } | null {
+): number | null {
   const text = argv[2];
   // The usual case, a one-digit count, without parsing.
   const digit = text.length === 1 ? text.charCodeAt(0) - 48 : -1;
@@ -39,12 +39,12 @@ export function keysAndArgs(
     s.reply.error("ERR Number of keys can't be greater than number of args");
     return null;
   }
-  return { keys: argv.slice(3, 3 + n), args: argv.slice(3 + n) };
+  return n;
 }
 
 function evalGeneric(s: Session, argv: string[], bySha: boolean, readOnly: boolean): void {
-  const parsed = keysAndArgs(s, argv);
-  if (parsed === null) return;
+  const keys = keyCount(s, argv);
+  if (keys === null) return;
   const scripts = s.server.scripts;
   let script;
   if (bySha) {
@@ -76,7 +76,7 @@ function evalGeneric(s: Session, argv: string[], bySha: boolean, readOnly: boole
     };
     if (!readOnly) script.options = options;
   }
-  const done = s.server.scripting.run(s, script.ref, parsed.keys, parsed.args, options);
+  const done = s.server.scripting.run(s, script.ref, argv, keys, options);
   if (done !== undefined) s.defer(done);
 }
 

@@ -104,6 +104,11 @@ export class ReplyWriter {
     if (buf.length <= SHRINK_ABOVE) this.#spare = buf;
   }
 
+  /** The buffer the pending bytes are the first `length` of (valid until the next write). */
+  get buffer(): Uint8Array {
+    return this.#buf;
+  }
+
   /** The bytes written after the first `start` (a view, valid until the next write). */
   since(start: number): Uint8Array {
     return this.#buf.subarray(Math.min(start, this.#len), this.#len);

@@ -22,12 +22,18 @@ export const FUNCTION_STATE = 1;
 export type StateIndex = typeof EVAL_STATE | typeof FUNCTION_STATE;
 
 /** What the VM asks of the server while a script runs. */
+/** A command's reply for redis.call: the first `length` bytes of `bytes`. */
+export interface CallReply {
+  bytes: Uint8Array;
+  length: number;
+}
+
 export interface VmHost {
   /**
    * redis.call / redis.pcall: runs `argv`, returns the RESP reply (in protocol `resp`);
    * the bytes need only stay valid until the next call.
    */
-  call(argv: string[], resp: 2 | 3): Uint8Array;
+  call(argv: string[], resp: 2 | 3): CallReply;
   /** redis.acl_check_cmd: 1 allowed, 0 denied, -1 no such command. */
   aclCheck(argv: string[]): number;
   log(level: number, text: string): void;
@@ -173,19 +179,21 @@ export class LuaVm {
   }
 
   /**
-   * Runs a compiled function with its keys and arguments and writes its result (or
-   * error, through `host.failed`) to `reply`. True when it succeeded. A run that may
+   * Runs a compiled function with its keys (`keyCount` of them from items[keysAt]) and
+   * arguments (the rest of `items`) and writes its result (or error, through
+   * `host.failed`) to `reply`. True when it succeeded. A run that may
    * yield and does so returns a promise instead.
    */
   run(
     state: StateIndex,
     ref: number,
-    keys: readonly string[],
-    args: readonly string[],
+    items: readonly string[],
+    keysAt: number,
+    keyCount: number,
     reply: ReplyWriter,
     canYield: boolean,
   ): boolean | Promise<boolean> {
-    this.#writeArrays(keys, args);
+    this.#writeArrays(items, keysAt, keyCount);
     this.#reply = reply;
     if (!canYield || !this.#stackRuns[state].has(ref)) {
       let status;
@@ -284,23 +292,29 @@ export class LuaVm {
     return latin1Slice(this.#fresh(), at, length);
   }
 
-  // Keys then arguments, each as [count][length bytes]...
-  #writeArrays(keys: readonly string[], args: readonly string[]): void {
+  // Keys (items[keysAt] on, keyCount of them) then arguments (the rest), each list as
+  // [count][length bytes]...
+  #writeArrays(items: readonly string[], keysAt: number, keyCount: number): void {
     let size = 8;
-    for (const key of keys) size += 4 + key.length;
-    for (const arg of args) size += 4 + arg.length;
+    for (let i = keysAt; i < items.length; i++) size += 4 + items[i].length;
     let at = this.#reserve(size);
+    at = this.#writeList(items, keysAt, keysAt + keyCount, at);
+    this.#writeList(items, keysAt + keyCount, items.length, at);
+  }
+
+  // items[from..to) as [count][length bytes]... at `at`; returns where it ended.
+  #writeList(items: readonly string[], from: number, to: number, at: number): number {
     const bytes = this.#bytes;
     const view = this.#view;
-    for (const list of [keys, args]) {
-      view.setUint32(at, list.length, true);
+    view.setUint32(at, to - from, true);
+    at += 4;
+    for (let i = from; i < to; i++) {
+      const item = items[i];
+      view.setUint32(at, item.length, true);
       at += 4;
-      for (const item of list) {
-        view.setUint32(at, item.length, true);
-        at += 4;
-        at = latin1Write(bytes, item, at);
-      }
+      at = latin1Write(bytes, item, at);
     }
+    return at;
   }
 
   // [count][length bytes]... from the exchange buffer.
@@ -322,11 +336,14 @@ export class LuaVm {
     return argv;
   }
 
-  // Puts bytes in the exchange buffer; returns their length.
-  #put(data: Uint8Array): number {
-    const at = this.#reserve(data.length);
-    this.#bytes.set(data, at);
-    return data.length;
+  // Puts the first `length` bytes of `data` in the exchange buffer; returns `length`.
+  // A short reply (most are) is copied byte by byte: no view of it to make.
+  #putReply(data: Uint8Array, length: number): number {
+    const at = this.#reserve(length);
+    const bytes = this.#bytes;
+    if (length <= 64) { for (let i = 0; i < length; i++) bytes[at + i] = data[i]; }
+    else bytes.set(data.subarray(0, length), at);
+    return length;
   }
 
   #putText(text: string): number {
@@ -360,14 +377,15 @@ export class LuaVm {
       wasi_snapshot_preview1: wasi,
       redeno: {
         call: (resp: number) => {
-          let out: Uint8Array;
+          let out: CallReply;
           try {
             out = host.call(this.#readArgv(), resp === 3 ? 3 : 2);
           } catch (error) {
             console.error("redis.call failed inside the server:", error);
-            out = new TextEncoder().encode("-ERR internal error\r\n");
+            const bytes = new TextEncoder().encode("-ERR internal error\r\n");
+            out = { bytes, length: bytes.length };
           }
-          return this.#put(out);
+          return this.#putReply(out.bytes, out.length);
         },
         acl_check: () => {
           try {

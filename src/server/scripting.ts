@@ -18,6 +18,7 @@ import {
 } from "../commands/context.ts";
 import { arityAccepts, callTarget, fullNameOf } from "../commands/table.ts";
 import {
+  type CallReply,
   EVAL_STATE,
   FUNCTION_STATE,
   LuaVm,
@@ -32,6 +33,22 @@ import { DENIED_COMMAND, DENIED_KEY } from "../acl/acl.ts";
 import type { Server } from "./server.ts";
 
 const encoder = new TextEncoder();
+
+// What a Run starts as before its fields are set.
+const NO_RUN: Readonly<Run> = {
+  caller: null as unknown as Client,
+  what: "",
+  readOnly: false,
+  isFunction: false,
+  started: 0,
+  wrote: false,
+  killRequested: false,
+  oom: false,
+  argv: [],
+  functionName: "",
+  busy: false,
+  replication: 3,
+};
 
 /** The script (or function) running now. */
 interface Run {
@@ -87,6 +104,9 @@ export class ScriptRunner implements VmHost {
   #vm: LuaVm | null = null;
   #client: Client | null = null;
   #run: Run | null = null;
+  #spareRun: Run | null = null;
+  // What call() answers the VM (one object, filled anew each time).
+  readonly #callReply: CallReply = { bytes: new Uint8Array(0), length: 0 };
   /** The script client's writer holds the last reply handed to the VM (emptied on the next call). */
   #replyPending = false;
   /** The last script (or the running one) called a read-only command. */
@@ -173,28 +193,29 @@ export class ScriptRunner implements VmHost {
   run(
     caller: Client,
     ref: number,
-    keys: string[],
-    args: string[],
+    argv: readonly string[],
+    keyCount: number,
     options: ScriptRunOptions,
   ): void | Promise<void> {
     const state: StateIndex = options.isFunction ? FUNCTION_STATE : EVAL_STATE;
     const client = this.#scriptClient();
     client.db = caller.db;
-    const run: Run = {
-      caller,
-      what: options.what,
-      readOnly: options.readOnly,
-      isFunction: options.isFunction,
-      argv: caller.currentArgv,
-      functionName: options.functionName ?? "",
-      // The command's own start time (one clock reading per command).
-      started: this.#server.calls.current?.started ?? performance.now(),
-      wrote: false,
-      killRequested: false,
-      oom: caller.id !== 0 && !options.allowOom && this.#server.maxmemory.oomAtCommandStart,
-      busy: false,
-      replication: 3,
-    };
+    // The last run's record when it ended without yielding (one object fewer per run).
+    const run: Run = this.#spareRun ?? { ...NO_RUN };
+    this.#spareRun = null;
+    run.caller = caller;
+    run.what = options.what;
+    run.readOnly = options.readOnly;
+    run.isFunction = options.isFunction;
+    run.argv = caller.currentArgv;
+    run.functionName = options.functionName ?? "";
+    // The command's own start time (one clock reading per command).
+    run.started = this.#server.calls.current?.started ?? performance.now();
+    run.wrote = false;
+    run.killRequested = false;
+    run.oom = caller.id !== 0 && !options.allowOom && this.#server.maxmemory.oomAtCommandStart;
+    run.busy = false;
+    run.replication = 3;
     this.#run = run;
     this.#read = false;
     // Keys expire by the script's start time until it ends.
@@ -211,13 +232,15 @@ export class ScriptRunner implements VmHost {
       this.#threshold > 0;
     let outcome: boolean | Promise<boolean>;
     try {
-      outcome = this.vm.run(state, ref, keys, args, caller.reply, canYield);
+      // EVAL and FCALL alike: the keys from argv[3], then the arguments.
+      outcome = this.vm.run(state, ref, argv, 3, keyCount, caller.reply, canYield);
     } catch (error) {
       this.#end(run);
       throw error;
     }
     if (typeof outcome === "boolean") {
       this.#end(run);
+      this.#spareRun = run;
       return;
     }
     return outcome.then(() => this.#end(run), (error) => {
@@ -256,7 +279,7 @@ export class ScriptRunner implements VmHost {
   // ---------------------------------------------------------------------------
   // VmHost: what the VM asks for while a script runs
 
-  call(argv: string[], resp: 2 | 3): Uint8Array {
+  call(argv: string[], resp: 2 | 3): CallReply {
     const run = this.#run!;
     const server = this.#server;
     const top = server.table.lookup(argv[0]);
@@ -320,16 +343,20 @@ export class ScriptRunner implements VmHost {
     }
     // The VM copies the reply at once: the buffer is given back on the next call.
     this.#replyPending = true;
-    return client.reply.since(0);
+    const out = this.#callReply;
+    out.bytes = client.reply.buffer;
+    out.length = client.reply.length;
+    return out;
   }
 
   // A command a script may not run: the error counts in INFO errorstats now (the script
   // may swallow it with pcall), as a command's own error does, and a command that
   // exists counts a rejected call.
-  #refuse(message: string, fullName?: string): Uint8Array {
+  #refuse(message: string, fullName?: string): CallReply {
     this.#server.countError(message);
     if (fullName !== undefined) countRejected(this.#server.stats, fullName);
-    return encoder.encode(`-${message}\r\n`);
+    const bytes = encoder.encode(`-${message}\r\n`);
+    return { bytes, length: bytes.length };
   }
 
   #releaseReply(): void {

@@ -2,6 +2,7 @@
 // library loading through the host.
 import assert from "node:assert/strict";
 import {
+  type CallReply,
   EVAL_STATE,
   FUNCTION_STATE,
   LuaVm,
@@ -12,11 +13,16 @@ import { ReplyWriter } from "../../src/protocol/reply_writer.ts";
 
 const latin1 = (bytes: Uint8Array) => Array.from(bytes, (b) => String.fromCharCode(b)).join("");
 
+function callReply(text: string): CallReply {
+  const bytes = new TextEncoder().encode(text);
+  return { bytes, length: bytes.length };
+}
+
 function host(overrides: Partial<VmHost> = {}): VmHost & { errors: string[] } {
   const errors: string[] = [];
   return {
     errors,
-    call: () => new TextEncoder().encode("+OK\r\n"),
+    call: () => callReply("+OK\r\n"),
     aclCheck: () => 1,
     log: () => {},
     setReplication: () => {},
@@ -33,7 +39,7 @@ function run(vm: LuaVm, code: string, keys: string[] = [], args: string[] = []):
   const ref = vm.compile(EVAL_STATE, "@user_script", code);
   assert.equal(typeof ref, "number", String(ref));
   const reply = new ReplyWriter();
-  vm.run(EVAL_STATE, ref as number, keys, args, reply, false);
+  vm.run(EVAL_STATE, ref as number, [...keys, ...args], 0, keys.length, reply, false);
   return latin1(reply.take());
 }
 
@@ -61,7 +67,7 @@ Deno.test("redis.call hands the command's arguments to the host and converts its
   const vm = new LuaVm(host({
     call: (argv) => {
       seen.push(argv);
-      return new TextEncoder().encode("*2\r\n:1\r\n$-1\r\n");
+      return callReply("*2\r\n:1\r\n$-1\r\n");
     },
   }));
   assert.equal(run(vm, "return redis.call('mget', 'a', 0.1, 3)"), "*2\r\n:1\r\n$-1\r\n");
@@ -97,7 +103,7 @@ Deno.test("a library registers its functions through the host and can call them 
   );
   assert.equal(registered.length, 1);
   const reply = new ReplyWriter();
-  vm.run(FUNCTION_STATE, registered[0][0], ["a", "b"], [], reply, false);
+  vm.run(FUNCTION_STATE, registered[0][0], ["a", "b"], 0, 2, reply, false);
   assert.equal(latin1(reply.take()), ":2\r\n");
 });
 
@@ -123,7 +129,7 @@ Deno.test("a script that may yield comes back as a promise only when it yielded"
   ];
   for (const [code, expected] of cases) {
     const reply = new ReplyWriter();
-    const done = vm.run(EVAL_STATE, compile(code), [], [], reply, true);
+    const done = vm.run(EVAL_STATE, compile(code), [], 0, 0, reply, true);
     assert.ok(done instanceof Promise, code);
     assert.equal(await done, true);
     assert.equal(latin1(reply.take()), expected);
@@ -131,14 +137,14 @@ Deno.test("a script that may yield comes back as a promise only when it yielded"
   assert.ok(pauses >= 2 * 5, `paused ${pauses} times`);
   // A short script answers at once; an error after yields names its line.
   const quick = new ReplyWriter();
-  assert.equal(vm.run(EVAL_STATE, compile("return 1"), [], [], quick, true), true);
+  assert.equal(vm.run(EVAL_STATE, compile("return 1"), [], 0, 0, quick, true), true);
   const errors = host().errors;
   const failing = new LuaVm(host({
     tick: () => 1,
     failed: (text, source, line) => errors.push(`${text} @${source}:${line}`),
   }));
   const ref = failing.compile(EVAL_STATE, "@user_script", `${loop}\nerror('late')`) as number;
-  assert.equal(await failing.run(EVAL_STATE, ref, [], [], new ReplyWriter(), true), false);
+  assert.equal(await failing.run(EVAL_STATE, ref, [], 0, 0, new ReplyWriter(), true), false);
   assert.deepEqual(errors, ["ERR user_script:2: late @@user_script:2"]);
 });
 
