@@ -12,6 +12,7 @@ import {
   NOTIFY,
   parseConfigText,
   parseMemory,
+  perConfigChange,
 } from "../src/config/mod.ts";
 
 /** Loads a configuration from argv, failing the test if it is not a config. */
@@ -909,4 +910,23 @@ Deno.test("CONFIG GET with patterns matches real Redis", async () => {
       );
     }
   });
+});
+
+Deno.test("perConfigChange reads again only once the config (or the config object) changed", () => {
+  let reads = 0;
+  const entries = perConfigChange((config) => {
+    reads++;
+    return config.number("stream-node-max-entries");
+  });
+  const c = new Config();
+  assert.equal(entries(c), 100);
+  assert.equal(entries(c), 100);
+  assert.equal(reads, 1);
+  assert.equal(c.set([["stream-node-max-entries", "7"]]), null);
+  assert.equal(entries(c), 7);
+  assert.equal(reads, 2);
+  // Another server's config is read for itself.
+  const other = new Config();
+  assert.equal(entries(other), 100);
+  assert.equal(reads, 3);
 });

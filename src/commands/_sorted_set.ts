@@ -3,7 +3,7 @@
 // typed lookups, the encoding limits, the write report, the replies of members with
 // scores, storing a computed result, and the argument docs of the command records.
 
-import { NOTIFY } from "../config/mod.ts";
+import { NOTIFY, perConfigChange } from "../config/mod.ts";
 import { SortedSetValue, type ZsetLimits } from "../store/zset.ts";
 import { readTyped, writeTyped } from "./_lookup.ts";
 import type { ArgDoc, Session } from "./context.ts";
@@ -24,23 +24,14 @@ export function writeZset(s: Session, key: string): SortedSetValue | undefined |
   return writeTyped(s, key, SortedSetValue);
 }
 
-// The limits as read at the config's generation `limitsSeen` (one read per change).
-let limitsSeen = -1;
-let limitsConfig: unknown = null;
-let zsetLimits: ZsetLimits = { maxListpackEntries: 0, maxListpackValue: 0 };
+const readLimits = perConfigChange((config): ZsetLimits => ({
+  maxListpackEntries: config.number("zset-max-listpack-entries"),
+  maxListpackValue: config.number("zset-max-listpack-value"),
+}));
 
 /** The listpack limits from the configuration (zset-max-listpack-*); not to be changed. */
 export function limits(s: Session): ZsetLimits {
-  const config = s.server.config;
-  if (config.generation !== limitsSeen || config !== limitsConfig) {
-    zsetLimits = {
-      maxListpackEntries: config.number("zset-max-listpack-entries"),
-      maxListpackValue: config.number("zset-max-listpack-value"),
-    };
-    limitsSeen = config.generation;
-    limitsConfig = config;
-  }
-  return zsetLimits;
+  return readLimits(s.server.config);
 }
 
 /** Records a write: `n` changes, propagated as `argv`. */

@@ -1,6 +1,7 @@
 // What the stream commands share: ID arguments, entry replies, node limits and the
 // error strings Redis answers with.
 
+import { perConfigChange } from "../config/mod.ts";
 import type { NodeLimits, StreamValue } from "../store/stream.ts";
 import {
   formatId,
@@ -48,23 +49,14 @@ export function strictIdOrReply(s: Session, text: string): StreamId | null {
   return idOrReply(s, text, { missingSeq: 0n });
 }
 
-// The limits as read at the config's generation `limitsSeen` (one read per change).
-let limitsSeen = -1;
-let limitsConfig: unknown = null;
-let limits: NodeLimits = { maxBytes: 0, maxEntries: 0 };
+const readNodeLimits = perConfigChange((config): NodeLimits => ({
+  maxBytes: config.number("stream-node-max-bytes"),
+  maxEntries: config.number("stream-node-max-entries"),
+}));
 
 /** The node limits in force (stream-node-max-bytes and -entries); not to be changed. */
 export function nodeLimits(s: Session): NodeLimits {
-  const config = s.server.config;
-  if (config.generation !== limitsSeen || config !== limitsConfig) {
-    limits = {
-      maxBytes: config.number("stream-node-max-bytes"),
-      maxEntries: config.number("stream-node-max-entries"),
-    };
-    limitsSeen = config.generation;
-    limitsConfig = config;
-  }
-  return limits;
+  return readNodeLimits(s.server.config);
 }
 
 /** Replies with one entry: `[id, [field, value, ...]]` (`idText`: the ID's text, if known). */

@@ -57,16 +57,7 @@ const PLAIN_XADD: Readonly<TrimArgs> = {
 
 /** Parses XADD's options before the ID, or XTRIM's; null after replying an error. */
 function trimArgsOrReply(s: Session, argv: string[], xadd: boolean): TrimArgs | null {
-  const out: TrimArgs = {
-    strategy: null,
-    maxLen: 0,
-    minId: 0n,
-    approx: false,
-    limit: 0,
-    thresholdAt: -1,
-    noMkStream: false,
-    idAt: argv.length,
-  };
+  const out: TrimArgs = { ...PLAIN_XADD, idAt: argv.length };
   let limitGiven = false;
   let i = 2;
   for (; i < argv.length; i++) {

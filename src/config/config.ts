@@ -54,6 +54,25 @@ export interface CommandRename {
  * config.get("save"); // "3600 1 300 100 60 10000"
  * ```
  */
+/**
+ * A value worked out from the config, worked out again only once the config changed
+ * (a command's hot path reads it with one comparison). The value is shared: callers
+ * must not change it.
+ */
+export function perConfigChange<T>(read: (config: Config) => T): (config: Config) => T {
+  let seen = -1;
+  let source: Config | null = null;
+  let value: T;
+  return (config) => {
+    if (config.generation !== seen || config !== source) {
+      value = read(config);
+      seen = config.generation;
+      source = config;
+    }
+    return value;
+  };
+}
+
 export class Config {
   /** The `rename-command` lines, in the order read. */
   readonly renames: CommandRename[] = [];

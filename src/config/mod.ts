@@ -7,5 +7,11 @@ export {
   parseMemory,
   type SaveRule,
 } from "./parsers.ts";
-export { type ChangeListener, type CommandRename, Config, type SetOptions } from "./config.ts";
+export {
+  type ChangeListener,
+  type CommandRename,
+  Config,
+  perConfigChange,
+  type SetOptions,
+} from "./config.ts";
 export { ConfigError, helpText, loadConfig, type LoadResult, parseConfigText } from "./load.ts";
