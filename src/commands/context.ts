@@ -574,6 +574,11 @@ export interface ServerApi {
   readonly configFile: string;
   /** All connected clients. */
   sessions(): Iterable<Session>;
+  /**
+   * While maxmemory-clients is set: the evictable clients' memory, as eviction last
+   * measured it, in buckets by size (DEBUG CLIENT-EVICTION); null when it is not set.
+   */
+  clientMemoryBuckets(): { bytes: number; clients: number }[] | null;
   /** Clients waiting in blocking commands right now. */
   readonly blockedClients: number;
   /** Stops the server (SHUTDOWN). */

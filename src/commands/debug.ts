@@ -5,10 +5,10 @@
 // OBJECT, RELOAD, LOADAOF, SLEEP, SET-ACTIVE-EXPIRE, PAUSE-CRON, DIGEST, DIGEST-VALUE,
 // PROTOCOL, POPULATE, QUICKLIST-PACKED-THRESHOLD, SET-DISABLE-DENY-SCRIPTS,
 // SET-SKIP-CHECKSUM-VALIDATION, LOG, ERROR,
-// CHANGE-REPL-ID, STRINGMATCH-TEST, LISTPACK, QUICKLIST, CLIENT-EVICTION,
+// CHANGE-REPL-ID, STRINGMATCH-TEST, LISTPACK, QUICKLIST, CLIENT-EVICTION, REPLYBUFFER,
 // CONFIG-REWRITE-FORCE-ALL and HELP.
 // Those that only make sense for Redis's C internals (SEGFAULT, MALLCTL, SDSLEN,
-// HTSTATS, REPLYBUFFER ...) answer as unknown subcommands, as a server without them
+// HTSTATS ...) answer as unknown subcommands, as a server without them
 // would. What Redis prints about its memory layout (OBJECT's address and quicklist
 // figures, LISTPACK, QUICKLIST) describes the layout Redeno writes to RDB files: the
 // same listpacks and quicklist nodes Redis would hold for the value.
@@ -605,9 +605,27 @@ const SUBCOMMANDS: Record<
   "listpack": [3, 3, debugListpack],
   "quicklist": [3, 4, debugQuicklist],
   "replybuffer": [4, 4, debugReplyBuffer],
-  // maxmemory-clients only takes 0 in Redeno: there are never eviction pools to show.
-  "client-eviction": [2, 2, (s) => s.reply.error("ERR maxmemory-clients is disabled.")],
+  "client-eviction": [2, 2, debugClientEviction],
 };
+
+/** DEBUG CLIENT-EVICTION: the clients' memory by bucket, as eviction last measured it. */
+function debugClientEviction(s: Session): void {
+  const buckets = s.server.clientMemoryBuckets();
+  if (buckets === null) {
+    s.reply.error("ERR maxmemory-clients is disabled.");
+    return;
+  }
+  const pad = (n: number) => String(n).padStart(10);
+  let text = "";
+  buckets.forEach(({ bytes, clients }, i) => {
+    const low = i === 0 ? 0 : 2 ** (14 + i);
+    const range = i === buckets.length - 1
+      ? `${pad(low)}+            `
+      : `${pad(low)} - ${pad(2 ** (15 + i) - 1)}`;
+    text += `bucket ${range}: tot-mem: ${pad(bytes)}, clients: ${clients}\n`;
+  });
+  s.reply.bulk(text);
+}
 
 /** DEBUG REPLYBUFFER PEAK-RESET-TIME <NEVER|RESET|ms> | RESIZING <0|1> */
 function debugReplyBuffer(s: Session, argv: string[]): void {

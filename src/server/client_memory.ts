@@ -41,6 +41,9 @@ const PER_CHANNEL = 32;
 const PER_PATTERN = 24;
 const PER_PREFIX = 64;
 const NO_ARGV: readonly string[] = [];
+// DEBUG CLIENT-EVICTION's buckets: the first holds clients under 2^15 bytes.
+const BUCKET_MIN_LOG = 15;
+const BUCKETS = 19;
 
 /** A client's memory by part, in bytes. */
 export interface ClientMemory {
@@ -128,6 +131,23 @@ export class ClientEviction {
     client.memoryCounted = size;
     if (this.#total >= this.#host.limit()) this.#evict();
     return !client.closing;
+  }
+
+  /**
+   * The evictable clients' last measures, in Redis's buckets: under 32 KB, then one per
+   * power of two up to 4 GB and over. Null while eviction is off.
+   */
+  buckets(): { bytes: number; clients: number }[] | null {
+    if (!this.#on) return null;
+    const buckets = Array.from({ length: BUCKETS }, () => ({ bytes: 0, clients: 0 }));
+    for (const c of this.#host.clients.values()) {
+      if (c.noEvict || c.closing || c.memoryCounted <= 0) continue;
+      const log = Math.floor(Math.log2(c.memoryCounted));
+      const bucket = buckets[Math.min(BUCKETS - 1, Math.max(0, log - BUCKET_MIN_LOG + 1))];
+      bucket.bytes += c.memoryCounted;
+      bucket.clients++;
+    }
+    return buckets;
   }
 
   /** A client is gone: its memory no longer counts. */

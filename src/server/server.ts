@@ -369,6 +369,10 @@ export class Server implements ServerApi, ClientHost {
     return this.#closed.promise;
   }
 
+  clientMemoryBuckets(): { bytes: number; clients: number }[] | null {
+    return this.clientEviction.buckets();
+  }
+
   /** The connected clients (one whose socket was just closed is gone already, as in Redis). */
   *sessions(): Iterable<Session> {
     for (const client of this.clients.values()) if (client.connected) yield client;

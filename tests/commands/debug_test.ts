@@ -274,3 +274,16 @@ Deno.test("CLIENT LIST rbs and rbp show the reply buffer; DEBUG REPLYBUFFER PEAK
     await server.stop();
   }
 });
+
+Deno.test("DEBUG CLIENT-EVICTION lists the clients' memory in Redis's buckets once maxmemory-clients is set", async () => {
+  await withServer(async ({ call }) => {
+    assert.equal(await call("DEBUG", "CLIENT-EVICTION"), "-ERR maxmemory-clients is disabled.\r\n");
+    assert.equal(await call("CONFIG", "SET", "maxmemory-clients", "10mb"), "+OK\r\n");
+    const reply = await call("DEBUG", "CLIENT-EVICTION");
+    const lines = reply.slice(reply.indexOf("\r\n") + 2, -2).split("\n").filter((l) => l !== "");
+    assert.equal(lines.length, 19);
+    assert.match(lines[0], /^bucket {10}0 - {6}32767: tot-mem: +\d+, clients: \d+$/);
+    assert.equal(lines[1], "bucket      32768 -      65535: tot-mem:          0, clients: 0");
+    assert.equal(lines[18], "bucket 4294967296+            : tot-mem:          0, clients: 0");
+  });
+});
