@@ -217,15 +217,6 @@ export class Client implements Session, SessionFacts {
     return this.reply.length + this.#queuedBytes + this.#unsent;
   }
 
-  /**
-   * What the output takes in memory: the reply buffers whole (what they hold or not,
-   * as Redis counts its reply buffer), what is set aside, and what the socket has not
-   * taken yet.
-   */
-  get outputMemory(): number {
-    return this.reply.held + this.#queuedBytes + this.#unsent;
-  }
-
   /** The part of the shared replication buffer held for this replica (0 for others). */
   get replicaStreamHeld(): number {
     return this.replica?.stream?.held ?? 0;

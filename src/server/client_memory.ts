@@ -11,8 +11,6 @@ export interface MeasuredClient {
   readonly queryBuffer: number;
   readonly queryBufferFree: number;
   readonly outputBuffer: number;
-  /** The output's memory: outputBuffer, and the reply buffers' free room. */
-  readonly outputMemory: number;
   readonly running: boolean;
   readonly currentArgv: readonly string[];
   /** The arguments parsed so far of a request still arriving (see RequestDecoder). */
@@ -77,7 +75,7 @@ export function clientMemory(
   for (const arg of argv) argvMem += arg.length;
   let multi = c.watched.length * PER_WATCHED_KEY;
   for (const queued of c.transaction ?? []) multi += PER_QUEUED_COMMAND + argvBytes(queued);
-  let total = c.queryBuffer + c.queryBufferFree + c.outputMemory + argvMem +
+  let total = c.queryBuffer + c.queryBufferFree + c.outputBuffer + argvMem +
     argv.length * PER_ARGUMENT + multi;
   const subs = c.subscriptions;
   if (subs !== null) {
