@@ -152,7 +152,16 @@ export class Persistence {
     // With a host that serves clients meanwhile, they are refused (-LOADING) from the
     // first moment: the RDB file may still be on its way from the disk.
     if (this.#host.serveClients !== undefined) {
-      this.transferLoad = { async: false, started: Date.now(), total: 0, loaded: 0, usedMem: 0 };
+      // The total is known from the start, as Redis stats the file before it reads it.
+      let total = 0;
+      if (this.#config("appendonly") !== "yes") {
+        try {
+          total = Deno.statSync(rdbPath(this.#host.config)).size;
+        } catch {
+          // No file (nothing to load), or one the load will report on.
+        }
+      }
+      this.transferLoad = { async: false, started: Date.now(), total, loaded: 0, usedMem: 0 };
     }
     try {
       if (this.#config("appendonly") === "yes") {
