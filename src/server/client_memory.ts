@@ -119,12 +119,12 @@ export class ClientEviction {
   }
 
   /**
-   * Measures one client (`argv`: its next request) and evicts if the clients reach
-   * the limit. False when `client` itself was disconnected.
+   * Measures one client and evicts if the clients reach the limit. False when `client`
+   * itself was disconnected.
    */
-  update(client: Client, argv?: readonly string[]): boolean {
+  update(client: Client): boolean {
     if (!this.#on || client.closing) return true;
-    const size = clientMemory(client, this.#host.prefixesOf(client), argv).total;
+    const size = clientMemory(client, this.#host.prefixesOf(client)).total;
     this.#total += size - client.memoryCounted;
     client.memoryCounted = size;
     if (this.#total >= this.#host.limit()) this.#evict();
