@@ -70,6 +70,11 @@ export interface ReadOptions {
    * as it fails Redis's load. Without it, a file holding libraries is refused.
    */
   onFunction?(code: string): string | null;
+  /**
+   * Hears a database's RESIZEDB hint: how many keys are coming, bounded by what the
+   * bytes left could hold (a corrupt hint must not make the loader reserve gigabytes).
+   */
+  onSizeHint?(db: number, keys: number): void;
 }
 
 /** What reading a file found besides its keys. */
@@ -258,6 +263,10 @@ export function* readRdbFrom(
         const keys = r.length();
         const expires = r.length();
         summary.sizeHints.set(db, { keys, expires });
+        // A key takes at least 3 bytes (type, name length, value); a file still
+        // arriving has an unknown rest, so the hint is trusted only so far.
+        const most = r.open ? 1 << 20 : Math.floor((r.buf.length - r.pos) / 3);
+        options.onSizeHint?.(db, Math.min(keys, most));
         continue;
       }
       if (type === OP_AUX) {

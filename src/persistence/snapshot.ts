@@ -634,6 +634,7 @@ export function* loadFrom(
     const summary = yield* readRdbFrom(reader, keyAdder(keyspace, options), {
       ...options,
       databases: keyspace.databases.length,
+      onSizeHint: (db, keys) => keyspace.databases[db].reserve(keys),
     }, every);
     return { ...summary, durationMs: performance.now() - started };
   } finally {

@@ -1,13 +1,15 @@
 // The keyspace: numbered databases of key → value, with expiry times kept aside.
 //
-// Keys are one-byte (latin1) strings in a Map; expiry times live in a second Map that
-// only holds keys with a TTL, so keys without one cost nothing extra. An expired key is
+// Keys are one-byte (latin1) strings in a StringTable (see ./string_table.ts: a Map
+// would look every key up in V8's string table first); expiry times live in a second
+// table that only holds keys with a TTL, so keys without one cost nothing extra. An expired key is
 // removed the moment anything looks it up (lazy expiry) and by the server's periodic
 // sampling (active expiry, `expireSample`).
 //
 // Access times (OBJECT IDLETIME) are kept for every key, as Redis keeps its LRU clock
-// in every object: an idle time must be right the first time anybody asks. Keys created
-// while a file loads share one access time instead of an entry each (see `loading`).
+// in every object: an idle time must be right the first time anybody asks. They sit in
+// the key's own entry of the table (its aux integer), so a read stamps the time without
+// a second lookup. Keys created while a file loads share one access time (see `loading`).
 // Access frequencies (OBJECT FREQ) only matter under an LFU policy, so a database only
 // starts keeping them the first time somebody asks (or an LFU policy is chosen); a key
 // not accessed since then counts as new when tracking began.
@@ -20,6 +22,7 @@
 import { type CollectionMeter, Ledger, Tally } from "./accounting.ts";
 import { CursorRegistry } from "./scan.ts";
 import { EXPIRE_ENTRY_BYTES, stringBytes, TABLE_ENTRY_BYTES, tableBytes } from "./memory.ts";
+import { StringTable } from "./string_table.ts";
 import type { Value } from "./value.ts";
 
 /** Called when a key is removed because its time ran out. */
@@ -48,6 +51,8 @@ export const LFU_INIT_VAL = 5;
 const CLOCK_ORIGIN = Date.now();
 const TICKS_PER_SECOND = 100;
 let clockInTask = -1;
+// The access time of a key a load created: the database's #loadedTick.
+const LOADED = -1;
 function lruClock(): number {
   if (clockInTask < 0) {
     clockInTask = Math.floor((Date.now() - CLOCK_ORIGIN) / (1000 / TICKS_PER_SECOND));
@@ -75,22 +80,22 @@ export interface ExpiryClock {
 /** One numbered database. */
 export class Database {
   readonly id: number;
-  /** Key → value. Swapped as a whole by SWAPDB, so do not keep a reference. */
-  data = new Map<string, Value>();
+  /**
+   * Key → value, each entry's aux integer the key's last access (LRU clock; LOADED for
+   * the keys a load created, which count as accessed at #loadedTick). Swapped as a
+   * whole by SWAPDB, so do not keep a reference.
+   */
+  data = new StringTable<Value>();
   /** Absolute expiry times in Unix milliseconds (rounded past 2^53, see #exact). */
-  expires = new Map<string, number>();
+  expires = new StringTable<number>();
   // Exact expiry times of the rare keys whose time is not a safe integer.
   #exact: Map<string, bigint> | null = null;
-  /**
-   * Last access of every key (LRU clock), but for the keys a load created (#unstamped
-   * of them), which count as accessed at #loadedTick until something stamps them.
-   */
-  #lru = new Map<string, number>();
   // Set while a file loads (see `loading`).
   #loading = false;
-  #unstamped = 0;
+  // True while some key's access time is LOADED.
+  #loadedKeys = false;
   #loadedTick = 0;
-  #lfu: Map<string, number> | null = null;
+  #lfu: StringTable<number> | null = null;
   #lfuParams: LfuParams = { logFactor: 10, decayTime: 1 };
   #cursors: CursorRegistry | null = null;
   #onExpire: ExpireListener | null;
@@ -105,17 +110,17 @@ export class Database {
   keepExpired = false;
   /** Hears about every key created (keyspace events' `new`); null when nobody asks. */
   onNewKey: ExpireListener | null = null;
-  #cursor: MapIterator<[string, number]> | null = null;
+  #cursor: Iterator<[string, number]> | null = null;
   /**
    * The average time to live (ms) of the keys active expiry samples, kept as Redis keeps
    * it (INFO keyspace avg_ttl): each batch's average weighs 2% against the estimate so
    * far; 0 until a batch finds a live key with a TTL, and again once the database has none.
    */
   avgTtl = 0;
-  #randomCursor: MapIterator<string> | null = null;
+  #randomCursor: Iterator<string> | null = null;
   // Eviction's sampling walks (all keys; keys with a TTL), resumed call after call.
-  #sampleCursor: MapIterator<string> | null = null;
-  #volatileCursor: MapIterator<string> | null = null;
+  #sampleCursor: Iterator<string> | null = null;
+  #volatileCursor: Iterator<string> | null = null;
 
   constructor(
     id: number,
@@ -135,6 +140,11 @@ export class Database {
     return frozen !== 0 ? frozen : Date.now();
   }
 
+  /** Makes room for `keys` keys in all (a load's size hint: see StringTable.reserve). */
+  reserve(keys: number): void {
+    this.data.reserve(keys);
+  }
+
   /** Number of keys, counting ones that have expired but not yet been reclaimed. */
   get size(): number {
     return this.data.size;
@@ -142,8 +152,10 @@ export class Database {
 
   /** The live value of a key, or undefined (an expired key is removed first). Counts as an access. */
   get(key: string): Value | undefined {
-    const value = this.data.get(key);
-    if (value === undefined) return undefined;
+    const data = this.data;
+    const entry = data.entryOf(key);
+    if (entry < 0) return undefined;
+    const value = data.valueAt(entry);
     if (this.expires.size !== 0) {
       const at = this.expires.get(key);
       if (at !== undefined && at <= this.#now()) {
@@ -151,7 +163,8 @@ export class Database {
         return undefined;
       }
     }
-    this.#touch(key);
+    data.setAuxAt(entry, lruClock());
+    if (this.#lfu !== null) this.#countAccess(key);
     if (typeof value === "object") this.#ledger.handOut(value);
     return value;
   }
@@ -200,16 +213,17 @@ export class Database {
         }
       }
     }
-    const old = this.data.get(key);
-    if (old === undefined) {
+    const data = this.data;
+    const entry = data.entryOf(key);
+    if (entry < 0) {
       this.#create(key, value);
       return;
     }
-    this.#stamp(key, lruClock());
+    data.setAuxAt(entry, lruClock());
     // The old value first: it may be the very value stored again.
-    const freed = this.#ledger.uncharge(old);
+    const freed = this.#ledger.uncharge(data.valueAt(entry));
     this.#add(this.#ledger.charge(value, this.#tally) - freed);
-    this.data.set(key, value);
+    data.setValueAt(entry, value);
   }
 
   /**
@@ -217,35 +231,39 @@ export class Database {
    * when the key exists (even with its time run out).
    */
   add(key: string, value: Value): boolean {
-    if (this.data.has(key)) return false;
-    this.#create(key, value);
-    return true;
+    return this.#create(key, value, true);
   }
 
-  // Stores a key that is not there (nor, then, its expiry time).
-  #create(key: string, value: Value): void {
+  // Stores a key that is not there (nor, then, its expiry time); with `unlessThere`,
+  // checks that first, and answers false, changing nothing, when it is there.
+  #create(key: string, value: Value, unlessThere = false): boolean {
+    let tick: number;
     if (this.#loading) {
-      this.#unstamped++;
+      this.#loadedKeys = true;
       this.#loadedTick = lruClock();
+      tick = LOADED;
     } else {
-      this.#lru.set(key, lruClock());
+      tick = lruClock();
+    }
+    if (unlessThere) {
+      if (this.data.insertIfAbsent(key, value, tick) < 0) return false;
+    } else {
+      this.data.insertNew(key, value, tick);
     }
     // A new key starts fresh; an overwritten one keeps its LFU counter.
     if (this.#lfu !== null) this.#setFrequencyWord(key, lfuMinutes() << 8 | LFU_INIT_VAL);
-    // The key, its value, its entries in the tables of values and access times.
+    // The key, its value, its entry in the table.
     this.#add(
-      stringBytes(key.length) + 2 * TABLE_ENTRY_BYTES +
-        this.#ledger.charge(value, this.#tally),
+      stringBytes(key.length) + TABLE_ENTRY_BYTES + this.#ledger.charge(value, this.#tally),
     );
-    this.data.set(key, value);
     if (this.onNewKey !== null) this.onNewKey(this, key);
+    return true;
   }
 
   /**
    * True while a file loads. The keys created meanwhile get no access time of their
-   * own, which spares a table entry per key (a large load is markedly faster): they all
-   * count as accessed when the last of them was created, until they are accessed
-   * (Redis's LRU clock does not move while it loads either).
+   * own: they all count as accessed when the last of them was created, until they are
+   * accessed (Redis's LRU clock does not move while it loads either).
    */
   get loading(): boolean {
     return this.#loading;
@@ -253,31 +271,26 @@ export class Database {
 
   set loading(on: boolean) {
     // Keys an earlier load created keep its time.
-    if (on && !this.#loading && this.#unstamped !== 0) {
-      for (const key of this.data.keys()) {
-        if (!this.#lru.has(key)) this.#lru.set(key, this.#loadedTick);
-      }
-      this.#unstamped = 0;
+    if (on && !this.#loading && this.#loadedKeys) {
+      const tick = this.#loadedTick;
+      this.data.updateAux((_key, at) => at === LOADED ? tick : at);
+      this.#loadedKeys = false;
     }
     this.#loading = on;
   }
 
   // Sets the access time of a stored key.
   #stamp(key: string, tick: number): void {
-    const lru = this.#lru;
-    if (this.#unstamped === 0) {
-      lru.set(key, tick);
-      return;
-    }
-    const entries = lru.size;
-    lru.set(key, tick);
-    if (lru.size !== entries) this.#unstamped--;
+    const entry = this.data.entryOf(key);
+    if (entry >= 0) this.data.setAuxAt(entry, tick);
   }
 
   // The access time of a stored key.
   #accessed(key: string): number | undefined {
-    const tick = this.#lru.get(key);
-    return tick === undefined && this.#unstamped !== 0 ? this.#loadedTick : tick;
+    const entry = this.data.entryOf(key);
+    if (entry < 0) return undefined;
+    const tick = this.data.auxAt(entry);
+    return tick === LOADED ? this.#loadedTick : tick;
   }
 
   /** Removes a key; true when a live key was removed. */
@@ -338,8 +351,7 @@ export class Database {
     this.data.clear();
     this.expires.clear();
     this.#exact = null;
-    this.#lru.clear();
-    this.#unstamped = 0;
+    this.#loadedKeys = false;
     this.#lfu?.clear();
     this.avgTtl = 0;
     this.#cursor = null;
@@ -378,8 +390,7 @@ export class Database {
     [this.#exact, other.#exact] = [other.#exact, this.#exact];
     [this.#cursors, other.#cursors] = [other.#cursors, this.#cursors];
     // What is known about access times follows the keys.
-    [this.#lru, other.#lru] = [other.#lru, this.#lru];
-    [this.#unstamped, other.#unstamped] = [other.#unstamped, this.#unstamped];
+    [this.#loadedKeys, other.#loadedKeys] = [other.#loadedKeys, this.#loadedKeys];
     [this.#loadedTick, other.#loadedTick] = [other.#loadedTick, this.#loadedTick];
     [this.#lfu, other.#lfu] = [other.#lfu, this.#lfu];
     [this.#tally, other.#tally] = [other.#tally, this.#tally];
@@ -395,10 +406,10 @@ export class Database {
    * filters) and the cursor to hand back, 0 when the iteration is complete. A key
    * present for the whole iteration is returned; see CursorRegistry.
    *
-   * A Map iterator also visits keys added after it started, so while keys are added
+   * A table's iterator also visits keys added after it started, so while keys are added
    * faster than the client scans, it would never end. It stops after as many steps as
-   * there were keys at the start: the keys present then come first (in insertion
-   * order; an overwrite keeps a key's place), so every one still there is reached.
+   * there were keys at the start: the keys present then come first (entries keep
+   * their places, and new ones only take places freed before or after the end), so every one still there is reached.
    */
   scan(cursor: number, count: number): { cursor: number; items: string[] } {
     this.#cursors ??= new CursorRegistry();
@@ -473,7 +484,7 @@ export class Database {
    * twice in one call unless the database is that small.
    */
   sampleKeys(count: number, volatile: boolean, out: string[]): number {
-    const map: Map<string, unknown> = volatile ? this.expires : this.data;
+    const map: StringTable<unknown> = volatile ? this.expires : this.data;
     const size = map.size;
     if (size === 0) return 0;
     if (size <= count) {
@@ -549,9 +560,7 @@ export class Database {
   /** Hundredths of a second since the key was last accessed (LRU eviction's score). */
   idleTicks(key: string): number {
     const now = lruClock();
-    let at = this.#lru.get(key);
-    if (at === undefined) at = this.#unstamped !== 0 && this.data.has(key) ? this.#loadedTick : now;
-    return Math.max(0, now - at);
+    return Math.max(0, now - (this.#accessed(key) ?? now));
   }
 
   /**
@@ -560,7 +569,7 @@ export class Database {
    */
   trackFrequencies(params: LfuParams): void {
     this.#lfuParams = params;
-    this.#lfu ??= new Map();
+    this.#lfu ??= new StringTable();
   }
 
   /** The LFU parameters while access frequencies are kept, else null. */
@@ -580,7 +589,7 @@ export class Database {
   /** The key's logarithmic access counter, after decay (starts tracking on first use). */
   frequency(key: string, params: LfuParams): number {
     this.#lfuParams = params;
-    this.#lfu ??= new Map();
+    this.#lfu ??= new StringTable();
     return this.#lfuDecayed(this.#lfu.get(key) ?? (lfuMinutes() << 8 | LFU_INIT_VAL));
   }
 
@@ -614,17 +623,14 @@ export class Database {
     return periods > counter ? 0 : counter - periods;
   }
 
-  // An access: refresh the LRU clock, bump the LFU counter (Redis's updateLFU).
-  #touch(key: string): void {
-    this.#stamp(key, lruClock());
-    if (this.#lfu !== null) {
-      let counter = this.#lfuDecayed(this.#lfu.get(key) ?? (lfuMinutes() << 8 | LFU_INIT_VAL));
-      if (counter < 255) {
-        const base = Math.max(0, counter - LFU_INIT_VAL);
-        if (Math.random() < 1 / (base * this.#lfuParams.logFactor + 1)) counter++;
-      }
-      this.#setFrequencyWord(key, lfuMinutes() << 8 | counter);
+  // An access's LFU half (Redis's updateLFU): bumps the key's counter.
+  #countAccess(key: string): void {
+    let counter = this.#lfuDecayed(this.#lfu!.get(key) ?? (lfuMinutes() << 8 | LFU_INIT_VAL));
+    if (counter < 255) {
+      const base = Math.max(0, counter - LFU_INIT_VAL);
+      if (Math.random() < 1 / (base * this.#lfuParams.logFactor + 1)) counter++;
     }
+    this.#setFrequencyWord(key, lfuMinutes() << 8 | counter);
   }
 
   // ---- Memory (see the top of this file) ----
@@ -638,11 +644,9 @@ export class Database {
     return this.#tally.bytes;
   }
 
-  /** Bytes of the tables of keys and their access times (and frequencies, when kept). */
+  /** Bytes of the table of keys and access times (and of frequencies, when kept). */
   get mainTableBytes(): number {
-    return tableBytes(
-      this.data.size + this.#lru.size + this.#unstamped + (this.#lfu?.size ?? 0),
-    );
+    return tableBytes(this.data.size + (this.#lfu?.size ?? 0));
   }
 
   /** Bytes of the table of expiry times (each time a 16-byte boxed double). */
@@ -670,13 +674,12 @@ export class Database {
   }
 
   #remove(key: string, value: Value): void {
-    this.#add(-(stringBytes(key.length) + 2 * TABLE_ENTRY_BYTES + this.#ledger.uncharge(value)));
+    this.#add(-(stringBytes(key.length) + TABLE_ENTRY_BYTES + this.#ledger.uncharge(value)));
     this.data.delete(key);
     if (this.expires.size !== 0 && this.expires.delete(key)) {
       this.#exact?.delete(key);
       this.#add(-EXPIRE_ENTRY_BYTES);
     }
-    if (!this.#lru.delete(key) && this.#unstamped !== 0) this.#unstamped--;
     if (this.#lfu !== null && this.#lfu.delete(key)) this.#add(-TABLE_ENTRY_BYTES);
   }
 

@@ -49,14 +49,20 @@ export function mapBytes(entries: number): number {
 }
 
 /**
- * What one entry of a keyspace table (the Map of keys, of access times, of TTLs)
- * costs: a Map entry times the capacity a Map has on average for its entries, 1.39
- * times them over one doubling (2 ln 2). A real table grows by doubling; counting
- * those jumps would leave eviction stuck below the limit whenever the next doubling is
- * bigger than the room left (Redis avoids growing its tables when over maxmemory), so
- * the keyspace charges every entry the average and its total grows smoothly.
+ * What one entry of a StringTable (the keyspace's tables, a sorted set's members)
+ * costs: five slots in an array that grows by half again when full (1.25 times them on
+ * average), and a 4-byte bucket, of which a table has one or two an entry (1.39 on
+ * average over one doubling, 2 ln 2). A real table grows by jumps; counting them would
+ * leave eviction stuck below the limit whenever the next jump is bigger than the room
+ * left (Redis avoids growing its tables when over maxmemory), so the keyspace charges
+ * every entry the average and its total grows smoothly.
  */
-export const TABLE_ENTRY_BYTES = Math.round(MAP_ENTRY * 1.386);
+export const TABLE_ENTRY_BYTES = Math.round(5 * POINTER * 1.25 + 4 * 1.386);
+
+/** A StringTable's own memory (not its keys' and values'), for `entries` entries. */
+export function stringTableBytes(entries: number): number {
+  return MAP + entries * TABLE_ENTRY_BYTES;
+}
 
 /** A keyspace table's own memory for `entries` entries (see TABLE_ENTRY_BYTES). */
 export function tableBytes(entries: number): number {
@@ -76,9 +82,9 @@ export function numberBytes(n: number): number {
   return Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 ? 0 : HEAP_NUMBER;
 }
 
-/** A key's share of its database: its Map entry and its string. */
+/** A key's share of its database: its entry in the table of keys and its string. */
 export function keyBytes(key: string): number {
-  return MAP_ENTRY + stringBytes(key.length);
+  return 5 * POINTER + 4 + stringBytes(key.length);
 }
 
 /**

@@ -7,13 +7,14 @@
 //
 // hashtable: past those limits the set converts and never converts back (SPOP's
 // "keep the few that remain" strategy builds a fresh set, which may be an intset
-// again: see `rebuild`). Here that is a Map from member to its slot in a dense array,
-// so membership, adding, removing (swap with the last slot) and picking a uniformly
-// random member are all O(1). Iteration follows the Map, whose live iterators are what
-// SSCAN's cursors hold.
+// again: see `rebuild`). Here that is a StringTable (./string_table.ts) from member to
+// its slot in a dense array, so membership, adding, removing (swap with the last slot)
+// and picking a uniformly random member are all O(1). Iteration follows the table,
+// whose live iterators are what SSCAN's cursors hold.
 
 import { parseInt64 } from "../util/int64.ts";
 import type { Account } from "./accounting.ts";
+import { StringTable } from "./string_table.ts";
 
 /** Redis caps set-max-intset-entries at 2^30 because of the intset's internals. */
 const INTSET_CAP = 1 << 30;
@@ -30,7 +31,7 @@ export class SetValue {
   #ints: BigInt64Array | null = new BigInt64Array(4);
   #count = 0;
   // hashtable encoding: member → index into #list.
-  #index: Map<string, number> | null = null;
+  #index: StringTable<number> | null = null;
   #list: string[] | null = null;
 
   /** Number of members. */
@@ -71,9 +72,7 @@ export class SetValue {
       }
       this.#toHashtable();
     }
-    const index = this.#index!;
-    if (index.has(member)) return false;
-    index.set(member, this.#list!.length);
+    if (this.#index!.insertIfAbsent(member, this.#list!.length, 0) < 0) return false;
     this.#list!.push(member);
     return true;
   }
@@ -122,10 +121,10 @@ export class SetValue {
   }
 
   /**
-   * The hashtable's Map, for SSCAN's live iterators (null for an intset, which SSCAN
-   * returns whole). A new Map after a re-encoding, so stale cursors start over.
+   * The hashtable's table, for SSCAN's live iterators (null for an intset, which SSCAN
+   * returns whole). A new table after a re-encoding, so stale cursors start over.
    */
-  get table(): ReadonlyMap<string, number> | null {
+  get table(): { keys(): Iterator<string>; readonly size: number } | null {
     return this.#index;
   }
 
@@ -167,7 +166,9 @@ export class SetValue {
       copy.#count = this.#count;
     } else {
       copy.#ints = null;
-      copy.#index = new Map(this.#index);
+      const index = new StringTable<number>();
+      for (const [member, slot] of this.#index) index.set(member, slot);
+      copy.#index = index;
       copy.#list = this.#list!.slice();
     }
     return copy;
@@ -202,8 +203,8 @@ export class SetValue {
 
   #toHashtable(): void {
     const list = this.toArray();
-    const index = new Map<string, number>();
-    for (let i = 0; i < list.length; i++) index.set(list[i], i);
+    const index = new StringTable<number>();
+    for (let i = 0; i < list.length; i++) index.insertNew(list[i], i, 0);
     this.#index = index;
     this.#list = list;
     this.#ints = null;

@@ -15,6 +15,7 @@
 // from a rank forward or backward.
 
 import type { Account } from "./accounting.ts";
+import { StringTable } from "./string_table.ts";
 
 /** The thresholds past which Redis stops keeping a sorted set as a listpack. */
 export interface ZsetLimits {
@@ -568,7 +569,7 @@ export class SortedSetValue {
   account: Account | null = null;
   #packed: Packed | null = new Packed();
   #list: CountedTree | null = null;
-  #dict: Map<string, number> | null = null;
+  #dict: StringTable<number> | null = null;
 
   /**
    * A new, empty sorted set encoded as Redis encodes the one ZADD creates: a skiplist
@@ -812,7 +813,7 @@ export class SortedSetValue {
   #toSkiplist(): void {
     const packed = this.#packed!;
     const list = new CountedTree();
-    const dict = new Map<string, number>();
+    const dict = new StringTable<number>();
     for (let i = 0; i < packed.length; i++) {
       list.insert(packed.members[i], packed.scores[i]);
       dict.set(packed.members[i], packed.scores[i]);

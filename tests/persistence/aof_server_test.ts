@@ -347,7 +347,7 @@ Deno.test("appendfsync always, everysec and no all survive a restart; CONFIG SET
 });
 
 // Every string key and value of a database (lists by length), to compare cheaply.
-function snapshotStrings(data: Map<string, unknown>): Map<string, unknown> {
+function snapshotStrings(data: Iterable<[string, unknown]>): Map<string, unknown> {
   const out = new Map<string, unknown>();
   for (const [key, value] of data) {
     out.set(key, typeof value === "string" ? value : (value as { length: number }).length);

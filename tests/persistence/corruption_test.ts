@@ -112,6 +112,26 @@ Deno.test("a database number beyond the configured ones is refused where it is s
   );
 });
 
+Deno.test("a RESIZEDB hint is trusted only as far as the bytes left could hold", () => {
+  const bytesOf = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
+  // Database 0 claims 2^31 - 1 keys and holds one: "k" -> "v".
+  const file = bytesOf(
+    "REDIS0010\xfe\x00\xfb\x80\x7f\xff\xff\xff\x00\x00\x01k\x01v\xff" + "\x00".repeat(8),
+  );
+  const hints: [number, number][] = [];
+  const keys: string[] = [];
+  readRdb(file, (entry) => void keys.push(entry.key), {
+    onSizeHint: (db, count) => void hints.push([db, count]),
+  });
+  assert.deepEqual(keys, ["k"]);
+  assert.equal(hints.length, 1);
+  assert.equal(hints[0][0], 0);
+  assert.ok(hints[0][1] <= 5, `hint ${hints[0][1]}`);
+  const keyspace = new Keyspace(16);
+  loadSnapshotBytes(keyspace, file);
+  assert.equal(keyspace.databases[0].size, 1);
+});
+
 Deno.test("modules, module data and functions without a loader are refused by name", () => {
   const header = "REDIS0010";
   const bytesOf = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));

@@ -5,10 +5,10 @@
 import {
   arrayBytes,
   capacityFor,
-  mapBytes,
   OBJECT_BYTES,
   scaled,
   stringBytes,
+  stringTableBytes,
   TYPED_ARRAY_BYTES,
 } from "../../store/memory.ts";
 import { SetValue } from "../../store/set.ts";
@@ -70,6 +70,6 @@ export const setCodec: ValueCodec<SetValue, string[]> = {
     const count = Math.min(size, samples);
     let total = 0;
     for (let i = 0; i < count; i++) total += stringBytes(set.at(i).length);
-    return OBJECT_BYTES + mapBytes(size) + arrayBytes(size) + scaled(total, count, size);
+    return OBJECT_BYTES + stringTableBytes(size) + arrayBytes(size) + scaled(total, count, size);
   },
 };

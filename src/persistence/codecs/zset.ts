@@ -7,11 +7,11 @@ import { formatDouble17 } from "../../protocol/number_format.ts";
 import {
   arrayBytes,
   HEADER_BYTES,
-  mapBytes,
   numberBytes,
   OBJECT_BYTES,
   scaled,
   stringBytes,
+  stringTableBytes,
 } from "../../store/memory.ts";
 import { SortedSetValue } from "../../store/zset.ts";
 import { fromJsonText, jsonPairs, type JsonText, toJsonText } from "../json_text.ts";
@@ -223,7 +223,9 @@ export const zsetCodec: ValueCodec<SortedSetValue, DecodedZset> = {
     const size = zset.size;
     const packed = zset.encoding === "listpack";
     const nodes = Math.ceil(size / 32) * (OBJECT_BYTES + 2 * HEADER_BYTES);
-    const structure = packed ? 2 * arrayBytes(size) : mapBytes(size) + 2 * arrayBytes(size) + nodes;
+    const structure = packed
+      ? 2 * arrayBytes(size)
+      : stringTableBytes(size) + 2 * arrayBytes(size) + nodes;
     const count = Math.min(size, samples);
     let total = 0;
     for (let i = 0; i < count; i++) {
