@@ -8,8 +8,11 @@
 // run as `EVALSHA <sha> 1 key` (an empty value skips it). `--families` (default on;
 // `--families no` skips them) adds the data families of issue #10: XADD, XRANGE of 10
 // entries, XREADGROUP, PFADD, PFCOUNT, GEOADD, GEOSEARCH and SORT of 100 elements, each
-// on data set up the same way on both servers. `--warmup no` skips the unrecorded
-// first pass of every run (with a quarter of the requests) that warms both servers up.
+// on data set up the same way on both servers. `--keyspace N` (default 1000000; 0
+// skips them) fills both servers with N keys named as redis-benchmark's `-r` names them
+// and adds GET and SET of random ones among them: the runs above use one key, whose
+// lookups always hit the CPU's caches. `--warmup no` skips the unrecorded first pass of
+// every run (with a quarter of the requests) that warms both servers up.
 
 import { parseArgs } from "node:util";
 import {
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     command: { type: "string", default: "PUBLISH ch x" },
     script: { type: "string", default: "return redis.call('incr', KEYS[1])" },
     families: { type: "string", default: "yes" },
+    keyspace: { type: "string", default: "1000000" },
     warmup: { type: "string", default: "yes" },
   },
 });
@@ -72,6 +76,28 @@ const FAMILY_RUNS: string[][] = [
   ],
   ["SORT", "bench:sort"],
 ];
+
+/** Fills a server with `count` keys named key:000000000000 on (as `-r` names them), "xxx" each. */
+async function fillKeys(port: number, count: number): Promise<void> {
+  const child = new Deno.Command("redis-cli", {
+    args: ["-p", String(port), "--pipe"],
+    stdin: "piped",
+    stdout: "null",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const encoder = new TextEncoder();
+  let batch = "";
+  for (let i = 0; i < count; i++) {
+    const key = `key:${String(i).padStart(12, "0")}`;
+    batch += `*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$3\r\nxxx\r\n`;
+    if (batch.length > 65536 || i === count - 1) {
+      await writer.write(encoder.encode(batch));
+      batch = "";
+    }
+  }
+  await writer.close();
+  await child.status;
+}
 
 /** Runs commands through redis-cli (set-up data). */
 async function setUp(port: number, commands: string[][]): Promise<void> {
@@ -192,6 +218,13 @@ async function main(): Promise<void> {
       await setUp(redis.port, FAMILY_SETUP);
       await setUp(redeno.port, FAMILY_SETUP);
       runs.push(...FAMILY_RUNS);
+    }
+    const keyspace = Number(values.keyspace);
+    if (keyspace > 0) {
+      await fillKeys(redis.port, keyspace);
+      await fillKeys(redeno.port, keyspace);
+      const r = ["-r", String(keyspace)];
+      runs.push([...r, "GET", "key:__rand_int__"], [...r, "SET", "key:__rand_int__", "xxx"]);
     }
     if (values.warmup !== "no") {
       // Every run once, unrecorded, on both servers: a JIT-compiled server's first

@@ -4,9 +4,15 @@
 // the field's place, a deleted and re-added field goes to the end) and converts it to
 // a hashtable once it outgrows hash-max-listpack-entries / hash-max-listpack-value,
 // never converting back. A JS Map keeps exactly the listpack's order, so replies of a
-// listpack-encoded hash match Redis byte for byte; only the encoding flag is tracked.
+// listpack-encoded hash match Redis byte for byte. A hashtable's order is its own (as
+// Redis's is), so its fields move to a StringTable (./string_table.ts), which a field
+// read from a socket is looked up in without V8 first looking it up in its string table.
 
 import type { Account } from "./accounting.ts";
+import { StringTable } from "./string_table.ts";
+
+/** A hash's fields: a Map while listpack-encoded, a StringTable once a hashtable. */
+export type HashFields = Map<string, string> | StringTable<string>;
 
 /** Redis keeps small hashes as a listpack; past these limits it converts to a hashtable. */
 export interface HashLimits {
@@ -18,11 +24,28 @@ export interface HashLimits {
 export class HashValue {
   /** Where the memory total counts this value (see store/accounting.ts). */
   account: Account | null = null;
-  readonly fields = new Map<string, string>();
-  /** True once the hash outgrew the listpack limits (Redis never converts back). */
-  hashtable = false;
+  #fields: HashFields = new Map<string, string>();
+  #hashtable = false;
   /** The fields as an array, for random picks (HRANDFIELD); rebuilt after a delete. */
   #order: string[] | null = null;
+
+  /** Field → value (see HashFields). */
+  get fields(): HashFields {
+    return this.#fields;
+  }
+
+  /** True once the hash outgrew the listpack limits (Redis never converts back). */
+  get hashtable(): boolean {
+    return this.#hashtable;
+  }
+
+  set hashtable(on: boolean) {
+    if (on === this.#hashtable) return;
+    const fields: HashFields = on ? new StringTable<string>() : new Map<string, string>();
+    for (const [field, value] of this.#fields) fields.set(field, value);
+    this.#fields = fields;
+    this.#hashtable = on;
+  }
 
   get size(): number {
     return this.fields.size;

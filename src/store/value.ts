@@ -52,8 +52,8 @@ export function cloneValue(value: Value): Value {
   if (typeof value === "string" || value instanceof Uint8Array) return copyString(value);
   if (value instanceof HashValue) {
     const copy = new HashValue();
-    for (const [field, v] of value.fields) copy.fields.set(field, v);
     copy.hashtable = value.hashtable;
+    for (const [field, v] of value.fields) copy.fields.set(field, v);
     return copy;
   }
   return (value as { clone(): Value }).clone();

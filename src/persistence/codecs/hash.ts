@@ -3,7 +3,13 @@
 // [field, value] pairs in the hash's order in JSON Lines.
 
 import { HashValue } from "../../store/hash.ts";
-import { mapBytes, OBJECT_BYTES, scaled, stringBytes } from "../../store/memory.ts";
+import {
+  mapBytes,
+  OBJECT_BYTES,
+  scaled,
+  stringBytes,
+  stringTableBytes,
+} from "../../store/memory.ts";
 import { fromJsonText, jsonPairs, type JsonText, toJsonText } from "../json_text.ts";
 import { decodeListpack, ListpackBuilder } from "../listpack.ts";
 import {
@@ -139,6 +145,7 @@ export const hashCodec: ValueCodec<HashValue, DecodedHash> = {
         if (++count >= samples) break;
       }
     }
-    return OBJECT_BYTES + mapBytes(size) + scaled(total, count, size);
+    const table = hash.hashtable ? stringTableBytes(size) : mapBytes(size);
+    return OBJECT_BYTES + table + scaled(total, count, size);
   },
 };
