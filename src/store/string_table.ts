@@ -15,6 +15,10 @@
 // keeps a key's access time there, as Redis keeps it in the value's header, so a read
 // stamps it without a second lookup.
 //
+// Entries live in pages of 4,096 (the first page grows up to that size, so a small
+// table stays small): growing never copies a large array, which for millions of keys
+// paused the server for hundreds of milliseconds, as a Map's doubling does.
+//
 // Entries never move while they are in the table: a deleted entry's place goes on a
 // free list and is reused. So iterators (which walk the entries in place order) stay
 // valid while the table changes, as a Map's do: an entry deleted before it is reached
@@ -23,6 +27,9 @@
 
 const STRIDE = 5; // key, value, hash, next entry (-1: none), aux
 const MIN_BUCKETS = 8;
+const PAGE_BITS = 12;
+const PAGE = 1 << PAGE_BITS; // entries in a page
+const PAGE_MASK = PAGE - 1;
 const SEED = crypto.getRandomValues(new Uint32Array(1))[0] | 0;
 
 /** The seeded hash of a string (a Smi: 30 bits). */
@@ -42,23 +49,27 @@ export class StringTable<V> {
   // Per bucket: its first entry, or -1.
   #buckets: Int32Array = new Int32Array(MIN_BUCKETS).fill(-1);
   #mask = MIN_BUCKETS - 1;
-  // Entries, STRIDE slots each; a free entry's key is undefined. Made with holes, as
-  // `reserve` leaves it, so every table's array has the same elements kind.
-  #slots: unknown[] = new Array(STRIDE * MIN_BUCKETS);
-  // Entries in use or on the free list (the slots' high-water mark).
+  // Entries, STRIDE slots each, entry e in page e >>> PAGE_BITS; a free entry's key is
+  // undefined. Pages are made with holes, so every page has the same elements kind.
+  #pages: unknown[][] = [new Array(STRIDE * MIN_BUCKETS)];
+  // Entries in use or on the free list (the high-water mark).
   #end = 0;
   #freeHead = -1;
   #size = 0;
 
   /**
    * Makes room for `entries` entries in all (a load that knows how many keys are
-   * coming): the buckets and the entry array are allocated once instead of growing.
+   * coming): the buckets and the pages are allocated once instead of growing.
    */
   reserve(entries: number): void {
     let buckets = this.#buckets.length;
     while (buckets < entries) buckets *= 2;
     if (buckets !== this.#buckets.length) this.#rehash(buckets);
-    if (this.#slots.length < entries * STRIDE) this.#slots.length = entries * STRIDE;
+    const pages = this.#pages;
+    const first = pages[0];
+    const wanted = Math.min(entries, PAGE) * STRIDE;
+    if (first.length < wanted) first.length = wanted;
+    while (pages.length * PAGE < entries) pages.push(new Array(PAGE * STRIDE));
   }
 
   /** Number of entries. */
@@ -68,44 +79,45 @@ export class StringTable<V> {
 
   // The entry holding `key`, or -1.
   #find(key: string, hash: number): number {
-    const slots = this.#slots;
+    const pages = this.#pages;
     let e = this.#buckets[hash & this.#mask];
     while (e >= 0) {
-      const at = e * STRIDE;
-      if (slots[at + 2] === hash && slots[at] === key) return e;
-      e = slots[at + 3] as number;
+      const page = pages[e >>> PAGE_BITS];
+      const at = (e & PAGE_MASK) * STRIDE;
+      if (page[at + 2] === hash && page[at] === key) return e;
+      e = page[at + 3] as number;
     }
     return -1;
   }
 
   get(key: string): V | undefined {
     const e = this.#find(key, hashKey(key));
-    return e < 0 ? undefined : this.#slots[e * STRIDE + 1] as V;
+    return e < 0 ? undefined : this.#pages[e >>> PAGE_BITS][(e & PAGE_MASK) * STRIDE + 1] as V;
   }
 
-  /** The entry holding `key` (valid until the table next changes), or -1. */
+  /** The entry holding `key` (valid until it is deleted), or -1. */
   entryOf(key: string): number {
     return this.#find(key, hashKey(key));
   }
 
   /** The value of an entry `entryOf` found. */
   valueAt(entry: number): V {
-    return this.#slots[entry * STRIDE + 1] as V;
+    return this.#pages[entry >>> PAGE_BITS][(entry & PAGE_MASK) * STRIDE + 1] as V;
   }
 
   /** Replaces the value of an entry `entryOf` found. */
   setValueAt(entry: number, value: V): void {
-    this.#slots[entry * STRIDE + 1] = value;
+    this.#pages[entry >>> PAGE_BITS][(entry & PAGE_MASK) * STRIDE + 1] = value;
   }
 
   /** The aux integer of an entry `entryOf` found. */
   auxAt(entry: number): number {
-    return this.#slots[entry * STRIDE + 4] as number;
+    return this.#pages[entry >>> PAGE_BITS][(entry & PAGE_MASK) * STRIDE + 4] as number;
   }
 
   /** Sets the aux integer (a small integer) of an entry `entryOf` found. */
   setAuxAt(entry: number, aux: number): void {
-    this.#slots[entry * STRIDE + 4] = aux;
+    this.#pages[entry >>> PAGE_BITS][(entry & PAGE_MASK) * STRIDE + 4] = aux;
   }
 
   has(key: string): boolean {
@@ -115,11 +127,8 @@ export class StringTable<V> {
   set(key: string, value: V): this {
     const hash = hashKey(key);
     const e = this.#find(key, hash);
-    if (e >= 0) {
-      this.#slots[e * STRIDE + 1] = value;
-      return this;
-    }
-    this.#insert(key, value, hash, 0);
+    if (e >= 0) this.setValueAt(e, value);
+    else this.#insert(key, value, hash, 0);
     return this;
   }
 
@@ -136,20 +145,23 @@ export class StringTable<V> {
 
   #insert(key: string, value: unknown, hash: number, aux: number): number {
     if (this.#size >= this.#buckets.length) this.#rehash(this.#buckets.length * 2);
+    const pages = this.#pages;
     let e = this.#freeHead;
-    const slots = this.#slots;
     if (e >= 0) {
-      this.#freeHead = slots[e * STRIDE + 3] as number;
+      this.#freeHead = pages[e >>> PAGE_BITS][(e & PAGE_MASK) * STRIDE + 3] as number;
     } else {
       e = this.#end++;
+      // The first page grows as an array does; the others are made whole.
+      if (e >>> PAGE_BITS === pages.length) pages.push(new Array(PAGE * STRIDE));
     }
-    const at = e * STRIDE;
+    const page = pages[e >>> PAGE_BITS];
+    const at = (e & PAGE_MASK) * STRIDE;
     const bucket = hash & this.#mask;
-    slots[at] = key;
-    slots[at + 1] = value;
-    slots[at + 2] = hash;
-    slots[at + 3] = this.#buckets[bucket];
-    slots[at + 4] = aux;
+    page[at] = key;
+    page[at + 1] = value;
+    page[at + 2] = hash;
+    page[at + 3] = this.#buckets[bucket];
+    page[at + 4] = aux;
     this.#buckets[bucket] = e;
     this.#size++;
     return e;
@@ -157,25 +169,27 @@ export class StringTable<V> {
 
   delete(key: string): boolean {
     const hash = hashKey(key);
-    const slots = this.#slots;
+    const pages = this.#pages;
     const bucket = hash & this.#mask;
     let e = this.#buckets[bucket], previous = -1;
     while (e >= 0) {
-      const at = e * STRIDE;
-      if (slots[at + 2] === hash && slots[at] === key) break;
+      const page = pages[e >>> PAGE_BITS];
+      const at = (e & PAGE_MASK) * STRIDE;
+      if (page[at + 2] === hash && page[at] === key) break;
       previous = e;
-      e = slots[at + 3] as number;
+      e = page[at + 3] as number;
     }
     if (e < 0) return false;
-    const at = e * STRIDE;
-    const next = slots[at + 3] as number;
+    const page = pages[e >>> PAGE_BITS];
+    const at = (e & PAGE_MASK) * STRIDE;
+    const next = page[at + 3] as number;
     if (previous < 0) this.#buckets[bucket] = next;
-    else slots[previous * STRIDE + 3] = next;
-    slots[at] = undefined;
-    slots[at + 1] = undefined;
-    slots[at + 2] = 0;
-    slots[at + 3] = this.#freeHead;
-    slots[at + 4] = 0;
+    else pages[previous >>> PAGE_BITS][(previous & PAGE_MASK) * STRIDE + 3] = next;
+    page[at] = undefined;
+    page[at + 1] = undefined;
+    page[at + 2] = 0;
+    page[at + 3] = this.#freeHead;
+    page[at + 4] = 0;
     this.#freeHead = e;
     this.#size--;
     if (this.#size === 0) this.clear();
@@ -189,7 +203,7 @@ export class StringTable<V> {
     this.#buckets = new Int32Array(MIN_BUCKETS).fill(-1);
     this.#mask = MIN_BUCKETS - 1;
     // Iterators still walking the old entries end there.
-    this.#slots = new Array(STRIDE * MIN_BUCKETS);
+    this.#pages = [new Array(STRIDE * MIN_BUCKETS)];
     this.#end = 0;
     this.#freeHead = -1;
     this.#size = 0;
@@ -199,38 +213,42 @@ export class StringTable<V> {
   #rehash(buckets: number): void {
     const heads = new Int32Array(buckets).fill(-1);
     const mask = buckets - 1;
-    const slots = this.#slots;
+    const pages = this.#pages;
     for (let e = 0; e < this.#end; e++) {
-      const at = e * STRIDE;
-      if (slots[at] === undefined) continue;
-      const bucket = (slots[at + 2] as number) & mask;
-      slots[at + 3] = heads[bucket];
+      const page = pages[e >>> PAGE_BITS];
+      const at = (e & PAGE_MASK) * STRIDE;
+      if (page[at] === undefined) continue;
+      const bucket = (page[at + 2] as number) & mask;
+      page[at + 3] = heads[bucket];
       heads[bucket] = e;
     }
     this.#buckets = heads;
     this.#mask = mask;
   }
 
+  /** Every live entry in place order, until the table is cleared. */
+  *#walk(): Generator<number, undefined> {
+    const pages = this.#pages;
+    for (let e = 0; e < this.#end && pages === this.#pages; e++) {
+      if (pages[e >>> PAGE_BITS][(e & PAGE_MASK) * STRIDE] !== undefined) yield e;
+    }
+  }
+
   *keys(): Generator<string, undefined> {
-    const slots = this.#slots;
-    for (let e = 0; e < this.#end && slots === this.#slots; e++) {
-      const key = slots[e * STRIDE];
-      if (key !== undefined) yield key as string;
+    for (const e of this.#walk()) {
+      yield this.#pages[e >>> PAGE_BITS][(e & PAGE_MASK) * STRIDE] as string;
     }
   }
 
   *values(): Generator<V, undefined> {
-    const slots = this.#slots;
-    for (let e = 0; e < this.#end && slots === this.#slots; e++) {
-      if (slots[e * STRIDE] !== undefined) yield slots[e * STRIDE + 1] as V;
-    }
+    for (const e of this.#walk()) yield this.valueAt(e);
   }
 
   *entries(): Generator<[string, V], undefined> {
-    const slots = this.#slots;
-    for (let e = 0; e < this.#end && slots === this.#slots; e++) {
-      const key = slots[e * STRIDE];
-      if (key !== undefined) yield [key as string, slots[e * STRIDE + 1] as V];
+    for (const e of this.#walk()) {
+      const page = this.#pages[e >>> PAGE_BITS];
+      const at = (e & PAGE_MASK) * STRIDE;
+      yield [page[at] as string, page[at + 1] as V];
     }
   }
 
@@ -240,12 +258,11 @@ export class StringTable<V> {
 
   /** Visits every entry's key and aux integer, letting `visit` replace the aux. */
   updateAux(visit: (key: string, aux: number) => number): void {
-    const slots = this.#slots;
+    const pages = this.#pages;
     for (let e = 0; e < this.#end; e++) {
-      const at = e * STRIDE;
-      if (slots[at] !== undefined) {
-        slots[at + 4] = visit(slots[at] as string, slots[at + 4] as number);
-      }
+      const page = pages[e >>> PAGE_BITS];
+      const at = (e & PAGE_MASK) * STRIDE;
+      if (page[at] !== undefined) page[at + 4] = visit(page[at] as string, page[at + 4] as number);
     }
   }
 
