@@ -1,8 +1,8 @@
-// Cursors for SCAN, HSCAN (and later SSCAN, ZSCAN) over a JS Map.
+// Cursors for SCAN, HSCAN, SSCAN and ZSCAN over a table (a StringTable, or a JS Map).
 //
-// Redis's cursors walk hash-table buckets; a JS Map has no buckets but its iterators
-// stay valid while the map changes: entries deleted before they are reached are
-// skipped, entries added are visited, and nothing that stays in the map is missed or
+// Redis's cursors walk hash-table buckets. Here the tables' iterators stay valid while
+// the table changes (see ./string_table.ts; a Map's do too): entries deleted before
+// they are reached are skipped, and nothing that stays in the table is missed or
 // repeated. So a cursor here is a number naming a live iterator kept on the server.
 // Every call hands out a fresh number, so a client that retries an old cursor gets
 // the old position's successor and not another client's iterator. Open cursors are
@@ -12,7 +12,7 @@
 /** How many open cursors a registry keeps before dropping the oldest. */
 const MAX_OPEN = 4096;
 
-/** Open iterations over Maps (or anything with an iterator factory). */
+/** Open iterations over tables (anything with an iterator factory). */
 export class CursorRegistry {
   #next = 1;
   #open = new Map<number, { source: object; iterator: Iterator<unknown>; ahead?: unknown[] }>();
