@@ -279,10 +279,12 @@ export class Database {
     this.#loading = on;
   }
 
-  // Sets the access time of a stored key.
+  // Sets the access time of a stored key. A time set from an idle time can be
+  // negative; one that would read as LOADED is moved a tick earlier (IDLETIME counts
+  // whole seconds, so what it reads back is the same).
   #stamp(key: string, tick: number): void {
     const entry = this.data.entryOf(key);
-    if (entry >= 0) this.data.setAuxAt(entry, tick);
+    if (entry >= 0) this.data.setAuxAt(entry, tick === LOADED ? LOADED - 1 : tick);
   }
 
   // The access time of a stored key.

@@ -137,3 +137,12 @@ function tableSizeOf(keys: number): number {
   for (let i = 0; i < keys; i++) db.set(`x${i}`, "v");
   return db.mainTableBytes;
 }
+
+Deno.test("an access time of -1 (set from an idle time) is not taken for a loaded key's", () => {
+  const db = new Keyspace(1).databases[0];
+  // Tick 0 reads the clock back; tick -1 is one tick (10 ms) further in the past.
+  db.put("zero", { value: "v", expireAt: undefined, lru: 0, lfu: undefined });
+  db.put("minus", { value: "v", expireAt: undefined, lru: -1, lfu: undefined });
+  const difference = db.idleTicks("minus") - db.idleTicks("zero");
+  assert.ok(difference === 1 || difference === 2, `difference ${difference}`);
+});
