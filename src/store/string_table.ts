@@ -1,5 +1,5 @@
-// A hash table from one-byte strings to values, for the large tables every command
-// looks keys up in: the keyspace, and sorted-set members.
+// A hash table from one-byte strings to values, for the large tables commands look
+// keys up in: the keyspace, sorted-set members, set members, a hashtable hash's fields.
 //
 // Why not a Map: V8 keeps the string keys of a Map internalized, so looking a Map up
 // with a string just read from a socket first looks that string up in V8's global
