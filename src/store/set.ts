@@ -166,10 +166,8 @@ export class SetValue {
       copy.#count = this.#count;
     } else {
       copy.#ints = null;
-      const index = new StringTable<number>();
-      for (const [member, slot] of this.#index) index.set(member, slot);
-      copy.#index = index;
       copy.#list = this.#list!.slice();
+      copy.#index = indexOf(copy.#list);
     }
     return copy;
   }
@@ -203,11 +201,16 @@ export class SetValue {
 
   #toHashtable(): void {
     const list = this.toArray();
-    const index = new StringTable<number>();
-    for (let i = 0; i < list.length; i++) index.insertNew(list[i], i, 0);
-    this.#index = index;
+    this.#index = indexOf(list);
     this.#list = list;
     this.#ints = null;
     this.#count = 0;
   }
+}
+
+// A hashtable's index: each member of `list` (distinct) to its place in it.
+function indexOf(list: string[]): StringTable<number> {
+  const index = new StringTable<number>();
+  for (let i = 0; i < list.length; i++) index.insertNew(list[i], i, 0);
+  return index;
 }

@@ -265,8 +265,4 @@ export class StringTable<V> {
       if (page[at] !== undefined) page[at + 4] = visit(page[at] as string, page[at + 4] as number);
     }
   }
-
-  forEach(visit: (value: V, key: string) => void): void {
-    for (const [key, value] of this.entries()) visit(value, key);
-  }
 }
