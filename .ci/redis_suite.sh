@@ -10,6 +10,8 @@
 # Prints the per-unit table, the reruns, and ends with "suite: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=suite_rules.sh
+source .ci/suite_rules.sh
 
 # The suite sits beside the checkout (../shared); /work/shared is where this
 # workplace mounts it when the checkout is elsewhere.
@@ -87,15 +89,8 @@ if [ "${#rerun_units[@]}" -gt 0 ]; then
       printf '%s\n' "${unfinished[@]}" | grep -qxF "$unit" ||
       printf '%s\n' "${second[@]}" | grep -qxF "$t"; then echo "$t"; fi
   done)
-  # A unit that did not finish the first time has only its rerun's results: those
-  # stand (a server that did not start, a port still held by another run).
-  mapfile -t unfinished_first < <(broken "$work/first.out" | sed -E 's/: .*//')
-  for t in "${second[@]}"; do
-    [ -n "$t" ] || continue
-    unit=${t%%: *}
-    if printf '%s\n' "${unfinished_first[@]}" | grep -qxF "$unit" &&
-      ! printf '%s\n' "${final[@]}" | grep -qxF "$t"; then final+=("$t"); fi
-  done
+  # A unit that did not finish the first time counts its rerun's results.
+  adopt_unfinished_reruns
   for t in "${first[@]}"; do
     if ! printf '%s\n' "${final[@]}" | grep -qxF "$t"; then echo "flaky (passed on rerun): $t"; fi
   done
@@ -119,17 +114,7 @@ for t in "${EXCEPTIONS[@]}"; do
 done
 passed=$(cat "$work"/first/unit_*.log 2>/dev/null | grep -c '^\[ok\]: ')
 # The tests of a unit that did not finish the first time count from its rerun.
-count_ok() {
-  local n=0
-  [ -f "$1" ] && n=$(grep -c '^\[ok\]: ' "$1")
-  echo "${n:-0}"
-}
-for unit in "${unfinished_first[@]}"; do
-  [ -n "$unit" ] || continue
-  name="$(echo "$unit" | tr / _).log"
-  [ -f "$work/second/$name" ] || continue
-  passed=$((passed - $(count_ok "$work/first/$name") + $(count_ok "$work/second/$name")))
-done
+passed=$(passes_with_reruns "${passed:-0}")
 # A run that ran nothing (no units found, server never up) is a failure too.
 if [ "${passed:-0}" -eq 0 ]; then echo "FAILED: no test ran"; failed=$((failed + 1)); fi
 echo "suite: ${passed:-0} passed, $failed failed"

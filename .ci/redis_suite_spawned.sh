@@ -32,6 +32,8 @@
 #   RERUN         0: no second run of failing units (when investigating) [1]
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=suite_rules.sh
+source .ci/suite_rules.sh
 ROOT=$PWD
 
 TESTS=${REDIS_TESTS:-}
@@ -191,15 +193,8 @@ if [ "${#rerun_units[@]}" -gt 0 ] && [ "$RERUN" = 1 ]; then
       printf '%s\n' "${unfinished[@]}" | grep -qxF "$unit" ||
       printf '%s\n' "${second[@]}" | grep -qxF "$t"; then echo "$t"; fi
   done)
-  # A unit that did not finish the first time has only its rerun's results: those
-  # stand (a harness that could not start, a port still held by another run).
-  mapfile -t unfinished_first < <(broken "$work/first.out" | sed -E 's/: .*//')
-  for t in "${second[@]}"; do
-    [ -n "$t" ] || continue
-    unit=${t%%: *}
-    if printf '%s\n' "${unfinished_first[@]}" | grep -qxF "$unit" &&
-      ! printf '%s\n' "${final[@]}" | grep -qxF "$t"; then final+=("$t"); fi
-  done
+  # A unit that did not finish the first time counts its rerun's results.
+  adopt_unfinished_reruns
   for t in "${first[@]}"; do
     if ! printf '%s\n' "${final[@]}" | grep -qxF "$t"; then echo "flaky (passed on rerun): $t"; fi
   done
@@ -225,17 +220,7 @@ if [ $# -eq 0 ]; then
 fi
 passed=$(cat "$work"/first/*.log 2>/dev/null | grep -c '^\[ok\]: ')
 # The tests of a unit that did not finish the first time count from its rerun.
-count_ok() {
-  local n=0
-  [ -f "$1" ] && n=$(grep -c '^\[ok\]: ' "$1")
-  echo "${n:-0}"
-}
-for unit in "${unfinished_first[@]}"; do
-  [ -n "$unit" ] || continue
-  name="$(echo "$unit" | tr / _).log"
-  [ -f "$work/second/$name" ] || continue
-  passed=$((passed - $(count_ok "$work/first/$name") + $(count_ok "$work/second/$name")))
-done
+passed=$(passes_with_reruns "${passed:-0}")
 if [ "${passed:-0}" -eq 0 ]; then echo "FAILED: no test ran"; failed=$((failed + 1)); fi
 if [ -n "$KEEP_LOGS" ]; then
   mkdir -p "$KEEP_LOGS" && cp -R "$work/first" "$work/first.out" "$KEEP_LOGS/" &&
