@@ -1,8 +1,7 @@
 // One ACL user: on or off, its password hashes (SHA-256, never the passwords), its
 // payload-sanitizing flag, a root selector and any extra selectors.
 
-import { createHash } from "node:crypto";
-import { Buffer } from "node:buffer";
+import { sha256Hex } from "../util/sha.ts";
 import type { AclCatalog } from "./catalog.ts";
 import { type CallArgs, type Denial, READ, Selector } from "./selector.ts";
 
@@ -15,7 +14,7 @@ const HASH = /^[0-9a-f]{64}$/;
 
 /** The SHA-256 of a password (its bytes: one char per byte), in lowercase hex. */
 export function passwordHash(password: string): string {
-  return createHash("sha256").update(Buffer.from(password, "latin1")).digest("hex");
+  return sha256Hex(password);
 }
 
 export class User {

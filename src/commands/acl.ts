@@ -2,7 +2,6 @@
 // USERS, WHOAMI), categories (CAT), DRYRUN, GENPASS, the ACL LOG, and the ACL file
 // (LOAD, SAVE). The users themselves live in src/acl/.
 
-import { randomBytes } from "node:crypto";
 import { Buffer } from "node:buffer";
 import {
   ACL_CATEGORIES,
@@ -289,7 +288,10 @@ function genPass(s: Session, argv: string[]): void {
     bits = n;
   }
   const chars = Math.ceil(bits / 4);
-  s.reply.bulk(randomBytes(Math.ceil(chars / 2)).toString("hex").slice(0, chars));
+  const bytes = crypto.getRandomValues(new Uint8Array(Math.ceil(chars / 2)));
+  let hex = "";
+  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
+  s.reply.bulk(hex.slice(0, chars));
 }
 
 /** ACL LOG [count | RESET] */

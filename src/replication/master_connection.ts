@@ -13,7 +13,6 @@ import { leadingAux } from "../persistence/rdb_reader.ts";
 import { RdbError } from "../persistence/rdb_format.ts";
 import { encodeRequest } from "../protocol/request.ts";
 import { latin1Bytes, latin1Text } from "../util/latin1.ts";
-import { connectFrom } from "./source_conn.ts";
 import type { MasterLinkClient, MasterStreamEvents } from "./types.ts";
 
 /** Redis's repl_state, as ROLE and INFO name it. */
@@ -184,10 +183,11 @@ export class MasterConnection {
     log.notice(`Connecting to MASTER ${this.host}:${this.port}`);
     let conn: Deno.Conn;
     try {
-      // bind-source-addr: the connection leaves from that address.
+      // bind-source-addr: the connection leaves from that address. Its module (and
+      // node:net) loads only then: loading it costs start-up time.
       const source = config.string("bind-source-addr");
       conn = source !== ""
-        ? await connectFrom(this.host, this.port, source)
+        ? await (await import("./source_conn.ts")).connectFrom(this.host, this.port, source)
         : await Deno.connect({ hostname: this.host, port: this.port });
     } catch (error) {
       if (attempt !== this.#attempt) return;

@@ -10,7 +10,7 @@
 // on a stack that JSPI suspends instead, which costs a promise and a stack per run.
 
 import { Buffer } from "node:buffer";
-import { createHash } from "node:crypto";
+import { sha1Hex } from "../util/sha.ts";
 import v8 from "node:v8";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import { commandName } from "../protocol/decoder.ts";
@@ -515,11 +515,4 @@ function latin1Write(bytes: Latin1Buffer, text: string, at: number): number {
   if (length > SHORT) return at + bytes.latin1Write(text, at, length);
   for (let i = 0; i < length; i++) bytes[at + i] = text.charCodeAt(i);
   return at + length;
-}
-
-/** SHA-1 of bytes (or a one-byte string), as 40 lowercase hex digits. */
-export function sha1Hex(data: Uint8Array | string): string {
-  const hash = createHash("sha1");
-  hash.update(typeof data === "string" ? Buffer.from(data, "latin1") : data);
-  return hash.digest("hex");
 }

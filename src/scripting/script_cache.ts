@@ -1,7 +1,8 @@
 // EVAL's script cache: scripts by the SHA-1 of their body, compiled once (SCRIPT LOAD,
 // EVAL, EVALSHA, SCRIPT EXISTS, SCRIPT FLUSH).
 
-import { EVAL_STATE, type LuaVm, sha1Hex } from "./lua_vm.ts";
+import { EVAL_STATE, type LuaVm } from "./lua_vm.ts";
+import { sha1Hex } from "../util/sha.ts";
 import { parseScriptShebang, type ScriptFlag } from "./shebang.ts";
 import type { ScriptRunOptions } from "./run_options.ts";
 
