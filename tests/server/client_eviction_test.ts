@@ -56,6 +56,33 @@ Deno.test("clients over maxmemory-clients are disconnected, the biggest first", 
   }
 });
 
+Deno.test("a limit that leaves room for exactly half the clients evicts exactly half", async () => {
+  // A client's own small reply is covered by the 16 KB its output counts at least, as
+  // Redis's static reply buffer covers it: the CLIENT LIST that follows the CONFIG SET
+  // does not take the total over the limit and evict one more.
+  const server = await startRedeno(freePort());
+  const clients: RespClient[] = [];
+  try {
+    const admin = await RespClient.connect(server.port);
+    await admin.call("CLIENT", "SETNAME", "control");
+    await admin.call("CLIENT", "NO-EVICT", "on");
+    for (let i = 0; i < 6; i++) {
+      clients.push(await halfSent(server.port, `client${i}`, 500_000));
+      await until(async () => (await field(admin, `client${i}`, "qbuf"))! >= 500_000);
+    }
+    const each = (await field(admin, "client0", "tot-mem"))!;
+    const control = (await field(admin, "control", "tot-mem"))!;
+    const limit = each * 3 + control;
+    assert.equal(await admin.call("CONFIG", "SET", "maxmemory-clients", String(limit)), "OK");
+    const list = String(await admin.call("CLIENT", "LIST"));
+    assert.equal(list.split("\n").filter((l) => / name=client\d /.test(l)).length, 3, list);
+    assert.match(String(await admin.call("INFO", "stats")), /evicted_clients:3\r\n/);
+  } finally {
+    for (const client of clients) client.close();
+    await server.stop();
+  }
+});
+
 Deno.test("a request that would take the clients over the limit disconnects its client", async () => {
   const server = await startRedeno(freePort(), ["--maxmemory-clients", "1mb"]);
   try {
