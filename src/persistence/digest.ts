@@ -16,7 +16,7 @@
 import type { Keyspace } from "../store/keyspace.ts";
 import type { Value } from "../store/value.ts";
 import { codecOf } from "./codecs/mod.ts";
-import { digestHex, mixDigest, xorDigest } from "./sha1.ts";
+import { digestHex, mixDigest, xorDigest } from "./digest_fold.ts";
 
 const EXPIRE_MARK = "!!expire!!";
 const number32 = new Uint8Array(4);

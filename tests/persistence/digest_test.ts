@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { datasetDigest, valueDigest } from "../../src/persistence/digest.ts";
-import { sha1 } from "../../src/persistence/sha1.ts";
+import { sha1 } from "../../src/util/sha.ts";
 import { HashValue } from "../../src/store/hash.ts";
 import { type Database, Keyspace } from "../../src/store/keyspace.ts";
 import { ListValue } from "../../src/store/list.ts";

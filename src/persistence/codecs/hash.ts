@@ -20,7 +20,7 @@ import {
   writeBlob,
   writeString,
 } from "../rdb_format.ts";
-import { mixDigest, xorDigest } from "../sha1.ts";
+import { mixDigest, xorDigest } from "../digest_fold.ts";
 import { decodeZiplist, decodeZipmap } from "../ziplist.ts";
 import { checkPairs, readBlob, rewriteBatches, type ValueCodec, ValueError } from "./codec.ts";
 

@@ -20,7 +20,7 @@ import {
   writeCompressedNode,
   writeString,
 } from "../rdb_format.ts";
-import { mixDigest } from "../sha1.ts";
+import { mixDigest } from "../digest_fold.ts";
 import { decodeZiplist } from "../ziplist.ts";
 import {
   failIntegrity,

@@ -15,7 +15,7 @@ import { SetValue } from "../../store/set.ts";
 import { decodeIntset, encodeIntset } from "../intset.ts";
 import { jsonTexts, toJsonText } from "../json_text.ts";
 import { TYPE_SET, TYPE_SET_INTSET, writeBlob, writeString } from "../rdb_format.ts";
-import { xorDigest } from "../sha1.ts";
+import { xorDigest } from "../digest_fold.ts";
 import { readBlob, rewriteBatches, type ValueCodec, ValueError } from "./codec.ts";
 
 /** Sets: decoded, the members in file order. */

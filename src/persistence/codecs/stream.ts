@@ -45,7 +45,7 @@ import {
   writeBlob,
   writeString,
 } from "../rdb_format.ts";
-import { mixDigest } from "../sha1.ts";
+import { mixDigest } from "../digest_fold.ts";
 import { failIntegrity, type JsonFail, readBlob, type ValueCodec, ValueError } from "./codec.ts";
 
 /** A decoded consumer group. */

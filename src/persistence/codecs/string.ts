@@ -6,7 +6,7 @@ import { stringBytes, TYPED_ARRAY_BYTES } from "../../store/memory.ts";
 import { type StringValue, toLatin1 } from "../../store/string.ts";
 import { fromJsonText, toJsonText } from "../json_text.ts";
 import { type ByteReader, type ByteWriter, TYPE_STRING, writeString } from "../rdb_format.ts";
-import { mixDigest } from "../sha1.ts";
+import { mixDigest } from "../digest_fold.ts";
 import type { ValueCodec } from "./codec.ts";
 
 /** Strings: decoded, a string is already its store value. */

@@ -25,7 +25,7 @@ import {
   writeBlob,
   writeString,
 } from "../rdb_format.ts";
-import { mixDigest, xorDigest } from "../sha1.ts";
+import { mixDigest, xorDigest } from "../digest_fold.ts";
 import { decodeZiplist } from "../ziplist.ts";
 import {
   checkPairs,
