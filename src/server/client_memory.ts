@@ -42,9 +42,9 @@ const NO_ARGV: readonly string[] = [];
 /**
  * What a client's replies count at least: Redis gives every client a 16 KB reply
  * buffer and counts it whole, full or empty, so only output beyond it moves a
- * client's total (a small reply never tips client eviction over the limit). It also
- * stands for what a Redeno connection costs that nothing else counts: about 12 KB of
- * RSS an idle connection, measured with 10,000 of them.
+ * client's total (a small reply never tips client eviction over the limit). That is
+ * not far from what a Redeno connection costs besides its buffers: about 12 KB of RSS
+ * an idle connection, measured with 10,000 of them.
  */
 export const REPLY_ALLOWANCE = 16 * 1024;
 // DEBUG CLIENT-EVICTION's buckets: the first holds clients under 2^15 bytes.
