@@ -3,6 +3,7 @@
 // (LOAD, SAVE). The users themselves live in src/acl/.
 
 import { Buffer } from "node:buffer";
+import { randomHex } from "../util/hex.ts";
 import {
   ACL_CATEGORIES,
   AclCatalog,
@@ -287,11 +288,7 @@ function genPass(s: Session, argv: string[]): void {
     }
     bits = n;
   }
-  const chars = Math.ceil(bits / 4);
-  const bytes = crypto.getRandomValues(new Uint8Array(Math.ceil(chars / 2)));
-  let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
-  s.reply.bulk(hex.slice(0, chars));
+  s.reply.bulk(randomHex(Math.ceil(bits / 4)));
 }
 
 /** ACL LOG [count | RESET] */

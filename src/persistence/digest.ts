@@ -16,7 +16,8 @@
 import type { Keyspace } from "../store/keyspace.ts";
 import type { Value } from "../store/value.ts";
 import { codecOf } from "./codecs/mod.ts";
-import { digestHex, mixDigest, xorDigest } from "./digest_fold.ts";
+import { mixDigest, xorDigest } from "./digest_fold.ts";
+import { hexOf } from "../util/hex.ts";
 
 const EXPIRE_MARK = "!!expire!!";
 const number32 = new Uint8Array(4);
@@ -48,7 +49,7 @@ export interface ValueDigestOptions {
 export function valueDigest(value: Value | undefined, options: ValueDigestOptions = {}): string {
   const digest = new Uint8Array(20);
   if (value !== undefined) foldValue(digest, value, options.hasExpire ?? false);
-  return digestHex(digest);
+  return hexOf(digest);
 }
 
 /**
@@ -72,5 +73,5 @@ export function datasetDigest(keyspace: Keyspace): string {
       xorDigest(total, digest);
     }
   }
-  return digestHex(total);
+  return hexOf(total);
 }

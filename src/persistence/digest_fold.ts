@@ -15,10 +15,3 @@ export function mixDigest(digest: Uint8Array, data: string | Uint8Array): void {
   xorDigest(digest, data);
   sha1(digest, digest);
 }
-
-/** A 20-byte digest as 40 lowercase hex digits. */
-export function digestHex(digest: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < digest.length; i++) out += digest[i].toString(16).padStart(2, "0");
-  return out;
-}

@@ -12,6 +12,7 @@ import type { TransferLoad } from "../persistence/dataset_loader.ts";
 import { encodeRequest } from "../protocol/request.ts";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
 import { latin1Bytes } from "../util/latin1.ts";
+import { randomHex } from "../util/hex.ts";
 import type { ReplicationAux } from "../persistence/rdb_writer.ts";
 import type {
   Capas,
@@ -40,8 +41,7 @@ const CRON_MS = 100;
 
 /** A new random 40-hex-digit replication ID. */
 export function newReplicationId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(20));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return randomHex(40);
 }
 
 /** Replication state and both of its roles. */

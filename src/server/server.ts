@@ -61,6 +61,7 @@ import {
 import type { ReplicationAux } from "../persistence/rdb_writer.ts";
 import { serveMasterLink } from "./master_link.ts";
 import { formatAddr, Listeners, plainHost } from "./listeners.ts";
+import { randomHex } from "../util/hex.ts";
 
 export { ListenError } from "./listeners.ts";
 
@@ -290,8 +291,7 @@ export class Server implements ServerApi, ClientHost {
     this.clientEviction.refresh();
     config.onChange("maxmemory-clients", () => this.clientEviction.refresh());
     config.onChange("maxmemory", () => this.clientEviction.refresh());
-    const bytes = crypto.getRandomValues(new Uint8Array(20));
-    this.runId = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    this.runId = randomHex(40);
     this.replication = new Replication(this);
     config.onChange("min-replicas-to-write", () => this.#updateReplicationChecks());
     this.#updateReplicationChecks();

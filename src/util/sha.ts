@@ -4,43 +4,20 @@
 // node:crypto, whose loading took about a tenth of the server's start-up; the inputs are
 // short, and hashing them in JavaScript costs less than a call into a library.
 
-const HEX: string[] = [];
-for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, "0"));
+import { hexOf } from "./hex.ts";
 
-/** The message padded to whole 64-byte blocks, with its bit length at the end. */
-function padded(data: Uint8Array | string): Uint8Array {
-  const length = data.length;
-  const total = ((length + 8) >>> 6) + 1 << 6;
-  const block = new Uint8Array(total);
-  if (typeof data === "string") {
-    for (let i = 0; i < length; i++) block[i] = data.charCodeAt(i);
-  } else block.set(data);
-  block[length] = 0x80;
-  const view = new DataView(block.buffer);
-  // The length in bits, as a big-endian 64-bit number.
-  view.setUint32(total - 8, Math.floor(length / 0x20000000));
-  view.setUint32(total - 4, (length << 3) >>> 0);
-  return block;
-}
-
-function hexOf(words: Uint32Array | Int32Array): string {
-  let out = "";
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i];
-    out += HEX[(w >>> 24) & 255] + HEX[(w >>> 16) & 255] + HEX[(w >>> 8) & 255] + HEX[w & 255];
-  }
-  return out;
-}
-
-// SHA-1 keeps its state in module arrays: it allocates nothing (DEBUG DIGEST hashes
-// every key and element of the dataset with it).
-const state = new Int32Array(5);
+// Both hashes keep their state in module arrays: they allocate nothing (DEBUG DIGEST
+// hashes every key and element of the dataset with SHA-1).
+const sha1State = new Int32Array(5);
+const sha256State = new Int32Array(8);
+// The message schedule; each block's 16 words are loaded into its start.
 const words = new Int32Array(80);
 // The last one or two blocks: the data's tail, the 0x80 marker and the bit length.
 const tail = new Uint8Array(128);
 
-// One 64-byte block, already in words[0..15], into `state`.
-function compress(): void {
+// One 64-byte block, already in words[0..15], into the SHA-1 state.
+function compress1(): void {
+  const state = sha1State;
   const w = words;
   for (let i = 16; i < 80; i++) {
     const x = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16];
@@ -89,20 +66,10 @@ function loadText(text: string, at: number): void {
   }
 }
 
-/**
- * The SHA-1 of `data` (a one-byte string's chars are its bytes), written as 20 bytes
- * into `out` at `at` (by default a new array). `out` may be `data` itself.
- */
-export function sha1(
-  data: string | Uint8Array,
-  out: Uint8Array = new Uint8Array(20),
-  at = 0,
-): Uint8Array {
-  state[0] = 0x67452301;
-  state[1] = 0xefcdab89 | 0;
-  state[2] = 0x98badcfe | 0;
-  state[3] = 0x10325476;
-  state[4] = 0xc3d2e1f0 | 0;
+// Runs `compress` over each 64-byte block of the padded message (FIPS 180-4 5.1.1: the
+// data, a 0x80 byte, zeros, the length in bits as a 64-bit big-endian number), each
+// loaded into words[0..15] first.
+function hashBlocks(data: string | Uint8Array, compress: () => void): void {
   const n = data.length;
   const full = n - (n % 64);
   if (typeof data === "string") {
@@ -138,7 +105,11 @@ export function sha1(
     loadBytes(tail, b * 64);
     compress();
   }
-  for (let i = 0; i < 5; i++) {
+}
+
+// A state's words as big-endian bytes into `out` at `at`.
+function writeState(state: Int32Array, out: Uint8Array, at: number): Uint8Array {
+  for (let i = 0; i < state.length; i++) {
     const v = state[i];
     out[at + 4 * i] = v >>> 24;
     out[at + 4 * i + 1] = (v >>> 16) & 0xff;
@@ -148,14 +119,29 @@ export function sha1(
   return out;
 }
 
-const sha1Out = new Uint8Array(20);
+/**
+ * The SHA-1 of `data` (a one-byte string's chars are its bytes), written as 20 bytes
+ * into `out` at `at` (by default a new array). `out` may be `data` itself.
+ */
+export function sha1(
+  data: string | Uint8Array,
+  out: Uint8Array = new Uint8Array(20),
+  at = 0,
+): Uint8Array {
+  sha1State[0] = 0x67452301;
+  sha1State[1] = 0xefcdab89 | 0;
+  sha1State[2] = 0x98badcfe | 0;
+  sha1State[3] = 0x10325476;
+  sha1State[4] = 0xc3d2e1f0 | 0;
+  hashBlocks(data, compress1);
+  return writeState(sha1State, out, at);
+}
+
+const digestOut = new Uint8Array(32);
 
 /** SHA-1 of bytes (or a one-byte string), as 40 lowercase hex digits. */
 export function sha1Hex(data: Uint8Array | string): string {
-  sha1(data, sha1Out);
-  let out = "";
-  for (let i = 0; i < 20; i++) out += HEX[sha1Out[i]];
-  return out;
+  return hexOf(sha1(data, digestOut).subarray(0, 20));
 }
 
 // The first 32 bits of the fractional parts of the cube roots of the first 64 primes.
@@ -171,48 +157,48 @@ const SHA256_H0 = new Int32Array(8);
   for (let i = 0; i < 64; i++) SHA256_K[i] = fraction(Math.cbrt(primes[i]));
   for (let i = 0; i < 8; i++) SHA256_H0[i] = fraction(Math.sqrt(primes[i]));
 }
-const sha256Schedule = new Int32Array(64);
 
 function rotr(x: number, n: number): number {
   return (x >>> n) | (x << (32 - n));
 }
 
+// One 64-byte block, already in words[0..15], into the SHA-256 state.
+function compress256(): void {
+  const w = words;
+  for (let t = 16; t < 64; t++) {
+    const x = w[t - 15], y = w[t - 2];
+    const s0 = rotr(x, 7) ^ rotr(x, 18) ^ (x >>> 3);
+    const s1 = rotr(y, 17) ^ rotr(y, 19) ^ (y >>> 10);
+    w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
+  }
+  const h = sha256State;
+  let a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
+  for (let t = 0; t < 64; t++) {
+    const t1 = (k + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) +
+      SHA256_K[t] + w[t]) | 0;
+    const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+    k = g;
+    g = f;
+    f = e;
+    e = (d + t1) | 0;
+    d = c;
+    c = b;
+    b = a;
+    a = (t1 + t2) | 0;
+  }
+  h[0] += a;
+  h[1] += b;
+  h[2] += c;
+  h[3] += d;
+  h[4] += e;
+  h[5] += f;
+  h[6] += g;
+  h[7] += k;
+}
+
 /** SHA-256 of bytes (or a one-byte string), as 64 lowercase hex digits. */
 export function sha256Hex(data: Uint8Array | string): string {
-  const block = padded(data);
-  const view = new DataView(block.buffer);
-  const w = sha256Schedule;
-  const h = Int32Array.from(SHA256_H0);
-  for (let offset = 0; offset < block.length; offset += 64) {
-    for (let t = 0; t < 16; t++) w[t] = view.getInt32(offset + t * 4);
-    for (let t = 16; t < 64; t++) {
-      const x = w[t - 15], y = w[t - 2];
-      const s0 = rotr(x, 7) ^ rotr(x, 18) ^ (x >>> 3);
-      const s1 = rotr(y, 17) ^ rotr(y, 19) ^ (y >>> 10);
-      w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
-    }
-    let a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
-    for (let t = 0; t < 64; t++) {
-      const t1 = (k + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) +
-        SHA256_K[t] + w[t]) | 0;
-      const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
-      k = g;
-      g = f;
-      f = e;
-      e = (d + t1) | 0;
-      d = c;
-      c = b;
-      b = a;
-      a = (t1 + t2) | 0;
-    }
-    h[0] += a;
-    h[1] += b;
-    h[2] += c;
-    h[3] += d;
-    h[4] += e;
-    h[5] += f;
-    h[6] += g;
-    h[7] += k;
-  }
-  return hexOf(h);
+  sha256State.set(SHA256_H0);
+  hashBlocks(data, compress256);
+  return hexOf(writeState(sha256State, digestOut, 0));
 }
