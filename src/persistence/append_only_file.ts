@@ -351,14 +351,17 @@ export class AppendOnlyFile {
     const at = listeners.indexOf(this.#listener);
     if (at >= 0) listeners.splice(at, 1);
     this.#host.beforeReplies = null;
+    this.#host.repliesWaitForDisk = false;
   }
 
   #installHooks(): void {
     const writer = this.#writer;
     if (writer === null || this.aofState === "off") {
       this.#host.beforeReplies = null;
+      this.#host.repliesWaitForDisk = false;
       return;
     }
+    this.#host.repliesWaitForDisk = writer.fsync === "always";
     this.#host.beforeReplies = writer.fsync === "always"
       ? () => writer.needsSync ? writer.sync() : undefined
       : () => writer.write();

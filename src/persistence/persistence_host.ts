@@ -55,6 +55,8 @@ export interface PersistenceHost {
    * on: writes the log to the OS, and with appendfsync always waits for the fsync.
    */
   beforeReplies: (() => Promise<void> | void) | null;
+  /** True while `beforeReplies` waits for the disk (appendfsync always). */
+  repliesWaitForDisk: boolean;
   /**
    * The write stream: every propagated write goes to each of these (an EXEC's writes
    * wrapped in MULTI/EXEC, db -1 meaning no SELECT).

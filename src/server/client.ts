@@ -151,6 +151,9 @@ export class Client implements Session, SessionFacts {
   // The part of the chunk being written that the socket has not taken yet: a peer that
   // reads nothing leaves it all there, and it counts as output buffer, as in Redis.
   #unsent = 0;
+  // appendfsync always: set while only output set aside by holdOutput may be sent (the
+  // reply buffer holds output whose writes the disk may not have yet).
+  #onlyHeld = false;
   #onBytesOut: (n: number) => void;
 
   constructor(
@@ -511,8 +514,36 @@ export class Client implements Session, SessionFacts {
     }
   }
 
+  /**
+   * appendfsync always: takes the output so far out of the reply buffer, for
+   * `sendHeld` once the disk has the writes before it. Until the next plain `flush`,
+   * nothing else is sent: output added meanwhile waits for a later fsync.
+   */
+  holdOutput(): Uint8Array | null {
+    this.#onlyHeld = true;
+    if (this.reply.length === 0) return null;
+    const taken = this.reply.take();
+    const chunk = taken.slice();
+    this.reply.release(taken);
+    return chunk;
+  }
+
+  /** Sends output `holdOutput` set aside, after what was set aside before it. */
+  sendHeld(chunk: Uint8Array): Promise<void> {
+    this.#queued.push(chunk);
+    this.#queuedBytes += chunk.length;
+    if (!this.#draining) this.#flushing = this.#drain();
+    return this.#flushing;
+  }
+
+  /** Resolves once what is being sent has been (starts nothing). */
+  sent(): Promise<void> {
+    return this.#flushing;
+  }
+
   /** Sends every pending reply; concurrent callers share one flush. */
   flush(): Promise<void> {
+    this.#onlyHeld = false;
     if (!this.#draining) {
       this.#flushing = this.#drain();
     } else if (this.reply.length >= QUEUE_ABOVE) {
@@ -535,7 +566,7 @@ export class Client implements Session, SessionFacts {
     this.#draining = true;
     try {
       while (this.#conn !== null) {
-        if (this.#queued.length > 0 || this.reply.length > 0) {
+        if (this.#queued.length > 0 || (this.reply.length > 0 && !this.#onlyHeld)) {
           await this.#sendOwn();
           continue;
         }

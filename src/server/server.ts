@@ -173,10 +173,16 @@ export class Server implements ServerApi, ClientHost {
   /** maxmemory-clients: the biggest clients are disconnected when clients use too much. */
   readonly clientEviction: ClientEviction;
   /**
-   * Set while the AOF is on: each connection runs it before sending the replies of a
-   * batch (the log reaches the OS, or the disk with appendfsync always, first).
+   * Set while the AOF is on: runs before replies are sent (the log reaches the OS, or
+   * the disk with appendfsync always, first).
    */
   beforeReplies: (() => Promise<void> | void) | null = null;
+  /**
+   * appendfsync always: a connection sends its replies as soon as its batch has run,
+   * and reads on once the disk has them. Otherwise the replies of every client served
+   * in one turn of the event loop go out in one flush after them all.
+   */
+  repliesWaitForDisk = false;
   readonly keyEvents = new KeyEvents((db, key) => this.keyspace.databases[db].data.has(key));
   readonly slowlog = new SlowLog(this);
   readonly latency = new LatencyMonitor(this);
@@ -1029,8 +1035,23 @@ export class Server implements ServerApi, ClientHost {
     if (this.tracking.enabled) this.tracking.beforeFlush();
     const hook = this.beforeReplies;
     const logged = hook === null ? undefined : hook();
-    if (logged === undefined) this.#sendPending();
-    else return logged.then(() => this.#sendPending());
+    if (logged === undefined) {
+      this.#sendPending();
+      return;
+    }
+    // The fsync covers the writes made so far, so only the output there now may go
+    // once it is done: a client served while it runs waits for the next one.
+    const held: [Client, Uint8Array | null][] = [];
+    for (const client of this.#pending) held.push([client, client.holdOutput()]);
+    this.#pending.clear();
+    return logged.then(() => {
+      for (const [client, chunk] of held) {
+        if (chunk === null) continue;
+        client.sendHeld(chunk).then(() => {
+          if (client.closing) client.closeNow();
+        }, () => client.closeNow());
+      }
+    });
   }
 
   #sendPending(): void {
