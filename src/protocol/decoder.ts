@@ -433,6 +433,11 @@ export class RequestDecoder {
     }
     let lineEnd = lf;
     if (lineEnd > this.#pos && buf[lineEnd - 1] === CR) lineEnd--;
+    const plain = plainInline(buf, this.#pos, lineEnd);
+    if (plain !== null) {
+      this.#pos = lf + 1;
+      return plain.length === 0 ? undefined : plain;
+    }
     const line = buf.latin1Slice(this.#pos, lineEnd);
     const argv = splitArgs(line);
     if (argv === null) this.#fail(PROTO_UNBALANCED_QUOTES, this.#pos);
@@ -559,6 +564,27 @@ function describe(byte: number): string {
   return byte >= 0x20 && byte < 0x7f
     ? `'${String.fromCharCode(byte)}'`
     : `byte 0x${byte.toString(16).padStart(2, "0")}`;
+}
+
+/**
+ * An inline request of words separated by spaces, split straight from the bytes (the
+ * name as `commandName` takes it); null when the line has a quote or a control byte,
+ * which only `splitArgs` reads as Redis does.
+ */
+function plainInline(b: Latin1Buffer, start: number, end: number): string[] | null {
+  for (let p = start; p < end; p++) {
+    const c = b[p];
+    if (c < 32 || c === 34 /* '"' */ || c === 39 /* "'" */) return null;
+  }
+  const args: string[] = [];
+  let p = start;
+  while (true) {
+    while (p < end && b[p] === 32) p++;
+    if (p === end) return args;
+    const from = p;
+    while (p < end && b[p] !== 32) p++;
+    args.push(args.length === 0 ? commandName(b, from, p) : latin1(b, from, p));
+  }
 }
 
 // Command names seen lately, by a hash of their bytes (see commandName).

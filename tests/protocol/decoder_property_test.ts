@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import fc from "npm:fast-check@3";
 import { ProtocolError, RequestDecoder } from "../../src/protocol/decoder.ts";
+import { splitArgs } from "../../src/protocol/split_args.ts";
 import { bytes, resp } from "../_server.ts";
 
 // Decodes chunks in turn: the requests, then the protocol error's message, if any.
@@ -105,6 +106,39 @@ Deno.test("a valid pipeline cut into random chunks gives the same requests", () 
         assert.deepEqual(decode(cut(encode(requests), points)), requests);
       },
     ),
+    { numRuns: 2000 },
+  );
+});
+
+// (No NUL: like Redis's strchr, the decoder does not look for the line's end past one.)
+Deno.test("an inline request splits as splitArgs splits its line, words of plain bytes too", () => {
+  const line = fc.string({
+    unit: fc.constantFrom(
+      " ",
+      "a",
+      "P",
+      "ping",
+      "\x7f",
+      "\x80",
+      "\xff",
+      '"',
+      "'",
+      "\t",
+      "\\",
+      "\r",
+    ),
+    maxLength: 30,
+  }).filter((text) => !text.startsWith("*") && !text.includes("\n"));
+  fc.assert(
+    fc.property(line, (text) => {
+      const split = splitArgs(text);
+      const expected = split === null
+        ? ["error: unbalanced quotes in request"]
+        : split.length === 0
+        ? []
+        : [split];
+      assert.deepEqual(decode([bytes(`${text}\r\n`)]), expected);
+    }),
     { numRuns: 2000 },
   );
 });
