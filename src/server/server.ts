@@ -1046,20 +1046,13 @@ export class Server implements ServerApi, ClientHost {
     this.#pending.clear();
     return logged.then(() => {
       for (const [client, chunk] of held) {
-        if (chunk === null) continue;
-        client.sendHeld(chunk).then(() => {
-          if (client.closing) client.closeNow();
-        }, () => client.closeNow());
+        if (chunk !== null) closeWhenSent(client, client.sendHeld(chunk));
       }
     });
   }
 
   #sendPending(): void {
-    for (const client of this.#pending) {
-      client.flush().then(() => {
-        if (client.closing) client.closeNow();
-      }, () => client.closeNow());
-    }
+    for (const client of this.#pending) closeWhenSent(client, client.flush());
     this.#pending.clear();
   }
 
@@ -1519,4 +1512,12 @@ function refusedWhileLoading(
     const flags = table.lookup(queued[0])?.flags;
     return flags !== undefined && refuses(flags);
   });
+}
+
+// Once a client's output is sent: a client that is closing (QUIT) closes, and so does
+// one whose send failed.
+function closeWhenSent(client: Client, sent: Promise<void>): void {
+  sent.then(() => {
+    if (client.closing) client.closeNow();
+  }, () => client.closeNow());
 }
