@@ -16,7 +16,7 @@ if ! command -v clang-14 >/dev/null || ! command -v wasm-ld-14 >/dev/null \
     libclang-rt-14-dev-wasm32 dpkg-dev) >/dev/null || fail "could not install the toolchain"
 fi
 # apt-get source needs a deb-src line for the mirror the machine already uses.
-if ! grep -rqs '^Types: deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
   src=/etc/apt/sources.list.d/debian.sources
   [ -f "$src" ] || fail "no $src to derive a deb-src entry from"
   sed 's/^Types: deb$/Types: deb-src/' "$src" > /etc/apt/sources.list.d/redeno-deb-src.sources

@@ -145,18 +145,23 @@ Deno.test("hostile clients: a bulk load through redis-cli --pipe does not hold t
   await Deno.writeTextFile(file, requests.repeat(rounds));
   const watcher = watch(server);
   try {
+    const loadStart = performance.now();
     const { stdout } = await new Deno.Command("sh", {
       args: ["-c", `exec redis-cli -p ${server.port} --pipe < "${file}"`],
       stdout: "piped",
       stderr: "piped",
     }).output();
+    const loadMs = performance.now() - loadStart;
     const figures = await watcher.stop();
     console.log(
-      `bulk load of ${rounds * 1000} SETs; worst PING ${figures.worstPingMs.toFixed(1)} ms ` +
-        `over ${figures.pings}`,
+      `bulk load of ${rounds * 1000} SETs in ${loadMs.toFixed(0)} ms; worst PING ` +
+        `${figures.worstPingMs.toFixed(1)} ms over ${figures.pings}`,
     );
     assert.match(new TextDecoder().decode(stdout), new RegExp(`errors: 0, replies: ${rounds}000`));
-    assert.ok(figures.pings >= 10, `only ${figures.pings} PINGs answered`);
+    // The watcher PINGs every 50 ms: while the load runs, at least one PING per 100 ms
+    // must come back (how long the load takes depends on the machine, not the count).
+    const expected = Math.max(3, Math.floor(loadMs / 100));
+    assert.ok(figures.pings >= expected, `only ${figures.pings} PINGs answered in ${loadMs} ms`);
     assert.ok(figures.worstPingMs < 500, `a PING took ${figures.worstPingMs} ms`);
   } finally {
     await watcher.stop();
