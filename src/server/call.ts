@@ -93,17 +93,21 @@ export class CallFrame {
 }
 
 /**
- * Top-level fast commands that ran back to back and whose time is not read yet.
- * Reading the clock costs about as much as running a fast command on a VM, so such a
- * run is timed as a whole, once: when a command that is not fast starts, when the
- * batch of requests ends, or at RUN_LIMIT commands. Each of its commands then counts
- * the run's average. No command of a run can have taken longer than the whole run, so
- * while the run stays under the slow log's and the latency monitor's thresholds, what
- * they record is exactly what timing every command would record.
+ * Fast commands that ran back to back at one depth and whose time is not read yet:
+ * client requests, or the commands one script or one EXEC runs. Reading the clock
+ * costs about as much as running a fast command on a VM, so such a run is timed as a
+ * whole, once: when a command that is not fast or at another depth starts or ends
+ * (the EXEC or script the run is inside), when the batch of requests ends, or at
+ * RUN_LIMIT commands. Each of its commands then counts the run's average. No command
+ * of a run can have taken longer than the whole run, so while the run stays under the
+ * slow log's and the latency monitor's thresholds, what they record is exactly what
+ * timing every command would record.
  */
 export class PendingTimes {
   static readonly RUN_LIMIT = 64;
   size = 0;
+  /** The call depth of the run's commands (1: a client's own requests). */
+  depth = 0;
   /** performance.now() when the run's first command started. */
   started = 0;
   readonly names: string[] = [];
@@ -115,6 +119,7 @@ export class PendingTimes {
   /** Adds a command; `logged` false for a command the slow log skips. */
   add(
     started: number,
+    depth: number,
     name: string,
     client: Client,
     argv: string[],
@@ -122,7 +127,10 @@ export class PendingTimes {
     logged: boolean,
   ): void {
     const i = this.size++;
-    if (i === 0) this.started = started;
+    if (i === 0) {
+      this.started = started;
+      this.depth = depth;
+    }
     this.names[i] = name;
     this.clients[i] = client;
     this.argvs[i] = argv;

@@ -395,13 +395,14 @@ export class ScriptRunner implements VmHost {
     const run = this.#run;
     if (run === null) return 0;
     if (run.killRequested) return 2;
+    const now = this.#server.scriptClock();
     if (!run.busy) {
       const threshold = this.#threshold;
-      if (threshold <= 0 || performance.now() - run.started < threshold) return 0;
+      if (threshold <= 0 || now - run.started < threshold) return 0;
       run.busy = true;
       this.#server.log.warning(
         `Slow script detected: still in execution after ${
-          Math.round(performance.now() - run.started)
+          Math.round(now - run.started)
         } milliseconds. You can try killing the script using the ${
           run.isFunction ? "FUNCTION KILL" : "SCRIPT KILL"
         } command.`,
@@ -409,7 +410,6 @@ export class ScriptRunner implements VmHost {
     }
     // Past the threshold the script lets other clients in every few milliseconds, not
     // at every check: a yield costs a timer turn, and the script must keep its speed.
-    const now = performance.now();
     if (now - this.#lastYield < YIELD_EVERY_MS) return 0;
     this.#lastYield = now;
     return 1;

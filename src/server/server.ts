@@ -693,8 +693,9 @@ export class Server implements ServerApi, ClientHost {
   beginCall(client: Client, spec: CommandSpec, fullName: string, argv: string[]): CallFrame {
     const frame = this.calls.push();
     // A command that is not part of a run of fast commands ends that run first.
-    const started = this.#pendingTimes.size !== 0 &&
-        ((spec.bits! & BIT_FAST) === 0 || this.calls.depth > 1)
+    const run = this.#pendingTimes;
+    const started = run.size !== 0 &&
+        ((spec.bits! & BIT_FAST) === 0 || this.calls.depth !== run.depth)
       ? this.#settleTimes()
       : this.#clockFresh
       ? this.#clock
@@ -712,6 +713,15 @@ export class Server implements ServerApi, ClientHost {
     // A WAIT of this batch asks the replicas for their offsets now.
     this.replication.beforeSleep();
     this.#clockFresh = false;
+  }
+
+  /**
+   * performance.now(), for a running script's busy check: it also times the run of
+   * fast commands the script called so far, so that Lua's own time between checks is
+   * all a run can count beyond its commands'.
+   */
+  scriptClock(): number {
+    return this.#pendingTimes.size !== 0 ? this.#settleTimes() : this.#readClock();
   }
 
   // performance.now(), remembered as the current time until the running task ends.
@@ -840,14 +850,14 @@ export class Server implements ServerApi, ClientHost {
       const bits = frame.spec.bits!;
       const failed = client.reply.errors - frame.errorsBefore - frame.nestedErrors > 0;
       if (counted && this.monitors.size !== 0) this.#feedMonitors(frame);
-      if (
-        counted && (bits & BIT_FAST) !== 0 && this.calls.depth === 1 &&
-        client.blockedState === null
-      ) {
+      if (counted && (bits & BIT_FAST) !== 0 && client.blockedState === null) {
         // Timed with the run of fast commands it belongs to.
         const run = this.#pendingTimes;
+        const depth = this.calls.depth;
+        if (run.size !== 0 && run.depth !== depth) this.#settleTimes();
         run.add(
           frame.started,
+          depth,
           frame.fullName,
           client,
           frame.argv,
@@ -856,7 +866,9 @@ export class Server implements ServerApi, ClientHost {
         );
         if (run.size >= PendingTimes.RUN_LIMIT) this.#settleTimes();
       } else {
-        const micros = (this.#readClock() - frame.started) * 1000;
+        // The fast commands it ran (a script's, an EXEC's) are timed with the same read.
+        const ended = this.#pendingTimes.size !== 0 ? this.#settleTimes() : this.#readClock();
+        const micros = (ended - frame.started) * 1000;
         if (counted) this.#countCall(frame.fullName, micros, failed);
         else if (failed) {
           // A blocked command that ends in an error when run again counts as failed.

@@ -61,3 +61,43 @@ Deno.test("every fast command of a batch is counted and logged", async () => {
     await server.stop();
   }
 });
+
+Deno.test("the commands a script runs are counted and logged, and Lua's own time is not theirs", async () => {
+  const server: RunningServer = await startRedeno(freePort());
+  try {
+    // Two INCRs, then about 30 ms of Lua alone, then a third one: with a 10 ms
+    // threshold only the EVAL is slow; the INCRs are counted and none is logged.
+    const script = "redis.call('incr', KEYS[1]); redis.call('incr', KEYS[1]); " +
+      "local t = 0; for i = 1, 3000000 do t = t + i end; return redis.call('incr', KEYS[1])";
+    const replies = await exchange(
+      server.port,
+      pipeline(
+        ["CONFIG", "SET", "slowlog-log-slower-than", "10000"],
+        ["SLOWLOG", "RESET"],
+        ["EVAL", script, "1", "n"],
+        ["SLOWLOG", "GET"],
+        ["INFO", "commandstats"],
+      ),
+      1000,
+    );
+    assert.match(replies, /:3\r\n/);
+    const log = replies.slice(replies.indexOf(":3\r\n") + 4);
+    assert.match(log, /^\*1\r\n\*6\r\n:\d+\r\n:\d+\r\n:\d+\r\n\*4\r\n\$4\r\nEVAL\r\n/);
+    assert.match(log, /cmdstat_incr:calls=3,/);
+    // Every INCR of the script logged, before the EVAL that ran them (as in Redis).
+    const all = await exchange(
+      server.port,
+      pipeline(
+        ["CONFIG", "SET", "slowlog-log-slower-than", "0"],
+        ["SLOWLOG", "RESET"],
+        ["EVAL", "redis.call('incr', KEYS[1]); return redis.call('incr', KEYS[1])", "1", "n"],
+        ["SLOWLOG", "GET", "3"],
+      ),
+      1000,
+    );
+    const names = [...all.matchAll(/\*(\d)\r\n\$\d+\r\n(EVAL|incr|SLOWLOG)\r\n/g)].map((m) => m[2]);
+    assert.deepEqual(names, ["EVAL", "incr", "incr"]);
+  } finally {
+    await server.stop();
+  }
+});
