@@ -5,6 +5,7 @@
 
 import { ConfigError, helpText, loadConfig } from "./config/mod.ts";
 import { Logger, type LogLevel } from "./log.ts";
+import { fsPath } from "./util/latin1.ts";
 import type { PrefetchedFile } from "./persistence/persistence_host.ts";
 import type { Server } from "./server/server.ts";
 import { REDENO_VERSION, REDIS_VERSION } from "./version.ts";
@@ -38,13 +39,13 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const config = loaded.config;
-  const log = new Logger(config.string("loglevel") as LogLevel, config.string("logfile"));
+  const log = new Logger(config.string("loglevel") as LogLevel, fsPath(config.string("logfile")));
   config.onChange("loglevel", () => {
     log.level = config.string("loglevel") as LogLevel;
   });
   const dir = config.string("dir");
   try {
-    Deno.chdir(dir);
+    Deno.chdir(fsPath(dir));
   } catch (error) {
     log.warning(`Can't chdir to '${dir}': ${error}`);
     return 1;
@@ -54,7 +55,7 @@ export async function main(args: string[]): Promise<number> {
     `Redeno version=${REDENO_VERSION}, redis-compat=${REDIS_VERSION}, deno=${Deno.version.deno}, ` +
       `pid=${Deno.pid}, just started`,
   );
-  const pidfile = writePidFile(config.string("pidfile"), log);
+  const pidfile = writePidFile(fsPath(config.string("pidfile")), log);
   const rdbFile = readAhead(config);
   const { ListenError, Server } = await serverCode;
   let server: Server;
@@ -126,7 +127,7 @@ export async function main(args: string[]): Promise<number> {
  */
 function readAhead(config: { string(name: string): string }): PrefetchedFile | undefined {
   if (config.string("appendonly") === "yes") return undefined;
-  const path = `${config.string("dir")}/${config.string("dbfilename")}`;
+  const path = `${fsPath(config.string("dir"))}/${fsPath(config.string("dbfilename"))}`;
   let bytes: Promise<Uint8Array | null> | null = readWhole(path).catch(() => null);
   return {
     path,
@@ -204,7 +205,7 @@ function handleSignals(server: Server): { remove(): void } {
       if (signal === "SIGINT" && persistence.shutdownAsap) {
         log.warning("You insist... exiting now.");
         try {
-          Deno.removeSync(`${config.string("dir")}/temp-${Deno.pid}.rdb`);
+          Deno.removeSync(`${fsPath(config.string("dir"))}/temp-${Deno.pid}.rdb`);
         } catch { /* no snapshot being written */ }
         Deno.exit(1);
       }

@@ -338,6 +338,28 @@ Deno.test("a latin1 byte in a config file stays one character", async () => {
   assert.equal(c.string("requirepass"), "p\xe9");
 });
 
+Deno.test("values and paths past ASCII are bytes, from the command line and from files", async () => {
+  // A command-line value is its UTF-8 bytes, as redis-server receives it.
+  assert.equal(
+    (await load(["--requirepass", "pässwörd"])).string("requirepass"),
+    "p\xc3\xa4ssw\xc3\xb6rd",
+  );
+  // A directory with a name past ASCII: `dir` shows its bytes; included files and the
+  // directory itself are found whether named on the command line or in a file.
+  const parent = await tempDir();
+  const dir = `${parent}/dätä`;
+  await Deno.mkdir(dir);
+  const bytes = `${parent}/d\xc3\xa4t\xc3\xa4`;
+  assert.equal((await load(["--dir", dir])).string("dir"), bytes);
+  const inner = `${dir}/ïnner.conf`;
+  await Deno.writeTextFile(inner, "port 7101\n");
+  const outer = `${dir}/outer.conf`;
+  await Deno.writeTextFile(outer, `dir "${dir}"\ninclude "${inner}"\n`);
+  const c = await load([outer]);
+  assert.equal(c.string("dir"), bytes);
+  assert.equal(c.number("port"), 7101);
+});
+
 Deno.test("command-line options take all values up to the next option", async () => {
   const c = await load(["--save", "900", "1", "300", "10", "--port", "7001"]);
   assert.equal(c.get("save"), "900 1 300 10");

@@ -25,6 +25,7 @@ import { describeClient } from "./client.ts";
 import { commandCategories } from "./command.ts";
 import type { CommandSpec, Session } from "./context.ts";
 import { arityAccepts, callTarget, fullNameOf, keysOfCall } from "./table.ts";
+import { fsPath } from "../util/latin1.ts";
 
 const ERR_NO_ACL_FILE =
   "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
@@ -344,7 +345,7 @@ function load(s: Session): void {
   }
   let text: string;
   try {
-    text = Buffer.from(Deno.readFileSync(path)).toString("latin1");
+    text = Buffer.from(Deno.readFileSync(fsPath(path))).toString("latin1");
   } catch (error) {
     s.reply.error(`ERR Error loading ACLs, opening file '${path}': ${(error as Error).message}`);
     return;
@@ -366,7 +367,7 @@ function save(s: Session): void {
     return;
   }
   try {
-    writeAclFile(path, s.server.acl.fileText());
+    writeAclFile(fsPath(path), s.server.acl.fileText());
     s.reply.ok();
   } catch (error) {
     s.server.log.warning(`Failed to save the ACL file '${path}': ${(error as Error).message}`);

@@ -1,6 +1,8 @@
 // Loading the configuration: redis.conf files (with include), stdin and redis-server style
 // command-line options (`--port 7000`), their error reports, and the `--help` text.
 import { splitArgs } from "../protocol/split_args.ts";
+import { fsPath, utf8Latin1 } from "../util/latin1.ts";
+import { quoted } from "../util/quoted.ts";
 import { Config } from "./config.ts";
 import { DEPRECATED, findDirective } from "./directives.ts";
 
@@ -101,26 +103,6 @@ function latin1(bytes: Uint8Array): string {
   return s;
 }
 
-/**
- * Redis's sdscatrepr: a quoted, escaped form of an argument, read back as it was by
- * splitArgs. Characters past ASCII stay as they are (Redis escapes their bytes).
- */
-function repr(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.charCodeAt(0);
-    if (ch === "\\" || ch === '"') out += "\\" + ch;
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\r") out += "\\r";
-    else if (ch === "\t") out += "\\t";
-    else if (c === 7) out += "\\a";
-    else if (c === 8) out += "\\b";
-    else if (c < 32 || c === 127) out += "\\x" + c.toString(16).padStart(2, "0");
-    else out += ch;
-  }
-  return out + '"';
-}
-
 /** Reads and applies configuration lines, handling include and `save` accumulation. */
 class Loader {
   #config: Config;
@@ -155,7 +137,7 @@ class Loader {
           throw new ConfigError(source, l.line, l.text, "include nesting is too deep");
         }
         this.#depth++;
-        await this.file(l.args[0]);
+        await this.file(fsPath(l.args[0]));
         this.#depth--;
         continue;
       }
@@ -220,7 +202,7 @@ function optionsText(tokens: string[]): string {
   for (let j = 0; j < tokens.length; j++) {
     const token = tokens[j];
     if (!hasValue || !token.startsWith("--")) {
-      text += repr(token) + " ";
+      text += quoted(token) + " ";
       hasValue = true;
       continue;
     }
@@ -262,7 +244,8 @@ export async function loadConfig(argv: string[]): Promise<LoadResult> {
     await loader.file(first);
     j = 1;
   }
-  let rest = argv.slice(j);
+  // Values are bytes: an argument's are its UTF-8 bytes, as redis-server sees them.
+  let rest = argv.slice(j).map(utf8Latin1);
   const stdinAt = rest.findIndex((t, i) => t === "-" && (i + j === 0 || i === rest.length - 1));
   if (stdinAt >= 0) {
     rest = rest.filter((_, i) => i !== stdinAt);

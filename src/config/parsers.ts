@@ -3,6 +3,7 @@
 // text each value is shown as.
 import { INT64_MAX as LLONG_MAX, INT64_MIN as LLONG_MIN, parseInt64 } from "../util/int64.ts";
 import type { Directive } from "./directives.ts";
+import { fsPath, utf8Latin1 } from "../util/latin1.ts";
 
 /** One `save <seconds> <changes>` rule. */
 export interface SaveRule {
@@ -325,9 +326,9 @@ function parseDir(args: string[]): Parsed | string {
   if (args.length !== 1) return "wrong number of arguments";
   if (args[0] === "") return "No such file or directory";
   try {
-    const path = Deno.realPathSync(args[0]);
+    const path = Deno.realPathSync(fsPath(args[0]));
     if (!Deno.statSync(path).isDirectory) return "Not a directory";
-    return { text: path };
+    return { text: utf8Latin1(path) };
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return "No such file or directory";
     if (e instanceof Deno.errors.PermissionDenied) return "Permission denied";

@@ -4,6 +4,7 @@
 // names Redis derives from `appendfilename` and the atomic way a manifest is replaced.
 
 import { latin1Bytes, latin1Text } from "../util/latin1.ts";
+import { inDir } from "./files.ts";
 import { quoted } from "../util/quoted.ts";
 import { splitArgs } from "../protocol/split_args.ts";
 
@@ -182,7 +183,7 @@ function quoteName(name: string): string {
 export function readManifest(dir: string, names: AofNames): AofManifest | null {
   let bytes: Uint8Array;
   try {
-    bytes = Deno.readFileSync(`${dir}/${names.manifest}`);
+    bytes = Deno.readFileSync(inDir(dir, names.manifest));
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null;
     throw error;
@@ -195,7 +196,7 @@ export function readManifest(dir: string, names: AofNames): AofManifest | null {
  * over the old one, and the directory is flushed so the rename survives a crash.
  */
 export function writeManifest(dir: string, names: AofNames, m: AofManifest): void {
-  const temp = `${dir}/${names.tempManifest}`;
+  const temp = inDir(dir, names.tempManifest);
   const file = Deno.openSync(temp, { write: true, create: true, truncate: true });
   try {
     const bytes = latin1Bytes(formatManifest(m));
@@ -205,7 +206,7 @@ export function writeManifest(dir: string, names: AofNames, m: AofManifest): voi
   } finally {
     file.close();
   }
-  Deno.renameSync(temp, `${dir}/${names.manifest}`);
+  Deno.renameSync(temp, inDir(dir, names.manifest));
   syncDirectory(dir);
 }
 

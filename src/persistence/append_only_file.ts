@@ -31,8 +31,8 @@ import {
   type RunningJob,
   type SnapshotBackend,
 } from "./snapshot_backend.ts";
-import { aofDir, aofNames } from "./file_paths.ts";
-import { exists, removeQuietly } from "./files.ts";
+import { aofDir, aofNames, dirPath } from "./file_paths.ts";
+import { exists, inDir, removeQuietly } from "./files.ts";
 import { mb, rate, seconds } from "./log_figures.ts";
 
 /** off; on; switched on at run time and waiting for its first rewrite. */
@@ -143,10 +143,10 @@ export class AppendOnlyFile {
       }
       throw error;
     }
-    const oldStyle = `${this.#config("dir")}/${names.prefix}`;
+    const oldStyle = inDir(dirPath(this.#host.config), names.prefix);
     // Where each file is read from (an old-style file stays in `dir` when read-only).
     const pathOf = (name: string) =>
-      readOnly && name === names.prefix && !exists(`${dir}/${name}`) ? oldStyle : `${dir}/${name}`;
+      readOnly && name === names.prefix && !exists(inDir(dir, name)) ? oldStyle : inDir(dir, name);
     if (manifest === null) {
       manifest = emptyManifest();
       if (readOnly && exists(oldStyle) && Deno.statSync(oldStyle).isFile) {
@@ -158,7 +158,7 @@ export class AppendOnlyFile {
         manifest.base = { name: names.prefix, seq: 1, type: "b" };
         manifest.baseSeq = 1;
         writeManifest(dir, names, manifest);
-        Deno.renameSync(oldStyle, `${dir}/${names.prefix}`);
+        Deno.renameSync(oldStyle, inDir(dir, names.prefix));
         syncDirectory(dir);
         syncDirectory(this.#config("dir"));
         log.notice(
@@ -167,11 +167,11 @@ export class AppendOnlyFile {
         );
       }
     } else if (
-      !readOnly && manifest.base?.name === names.prefix && !exists(`${dir}/${names.prefix}`) &&
+      !readOnly && manifest.base?.name === names.prefix && !exists(inDir(dir, names.prefix)) &&
       exists(oldStyle)
     ) {
       // An upgrade interrupted between the manifest and the move: finish it.
-      Deno.renameSync(oldStyle, `${dir}/${names.prefix}`);
+      Deno.renameSync(oldStyle, inDir(dir, names.prefix));
       syncDirectory(dir);
     }
     this.#manifest = manifest;
@@ -271,7 +271,7 @@ export class AppendOnlyFile {
       const seq = manifest.baseSeq + 1;
       const preamble = this.#config("aof-use-rdb-preamble") === "yes";
       const name = names.base(seq, preamble);
-      this.#snapshots.save(this.#host.keyspace, `${dir}/${name}`, {
+      this.#snapshots.save(this.#host.keyspace, inDir(dir, name), {
         aofBase: true,
         preamble,
         timestamp: this.#timestamps(),
@@ -280,7 +280,7 @@ export class AppendOnlyFile {
       });
       manifest.base = { name, seq, type: "b" };
       manifest.baseSeq = seq;
-      this.baseSize = Deno.statSync(`${dir}/${name}`).size;
+      this.baseSize = Deno.statSync(inDir(dir, name)).size;
       changed = true;
       log.notice(`Creating AOF base file ${name} on server start`);
     }
@@ -294,7 +294,7 @@ export class AppendOnlyFile {
       changed = true;
     }
     this.#writer = this.#newWriter();
-    this.#writer.open(`${dir}/${incr.name}`);
+    this.#writer.open(inDir(dir, incr.name));
     log.notice(
       `${created ? "Creating" : "Opening"} AOF incr file ${incr.name} on server start`,
     );
@@ -371,7 +371,7 @@ export class AppendOnlyFile {
     const dir = this.#aofDir();
     for (const f of manifest.history) {
       try {
-        Deno.removeSync(`${dir}/${f.name}`);
+        Deno.removeSync(inDir(dir, f.name));
         this.#host.log.notice(`Removing the history file ${f.name}`);
       } catch (error) {
         if (!(error instanceof Deno.errors.NotFound)) {
@@ -419,7 +419,7 @@ export class AppendOnlyFile {
         const name = names.incr(seq);
         this.#writer!.flushSync();
         const previous = this.#writer!.fileSize;
-        this.#writer!.open(`${dir}/${name}`);
+        this.#writer!.open(inDir(dir, name));
         this.#closedIncrSize += previous;
         manifest.incrs.push({ name, seq, type: "i" });
         manifest.incrSeq = seq;
@@ -437,7 +437,7 @@ export class AppendOnlyFile {
     const base = names.base(this.#manifest.baseSeq + 1, preamble);
     let job: BackgroundJob;
     try {
-      job = this.#snapshots.saveInBackground(this.#host.keyspace, `${dir}/${base}`, {
+      job = this.#snapshots.saveInBackground(this.#host.keyspace, inDir(dir, base), {
         aofBase: true,
         preamble,
         timestamp: this.#timestamps(),
@@ -461,7 +461,7 @@ export class AppendOnlyFile {
         this.#finishRewrite(running);
       } catch (error) {
         log.warning(`Background AOF rewrite failed at the switch: ${(error as Error).message}`);
-        removeQuietly(`${dir}/${base}`);
+        removeQuietly(inDir(dir, base));
         this.#rewriteFailed();
       }
     }, (error) => {
@@ -514,7 +514,7 @@ export class AppendOnlyFile {
       const incrSeq = next.incrSeq + 1;
       const incrName = names.incr(incrSeq);
       // The writer keeps its handle: the file it appends to just gets its real name.
-      Deno.renameSync(`${dir}/${names.tempIncr}`, `${dir}/${incrName}`);
+      Deno.renameSync(inDir(dir, names.tempIncr), inDir(dir, incrName));
       log.notice(
         `Successfully renamed the temporary AOF incr file ${names.tempIncr} into ${incrName}`,
       );
@@ -532,7 +532,7 @@ export class AppendOnlyFile {
     }
     this.#deleteHistory(next);
     writeManifest(dir, names, next);
-    this.baseSize = Deno.statSync(`${dir}/${baseName}`).size;
+    this.baseSize = Deno.statSync(inDir(dir, baseName)).size;
     this.#closedIncrSize = 0;
     this.lastRewriteOk = true;
     this.rewriteFailures = 0;
@@ -567,7 +567,7 @@ export class AppendOnlyFile {
       const existing = readManifest(dir, names);
       if (existing !== null) this.#manifest = existing;
       this.#writer = this.#newWriter();
-      const temp = `${dir}/${names.tempIncr}`;
+      const temp = inDir(dir, names.tempIncr);
       Deno.writeFileSync(temp, new Uint8Array(0));
       this.#writer.open(temp);
     } catch (error) {
@@ -599,7 +599,7 @@ export class AppendOnlyFile {
     const waiting = this.aofState === "wait_rewrite";
     this.#writer?.closeSync();
     this.#writer = null;
-    if (waiting) removeQuietly(`${this.#aofDir()}/${this.#names().tempIncr}`);
+    if (waiting) removeQuietly(inDir(this.#aofDir(), this.#names().tempIncr));
     this.aofState = "off";
     this.rewriteScheduled = false;
   }

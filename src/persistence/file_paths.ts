@@ -4,15 +4,24 @@
 
 import { AofNames } from "./aof_manifest.ts";
 import type { ConfigView } from "./persistence_host.ts";
+import { fsPath } from "../util/latin1.ts";
+import { inDir } from "./files.ts";
+
+// The configuration holds paths and names as bytes; the file system API takes text.
+
+/** The data directory (`dir`) as a path. */
+export function dirPath(config: Pick<ConfigView, "string">): string {
+  return fsPath(config.string("dir"));
+}
 
 /** The RDB file's path. */
-export function rdbPath(config: ConfigView): string {
-  return `${config.string("dir")}/${config.string("dbfilename")}`;
+export function rdbPath(config: Pick<ConfigView, "string">): string {
+  return inDir(dirPath(config), config.string("dbfilename"));
 }
 
 /** The AOF directory's path. */
 export function aofDir(config: ConfigView): string {
-  return `${config.string("dir")}/${config.string("appenddirname")}`;
+  return inDir(dirPath(config), config.string("appenddirname"));
 }
 
 /** The names of the AOF files (base, incr, manifest, temporaries). */

@@ -13,6 +13,7 @@ import { leadingAux } from "../persistence/rdb_reader.ts";
 import { RdbError } from "../persistence/rdb_format.ts";
 import { encodeRequest } from "../protocol/request.ts";
 import { latin1Bytes, latin1Text } from "../util/latin1.ts";
+import { dirPath, rdbPath } from "../persistence/file_paths.ts";
 import type { MasterLinkClient, MasterStreamEvents } from "./types.ts";
 
 /** Redis's repl_state, as ROLE and INFO name it. */
@@ -452,8 +453,8 @@ export class MasterConnection {
     const config = this.#view.config;
     if (config.string("repl-diskless-load") !== "disabled") return;
     if (deleteSyncFiles(config)) return;
-    const dir = config.string("dir");
-    const path = `${dir}/${config.string("dbfilename")}`;
+    const dir = dirPath(config);
+    const path = rdbPath(config);
     const temp = `${dir}/temp-${Date.now()}.${Deno.pid}.rdb`;
     try {
       const file = Deno.openSync(temp, { write: true, create: true, truncate: true });

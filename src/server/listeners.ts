@@ -3,6 +3,7 @@
 // connected clients stay; each accepted connection goes to the server.
 
 import type { Logger } from "../log.ts";
+import { fsPath } from "../util/latin1.ts";
 
 /** What the listeners need from the server. */
 export interface ListenerHost {
@@ -97,7 +98,7 @@ export class Listeners {
       } catch { /* already closed */ }
       this.#host.log.notice("Removing the unix socket file.");
       try {
-        Deno.removeSync(this.#unixPath);
+        Deno.removeSync(fsPath(this.#unixPath));
       } catch { /* gone already */ }
     }
   }
@@ -105,8 +106,10 @@ export class Listeners {
   // Listens on `unixsocket`, if set, with the permissions of unixsocketperm (octal; 0
   // leaves the umask's). A file already there is replaced, as Redis replaces it.
   #listenUnix(): void {
-    const path = this.#host.config.string("unixsocket");
-    if (path === "") return;
+    // The name as configured (bytes, as CLIENT LIST shows it), and as a path.
+    const name = this.#host.config.string("unixsocket");
+    if (name === "") return;
+    const path = fsPath(name);
     try {
       Deno.removeSync(path);
     } catch { /* nothing there, or something bind will complain about */ }
@@ -120,7 +123,7 @@ export class Listeners {
         throw error;
       }
       this.#unix = listener;
-      this.#unixPath = path;
+      this.#unixPath = name;
     } catch (error) {
       throw new ListenError(`Failed opening Unix socket: ${(error as Error).message}`, false);
     }

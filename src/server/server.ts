@@ -43,7 +43,7 @@ import { dispatch } from "./dispatch.ts";
 import { ScriptRunner } from "./scripting.ts";
 import { ScriptCache } from "../scripting/script_cache.ts";
 import { FunctionLibraries } from "../scripting/libraries.ts";
-import { latin1Text } from "../util/latin1.ts";
+import { fsPath, latin1Text } from "../util/latin1.ts";
 // MONITOR shows arguments as Redis's sdscatrepr quotes them.
 import { quoted } from "../util/quoted.ts";
 import { KeyEvents } from "./key_events.ts";
@@ -337,7 +337,7 @@ export class Server implements ServerApi, ClientHost {
     if (aclfile !== "") {
       let text: string;
       try {
-        text = latin1Text(Deno.readFileSync(aclfile));
+        text = latin1Text(Deno.readFileSync(fsPath(aclfile)));
       } catch (error) {
         fail(`Error loading ACLs, opening file '${aclfile}': ${(error as Error).message}`);
         return;

@@ -25,6 +25,9 @@ import {
 import { exportLines, importLine, JsonlError } from "../persistence/jsonl.ts";
 import { encodingLimits } from "../persistence/load_settings.ts";
 import { saveSnapshotSync } from "../persistence/snapshot.ts";
+import { aofDir, dirPath, rdbPath } from "../persistence/file_paths.ts";
+import { inDir } from "../persistence/files.ts";
+import { fsPath } from "../util/latin1.ts";
 import { Server } from "../server/server.ts";
 import { Keyspace } from "../store/keyspace.ts";
 import { fetchSnapshot } from "../replication/master_connection.ts";
@@ -130,11 +133,7 @@ function absolute(path: string): string {
 
 // The files the server reads and writes in `dir`.
 function datasetPaths(config: Config): { rdb: string; aofDir: string } {
-  const dir = config.string("dir");
-  return {
-    rdb: `${dir}/${config.string("dbfilename")}`,
-    aofDir: `${dir}/${config.string("appenddirname")}`,
-  };
+  return { rdb: rdbPath(config), aofDir: aofDir(config) };
 }
 
 async function exportTo(
@@ -147,7 +146,7 @@ async function exportTo(
   const target = toStdout ? "" : absolute(file);
   if (!toStdout) {
     const own = datasetPaths(config);
-    const appendfile = `${config.string("dir")}/${config.string("appendfilename")}`;
+    const appendfile = inDir(dirPath(config), config.string("appendfilename"));
     if (target === own.rdb || target === appendfile || target.startsWith(`${own.aofDir}/`)) {
       throw new ToolError(`refusing to write the export over the dataset's own file ${file}`);
     }
@@ -197,9 +196,9 @@ async function exportTo(
   }
   const source = live !== null
     ? `the server at ${live.host}:${live.port}`
-    : `${config.string("appendonly") === "yes" ? "the AOF" : config.string("dbfilename")} in ${
-      config.string("dir")
-    }`;
+    : `${
+      config.string("appendonly") === "yes" ? "the AOF" : fsPath(config.string("dbfilename"))
+    } in ${dirPath(config)}`;
   console.error(
     `Exported ${keys} keys from ${source} to ${toStdout ? "standard output" : file} in ${
       ((performance.now() - started) / 1000).toFixed(3)

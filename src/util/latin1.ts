@@ -19,3 +19,19 @@ export function latin1Bytes(text: string): Uint8Array {
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
   return out;
 }
+
+/** Text (a command-line argument, a path the system answered) as the one-byte string of its UTF-8 bytes. */
+export function utf8Latin1(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return /^[\x00-\x7f]*$/.test(text) ? text : latin1Text(new TextEncoder().encode(text));
+}
+
+/**
+ * A path held as bytes (a one-byte string, as the configuration holds every value) as
+ * the text the file system API takes: Deno writes paths as UTF-8, so the bytes are read
+ * as UTF-8 (this is the one place bytes are decoded: a path is the system's text).
+ */
+export function fsPath(bytes: string): string {
+  // deno-lint-ignore no-control-regex
+  return /^[\x00-\x7f]*$/.test(bytes) ? bytes : new TextDecoder().decode(latin1Bytes(bytes));
+}

@@ -150,3 +150,36 @@ Deno.test("a client over its soft output limit for too long is closed while no o
     await server.stop();
   }
 });
+
+Deno.test("a data directory and socket named past ASCII: shown as their bytes, and used", async () => {
+  const parent = Deno.makeTempDirSync({ prefix: "redeno-test-" });
+  const dir = `${parent}/dätä`;
+  Deno.mkdirSync(dir);
+  const port = freePort();
+  const server = await startRedenoAsGiven(port, [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    dir,
+    "--unixsocket",
+    `${dir}/sö.sock`,
+    "--appendonly",
+    "yes",
+  ], parent);
+  try {
+    // As redis-server shows them: the UTF-8 bytes of the names.
+    const utf8 = (text: string) => String.fromCharCode(...new TextEncoder().encode(text));
+    const got = await call(port, "CONFIG", "GET", "dir");
+    assert.equal(got, `*2\r\n$3\r\ndir\r\n$${utf8(dir).length}\r\n${utf8(dir)}\r\n`);
+    assert.equal(await call(port, "SET", "k", "v"), "+OK\r\n");
+    assert.equal(await call(port, "SAVE"), "+OK\r\n");
+    assert.ok(Deno.statSync(`${dir}/dump.rdb`).isFile);
+    assert.ok(Deno.statSync(`${dir}/appendonlydir`).isDirectory);
+    assert.ok(Deno.statSync(`${dir}/sö.sock`).isSocket);
+  } finally {
+    await server.stop();
+    Deno.removeSync(parent, { recursive: true });
+  }
+});
