@@ -58,6 +58,8 @@ export const BIT_NOSCRIPT = 128;
 export const BIT_MAY_REPLICATE = 256;
 export const BIT_STALE = 512;
 export const BIT_DENYOOM = 1024;
+/** CommandSpec.timedWhenSlow (not a Redis flag). */
+export const BIT_TIMED_WHEN_SLOW = 2048;
 
 /** The bits of a flag list (see BIT_WRITE...). */
 export function flagBits(flags: readonly CommandFlag[]): number {
@@ -196,6 +198,13 @@ export interface CommandSpec {
    * finishes before such a command runs; its handler reports what it changed.
    */
   beyondKeys?: boolean;
+  /**
+   * A command that is not `fast` but whose calls mostly take constant time (PFCOUNT of
+   * one key whose count is cached): the handler calls `Session.slowPart()` when it
+   * starts work that is not, and only then is the call timed on its own; a call that
+   * never does is timed with the run of fast commands around it (see PendingTimes).
+   */
+  timedWhenSlow?: boolean;
   /**
    * For the commands that run a script (EVAL, FCALL and their forms): whether this
    * call's script may write, from its flags (CLIENT PAUSE WRITE holds such a call back;
@@ -366,6 +375,8 @@ export interface Session extends Subscriber, ReplicationClient {
    * that increased `server.dirty` does.
    */
   keyChanged(key: string, db?: number): void;
+  /** The command's work that may take long starts here (see CommandSpec.timedWhenSlow). */
+  slowPart(): void;
   /**
    * Reports a whole database about to be emptied (FLUSHDB, FLUSHALL: call before the
    * data goes) or two databases about to be swapped (SWAPDB, with `other`).

@@ -132,6 +132,7 @@ function mergeKeys(
 /** PFCOUNT key [key ...] */
 function pfcount(s: Session, argv: string[]): void {
   if (argv.length > 2) {
+    s.slowPart();
     const merged = mergeKeys(s, argv);
     if (merged !== null) s.reply.integer(estimate(histogramOfRegisters(merged.registers)));
     return;
@@ -150,6 +151,8 @@ function pfcount(s: Session, argv: string[]): void {
     s.reply.integer(cached);
     return;
   }
+  // The registers are counted: up to 16384 of them.
+  s.slowPart();
   let count: number;
   try {
     count = countOf(bytes);
@@ -379,6 +382,7 @@ export const hyperloglogCommands: CommandSpec[] = [
     name: "pfcount",
     arity: -2,
     flags: ["readonly", "may_replicate"],
+    timedWhenSlow: true,
     categories: ["hyperloglog"],
     keySpecs: [{
       notes:

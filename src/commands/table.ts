@@ -3,6 +3,7 @@
 
 import {
   type ArgDoc,
+  BIT_TIMED_WHEN_SLOW,
   type CommandGroup,
   type CommandSpec,
   flagBits,
@@ -16,7 +17,7 @@ export class CommandTable {
 
   constructor(specs: readonly CommandSpec[]) {
     const withBits = (spec: CommandSpec) => {
-      spec.bits = flagBits(spec.flags);
+      spec.bits = flagBits(spec.flags) | (spec.timedWhenSlow ? BIT_TIMED_WHEN_SLOW : 0);
       spec.subcommands?.forEach(withBits);
     };
     for (const spec of specs) {

@@ -44,6 +44,8 @@ export class CallFrame {
   events: (number | string)[] | null = null;
   /** A database was emptied (FLUSHALL, FLUSHDB; not SWAPDB): tracking clients drop everything. */
   flushed = false;
+  /** The handler said its slow part started (Session.slowPart): the call is timed alone. */
+  slow = false;
   #keys: string[] | null = null;
 
   reset(
@@ -69,6 +71,7 @@ export class CallFrame {
     this.changed = null;
     this.events = null;
     this.flushed = false;
+    this.slow = false;
     this.#keys = null;
   }
 
@@ -94,7 +97,8 @@ export class CallFrame {
 
 /**
  * Fast commands that ran back to back at one depth and whose time is not read yet:
- * client requests, or the commands one script or one EXEC runs. Reading the clock
+ * client requests, or the commands one script or one EXEC runs (with the calls of
+ * CommandSpec.timedWhenSlow commands that did only constant work). Reading the clock
  * costs about as much as running a fast command on a VM, so such a run is timed as a
  * whole, once: when a command that is not fast or at another depth starts or ends
  * (the EXEC or script the run is inside), when the batch of requests ends, or at
@@ -115,6 +119,8 @@ export class PendingTimes {
   readonly argvs: string[][] = [];
   readonly failed: boolean[] = [];
   readonly logged: boolean[] = [];
+  /** Whether each command is `fast` (the latency monitor's fast-command event) or not. */
+  readonly fast: boolean[] = [];
 
   /** Adds a command; `logged` false for a command the slow log skips. */
   add(
@@ -125,6 +131,7 @@ export class PendingTimes {
     argv: string[],
     failed: boolean,
     logged: boolean,
+    fast: boolean,
   ): void {
     const i = this.size++;
     if (i === 0) {
@@ -136,6 +143,7 @@ export class PendingTimes {
     this.argvs[i] = argv;
     this.failed[i] = failed;
     this.logged[i] = logged;
+    this.fast[i] = fast;
   }
 
   /** Empties the run, dropping its references to clients and arguments. */

@@ -35,6 +35,8 @@ export interface ClientHost {
   execute(client: Client, argv: string[]): void;
   /** A blocked client timed out or was released: serve what it has buffered since. */
   resume(client: Client): void;
+  /** The running command's slow part starts (Session.slowPart). */
+  slowPart(): void;
 }
 
 /** Where a client connected from and to. */
@@ -407,6 +409,10 @@ export class Client implements Session, SessionFacts {
     const frame = this.#host?.calls.current;
     if (frame == null) return;
     (frame.changed ??= []).push(db, key);
+  }
+
+  slowPart(): void {
+    this.#host?.slowPart();
   }
 
   databaseChanged(db: number, other?: number): void {

@@ -10,6 +10,7 @@ import {
   BIT_FAST,
   BIT_READONLY,
   BIT_SKIP_SLOWLOG,
+  BIT_TIMED_WHEN_SLOW,
   BIT_WRITE,
   type CommandSpec,
   type DebugSwitches,
@@ -695,7 +696,7 @@ export class Server implements ServerApi, ClientHost {
     // A command that is not part of a run of fast commands ends that run first.
     const run = this.#pendingTimes;
     const started = run.size !== 0 &&
-        ((spec.bits! & BIT_FAST) === 0 || this.calls.depth !== run.depth)
+        ((spec.bits! & (BIT_FAST | BIT_TIMED_WHEN_SLOW)) === 0 || this.calls.depth !== run.depth)
       ? this.#settleTimes()
       : this.#clockFresh
       ? this.#clock
@@ -713,6 +714,14 @@ export class Server implements ServerApi, ClientHost {
     // A WAIT of this batch asks the replicas for their offsets now.
     this.replication.beforeSleep();
     this.#clockFresh = false;
+  }
+
+  /** Session.slowPart: the running command is timed on its own from here. */
+  slowPart(): void {
+    const frame = this.calls.current;
+    if (frame === null || frame.slow) return;
+    frame.slow = true;
+    if (this.#pendingTimes.size !== 0) frame.started = this.#settleTimes();
   }
 
   /**
@@ -746,7 +755,7 @@ export class Server implements ServerApi, ClientHost {
       const name = run.names[i];
       this.#countCall(name, micros, run.failed[i]);
       if (run.logged[i]) this.slowlog.record(run.clients[i]!, run.argvs[i], micros);
-      this.latency.commandDone(name, micros, true);
+      this.latency.commandDone(name, micros, run.fast[i]);
     }
     run.clear();
     return now;
@@ -850,7 +859,9 @@ export class Server implements ServerApi, ClientHost {
       const bits = frame.spec.bits!;
       const failed = client.reply.errors - frame.errorsBefore - frame.nestedErrors > 0;
       if (counted && this.monitors.size !== 0) this.#feedMonitors(frame);
-      if (counted && (bits & BIT_FAST) !== 0 && client.blockedState === null) {
+      const quick = (bits & BIT_FAST) !== 0 ||
+        ((bits & BIT_TIMED_WHEN_SLOW) !== 0 && !frame.slow);
+      if (counted && quick && client.blockedState === null) {
         // Timed with the run of fast commands it belongs to.
         const run = this.#pendingTimes;
         const depth = this.calls.depth;
@@ -863,6 +874,7 @@ export class Server implements ServerApi, ClientHost {
           frame.argv,
           failed,
           (bits & BIT_SKIP_SLOWLOG) === 0,
+          (bits & BIT_FAST) !== 0,
         );
         if (run.size >= PendingTimes.RUN_LIMIT) this.#settleTimes();
       } else {

@@ -101,3 +101,45 @@ Deno.test("the commands a script runs are counted and logged, and Lua's own time
     await server.stop();
   }
 });
+
+Deno.test("PFCOUNT is timed with the fast commands while its count is cached, and alone once it counts", async () => {
+  const server: RunningServer = await startRedeno(freePort());
+  try {
+    // 200 dense HLLs: counting all of them merges 200 x 16384 registers.
+    const elements = Array.from({ length: 3000 }, (_, i) => `e${i}`);
+    const keys = Array.from({ length: 200 }, (_, i) => `hll${i}`);
+    await exchange(server.port, pipeline(...keys.map((key) => ["PFADD", key, ...elements])), 1000);
+    await exchange(server.port, pipeline(["PFCOUNT", "hll0"], ["INFO", "commandstats"]));
+    await exchange(
+      server.port,
+      pipeline(["CONFIG", "SET", "slowlog-log-slower-than", "0"], ["SLOWLOG", "RESET"]),
+    );
+    // Cached counts: every call counted and logged, in the run of the GETs around them.
+    const quick = Array.from({ length: 10 }, () => [["GET", "a"], ["PFCOUNT", "hll0"]]).flat();
+    const replies = await exchange(server.port, pipeline(...quick, ["SLOWLOG", "LEN"]));
+    assert.ok(replies.endsWith(":21\r\n"), JSON.stringify(replies.slice(-20)));
+    const stats = await exchange(server.port, pipeline(["INFO", "commandstats"]));
+    assert.match(stats, /cmdstat_pfcount:calls=11,/);
+    // The merge of 200 keys is slow: logged alone, with its own time.
+    const threshold = 2000;
+    const get = ["GET", "a"];
+    const out = await exchange(
+      server.port,
+      pipeline(
+        ["CONFIG", "SET", "slowlog-log-slower-than", String(threshold)],
+        ["SLOWLOG", "RESET"],
+        get,
+        get,
+        ["PFCOUNT", ...keys],
+        get,
+        get,
+        ["SLOWLOG", "GET"],
+      ),
+      1000,
+    );
+    const log = out.slice(out.lastIndexOf("*1\r\n*6\r\n"));
+    assert.match(log, /^\*1\r\n\*6\r\n:\d+\r\n:\d+\r\n:(\d+)\r\n\*32\r\n\$7\r\nPFCOUNT\r\n/);
+  } finally {
+    await server.stop();
+  }
+});
