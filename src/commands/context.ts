@@ -199,10 +199,11 @@ export interface CommandSpec {
    */
   beyondKeys?: boolean;
   /**
-   * A command that is not `fast` but whose calls mostly take constant time (PFCOUNT of
-   * one key whose count is cached): the handler calls `Session.slowPart()` when it
-   * starts work that is not, and only then is the call timed on its own; a call that
-   * never does is timed with the run of fast commands around it (see PendingTimes).
+   * A command that is not `fast` but whose calls mostly take constant time here (PFCOUNT
+   * of one key whose count is cached; SET, which Redis leaves out of `fast` for the
+   * value it frees): the handler calls `Session.slowPart()` when it starts work that is
+   * not, and only then is the call timed on its own; a call that never does is timed
+   * with the run of fast commands around it (see PendingTimes).
    */
   timedWhenSlow?: boolean;
   /**
