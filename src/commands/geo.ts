@@ -866,6 +866,8 @@ export const geoCommands: CommandSpec[] = [
     name: "geoadd",
     arity: -5,
     flags: ["write", "denyoom"],
+    // A ZADD of each member (which Redis flags fast): logarithmic work per member.
+    timedWhenSlow: true,
     keySpecs: [keyAt(1, ["RW", "update"])],
     summary: "Adds points (longitude, latitude, member) to a geo set, or moves them; answers " +
       "how many were added (or changed, with CH).",

@@ -519,6 +519,8 @@ export const keyCommands: CommandSpec[] = [
     tips: MULTI_SHARD,
     arity: -2,
     flags: ["write"],
+    // Constant work per key: a removed value is dropped, not freed now (Redis frees it).
+    timedWhenSlow: true,
     categories: ["keyspace"],
     group: "generic",
     summary: "Removes keys; answers how many existed.",

@@ -852,6 +852,8 @@ export const stringCommands: CommandSpec[] = [
     name: "mset",
     arity: -3,
     flags: ["write", "denyoom"],
+    // Constant work per key, as MGET's, which Redis flags fast.
+    timedWhenSlow: true,
     tips: ["request_policy:multi_shard", "response_policy:all_succeeded"],
     keySpecs: [keyAt(1, ["OW", "update"], -1, 2)],
     categories: ["string"],
@@ -869,6 +871,8 @@ export const stringCommands: CommandSpec[] = [
     name: "msetnx",
     arity: -3,
     flags: ["write", "denyoom"],
+    // Constant work per key, as MGET's, which Redis flags fast.
+    timedWhenSlow: true,
     tips: ["request_policy:multi_shard", "response_policy:agg_min"],
     keySpecs: [keyAt(1, ["OW", "insert"], -1, 2)],
     categories: ["string"],
