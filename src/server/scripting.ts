@@ -31,6 +31,7 @@ import { ERR_OOM } from "../protocol/errors.ts";
 import { aclDenial, deniedObject, logAclDenial } from "../commands/acl.ts";
 import { DENIED_COMMAND, DENIED_KEY } from "../acl/acl.ts";
 import type { Server } from "./server.ts";
+import { FROZEN_AT_START } from "../store/keyspace.ts";
 
 const encoder = new TextEncoder();
 
@@ -219,7 +220,9 @@ export class ScriptRunner implements VmHost {
     this.#run = run;
     this.#read = false;
     // Keys expire by the script's start time until it ends.
-    this.#server.keyspace.expiryClock.frozenAt = Date.now();
+    const clock = this.#server.keyspace.expiryClock;
+    clock.frozenAt = FROZEN_AT_START;
+    clock.startedAt = run.started;
     client.scriptCaller = caller;
     // The script runs as its caller's user (call() checks its ACL rules; SORT asks).
     client.user = caller.user;

@@ -74,8 +74,18 @@ export interface LfuParams {
 
 /** The time expiry is judged by (see Keyspace.expiryClock). */
 export interface ExpiryClock {
+  /** Unix ms keys expire by; 0: the current time; FROZEN_AT_START: see there. */
   frozenAt: number;
+  /** With FROZEN_AT_START: performance.now() when the script started. */
+  startedAt: number;
 }
+
+/**
+ * `frozenAt` for a script: the wall-clock time it started, read only when a key's
+ * expiry is first judged (a script that meets no key with a time to live reads no
+ * clock): now, less the time it has run.
+ */
+export const FROZEN_AT_START = -1;
 
 /** One numbered database. */
 export class Database {
@@ -130,14 +140,17 @@ export class Database {
   ) {
     this.id = id;
     this.#onExpire = onExpire;
-    this.#clock = clock ?? { frozenAt: 0 };
+    this.#clock = clock ?? { frozenAt: 0, startedAt: 0 };
     this.#ledger = ledger ?? new Ledger();
   }
 
   // The time keys expire by: now, or while a script runs the time it started.
   #now(): number {
-    const frozen = this.#clock.frozenAt;
-    return frozen !== 0 ? frozen : Date.now();
+    const clock = this.#clock;
+    const frozen = clock.frozenAt;
+    if (frozen === 0) return Date.now();
+    if (frozen !== FROZEN_AT_START) return frozen;
+    return clock.frozenAt = Math.floor(Date.now() - (performance.now() - clock.startedAt));
   }
 
   /** Makes room for `keys` keys in all (a load's size hint: see StringTable.reserve). */
@@ -771,7 +784,7 @@ export class Keyspace {
    * While a script runs, keys expire by the time it started (`frozenAt`, Unix ms; 0 when
    * no script runs), as in Redis: a key it saw does not vanish halfway through it.
    */
-  readonly expiryClock: ExpiryClock = { frozenAt: 0 };
+  readonly expiryClock: ExpiryClock = { frozenAt: 0, startedAt: 0 };
 
   /** True while a file loads into the databases: see Database.loading. */
   get loading(): boolean {

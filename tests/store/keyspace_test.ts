@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { HashValue } from "../../src/store/hash.ts";
-import { Keyspace } from "../../src/store/keyspace.ts";
+import { FROZEN_AT_START, Keyspace } from "../../src/store/keyspace.ts";
 import { typeOf } from "../../src/store/value.ts";
 
 Deno.test("keys and values are binary-safe one-byte strings", () => {
@@ -21,6 +21,22 @@ Deno.test("an expired key is invisible and removed on access", () => {
   assert.equal(db.has("a"), false);
   assert.equal(db.size, 0);
   assert.deepEqual(expired, ["a"]);
+});
+
+Deno.test("while a script runs, keys expire by the time it started, read when first needed", () => {
+  const ks = new Keyspace(1);
+  const db = ks.databases[0];
+  db.set("a", "1");
+  db.setExpire("a", Date.now() - 20);
+  // A script that started 100 ms ago: "a" had 80 ms to live then, so it is still there.
+  ks.expiryClock.frozenAt = FROZEN_AT_START;
+  ks.expiryClock.startedAt = performance.now() - 100;
+  assert.equal(db.has("a"), true);
+  const frozen = ks.expiryClock.frozenAt;
+  assert.ok(Math.abs(frozen - (Date.now() - 100)) < 10, `frozen at ${Date.now() - frozen} ms ago`);
+  // Once the script ends, the current time rules.
+  ks.expiryClock.frozenAt = 0;
+  assert.equal(db.has("a"), false);
 });
 
 Deno.test("SET without KEEPTTL clears the TTL, with it keeps the TTL", () => {
