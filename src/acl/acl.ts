@@ -15,6 +15,7 @@ import {
   DENIED_KEY,
 } from "./selector.ts";
 import { User } from "./user.ts";
+import { cString } from "../util/latin1.ts";
 
 export { User } from "./user.ts";
 export type { CallArgs, ChannelArg, Denial, KeyArg } from "./selector.ts";
@@ -100,7 +101,7 @@ export class Acl {
     const allChannels = this.#allChannels();
     for (const op of merged) {
       const error = user.apply(op, allChannels);
-      if (error !== null) return `ERR Error in ACL SETUSER modifier '${op}': ${error}`;
+      if (error !== null) return `ERR Error in ACL SETUSER modifier '${cString(op)}': ${error}`;
     }
     if (existing !== undefined) existing.copyFrom(user);
     else this.users.set(name, user);

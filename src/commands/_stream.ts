@@ -12,6 +12,7 @@ import {
   U64_MAX,
 } from "../store/stream_id.ts";
 import type { Session } from "./context.ts";
+import { cString } from "../util/latin1.ts";
 
 export const ERR_INVALID_ID = "ERR Invalid stream ID specified as stream command argument";
 
@@ -104,5 +105,5 @@ export function replyRange(s: Session, stream: StreamValue, range: EntryRange): 
 
 /** XGROUP's and XINFO's error for a group the stream does not have. */
 export function noGroupForKey(key: string, group: string): string {
-  return `NOGROUP No such consumer group '${group}' for key name '${key}'`;
+  return `NOGROUP No such consumer group '${cString(group)}' for key name '${cString(key)}'`;
 }

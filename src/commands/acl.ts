@@ -25,7 +25,7 @@ import { describeClient } from "./client.ts";
 import { commandCategories } from "./command.ts";
 import type { CommandSpec, Session } from "./context.ts";
 import { arityAccepts, callTarget, fullNameOf, keysOfCall } from "./table.ts";
-import { fsPath } from "../util/latin1.ts";
+import { cString, fsPath } from "../util/latin1.ts";
 
 const ERR_NO_ACL_FILE =
   "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
@@ -223,7 +223,7 @@ function delUser(s: Session, argv: string[]): void {
 function dryRun(s: Session, argv: string[]): void {
   const user = s.server.acl.users.get(argv[2]);
   if (user === undefined) {
-    s.reply.error(`ERR User '${argv[2]}' not found`);
+    s.reply.error(`ERR User '${cString(argv[2])}' not found`);
     return;
   }
   const call = argv.slice(3);
@@ -234,7 +234,7 @@ function dryRun(s: Session, argv: string[]): void {
     return;
   }
   if (spec === undefined) {
-    s.reply.error(`ERR Command '${call[0]}' not found`);
+    s.reply.error(`ERR Command '${cString(call[0])}' not found`);
     return;
   }
   const fullName = fullNameOf(top!, spec);
@@ -265,7 +265,7 @@ function cat(s: Session, argv: string[]): void {
   }
   const bit = categoryBit(argv[2]);
   if (bit === 0) {
-    s.reply.error(`ERR Unknown category '${argv[2]}'`);
+    s.reply.error(`ERR Unknown category '${cString(argv[2])}'`);
     return;
   }
   const names = s.server.acl.catalog.all.filter((c) => (c.categories & bit) !== 0)

@@ -13,6 +13,7 @@ import { parseInteger } from "../util/int64.ts";
 import { clientTrackingCommands, trackingHelp } from "./client_tracking.ts";
 import { tokenChoice } from "./table.ts";
 import type { User } from "../acl/acl.ts";
+import { cString } from "../util/latin1.ts";
 
 /** One line of CLIENT LIST / CLIENT INFO, with Redis's field names and order. */
 export function describeClient(c: Session, now: number): string {
@@ -61,7 +62,7 @@ function clientList(s: Session, argv: string[]): void {
   if (argv.length === 4 && argv[2].toLowerCase() === "type") {
     type = argv[3].toLowerCase();
     if (!["normal", "master", "replica", "slave", "pubsub"].includes(type)) {
-      s.reply.error(`ERR Unknown client type '${argv[3]}'`);
+      s.reply.error(`ERR Unknown client type '${cString(argv[3])}'`);
       return;
     }
   } else if (argv.length > 3 && argv[2].toLowerCase() === "id") {
@@ -125,13 +126,13 @@ function clientKill(s: Session, argv: string[]): void {
     else if (option === "user") {
       user = s.server.acl.users.get(value) ?? null;
       if (user === null) {
-        s.reply.error(`ERR No such user '${value}'`);
+        s.reply.error(`ERR No such user '${cString(value)}'`);
         return;
       }
     } else if (option === "type") {
       type = value.toLowerCase();
       if (!["normal", "master", "replica", "slave", "pubsub"].includes(type)) {
-        s.reply.error(`ERR Unknown client type '${value}'`);
+        s.reply.error(`ERR Unknown client type '${cString(value)}'`);
         return;
       }
     } else if (option === "skipme") {

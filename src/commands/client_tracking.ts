@@ -5,6 +5,7 @@ import { ERR_NOT_INTEGER, ERR_SYNTAX } from "../protocol/errors.ts";
 import { parseInteger } from "../util/int64.ts";
 import type { CommandSpec, Session } from "./context.ts";
 import { tokenChoice } from "./table.ts";
+import { cString } from "../util/latin1.ts";
 
 const ERR_REDIRECT_TWICE = "ERR A client can only redirect to a single other client";
 const ERR_REDIRECT_MISSING = "ERR The client ID you want redirect to does not exist";
@@ -122,12 +123,6 @@ function prefixesAccepted(
     }
   }
   return true;
-}
-
-// Redis formats the prefixes with %s: the text stops at the first NUL byte.
-function cString(text: string): string {
-  const nul = text.indexOf("\0");
-  return nul < 0 ? text : text.slice(0, nul);
 }
 
 /** CLIENT CACHING YES|NO */

@@ -1,7 +1,6 @@
 // Connection commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO.
 
 import {
-  cString,
   ERR_AUTH_NOT_CONFIGURED,
   ERR_CLIENT_NAME,
   ERR_DB_INDEX,
@@ -17,6 +16,7 @@ import { parseInteger } from "../util/int64.ts";
 import { validClientName } from "./_client_name.ts";
 import { logAclDenial } from "./acl.ts";
 import { DENIED_AUTH } from "../acl/acl.ts";
+import { cString } from "../util/latin1.ts";
 
 /** PING [message] */
 function ping(s: Session, argv: string[]): void {

@@ -6,7 +6,6 @@
 // TYPE, EXISTS and the TTL family do not count as an access (OBJECT IDLETIME).
 
 import {
-  cString,
   ERR_DB_INDEX,
   ERR_INT_RANGE,
   ERR_NO_SUCH_KEY,
@@ -23,6 +22,7 @@ import { matches, parseScanCursor, parseScanOptions, registryCursor, replyScan }
 import type { ArgDoc, CommandSpec, Session } from "./context.ts";
 import { isWord } from "./_parse.ts";
 import { INT64_MAX, INT64_MIN, parseInt64 } from "../util/int64.ts";
+import { cString } from "../util/latin1.ts";
 
 const ERR_SAME_OBJECT = "ERR source and destination objects are the same";
 const ERR_NX_AND_OTHERS = "ERR NX and XX, GT or LT options at the same time are not compatible";

@@ -24,7 +24,7 @@
 //   destination (`del`) when the result is empty; it answers the number of elements.
 
 import { NOTIFY } from "../config/mod.ts";
-import { cString, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONG_TYPE } from "../protocol/errors.ts";
+import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONG_TYPE } from "../protocol/errors.ts";
 import type { Bytes } from "../protocol/reply_writer.ts";
 import { HashValue } from "../store/hash.ts";
 import { ListValue } from "../store/list.ts";
@@ -37,6 +37,7 @@ import { partialSort } from "../util/partial_sort.ts";
 import { strtod } from "./_zset_args.ts";
 import type { ArgDoc, CommandSpec, KeySpec, Session } from "./context.ts";
 import { familySpec, keyAt, tokenChoice } from "./table.ts";
+import { cString } from "../util/latin1.ts";
 
 const ERR_NOT_DOUBLE = "ERR One or more scores can't be converted into double";
 

@@ -17,6 +17,7 @@ import { readTyped, writeTyped } from "./_lookup.ts";
 import type { CommandSpec, Session } from "./context.ts";
 import { familySpec, keyAt } from "./table.ts";
 import { readStreams, streamReadArgs } from "./stream_read.ts";
+import { cString } from "../util/latin1.ts";
 
 const ERR_TRIM_BOTH =
   "ERR syntax error, MAXLEN and MINID options at the same time are not compatible";
@@ -160,7 +161,7 @@ function xadd(s: Session, argv: string[]): void {
   if (args === null) return;
   const idText = argv[args.idAt];
   let given: { id: StreamId; seqAuto: boolean } | null = null;
-  if (idText !== undefined && idText !== "*") {
+  if (idText !== undefined && cString(idText) !== "*") {
     given = parseId(idText, { missingSeq: 0n, seqAuto: true });
     if (given === null) {
       s.reply.error(ERR_INVALID_ID);
@@ -272,12 +273,13 @@ function xrange(s: Session, argv: string[], rev: boolean): void {
   }
   const value = readTyped(s, argv[1], StreamValue);
   if (value === null) return;
-  if (count === 0) {
-    s.reply.nullArray();
-    return;
-  }
+  // A missing key answers an empty array, before a COUNT of 0 answers a null one.
   if (value === undefined) {
     s.reply.arrayLen(0);
+    return;
+  }
+  if (count === 0) {
+    s.reply.nullArray();
     return;
   }
   replyRange(s, value, { start, end, rev, count: Math.max(count, 0) });

@@ -27,16 +27,19 @@ import type { CommandSpec, Session } from "./context.ts";
 import { claimForm, consumerFor, readStreams, streamReadArgs } from "./stream_read.ts";
 import { familySpec, keyAt } from "./table.ts";
 import { replyHelp } from "./_help.ts";
+import { cString } from "../util/latin1.ts";
 
 const ERR_KEY_REQUIRED =
   "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.";
 
 function noGroup(key: string, group: string): string {
-  return `NOGROUP No such key '${key}' or consumer group '${group}'`;
+  return `NOGROUP No such key '${cString(key)}' or consumer group '${cString(group)}'`;
 }
 
 function badSubcommandArgs(name: string): string {
-  return `ERR unknown subcommand or wrong number of arguments for '${name}'. Try XGROUP HELP.`;
+  return `ERR unknown subcommand or wrong number of arguments for '${
+    cString(name)
+  }'. Try XGROUP HELP.`;
 }
 
 /** The stream and group of a command that needs both; null after replying. */
@@ -93,7 +96,7 @@ function xgroupCreate(s: Session, argv: string[]): void {
     return;
   }
   let id: StreamId;
-  if (idText === "$") id = stream?.lastId ?? 0n;
+  if (cString(idText) === "$") id = stream?.lastId ?? 0n;
   else {
     const parsed = strictIdOrReply(s, idText);
     if (parsed === null) return;
@@ -144,7 +147,7 @@ function xgroupSetId(s: Session, argv: string[]): void {
     return;
   }
   let id: StreamId;
-  if (idText === "$") id = stream.lastId;
+  if (cString(idText) === "$") id = stream.lastId;
   else {
     const parsed = idOrReply(s, idText, { missingSeq: 0n, minMax: true });
     if (parsed === null) return;
@@ -218,15 +221,21 @@ function xreadgroup(s: Session, argv: string[]): void {
 function xack(s: Session, argv: string[]): void {
   const value = writeTyped(s, argv[1], StreamValue);
   if (value === null) return;
+  // No key or no group: nothing to acknowledge, and the IDs are not even read.
+  const group = value?.groups.get(argv[2]);
+  if (group === undefined) {
+    s.reply.integer(0);
+    return;
+  }
+  // Every ID is checked before any is acknowledged.
   const ids: StreamId[] = [];
   for (let i = 3; i < argv.length; i++) {
     const id = strictIdOrReply(s, argv[i]);
     if (id === null) return;
     ids.push(id);
   }
-  const group = value?.groups.get(argv[2]);
   let acked = 0;
-  if (group !== undefined) { for (const id of ids) if (group.ack(id)) acked++; }
+  for (const id of ids) if (group.ack(id)) acked++;
   s.reply.integer(acked);
   if (acked > 0) s.server.dirty += acked;
 }
@@ -370,7 +379,7 @@ function xclaim(s: Session, argv: string[]): void {
       lastId = strictIdOrReply(s, argv[++i]);
       if (lastId === null) return;
     } else {
-      s.reply.error(`ERR Unrecognized XCLAIM option '${argv[i]}'`);
+      s.reply.error(`ERR Unrecognized XCLAIM option '${cString(argv[i])}'`);
       return;
     }
   }

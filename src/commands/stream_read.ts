@@ -19,6 +19,7 @@ import { formatId, MAX_ID, type StreamId } from "../store/stream_id.ts";
 import { parseInteger } from "../util/int64.ts";
 import { collectEntries, replyEntry, replyRange, strictIdOrReply } from "./_stream.ts";
 import type { Session } from "./context.ts";
+import { cString } from "../util/latin1.ts";
 
 const ERR_UNBALANCED =
   "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
@@ -165,12 +166,14 @@ export function readStreams(s: Session, argv: string[], args: ReadArgs): void {
           return finishWithError(s, argv, stream === undefined ? ERR_KEY_GONE : ERR_GROUP_GONE);
         }
         s.reply.error(
-          `NOGROUP No such key '${key}' or consumer group '${groupName}' in XREADGROUP with GROUP option`,
+          `NOGROUP No such key '${cString(key)}' or consumer group '${
+            cString(groupName)
+          }' in XREADGROUP with GROUP option`,
         );
         return;
       }
     }
-    if (idText === "$") {
+    if (cString(idText) === "$") {
       if (groupName !== null) {
         s.reply.error(ERR_DOLLAR_IN_GROUP);
         return;
@@ -178,7 +181,7 @@ export function readStreams(s: Session, argv: string[], args: ReadArgs): void {
       sources.push({ key, stream, group, after: stream?.lastId ?? 0n, fresh: false });
       continue;
     }
-    if (idText === ">") {
+    if (cString(idText) === ">") {
       if (groupName === null) {
         s.reply.error(ERR_GT_WITHOUT_GROUP);
         return;
@@ -229,7 +232,7 @@ export function readStreams(s: Session, argv: string[], args: ReadArgs): void {
   if (args.block >= 0) {
     // `$` becomes the ID it stands for now, so a run again reads what comes after it.
     for (let i = 0; i < streams; i++) {
-      if (argv[keysAt + streams + i] === "$") {
+      if (cString(argv[keysAt + streams + i]) === "$") {
         argv[keysAt + streams + i] = formatId(sources[i].after);
       }
     }

@@ -7,7 +7,6 @@
 // GETDEL becomes DEL and INCRBYFLOAT becomes SET with the final value and KEEPTTL.
 
 import {
-  cString,
   ERR_INCR_NAN_OR_INF,
   ERR_NOT_FLOAT,
   ERR_NOT_INTEGER,
@@ -32,6 +31,7 @@ import { isString, type Value } from "../store/value.ts";
 import type { ArgDoc, CommandSpec, KeySpec, Session } from "./context.ts";
 import { familySpec, keyAt } from "./table.ts";
 import { lookupRead } from "./_lookup.ts";
+import { cString } from "../util/latin1.ts";
 
 // Replies only these commands give (the shared ones live in protocol/errors.ts).
 const ERR_STRING_TOO_BIG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";

@@ -11,6 +11,7 @@ import {
   parseValue,
   type SaveRule,
 } from "./parsers.ts";
+import { cString } from "../util/latin1.ts";
 
 /** Options of Config.set. */
 export interface SetOptions {
@@ -192,14 +193,16 @@ export class Config {
    */
   set(pairs: [string, string][], options: SetOptions = {}): string | null {
     const failed = (name: string, why: string) =>
-      `ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`;
+      `ERR CONFIG SET failed (possibly related to argument '${cString(name)}') - ${why}`;
     const protectedOk = this.string("enable-protected-configs") === "yes" ||
       (this.string("enable-protected-configs") === "local" && options.local === true);
     const todo: { key: string; d: Directive; value: string }[] = [];
     for (const [name, value] of pairs) {
       const key = name.toLowerCase();
       const d = BY_NAME.get(key);
-      if (!d) return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
+      if (!d) {
+        return `ERR Unknown option or number of arguments for CONFIG SET - '${cString(name)}'`;
+      }
       if (!d.mutable) return failed(name, "can't set immutable config");
       if (d.protected && !protectedOk) return failed(name, "can't set protected config");
       if (todo.some((t) => t.key === key)) return failed(name, "duplicate parameter");

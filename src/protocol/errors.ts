@@ -1,5 +1,7 @@
 // Redis's error replies, spelled exactly as Redis 7.0 spells them (without the leading "-").
 
+import { cString } from "../util/latin1.ts";
+
 export const ERR_SYNTAX = "ERR syntax error";
 export const ERR_NOT_INTEGER = "ERR value is not an integer or out of range";
 /** getIntFromObjectOrReply: an integer that does not fit in 32 bits. */
@@ -73,15 +75,6 @@ export function errValueRange(min: number | bigint, max: number | bigint): strin
 /** `ERR invalid expire time in 'set' command`. */
 export function errInvalidExpire(command: string): string {
   return `ERR invalid expire time in '${command}' command`;
-}
-
-/**
- * An argument as Redis's `%s` format prints it: a C string, so it ends at the first
- * NUL byte (`FOO "a\x00b"` is quoted as 'a').
- */
-export function cString(text: string): string {
-  const nul = text.indexOf("\x00");
-  return nul < 0 ? text : text.slice(0, nul);
 }
 
 /** `ERR unknown subcommand 'foo'. Try CONFIG HELP.` */

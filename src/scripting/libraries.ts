@@ -3,13 +3,7 @@
 // code, their functions and the rules for names, flags and collisions.
 
 import { FUNCTION_STATE, type LuaVm } from "./lua_vm.ts";
-import {
-  INVALID_METADATA,
-  parseOptions,
-  REPEATED,
-  SCRIPT_FLAGS,
-  type ScriptFlag,
-} from "./shebang.ts";
+import { parseLibraryShebang, SCRIPT_FLAGS, type ScriptFlag } from "./shebang.ts";
 import type { ScriptRunOptions } from "./run_options.ts";
 
 /** One function a library registered. */
@@ -97,23 +91,13 @@ export class FunctionLibraries {
    * the VM but not callable until `add`. Returns it, or `{ error }` with the reply text.
    */
   compile(code: string): Library | { error: string } {
-    if (!code.startsWith("#!")) return { error: "ERR Missing library metadata" };
-    const parsed = parseOptions(code, true);
-    if (parsed === INVALID_METADATA) return { error: "ERR Invalid library metadata" };
-    if (parsed === REPEATED) {
-      return { error: "ERR Invalid metadata value, name argument was given multiple times" };
-    }
-    if (typeof parsed === "string") {
-      const engine = (code.split("\n")[0].split(" ")[0] ?? "").slice(2);
-      return { error: `ERR Engine '${engine}' not found` };
-    }
-    let name: string | null = null;
-    for (const [key, value] of parsed.options) {
-      if (key === "name") name = value;
-      else return { error: `ERR Invalid metadata value given: ${key}=${value}` };
-    }
-    if (name === null) return { error: "ERR Library name was not given" };
+    const parsed = parseLibraryShebang(code);
+    if (typeof parsed === "string") return { error: `ERR ${parsed}` };
+    const { name } = parsed;
     if (!validName(name)) return { error: ERR_BAD_NAME };
+    if (parsed.engine.toLowerCase() !== "lua") {
+      return { error: `ERR Engine '${parsed.engine}' not found` };
+    }
     const library: Library = { name, code, functions: new Map() };
     this.#loading = library;
     let failure;

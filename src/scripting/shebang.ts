@@ -23,18 +23,71 @@ export interface Shebang {
   code: string;
 }
 
+/**
+ * The shebang line (before the first newline), as Redis finds its end with strchr:
+ * null when there is no newline, or a NUL byte comes before it.
+ */
+function shebangLine(body: string): string | null {
+  const newline = body.indexOf("\n");
+  if (newline < 0) return null;
+  const line = body.slice(0, newline);
+  return line.includes("\x00") ? null : line;
+}
+
+// The code to compile: the shebang line stays, as a comment, so that error line
+// numbers match the source.
+function commented(body: string): string {
+  return "--" + body.slice(2);
+}
+
 /** Reads an EVAL script's shebang; an error text (without "ERR ") when it is wrong. */
 export function parseScriptShebang(body: string): Shebang | string {
   if (!body.startsWith("#!")) return { flags: null, name: null, code: body };
-  const parsed = parseOptions(body);
-  if (parsed === INVALID_METADATA) return "Invalid engine in script shebang";
-  if (typeof parsed === "string") return parsed;
-  for (const [key, value] of parsed.options) {
-    if (key !== "flags") return `Unknown lua shebang option: ${key}=${value}`;
+  const line = shebangLine(body);
+  if (line === null) return "Invalid script shebang";
+  // Split like an inline command: quotes group, as in `flags="no-writes"`.
+  const parts = splitArgs(line);
+  if (parts === null || parts.length === 0) return "Invalid engine in script shebang";
+  if (parts[0] !== "#!lua") return `Unexpected engine in script shebang: ${parts[0]}`;
+  const flags: ScriptFlag[] = [];
+  // `flags=` may come more than once: each adds its flags.
+  for (let i = 1; i < parts.length; i++) {
+    if (!parts[i].startsWith("flags=")) return `Unknown lua shebang option: ${parts[i]}`;
+    const more = parseFlags(parts[i].slice(6));
+    if (typeof more === "string") return more;
+    for (const flag of more) if (!flags.includes(flag)) flags.push(flag);
   }
-  const flags = parseFlags(parsed.options.get("flags") ?? "");
-  if (typeof flags === "string") return flags;
-  return { flags, name: null, code: parsed.code };
+  return { flags, name: null, code: commented(body) };
+}
+
+/** A FUNCTION library's first line: its engine (any letter case) and name. */
+export interface LibraryShebang {
+  engine: string;
+  name: string;
+  code: string;
+}
+
+/**
+ * Reads a FUNCTION library's shebang, checked in Redis's order; an error text (without
+ * "ERR ") when it is wrong. The engine is only named here: the caller looks it up.
+ */
+export function parseLibraryShebang(body: string): LibraryShebang | string {
+  if (!body.startsWith("#!")) return "Missing library metadata";
+  const line = shebangLine(body);
+  if (line === null) return "Invalid library metadata";
+  const parts = splitArgs(line);
+  if (parts === null || parts.length === 0) return "Invalid library metadata";
+  let name: string | null = null;
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i];
+    if (part.slice(0, 5).toLowerCase() !== "name=") {
+      return `Invalid metadata value given: ${part}`;
+    }
+    if (name !== null) return "Invalid metadata value, name argument was given multiple times";
+    name = part.slice(5);
+  }
+  if (name === null) return "Library name was not given";
+  return { engine: parts[0].slice(2), name, code: commented(body) };
 }
 
 /** Parses the `flags=` value: comma separated; an error text on an unknown flag. */
@@ -48,37 +101,4 @@ export function parseFlags(text: string): ScriptFlag[] | string {
     flags.push(flag as ScriptFlag);
   }
   return flags;
-}
-
-/** parseOptions: the shebang line does not split (an unbalanced quote). */
-export const INVALID_METADATA = "invalid metadata";
-/** parseOptions: an option given twice. */
-export const REPEATED = "repeated option";
-
-/**
- * Splits `#!lua opt=value ...` into options (in order); an error text when the engine
- * is not lua (FUNCTION libraries: in any letter case) or an option has no `=`.
- */
-export function parseOptions(
-  body: string,
-  anyCase = false,
-): { options: Map<string, string>; code: string; engine: string } | string {
-  const newline = body.indexOf("\n");
-  const line = newline < 0 ? body : body.slice(0, newline);
-  // Split like an inline command: quotes group, as in `name="lib"`.
-  const parts = splitArgs(line);
-  if (parts === null || parts.length === 0) return INVALID_METADATA;
-  const engine = parts[0].slice(2);
-  const lua = anyCase ? parts[0].toLowerCase() === "#!lua" : parts[0] === "#!lua";
-  if (!lua) return `Unexpected engine in script shebang: ${parts[0]}`;
-  const options = new Map<string, string>();
-  for (const part of parts.slice(1)) {
-    const eq = part.indexOf("=");
-    if (eq < 0) return `Unknown lua shebang option: ${part}`;
-    const key = part.slice(0, eq);
-    if (options.has(key)) return REPEATED;
-    options.set(key, part.slice(eq + 1));
-  }
-  // The shebang line stays, as a comment, so error line numbers match the source.
-  return { options, code: "--" + body.slice(2), engine };
 }

@@ -200,11 +200,19 @@ export function invalidateCache(bytes: Uint8Array): void {
   bytes[15] |= 0x80;
 }
 
-/** The cached cardinality, or null when marked invalid. */
-export function cachedCount(bytes: Uint8Array): number | null {
+/**
+ * The cached cardinality, or null when marked invalid. A damaged or crafted header may
+ * hold any 63-bit value: past 2^53 it is a bigint, so that it prints exactly.
+ */
+export function cachedCount(bytes: Uint8Array): number | bigint | null {
   if (bytes[15] & 0x80) return null;
+  if (bytes[15] !== 0 || bytes[14] >= 0x20) {
+    let big = 0n;
+    for (let i = 15; i >= 8; i--) big = big * 256n + BigInt(bytes[i]);
+    return big;
+  }
   let n = 0;
-  for (let i = 15; i >= 8; i--) n = n * 256 + bytes[i];
+  for (let i = 14; i >= 8; i--) n = n * 256 + bytes[i];
   return n;
 }
 

@@ -328,8 +328,9 @@ export class StreamValue {
   entriesAdded = 0;
   /** Consumer groups by name. */
   readonly groups = new Map<string, ConsumerGroup>();
-  // The last live entry's ID (null: none), or undefined until looked for again.
-  #lastLive: StreamId | null | undefined = null;
+  // The last live entry's ID (null: none), or undefined until looked for (again): a
+  // stream built from its nodes (a load, RESTORE) has it looked for at first use.
+  #lastLive: StreamId | null | undefined = undefined;
   // Where a walk last stopped: readers that follow the stream resume there instead
   // of decoding their node from its start.
   #hintNode: StreamNode | null = null;
@@ -647,6 +648,7 @@ export class StreamValue {
     copy.firstId = this.firstId;
     copy.maxDeletedId = this.maxDeletedId;
     copy.entriesAdded = this.entriesAdded;
+    copy.#lastLive = this.#lastLive;
     for (const [name, group] of this.groups) copy.groups.set(name, group.clone());
     return copy;
   }

@@ -3,6 +3,8 @@
 // two IDs is `<`, and the next ID after `<ms>-<max seq>` is `<ms+1>-0` by plain
 // addition.
 
+import { cString } from "../util/latin1.ts";
+
 /** A stream entry ID: `ms << 64n | seq`. */
 export type StreamId = bigint;
 
@@ -88,8 +90,10 @@ export interface ParsedId {
 }
 
 /** Parses an ID argument, or null when it is not one (Redis's "Invalid stream ID"). */
-export function parseId(text: string, syntax: IdSyntax): ParsedId | null {
-  if (text.length > 127) return null;
+export function parseId(arg: string, syntax: IdSyntax): ParsedId | null {
+  if (arg.length > 127) return null;
+  // Redis reads the argument as a C string: it ends at the first NUL byte.
+  const text = cString(arg);
   if (syntax.minMax && text.length === 1) {
     if (text === "-") return { id: MIN_ID, seqAuto: false };
     if (text === "+") return { id: MAX_ID, seqAuto: false };

@@ -35,3 +35,12 @@ export function fsPath(bytes: string): string {
   // deno-lint-ignore no-control-regex
   return /^[\x00-\x7f]*$/.test(bytes) ? bytes : new TextDecoder().decode(latin1Bytes(bytes));
 }
+
+/**
+ * An argument as Redis's `%s` format prints it: a C string, so it ends at the first
+ * NUL byte (`FOO "a\x00b"` is quoted as 'a').
+ */
+export function cString(text: string): string {
+  const nul = text.indexOf("\x00");
+  return nul < 0 ? text : text.slice(0, nul);
+}

@@ -1,11 +1,9 @@
 // Tests for the shebang line of EVAL scripts and FUNCTION libraries.
 import assert from "node:assert/strict";
 import {
-  INVALID_METADATA,
   parseFlags,
-  parseOptions,
+  parseLibraryShebang,
   parseScriptShebang,
-  REPEATED,
 } from "../../src/scripting/shebang.ts";
 
 Deno.test("a script without a shebang is a legacy script with no flags", () => {
@@ -37,15 +35,36 @@ Deno.test("EVAL refuses other engines and options, in Redis's words", () => {
   assert.equal(parseScriptShebang('#!lua flags="no\nreturn 1'), "Invalid engine in script shebang");
 });
 
-Deno.test("options split like an inline command: quotes group, spaces separate", () => {
-  const parsed = parseOptions("#!lua  name='my lib'   \ncode", true);
-  assert.ok(typeof parsed === "object");
-  assert.equal(parsed.options.get("name"), "my lib");
-  assert.equal(parseOptions('#!lua name="x\ncode', true), INVALID_METADATA);
-  assert.equal(parseOptions("#!lua name=a name=b\ncode", true), REPEATED);
+Deno.test("the shebang line needs its newline, and no NUL byte before it", () => {
+  assert.equal(parseScriptShebang("#!lua"), "Invalid script shebang");
+  assert.equal(parseScriptShebang("#!lua\x00\nreturn 1"), "Invalid script shebang");
+  assert.equal(parseLibraryShebang("#!lua name=x"), "Invalid library metadata");
+  assert.equal(parseLibraryShebang("#!lua name=x\x00\ncode"), "Invalid library metadata");
+  // A NUL after the first line is the code's business.
+  assert.ok(typeof parseScriptShebang("#!lua\nreturn '\x00'") === "object");
 });
 
-Deno.test("library shebangs take the engine name in any letter case", () => {
-  assert.ok(typeof parseOptions("#!LUA name=x\n", true) === "object");
-  assert.equal(typeof parseOptions("#!LUA name=x\n", false), "string");
+Deno.test("flags= may come more than once in a script's shebang", () => {
+  const parsed = parseScriptShebang("#!lua flags=no-writes flags=allow-oom,no-writes\nreturn 1");
+  assert.ok(typeof parsed === "object");
+  assert.deepEqual(parsed.flags, ["no-writes", "allow-oom"]);
+});
+
+Deno.test("library options split like an inline command, checked in Redis's order", () => {
+  const parsed = parseLibraryShebang("#!lua  name='my lib'   \ncode");
+  assert.ok(typeof parsed === "object");
+  assert.equal(parsed.name, "my lib");
+  assert.equal(parsed.engine, "lua");
+  assert.equal(parseLibraryShebang('#!lua name="x\ncode'), "Invalid library metadata");
+  assert.equal(
+    parseLibraryShebang("#!lua name=a name=b\ncode"),
+    "Invalid metadata value, name argument was given multiple times",
+  );
+  assert.equal(parseLibraryShebang("#!lua foo name=a\ncode"), "Invalid metadata value given: foo");
+  assert.equal(parseLibraryShebang("#!js\ncode"), "Library name was not given");
+  assert.equal(parseLibraryShebang("return 1"), "Missing library metadata");
+  // The option's name and the engine in any letter case (the engine is looked up later).
+  const upper = parseLibraryShebang("#!LUA NAME=x\n");
+  assert.ok(typeof upper === "object");
+  assert.deepEqual([upper.engine, upper.name], ["LUA", "x"]);
 });

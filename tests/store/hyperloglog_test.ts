@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import {
+  cachedCount,
   CorruptHll,
   countOf,
   denseGet,
@@ -19,6 +20,7 @@ import {
   newHll,
   patternOf,
   registersOf,
+  setCachedCount,
   sparseSet,
   sparseToDense,
 } from "../../src/store/hyperloglog.ts";
@@ -158,4 +160,17 @@ Deno.test("the estimator: empty is 0, all registers at 1 is 23637 as in Redis", 
   histo[0] = 0;
   histo[1] = HLL_REGISTERS;
   assert.equal(estimate(histo), 23637);
+});
+
+Deno.test("the cached count is read whole: past 2^53 as a bigint, exactly", () => {
+  const hll = newHll();
+  setCachedCount(hll, 123456);
+  assert.equal(cachedCount(hll), 123456);
+  // A header set by SETRANGE may hold any 63-bit value.
+  hll.set([0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x64], 8);
+  assert.equal(cachedCount(hll), 0x6406050403020100n);
+  hll.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00], 8);
+  assert.equal(cachedCount(hll), 2 ** 53 - 1);
+  hll[15] |= 0x80;
+  assert.equal(cachedCount(hll), null);
 });
