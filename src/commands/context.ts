@@ -376,6 +376,14 @@ export interface Session extends Subscriber, ReplicationClient {
    * that increased `server.dirty` does.
    */
   keyChanged(key: string, db?: number): void;
+  /**
+   * The write changed no key as WATCH and client-side caching see it: Redis signals no
+   * change of a stream's consumer groups (XACK, XCLAIM, XGROUP, XSETID). Its key
+   * arguments are then not taken as changed.
+   */
+  noKeyChanged(): void;
+  /** Clients blocked on `key` are served again (they learn their group is gone). */
+  keyReady(key: string): void;
   /** The command's work that may take long starts here (see CommandSpec.timedWhenSlow). */
   slowPart(): void;
   /**

@@ -317,6 +317,8 @@ function xdel(s: Session, argv: string[]): void {
 
 /** XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id] */
 function xsetid(s: Session, argv: string[]): void {
+  // The last ID is no key change to WATCH (as in Redis).
+  s.noKeyChanged();
   const id = strictIdOrReply(s, argv[2]);
   if (id === null) return;
   let entriesAdded = -1;

@@ -106,10 +106,12 @@ function xgroupCreate(s: Session, argv: string[]): void {
     s.reply.error("BUSYGROUP Consumer Group name already exists");
     return;
   }
+  // A stream MKSTREAM creates is a change; a new group alone is none to WATCH.
   if (stream === undefined) {
     stream = new StreamValue();
     s.db.set(key, stream);
-  }
+    s.keyChanged(key);
+  } else s.noKeyChanged();
   stream.groups.set(name, new ConsumerGroup(name, id, entriesRead));
   s.reply.ok();
   s.server.dirty++;
@@ -155,6 +157,7 @@ function xgroupSetId(s: Session, argv: string[]): void {
   }
   group.lastId = id;
   group.entriesRead = entriesRead;
+  s.noKeyChanged();
   s.reply.ok();
   s.server.dirty++;
   s.notify(NOTIFY.STREAM, "xgroup-setid", key);
@@ -170,6 +173,9 @@ function xgroupDestroy(s: Session, argv: string[]): void {
   }
   s.reply.integer(1);
   s.server.dirty++;
+  // Its blocked readers are answered -NOGROUP; watchers see no change.
+  s.noKeyChanged();
+  s.keyReady(argv[2]);
   s.notify(NOTIFY.STREAM, "xgroup-destroy", argv[2]);
 }
 
@@ -184,6 +190,7 @@ function xgroupCreateConsumer(s: Session, argv: string[]): void {
     return;
   }
   const { created } = group.consumer(consumerName, Date.now());
+  s.noKeyChanged();
   s.reply.integer(created ? 1 : 0);
   if (created) {
     s.server.dirty++;
@@ -206,6 +213,7 @@ function xgroupDelConsumer(s: Session, argv: string[]): void {
     return;
   }
   s.reply.integer(group.deleteConsumer(consumerName));
+  s.noKeyChanged();
   s.server.dirty++;
   s.notify(NOTIFY.STREAM, "xgroup-delconsumer", key);
 }
@@ -236,6 +244,7 @@ function xack(s: Session, argv: string[]): void {
   }
   let acked = 0;
   for (const id of ids) if (group.ack(id)) acked++;
+  s.noKeyChanged();
   s.reply.integer(acked);
   if (acked > 0) s.server.dirty += acked;
 }
@@ -337,6 +346,8 @@ function xpending(s: Session, argv: string[]): void {
  * [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID id]
  */
 function xclaim(s: Session, argv: string[]): void {
+  // Consumer-group state changes are no key change to WATCH (as in Redis).
+  s.noKeyChanged();
   s.preventPropagation();
   const [, key, groupName, consumerName] = argv;
   const found = streamAndGroup(s, key, groupName);
@@ -438,6 +449,8 @@ function xclaim(s: Session, argv: string[]): void {
 
 /** XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID] */
 function xautoclaim(s: Session, argv: string[]): void {
+  // Consumer-group state changes are no key change to WATCH (as in Redis).
+  s.noKeyChanged();
   s.preventPropagation();
   const [, key, groupName, consumerName] = argv;
   let minIdle = Number(parseInteger(argv[4]) ?? NaN);

@@ -415,6 +415,15 @@ export class Client implements Session, SessionFacts {
     this.#host?.slowPart();
   }
 
+  noKeyChanged(): void {
+    const frame = this.#host?.calls.current;
+    if (frame != null) frame.changed ??= [];
+  }
+
+  keyReady(key: string): void {
+    this.#host?.keyEvents.ready(this.db.id, key);
+  }
+
   databaseChanged(db: number, other?: number): void {
     const host = this.#host;
     const frame = host?.calls.current;

@@ -60,6 +60,12 @@ export class KeyEvents {
     if (this.#blocked.has(id)) this.#ready.add(id);
   }
 
+  /** Blocked clients of a key may be served, watchers untouched (XGROUP DESTROY). */
+  ready(db: number, key: string): void {
+    const id = slot(db, key);
+    if (this.#blocked.has(id)) this.#ready.add(id);
+  }
+
   /** Marks every watched key of a database whose key exists in `exists` (FLUSHDB, SWAPDB). */
   touchDatabase(db: number, exists: (key: string) => boolean): void {
     const prefix = `${db}\x00`;

@@ -201,7 +201,11 @@ function sequence(seed: number, steps: number): { argv: string[]; compare: Compa
     [1, () => ({ argv: [pick(["HLEN", "HGETALL", "HKEYS", "HVALS"]), key()] })],
     [1, () => ({ argv: ["HSTRLEN", key(), member()] })],
     [1, () => ({ argv: ["HINCRBY", key(), member(), int()] })],
-    [1, () => ({ argv: ["HINCRBYFLOAT", key(), member(), float()] })],
+    // Not 1e400: a 401-digit value would turn the hash into a hash table in Redis.
+    [
+      1,
+      () => ({ argv: ["HINCRBYFLOAT", key(), member(), pick(["1", "-2.25", "0.1", "x", "inf"])] }),
+    ],
     [1, () => ({ argv: ["HEXISTS", key(), member()] })],
     // Sets (member order is a hash table's in Redis 7.0 unless all are integers)
     [3, () => ({ argv: ["SADD", key(), ...some(1 + below(3), member)] })],
@@ -232,20 +236,25 @@ function sequence(seed: number, steps: number): { argv: string[]; compare: Compa
     [1, () => ({ argv: ["ZINCRBY", key(), score(), member()] })],
     [2, () => ({ argv: ["ZSCORE", key(), member()] })],
     [1, () => ({ argv: ["ZMSCORE", key(), member(), member()] })],
-    [2, () => ({
-      argv: [
-        "ZRANGE",
-        key(),
-        ...pick([
-          () => [small(), small()],
-          () => [scoreBound(), scoreBound(), "BYSCORE"],
-          () => [lexBound(), lexBound(), "BYLEX"],
-        ])(),
-        ...(maybe(0.3) ? ["REV"] : []),
-        ...(maybe(0.3) ? ["LIMIT", small(), small()] : []),
-        ...(maybe(0.4) ? ["WITHSCORES"] : []),
-      ],
-    })],
+    [2, () => {
+      // Lexicographic ranges only on `lex`, whose members all score 0: on mixed scores
+      // Redis's answer depends on its skip list's random levels.
+      const lex = maybe(0.3);
+      return {
+        argv: [
+          "ZRANGE",
+          lex ? "lex" : key(),
+          ...(lex
+            ? [lexBound(), lexBound(), "BYLEX"]
+            : maybe()
+            ? [small(), small()]
+            : [scoreBound(), scoreBound(), "BYSCORE"]),
+          ...(maybe(0.3) ? ["REV"] : []),
+          ...(maybe(0.3) ? ["LIMIT", small(), small()] : []),
+          ...(maybe(0.4) ? ["WITHSCORES"] : []),
+        ],
+      };
+    }],
     [1, () => ({
       argv: [
         pick(["ZRANGEBYSCORE", "ZREVRANGEBYSCORE"]),
@@ -258,14 +267,15 @@ function sequence(seed: number, steps: number): { argv: string[]; compare: Compa
     [
       1,
       () => ({
-        argv: [pick(["ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZLEXCOUNT"]), key(), lexBound(), lexBound()],
+        argv: [pick(["ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZLEXCOUNT"]), "lex", lexBound(), lexBound()],
       }),
     ],
     [1, () => ({ argv: [pick(["ZRANK", "ZREVRANK"]), key(), member()] })],
     [1, () => ({ argv: ["ZREM", key(), member(), member()] })],
     [1, () => ({ argv: ["ZREMRANGEBYSCORE", key(), scoreBound(), scoreBound()] })],
     [1, () => ({ argv: ["ZREMRANGEBYRANK", key(), small(), small()] })],
-    [1, () => ({ argv: ["ZREMRANGEBYLEX", key(), lexBound(), lexBound()] })],
+    [1, () => ({ argv: ["ZREMRANGEBYLEX", "lex", lexBound(), lexBound()] })],
+    [2, () => ({ argv: ["ZADD", "lex", "0", member(), ...(maybe() ? ["0", member()] : [])] })],
     [1, () => ({ argv: ["ZCOUNT", key(), scoreBound(), scoreBound()] })],
     [1, () => ({ argv: [pick(["ZPOPMIN", "ZPOPMAX"]), key(), ...(maybe() ? [small()] : [])] })],
     [1, () => ({
@@ -430,6 +440,104 @@ function sequence(seed: number, steps: number): { argv: string[]; compare: Compa
     [1, () => ({ argv: ["XACK", key(), pick(["g", "h"]), idBound()] })],
     [1, () => ({ argv: ["XPENDING", key(), pick(["g", "h"])] })],
     [1, () => ({ argv: ["XSETID", key(), pick(["5-0", "100-0", "0-1"])] })],
+    [1, () => ({
+      argv: [
+        "XCLAIM",
+        key(),
+        pick(["g", "h"]),
+        pick(["c1", "c2"]),
+        "0",
+        idBound(),
+        ...(maybe() ? ["JUSTID"] : []),
+      ],
+    })],
+    [1, () => ({
+      argv: [
+        "XAUTOCLAIM",
+        key(),
+        pick(["g", "h"]),
+        pick(["c1", "c2"]),
+        "0",
+        pick(["0", "0-0", "2-0", "x"]),
+        ...(maybe() ? ["COUNT", pick(["1", "2", "0"])] : []),
+        ...(maybe(0.3) ? ["JUSTID"] : []),
+      ],
+    })],
+    [1, () => ({ argv: ["XINFO", "GROUPS", key()] })],
+    [1, () => ({
+      argv: [
+        "XGROUP",
+        pick(["CREATECONSUMER", "DELCONSUMER"]),
+        key(),
+        pick(["g", "h"]),
+        pick(["c1", "c2", "c3"]),
+      ],
+    })],
+    [1, () => ({ argv: ["XGROUP", "DESTROY", key(), pick(["g", "h"])] })],
+    // More generic and string forms
+    [1, () => ({ argv: [pick(["UNLINK", "TOUCH"]), key(), key()] })],
+    [1, () => ({
+      argv: [
+        "GETEX",
+        key(),
+        ...pick([[], ["PERSIST"], ["EXAT", "4000000000"], ["PXAT", "4000000000123"], ["EX", "x"]]),
+      ],
+    })],
+    [1, () => ({
+      argv: [
+        "SET",
+        key(),
+        value(),
+        ...pick([["EXAT", "4000000000"], ["PXAT", "4000000000123"], ["KEEPTTL", "GET"]]),
+      ],
+    })],
+    // Geo, the older forms and storing
+    [1, () => ({
+      argv: [
+        "GEOSEARCHSTORE",
+        key(),
+        key(),
+        "FROMLONLAT",
+        lon(),
+        lat(),
+        "BYRADIUS",
+        pick(["200", "1000"]),
+        "km",
+        ...(maybe() ? ["COUNT", pick(["1", "2"])] : []),
+        ...(maybe() ? ["STOREDIST"] : []),
+      ],
+    })],
+    [1, () => ({
+      argv: [
+        pick(["GEORADIUSBYMEMBER", "GEORADIUSBYMEMBER_RO"]),
+        key(),
+        member(),
+        pick(["100", "1000"]),
+        unit(),
+        ...(maybe() ? ["WITHDIST"] : []),
+        pick(["ASC", "DESC"]),
+      ],
+    })],
+    // WATCH inside the same connection: a change by this client also aborts EXEC.
+    [1, () => ({ argv: maybe(0.7) ? ["WATCH", key()] : ["UNWATCH"] })],
+    // Scripts that reach the keys
+    [1, () => ({
+      argv: [
+        "EVAL",
+        pick([
+          "return redis.call('get', KEYS[1])",
+          "return redis.pcall('incr', KEYS[1])",
+          "return redis.call('lrange', KEYS[1], 0, -1)",
+          "return {redis.call('type', KEYS[1]), redis.call('exists', KEYS[1])}",
+          "return redis.call('zrange', KEYS[1], 0, -1, 'withscores')",
+          "return tostring(redis.call('hlen', KEYS[1]))",
+          "redis.call('set', KEYS[1], ARGV[1]); return redis.call('strlen', KEYS[1])",
+        ]),
+        "1",
+        key(),
+        value(),
+      ],
+    })],
     // SORT
     [1, () => {
       const alpha = maybe(0.4);
