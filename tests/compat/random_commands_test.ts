@@ -141,6 +141,9 @@ function sequence(seed: number, steps: number): { argv: string[]; compare: Compa
     [1, () => ({ argv: [pick(["EXPIRETIME", "PEXPIRETIME", "PERSIST"]), key()] })],
     [1, () => ({ argv: ["KEYS", pick(["*", "?", "[ab]", "*x*"])], compare: "sorted" })],
     [1, () => ({ argv: ["DBSIZE"] })],
+    // Encodings too: the same conversions at the same sizes (a set's DUMP would follow
+    // its hash table's order, so no DUMP).
+    [1, () => ({ argv: ["OBJECT", "ENCODING", key()] })],
     // Lists
     [
       3,
