@@ -315,6 +315,17 @@ function sequence(seed: number, steps: number): { argv: string[]; compare: Compa
         ...(maybe() ? ["COUNT", small()] : []),
       ],
     })],
+    // Now and then enough elements to cross an encoding's size limit.
+    [
+      0.3,
+      () => ({
+        argv: ["RPUSH", key(), ...some(150, () => maybe(0.9) ? member() : "y".repeat(100))],
+      }),
+    ],
+    [0.3, () => ({
+      argv: ["ZADD", key(), ...some(140, () => [String(below(50) / 2), `z${below(400)}`]).flat()],
+    })],
+    [0.3, () => ({ argv: ["SADD", key(), ...some(600, () => String(below(2000)))] })],
     // Bitmaps
     [2, () => ({ argv: ["SETBIT", key(), bitOffset(), pick(["0", "1", "2"])] })],
     [1, () => ({ argv: ["GETBIT", key(), bitOffset()] })],
