@@ -326,6 +326,46 @@ function sequence(seed: number, steps: number): { argv: string[]; compare: Compa
       argv: ["ZADD", key(), ...some(140, () => [String(below(50) / 2), `z${below(400)}`]).flat()],
     })],
     [0.3, () => ({ argv: ["SADD", key(), ...some(600, () => String(below(2000)))] })],
+    // Blocking forms with a short timeout: served at once, or a null after 10 ms.
+    [0.5, () => ({ argv: [pick(["BLPOP", "BRPOP"]), key(), key(), "0.01"] })],
+    [
+      0.3,
+      () => ({
+        argv: ["BLMOVE", key(), key(), pick(["LEFT", "RIGHT"]), pick(["LEFT", "RIGHT"]), "0.01"],
+      }),
+    ],
+    [0.3, () => ({ argv: [pick(["BZPOPMIN", "BZPOPMAX"]), key(), key(), "0.01"] })],
+    [0.3, () => ({
+      argv: [
+        "BLMPOP",
+        "0.01",
+        "2",
+        key(),
+        key(),
+        pick(["LEFT", "RIGHT"]),
+        ...(maybe() ? ["COUNT", small()] : []),
+      ],
+    })],
+    [0.3, () => ({ argv: ["BZMPOP", "0.01", "1", key(), pick(["MIN", "MAX"])] })],
+    [
+      0.3,
+      () => ({
+        argv: ["XREAD", "COUNT", "2", "BLOCK", "10", "STREAMS", key(), pick(["0", "$", "1-0"])],
+      }),
+    ],
+    [0.3, () => ({
+      argv: [
+        "XREADGROUP",
+        "GROUP",
+        pick(["g", "h"]),
+        "c1",
+        "BLOCK",
+        "10",
+        "STREAMS",
+        key(),
+        pick([">", "0"]),
+      ],
+    })],
     // Bitmaps
     [2, () => ({ argv: ["SETBIT", key(), bitOffset(), pick(["0", "1", "2"])] })],
     [1, () => ({ argv: ["GETBIT", key(), bitOffset()] })],
