@@ -414,8 +414,12 @@ function swapdb(s: Session, argv: string[]): void {
     s.reply.error(ERR_DB_INDEX);
     return;
   }
-  s.databaseChanged(first, second);
-  s.server.keyspace.swap(first, second);
+  // A database swapped with itself: nothing moves, and no watched key is touched (it
+  // still counts as a change, as in Redis).
+  if (first !== second) {
+    s.databaseChanged(first, second);
+    s.server.keyspace.swap(first, second);
+  }
   s.server.dirty++;
   s.reply.ok();
 }
@@ -427,11 +431,6 @@ function randomkey(s: Session): void {
   else s.reply.bulk(key);
 }
 
-/**
- * WAIT numreplicas timeout: Redeno has no replicas, so the answer is always 0
- * acknowledgements: at once when none were asked for (or inside EXEC), else, as in
- * Redis, after the timeout (0: never) has passed.
- */
 // ---- The command table ----
 
 // Key specs as Redis 7.0 declares them (COMMAND INFO; WATCH hears only the keys a write

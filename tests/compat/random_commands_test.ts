@@ -366,6 +366,17 @@ function sequence(seed: number, steps: number): { argv: string[]; compare: Compa
         pick([">", "0"]),
       ],
     })],
+    // Other databases
+    [0.5, () => ({ argv: ["SELECT", pick(["0", "0", "1", "2", "16", "x"])] })],
+    [0.3, () => ({ argv: ["MOVE", key(), pick(["0", "1", "2", "16"])] })],
+    [0.2, () => ({ argv: ["SWAPDB", pick(["0", "1", "2"]), pick(["0", "1", "2", "x"])] })],
+    [
+      0.3,
+      () => ({
+        argv: ["COPY", key(), key(), "DB", pick(["0", "1", "2"]), ...(maybe() ? ["REPLACE"] : [])],
+      }),
+    ],
+    [0.2, () => ({ argv: [pick(["FLUSHDB", "DBSIZE"])] })],
     // Bitmaps
     [2, () => ({ argv: ["SETBIT", key(), bitOffset(), pick(["0", "1", "2"])] })],
     [1, () => ({ argv: ["GETBIT", key(), bitOffset()] })],
