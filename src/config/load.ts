@@ -1,7 +1,7 @@
 // Loading the configuration: redis.conf files (with include), stdin and redis-server style
 // command-line options (`--port 7000`), their error reports, and the `--help` text.
 import { splitArgs } from "../protocol/split_args.ts";
-import { fsPath, utf8Latin1 } from "../util/latin1.ts";
+import { fsPath, latin1Text, utf8Latin1 } from "../util/latin1.ts";
 import { quoted } from "../util/quoted.ts";
 import { Config } from "./config.ts";
 import { DEPRECATED, findDirective } from "./directives.ts";
@@ -91,16 +91,7 @@ export function parseConfigText(text: string, source: string): [string, string[]
 
 /** Reads a file as a latin1 "one-byte" string. */
 async function readLatin1(path: string): Promise<string> {
-  return latin1(await Deno.readFile(path));
-}
-
-/** Decodes bytes as latin1, one char per byte. */
-function latin1(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  }
-  return s;
+  return latin1Text(await Deno.readFile(path));
 }
 
 /** Reads and applies configuration lines, handling include and `save` accumulation. */
@@ -250,7 +241,7 @@ export async function loadConfig(argv: string[]): Promise<LoadResult> {
   if (stdinAt >= 0) {
     rest = rest.filter((_, i) => i !== stdinAt);
     const bytes = new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
-    await loader.text(latin1(bytes), "stdin");
+    await loader.text(latin1Text(bytes), "stdin");
   }
   await loader.text(optionsText(rest), "command line");
   return configFile === undefined

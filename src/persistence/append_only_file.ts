@@ -31,7 +31,7 @@ import {
   type RunningJob,
   type SnapshotBackend,
 } from "./snapshot_backend.ts";
-import { aofDir, aofNames, dirPath } from "./file_paths.ts";
+import { aofDir, aofNames, dirPath, oldStyleAofPath } from "./file_paths.ts";
 import { exists, inDir, removeQuietly } from "./files.ts";
 import { mb, rate, seconds } from "./log_figures.ts";
 
@@ -143,7 +143,7 @@ export class AppendOnlyFile {
       }
       throw error;
     }
-    const oldStyle = inDir(dirPath(this.#host.config), names.prefix);
+    const oldStyle = oldStyleAofPath(this.#host.config);
     // Where each file is read from (an old-style file stays in `dir` when read-only).
     const pathOf = (name: string) =>
       readOnly && name === names.prefix && !exists(inDir(dir, name)) ? oldStyle : inDir(dir, name);
@@ -160,7 +160,7 @@ export class AppendOnlyFile {
         writeManifest(dir, names, manifest);
         Deno.renameSync(oldStyle, inDir(dir, names.prefix));
         syncDirectory(dir);
-        syncDirectory(this.#config("dir"));
+        syncDirectory(dirPath(this.#host.config));
         log.notice(
           `Successfully migrated an old-style AOF file (${names.prefix}) into the AOF ` +
             `directory (${this.#config("appenddirname")}).`,

@@ -19,6 +19,11 @@ export function rdbPath(config: Pick<ConfigView, "string">): string {
   return inDir(dirPath(config), config.string("dbfilename"));
 }
 
+/** The single AOF file of Redis before 7.0 (`appendfilename` in `dir`, no manifest). */
+export function oldStyleAofPath(config: Pick<ConfigView, "string">): string {
+  return inDir(dirPath(config), config.string("appendfilename"));
+}
+
 /** The AOF directory's path. */
 export function aofDir(config: ConfigView): string {
   return inDir(dirPath(config), config.string("appenddirname"));

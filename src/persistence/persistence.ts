@@ -20,8 +20,8 @@ import { RdbSaves, type ReplicationSaveOptions } from "./rdb_saves.ts";
 import { persistenceInfo } from "./persistence_info.ts";
 import type { PersistenceHost, PrefetchedFile } from "./persistence_host.ts";
 import { type ArrivingLoad, defaultSnapshots, type SnapshotBackend } from "./snapshot_backend.ts";
-import { aofDir, aofNames, dirPath, rdbPath } from "./file_paths.ts";
-import { exists, inDir } from "./files.ts";
+import { aofDir, aofNames, oldStyleAofPath, rdbPath } from "./file_paths.ts";
+import { exists } from "./files.ts";
 import { seconds } from "./log_figures.ts";
 
 /** Answers of BGSAVE. */
@@ -341,7 +341,7 @@ export class Persistence {
     if (options.flush) this.#loader.emptyData();
     const name = this.#config("dbfilename");
     try {
-      const bytes = readFileBytes(inDir(dirPath(this.#host.config), name));
+      const bytes = readFileBytes(rdbPath(this.#host.config));
       if (options.merge) this.#loader.mergeRdb(bytes, name);
       else this.#loader.loadRdbBytes(bytes, name);
     } catch (error) {
@@ -365,7 +365,7 @@ export class Persistence {
     let found = true;
     try {
       found = readManifest(aofDir(this.#host.config), names) !== null ||
-        exists(inDir(dirPath(this.#host.config), names.prefix));
+        exists(oldStyleAofPath(this.#host.config));
     } catch {
       // A bad manifest fails the load below, with its message.
     }

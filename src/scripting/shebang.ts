@@ -17,8 +17,6 @@ export type ScriptFlag = typeof SCRIPT_FLAGS[number];
 export interface Shebang {
   /** Declared flags; null for a script without a shebang (Redis's legacy mode). */
   flags: ScriptFlag[] | null;
-  /** `name=` (FUNCTION libraries). */
-  name: string | null;
   /** The code with the shebang line turned into a Lua comment. */
   code: string;
 }
@@ -42,7 +40,7 @@ function commented(body: string): string {
 
 /** Reads an EVAL script's shebang; an error text (without "ERR ") when it is wrong. */
 export function parseScriptShebang(body: string): Shebang | string {
-  if (!body.startsWith("#!")) return { flags: null, name: null, code: body };
+  if (!body.startsWith("#!")) return { flags: null, code: body };
   const line = shebangLine(body);
   if (line === null) return "Invalid script shebang";
   // Split like an inline command: quotes group, as in `flags="no-writes"`.
@@ -57,7 +55,7 @@ export function parseScriptShebang(body: string): Shebang | string {
     if (typeof more === "string") return more;
     for (const flag of more) if (!flags.includes(flag)) flags.push(flag);
   }
-  return { flags, name: null, code: commented(body) };
+  return { flags, code: commented(body) };
 }
 
 /** A FUNCTION library's first line: its engine (any letter case) and name. */

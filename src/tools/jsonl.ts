@@ -25,8 +25,7 @@ import {
 import { exportLines, importLine, JsonlError } from "../persistence/jsonl.ts";
 import { encodingLimits } from "../persistence/load_settings.ts";
 import { saveSnapshotSync } from "../persistence/snapshot.ts";
-import { aofDir, dirPath, rdbPath } from "../persistence/file_paths.ts";
-import { inDir } from "../persistence/files.ts";
+import { aofDir, dirPath, oldStyleAofPath, rdbPath } from "../persistence/file_paths.ts";
 import { fsPath } from "../util/latin1.ts";
 import { Server } from "../server/server.ts";
 import { Keyspace } from "../store/keyspace.ts";
@@ -146,7 +145,7 @@ async function exportTo(
   const target = toStdout ? "" : absolute(file);
   if (!toStdout) {
     const own = datasetPaths(config);
-    const appendfile = inDir(dirPath(config), config.string("appendfilename"));
+    const appendfile = oldStyleAofPath(config);
     if (target === own.rdb || target === appendfile || target.startsWith(`${own.aofDir}/`)) {
       throw new ToolError(`refusing to write the export over the dataset's own file ${file}`);
     }

@@ -20,10 +20,13 @@ export function latin1Bytes(text: string): Uint8Array {
   return out;
 }
 
+// ASCII reads the same as bytes and as UTF-8 text: no conversion.
+// deno-lint-ignore no-control-regex
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** Text (a command-line argument, a path the system answered) as the one-byte string of its UTF-8 bytes. */
 export function utf8Latin1(text: string): string {
-  // deno-lint-ignore no-control-regex
-  return /^[\x00-\x7f]*$/.test(text) ? text : latin1Text(new TextEncoder().encode(text));
+  return ASCII.test(text) ? text : latin1Text(new TextEncoder().encode(text));
 }
 
 /**
@@ -32,8 +35,7 @@ export function utf8Latin1(text: string): string {
  * as UTF-8 (this is the one place bytes are decoded: a path is the system's text).
  */
 export function fsPath(bytes: string): string {
-  // deno-lint-ignore no-control-regex
-  return /^[\x00-\x7f]*$/.test(bytes) ? bytes : new TextDecoder().decode(latin1Bytes(bytes));
+  return ASCII.test(bytes) ? bytes : new TextDecoder().decode(latin1Bytes(bytes));
 }
 
 /**

@@ -7,14 +7,13 @@ import {
 } from "../../src/scripting/shebang.ts";
 
 Deno.test("a script without a shebang is a legacy script with no flags", () => {
-  assert.deepEqual(parseScriptShebang("return 1"), { flags: null, name: null, code: "return 1" });
+  assert.deepEqual(parseScriptShebang("return 1"), { flags: null, code: "return 1" });
 });
 
 Deno.test("a shebang's flags are read and its line stays as a comment", () => {
   const parsed = parseScriptShebang("#!lua flags=no-writes,allow-oom\nreturn 1");
   assert.deepEqual(parsed, {
     flags: ["no-writes", "allow-oom"],
-    name: null,
     code: "--lua flags=no-writes,allow-oom\nreturn 1",
   });
 });
