@@ -319,7 +319,7 @@ export class RequestDecoder {
       p++;
       if (end - p < length + 2) return null;
       if (this.#aof && (buf[p + length] !== CR || buf[p + length + 1] !== LF)) return null;
-      args[i] = i === 0 ? commandName(buf, p, p + length) : latin1(buf, p, p + length);
+      args[i] = i === 0 ? commandName(buf, p, p + length) : argument(buf, p, p + length);
       p += length + 2;
     }
     this.#pos = p;
@@ -413,7 +413,7 @@ export class RequestDecoder {
       if (this.#aof && (buf[this.#pos + length] !== CR || buf[this.#pos + length + 1] !== LF)) {
         this.#fail("expected CRLF after an argument", this.#pos + length);
       }
-      args.push(latin1(buf, this.#pos, this.#pos + length));
+      args.push(argument(buf, this.#pos, this.#pos + length));
       this.#argsBytes += length;
       this.#pos += length + 2;
       this.#bulkLength = -1;
@@ -583,7 +583,7 @@ function plainInline(b: Latin1Buffer, start: number, end: number): string[] | nu
     if (p === end) return args;
     const from = p;
     while (p < end && b[p] !== 32) p++;
-    args.push(args.length === 0 ? commandName(b, from, p) : latin1(b, from, p));
+    args.push(args.length === 0 ? commandName(b, from, p) : argument(b, from, p));
   }
 }
 
@@ -610,6 +610,33 @@ export function commandName(b: Latin1Buffer, s: number, end: number): string {
   const name = latin1(b, s, end);
   recentNames[slot] = name;
   return name;
+}
+
+// Short arguments seen lately, by a hash of their bytes (see argument).
+const ARGUMENT_SLOTS = 1024;
+const recentArguments: string[] = new Array(ARGUMENT_SLOTS).fill("");
+
+/**
+ * A request's later argument as a string: up to 16 bytes, the string last built for
+ * the same bytes when it is still in its slot. Keys, channels and fields repeat; V8
+ * hashes a string the first time it looks it up in a Map (about 70 ns, far more than
+ * the lookup), and a reused string keeps its hash.
+ */
+export function argument(b: Latin1Buffer, s: number, end: number): string {
+  const length = end - s;
+  if (length === 0 || length > 16) return latin1(b, s, end);
+  let hash = length;
+  for (let p = s; p < end; p++) hash = Math.imul(hash ^ b[p], 0x01000193);
+  const slot = (hash ^ (hash >>> 15)) & (ARGUMENT_SLOTS - 1);
+  const known = recentArguments[slot];
+  if (known.length === length) {
+    let i = 0;
+    while (i < length && known.charCodeAt(i) === b[s + i]) i++;
+    if (i === length) return known;
+  }
+  const text = latin1(b, s, end);
+  recentArguments[slot] = text;
+  return text;
 }
 
 /**

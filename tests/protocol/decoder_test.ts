@@ -65,6 +65,31 @@ Deno.test("all 256 byte values round-trip through a bulk argument", () => {
   assert.equal(argv[2], all + all);
 });
 
+Deno.test("short arguments that share a slot of the recent-argument cache keep their bytes", () => {
+  const random = rng(7);
+  const texts: string[] = [];
+  for (let i = 0; i < 5000; i++) {
+    let text = "";
+    const length = 1 + Math.floor(random() * 16);
+    for (let j = 0; j < length; j++) text += String.fromCharCode(Math.floor(random() * 256));
+    texts.push(text);
+  }
+  for (const round of [1, 2]) {
+    for (let i = 0; i < texts.length; i += 100) {
+      const batch = texts.slice(i, i + 100);
+      const requests = decodeAll(batch.map((text) => resp("GET", text)).join(""));
+      assert.deepEqual(requests.map((argv) => argv[1]), batch, `round ${round}`);
+      const inline = decodeAll(
+        batch.map((text) => `GET ${text.replace(/[\x00-\x20"']/g, "a")}\r\n`).join(""),
+      );
+      assert.deepEqual(
+        inline.map((argv) => argv[1]),
+        batch.map((text) => text.replace(/[\x00-\x20"']/g, "a")),
+      );
+    }
+  }
+});
+
 Deno.test("a bulk larger than the initial buffer decodes", () => {
   const big = "z".repeat(3 * 1024 * 1024);
   assert.deepEqual(decodeAll(resp("SET", "k", big)), [["SET", "k", big]]);
