@@ -614,13 +614,16 @@ export function commandName(b: Latin1Buffer, s: number, end: number): string {
 
 // Short arguments seen lately, by a hash of their bytes (see argument).
 const ARGUMENT_SLOTS = 1024;
+const recentHashes = new Int32Array(ARGUMENT_SLOTS);
 const recentArguments: string[] = new Array(ARGUMENT_SLOTS).fill("");
 
 /**
- * A request's later argument as a string: up to 16 bytes, the string last built for
+ * A request's later argument as a string: up to 16 bytes, the string built before for
  * the same bytes when it is still in its slot. Keys, channels and fields repeat; V8
  * hashes a string the first time it looks it up in a Map (about 70 ns, far more than
- * the lookup), and a reused string keeps its hash.
+ * the lookup), and a reused string keeps its hash. A slot keeps a string only for bytes
+ * seen twice in a row there, so arguments that never repeat (random members) cost a
+ * hash of their bytes and nothing else.
  */
 export function argument(b: Latin1Buffer, s: number, end: number): string {
   const length = end - s;
@@ -628,6 +631,10 @@ export function argument(b: Latin1Buffer, s: number, end: number): string {
   let hash = length;
   for (let p = s; p < end; p++) hash = Math.imul(hash ^ b[p], 0x01000193);
   const slot = (hash ^ (hash >>> 15)) & (ARGUMENT_SLOTS - 1);
+  if (recentHashes[slot] !== hash) {
+    recentHashes[slot] = hash;
+    return latin1(b, s, end);
+  }
   const known = recentArguments[slot];
   if (known.length === length) {
     let i = 0;
