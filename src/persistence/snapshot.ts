@@ -15,6 +15,7 @@
 // serializing everything, synchronously.
 
 import type { Database, Keyspace } from "../store/keyspace.ts";
+import type { StringTable } from "../store/string_table.ts";
 import type { Value } from "../store/value.ts";
 import { isEmptyValue } from "./codecs/mod.ts";
 import { Crc64 } from "./crc64.ts";
@@ -289,17 +290,6 @@ export function saveSnapshot(
   return new BackgroundSaver(keyspace, path, options);
 }
 
-// A value this large that the walk has already written is remembered, so a write to it
-// afterwards does not serialize it again for nothing; smaller ones are not worth a
-// set entry (a needless copy of them is cheap and is dropped at the end).
-const REMEMBER_PASSED_BYTES = 1024;
-
-function isLarge(value: Value): boolean {
-  return typeof value === "string" || value instanceof Uint8Array
-    ? value.length > REMEMBER_PASSED_BYTES
-    : true;
-}
-
 class BackgroundSaver implements BackgroundSave {
   readonly done: Promise<SnapshotResult>;
   keys = 0;
@@ -311,15 +301,19 @@ class BackgroundSaver implements BackgroundSave {
   readonly #started = performance.now();
   readonly #databases: Database[];
   readonly #sizes: { keys: number; expires: number }[];
-  // Per database: its keys when the save started (null when empty then, or done).
-  // Every key that existed then is in here, so the walk ends however fast writers add
-  // keys, and a key the guard saved that is not reached by the walk did not exist.
-  readonly #keys: (string[] | null)[];
-  // Per database: values saved by the guard before a write (null: the key did not
-  // exist), each written when the walk reaches its key.
+  // Per database, as the save started: its table, the table's generation and its
+  // entries' high-water mark (0 when the database was empty, or once it is done). The
+  // walk visits the entries below that mark in place: an entry stays where it is while
+  // its key lives, so every key of the start is reached once unless a write deleted it
+  // first, and then the guard kept it.
+  readonly #tables: StringTable<Value>[];
+  readonly #generations: number[];
+  readonly #limits: number[];
+  // Per database: what the guard kept before a write: the key's bytes as they were, or
+  // null for nothing to write (the key did not exist, or the walk has written it).
+  // Bytes are written when the walk reaches the key, or at the end of the database
+  // when the walk does not reach it (the key was deleted).
   readonly #before: (Map<string, Uint8Array | null> | null)[];
-  // Per database: large values the walk has written already.
-  readonly #passed: (Set<string> | null)[];
   #current = -1;
   #next = 0;
   // rdb-key-save-delay (microseconds per key, positive only), and what the keys of the
@@ -342,11 +336,12 @@ class BackgroundSaver implements BackgroundSave {
     this.#temp = tempPath(path, options);
     this.#databases = keyspace.databases.slice();
     this.#sizes = this.#databases.map((db) => ({ keys: db.size, expires: db.expires.size }));
-    this.#keys = this.#databases.map((db) =>
-      db.size === 0 || options.withoutKeys ? null : Array.from(db.data.keys())
+    this.#tables = this.#databases.map((db) => db.data);
+    this.#generations = this.#tables.map((table) => table.generation);
+    this.#limits = this.#databases.map((db) =>
+      db.size === 0 || options.withoutKeys ? 0 : db.data.entryLimit
     );
     this.#before = this.#databases.map(() => null);
-    this.#passed = this.#databases.map(() => null);
     writeHeader(this.#w, {
       ctime: this.#now / 1000,
       usedMem: usedMemory(options),
@@ -391,23 +386,50 @@ class BackgroundSaver implements BackgroundSave {
   };
 
   // Before `key` in database `dbId` changes: keep it as it is, unless the walk is past
-  // it (known for large values) or it was kept already.
+  // it or it was kept already.
   #preserve(dbId: number, key: string): void {
-    if (this.#keys[dbId] == null || dbId < this.#current) return;
+    if (this.#limits[dbId] === 0 || dbId < this.#current) return;
     let before = this.#before[dbId];
     if (before === null) before = this.#before[dbId] = new Map();
-    if (before.has(key) || this.#passed[dbId]?.has(key)) return;
+    if (before.has(key)) return;
     const db = this.#databases[dbId];
-    const value = db.data.get(key);
-    if (value === undefined) {
+    const entry = db.data.entryOf(key);
+    if (entry < 0) {
+      before.set(key, null);
+      return;
+    }
+    // A key with nothing kept has lived in its entry since the start (a key added
+    // since went through the guard), so an entry behind the walk has been written.
+    if (dbId === this.#current && entry < this.#next && this.#walking(dbId)) {
       before.set(key, null);
       return;
     }
     const w = new ByteWriter(256);
     before.set(
       key,
-      writeKey(w, db, key, value, this.#wopts) ? w.buf.slice(0, w.pos) : null,
+      writeKey(w, db, key, db.data.valueAt(entry), this.#wopts) ? w.buf.slice(0, w.pos) : null,
     );
+  }
+
+  // Whether database `dbId`'s entries are still those the walk started on.
+  #walking(dbId: number): boolean {
+    const table = this.#tables[dbId];
+    return this.#databases[dbId].data === table && table.generation === this.#generations[dbId];
+  }
+
+  // The end of database `dbId`'s walk: what the guard kept of keys deleted since.
+  #finishDatabase(dbId: number): void {
+    const before = this.#before[dbId];
+    if (before !== null) {
+      for (const kept of before.values()) {
+        if (kept !== null) {
+          this.#w.bytes(kept);
+          this.keys++;
+        }
+      }
+    }
+    this.#before[dbId] = null;
+    this.#limits[dbId] = 0;
   }
 
   // Serializes until `deadline` (performance.now() ms) or the end; `paced`: also until
@@ -416,13 +438,9 @@ class BackgroundSaver implements BackgroundSave {
     const delay = paced ? this.#keyDelay : 0;
     const w = this.#w;
     while (!this.#serialized) {
-      if (this.#current < 0 || this.#keys[this.#current] === null) {
-        if (this.#current >= 0) {
-          this.#before[this.#current] = null;
-          this.#passed[this.#current] = null;
-        }
+      if (this.#current < 0 || this.#limits[this.#current] === 0) {
         let next = this.#current + 1;
-        while (next < this.#databases.length && this.#keys[next] === null) next++;
+        while (next < this.#databases.length && this.#limits[next] === 0) next++;
         this.#current = next;
         if (next >= this.#databases.length) {
           writeEof(w);
@@ -436,35 +454,35 @@ class BackgroundSaver implements BackgroundSave {
       }
       const id = this.#current;
       const db = this.#databases[id];
-      const keys = this.#keys[id]!;
+      const table = this.#tables[id];
+      const limit = this.#walking(id) ? this.#limits[id] : this.#next;
+      const before = this.#before[id];
       // With a key delay, a slice takes about a millisecond's worth of keys.
       const slice = delay > 0 ? Math.max(1, Math.floor(1000 / delay)) : 64;
-      const end = Math.min(keys.length, this.#next + slice);
-      let i = this.#next;
+      const end = Math.min(limit, this.#next + slice);
+      let written = 0;
+      let entry = this.#next;
       // A slice ends early once it has written FLUSH_BYTES (large values).
-      for (; i < end && w.pos < FLUSH_BYTES; i++) {
-        const key = keys[i];
-        const kept = this.#before[id]?.get(key);
-        if (kept !== undefined) {
-          if (kept !== null) {
-            w.bytes(kept);
-            this.keys++;
+      for (; entry < end && w.pos < FLUSH_BYTES; entry++) {
+        const key = table.keyAt(entry);
+        if (key === undefined) continue;
+        written++;
+        if (before !== null) {
+          const kept = before.get(key);
+          if (kept !== undefined) {
+            if (kept !== null) {
+              w.bytes(kept);
+              this.keys++;
+              before.set(key, null);
+            }
+            continue;
           }
-          continue;
         }
-        // Gone without a write command: reclaimed by expiry, so expired anyway.
-        const value = db.data.get(key);
-        if (value === undefined) continue;
-        if (writeKey(w, db, key, value, this.#wopts)) this.keys++;
-        if (isLarge(value)) {
-          let passed = this.#passed[id];
-          if (passed === null) passed = this.#passed[id] = new Set();
-          passed.add(key);
-        }
+        if (writeKey(w, db, key, table.valueAt(entry), this.#wopts)) this.keys++;
       }
-      this.#owed += (i - this.#next) * delay;
-      this.#next = i;
-      if (i === keys.length) this.#keys[id] = null;
+      this.#owed += written * delay;
+      this.#next = entry;
+      if (entry === limit) this.#finishDatabase(id);
       if (w.pos >= FLUSH_BYTES) this.#flush();
       if (performance.now() >= deadline || this.#owed > 0) break;
     }

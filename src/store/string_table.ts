@@ -56,6 +56,7 @@ export class StringTable<V> {
   #end = 0;
   #freeHead = -1;
   #size = 0;
+  #generation = 0;
 
   /**
    * Makes room for `entries` entries in all (a load that knows how many keys are
@@ -75,6 +76,21 @@ export class StringTable<V> {
   /** Number of entries. */
   get size(): number {
     return this.#size;
+  }
+
+  /** Every entry number in use or free is below this (see keyAt). */
+  get entryLimit(): number {
+    return this.#end;
+  }
+
+  /** Changes when the table is cleared: entry numbers from before then mean nothing. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** The key of entry `entry` (below entryLimit), or undefined when it is free. */
+  keyAt(entry: number): string | undefined {
+    return this.#pages[entry >>> PAGE_BITS][(entry & PAGE_MASK) * STRIDE] as string | undefined;
   }
 
   // The entry holding `key`, or -1.
@@ -207,6 +223,7 @@ export class StringTable<V> {
     this.#end = 0;
     this.#freeHead = -1;
     this.#size = 0;
+    this.#generation++;
   }
 
   // Relinks every entry into a new bucket array (entries stay where they are).

@@ -208,6 +208,80 @@ for (const barrier of [["FLUSHALL"], ["FLUSHDB"], ["SWAPDB", "0", "3"], ["MOVE",
   });
 }
 
+// Writes as the dispatcher makes them during a save: the guard first, then the change.
+function guardedWrites(keyspace: Keyspace) {
+  let guard: WriteGuard | null = null;
+  const db = keyspace.databases[0];
+  return {
+    installGuard: (g: WriteGuard | null) => {
+      guard = g;
+    },
+    write(keys: string[], change: () => void) {
+      guard?.(0, keys);
+      change();
+    },
+    db,
+  };
+}
+
+async function walkedPast(job: { keys: number }, keys: number): Promise<void> {
+  while (job.keys < keys) await new Promise((r) => setTimeout(r, 1));
+}
+
+Deno.test("a background save keeps keys that are deleted, re-added or changed around its walk", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const keyspace = new Keyspace(16);
+    const { installGuard, write, db } = guardedWrites(keyspace);
+    for (let i = 0; i < 60; i++) db.set(`key:${i}`, `v${i}`);
+    const before = contents(keyspace);
+    // A millisecond per key: the walk takes one key per slice.
+    const job = saveSnapshot(keyspace, `${dir}/dump.rdb`, {
+      installGuard,
+      fsync: false,
+      keySaveDelay: 1000,
+    });
+    await walkedPast(job, 20);
+    // Walked already: deleted, then added again (into the place freed next).
+    write(["key:3"], () => db.delete("key:3"));
+    write(["key:40"], () => db.delete("key:40"));
+    write(["key:3"], () => db.set("key:3", "new three"));
+    // Not walked yet: changed in place, deleted, deleted and added again.
+    write(["key:50"], () => db.set("key:50", "new fifty"));
+    write(["key:55"], () => db.delete("key:55"));
+    write(["key:57"], () => db.delete("key:57"));
+    write(["key:57"], () => db.set("key:57", "new fifty-seven"));
+    // New keys, some in freed places before and after the walk.
+    for (let i = 0; i < 5; i++) write([`new:${i}`], () => db.set(`new:${i}`, "x"));
+    assert.equal((await job.done).keys, before.size);
+    assert.deepEqual(loaded(`${dir}/dump.rdb`), before);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a background save keeps every key when writes empty the database mid-walk", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const keyspace = new Keyspace(16);
+    const { installGuard, write, db } = guardedWrites(keyspace);
+    for (let i = 0; i < 40; i++) db.set(`key:${i}`, `v${i}`);
+    const before = contents(keyspace);
+    const job = saveSnapshot(keyspace, `${dir}/dump.rdb`, {
+      installGuard,
+      fsync: false,
+      keySaveDelay: 1000,
+    });
+    await walkedPast(job, 10);
+    for (let i = 39; i >= 0; i--) write([`key:${i}`], () => db.delete(`key:${i}`));
+    for (let i = 0; i < 30; i++) write([`key:${i}`], () => db.set(`key:${i}`, "after"));
+    assert.equal((await job.done).keys, before.size);
+    assert.deepEqual(loaded(`${dir}/dump.rdb`), before);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test("an aborted background save leaves the old file and no temp file", async () => {
   const dir = Deno.makeTempDirSync();
   const server = await startQuiet();
