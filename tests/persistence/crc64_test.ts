@@ -30,3 +30,23 @@ Deno.test("crc64 matches the checksum in a DUMP payload made by Redis 7.0", () =
   assert.ok(c.matchesLE(payload, payload.length - 8));
   assert.deepEqual(c.bytesLE(), payload.subarray(payload.length - 8));
 });
+
+Deno.test("large inputs (the WebAssembly loop) give the checksum small pieces give", () => {
+  const data = new Uint8Array(300_007);
+  let x = 12345;
+  for (let i = 0; i < data.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    data[i] = x >>> 24;
+  }
+  const bySmallPieces = new Crc64();
+  for (let i = 0; i < data.length; i += 1000) bySmallPieces.update(data.subarray(i, i + 1000));
+  for (const piece of [4096, 4097, 65536, 65551, 100_000, data.length]) {
+    const c = new Crc64();
+    for (let i = 0; i < data.length; i += piece) c.update(data.subarray(i, i + piece));
+    assert.equal(c.value(), bySmallPieces.value(), `pieces of ${piece}`);
+  }
+  // Mixed: a small piece, then a large one, then small again.
+  const mixed = new Crc64().update(data.subarray(0, 5)).update(data.subarray(5, 250_000))
+    .update(data.subarray(250_000));
+  assert.equal(mixed.value(), bySmallPieces.value());
+});
