@@ -9,9 +9,11 @@
 //
 // Here keys hash with a seeded FNV-1a, mixed at the end (the seed is random per
 // process, so nobody can choose keys that all land in one chain), and chain in
-// buckets as Redis's dict does. An entry's key, value, hash and next link sit side
-// by side in one array, so a lookup reads the bucket, the entry and the key's bytes.
-// Each entry also has a small integer of its own (`aux`) beside them: the keyspace
+// buckets as Redis's dict does. An entry's hash and next link sit side by side in a
+// typed array, its key and value in a plain one, so walking a chain reads only the
+// small, dense links, and the key only when the hash matches (measured: a million-key
+// load spent a fifth of its time walking chains through the plain arrays). Each entry
+// also has a small integer of its own (`aux`) beside its key and value: the keyspace
 // keeps a key's access time there, as Redis keeps it in the value's header, so a read
 // stamps it without a second lookup.
 //
@@ -25,7 +27,8 @@
 // is skipped, one added may or may not be visited, and an entry present throughout is
 // visited exactly once.
 
-const STRIDE = 5; // key, value, hash, next entry (-1: none), aux
+const STRIDE = 3; // key, value, aux
+const LINK_STRIDE = 2; // hash, next entry (-1: none)
 const MIN_BUCKETS = 8;
 const PAGE_BITS = 12;
 const PAGE = 1 << PAGE_BITS; // entries in a page
@@ -52,6 +55,8 @@ export class StringTable<V> {
   // Entries, STRIDE slots each, entry e in page e >>> PAGE_BITS; a free entry's key is
   // undefined. Pages are made with holes, so every page has the same elements kind.
   #pages: unknown[][] = [new Array(STRIDE * MIN_BUCKETS)];
+  // The entries' links, LINK_STRIDE slots each, in pages as the entries are.
+  #links: Int32Array[] = [new Int32Array(LINK_STRIDE * MIN_BUCKETS)];
   // Entries in use or on the free list (the high-water mark).
   #end = 0;
   #freeHead = -1;
@@ -68,9 +73,24 @@ export class StringTable<V> {
     if (buckets !== this.#buckets.length) this.#rehash(buckets);
     const pages = this.#pages;
     const first = pages[0];
-    const wanted = Math.min(entries, PAGE) * STRIDE;
-    if (first.length < wanted) first.length = wanted;
-    while (pages.length * PAGE < entries) pages.push(new Array(PAGE * STRIDE));
+    const wanted = Math.min(entries, PAGE);
+    if (first.length < wanted * STRIDE) {
+      first.length = wanted * STRIDE;
+      this.#growFirstLinks(wanted);
+    }
+    while (pages.length * PAGE < entries) {
+      pages.push(new Array(PAGE * STRIDE));
+      this.#links.push(new Int32Array(PAGE * LINK_STRIDE));
+    }
+  }
+
+  // The first page's links, for `entries` entries at least.
+  #growFirstLinks(entries: number): void {
+    const old = this.#links[0];
+    if (old.length >= entries * LINK_STRIDE) return;
+    const grown = new Int32Array(entries * LINK_STRIDE);
+    grown.set(old);
+    this.#links[0] = grown;
   }
 
   /** Number of entries. */
@@ -95,13 +115,15 @@ export class StringTable<V> {
 
   // The entry holding `key`, or -1.
   #find(key: string, hash: number): number {
-    const pages = this.#pages;
+    const links = this.#links;
     let e = this.#buckets[hash & this.#mask];
     while (e >= 0) {
-      const page = pages[e >>> PAGE_BITS];
-      const at = (e & PAGE_MASK) * STRIDE;
-      if (page[at + 2] === hash && page[at] === key) return e;
-      e = page[at + 3] as number;
+      const page = links[e >>> PAGE_BITS];
+      const at = (e & PAGE_MASK) * LINK_STRIDE;
+      if (page[at] === hash && this.#pages[e >>> PAGE_BITS][(e & PAGE_MASK) * STRIDE] === key) {
+        return e;
+      }
+      e = page[at + 1];
     }
     return -1;
   }
@@ -128,12 +150,12 @@ export class StringTable<V> {
 
   /** The aux integer of an entry `entryOf` found. */
   auxAt(entry: number): number {
-    return this.#pages[entry >>> PAGE_BITS][(entry & PAGE_MASK) * STRIDE + 4] as number;
+    return this.#pages[entry >>> PAGE_BITS][(entry & PAGE_MASK) * STRIDE + 2] as number;
   }
 
   /** Sets the aux integer (a small integer) of an entry `entryOf` found. */
   setAuxAt(entry: number, aux: number): void {
-    this.#pages[entry >>> PAGE_BITS][(entry & PAGE_MASK) * STRIDE + 4] = aux;
+    this.#pages[entry >>> PAGE_BITS][(entry & PAGE_MASK) * STRIDE + 2] = aux;
   }
 
   has(key: string): boolean {
@@ -162,22 +184,30 @@ export class StringTable<V> {
   #insert(key: string, value: unknown, hash: number, aux: number): number {
     if (this.#size >= this.#buckets.length) this.#rehash(this.#buckets.length * 2);
     const pages = this.#pages;
+    const links = this.#links;
     let e = this.#freeHead;
     if (e >= 0) {
-      this.#freeHead = pages[e >>> PAGE_BITS][(e & PAGE_MASK) * STRIDE + 3] as number;
+      this.#freeHead = links[e >>> PAGE_BITS][(e & PAGE_MASK) * LINK_STRIDE + 1];
     } else {
       e = this.#end++;
       // The first page grows as an array does; the others are made whole.
-      if (e >>> PAGE_BITS === pages.length) pages.push(new Array(PAGE * STRIDE));
+      if (e >>> PAGE_BITS === pages.length) {
+        pages.push(new Array(PAGE * STRIDE));
+        links.push(new Int32Array(PAGE * LINK_STRIDE));
+      } else if (e < PAGE && (e + 1) * LINK_STRIDE > links[0].length) {
+        this.#growFirstLinks(Math.min(PAGE, 2 * e + 2));
+      }
     }
     const page = pages[e >>> PAGE_BITS];
     const at = (e & PAGE_MASK) * STRIDE;
+    const link = links[e >>> PAGE_BITS];
+    const linkAt = (e & PAGE_MASK) * LINK_STRIDE;
     const bucket = hash & this.#mask;
     page[at] = key;
     page[at + 1] = value;
-    page[at + 2] = hash;
-    page[at + 3] = this.#buckets[bucket];
-    page[at + 4] = aux;
+    page[at + 2] = aux;
+    link[linkAt] = hash;
+    link[linkAt + 1] = this.#buckets[bucket];
     this.#buckets[bucket] = e;
     this.#size++;
     return e;
@@ -185,27 +215,31 @@ export class StringTable<V> {
 
   delete(key: string): boolean {
     const hash = hashKey(key);
-    const pages = this.#pages;
+    const links = this.#links;
     const bucket = hash & this.#mask;
     let e = this.#buckets[bucket], previous = -1;
     while (e >= 0) {
-      const page = pages[e >>> PAGE_BITS];
-      const at = (e & PAGE_MASK) * STRIDE;
-      if (page[at + 2] === hash && page[at] === key) break;
+      const link = links[e >>> PAGE_BITS];
+      const at = (e & PAGE_MASK) * LINK_STRIDE;
+      if (link[at] === hash && this.#pages[e >>> PAGE_BITS][(e & PAGE_MASK) * STRIDE] === key) {
+        break;
+      }
       previous = e;
-      e = page[at + 3] as number;
+      e = link[at + 1];
     }
     if (e < 0) return false;
-    const page = pages[e >>> PAGE_BITS];
-    const at = (e & PAGE_MASK) * STRIDE;
-    const next = page[at + 3] as number;
+    const link = links[e >>> PAGE_BITS];
+    const linkAt = (e & PAGE_MASK) * LINK_STRIDE;
+    const next = link[linkAt + 1];
     if (previous < 0) this.#buckets[bucket] = next;
-    else pages[previous >>> PAGE_BITS][(previous & PAGE_MASK) * STRIDE + 3] = next;
+    else links[previous >>> PAGE_BITS][(previous & PAGE_MASK) * LINK_STRIDE + 1] = next;
+    const page = this.#pages[e >>> PAGE_BITS];
+    const at = (e & PAGE_MASK) * STRIDE;
     page[at] = undefined;
     page[at + 1] = undefined;
     page[at + 2] = 0;
-    page[at + 3] = this.#freeHead;
-    page[at + 4] = 0;
+    link[linkAt] = 0;
+    link[linkAt + 1] = this.#freeHead;
     this.#freeHead = e;
     this.#size--;
     if (this.#size === 0) this.clear();
@@ -220,6 +254,7 @@ export class StringTable<V> {
     this.#mask = MIN_BUCKETS - 1;
     // Iterators still walking the old entries end there.
     this.#pages = [new Array(STRIDE * MIN_BUCKETS)];
+    this.#links = [new Int32Array(LINK_STRIDE * MIN_BUCKETS)];
     this.#end = 0;
     this.#freeHead = -1;
     this.#size = 0;
@@ -231,12 +266,13 @@ export class StringTable<V> {
     const heads = new Int32Array(buckets).fill(-1);
     const mask = buckets - 1;
     const pages = this.#pages;
+    const links = this.#links;
     for (let e = 0; e < this.#end; e++) {
-      const page = pages[e >>> PAGE_BITS];
-      const at = (e & PAGE_MASK) * STRIDE;
-      if (page[at] === undefined) continue;
-      const bucket = (page[at + 2] as number) & mask;
-      page[at + 3] = heads[bucket];
+      if (pages[e >>> PAGE_BITS][(e & PAGE_MASK) * STRIDE] === undefined) continue;
+      const link = links[e >>> PAGE_BITS];
+      const at = (e & PAGE_MASK) * LINK_STRIDE;
+      const bucket = link[at] & mask;
+      link[at + 1] = heads[bucket];
       heads[bucket] = e;
     }
     this.#buckets = heads;
@@ -279,7 +315,7 @@ export class StringTable<V> {
     for (let e = 0; e < this.#end; e++) {
       const page = pages[e >>> PAGE_BITS];
       const at = (e & PAGE_MASK) * STRIDE;
-      if (page[at] !== undefined) page[at + 4] = visit(page[at] as string, page[at + 4] as number);
+      if (page[at] !== undefined) page[at + 2] = visit(page[at] as string, page[at + 2] as number);
     }
   }
 }
