@@ -620,7 +620,7 @@ export async function fetchSnapshot(
 // Reading the master's replies and snapshot
 
 /** A buffered reader of the link before the stream starts. */
-class LinkReader {
+export class LinkReader {
   readonly #conn: Deno.Conn;
   readonly #onData: () => void;
   #buf = new Uint8Array(64 * 1024);
@@ -703,34 +703,45 @@ class LinkReader {
   ): Promise<Uint8Array | null> {
     const chunks: Uint8Array[] = [];
     let total = 0;
+    const deliver = (body: Uint8Array) => {
+      if (body.length === 0) return;
+      if (keep) chunks.push(body.slice());
+      total += body.length;
+      progress(total, body);
+    };
+    const finder = new MarkFinder(mark);
     // The mark ends the payload; the master sends nothing after it until the stream,
-    // which may come in the same read, so the mark is searched in what arrived.
-    let tail = new Uint8Array(0);
+    // which may come in the same read, so the mark is searched in what arrived. The
+    // last mark.length-1 bytes of a read are held back: the mark may straddle two.
+    let held = new Uint8Array(0);
     while (true) {
       if (this.#start === this.#end) await this.#fill();
       const fresh = this.#buf.subarray(this.#start, this.#end);
-      const window = concat(tail, fresh);
-      const at = indexOf(window, mark);
+      // Only the bytes around the seam are copied to look across it.
+      const seam = concat(held, fresh.subarray(0, mark.length - 1));
+      let at = finder.find(seam);
+      if (at < 0) {
+        const inFresh = finder.find(fresh);
+        if (inFresh >= 0) at = held.length + inFresh;
+      }
       if (at >= 0) {
-        const body = window.subarray(0, at);
-        if (keep) chunks.push(body.slice());
-        total += body.length;
+        deliver(held.subarray(0, Math.min(at, held.length)));
+        deliver(fresh.subarray(0, Math.max(0, at - held.length)));
         // What follows the mark is the stream: leave it in the buffer.
-        const used = at + mark.length - tail.length;
-        this.#start += used;
-        progress(total, body);
+        this.#start += at + mark.length - held.length;
         return keep ? join(chunks, total) : null;
       }
-      // Keep the last mark.length-1 bytes: the mark may straddle two reads.
-      const held = Math.min(window.length, mark.length - 1);
-      const body = window.subarray(0, window.length - held);
-      if (body.length > 0) {
-        if (keep) chunks.push(body.slice());
-        total += body.length;
+      const keepBack = Math.min(held.length + fresh.length, mark.length - 1);
+      if (fresh.length >= keepBack) {
+        deliver(held);
+        deliver(fresh.subarray(0, fresh.length - keepBack));
+        held = fresh.slice(fresh.length - keepBack);
+      } else {
+        const both = concat(held, fresh);
+        deliver(both.subarray(0, both.length - keepBack));
+        held = both.slice(both.length - keepBack);
       }
-      tail = window.slice(window.length - held);
       this.#start = this.#end;
-      progress(total, body);
     }
   }
 
@@ -780,16 +791,36 @@ function join(chunks: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
-function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
-  const first = needle[0];
-  for (
-    let i = haystack.indexOf(first);
-    i >= 0 && i + needle.length <= haystack.length;
-    i = haystack.indexOf(first, i + 1)
-  ) {
-    let j = 1;
-    while (j < needle.length && haystack[i + j] === needle[j]) j++;
-    if (j === needle.length) return i;
+/**
+ * Finds a byte string (the EOF mark of a diskless transfer) in large inputs: Horspool's
+ * search, which on a mismatch skips by the needle's length for a byte not in it, so a
+ * 40-byte mark is found reading a small share of a snapshot's bytes.
+ */
+export class MarkFinder {
+  readonly #needle: Uint8Array;
+  readonly #skip = new Int32Array(256);
+
+  constructor(needle: Uint8Array) {
+    this.#needle = needle;
+    const last = needle.length - 1;
+    this.#skip.fill(needle.length);
+    for (let i = 0; i < last; i++) this.#skip[needle[i]] = last - i;
   }
-  return -1;
+
+  /** The first position of the needle in `haystack`, or -1. */
+  find(haystack: Uint8Array): number {
+    const needle = this.#needle;
+    const last = needle.length - 1;
+    const final = needle[last];
+    for (let i = 0; i + last < haystack.length;) {
+      const c = haystack[i + last];
+      if (c === final) {
+        let j = 0;
+        while (j < last && haystack[i + j] === needle[j]) j++;
+        if (j === last) return i;
+      }
+      i += this.#skip[c];
+    }
+    return -1;
+  }
 }
