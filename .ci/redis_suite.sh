@@ -32,6 +32,9 @@ mapfile -t SKIPS < <(between suite-skips)
 work=$(mktemp -d /tmp/redeno-suite.XXXXXX)
 # runtest's skip file holds bare test names ("unit/x: name" in the README).
 printf '%s\n' "${SKIPS[@]}" | grep -v '^$' | sed -E 's/^[^:]+: //' >"$work/skips"
+# The V8 flags of `deno task start` in deno.json: the server runs as shipped.
+shipped_v8_flags() { grep -o -- '--v8-flags=[^ "]*' deno.json | head -1; }
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # Runs the given units on a fresh server; logs under $1.
@@ -39,7 +42,8 @@ run_units() {
   local logs=$1; shift
   local port; port=$(free_port)
   # DEBUG is on, as in the suite's own server config: the needs:debug tests use it.
-  deno run --allow-all src/main.ts --port "$port" --save '' --appendonly no \
+  # shellcheck disable=SC2046 # the V8 flags `deno task start` runs with, one word
+  deno run $(shipped_v8_flags) --allow-all src/main.ts --port "$port" --save '' --appendonly no \
     --enable-debug-command yes --dir "$work" >"$logs.server.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 100); do

@@ -231,6 +231,15 @@ async function startOn(
 }
 
 /**
+ * The V8 flags Redeno ships with, as `deno task start` (and the compiled binary) passes
+ * them: the servers this harness starts (and so the benchmarks) run as shipped.
+ */
+export const SHIPPED_V8_FLAGS: string[] = (() => {
+  const config = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
+  return (config.tasks.start as string).match(/--v8-flags=\S+/g) ?? [];
+})();
+
+/**
  * Starts Redeno (`deno run src/main.ts`) with extra redis-server style arguments, in a
  * fresh temporary `dir` with no save rules unless the arguments say otherwise. A
  * config file given first stays first, as redis-server wants it.
@@ -241,6 +250,7 @@ export function startRedeno(port: number, args: string[] = []): Promise<RunningS
   return startOn(port, (p) =>
     spawn(Deno.execPath(), [
       "run",
+      ...SHIPPED_V8_FLAGS,
       "--allow-net",
       "--allow-read",
       "--allow-write",
@@ -276,7 +286,11 @@ export async function startRedenoAsGiven(
 ): Promise<RunningServer> {
   const server = wrap(
     port,
-    spawn(Deno.execPath(), ["run", "--allow-all", `${ROOT}src/main.ts`, ...args], cwd),
+    spawn(
+      Deno.execPath(),
+      ["run", ...SHIPPED_V8_FLAGS, "--allow-all", `${ROOT}src/main.ts`, ...args],
+      cwd,
+    ),
   );
   try {
     await waitForPing(port, 15000, alsoAccepted);
@@ -307,7 +321,7 @@ export async function runRedenoToExit(
   cwd = Deno.makeTempDirSync({ prefix: "redeno-test-" }),
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", `${ROOT}src/main.ts`, ...args],
+    args: ["run", ...SHIPPED_V8_FLAGS, "--allow-all", `${ROOT}src/main.ts`, ...args],
     cwd,
     stdin: "null",
     stdout: "piped",
