@@ -7,7 +7,7 @@
 // 0xC0/0xC1/0xC2 an 8/16/32-bit little-endian integer, 0xC3 an LZF-compressed string.
 
 import { Buffer } from "node:buffer";
-import { latin1 as byteText, type Latin1Buffer } from "../protocol/decoder.ts";
+import { latin1 as byteText, type Latin1Buffer } from "../protocol/byte_strings.ts";
 import { parseInteger } from "../util/int64.ts";
 import { lzfCompress, lzfDecompress, LzfError } from "./lzf.ts";
 

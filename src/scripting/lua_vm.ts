@@ -13,7 +13,7 @@ import { Buffer } from "node:buffer";
 import { sha1Hex } from "../util/sha.ts";
 import v8 from "node:v8";
 import type { ReplyWriter } from "../protocol/reply_writer.ts";
-import { commandName } from "../protocol/decoder.ts";
+import { commandName } from "../protocol/byte_strings.ts";
 
 /** The Lua state for EVAL scripts. */
 export const EVAL_STATE = 0;

@@ -13,7 +13,7 @@ import {
   type SnapshotAborted,
   type WriteGuard,
 } from "../../src/persistence/snapshot.ts";
-import { Keyspace } from "../../src/store/keyspace.ts";
+import { type Database, Keyspace } from "../../src/store/keyspace.ts";
 import type { Value } from "../../src/store/value.ts";
 import type { InProcessServer } from "../_inprocess.ts";
 import { Client, startQuiet } from "./_client.ts";
@@ -208,79 +208,60 @@ for (const barrier of [["FLUSHALL"], ["FLUSHDB"], ["SWAPDB", "0", "3"], ["MOVE",
   });
 }
 
-// Writes as the dispatcher makes them during a save: the guard first, then the change.
-function guardedWrites(keyspace: Keyspace) {
-  let guard: WriteGuard | null = null;
-  const db = keyspace.databases[0];
-  return {
-    installGuard: (g: WriteGuard | null) => {
-      guard = g;
-    },
-    write(keys: string[], change: () => void) {
-      guard?.(0, keys);
+// A background save of `keys` keys (key:0 on), one key a millisecond, with `writes`
+// made once it has written `walked` of them, as the dispatcher makes them: the guard
+// first, then the change. The file must hold the keys as they were at the start.
+async function saveAroundWrites(
+  keys: number,
+  walked: number,
+  writes: (write: (key: string, change: () => void) => void, db: Database) => void,
+): Promise<void> {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const keyspace = new Keyspace(16);
+    const db = keyspace.databases[0];
+    for (let i = 0; i < keys; i++) db.set(`key:${i}`, `v${i}`);
+    const before = contents(keyspace);
+    let guard: WriteGuard | null = null;
+    const job = saveSnapshot(keyspace, `${dir}/dump.rdb`, {
+      installGuard: (g) => {
+        guard = g;
+      },
+      fsync: false,
+      keySaveDelay: 1000,
+    });
+    while (job.keys < walked) await new Promise((r) => setTimeout(r, 1));
+    writes((key, change) => {
+      guard?.(0, [key]);
       change();
-    },
-    db,
-  };
+    }, db);
+    assert.equal((await job.done).keys, before.size);
+    assert.deepEqual(loaded(`${dir}/dump.rdb`), before);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 }
 
-async function walkedPast(job: { keys: number }, keys: number): Promise<void> {
-  while (job.keys < keys) await new Promise((r) => setTimeout(r, 1));
-}
-
-Deno.test("a background save keeps keys that are deleted, re-added or changed around its walk", async () => {
-  const dir = Deno.makeTempDirSync();
-  try {
-    const keyspace = new Keyspace(16);
-    const { installGuard, write, db } = guardedWrites(keyspace);
-    for (let i = 0; i < 60; i++) db.set(`key:${i}`, `v${i}`);
-    const before = contents(keyspace);
-    // A millisecond per key: the walk takes one key per slice.
-    const job = saveSnapshot(keyspace, `${dir}/dump.rdb`, {
-      installGuard,
-      fsync: false,
-      keySaveDelay: 1000,
-    });
-    await walkedPast(job, 20);
+Deno.test("a background save keeps keys that are deleted, re-added or changed around its walk", () =>
+  saveAroundWrites(60, 20, (write, db) => {
     // Walked already: deleted, then added again (into the place freed next).
-    write(["key:3"], () => db.delete("key:3"));
-    write(["key:40"], () => db.delete("key:40"));
-    write(["key:3"], () => db.set("key:3", "new three"));
+    write("key:3", () => db.delete("key:3"));
+    write("key:40", () => db.delete("key:40"));
+    write("key:3", () => db.set("key:3", "new three"));
     // Not walked yet: changed in place, deleted, deleted and added again.
-    write(["key:50"], () => db.set("key:50", "new fifty"));
-    write(["key:55"], () => db.delete("key:55"));
-    write(["key:57"], () => db.delete("key:57"));
-    write(["key:57"], () => db.set("key:57", "new fifty-seven"));
+    write("key:50", () => db.set("key:50", "new fifty"));
+    write("key:55", () => db.delete("key:55"));
+    write("key:57", () => db.delete("key:57"));
+    write("key:57", () => db.set("key:57", "new fifty-seven"));
     // New keys, some in freed places before and after the walk.
-    for (let i = 0; i < 5; i++) write([`new:${i}`], () => db.set(`new:${i}`, "x"));
-    assert.equal((await job.done).keys, before.size);
-    assert.deepEqual(loaded(`${dir}/dump.rdb`), before);
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-});
+    for (let i = 0; i < 5; i++) write(`new:${i}`, () => db.set(`new:${i}`, "x"));
+  }));
 
-Deno.test("a background save keeps every key when writes empty the database mid-walk", async () => {
-  const dir = Deno.makeTempDirSync();
-  try {
-    const keyspace = new Keyspace(16);
-    const { installGuard, write, db } = guardedWrites(keyspace);
-    for (let i = 0; i < 40; i++) db.set(`key:${i}`, `v${i}`);
-    const before = contents(keyspace);
-    const job = saveSnapshot(keyspace, `${dir}/dump.rdb`, {
-      installGuard,
-      fsync: false,
-      keySaveDelay: 1000,
-    });
-    await walkedPast(job, 10);
-    for (let i = 39; i >= 0; i--) write([`key:${i}`], () => db.delete(`key:${i}`));
-    for (let i = 0; i < 30; i++) write([`key:${i}`], () => db.set(`key:${i}`, "after"));
-    assert.equal((await job.done).keys, before.size);
-    assert.deepEqual(loaded(`${dir}/dump.rdb`), before);
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-});
+Deno.test("a background save keeps every key when writes empty the database mid-walk", () =>
+  saveAroundWrites(40, 10, (write, db) => {
+    for (let i = 39; i >= 0; i--) write(`key:${i}`, () => db.delete(`key:${i}`));
+    for (let i = 0; i < 30; i++) write(`key:${i}`, () => db.set(`key:${i}`, "after"));
+  }));
 
 Deno.test("an aborted background save leaves the old file and no temp file", async () => {
   const dir = Deno.makeTempDirSync();

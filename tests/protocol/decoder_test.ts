@@ -79,13 +79,12 @@ Deno.test("short arguments that share a slot of the recent-argument cache keep t
       const batch = texts.slice(i, i + 100);
       const requests = decodeAll(batch.map((text) => resp("GET", text)).join(""));
       assert.deepEqual(requests.map((argv) => argv[1]), batch, `round ${round}`);
-      const inline = decodeAll(
-        batch.map((text) => `GET ${text.replace(/[\x00-\x20"']/g, "a")}\r\n`).join(""),
+      // Inline, with the bytes an inline request cannot carry as they are replaced.
+      const plain = batch.map((text) =>
+        Array.from(text, (c) => c <= " " || c === '"' || c === "'" ? "a" : c).join("")
       );
-      assert.deepEqual(
-        inline.map((argv) => argv[1]),
-        batch.map((text) => text.replace(/[\x00-\x20"']/g, "a")),
-      );
+      const inline = decodeAll(plain.map((text) => `GET ${text}\r\n`).join(""));
+      assert.deepEqual(inline.map((argv) => argv[1]), plain);
     }
   }
 });
