@@ -1,5 +1,3 @@
-import { CRC64_MODULE, DATA_AT, DATA_SIZE, REGISTER_AT, TABLES_AT } from "./crc64_wasm.ts";
-
 // CRC-64/Jones, the checksum at the end of every RDB file and DUMP payload.
 //
 // The 64-bit register is kept as two unsigned 32-bit halves so everything stays in
@@ -7,6 +5,8 @@ import { CRC64_MODULE, DATA_AT, DATA_SIZE, REGISTER_AT, TABLES_AT } from "./crc6
 // tables ("slicing by 8"), which is several times faster than one byte per step.
 // Large inputs go through a WebAssembly version instead (crc64_wasm.ts), twice as fast
 // again.
+
+import { CRC64_MODULE, DATA_AT, DATA_SIZE, REGISTER_AT, TABLES_AT } from "./crc64_wasm.ts";
 
 // The polynomial 0xad93d23594c935a9, bit-reversed because the CRC is reflected.
 const POLY_HI = 0x95ac9329;

@@ -74,10 +74,8 @@ export class StringTable<V> {
     const pages = this.#pages;
     const first = pages[0];
     const wanted = Math.min(entries, PAGE);
-    if (first.length < wanted * STRIDE) {
-      first.length = wanted * STRIDE;
-      this.#growFirstLinks(wanted);
-    }
+    if (first.length < wanted * STRIDE) first.length = wanted * STRIDE;
+    this.#growFirstLinks(wanted);
     while (pages.length * PAGE < entries) {
       pages.push(new Array(PAGE * STRIDE));
       this.#links.push(new Int32Array(PAGE * LINK_STRIDE));
