@@ -72,6 +72,12 @@ export class ReplyWriter {
     return out;
   }
 
+  /** Empties the buffer after its bytes were sent straight from it, keeping it for reuse. */
+  sentInPlace(): void {
+    if (this.#len > this.#peak) this.#peak = this.#len;
+    this.#len = 0;
+  }
+
   /**
    * Empties the buffer and answers the text of the first error reply in it (inside
    * an array when EXEC ran), counting no error: for the clients whose replies nobody

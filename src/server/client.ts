@@ -15,6 +15,7 @@ import type { Database } from "../store/keyspace.ts";
 import type { CallStack } from "./call.ts";
 import type { BlockedState, KeyEvents } from "./key_events.ts";
 import { isLoopbackAddress } from "../util/loopback.ts";
+import { directSocket, sendNow } from "./direct_send.ts";
 
 /** Pending output at least this large is set aside while a send is in flight. */
 const QUEUE_ABOVE = 64 * 1024;
@@ -51,7 +52,8 @@ export interface Endpoints {
 // Shared defaults: a closure or promise of its own would cost every idle client.
 const NO_FLAGS = (): string => "";
 const NOTHING = (): void => {};
-const SETTLED: Promise<void> = Promise.resolve();
+/** What flush() returns when everything was sent at once. */
+export const SETTLED: Promise<void> = Promise.resolve();
 
 /** One connected client. */
 export class Client implements Session, SessionFacts {
@@ -142,6 +144,9 @@ export class Client implements Session, SessionFacts {
   processBuffered: () => void = NOTHING;
   #host: ClientHost | null = null;
   #conn: Deno.Conn | null;
+  // The socket's descriptor while replies may be sent on it directly (see
+  // direct_send.ts), else -1; cleared with #conn.
+  #fd: number;
   #flushing: Promise<void> = SETTLED;
   // True from the start of a drain until the moment it finds nothing more to send. A
   // flush after that moment starts a new drain: the finished one's promise may not have
@@ -166,6 +171,7 @@ export class Client implements Session, SessionFacts {
   ) {
     this.id = id;
     this.#conn = conn;
+    this.#fd = conn === null ? -1 : directSocket(conn);
     this.server = server;
     this.addr = options.endpoints.addr;
     this.laddr = options.endpoints.laddr;
@@ -516,6 +522,7 @@ export class Client implements Session, SessionFacts {
     this.#unsent = 0;
     const conn = this.#conn;
     this.#conn = null;
+    this.#fd = -1;
     if (conn === null) return;
     // close() lets go of the socket only once the event loop next polls (a read is
     // pending on it): the peer would learn of the end after replies written in this
@@ -559,6 +566,23 @@ export class Client implements Session, SessionFacts {
   /** Sends every pending reply; concurrent callers share one flush. */
   flush(): Promise<void> {
     this.#onlyHeld = false;
+    if (!this.#draining && this.#fd >= 0 && this.#queued.length === 0 && this.replica === null) {
+      // Nothing of this connection's is on its way: send now what the socket takes.
+      const length = this.reply.length;
+      const sent = length === 0 ? 0 : sendNow(this.#fd, this.reply.buffer, length);
+      if (sent === length) {
+        this.reply.sentInPlace();
+        this.#onBytesOut(length);
+        return SETTLED;
+      }
+      if (sent > 0) {
+        // The socket is full: the rest goes as a chunk of its own once it has room.
+        this.#onBytesOut(sent);
+        const taken = this.reply.take();
+        this.#queued.push(taken.subarray(sent));
+        this.#queuedBytes += length - sent;
+      }
+    }
     if (!this.#draining) {
       this.#flushing = this.#drain();
     } else if (this.reply.length >= QUEUE_ABOVE) {

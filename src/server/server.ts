@@ -38,7 +38,7 @@ import { LatencyMonitor } from "../stats/latency.ts";
 import { secretArguments, SlowLog } from "../stats/slowlog.ts";
 import { Keyspace } from "../store/keyspace.ts";
 import { type CallFrame, CallStack, PendingTimes } from "./call.ts";
-import { Client, type ClientHost } from "./client.ts";
+import { Client, type ClientHost, SETTLED } from "./client.ts";
 import { serveConnection } from "./connection.ts";
 import { dispatch } from "./dispatch.ts";
 import { ScriptRunner } from "./scripting.ts";
@@ -1076,7 +1076,11 @@ export class Server implements ServerApi, ClientHost {
   }
 
   #sendPending(): void {
-    for (const client of this.#pending) closeWhenSent(client, client.flush());
+    for (const client of this.#pending) {
+      const sent = client.flush();
+      // Sent at once (nearly always): nothing to wait for unless the client is to close.
+      if (sent !== SETTLED || client.closing) closeWhenSent(client, sent);
+    }
     this.#pending.clear();
   }
 
