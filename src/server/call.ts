@@ -115,8 +115,8 @@ export class PendingTimes {
   /** performance.now() when the run's first command started. */
   started = 0;
   readonly names: string[] = [];
-  readonly clients: (Client | null)[] = [];
-  readonly argvs: string[][] = [];
+  clients: Client[] = [];
+  argvs: string[][] = [];
   readonly failed: boolean[] = [];
   readonly logged: boolean[] = [];
   /** Whether each command is `fast` (the latency monitor's fast-command event) or not. */
@@ -146,17 +146,18 @@ export class PendingTimes {
     this.fast[i] = fast;
   }
 
-  /** Empties the run, dropping its references to clients and arguments. */
+  /**
+   * Empties the run, dropping its references to clients and arguments: new arrays
+   * take the next run's (V8 records every store of a new object into an old array, such
+   * as a long-lived one reused, in its remembered set; a store into a new array costs
+   * nothing extra).
+   */
   clear(): void {
-    for (let i = 0; i < this.size; i++) {
-      this.clients[i] = null;
-      this.argvs[i] = NO_ARGV;
-    }
+    this.clients = [];
+    this.argvs = [];
     this.size = 0;
   }
 }
-
-const NO_ARGV: string[] = [];
 
 /** A stack of frames, reused: EXEC and blocked retries run commands inside commands. */
 export class CallStack {

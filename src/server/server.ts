@@ -737,25 +737,41 @@ export class Server implements ServerApi, ClientHost {
   #readClock(): number {
     if (!this.#clockFresh) {
       this.#clockFresh = true;
-      queueMicrotask(() => {
-        this.#clockFresh = false;
-        if (this.#pendingTimes.size !== 0) this.#settleTimes();
-      });
+      queueMicrotask(this.#clockExpires);
     }
     return this.#clock = performance.now();
   }
+
+  // The end of the task that read the clock (one function for every read: no closure).
+  readonly #clockExpires = (): void => {
+    this.#clockFresh = false;
+    if (this.#pendingTimes.size !== 0) this.#settleTimes();
+  };
 
   // Times the run of fast commands (see PendingTimes) and counts each of them; returns
   // the time read.
   #settleTimes(): number {
     const now = this.#readClock();
     const run = this.#pendingTimes;
-    const micros = (now - run.started) * 1000 / run.size;
-    for (let i = 0; i < run.size; i++) {
-      const name = run.names[i];
-      this.#countCall(name, micros, run.failed[i]);
-      if (run.logged[i]) this.slowlog.record(run.clients[i]!, run.argvs[i], micros);
-      this.latency.commandDone(name, micros, run.fast[i]);
+    const size = run.size;
+    const micros = (now - run.started) * 1000 / size;
+    // Every command of the run counts the same time: the slow log is asked once, and
+    // each stretch of one command (a pipeline's) is counted at once.
+    if (this.slowlog.logs(micros)) {
+      for (let i = 0; i < size; i++) {
+        if (run.logged[i]) this.slowlog.record(run.clients[i], run.argvs[i], micros);
+      }
+    }
+    const names = run.names;
+    let i = 0;
+    while (i < size) {
+      const name = names[i];
+      let failed = run.failed[i] ? 1 : 0;
+      let j = i + 1;
+      for (; j < size && names[j] === name; j++) if (run.failed[j]) failed++;
+      this.#countCalls(name, micros, j - i, failed);
+      this.latency.commandDone(name, micros, run.fast[i], j - i);
+      i = j;
     }
     run.clear();
     return now;
@@ -881,7 +897,7 @@ export class Server implements ServerApi, ClientHost {
         // The fast commands it ran (a script's, an EXEC's) are timed with the same read.
         const ended = this.#pendingTimes.size !== 0 ? this.#settleTimes() : this.#readClock();
         const micros = (ended - frame.started) * 1000;
-        if (counted) this.#countCall(frame.fullName, micros, failed);
+        if (counted) this.#countCalls(frame.fullName, micros, 1, failed ? 1 : 0);
         else if (failed) {
           // A blocked command that ends in an error when run again counts as failed.
           const entry = this.stats.commands.get(frame.fullName);
@@ -938,18 +954,19 @@ export class Server implements ServerApi, ClientHost {
     }
   }
 
-  #countCall(fullName: string, micros: number, failed: boolean): void {
+  // Counts `calls` calls of one command, each taking `micros`, `failed` of them failed.
+  #countCalls(fullName: string, micros: number, calls: number, failed: number): void {
     const stats = this.stats;
-    stats.commandsProcessed++;
+    stats.commandsProcessed += calls;
     let entry = stats.commands.get(fullName);
     if (entry === undefined) {
       entry = { calls: 0, usec: 0, failed: 0, rejected: 0 };
       stats.commands.set(fullName, entry);
     }
-    entry.calls++;
+    entry.calls += calls;
     // Kept with its fraction: most commands take less than a microsecond.
-    entry.usec += micros;
-    if (failed) entry.failed++;
+    entry.usec += micros * calls;
+    entry.failed += failed;
   }
 
   /**
@@ -1035,11 +1052,13 @@ export class Server implements ServerApi, ClientHost {
     this.#pending.add(client);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      queueMicrotask(() => {
-        if (this.#flushScheduled) this.flushPending();
-      });
+      queueMicrotask(this.#flushIfScheduled);
     }
   }
+
+  readonly #flushIfScheduled = (): void => {
+    if (this.#flushScheduled) this.flushPending();
+  };
 
   #closeOverOutputLimit(client: Client): void {
     this.log.warning(

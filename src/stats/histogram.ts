@@ -52,13 +52,13 @@ export class LatencyHistogram {
     return this.#total;
   }
 
-  /** Records one duration in nanoseconds (clamped to 1 ns .. 1 s). */
-  record(ns: number): void {
+  /** Records a duration in nanoseconds (clamped to 1 ns .. 1 s), `count` times. */
+  record(ns: number, count = 1): void {
     let v = Math.round(ns);
     if (!(v >= HISTOGRAM_MIN_NS)) v = HISTOGRAM_MIN_NS;
     else if (v > HISTOGRAM_MAX_NS) v = HISTOGRAM_MAX_NS;
-    this.#counts[bucketOf(v)]++;
-    this.#total++;
+    this.#counts[bucketOf(v)] += count;
+    this.#total += count;
   }
 
   /**

@@ -55,9 +55,9 @@ export class LatencyMonitor {
    * After a command ran: records its duration in the command's histogram (when
    * latency-tracking is on) and samples the "fast-command" or "command" event (when
    * the duration reaches latency-monitor-threshold). `fullName` is the command's
-   * lowercase full name ("get", "config|set").
+   * lowercase full name ("get", "config|set"); `count` calls of it took that long each.
    */
-  commandDone(fullName: string, durationUs: number, fast = false): void {
+  commandDone(fullName: string, durationUs: number, fast = false, count = 1): void {
     this.#readConfig();
     if (this.#tracking) {
       let histogram = this.#histograms.get(fullName);
@@ -65,7 +65,7 @@ export class LatencyMonitor {
         histogram = new LatencyHistogram();
         this.#histograms.set(fullName, histogram);
       }
-      histogram.record(durationUs * 1000);
+      histogram.record(durationUs * 1000, count);
     }
     this.sampleIfNeeded(fast ? "fast-command" : "command", Math.floor(durationUs / 1000));
   }

@@ -60,6 +60,17 @@ export class SlowLog {
     return this.#entries.length;
   }
 
+  /** Whether a command that took `durationUs` is slow enough to be logged. */
+  logs(durationUs: number): boolean {
+    const config = this.#host.config;
+    if (config.generation !== this.#configSeen) {
+      this.#threshold = config.number("slowlog-log-slower-than");
+      this.#configSeen = config.generation;
+    }
+    const threshold = this.#threshold;
+    return threshold >= 0 && Math.round(durationUs) >= threshold;
+  }
+
   /**
    * After a command ran: logs it when `durationUs` reaches slowlog-log-slower-than
    * (negative: never), then drops the oldest entries past slowlog-max-len. `argv` is
@@ -67,14 +78,8 @@ export class SlowLog {
    * here. Returns whether the command was logged.
    */
   record(client: SlowLogClient, argv: readonly string[], durationUs: number): boolean {
-    const config = this.#host.config;
-    if (config.generation !== this.#configSeen) {
-      this.#threshold = config.number("slowlog-log-slower-than");
-      this.#configSeen = config.generation;
-    }
-    const threshold = this.#threshold;
+    if (!this.logs(durationUs)) return false;
     const duration = Math.round(durationUs);
-    if (threshold < 0 || duration < threshold) return false;
     this.#entries.push({
       id: this.#nextId++,
       time: Math.floor(Date.now() / 1000),
@@ -83,7 +88,7 @@ export class SlowLog {
       addr: client.facts.addr,
       name: client.name,
     });
-    const max = config.number("slowlog-max-len");
+    const max = this.#host.config.number("slowlog-max-len");
     if (this.#entries.length > max) this.#entries.splice(0, this.#entries.length - max);
     return true;
   }

@@ -69,6 +69,39 @@ Deno.test("every fast command of a batch, and every SET, is counted and logged",
   }
 });
 
+Deno.test("a batch of several commands in stretches counts each command and its failures", async () => {
+  const server: RunningServer = await startRedeno(freePort());
+  try {
+    await exchange(server.port, pipeline(["SET", "s", "text"], ["CONFIG", "RESETSTAT"]));
+    const batch = pipeline(
+      ["GET", "s"],
+      ["GET", "s"],
+      ["INCR", "s"],
+      ["INCR", "s"],
+      ["GET", "s"],
+      ["PING"],
+      ["PING"],
+      ["PING"],
+      ["INCR", "s"],
+    );
+    await exchange(server.port, batch);
+    const info = await exchange(server.port, pipeline(["INFO", "commandstats"]));
+    assert.match(
+      info,
+      /cmdstat_get:calls=3,usec=\d+,usec_per_call=[\d.]+,rejected_calls=0,failed_calls=0\r\n/,
+    );
+    assert.match(
+      info,
+      /cmdstat_incr:calls=3,usec=\d+,usec_per_call=[\d.]+,rejected_calls=0,failed_calls=3\r\n/,
+    );
+    assert.match(info, /cmdstat_ping:calls=3,/);
+    const histogram = await exchange(server.port, pipeline(["LATENCY", "HISTOGRAM", "incr"]));
+    assert.match(histogram, /calls\r\n:3\r\n/);
+  } finally {
+    await server.stop();
+  }
+});
+
 Deno.test("the commands a script runs are counted and logged, and Lua's own time is not theirs", async () => {
   const server: RunningServer = await startRedeno(freePort());
   try {

@@ -63,3 +63,15 @@ Deno.test("a duration below 1 µs lands in the first reported bucket", () => {
   h.record(1);
   assert.deepEqual(h.cumulativeUsec(), [[1, 1]]);
 });
+
+Deno.test("a duration recorded with a count counts that many times", () => {
+  const once = new LatencyHistogram();
+  for (let i = 0; i < 5; i++) once.record(3000);
+  once.record(70000);
+  const counted = new LatencyHistogram();
+  counted.record(3000, 5);
+  counted.record(70000);
+  assert.equal(counted.count, 6);
+  assert.deepEqual(counted.cumulativeUsec(), once.cumulativeUsec());
+  assert.equal(counted.valueAtPercentile(80), once.valueAtPercentile(80));
+});

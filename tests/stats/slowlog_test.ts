@@ -20,6 +20,15 @@ Deno.test("only commands at or above slowlog-log-slower-than are logged", () => 
   assert.equal(log.length, 1);
 });
 
+Deno.test("logs() says whether a duration would be logged, without logging it", () => {
+  const { log, config } = slowlog([["slowlog-log-slower-than", "100"]]);
+  assert.equal(log.logs(99.4), false);
+  assert.equal(log.logs(99.5), true);
+  config.set([["slowlog-log-slower-than", "-1"]]);
+  assert.equal(log.logs(1e9), false);
+  assert.equal(log.length, 0);
+});
+
 Deno.test("a negative threshold turns the log off, zero logs everything", () => {
   const { log, config } = slowlog([["slowlog-log-slower-than", "-1"]]);
   assert.equal(log.record(client, ["PING"], 1e9), false);
