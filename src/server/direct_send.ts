@@ -11,38 +11,22 @@
 // Deno whose connections keep it elsewhere) or without FFI permission (`--allow-ffi`),
 // every reply goes through `conn.write`.
 
+import { type Libc, openLibc } from "../util/libc.ts";
+
 /** send(2)'s flag that turns SIGPIPE into an EPIPE error for this call. */
 const MSG_NOSIGNAL = 0x4000;
 
-interface Libc {
-  symbols: { send(fd: number, bytes: Uint8Array, length: number, flags: number): number };
-}
-
-// Opened on first use: undefined until then, null when unavailable.
-let libc: Libc | null | undefined;
+// The C library, once a connection asked for it.
+let libc: Libc | null = null;
 // The symbol under which Deno's connections keep their descriptor.
 let fdSymbol: symbol | null | undefined;
-
-function openLibc(): Libc | null {
-  if (Deno.build.os !== "linux") return null;
-  // Asked, not requested: an interactive run would otherwise stop at a prompt.
-  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
-  try {
-    return Deno.dlopen("libc.so.6", {
-      send: { parameters: ["i32", "buffer", "usize", "i32"], result: "i32" },
-    }) as unknown as Libc;
-  } catch {
-    // No FFI permission, or no glibc (musl names its library otherwise).
-    return null;
-  }
-}
 
 /**
  * The descriptor of a plain TCP connection's socket when replies can be sent to it
  * directly, else -1 (Deno 2.9 keeps none on its Unix connections).
  */
 export function directSocket(conn: Deno.Conn): number {
-  if (libc === undefined) libc = openLibc();
+  libc = openLibc();
   if (libc === null) return -1;
   // A TLS connection's descriptor carries ciphertext: never write to it.
   if ("handshake" in conn) return -1;

@@ -63,6 +63,7 @@ import type { ReplicationAux } from "../persistence/rdb_writer.ts";
 import { serveMasterLink } from "./master_link.ts";
 import { formatAddr, Listeners, plainHost } from "./listeners.ts";
 import { randomHex } from "../util/hex.ts";
+import { monotonicNow } from "../util/clock.ts";
 
 export { ListenError } from "./listeners.ts";
 
@@ -733,13 +734,13 @@ export class Server implements ServerApi, ClientHost {
     return this.#pendingTimes.size !== 0 ? this.#settleTimes() : this.#readClock();
   }
 
-  // performance.now(), remembered as the current time until the running task ends.
+  // The clock (monotonicNow), remembered as the current time until the running task ends.
   #readClock(): number {
     if (!this.#clockFresh) {
       this.#clockFresh = true;
       queueMicrotask(this.#clockExpires);
     }
-    return this.#clock = performance.now();
+    return this.#clock = monotonicNow();
   }
 
   // The end of the task that read the clock (one function for every read: no closure).
