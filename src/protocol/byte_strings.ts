@@ -7,31 +7,89 @@ import type { Buffer } from "node:buffer";
 /** Node's Buffer has a fast native latin1Slice that its type declarations leave out. */
 export type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 
-// Command names seen lately, by a hash of their bytes (see commandName).
+// Short arguments (up to 16 bytes) are recognised by their bytes as four
+// little-endian words, zero past the end: the words give the slot's hash and are
+// compared with the words kept for the slot, word by word. (Comparing a kept string's
+// characters with the bytes costs several times as much: charCodeAt checks the
+// string's representation at every step.)
+const W = new Int32Array(4);
+
+// Reads b[s, end) (at most 16 bytes) into W; returns the words' hash.
+function words(b: Latin1Buffer, s: number, end: number): number {
+  let hash = end - s;
+  let p = s;
+  let k = 0;
+  for (; p + 4 <= end; p += 4) {
+    const w = b[p] | b[p + 1] << 8 | b[p + 2] << 16 | b[p + 3] << 24;
+    W[k++] = w;
+    hash = Math.imul(hash ^ w, 0x9e3779b1);
+  }
+  if (p < end) {
+    let w = 0;
+    for (let i = end - 1; i >= p; i--) w = w << 8 | b[i];
+    W[k++] = w;
+    hash = Math.imul(hash ^ w, 0x9e3779b1);
+  }
+  while (k < 4) W[k++] = 0;
+  return hash ^ (hash >>> 15);
+}
+
+/** Recent strings by slot, with the words and length of their bytes. */
+class RecentStrings {
+  readonly strings: string[];
+  readonly words: Int32Array;
+  readonly lengths: Uint8Array;
+
+  constructor(slots: number) {
+    this.strings = new Array(slots).fill("");
+    this.words = new Int32Array(slots * 4);
+    this.lengths = new Uint8Array(slots);
+  }
+
+  /** The string kept in `slot` when its bytes are W's (and `length` long), else null. */
+  match(slot: number, length: number): string | null {
+    const k = slot * 4;
+    const words = this.words;
+    return this.lengths[slot] === length && words[k] === W[0] && words[k + 1] === W[1] &&
+        words[k + 2] === W[2] && words[k + 3] === W[3]
+      ? this.strings[slot]
+      : null;
+  }
+
+  /** Keeps `text`, whose bytes are W's, in `slot`. */
+  keep(slot: number, length: number, text: string): void {
+    const k = slot * 4;
+    this.words.set(W, k);
+    this.lengths[slot] = length;
+    this.strings[slot] = text;
+  }
+}
+
+// Command names seen lately, by the hash of their bytes (see commandName).
 const NAME_SLOTS = 64;
-const recentNames: string[] = new Array(NAME_SLOTS).fill("");
+const recentNames = new RecentStrings(NAME_SLOTS);
 
 /**
  * A request's first argument as a string (a client's, or a script's redis.call): when
- * its bytes match the name last seen in its slot, that same string. Clients send the same few command names over and over;
- * the table lookup then finds a string whose hash V8 already knows, instead of
- * building and hashing a new one for every request.
+ * its bytes match the name last seen in its slot, that same string. Clients send the
+ * same few command names over and over; the table lookup then finds a string whose
+ * hash V8 already knows, instead of building and hashing a new one for every request.
  */
 export function commandName(b: Latin1Buffer, s: number, end: number): string {
   const length = end - s;
   if (length === 0 || length > 16) return latin1(b, s, end);
-  const slot = (length * 7 + b[s] + b[end - 1] * 3) & (NAME_SLOTS - 1);
-  const known = recentNames[slot];
-  if (holds(known, b, s, end)) return known;
+  const slot = words(b, s, end) & (NAME_SLOTS - 1);
+  const known = recentNames.match(slot, length);
+  if (known !== null) return known;
   const name = latin1(b, s, end);
-  recentNames[slot] = name;
+  recentNames.keep(slot, length, name);
   return name;
 }
 
-// Short arguments seen lately, by a hash of their bytes (see argument).
+// Short arguments seen lately, by the hash of their bytes (see argument).
 const ARGUMENT_SLOTS = 1024;
 const recentHashes = new Int32Array(ARGUMENT_SLOTS);
-const recentArguments: string[] = new Array(ARGUMENT_SLOTS).fill("");
+const recentArguments = new RecentStrings(ARGUMENT_SLOTS);
 
 /**
  * A request's later argument as a string: up to 16 bytes, the string built before for
@@ -44,27 +102,17 @@ const recentArguments: string[] = new Array(ARGUMENT_SLOTS).fill("");
 export function argument(b: Latin1Buffer, s: number, end: number): string {
   const length = end - s;
   if (length === 0 || length > 16) return latin1(b, s, end);
-  let hash = length;
-  for (let p = s; p < end; p++) hash = Math.imul(hash ^ b[p], 0x01000193);
-  const slot = (hash ^ (hash >>> 15)) & (ARGUMENT_SLOTS - 1);
+  const hash = words(b, s, end);
+  const slot = hash & (ARGUMENT_SLOTS - 1);
   if (recentHashes[slot] !== hash) {
     recentHashes[slot] = hash;
     return latin1(b, s, end);
   }
-  const known = recentArguments[slot];
-  if (holds(known, b, s, end)) return known;
+  const known = recentArguments.match(slot, length);
+  if (known !== null) return known;
   const text = latin1(b, s, end);
-  recentArguments[slot] = text;
+  recentArguments.keep(slot, length, text);
   return text;
-}
-
-// Whether `text` is the one-byte string of b[s, end).
-function holds(text: string, b: Latin1Buffer, s: number, end: number): boolean {
-  const length = end - s;
-  if (text.length !== length) return false;
-  let i = 0;
-  while (i < length && text.charCodeAt(i) === b[s + i]) i++;
-  return i === length;
 }
 
 /**

@@ -89,6 +89,16 @@ Deno.test("short arguments that share a slot of the recent-argument cache keep t
   }
 });
 
+Deno.test("short arguments and names that differ only by trailing zero bytes stay apart", () => {
+  // Each text twice in a row (the recent-argument cache keeps it), then interleaved.
+  const texts = ["a", "a\0", "a\0\0", "a\0\0\0", "a\0\0\0\0", "\0", "\0\0", "\0".repeat(16)];
+  const twice = texts.flatMap((text) => [text, text]);
+  const order = [...twice, ...texts, ...texts.toReversed()];
+  const requests = decodeAll(order.map((text) => resp(text, text)).join(""));
+  assert.deepEqual(requests.map((argv) => argv[0]), order);
+  assert.deepEqual(requests.map((argv) => argv[1]), order);
+});
+
 Deno.test("a bulk larger than the initial buffer decodes", () => {
   const big = "z".repeat(3 * 1024 * 1024);
   assert.deepEqual(decodeAll(resp("SET", "k", big)), [["SET", "k", big]]);
