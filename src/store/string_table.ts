@@ -35,8 +35,22 @@ const PAGE = 1 << PAGE_BITS; // entries in a page
 const PAGE_MASK = PAGE - 1;
 const SEED = crypto.getRandomValues(new Uint32Array(1))[0] | 0;
 
+// The last key hashed and its hash: a command looks its key up more than once (a read,
+// then a write), and pipelines repeat keys. Comparing with the same string is one
+// pointer comparison; hashing reads every character.
+let lastKey = "";
+let lastHash = hashOf("");
+
 /** The seeded hash of a string (a Smi: 30 bits). */
 export function hashKey(key: string): number {
+  if (key === lastKey) return lastHash;
+  const h = hashOf(key);
+  lastKey = key;
+  lastHash = h;
+  return h;
+}
+
+function hashOf(key: string): number {
   let h = SEED ^ key.length;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   h ^= h >>> 16;
