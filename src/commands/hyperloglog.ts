@@ -14,6 +14,7 @@ import {
   cachedCount,
   CorruptHll,
   countOf,
+  denseAdd,
   denseGet,
   denseSet,
   estimate,
@@ -78,6 +79,10 @@ function pfadd(s: Session, argv: string[]): void {
   const max = bytes[4] === HLL_DENSE ? 0 : sparseMax(s);
   let failed = false;
   for (let i = 2; i < argv.length; i++) {
+    if (bytes[4] === HLL_DENSE) {
+      if (denseAdd(bytes, argv[i])) updated++;
+      continue;
+    }
     try {
       const result = hllAdd(bytes, argv[i], max);
       bytes = result.bytes;

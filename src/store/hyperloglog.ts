@@ -38,43 +38,48 @@ export class CorruptHll extends Error {}
 // ---------------------------------------------------------------------------------------
 
 const M_HI = 0xc6a4a793, M_LO = 0x5bd1e995;
-const M_LO_LOW16 = M_LO & 0xffff, M_LO_HIGH16 = M_LO >>> 16;
 const HLL_SEED = 0xadc83b19;
+const TWO_TO_MINUS_32 = 2 ** -32;
 
-// 64-bit words as [high, low] 32-bit halves, kept in typed arrays: a module-level `let`
-// holding a value past 2^30 is a heap number, allocated again at every store.
-const MUL = new Uint32Array(2); // the last product of mulM
-const HASH = new Uint32Array(2); // the last hash
+// The last hash as [high, low] 32-bit halves: a module-level `let` holding a value
+// past 2^30 would be a heap number, allocated again at every store.
+const HASH = new Uint32Array(2);
 
-// (ah:al) * m modulo 2^64, into MUL. The high word of al * m's low word is assembled
-// from 16-bit partial products (each exact); the stores take the sums modulo 2^32.
-function mulM(ah: number, al: number): void {
-  const a0 = al & 0xffff, a1 = al >>> 16;
-  const p01 = a0 * M_LO_HIGH16, p10 = a1 * M_LO_LOW16;
-  const mid = ((a0 * M_LO_LOW16) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  const carry = a1 * M_LO_HIGH16 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
-  MUL[1] = Math.imul(al, M_LO);
-  MUL[0] = carry + Math.imul(ah, M_LO) + Math.imul(al, M_HI);
+// The high word of (ah:al) * m modulo 2^64 (the low word is Math.imul(al, M_LO) >>> 0).
+// The high word of al * M_LO comes from the double product: that is within 2^11 of the
+// exact product, whose low word is known exactly, so the difference rounds to exactly
+// the high word times 2^32.
+function mulHigh(ah: number, al: number): number {
+  const low = Math.imul(al, M_LO) >>> 0;
+  return (Math.round((al * M_LO - low) * TWO_TO_MINUS_32) + Math.imul(ah, M_LO) +
+    Math.imul(al, M_HI)) >>> 0;
 }
 
-// The hash of a one-byte string, into HASH. `hashBytes` is the same loop over bytes:
-// one copy per input type keeps each monomorphic.
+// The hash of a one-byte string, into HASH. `hashBytes` is the same over bytes: one
+// copy per input type keeps each monomorphic.
 function hashString(data: string, seed: number): void {
   const len = data.length;
   // h = seed ^ (len * m)
-  mulM(Math.floor(len / 2 ** 32) >>> 0, len >>> 0);
-  let hh = MUL[0], hl = (MUL[1] ^ seed) >>> 0;
+  let hh = mulHigh(0, len);
+  let hl = ((Math.imul(len, M_LO) >>> 0) ^ seed) >>> 0;
   const blocks = len - (len & 7);
   for (let i = 0; i < blocks; i += 8) {
-    const kl = (data.charCodeAt(i) & 0xff | (data.charCodeAt(i + 1) & 0xff) << 8 |
+    let kl = (data.charCodeAt(i) & 0xff | (data.charCodeAt(i + 1) & 0xff) << 8 |
       (data.charCodeAt(i + 2) & 0xff) << 16 | (data.charCodeAt(i + 3) & 0xff) << 24) >>> 0;
-    const kh = (data.charCodeAt(i + 4) & 0xff | (data.charCodeAt(i + 5) & 0xff) << 8 |
+    let kh = (data.charCodeAt(i + 4) & 0xff | (data.charCodeAt(i + 5) & 0xff) << 8 |
       (data.charCodeAt(i + 6) & 0xff) << 16 | (data.charCodeAt(i + 7) & 0xff) << 24) >>> 0;
-    mulM(kh, kl);
-    // k ^= k >> 47; k *= m; h ^= k; h *= m
-    mulM(MUL[0], (MUL[1] ^ (MUL[0] >>> 15)) >>> 0);
-    mulM((hh ^ MUL[0]) >>> 0, (hl ^ MUL[1]) >>> 0);
-    hh = MUL[0], hl = MUL[1];
+    // k *= m; k ^= k >> 47; k *= m; h ^= k; h *= m
+    let high = mulHigh(kh, kl);
+    kl = Math.imul(kl, M_LO) >>> 0;
+    kh = high;
+    kl = (kl ^ (kh >>> 15)) >>> 0;
+    high = mulHigh(kh, kl);
+    kl = Math.imul(kl, M_LO) >>> 0;
+    hh = (hh ^ high) >>> 0;
+    hl = (hl ^ kl) >>> 0;
+    high = mulHigh(hh, hl);
+    hl = Math.imul(hl, M_LO) >>> 0;
+    hh = high;
   }
   const rest = len & 7;
   if (rest > 0) {
@@ -83,24 +88,32 @@ function hashString(data: string, seed: number): void {
       if (j >= 4) hh = (hh ^ (b << (8 * (j - 4)))) >>> 0;
       else hl = (hl ^ (b << (8 * j))) >>> 0;
     }
-    mulM(hh, hl);
-    hh = MUL[0], hl = MUL[1];
+    const high = mulHigh(hh, hl);
+    hl = Math.imul(hl, M_LO) >>> 0;
+    hh = high;
   }
   finish(hh, hl);
 }
 
 function hashBytes(data: Uint8Array, seed: number): void {
   const len = data.length;
-  mulM(Math.floor(len / 2 ** 32) >>> 0, len >>> 0);
-  let hh = MUL[0], hl = (MUL[1] ^ seed) >>> 0;
+  let hh = mulHigh(0, len);
+  let hl = ((Math.imul(len, M_LO) >>> 0) ^ seed) >>> 0;
   const blocks = len - (len & 7);
   for (let i = 0; i < blocks; i += 8) {
-    const kl = (data[i] | data[i + 1] << 8 | data[i + 2] << 16 | data[i + 3] << 24) >>> 0;
-    const kh = (data[i + 4] | data[i + 5] << 8 | data[i + 6] << 16 | data[i + 7] << 24) >>> 0;
-    mulM(kh, kl);
-    mulM(MUL[0], (MUL[1] ^ (MUL[0] >>> 15)) >>> 0);
-    mulM((hh ^ MUL[0]) >>> 0, (hl ^ MUL[1]) >>> 0);
-    hh = MUL[0], hl = MUL[1];
+    let kl = (data[i] | data[i + 1] << 8 | data[i + 2] << 16 | data[i + 3] << 24) >>> 0;
+    let kh = (data[i + 4] | data[i + 5] << 8 | data[i + 6] << 16 | data[i + 7] << 24) >>> 0;
+    let high = mulHigh(kh, kl);
+    kl = Math.imul(kl, M_LO) >>> 0;
+    kh = high;
+    kl = (kl ^ (kh >>> 15)) >>> 0;
+    high = mulHigh(kh, kl);
+    kl = Math.imul(kl, M_LO) >>> 0;
+    hh = (hh ^ high) >>> 0;
+    hl = (hl ^ kl) >>> 0;
+    high = mulHigh(hh, hl);
+    hl = Math.imul(hl, M_LO) >>> 0;
+    hh = high;
   }
   const rest = len & 7;
   if (rest > 0) {
@@ -109,17 +122,19 @@ function hashBytes(data: Uint8Array, seed: number): void {
       if (j >= 4) hh = (hh ^ (b << (8 * (j - 4)))) >>> 0;
       else hl = (hl ^ (b << (8 * j))) >>> 0;
     }
-    mulM(hh, hl);
-    hh = MUL[0], hl = MUL[1];
+    const high = mulHigh(hh, hl);
+    hl = Math.imul(hl, M_LO) >>> 0;
+    hh = high;
   }
   finish(hh, hl);
 }
 
 // h ^= h >> 47; h *= m; h ^= h >> 47; into HASH.
 function finish(hh: number, hl: number): void {
-  mulM(hh, (hl ^ (hh >>> 15)) >>> 0);
-  HASH[0] = MUL[0];
-  HASH[1] = MUL[1] ^ (MUL[0] >>> 15);
+  const low = (hl ^ (hh >>> 15)) >>> 0;
+  const high = mulHigh(hh, low);
+  HASH[0] = high;
+  HASH[1] = (Math.imul(low, M_LO) ^ (high >>> 15)) >>> 0;
 }
 
 function hash(data: Uint8Array | string, seed: number): void {
@@ -426,6 +441,12 @@ function promote(bytes: Uint8Array, index: number, count: number): SetResult {
   const dense = sparseToDense(bytes);
   denseSet(dense, index, count);
   return { bytes: dense, changed: true };
+}
+
+/** Adds one element to a dense HLL; true when a register changed. */
+export function denseAdd(bytes: Uint8Array, element: string): boolean {
+  pattern(element);
+  return denseSet(bytes, PATTERN_INDEX, PATTERN_COUNT);
 }
 
 /** Adds one element; the HLL may be reallocated (sparse growth or promotion). */
