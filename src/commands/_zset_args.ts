@@ -182,25 +182,35 @@ export function strtod(text: string, start = 0): Strtod {
   };
 }
 
+// Powers of ten a double holds exactly (up to 10^22).
+const EXACT_POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
 /**
- * True for short text of digits with at most one '.' and a sign (what clients send as
- * coordinates and radii): Number() then reads it as strtod does, both rounding
- * correctly, without parseDouble's general (and slower) path.
+ * The value of short text of digits with at most one '.' and a sign (what clients send
+ * as scores, coordinates and radii), read as strtod reads it; NaN for any other text.
+ * Up to 15 digits, the digits make an exact integer and the division by an exact power
+ * of ten is rounded once, correctly (Clinger's fast path); more digits go to Number(),
+ * which rounds correctly too.
  */
-export function isPlainDecimal(text: string): boolean {
+export function plainDecimal(text: string): number {
   const length = text.length;
-  if (length === 0 || length > 40) return false;
+  if (length === 0 || length > 40) return NaN;
   let i = 0;
   const first = text.charCodeAt(0);
   if (first === 45 || first === 43) i++; // - +
-  let digits = 0, point = false;
+  let digits = 0, point = -1, mantissa = 0;
   for (; i < length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits++;
-    else if (c === 46 && !point) point = true;
-    else return false;
+    if (c >= 48 && c <= 57) {
+      digits++;
+      mantissa = mantissa * 10 + (c - 48);
+    } else if (c === 46 && point < 0) point = i;
+    else return NaN;
   }
-  return digits > 0;
+  if (digits === 0) return NaN;
+  if (digits > 15) return Number(text);
+  const value = point < 0 ? mantissa : mantissa / EXACT_POWERS_OF_TEN[length - 1 - point];
+  return first === 45 ? -value : value;
 }
 
 /**
@@ -208,7 +218,8 @@ export function isPlainDecimal(text: string): boolean {
  * must be a number, without leading spaces, not NaN, not out of a double's range.
  */
 export function parseDouble(text: string): number | null {
-  if (isPlainDecimal(text)) return Number(text);
+  const plain = plainDecimal(text);
+  if (plain === plain) return plain; // not NaN
   if (text.length === 0 || isSpace(text.charCodeAt(0))) return null;
   const r = strtod(text);
   if (r.end !== text.length || Number.isNaN(r.value) || r.overflow || r.underflow) return null;

@@ -7,11 +7,12 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { Redis } from "npm:ioredis@5";
-import { parseDouble, strtod } from "../../src/commands/_zset_args.ts";
+import { parseDouble, plainDecimal, strtod } from "../../src/commands/_zset_args.ts";
 import { SortedSetValue } from "../../src/store/zset.ts";
 import { drain, type InProcessServer, startInProcess } from "../_inprocess.ts";
 import { freePort, skipWithout, startRedis } from "../_server.ts";
 import { encodeCommand, ReplyReader } from "../compat/harness.ts";
+import { rng } from "../_random.ts";
 
 // ---------------------------------------------------------------------------------
 // Helpers
@@ -627,5 +628,28 @@ Deno.test("4,000 random sorted set commands get the same replies as from Redis, 
   } finally {
     theirs.close();
     await redis.stop();
+  }
+});
+
+Deno.test("plain decimals read as Number() reads them, other text as NaN", () => {
+  const random = rng(11);
+  const samples = ["0", "-0", "+0", ".5", "5.", "-.5", "13.361389", "85.05112878", "0.1"];
+  samples.push(
+    "123456789012345",
+    "1234567890123456",
+    "9007199254740993",
+    "0.000000000000000000001",
+  );
+  samples.push("1e5", "", ".", "-", "+", "1.2.3", "0x10", " 1", "1 ", "inf", "--1");
+  for (let t = 0; t < 20000; t++) {
+    const length = 1 + Math.floor(random() * 24);
+    const pointAt = Math.floor(random() * (length + 1));
+    let text = random() < 0.3 ? "-" : "";
+    for (let i = 0; i < length; i++) text += (i === pointAt ? "." : "") + Math.floor(random() * 10);
+    samples.push(text);
+  }
+  for (const text of samples) {
+    const expected = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : NaN;
+    assert.ok(Object.is(plainDecimal(text), expected), JSON.stringify(text));
   }
 });
