@@ -1,6 +1,6 @@
 // The V8 flags Redeno ships with are the same however it is started: `deno task start`,
 // the compiled binary (`deno task compile`, so the Docker image too), and the servers
-// the tests, benchmarks and Redis-suite launchers start.
+// the tests, benchmarks and Redis-suite launchers start; and so are its permissions.
 
 import assert from "node:assert/strict";
 import { SHIPPED_V8_FLAGS } from "./_server.ts";
@@ -16,4 +16,12 @@ Deno.test("the start and compile tasks pass the same V8 flags, and the harness u
     const text = Deno.readTextFileSync(new URL(launcher, import.meta.url));
     assert.match(text, /grep -o -- '--v8-flags=\[\^ "\]\*'/, launcher);
   }
+});
+
+Deno.test("the start and compile tasks grant the same permissions, FFI among them", () => {
+  const permissionsOf = (task: string) =>
+    ((config.tasks[task] as string).match(/--allow-[a-z-]+/g) ?? []).toSorted();
+  assert.deepEqual(permissionsOf("start"), permissionsOf("compile"));
+  // Replies are sent, and commands timed, through the C library (src/util/libc.ts).
+  assert.ok(permissionsOf("start").includes("--allow-ffi"));
 });
