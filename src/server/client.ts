@@ -566,8 +566,13 @@ export class Client implements Session, SessionFacts {
   /** Sends every pending reply; concurrent callers share one flush. */
   flush(): Promise<void> {
     this.#onlyHeld = false;
-    if (!this.#draining && this.#fd >= 0 && this.#queued.length === 0 && this.replica === null) {
-      // Nothing of this connection's is on its way: send now what the socket takes.
+    if (
+      !this.#draining && this.#fd >= 0 && this.#queued.length === 0 && this.replica === null &&
+      !this.isMaster
+    ) {
+      // Nothing of this connection's is on its way: send now what the socket takes. (Not
+      // on a replica's link or this server's link to its master: the replication code
+      // writes those streams with conn.write, and the two must not interleave.)
       const length = this.reply.length;
       const sent = length === 0 ? 0 : sendNow(this.#fd, this.reply.buffer, length);
       if (sent === length) {
