@@ -69,7 +69,13 @@ export async function serveConnection(
   try {
     while (!client.closing) {
       // Reads go on while the client is blocked, so a disconnect is noticed at once.
-      const n = await conn.read(decoder.spare());
+      const room = decoder.spare();
+      // maxmemory-clients: what the last batch left counts now (commands MULTI queued,
+      // the room made for a big argument whose length just arrived), as Redis measures a
+      // client once its read is processed: one past the limit goes before other clients
+      // are served, not after its next read.
+      if (server.clientEviction.on && !server.clientEviction.update(client)) break;
+      const n = await conn.read(room);
       if (n === null) break;
       decoder.advance(n);
       server.stats.netInputBytes += n;

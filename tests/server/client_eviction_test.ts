@@ -216,3 +216,71 @@ Deno.test("CLIENT LIST's argv-mem counts a request still arriving, as Redis's do
   assert.deepEqual(figures.slice(3), figures.slice(0, 3));
   assert.deepEqual(figures.slice(0, 3), ["argv-mem=1009", "then 0", "10"]);
 });
+
+Deno.test("a command MULTI queues past maxmemory-clients disconnects the client before it answers", async () => {
+  const server = await startRedeno(freePort());
+  try {
+    const admin = await RespClient.connect(server.port);
+    await admin.call("CLIENT", "NO-EVICT", "on");
+    const limit = 2_500_000;
+    assert.equal(await admin.call("CONFIG", "SET", "maxmemory-clients", String(limit)), "OK");
+    const client = await RespClient.connect(server.port);
+    assert.equal(await client.call("CLIENT", "SETNAME", "queuer"), "OK");
+    assert.equal(await client.call("MULTI"), "OK");
+    let queued = 0;
+    for (let i = 0; i < 5; i++) {
+      let reply;
+      try {
+        reply = await client.call("SET", "k", "v".repeat(1_000_000));
+      } catch {
+        break; // disconnected: no QUEUED for the command that took it over the limit
+      }
+      assert.equal(reply, "QUEUED");
+      queued++;
+      // Whoever answered QUEUED was under the limit once the command was queued (Redis
+      // measures a client before the next one is served).
+      const own = await field(admin, "queuer", "tot-mem");
+      assert.ok(own !== null && own < limit, `answered QUEUED at ${own} bytes`);
+    }
+    assert.ok(queued >= 1 && queued < 5, `${queued} commands queued`);
+    assert.equal(await field(admin, "queuer", "tot-mem"), null);
+    client.close();
+    admin.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("the room made for a big argument counts as soon as its length arrives", async () => {
+  const starts: [string, typeof startRedeno][] = [["redeno", startRedeno]];
+  if (!skipWithout("redis-server")) starts.push(["redis", startRedis]);
+  for (const [name, start] of starts) {
+    const server = await start(freePort());
+    try {
+      const admin = await RespClient.connect(server.port);
+      await admin.call("CLIENT", "NO-EVICT", "on");
+      assert.equal(await admin.call("CONFIG", "SET", "maxmemory-clients", "300000"), "OK");
+      // Only the length and a few bytes of a 420,000-byte argument: the server makes
+      // room for all of it, which takes the client past the limit with nothing more
+      // to read from it.
+      const client = await RespClient.connect(server.port);
+      assert.equal(await client.call("CLIENT", "SETNAME", "big"), "OK");
+      // The server's input byte count tells when it has read the client's bytes (each
+      // INFO request of the admin's counts too): the client must be gone by then.
+      const info = "*2\r\n$4\r\nINFO\r\n$5\r\nstats\r\n".length;
+      const inputBytes = async () =>
+        Number(/total_net_input_bytes:(\d+)/.exec(String(await admin.call("INFO", "stats")))![1]);
+      const before = await inputBytes();
+      const partial = "*1\r\n$420000\r\nvvvv";
+      await client.send(partial);
+      for (let polls = 1; (await inputBytes()) - before - polls * info < partial.length; polls++) {
+        assert.ok(polls < 1000, `${name}: the bytes never arrived`);
+      }
+      assert.equal(await field(admin, "big", "tot-mem"), null, `${name}: still connected`);
+      client.close();
+      admin.close();
+    } finally {
+      await server.stop();
+    }
+  }
+});
