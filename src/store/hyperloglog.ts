@@ -451,10 +451,8 @@ export function denseAdd(bytes: Uint8Array, element: string): boolean {
 
 /** Adds one element; the HLL may be reallocated (sparse growth or promotion). */
 export function hllAdd(bytes: Uint8Array, element: string, maxBytes: number): SetResult {
+  if (bytes[4] === HLL_DENSE) return { bytes, changed: denseAdd(bytes, element) };
   pattern(element);
-  if (bytes[4] === HLL_DENSE) {
-    return { bytes, changed: denseSet(bytes, PATTERN_INDEX, PATTERN_COUNT) };
-  }
   return sparseSet(bytes, PATTERN_INDEX, PATTERN_COUNT, maxBytes);
 }
 
