@@ -14,6 +14,9 @@ import {
 export class CommandTable {
   readonly byName = new Map<string, CommandSpec>();
   readonly #fast = new Map<string, CommandSpec>();
+  // The last name looked up and its record (see lookup).
+  #lastName = "";
+  #lastSpec: CommandSpec | undefined = undefined;
 
   constructor(specs: readonly CommandSpec[]) {
     for (const given of specs) {
@@ -34,6 +37,8 @@ export class CommandTable {
     if (spec === undefined) return "No such command in rename-command";
     const target = to.toLowerCase();
     if (to !== "" && this.byName.has(target)) return "Target command name already exists";
+    this.#lastName = "";
+    this.#lastSpec = undefined;
     for (const [name, entry] of this.byName) if (entry === spec) this.byName.delete(name);
     for (const [name, entry] of this.#fast) if (entry === spec) this.#fast.delete(name);
     if (to !== "") {
@@ -46,7 +51,15 @@ export class CommandTable {
 
   /** The command named by argv[0], or undefined; tries the exact text first. */
   lookup(name: string): CommandSpec | undefined {
-    return this.#fast.get(name) ?? this.byName.get(name.toLowerCase());
+    // The decoder hands out one string for a name that repeats (a pipeline's), so the
+    // last answer is found by identity, before the Map hashes and compares the name.
+    if (name === this.#lastName) return this.#lastSpec;
+    const spec = this.#fast.get(name) ?? this.byName.get(name.toLowerCase());
+    if (spec !== undefined) {
+      this.#lastName = name;
+      this.#lastSpec = spec;
+    }
+    return spec;
   }
 }
 
