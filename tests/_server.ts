@@ -234,10 +234,19 @@ async function startOn(
  * The V8 flags Redeno ships with, as `deno task start` (and the compiled binary) passes
  * them: the servers this harness starts (and so the benchmarks) run as shipped.
  */
-export const SHIPPED_V8_FLAGS: string[] = (() => {
+export const SHIPPED_V8_FLAGS: string[] = shippedFlags(/--v8-flags=\S+/g);
+
+/**
+ * The permissions `deno task start` grants (FFI among them: replies are sent through
+ * it): the servers this harness starts with startRedeno run as shipped, so the tests
+ * and the benchmark exercise the path users run.
+ */
+export const SHIPPED_PERMISSIONS: string[] = shippedFlags(/--allow-[a-z-]+/g);
+
+function shippedFlags(pattern: RegExp): string[] {
   const config = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
-  return (config.tasks.start as string).match(/--v8-flags=\S+/g) ?? [];
-})();
+  return (config.tasks.start as string).match(pattern) ?? [];
+}
 
 /**
  * Starts Redeno (`deno run src/main.ts`) with extra redis-server style arguments, in a
@@ -251,11 +260,7 @@ export function startRedeno(port: number, args: string[] = []): Promise<RunningS
     spawn(Deno.execPath(), [
       "run",
       ...SHIPPED_V8_FLAGS,
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
+      ...SHIPPED_PERMISSIONS,
       `${ROOT}src/main.ts`,
       ...configFile,
       "--port",

@@ -3,7 +3,7 @@
 // the tests, benchmarks and Redis-suite launchers start; and so are its permissions.
 
 import assert from "node:assert/strict";
-import { SHIPPED_V8_FLAGS } from "./_server.ts";
+import { SHIPPED_PERMISSIONS, SHIPPED_V8_FLAGS } from "./_server.ts";
 
 const config = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
 
@@ -18,10 +18,12 @@ Deno.test("the start and compile tasks pass the same V8 flags, and the harness u
   }
 });
 
-Deno.test("the start and compile tasks grant the same permissions, FFI among them", () => {
+Deno.test("the start and compile tasks and the harness grant the same permissions, FFI among them", () => {
   const permissionsOf = (task: string) =>
     ((config.tasks[task] as string).match(/--allow-[a-z-]+/g) ?? []).toSorted();
   assert.deepEqual(permissionsOf("start"), permissionsOf("compile"));
   // Replies are sent, and commands timed, through the C library (src/util/libc.ts).
   assert.ok(permissionsOf("start").includes("--allow-ffi"));
+  // The harness's servers (tests, benchmark) run with them too.
+  assert.deepEqual(SHIPPED_PERMISSIONS.toSorted(), permissionsOf("start"));
 });
