@@ -182,7 +182,7 @@ export class Database {
     }
     data.setAuxAt(entry, lruClock());
     if (this.#lfu !== null) this.#countAccess(key);
-    if (typeof value === "object") this.#ledger.handOut(value);
+    if (typeof value === "object" && !(value instanceof Uint8Array)) this.#ledger.handOut(value);
     return value;
   }
 
@@ -197,7 +197,7 @@ export class Database {
         return undefined;
       }
     }
-    if (typeof value === "object") this.#ledger.handOut(value);
+    if (typeof value === "object" && !(value instanceof Uint8Array)) this.#ledger.handOut(value);
     return value;
   }
 
