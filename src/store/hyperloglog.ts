@@ -14,6 +14,8 @@
 // sketches", 2017). Every step, including how the sparse form is split, merged and
 // promoted, follows what Redis 7.0 produces byte for byte.
 
+import { hashHigh, hashLow, hllHash } from "./murmur_wasm.ts";
+
 /** Number of index bits and registers. */
 export const HLL_P = 14;
 export const HLL_REGISTERS = 1 << HLL_P;
@@ -33,133 +35,18 @@ const ALPHA_INF = 0.721347520444481703680;
 /** Thrown for a sparse HLL whose opcodes do not cover exactly 16384 registers. */
 export class CorruptHll extends Error {}
 
-// ---------------------------------------------------------------------------------------
-// MurmurHash64A on 32-bit halves.
-// ---------------------------------------------------------------------------------------
-
-const M_HI = 0xc6a4a793, M_LO = 0x5bd1e995;
-const HLL_SEED = 0xadc83b19;
-const TWO_TO_MINUS_32 = 2 ** -32;
-
-// The last hash as [high, low] 32-bit halves: a module-level `let` holding a value
-// past 2^30 would be a heap number, allocated again at every store.
-const HASH = new Uint32Array(2);
-
-// The high word of (ah:al) * m modulo 2^64 (the low word is Math.imul(al, M_LO) >>> 0).
-// The high word of al * M_LO comes from the double product: that is within 2^11 of the
-// exact product, whose low word is known exactly, so the difference rounds to exactly
-// the high word times 2^32.
-function mulHigh(ah: number, al: number): number {
-  const low = Math.imul(al, M_LO) >>> 0;
-  return (Math.round((al * M_LO - low) * TWO_TO_MINUS_32) + Math.imul(ah, M_LO) +
-    Math.imul(al, M_HI)) >>> 0;
-}
-
-// The hash of a one-byte string, into HASH. `hashBytes` is the same over bytes: one
-// copy per input type keeps each monomorphic.
-function hashString(data: string, seed: number): void {
-  const len = data.length;
-  // h = seed ^ (len * m)
-  let hh = mulHigh(0, len);
-  let hl = ((Math.imul(len, M_LO) >>> 0) ^ seed) >>> 0;
-  const blocks = len - (len & 7);
-  for (let i = 0; i < blocks; i += 8) {
-    let kl = (data.charCodeAt(i) & 0xff | (data.charCodeAt(i + 1) & 0xff) << 8 |
-      (data.charCodeAt(i + 2) & 0xff) << 16 | (data.charCodeAt(i + 3) & 0xff) << 24) >>> 0;
-    let kh = (data.charCodeAt(i + 4) & 0xff | (data.charCodeAt(i + 5) & 0xff) << 8 |
-      (data.charCodeAt(i + 6) & 0xff) << 16 | (data.charCodeAt(i + 7) & 0xff) << 24) >>> 0;
-    // k *= m; k ^= k >> 47; k *= m; h ^= k; h *= m
-    let high = mulHigh(kh, kl);
-    kl = Math.imul(kl, M_LO) >>> 0;
-    kh = high;
-    kl = (kl ^ (kh >>> 15)) >>> 0;
-    high = mulHigh(kh, kl);
-    kl = Math.imul(kl, M_LO) >>> 0;
-    hh = (hh ^ high) >>> 0;
-    hl = (hl ^ kl) >>> 0;
-    high = mulHigh(hh, hl);
-    hl = Math.imul(hl, M_LO) >>> 0;
-    hh = high;
-  }
-  const rest = len & 7;
-  if (rest > 0) {
-    for (let j = rest - 1; j >= 0; j--) {
-      const b = data.charCodeAt(blocks + j) & 0xff;
-      if (j >= 4) hh = (hh ^ (b << (8 * (j - 4)))) >>> 0;
-      else hl = (hl ^ (b << (8 * j))) >>> 0;
-    }
-    const high = mulHigh(hh, hl);
-    hl = Math.imul(hl, M_LO) >>> 0;
-    hh = high;
-  }
-  finish(hh, hl);
-}
-
-function hashBytes(data: Uint8Array, seed: number): void {
-  const len = data.length;
-  let hh = mulHigh(0, len);
-  let hl = ((Math.imul(len, M_LO) >>> 0) ^ seed) >>> 0;
-  const blocks = len - (len & 7);
-  for (let i = 0; i < blocks; i += 8) {
-    let kl = (data[i] | data[i + 1] << 8 | data[i + 2] << 16 | data[i + 3] << 24) >>> 0;
-    let kh = (data[i + 4] | data[i + 5] << 8 | data[i + 6] << 16 | data[i + 7] << 24) >>> 0;
-    let high = mulHigh(kh, kl);
-    kl = Math.imul(kl, M_LO) >>> 0;
-    kh = high;
-    kl = (kl ^ (kh >>> 15)) >>> 0;
-    high = mulHigh(kh, kl);
-    kl = Math.imul(kl, M_LO) >>> 0;
-    hh = (hh ^ high) >>> 0;
-    hl = (hl ^ kl) >>> 0;
-    high = mulHigh(hh, hl);
-    hl = Math.imul(hl, M_LO) >>> 0;
-    hh = high;
-  }
-  const rest = len & 7;
-  if (rest > 0) {
-    for (let j = rest - 1; j >= 0; j--) {
-      const b = data[blocks + j];
-      if (j >= 4) hh = (hh ^ (b << (8 * (j - 4)))) >>> 0;
-      else hl = (hl ^ (b << (8 * j))) >>> 0;
-    }
-    const high = mulHigh(hh, hl);
-    hl = Math.imul(hl, M_LO) >>> 0;
-    hh = high;
-  }
-  finish(hh, hl);
-}
-
-// h ^= h >> 47; h *= m; h ^= h >> 47; into HASH.
-function finish(hh: number, hl: number): void {
-  const low = (hl ^ (hh >>> 15)) >>> 0;
-  const high = mulHigh(hh, low);
-  HASH[0] = high;
-  HASH[1] = (Math.imul(low, M_LO) ^ (high >>> 15)) >>> 0;
-}
-
-function hash(data: Uint8Array | string, seed: number): void {
-  if (typeof data === "string") hashString(data, seed);
-  else hashBytes(data, seed);
+// The register and value of the last element hashed, in PATTERN_INDEX/PATTERN_COUNT.
+let PATTERN_INDEX = 0, PATTERN_COUNT = 0;
+function pattern(element: Uint8Array | string): void {
+  const found = hllHash(element);
+  PATTERN_INDEX = found & 0xffff;
+  PATTERN_COUNT = found >>> 16;
 }
 
 /** MurmurHash64A of bytes with Redis's HLL seed, as [high 32 bits, low 32 bits]. */
-export function murmur64a(data: Uint8Array | string, seed = HLL_SEED): [number, number] {
-  hash(data, seed);
-  return [HASH[0], HASH[1]];
-}
-
-// The register and value of the last hash, in PATTERN_INDEX/PATTERN_COUNT.
-let PATTERN_INDEX = 0, PATTERN_COUNT = 0;
-function pattern(element: Uint8Array | string): void {
-  hash(element, HLL_SEED);
-  const lo = HASH[1], hi = HASH[0];
-  PATTERN_INDEX = lo & (HLL_REGISTERS - 1);
-  // The 50 bits above the index, with bit 50 set so the count stops there.
-  const low18 = lo >>> HLL_P; // 18 bits
-  if (low18 !== 0) PATTERN_COUNT = 31 - Math.clz32(low18 & -low18) + 1;
-  // Bits 18..49 are the high word; bit 50 is the forced stop.
-  else if (hi === 0) PATTERN_COUNT = HLL_Q + 1;
-  else PATTERN_COUNT = 18 + 31 - Math.clz32(hi & -hi) + 1;
+export function murmur64a(data: Uint8Array | string): [number, number] {
+  hllHash(data);
+  return [hashHigh(), hashLow()];
 }
 
 /** The register an element falls in and the value it proposes (1-51). */

@@ -1,5 +1,5 @@
-// Unit tests of the HyperLogLog encoding: the 32-bit-halves MurmurHash64A against a
-// BigInt model, byte layouts Redis 7.0.15 produced for known inputs, the sparse form
+// Unit tests of the HyperLogLog encoding: the WebAssembly MurmurHash64A against a
+// BigInt model (short elements, and long ones copied to the module a page at a time), byte layouts Redis 7.0.15 produced for known inputs, the sparse form
 // against a plain register model under random updates, promotion to dense, corrupt
 // sparse strings, and the estimator.
 
@@ -24,6 +24,7 @@ import {
   sparseSet,
   sparseToDense,
 } from "../../src/store/hyperloglog.ts";
+import { CHUNK } from "../../src/store/murmur_wasm.ts";
 import { rng } from "../_random.ts";
 
 const M = 0xc6a4a7935bd1e995n;
@@ -61,7 +62,7 @@ function fromLatin1(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0));
 }
 
-Deno.test("murmur64a on 32-bit halves equals a BigInt MurmurHash64A", () => {
+Deno.test("murmur64a equals a BigInt MurmurHash64A", () => {
   const random = rng(7);
   for (let n = 0; n < 2000; n++) {
     const bytes = new Uint8Array(Math.floor(random() * 40));
@@ -79,6 +80,21 @@ Deno.test("murmur64a on 32-bit halves equals a BigInt MurmurHash64A", () => {
       rest >>= 1n;
     }
     assert.equal(count, c);
+  }
+});
+
+Deno.test("murmur64a of elements longer than the module's page equals the model", () => {
+  const random = rng(19);
+  for (const length of [CHUNK - 1, CHUNK, CHUNK + 1, CHUNK + 8, 3 * CHUNK + 5]) {
+    const bytes = new Uint8Array(length);
+    for (let i = 0; i < length; i++) bytes[i] = Math.floor(random() * 256);
+    const expected = murmurModel(bytes);
+    const [hi, lo] = murmur64a(bytes);
+    assert.equal((BigInt(hi) << 32n) | BigInt(lo), expected, `bytes, ${length}`);
+    let text = "";
+    for (let i = 0; i < length; i += 4096) text += latin1(bytes.subarray(i, i + 4096));
+    assert.deepEqual(murmur64a(text), [hi, lo], `string, ${length}`);
+    assert.equal(BigInt(patternOf(text)[0]), expected & 16383n);
   }
 });
 
