@@ -106,6 +106,17 @@ const seeded = (length: number, h: number): number[] => [
 const loadHash = (h: number): number[] => [...i32(OUT), ...load(), OP.local_set, h];
 const storeHash = (h: number): number[] => [...i32(OUT), OP.local_get, h, OP.i64_store, 3, 0];
 
+// x ^= x >> 47, for the value on the stack, which becomes local x on the way.
+const xorShifted = (x: number): number[] => [
+  OP.local_tee,
+  x,
+  OP.local_get,
+  x,
+  ...i64(47n),
+  OP.i64_shr_u,
+  OP.i64_xor,
+];
+
 // Mixes the bytes [i, n) of the memory (n - i a multiple of 8), 8 at a time:
 // k *= m; k ^= k >> 47; k *= m; h ^= k; h *= m. Leaves i at n.
 const mixBlocks = (n: number, h: number, i: number, k: number): number[] => [
@@ -125,13 +136,7 @@ const mixBlocks = (n: number, h: number, i: number, k: number): number[] => [
   ...load(),
   ...M,
   OP.i64_mul,
-  OP.local_tee,
-  k,
-  OP.local_get,
-  k,
-  ...i64(47n),
-  OP.i64_shr_u,
-  OP.i64_xor,
+  ...xorShifted(k),
   ...M,
   OP.i64_mul,
   OP.local_get,
@@ -187,20 +192,10 @@ const finish = (at: number, rest: number[], h: number): number[] => [
   // h ^= h >> 47; h *= m; h ^= h >> 47
   OP.local_get,
   h,
-  OP.local_get,
-  h,
-  ...i64(47n),
-  OP.i64_shr_u,
-  OP.i64_xor,
+  ...xorShifted(h),
   ...M,
   OP.i64_mul,
-  OP.local_tee,
-  h,
-  OP.local_get,
-  h,
-  ...i64(47n),
-  OP.i64_shr_u,
-  OP.i64_xor,
+  ...xorShifted(h),
   OP.local_set,
   h,
   ...storeHash(h),
