@@ -7,14 +7,16 @@ import type { Buffer } from "node:buffer";
 /** Node's Buffer has a fast native latin1Slice that its type declarations leave out. */
 export type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 
-// Short arguments (up to 16 bytes) are recognised by their bytes as four
-// little-endian words, zero past the end: the words give the slot's hash and are
-// compared with the words kept for the slot, word by word. (Comparing a kept string's
-// characters with the bytes costs several times as much: charCodeAt checks the
-// string's representation at every step.)
-const W = new Int32Array(4);
+// Short arguments (up to 32 bytes: most keys and fields) are recognised by their bytes
+// as little-endian words, the last one zero past the end: the words give the slot's
+// hash and are compared with the words kept for the slot, word by word. (Comparing a
+// kept string's characters with the bytes costs several times as much: charCodeAt
+// checks the string's representation at every step.)
+const MAX_WORDS = 8;
+const MAX_RECOGNISED = MAX_WORDS * 4;
+const W = new Int32Array(MAX_WORDS);
 
-// Reads b[s, end) (at most 16 bytes) into W; returns the words' hash.
+// Reads b[s, end) (at most 32 bytes) into W; returns the words' hash.
 function words(b: Latin1Buffer, s: number, end: number): number {
   let hash = end - s;
   let p = s;
@@ -27,10 +29,9 @@ function words(b: Latin1Buffer, s: number, end: number): number {
   if (p < end) {
     let w = 0;
     for (let i = end - 1; i >= p; i--) w = w << 8 | b[i];
-    W[k++] = w;
+    W[k] = w;
     hash = Math.imul(hash ^ w, 0x9e3779b1);
   }
-  while (k < 4) W[k++] = 0;
   return hash ^ (hash >>> 15);
 }
 
@@ -42,24 +43,24 @@ class RecentStrings {
 
   constructor(slots: number) {
     this.strings = new Array(slots).fill("");
-    this.words = new Int32Array(slots * 4);
+    this.words = new Int32Array(slots * MAX_WORDS);
     this.lengths = new Uint8Array(slots);
   }
 
   /** The string kept in `slot` when its bytes are W's (and `length` long), else null. */
   match(slot: number, length: number): string | null {
-    const k = slot * 4;
+    if (this.lengths[slot] !== length) return null;
     const words = this.words;
-    return this.lengths[slot] === length && words[k] === W[0] && words[k + 1] === W[1] &&
-        words[k + 2] === W[2] && words[k + 3] === W[3]
-      ? this.strings[slot]
-      : null;
+    const k = slot * MAX_WORDS;
+    for (let i = 0, n = (length + 3) >> 2; i < n; i++) if (words[k + i] !== W[i]) return null;
+    return this.strings[slot];
   }
 
   /** Keeps `text`, whose bytes are W's, in `slot`. */
   keep(slot: number, length: number, text: string): void {
-    const k = slot * 4;
-    this.words.set(W, k);
+    const words = this.words;
+    const k = slot * MAX_WORDS;
+    for (let i = 0, n = (length + 3) >> 2; i < n; i++) words[k + i] = W[i];
     this.lengths[slot] = length;
     this.strings[slot] = text;
   }
@@ -77,7 +78,7 @@ const recentNames = new RecentStrings(NAME_SLOTS);
  */
 export function commandName(b: Latin1Buffer, s: number, end: number): string {
   const length = end - s;
-  if (length === 0 || length > 16) return latin1(b, s, end);
+  if (length === 0 || length > MAX_RECOGNISED) return latin1(b, s, end);
   const slot = words(b, s, end) & (NAME_SLOTS - 1);
   const known = recentNames.match(slot, length);
   if (known !== null) return known;
@@ -92,7 +93,7 @@ const recentHashes = new Int32Array(ARGUMENT_SLOTS);
 const recentArguments = new RecentStrings(ARGUMENT_SLOTS);
 
 /**
- * A request's later argument as a string: up to 16 bytes, the string built before for
+ * A request's later argument as a string: up to 32 bytes, the string built before for
  * the same bytes when it is still in its slot. Keys, channels and fields repeat; V8
  * hashes a string the first time it looks it up in a Map (about 70 ns, far more than
  * the lookup), and a reused string keeps its hash. A slot keeps a string only for bytes
@@ -101,7 +102,7 @@ const recentArguments = new RecentStrings(ARGUMENT_SLOTS);
  */
 export function argument(b: Latin1Buffer, s: number, end: number): string {
   const length = end - s;
-  if (length === 0 || length > 16) return latin1(b, s, end);
+  if (length === 0 || length > MAX_RECOGNISED) return latin1(b, s, end);
   const hash = words(b, s, end);
   const slot = hash & (ARGUMENT_SLOTS - 1);
   if (recentHashes[slot] !== hash) {
