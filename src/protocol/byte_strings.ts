@@ -7,16 +7,17 @@ import type { Buffer } from "node:buffer";
 /** Node's Buffer has a fast native latin1Slice that its type declarations leave out. */
 export type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 
-// Short arguments (up to 32 bytes: most keys and fields) are recognised by their bytes
-// as little-endian words, the last one zero past the end: the words give the slot's
-// hash and are compared with the words kept for the slot, word by word. (Comparing a
+// Short arguments (up to 64 bytes: most keys and fields, a script's SHA-1) are
+// recognised by their bytes as little-endian words, the last one zero past the end: the
+// words give the slot's hash and are compared with the words kept for the slot, word
+// by word. (Comparing a
 // kept string's characters with the bytes costs several times as much: charCodeAt
 // checks the string's representation at every step.)
-const MAX_WORDS = 8;
+const MAX_WORDS = 16;
 const MAX_RECOGNISED = MAX_WORDS * 4;
 const W = new Int32Array(MAX_WORDS);
 
-// Reads b[s, end) (at most 32 bytes) into W; returns the words' hash.
+// Reads b[s, end) (at most 64 bytes) into W; returns the words' hash.
 function words(b: Latin1Buffer, s: number, end: number): number {
   let hash = end - s;
   let p = s;
@@ -93,7 +94,7 @@ const recentHashes = new Int32Array(ARGUMENT_SLOTS);
 const recentArguments = new RecentStrings(ARGUMENT_SLOTS);
 
 /**
- * A request's later argument as a string: up to 32 bytes, the string built before for
+ * A request's later argument as a string: up to 64 bytes, the string built before for
  * the same bytes when it is still in its slot. Keys, channels and fields repeat; V8
  * hashes a string the first time it looks it up in a Map (about 70 ns, far more than
  * the lookup), and a reused string keeps its hash. A slot keeps a string only for bytes

@@ -91,11 +91,13 @@ Deno.test("short arguments that share a slot of the recent-argument cache keep t
 
 Deno.test("short arguments and names that differ only by trailing zero bytes stay apart", () => {
   // Each text twice in a row (the recent-argument cache keeps it), then interleaved.
-  // Up to 32 bytes are recognised by their words: texts that differ in any one of them.
+  // Up to 64 bytes are recognised by their words: texts that differ in any one of them.
   const long = "field:0123456789abcdefghijklmn"; // 30 bytes
   const texts = [
     ...["a", "a\0", "a\0\0", "a\0\0\0", "a\0\0\0\0", "\0", "\0\0", "\0".repeat(16)],
     ...["\0".repeat(17), "\0".repeat(31), "\0".repeat(32), "\0".repeat(33)],
+    ...["\0".repeat(63), "\0".repeat(64), "\0".repeat(65), long + long, long + long + "\0"],
+    ...[long + long + "ab", long + long + "aB", long + long + "ab\0", long + long + "abc"],
     ...[long, long + "\0", long + "\0\0", long + "\0\0\0", long.slice(0, 29) + "N"],
     ...[long.slice(0, 17), long.slice(0, 20) + "X" + long.slice(21), "X" + long.slice(1)],
   ];
