@@ -1,7 +1,7 @@
 // Hash commands: HSET, HSETNX, HMSET, HGET, HMGET, HGETALL, HKEYS, HVALS, HLEN,
 // HEXISTS, HSTRLEN, HDEL, HINCRBY, HINCRBYFLOAT, HSCAN, HRANDFIELD.
 
-import { NOTIFY } from "../config/mod.ts";
+import { NOTIFY, perConfigChange } from "../config/mod.ts";
 import {
   ERR_HASH_NOT_FLOAT,
   ERR_HASH_NOT_INTEGER,
@@ -50,12 +50,14 @@ function writeHashOrCreate(s: Session, key: string): HashValue | null {
   return created;
 }
 
+const listpackLimits = perConfigChange((config): HashLimits => ({
+  maxListpackEntries: config.number("hash-max-listpack-entries"),
+  maxListpackValue: config.number("hash-max-listpack-value"),
+}));
+
+// The listpack limits in force (hash-max-listpack-*), read once per config change.
 function limits(s: Session, hash: HashValue): HashLimits {
-  if (hash.hashtable) return NO_LIMITS;
-  return {
-    maxListpackEntries: s.server.config.number("hash-max-listpack-entries"),
-    maxListpackValue: s.server.config.number("hash-max-listpack-value"),
-  };
+  return hash.hashtable ? NO_LIMITS : listpackLimits(s.server.config);
 }
 
 // HRANDFIELD's reply: fields alone, or field/value pairs (see ReplyWriter.pairsLen).

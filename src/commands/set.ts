@@ -6,7 +6,7 @@
 // SUNION and SDIFF build their result as a set first, as Redis does, so an all-integer
 // result is listed in numeric order too.
 
-import { NOTIFY } from "../config/mod.ts";
+import { NOTIFY, perConfigChange } from "../config/mod.ts";
 import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONG_TYPE, errValueRange } from "../protocol/errors.ts";
 import { CursorRegistry } from "../store/scan.ts";
 import { SetValue } from "../store/set.ts";
@@ -57,8 +57,11 @@ function readSets(s: Session, keys: readonly string[]): (SetValue | undefined)[]
   return sets;
 }
 
+const readMaxIntset = perConfigChange((config) => config.number("set-max-intset-entries"));
+
+// set-max-intset-entries, read once per config change.
 function maxIntset(s: Session): number {
-  return s.server.config.number("set-max-intset-entries");
+  return readMaxIntset(s.server.config);
 }
 
 /** A set reply: `~n` in RESP3, an array in RESP2. */
