@@ -9,10 +9,9 @@ export type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): s
 
 // Short arguments (up to 64 bytes: most keys and fields, a script's SHA-1) are
 // recognised by their bytes as little-endian words, the last one zero past the end: the
-// words give the slot's hash and are compared with the words kept for the slot, word
-// by word. (Comparing a
-// kept string's characters with the bytes costs several times as much: charCodeAt
-// checks the string's representation at every step.)
+// words give the slot's hash and are compared with the words kept for the slot, as
+// many as the length takes. (Comparing a kept string's characters with the bytes costs
+// several times as much: charCodeAt checks the string's representation at every step.)
 const MAX_WORDS = 16;
 const MAX_RECOGNISED = MAX_WORDS * 4;
 const W = new Int32Array(MAX_WORDS);

@@ -310,18 +310,18 @@ const BYTES = new Uint8Array(MEMORY);
 const WORDS = new Int32Array(MEMORY);
 const HASH_WORDS = new Uint32Array(MEMORY, OUT, 2);
 
-// Copies text[from, from + length) (one-byte characters) to the start of the memory,
-// four to a word.
+// Copies text[from, from + length) (one-byte characters: the low byte of each, as a
+// one-byte string has no other) to the start of the memory, four to a word.
 function copyText(text: string, from: number, length: number): void {
   let w = 0, i = from;
   const last = from + length;
   for (; i + 4 <= last; i += 4) {
-    WORDS[w++] = text.charCodeAt(i) | text.charCodeAt(i + 1) << 8 |
-      text.charCodeAt(i + 2) << 16 | text.charCodeAt(i + 3) << 24;
+    WORDS[w++] = text.charCodeAt(i) & 0xff | (text.charCodeAt(i + 1) & 0xff) << 8 |
+      (text.charCodeAt(i + 2) & 0xff) << 16 | text.charCodeAt(i + 3) << 24;
   }
   if (i < last) {
     let word = 0;
-    for (let j = last - 1; j >= i; j--) word = word << 8 | text.charCodeAt(j);
+    for (let j = last - 1; j >= i; j--) word = word << 8 | text.charCodeAt(j) & 0xff;
     WORDS[w] = word;
   }
 }
