@@ -14,7 +14,7 @@
 // sketches", 2017). Every step, including how the sparse form is split, merged and
 // promoted, follows what Redis 7.0 produces byte for byte.
 
-import { hashHigh, hashLow, hllHash } from "./murmur_wasm.ts";
+import { hashHigh, murmurHash64A } from "./murmur_wasm.ts";
 
 /** Number of index bits and registers. */
 export const HLL_P = 14;
@@ -38,15 +38,22 @@ export class CorruptHll extends Error {}
 // The register and value of the last element hashed, in PATTERN_INDEX/PATTERN_COUNT.
 let PATTERN_INDEX = 0, PATTERN_COUNT = 0;
 function pattern(element: Uint8Array | string): void {
-  const found = hllHash(element);
-  PATTERN_INDEX = found & 0xffff;
-  PATTERN_COUNT = found >>> 16;
+  const lo = murmurHash64A(element) >>> 0;
+  PATTERN_INDEX = lo & (HLL_REGISTERS - 1);
+  // The 50 bits above the index, with bit 50 set so the count stops there.
+  const low18 = lo >>> HLL_P; // 18 bits
+  if (low18 !== 0) PATTERN_COUNT = 31 - Math.clz32(low18 & -low18) + 1;
+  else {
+    // Bits 18..49 are the high word; bit 50 is the forced stop.
+    const hi = hashHigh();
+    PATTERN_COUNT = hi === 0 ? HLL_Q + 1 : 18 + 31 - Math.clz32(hi & -hi) + 1;
+  }
 }
 
 /** MurmurHash64A of bytes with Redis's HLL seed, as [high 32 bits, low 32 bits]. */
 export function murmur64a(data: Uint8Array | string): [number, number] {
-  hllHash(data);
-  return [hashHigh(), hashLow()];
+  const low = murmurHash64A(data) >>> 0;
+  return [hashHigh(), low];
 }
 
 /** The register an element falls in and the value it proposes (1-51). */

@@ -6,7 +6,8 @@
 //
 // The module is small enough to assemble here from its instructions, below: no build
 // step, and every byte of it readable in this file. Elements are copied into its memory
-// (one page) a page at a time; the hash of an element that fits is one call.
+// (one page) a page at a time; the hash of an element that fits is one call. What the
+// hash means to an HLL (its register and run length) is store/hyperloglog.ts's.
 
 // Value types, and the instructions used (WebAssembly 1.0 opcodes).
 const I32 = 0x7f, I64 = 0x7e, VOID = 0x40;
@@ -27,13 +28,10 @@ const OP = {
   i32_ge_u: 0x4f,
   i32_add: 0x6a,
   i32_and: 0x71,
-  i32_or: 0x72,
   i32_shl: 0x74,
-  i64_ctz: 0x7a,
   i64_sub: 0x7d,
   i64_mul: 0x7e,
   i64_and: 0x83,
-  i64_or: 0x84,
   i64_xor: 0x85,
   i64_shl: 0x86,
   i64_shr_u: 0x88,
@@ -159,8 +157,7 @@ const mixBlocks = (n: number, h: number, i: number, k: number): number[] => [
 ];
 
 // The last `rest` (0-7) bytes, at `at`, then the final mix; stores the hash and leaves
-// the HLL pattern: the register (the low 14 bits) | the run length (the position of the
-// first set bit among the other 50, plus one) << 16.
+// its low 32 bits.
 const finish = (at: number, rest: number[], h: number): number[] => [
   OP.block,
   VOID,
@@ -202,21 +199,6 @@ const finish = (at: number, rest: number[], h: number): number[] => [
   OP.local_get,
   h,
   OP.i32_wrap_i64,
-  ...i32(16383),
-  OP.i32_and,
-  OP.local_get,
-  h,
-  ...i64(14n),
-  OP.i64_shr_u,
-  ...i64(1n << 50n),
-  OP.i64_or,
-  OP.i64_ctz,
-  OP.i32_wrap_i64,
-  ...i32(1),
-  OP.i32_add,
-  ...i32(16),
-  OP.i32_shl,
-  OP.i32_or,
 ];
 
 // whole(length): an element that fits in the page, in one call (the common case).
@@ -308,7 +290,8 @@ const exports = new WebAssembly.Instance(
 const MEMORY = exports.memory.buffer;
 const BYTES = new Uint8Array(MEMORY);
 const WORDS = new Int32Array(MEMORY);
-const HASH_WORDS = new Uint32Array(MEMORY, OUT, 2);
+// The stored hash's high word (little-endian: the second).
+const HIGH_WORD = new Uint32Array(MEMORY, OUT + 4, 1);
 
 // Copies text[from, from + length) (one-byte characters: the low byte of each, as a
 // one-byte string has no other) to the start of the memory, four to a word.
@@ -326,38 +309,35 @@ function copyText(text: string, from: number, length: number): void {
   }
 }
 
+// Copies data[from, from + length) to the start of the memory.
+function copyIn(data: string | Uint8Array, from: number, length: number): void {
+  if (typeof data === "string") copyText(data, from, length);
+  else BYTES.set(data.subarray(from, from + length));
+}
+
 /**
- * MurmurHash64A of a one-byte string or bytes, with Redis's HLL seed. Answers the HLL
- * pattern: the register index | (the run length << 16); the hash's halves stay readable
- * with hashHigh and hashLow until the next call.
+ * MurmurHash64A of a one-byte string or bytes, with Redis's HLL seed: answers its low
+ * 32 bits (as a signed integer); hashHigh gives the high 32 until the next call.
  */
-export function hllHash(data: string | Uint8Array): number {
+export function murmurHash64A(data: string | Uint8Array): number {
   const length = data.length;
   if (length <= CHUNK) {
-    if (typeof data === "string") copyText(data, 0, length);
-    else BYTES.set(data);
+    copyIn(data, 0, length);
     return exports.whole(length);
   }
   exports.begin(length);
   let at = 0;
   for (; length - at > CHUNK; at += CHUNK) {
-    if (typeof data === "string") copyText(data, at, CHUNK);
-    else BYTES.set(data.subarray(at, at + CHUNK));
+    copyIn(data, at, CHUNK);
     exports.blocks(CHUNK);
   }
   const rest = length - at;
-  if (typeof data === "string") copyText(data, at, rest);
-  else BYTES.set(data.subarray(at));
+  copyIn(data, at, rest);
   exports.blocks(rest & ~7);
   return exports.end(rest & ~7, rest & 7);
 }
 
 /** The high 32 bits of the last hash. */
 export function hashHigh(): number {
-  return HASH_WORDS[1];
-}
-
-/** The low 32 bits of the last hash. */
-export function hashLow(): number {
-  return HASH_WORDS[0];
+  return HIGH_WORD[0];
 }
