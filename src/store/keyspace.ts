@@ -182,7 +182,7 @@ export class Database {
     }
     data.setAuxAt(entry, lruClock());
     if (this.#lfu !== null) this.#countAccess(key);
-    if (typeof value === "object" && !(value instanceof Uint8Array)) this.#ledger.handOut(value);
+    this.#handOut(value);
     return value;
   }
 
@@ -197,8 +197,15 @@ export class Database {
         return undefined;
       }
     }
-    if (typeof value === "object" && !(value instanceof Uint8Array)) this.#ledger.handOut(value);
+    this.#handOut(value);
     return value;
+  }
+
+  // A collection handed to a command may change in place: the ledger measures it again
+  // once the command is done. A string, even held as bytes (an HLL, a value APPEND grew
+  // within its room), changes size only through a new value, which `set` counts.
+  #handOut(value: Value): void {
+    if (typeof value === "object" && !(value instanceof Uint8Array)) this.#ledger.handOut(value);
   }
 
   /** True when the key exists and is live (not an access). */
